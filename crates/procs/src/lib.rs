@@ -1,0 +1,2 @@
+//! Lesson 1: processes.
+pub mod tour;
