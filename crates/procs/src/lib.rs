@@ -1,2 +1,38 @@
-//! Lesson 1: processes.
+//! Lesson 1: processes — fork, exec, wait, the process tree, and what a process costs.
+//!
+//! A program that wants to do many things at once can start more processes. This lesson
+//! shows how (fork, exec, wait), what the kernel keeps about each process (/proc, the
+//! tree, zombies), and, measured on your own machine, what one costs to create and why
+//! the folk answer "fork copies all the memory" is not quite right.
+//!
+//! Modules, in the order the tour visits them:
+//!
+//! - [`measure`]: how to measure a cost at all (trials, medians, ratios). Every later
+//!   lesson measures with it.
+//! - [`proc`]: reading a process's description from /proc.
+//! - [`tree`]: the chain of parents up to PID 1.
+//! - [`spawn`]: fork + exec + wait done right.
+//! - [`memory`]: what fork copies (page tables) and when (copy-on-write).
+//! - [`cost`]: the cost of starting a process, three ways.
+//! - [`zombie`]: an exited child nobody waited for.
+//! - [`tour`]: the report format every lesson's tour uses.
+//! - [`exercises`]: your tasks.
+
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "this course measures processes through Linux's /proc and needs Linux: \
+     use a Linux machine, a VM, or a container (see the README's platform notes)"
+);
+
+pub mod cost;
+pub mod error;
+pub mod exercises;
+pub mod measure;
+pub mod memory;
+pub mod proc;
+pub mod spawn;
 pub mod tour;
+pub mod tree;
+pub mod zombie;
+
+pub use error::{Error, Result};

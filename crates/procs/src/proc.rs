@@ -1,0 +1,292 @@
+//! Reading the kernel's own description of a process from `/proc`.
+//!
+//! Linux shows every process as a folder `/proc/<pid>`. Two files there tell most of
+//! what this course needs: `stat` (one line: name, state, parent, page faults, CPU
+//! ticks, ...) and `status` (one `Key: value` per line, with memory in kB). No library
+//! hides them here: reading them by hand is the point, and every later lesson measures
+//! memory through [`Status`].
+//!
+//! `stat` has one trap. Field 2 is the program name in parentheses, and that name may
+//! itself contain spaces and parentheses: a program called `a) b (c` gives
+//! `42 (a) b (c) S 1 ...`. Splitting the line on spaces goes wrong; the name ends at the
+//! *last* `)` of the line, since nothing after it can contain one.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Where the kernel mounts the process filesystem.
+pub const PROC_ROOT: &str = "/proc";
+
+/// The fields of `/proc/<pid>/stat` this course uses (see `man 5 proc`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stat {
+    pub pid: i32,
+    /// The program name, at most 15 bytes, exactly as the kernel keeps it.
+    pub comm: String,
+    /// R running, S sleeping, D disk wait, Z zombie, T stopped, I idle, ...
+    pub state: char,
+    pub ppid: i32,
+    /// Page faults served without reading a disk (e.g. a copy-on-write copy).
+    pub minflt: u64,
+    pub majflt: u64,
+    /// CPU time in clock ticks (usually 100 a second).
+    pub utime: u64,
+    pub stime: u64,
+    pub num_threads: i64,
+    /// Virtual size in bytes.
+    pub vsize: u64,
+    /// Resident set in pages.
+    pub rss_pages: i64,
+}
+
+// ANCHOR: parse_stat
+/// Parses the text of a `/proc/<pid>/stat` file; `path` only serves the error message.
+pub fn parse_stat(text: &str, path: &Path) -> Result<Stat> {
+    let bad = |offset: usize, reason: &str| Error::ProcParse {
+        path: path.to_path_buf(),
+        offset,
+        reason: reason.to_string(),
+    };
+    let open = text.find('(').ok_or_else(|| bad(0, "no `(` before the name"))?;
+    // The name ends at the LAST `)`: the name itself may contain `)`.
+    let close = text.rfind(')').ok_or_else(|| bad(open, "no `)` after the name"))?;
+    if close < open {
+        return Err(bad(close, "`)` before `(`"));
+    }
+    let pid = text[..open]
+        .trim()
+        .parse()
+        .map_err(|_| bad(0, "the pid is not a number"))?;
+    let comm = text[open + 1..close].to_string();
+
+    // After the name, fields are separated by single spaces; remember where each starts
+    // so that an error can point at the offending byte.
+    let mut fields = Vec::new();
+    let mut start = close + 1;
+    for piece in text[close + 1..].split(' ') {
+        if !piece.is_empty() {
+            fields.push((start, piece.trim_end()));
+        }
+        start += piece.len() + 1;
+    }
+    // fields[0] is field 3 of the man page (state); field N is fields[N - 3].
+    let field = |n: usize| {
+        fields
+            .get(n - 3)
+            .copied()
+            .ok_or_else(|| bad(text.len(), &format!("field {n} is missing")))
+    };
+    let number = |n: usize| -> Result<i64> {
+        let (at, s) = field(n)?;
+        s.parse()
+            .map_err(|_| bad(at, &format!("field {n} ({s:?}) is not a number")))
+    };
+    let count = |n: usize| -> Result<u64> {
+        let (at, s) = field(n)?;
+        s.parse()
+            .map_err(|_| bad(at, &format!("field {n} ({s:?}) is not a count")))
+    };
+    let (state_at, state) = field(3)?;
+    let mut chars = state.chars();
+    let state = match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_ascii_alphabetic() => c,
+        _ => return Err(bad(state_at, "field 3 (state) is not one letter")),
+    };
+    let ppid = number(4)?;
+    Ok(Stat {
+        pid,
+        comm,
+        state,
+        ppid: i32::try_from(ppid).map_err(|_| bad(state_at, "the parent pid is out of range"))?,
+        minflt: count(10)?,
+        majflt: count(12)?,
+        utime: count(14)?,
+        stime: count(15)?,
+        num_threads: number(20)?,
+        vsize: count(23)?,
+        rss_pages: number(24)?,
+    })
+}
+// ANCHOR_END: parse_stat
+
+/// Reads `<proc_root>/<pid>/stat`. `proc_root` is `/proc` except in tests, which point it
+/// at a folder of hand-written files.
+pub fn read_stat_in(proc_root: &Path, pid: i32) -> Result<Stat> {
+    let path = proc_root.join(pid.to_string()).join("stat");
+    let text = read(&path)?;
+    parse_stat(&text, &path)
+}
+
+/// Reads `/proc/<pid>/stat`.
+pub fn read_stat(pid: i32) -> Result<Stat> {
+    read_stat_in(Path::new(PROC_ROOT), pid)
+}
+
+/// Memory figures from `/proc/<pid>/status`, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Status {
+    /// Resident set: pages in RAM now.
+    pub vm_rss: u64,
+    /// Peak resident set ("high water mark").
+    pub vm_hwm: u64,
+    /// Virtual size: everything mapped, touched or not.
+    pub vm_size: u64,
+    /// Memory taken by this process's page tables: what `fork` really copies.
+    pub vm_pte: u64,
+    pub threads: u64,
+}
+
+/// Parses the text of a `/proc/<pid>/status` file.
+pub fn parse_status(text: &str, path: &Path) -> Result<Status> {
+    let mut status = Status::default();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some((key, value)) = line.split_once(':') {
+            let slot = match key {
+                "VmRSS" => Some(&mut status.vm_rss),
+                "VmHWM" => Some(&mut status.vm_hwm),
+                "VmSize" => Some(&mut status.vm_size),
+                "VmPTE" => Some(&mut status.vm_pte),
+                "Threads" => Some(&mut status.threads),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                *slot = parse_kb(value).ok_or_else(|| Error::ProcParse {
+                    path: path.to_path_buf(),
+                    offset: offset + key.len() + 1,
+                    reason: format!("{key} ({:?}) is not a number", value.trim()),
+                })?;
+            }
+        }
+        offset += line.len();
+    }
+    Ok(status)
+}
+
+/// "  1234 kB" -> 1,263,616 bytes; "  7" (a plain count) -> 7.
+fn parse_kb(value: &str) -> Option<u64> {
+    let value = value.trim();
+    match value.strip_suffix(" kB") {
+        Some(kb) => kb.trim().parse::<u64>().ok()?.checked_mul(1024),
+        None => value.parse().ok(),
+    }
+}
+
+/// Reads `/proc/<pid>/status`.
+pub fn read_status(pid: i32) -> Result<Status> {
+    let path = PathBuf::from(PROC_ROOT).join(pid.to_string()).join("status");
+    parse_status(&read(&path)?, &path)
+}
+
+/// Reads this process's own `/proc/self/status`.
+pub fn self_status() -> Result<Status> {
+    let path = PathBuf::from(PROC_ROOT).join("self/status");
+    parse_status(&read(&path)?, &path)
+}
+
+/// Every pid listed under `proc_root` (the numeric folder names), in no set order.
+pub fn pids_in(proc_root: &Path) -> Result<Vec<i32>> {
+    let entries = std::fs::read_dir(proc_root).map_err(|source| Error::ProcRead {
+        path: proc_root.to_path_buf(),
+        source,
+    })?;
+    Ok(entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect())
+}
+
+fn read(path: &Path) -> Result<String> {
+    // /proc files are small; a lossy read keeps odd bytes in a name from failing the parse.
+    std::fs::read(path)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .map_err(|source| Error::ProcRead {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat_line(comm: &str) -> String {
+        format!(
+            "42 ({comm}) S 7 42 42 0 -1 4194560 111 0 2 0 13 44 0 0 20 0 3 0 1000 \
+             32686080 1812 18446744073709551615 1 1 0 0 0 0 0 4096 1256 0 0 0 17 1 0 0\n"
+        )
+    }
+
+    #[test]
+    fn parses_a_plain_stat_line() {
+        let s = parse_stat(&stat_line("bash"), Path::new("x")).unwrap();
+        assert_eq!((s.pid, s.comm.as_str(), s.state, s.ppid), (42, "bash", 'S', 7));
+        assert_eq!((s.minflt, s.majflt, s.utime, s.stime), (111, 2, 13, 44));
+        assert_eq!((s.num_threads, s.vsize, s.rss_pages), (3, 32686080, 1812));
+    }
+
+    #[test]
+    fn names_may_contain_spaces_and_parentheses() {
+        for name in ["a b", "a) b (c", ")", "((", "x) S 9 (y"] {
+            let s = parse_stat(&stat_line(name), Path::new("x")).unwrap();
+            assert_eq!(s.comm, name);
+            assert_eq!(s.ppid, 7, "name {name:?}");
+        }
+    }
+
+    #[test]
+    fn bad_lines_name_the_byte() {
+        let p = Path::new("/proc/42/stat");
+        for (text, want) in [
+            ("", "no `(`"),
+            ("42 (x", "no `)`"),
+            ("x (a) S 1", "pid is not a number"),
+            ("42 (a) S", "field 4 is missing"),
+            ("42 (a) SS 1", "not one letter"),
+        ] {
+            let err = parse_stat(text, p).unwrap_err().to_string();
+            assert!(err.contains(want), "{text:?}: {err}");
+            assert!(err.contains("/proc/42/stat at byte"), "{err}");
+        }
+        let err = parse_stat("42 (a) S one", p).unwrap_err().to_string();
+        assert!(err.contains("at byte 9:"), "{err}");
+    }
+
+    #[test]
+    fn parses_status_memory_in_bytes() {
+        let text = "Name:\tx\nVmSize:\t  8 kB\nVmHWM:\t 3 kB\nVmRSS:\t  2 kB\nVmPTE:\t 1 kB\nThreads:\t4\n";
+        let s = parse_status(text, Path::new("x")).unwrap();
+        assert_eq!(
+            s,
+            Status {
+                vm_rss: 2048,
+                vm_hwm: 3072,
+                vm_size: 8192,
+                vm_pte: 1024,
+                threads: 4
+            }
+        );
+        let err = parse_status("VmRSS: lots kB\n", Path::new("st")).unwrap_err();
+        assert!(err.to_string().contains("VmRSS"), "{err}");
+    }
+
+    #[test]
+    fn reads_this_process() {
+        let me = std::process::id() as i32;
+        let s = read_stat(me).unwrap();
+        assert_eq!(s.pid, me);
+        assert!(s.num_threads >= 1);
+        assert!(self_status().unwrap().vm_rss > 0);
+        assert!(pids_in(Path::new(PROC_ROOT)).unwrap().contains(&me));
+    }
+
+    #[test]
+    fn a_missing_process_is_a_read_error_naming_the_path() {
+        let err = read_stat_in(Path::new("/nonexistent-proc"), 5).unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent-proc/5/stat"),
+            "{err}"
+        );
+    }
+}
