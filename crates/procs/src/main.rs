@@ -1,1 +1,408 @@
-fn main() {}
+//! The tour of lesson 1: `cargo run --release -p procs [-- --quick] [-- --json]`.
+//!
+//! Runs the lesson's experiments in order, prints what each one shows with the figures
+//! measured on this machine, and checks the lesson's claims against them. Every number
+//! printed here was measured in this run; the claims compare figures from this run.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use procs::cost::spawn_costs;
+use procs::measure::{page_size, ratio};
+use procs::memory::{
+    Region, child_changes_a_copy, child_write_faults, fork_with_memory, rss_growth_on_touch,
+    time_copy,
+};
+use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes, fmt_value};
+use procs::tree::ancestry;
+use procs::zombie::{watch_a_zombie, zombies_of};
+
+const ABOUT: &str = "Lesson 1 tour: the process tree, fork/exec/wait, what fork copies, \
+                     and what starting a process costs, measured on this machine.";
+
+const MIB: usize = 1 << 20;
+
+/// Sizes and counts: the full tour takes a few seconds, `--quick` about one.
+struct Plan {
+    spawn_trials: usize,
+    memory_sizes: [usize; 3],
+    fork_trials: usize,
+    cow_pages: usize,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Plan {
+        if quick {
+            Plan {
+                spawn_trials: 60,
+                memory_sizes: [MIB, 64 * MIB, 256 * MIB],
+                fork_trials: 8,
+                cow_pages: 2_000,
+            }
+        } else {
+            Plan {
+                spawn_trials: 300,
+                memory_sizes: [MIB, 64 * MIB, 512 * MIB],
+                fork_trials: 20,
+                cow_pages: 10_000,
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = TourArgs::from_env(ABOUT);
+    let plan = Plan::new(args.quick);
+    let mut tour = Tour::start(
+        "procs",
+        "fork, exec, wait and what a process costs",
+        args,
+        7,
+    );
+    let me = std::process::id() as i32;
+
+    process_tree(&mut tour, me);
+    fork_copies(&mut tour);
+    spawn_cost(&mut tour, &plan);
+    lazy_memory(&mut tour);
+    fork_and_memory(&mut tour, &plan);
+    copy_on_write(&mut tour, &plan);
+    zombies(&mut tour, me);
+
+    tour.finish()
+}
+
+fn process_tree(tour: &mut Tour, me: i32) {
+    let chain = tour.experiment(
+        "tree",
+        "The process tree",
+        "Every process was forked by a parent. Following the parents from this tour \
+         climbs to PID 1, the first process (in a container: the container's first).",
+        |exp| {
+            let chain = ancestry(me)?;
+            for (depth, stat) in chain.iter().enumerate() {
+                exp.note(format!(
+                    "{:indent$}{} ({}) state {}",
+                    "",
+                    stat.pid,
+                    stat.comm,
+                    stat.state,
+                    indent = depth * 2
+                ));
+            }
+            exp.figure("parents up to the root", (chain.len() - 1) as f64, "");
+            Ok::<_, procs::Error>(chain)
+        },
+    );
+    if let Some(chain) = chain {
+        let root = chain.last().map_or(0, |s| s.pid);
+        tour.claim(Claim::check(
+            "tree-ends-at-1",
+            "the chain of parents ends at PID 1",
+            root == 1,
+            format!("{} steps from pid {me} to pid {root}", chain.len() - 1),
+            vec![Figure::new("root pid", root as f64, "")],
+        ));
+    }
+}
+
+fn fork_copies(tour: &mut Tour) {
+    let seen = tour.experiment(
+        "fork-copies",
+        "fork copies the process",
+        "After fork there are two processes with separate memory. The child adds 1 to a \
+         variable and sends back what it sees; the parent's variable is unchanged.",
+        |exp| {
+            let (parent, child) = child_changes_a_copy(41)?;
+            exp.figure("value in the parent after the child ran", parent as f64, "");
+            exp.figure("value the child saw after adding 1", child as f64, "");
+            Ok::<_, procs::Error>((parent, child))
+        },
+    );
+    if let Some((parent, child)) = seen {
+        tour.claim(Claim::check(
+            "fork-copies",
+            "a variable changed in the child is unchanged in the parent",
+            parent == 41 && child == 42,
+            format!("parent still has {parent}, the child had {child}"),
+            vec![],
+        ));
+    }
+}
+
+fn spawn_cost(tour: &mut Tour, plan: &Plan) {
+    let costs = tour.experiment(
+        "spawn-cost",
+        "What starting a process costs",
+        "Three ways to start a process, each the median of repeated trials: \
+         std::process::Command running /bin/true, fork+exec+wait by hand, and fork with \
+         an immediate _exit (no new program). Their difference is the price of exec.",
+        |exp| {
+            let c = spawn_costs("true", plan.spawn_trials)?;
+            for (name, s) in [
+                ("Command::status(/bin/true)", c.command),
+                ("fork + exec + wait (/bin/true)", c.fork_exec),
+                ("fork + _exit + wait", c.fork_only),
+            ] {
+                exp.figure(name, s.median_us(), "µs");
+                exp.note(format!(
+                    "{name}: median {} over {} blocks of trials, middle 80% {}..{}",
+                    fmt_value(s.median_us(), "µs"),
+                    s.trials,
+                    fmt_value(s.p10 * 1e6, "µs"),
+                    fmt_value(s.p90 * 1e6, "µs")
+                ));
+            }
+            exp.note(
+                "Command is usually not dearer than fork+exec by hand: the standard library \
+                 starts children with posix_spawn/vfork, which do not copy the page tables.",
+            );
+            let per_second = 1.0 / c.fork_exec.median;
+            exp.figure(
+                "processes started per second, one at a time",
+                per_second,
+                "/s",
+            );
+            Ok::<_, procs::Error>(c)
+        },
+    );
+    if let Some(c) = costs {
+        tour.headline("fork+exec", c.fork_exec.median_us(), "µs");
+        tour.headline("fork alone", c.fork_only.median_us(), "µs");
+        tour.claim(Claim::ratio_at_least(
+            "exec-costs",
+            "loading a program (exec) makes a spawn at least 2x dearer than fork alone",
+            Figure::new("fork+exec+wait", c.fork_exec.median_us(), "µs"),
+            Figure::new("fork+_exit+wait", c.fork_only.median_us(), "µs"),
+            2.0,
+        ));
+    }
+}
+
+fn lazy_memory(tour: &mut Tour) {
+    let size = 64 * MIB;
+    let grown = tour.experiment(
+        "lazy-memory",
+        "Mapped is not resident",
+        "Mapping 64 MiB costs no RAM; the kernel hands out a page only when it is first \
+         touched. RSS (resident set, from /proc/self/status) counts touched pages.",
+        |exp| {
+            let before = procs::measure::rss_bytes()?;
+            let (mapped, touched) = rss_growth_on_touch(size)?;
+            exp.figure("RSS before mapping", before as f64, "bytes");
+            exp.figure("RSS with 64 MiB mapped, untouched", mapped as f64, "bytes");
+            exp.figure("RSS with 64 MiB touched", touched as f64, "bytes");
+            Ok::<_, procs::Error>((before, mapped, touched))
+        },
+    );
+    if let Some((before, mapped, touched)) = grown {
+        let by_mapping = mapped.saturating_sub(before) as f64;
+        let by_touching = touched.saturating_sub(mapped) as f64;
+        tour.claim(Claim::check(
+            "lazy-memory",
+            "mapping memory adds under 1% of it to RSS; touching it adds at least 90%",
+            by_mapping < size as f64 * 0.01 && by_touching >= size as f64 * 0.9,
+            format!(
+                "mapping added {}, touching added {} of {}",
+                fmt_bytes(by_mapping),
+                fmt_bytes(by_touching),
+                fmt_bytes(size as f64)
+            ),
+            vec![
+                Figure::new("added by mapping", by_mapping, "bytes"),
+                Figure::new("added by touching", by_touching, "bytes"),
+            ],
+        ));
+    }
+}
+
+fn fork_and_memory(tour: &mut Tour, plan: &Plan) {
+    let results = tour.experiment(
+        "fork-memory",
+        "Does fork copy all the memory?",
+        "The parent touches more and more memory, then forks. fork copies the page \
+         tables (8 bytes per page) and shares the pages copy-on-write, so its cost grows \
+         with memory, but far slower than copying the memory would.",
+        |exp| {
+            let mut rows = Vec::new();
+            for &bytes in &plan.memory_sizes {
+                let m = fork_with_memory(bytes, plan.fork_trials)?;
+                let label = fmt_bytes(bytes as f64);
+                exp.figure(
+                    format!("fork with {label} touched"),
+                    m.fork.median_us(),
+                    "µs",
+                );
+                exp.figure(
+                    format!("page tables with {label} touched"),
+                    m.page_tables as f64,
+                    "bytes",
+                );
+                rows.push(m);
+            }
+            let largest = *plan.memory_sizes.last().unwrap_or(&MIB);
+            let mut region = Region::new(largest)?;
+            region.touch_all();
+            let copy = time_copy(&region, 3);
+            exp.figure(
+                format!(
+                    "copying {} (what a real copy would cost)",
+                    fmt_bytes(largest as f64)
+                ),
+                copy.median_us(),
+                "µs",
+            );
+            Ok::<_, procs::Error>((rows, copy))
+        },
+    );
+    let Some((rows, copy)) = results else { return };
+    let (Some(small), Some(big)) = (rows.first(), rows.last()) else {
+        return;
+    };
+    let big_label = fmt_bytes(big.bytes as f64);
+    let small_label = fmt_bytes(small.bytes as f64);
+    tour.headline(
+        &format!("fork with {big_label}"),
+        big.fork.median_us(),
+        "µs",
+    );
+    tour.claim(Claim::ratio_at_least(
+        "fork-grows",
+        format!("fork of a {big_label} process costs at least 3x a {small_label} one"),
+        Figure::new(format!("fork with {big_label}"), big.fork.median_us(), "µs"),
+        Figure::new(
+            format!("fork with {small_label}"),
+            small.fork.median_us(),
+            "µs",
+        ),
+        3.0,
+    ));
+    tour.claim(Claim::ratio_at_least(
+        "fork-does-not-copy",
+        format!("copying {big_label} costs at least 3x a fork with {big_label} touched"),
+        Figure::new(format!("copy {big_label}"), copy.median_us(), "µs"),
+        Figure::new(format!("fork with {big_label}"), big.fork.median_us(), "µs"),
+        3.0,
+    ));
+    // Page tables: 8 bytes per page, so bytes / page_size * 8 per extra byte touched.
+    let expected_per_mib = (MIB / page_size() * 8) as f64;
+    let grown_mib = (big.bytes - small.bytes) as f64 / MIB as f64;
+    let measured_per_mib =
+        big.page_tables.saturating_sub(small.page_tables) as f64 / grown_mib.max(1.0);
+    let r = ratio(measured_per_mib, expected_per_mib);
+    tour.claim(Claim::check(
+        "page-tables",
+        "page tables grow by 8 bytes per page touched (what fork copies)",
+        (0.8..=1.5).contains(&r),
+        format!(
+            "{} per MiB measured, {} per MiB expected: {:.2}x (0.8x..1.5x required)",
+            fmt_bytes(measured_per_mib),
+            fmt_bytes(expected_per_mib),
+            r
+        ),
+        vec![
+            Figure::new("page tables per MiB touched", measured_per_mib, "bytes"),
+            Figure::new("expected per MiB", expected_per_mib, "bytes"),
+        ],
+    ));
+}
+
+fn copy_on_write(tour: &mut Tour, plan: &Plan) {
+    let k = plan.cow_pages;
+    let faults = tour.experiment(
+        "copy-on-write",
+        "Copy-on-write: the copy happens page by page, on write",
+        "After fork, parent and child share every page read-only. When the child writes \
+         a page, the CPU faults and the kernel copies that one page. A child writing k \
+         pages should take about k minor page faults (getrusage).",
+        |exp| {
+            let mut region = Region::new((k + 16) * page_size())?;
+            region.touch_all();
+            let baseline = child_write_faults(&mut region, 0)?;
+            let writing = child_write_faults(&mut region, k)?;
+            exp.figure("pages written by the child", k as f64, "");
+            exp.figure(
+                "minor faults in a child that writes nothing",
+                baseline as f64,
+                "",
+            );
+            exp.figure(
+                "minor faults in a child that writes k pages",
+                writing as f64,
+                "",
+            );
+            Ok::<_, procs::Error>(writing - baseline)
+        },
+    );
+    if let Some(extra) = faults {
+        let per_page = extra as f64 / k as f64;
+        tour.claim(Claim::check(
+            "cow-faults",
+            "a child that writes k shared pages takes about k page faults",
+            (0.9..=1.1).contains(&per_page),
+            format!("{extra} faults for {k} pages: {per_page:.3} per page (0.9..1.1 required)"),
+            vec![Figure::new("faults per page written", per_page, "")],
+        ));
+    }
+}
+
+fn zombies(tour: &mut Tour, me: i32) {
+    let life = tour.experiment(
+        "zombie",
+        "Zombies",
+        "A child that has exited stays in the process table, state Z, until its parent \
+         waits for it; wait reaps it and /proc forgets it.",
+        |exp| {
+            let life = watch_a_zombie(Duration::from_secs(5))?;
+            exp.note(format!(
+                "child {} exited; before wait its state was {}; after wait: {}",
+                life.pid,
+                life.state_before_wait,
+                if life.present_after_wait {
+                    "still in /proc"
+                } else {
+                    "gone from /proc"
+                }
+            ));
+            exp.note(format!("wait reported: {}", life.exit));
+            Ok::<_, procs::Error>(life)
+        },
+    );
+    if let Some(life) = life {
+        tour.claim(Claim::check(
+            "zombie",
+            "an exited child is a zombie until waited for, and gone after",
+            life.state_before_wait == 'Z' && !life.present_after_wait,
+            format!(
+                "state {} before wait, {} after",
+                life.state_before_wait,
+                if life.present_after_wait {
+                    "present"
+                } else {
+                    "gone"
+                }
+            ),
+            vec![],
+        ));
+    }
+    // The tour forked many children; it must have reaped every one.
+    match zombies_of(me) {
+        Ok(left) => tour.claim(Claim::check(
+            "no-zombies-left",
+            "the tour leaves no zombie behind",
+            left.is_empty(),
+            format!(
+                "{} zombie children of pid {me} in /proc at the end",
+                left.len()
+            ),
+            vec![Figure::new("zombies left", left.len() as f64, "")],
+        )),
+        Err(e) => tour.claim(Claim::check(
+            "no-zombies-left",
+            "the tour leaves no zombie behind",
+            false,
+            format!("could not scan /proc: {e}"),
+            vec![],
+        )),
+    }
+}

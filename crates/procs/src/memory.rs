@@ -207,7 +207,12 @@ fn read_i64(fd: &OwnedFd) -> Result<i64> {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(Errno::EINTR) => continue,
-            Err(errno) => return Err(Error::Sys { what: "read from the child", errno }),
+            Err(errno) => {
+                return Err(Error::Sys {
+                    what: "read from the child",
+                    errno,
+                });
+            }
         }
     }
     if got != buf.len() {
@@ -294,7 +299,9 @@ mod tests {
     static MEMORY: Mutex<()> = Mutex::new(());
 
     fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-        MEMORY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        MEMORY
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     #[test]

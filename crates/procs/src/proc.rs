@@ -48,9 +48,13 @@ pub fn parse_stat(text: &str, path: &Path) -> Result<Stat> {
         offset,
         reason: reason.to_string(),
     };
-    let open = text.find('(').ok_or_else(|| bad(0, "no `(` before the name"))?;
+    let open = text
+        .find('(')
+        .ok_or_else(|| bad(0, "no `(` before the name"))?;
     // The name ends at the LAST `)`: the name itself may contain `)`.
-    let close = text.rfind(')').ok_or_else(|| bad(open, "no `)` after the name"))?;
+    let close = text
+        .rfind(')')
+        .ok_or_else(|| bad(open, "no `)` after the name"))?;
     if close < open {
         return Err(bad(close, "`)` before `(`"));
     }
@@ -175,7 +179,9 @@ fn parse_kb(value: &str) -> Option<u64> {
 
 /// Reads `/proc/<pid>/status`.
 pub fn read_status(pid: i32) -> Result<Status> {
-    let path = PathBuf::from(PROC_ROOT).join(pid.to_string()).join("status");
+    let path = PathBuf::from(PROC_ROOT)
+        .join(pid.to_string())
+        .join("status");
     parse_status(&read(&path)?, &path)
 }
 
@@ -221,7 +227,10 @@ mod tests {
     #[test]
     fn parses_a_plain_stat_line() {
         let s = parse_stat(&stat_line("bash"), Path::new("x")).unwrap();
-        assert_eq!((s.pid, s.comm.as_str(), s.state, s.ppid), (42, "bash", 'S', 7));
+        assert_eq!(
+            (s.pid, s.comm.as_str(), s.state, s.ppid),
+            (42, "bash", 'S', 7)
+        );
         assert_eq!((s.minflt, s.majflt, s.utime, s.stime), (111, 2, 13, 44));
         assert_eq!((s.num_threads, s.vsize, s.rss_pages), (3, 32686080, 1812));
     }

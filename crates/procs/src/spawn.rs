@@ -130,7 +130,12 @@ pub fn find_program(program: &str) -> Result<PathBuf> {
     std::env::split_paths(&path_var)
         .map(|dir| dir.join(program))
         .find(|candidate| is_executable(candidate))
-        .ok_or_else(|| not_found(format!("not in any folder of PATH ({})", path_var.display())))
+        .ok_or_else(|| {
+            not_found(format!(
+                "not in any folder of PATH ({})",
+                path_var.display()
+            ))
+        })
 }
 // ANCHOR_END: find_program
 
@@ -191,7 +196,12 @@ pub fn wait_for(pid: Pid) -> Result<Exit> {
             // Stopped/continued states are only reported when asked for (WUNTRACED).
             Ok(_) => continue,
             Err(Errno::EINTR) => continue,
-            Err(errno) => return Err(Error::Sys { what: "waitpid", errno }),
+            Err(errno) => {
+                return Err(Error::Sys {
+                    what: "waitpid",
+                    errno,
+                });
+            }
         }
     }
 }
@@ -246,7 +256,12 @@ fn read_exec_error(read_end: &OwnedFd) -> Result<Option<Errno>> {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(Errno::EINTR) => continue,
-            Err(errno) => return Err(Error::Sys { what: "read from the exec-status pipe", errno }),
+            Err(errno) => {
+                return Err(Error::Sys {
+                    what: "read from the exec-status pipe",
+                    errno,
+                });
+            }
         }
     }
     Ok(match got {
@@ -314,7 +329,10 @@ mod tests {
     #[test]
     fn a_nul_in_an_argument_is_refused_before_forking() {
         let err = Program::new("echo", &["ok", "bad\0arg"]).unwrap_err();
-        assert!(matches!(err, Error::NulInArgument { index: 2, .. }), "{err}");
+        assert!(
+            matches!(err, Error::NulInArgument { index: 2, .. }),
+            "{err}"
+        );
     }
 
     #[test]

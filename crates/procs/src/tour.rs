@@ -251,9 +251,7 @@ impl TourArgs {
                 "--quick" => parsed.quick = true,
                 "-h" | "--help" => return Parsed::Help(usage),
                 other => {
-                    return Parsed::Bad(format!(
-                        "error: unknown argument `{other}`\n\n{usage}"
-                    ));
+                    return Parsed::Bad(format!("error: unknown argument `{other}`\n\n{usage}"));
                 }
             }
         }

@@ -52,9 +52,8 @@ mod tests {
         for (pid, comm, ppid) in entries {
             let dir = root.join(pid.to_string());
             std::fs::create_dir_all(&dir).unwrap();
-            let line = format!(
-                "{pid} ({comm}) S {ppid} 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0\n"
-            );
+            let line =
+                format!("{pid} ({comm}) S {ppid} 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0\n");
             std::fs::write(dir.join("stat"), line).unwrap();
         }
         root
@@ -62,7 +61,10 @@ mod tests {
 
     #[test]
     fn climbs_to_the_root_through_odd_names() {
-        let root = fake_proc("ok", &[(1, "init", 0), (50, "my (shell)", 1), (77, "a) b", 50)]);
+        let root = fake_proc(
+            "ok",
+            &[(1, "init", 0), (50, "my (shell)", 1), (77, "a) b", 50)],
+        );
         let chain = ancestry_in(&root, 77).unwrap();
         let pids: Vec<i32> = chain.iter().map(|s| s.pid).collect();
         assert_eq!(pids, [77, 50, 1]);
