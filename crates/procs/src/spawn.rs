@@ -17,6 +17,9 @@
 //!   release it). So everything that allocates — looking the program up in `PATH`,
 //!   turning arguments into C strings, building the `argv` array — happens *before*
 //!   the fork, in [`Program::new`]. The child calls only `execv`, `write` and `_exit`.
+//! - **What the child inherits matters**: open files, the signal mask, and ignored
+//!   signals all survive exec. Rust ignores `SIGPIPE`, so [`Program::exec`] restores its
+//!   default first, as a shell would.
 //! - **A failed exec must reach the parent as an error**, not as a mysterious exit code
 //!   127. The parent makes a pipe whose ends close on exec (`O_CLOEXEC`). If the exec
 //!   succeeds, the kernel closes the child's end and the parent reads end-of-file; if it
@@ -32,7 +35,7 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::libc;
-use nix::sys::signal::Signal;
+use nix::sys::signal::{SigHandler, Signal, signal};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{AccessFlags, ForkResult, Pid, access, fork, pipe2};
 
@@ -95,8 +98,13 @@ impl Program {
 
     /// Replaces the calling process with this program; returns only on failure.
     ///
-    /// Calls nothing but `execv`, so it is safe to use in a freshly forked child.
+    /// Calls only `signal` and `execv`, so it is safe to use in a freshly forked child.
     pub fn exec(&self) -> Errno {
+        // Rust programs ignore SIGPIPE (so a closed pipe is an error, not a death), and
+        // an ignored signal stays ignored across exec. Programs like `yes` or `find`
+        // expect the default: die quietly when the reader of their output goes away.
+        // SAFETY: SIG_DFL installs no handler; signal() is async-signal-safe.
+        let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
         // SAFETY: `path` is a valid C string and `argv` is a NULL-terminated array of
         // pointers to C strings owned by `self._args`, alive for this whole call.
         unsafe { libc::execv(self.path.as_ptr(), self.argv.as_ptr()) };

@@ -1,0 +1,73 @@
+//! Exercise `procs/pipeline`: `a | b`, the way a shell does it.
+//!
+//! One pipe, two children. The first child's stdout becomes the pipe's write end, the
+//! second child's stdin its read end. The classic bug is an end left open somewhere: if
+//! any process (the parent included!) still holds a write end, the reader never sees
+//! end-of-file and waits forever; if the parent holds the read end, a writer whose
+//! reader has exited blocks forever instead of getting SIGPIPE.
+#![allow(unsafe_code)] // fork is the lesson; each block says why it is sound.
+
+use crate::error::Result;
+use crate::spawn::Exit;
+
+// ANCHOR: pipeline
+/// Runs `a[0] a[1..] | b[0] b[1..]` and returns how each ended, `a`'s first.
+/// An empty command is an [`crate::Error::Invalid`]; nothing is started then.
+pub fn pipeline(a: &[&str], b: &[&str]) -> Result<(Exit, Exit)> {
+    // BEGIN SOLUTION
+    use crate::error::Error;
+    use crate::spawn::{Program, wait_for};
+    use nix::fcntl::OFlag;
+    use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, fork, pipe2};
+    use std::os::fd::OwnedFd;
+
+    fn prepare(command: &[&str]) -> Result<Program> {
+        match command.split_first() {
+            Some((program, args)) => Program::new(program, args),
+            None => Err(Error::Invalid {
+                what: "command",
+                reason: "a pipeline needs a program on each side".into(),
+            }),
+        }
+    }
+
+    /// Forks a child that puts `fd` in place of stdin or stdout, then execs.
+    fn start(program: &Program, fd: &OwnedFd, as_stdout: bool) -> Result<Pid> {
+        // SAFETY: the child calls only dup2, signal, execv and _exit (async-signal-safe).
+        match unsafe { fork() }.map_err(Error::sys("fork"))? {
+            ForkResult::Child => {
+                let moved = if as_stdout {
+                    dup2_stdout(fd)
+                } else {
+                    dup2_stdin(fd)
+                };
+                if moved.is_ok() {
+                    program.exec();
+                }
+                // SAFETY: _exit ends the child at once; always sound.
+                unsafe { nix::libc::_exit(127) }
+            }
+            ForkResult::Parent { child } => Ok(child),
+        }
+    }
+
+    // Both programs are resolved before anything starts: a typo starts nothing.
+    let (first, second) = (prepare(a)?, prepare(b)?);
+    // O_CLOEXEC keeps the *other* end out of each exec'd program; the dup2'd copy on
+    // fd 0 or 1 does not carry the flag and survives.
+    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2"))?;
+    let writer = start(&first, &write_end, true)?;
+    drop(write_end); // now only the writer holds it: its exit means end-of-file
+    let reader = start(&second, &read_end, false);
+    drop(read_end); // now only the reader holds it: its exit means SIGPIPE for the writer
+    let reader = match reader {
+        Ok(pid) => pid,
+        Err(e) => {
+            wait_for(writer)?; // the writer ends (SIGPIPE or EOF); reap it
+            return Err(e);
+        }
+    };
+    Ok((wait_for(writer)?, wait_for(reader)?))
+    // END SOLUTION
+}
+// ANCHOR_END: pipeline
