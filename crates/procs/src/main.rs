@@ -364,6 +364,9 @@ fn zombies(tour: &mut Tour, me: i32) {
                     "gone from /proc"
                 }
             ));
+            if let procs::spawn::Exit::Code(code) = life.exit {
+                exp.figure("exit code the kernel kept for wait", f64::from(code), "");
+            }
             exp.note(format!("wait reported: {}", life.exit));
             Ok::<_, procs::Error>(life)
         },
