@@ -11,7 +11,6 @@ use crate::spawn::Exit;
 /// Most output a capture keeps; a program printing more is an error, not an OOM.
 pub const MAX_OUTPUT: usize = 16 << 20;
 
-// ANCHOR: capture
 /// Runs `program` with `args`, and returns how it ended and every byte it wrote to its
 /// standard output (at most [`MAX_OUTPUT`]; more is an [`crate::Error::Invalid`]).
 ///
@@ -73,4 +72,3 @@ pub fn capture(program: &str, args: &[&str]) -> Result<(Exit, Vec<u8>)> {
     }
     // END SOLUTION
 }
-// ANCHOR_END: capture

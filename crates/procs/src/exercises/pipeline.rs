@@ -10,7 +10,6 @@
 use crate::error::Result;
 use crate::spawn::Exit;
 
-// ANCHOR: pipeline
 /// Runs `a[0] a[1..] | b[0] b[1..]` and returns how each ended, `a`'s first.
 /// An empty command is an [`crate::Error::Invalid`]; nothing is started then.
 pub fn pipeline(a: &[&str], b: &[&str]) -> Result<(Exit, Exit)> {
@@ -70,4 +69,3 @@ pub fn pipeline(a: &[&str], b: &[&str]) -> Result<(Exit, Exit)> {
     Ok((wait_for(writer)?, wait_for(reader)?))
     // END SOLUTION
 }
-// ANCHOR_END: pipeline

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use crate::error::Result;
 
-// ANCHOR: pstree
 /// Draws the tree of the processes under `root` (included), as found in `proc_root`
 /// (normally `/proc`; tests use a folder of hand-made entries). One line per process:
 /// two spaces per level below `root`, then `pid (name)`, then `\n`. Children in
@@ -54,4 +53,3 @@ pub fn pstree_in(proc_root: &Path, root: i32) -> Result<String> {
     Ok(out)
     // END SOLUTION
 }
-// ANCHOR_END: pstree

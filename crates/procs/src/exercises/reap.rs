@@ -9,7 +9,6 @@ use nix::unistd::Pid;
 use crate::error::Result;
 use crate::spawn::Exit;
 
-// ANCHOR: reap
 /// Waits for every child of this process, whichever ends first, until none is left.
 /// Returns each child's pid and how it ended, in the order they ended; no zombie is
 /// left behind. With no children at all, returns an empty list. Retries on `EINTR`.
@@ -36,4 +35,3 @@ pub fn reap_all() -> Result<Vec<(Pid, Exit)>> {
     }
     // END SOLUTION
 }
-// ANCHOR_END: reap
