@@ -172,7 +172,7 @@ pub fn child_write_faults(region: &mut Region, pages: usize) -> Result<i64> {
         ForkResult::Child => {
             drop(read_end);
             let faults = |u: std::result::Result<nix::sys::resource::Usage, Errno>| {
-                u.map_or(-1, |u| u.minor_page_faults() as i64)
+                u.map_or(-1, |u| u.minor_page_faults())
             };
             use nix::sys::resource::{UsageWho, getrusage};
             let before = faults(getrusage(UsageWho::RUSAGE_SELF));

@@ -141,7 +141,7 @@ pub fn find_program(program: &str) -> Result<PathBuf> {
         .ok_or_else(|| {
             not_found(format!(
                 "not in any folder of PATH ({})",
-                path_var.display()
+                path_var.to_string_lossy()
             ))
         })
 }
