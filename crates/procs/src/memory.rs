@@ -38,6 +38,7 @@ pub struct Region {
 }
 
 impl Region {
+    // ANCHOR: region_new
     /// Maps `len` bytes (rounded up to whole pages). Nothing is resident yet: the kernel
     /// gives a page only when it is first touched.
     pub fn new(len: usize) -> Result<Region> {
@@ -67,6 +68,7 @@ impl Region {
             page,
         })
     }
+    // ANCHOR_END: region_new
 
     pub fn len(&self) -> usize {
         self.len
@@ -273,6 +275,7 @@ pub fn fork_with_memory(bytes: usize, trials: usize) -> Result<ForkWithMemory> {
     })
 }
 
+// ANCHOR: rss_growth
 /// Resident memory before and after touching a region: mapping is free, touching is not.
 pub fn rss_growth_on_touch(bytes: usize) -> Result<(u64, u64)> {
     let mut region = Region::new(bytes)?;
@@ -281,6 +284,7 @@ pub fn rss_growth_on_touch(bytes: usize) -> Result<(u64, u64)> {
     let touched = crate::measure::rss_bytes()?;
     Ok((mapped, touched))
 }
+// ANCHOR_END: rss_growth
 
 /// Minor faults this process took while `f` ran.
 pub fn faults_during(f: impl FnOnce()) -> Result<i64> {

@@ -55,6 +55,7 @@ pub struct Program {
 }
 
 impl Program {
+    // ANCHOR: program_new
     /// Resolves `program` (through `PATH` unless it contains a `/`) and prepares its
     /// arguments; `args` does not include the program name, which becomes `argv[0]`.
     pub fn new<S: AsRef<str>>(program: &str, args: &[S]) -> Result<Program> {
@@ -85,6 +86,7 @@ impl Program {
             argv,
         })
     }
+    // ANCHOR_END: program_new
 
     /// The name the caller gave.
     pub fn name(&self) -> &str {
@@ -96,6 +98,7 @@ impl Program {
         self.path.to_str().unwrap_or("(non-UTF-8 path)")
     }
 
+    // ANCHOR: exec
     /// Replaces the calling process with this program; returns only on failure.
     ///
     /// Calls only `signal` and `execv`, so it is safe to use in a freshly forked child.
@@ -110,6 +113,7 @@ impl Program {
         unsafe { libc::execv(self.path.as_ptr(), self.argv.as_ptr()) };
         Errno::last()
     }
+    // ANCHOR_END: exec
 }
 
 // ANCHOR: find_program

@@ -117,6 +117,7 @@ impl Claim {
         }
     }
 
+    // ANCHOR: ratio_at_least
     /// "`big` is at least `min_ratio` times `small`": the most common claim of the course.
     /// Both figures must have the same unit; a zero or negative `small` fails the claim
     /// rather than dividing by zero.
@@ -143,6 +144,7 @@ impl Claim {
         );
         Claim::check(id, statement, held, decided_by, vec![big, small])
     }
+    // ANCHOR_END: ratio_at_least
 }
 
 /// The machine the figures were measured on: they mean little without it.
