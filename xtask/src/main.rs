@@ -1,1 +1,125 @@
-fn main() {}
+//! `cargo xtask`: the course's own tooling, written in Rust like the course.
+//!
+//! The "xtask" pattern: instead of shell scripts or a Makefile, the repository's chores
+//! are a small Rust program in the workspace, run with `cargo xtask <verb>` (an alias in
+//! `.cargo/config.toml`). It works wherever cargo works, and a learner can read it.
+//!
+//! - `run-all`: check the book, then test every written lesson and run its tour.
+//! - `lesson <name>`: the same for one lesson.
+//! - `docs-check`: the book's includes resolve.
+//!
+//! How the pieces fit: `cli` decides what to do; `run` does it, using `child` to run
+//! cargo with live `progress`, `cargo_test` and `tour_report` to read what came back;
+//! `summary` reports. `lessons` is the one list of lessons; `docs_check` the book check.
+
+mod cargo_test;
+mod child;
+mod cli;
+mod docs_check;
+mod format;
+mod lessons;
+mod progress;
+mod run;
+mod summary;
+mod tour_report;
+mod workspace;
+
+use std::process::ExitCode;
+
+use cli::{Parsed, RunOptions, USAGE_ERROR, Verb};
+use lessons::{LESSONS, Lesson};
+
+fn main() -> ExitCode {
+    // Arguments that are not UTF-8 cannot be a verb, a lesson or a flag we know; a file
+    // name for --json could be, but such names are rare enough to refuse clearly.
+    let args: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect();
+    let parsed = match args {
+        Ok(args) => cli::parse(args),
+        Err(bad) => Parsed::Bad(format!(
+            "error: argument {bad:?} is not valid UTF-8\n\n{}",
+            cli::usage()
+        )),
+    };
+    match parsed {
+        Parsed::Help(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Parsed::Bad(text) => {
+            eprintln!("{text}");
+            ExitCode::from(USAGE_ERROR)
+        }
+        Parsed::Run(Verb::RunAll(options)) => {
+            let all: Vec<&'static Lesson> = LESSONS.iter().collect();
+            run_lessons(&all, &options, true)
+        }
+        Parsed::Run(Verb::Lesson(lesson, options)) => {
+            let root = workspace::root();
+            if !lesson.is_written(&root) {
+                eprintln!(
+                    "error: lesson {} `{}` ({}) is not written yet: {} does not exist",
+                    lesson.number,
+                    lesson.name,
+                    lesson.title,
+                    lesson.manifest()
+                );
+                return ExitCode::from(USAGE_ERROR);
+            }
+            run_lessons(&[lesson], &options, false)
+        }
+        Parsed::Run(Verb::DocsCheck) => docs_check(),
+    }
+}
+
+/// Runs the lessons, prints the summary and failures, writes the JSON if asked.
+fn run_lessons(lessons: &[&'static Lesson], options: &RunOptions, check_docs: bool) -> ExitCode {
+    let run = run::run(lessons, options.quick, check_docs);
+    println!();
+    println!("{}", summary::table(&run));
+    if let Some(failures) = summary::failures(&run) {
+        println!("{failures}");
+    }
+    println!("{}", summary::verdict(&run));
+    let mut passed = run.passed();
+    if let Some(path) = &options.json {
+        let text = match serde_json::to_string_pretty(&summary::to_json(&run)) {
+            Ok(text) => text + "\n",
+            Err(e) => format!("{{\"error\": \"cannot serialise the results: {e}\"}}\n"),
+        };
+        match std::fs::write(path, text) {
+            Ok(()) => eprintln!("results written to {}", path.display()),
+            Err(e) => {
+                // Whoever asked for the file depends on it: not writing it is a failure.
+                eprintln!("error: cannot write {}: {e}", path.display());
+                passed = false;
+            }
+        }
+    }
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn docs_check() -> ExitCode {
+    let root = workspace::root();
+    let report = docs_check::check(&root.join("docs"), &root);
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    if report.passed() {
+        println!("docs-check: ok, {}", report.counts());
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "docs-check: {} problem(s) in {}",
+            report.problems.len(),
+            report.counts()
+        );
+        ExitCode::FAILURE
+    }
+}

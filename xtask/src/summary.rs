@@ -1,0 +1,431 @@
+//! The end of a run: one table, then every failure, then JSON for machines.
+//!
+//! The live progress above the table is for watching; this is for reading afterwards.
+//! The table answers "how did each lesson do" at a glance, the failures section answers
+//! "what exactly do I fix" without scrolling back through the log, and the JSON answers
+//! the same for a program (a CI page, a grading script).
+
+use serde_json::{Value, json};
+
+use crate::format::{duration, width};
+use crate::run::{LessonResult, Run};
+
+/// A row of a text table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    /// One cell per column.
+    Cells(Vec<String>),
+    /// A first cell aligned with the others, then free text across the other columns
+    /// (for "not written yet", which has no figures to line up).
+    Span(String, String),
+}
+
+/// Renders rows under a header with every column aligned. Widths count characters, not
+/// bytes, so "µs" does not shift a column. Each line is indented two spaces and has no
+/// trailing spaces (they show up as noise in diffs and CI logs).
+pub fn render_table(header: &[&str], rows: &[Row]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for row in rows {
+        match row {
+            Row::Cells(cells) => {
+                for (i, cell) in cells.iter().enumerate() {
+                    if i == widths.len() {
+                        widths.push(0);
+                    }
+                    widths[i] = widths[i].max(width(cell));
+                }
+            }
+            Row::Span(first, _) => widths[0] = widths[0].max(width(first)),
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut out = String::from("  ");
+        for (i, cell) in cells.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < cells.len() {
+                let pad = widths
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(width(cell));
+                out.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        out.trim_end().to_string()
+    };
+    let mut out = vec![line(header)];
+    for row in rows {
+        out.push(match row {
+            Row::Cells(cells) => line(&cells.iter().map(String::as_str).collect::<Vec<_>>()),
+            Row::Span(first, rest) => line(&[first.as_str(), rest.as_str()]),
+        });
+    }
+    out.join("\n")
+}
+
+/// The summary table, the book's line under it, and the verdict.
+pub fn table(run: &Run) -> String {
+    let header = [
+        "lesson",
+        "tests",
+        "claims",
+        "headline figures",
+        "time",
+        "result",
+    ];
+    let rows: Vec<Row> = run.lessons.iter().map(lesson_row).collect();
+    let mut out = format!(
+        "Summary{}\n\n{}\n",
+        if run.quick { " (quick run)" } else { "" },
+        render_table(&header, &rows)
+    );
+    if let Some(docs) = &run.docs {
+        let check = &docs.check;
+        let verdict = if check.passed() {
+            "ok".to_string()
+        } else {
+            format!("FAILED, {} problem(s)", check.problems.len())
+        };
+        out.push_str(&format!(
+            "\n  book: {verdict} ({}, {})\n",
+            check.counts(),
+            duration(docs.seconds)
+        ));
+    }
+    out
+}
+
+fn lesson_row(result: &LessonResult) -> Row {
+    let lesson = format!("{} {}", result.lesson.number, result.lesson.name);
+    if !result.written {
+        return Row::Span(lesson, "not written yet".to_string());
+    }
+    let tests = match &result.tests {
+        None => "did not run".to_string(),
+        Some(t) if t.binaries == 0 && !result.errors.is_empty() => "no results".to_string(),
+        Some(t) if t.failed > 0 => format!("{} passed, {} FAILED", t.passed, t.failed),
+        Some(t) => format!("{} passed", t.passed),
+    };
+    let (claims, figures) = match &result.tour {
+        None => ("no report".to_string(), String::new()),
+        Some(tour) => {
+            let claims = if tour.failed > 0 {
+                format!("{} held, {} FAILED", tour.held, tour.failed)
+            } else {
+                format!("{} held", tour.held)
+            };
+            let figures = tour
+                .headline
+                .iter()
+                .map(|f| f.display())
+                .collect::<Vec<_>>()
+                .join(", ");
+            (claims, figures)
+        }
+    };
+    let verdict = if result.passed() { "ok" } else { "FAILED" };
+    Row::Cells(vec![
+        lesson,
+        tests,
+        claims,
+        figures,
+        duration(result.seconds),
+        verdict.to_string(),
+    ])
+}
+
+/// The last line: what passed, or what failed, and how long it all took.
+pub fn verdict(run: &Run) -> String {
+    let written = run.lessons.iter().filter(|l| l.written).count();
+    let unwritten = run.lessons.len() - written;
+    let mut ran = format!(
+        "{written} lesson{} run",
+        if written == 1 { "" } else { "s" }
+    );
+    if unwritten > 0 {
+        ran.push_str(&format!(", {unwritten} not written yet"));
+    }
+    let took = duration(run.seconds);
+    if run.passed() {
+        return format!("PASSED: {ran}, in {took}.");
+    }
+    let mut failed: Vec<String> = run
+        .lessons
+        .iter()
+        .filter(|l| l.written && !l.passed())
+        .map(|l| l.lesson.name.to_string())
+        .collect();
+    if run.docs.as_ref().is_some_and(|d| !d.check.passed()) {
+        failed.push("the book".to_string());
+    }
+    format!(
+        "FAILED: {} (the failures are listed above). {ran}, in {took}.",
+        failed.join(", ")
+    )
+}
+
+/// Every failure, grouped by lesson, with what is needed to act on it. `None` when
+/// nothing failed.
+pub fn failures(run: &Run) -> Option<String> {
+    let mut out = String::new();
+    if let Some(docs) = run.docs.as_ref().filter(|d| !d.check.passed()) {
+        out.push_str("\nthe book (cargo xtask docs-check)\n");
+        for problem in &docs.check.problems {
+            out.push_str(&format!("  {problem}\n"));
+        }
+    }
+    for result in run.lessons.iter().filter(|l| l.written && !l.passed()) {
+        out.push_str(&format!(
+            "\n{} (cargo xtask lesson {})\n",
+            result.lesson.name, result.lesson.name
+        ));
+        lesson_failures(result, &mut out);
+    }
+    if out.is_empty() {
+        None
+    } else {
+        Some(format!("Failures\n{out}"))
+    }
+}
+
+fn lesson_failures(result: &LessonResult, out: &mut String) {
+    if let Some(tests) = &result.tests {
+        for name in &tests.failing {
+            out.push_str(&format!("  test failed: {name}\n"));
+        }
+        let unnamed = tests.failed.saturating_sub(tests.failing.len() as u64);
+        if unnamed > 0 {
+            out.push_str(&format!(
+                "  test failed: {unnamed} more, whose names were not found in the output\n"
+            ));
+        }
+    }
+    if let Some(tour) = &result.tour {
+        for claim in &tour.failed_claims {
+            out.push_str(&format!(
+                "  claim failed: {} [{}]\n      decided by: {}\n",
+                claim.statement, claim.id, claim.decided_by
+            ));
+        }
+        for exp in &tour.experiment_errors {
+            out.push_str(&format!(
+                "  experiment could not run: {} [{}]: {}\n",
+                exp.title, exp.id, exp.error
+            ));
+        }
+    }
+    for error in &result.errors {
+        out.push_str(&format!(
+            "  {} step: {}\n",
+            error.step,
+            indent_rest(&error.message)
+        ));
+    }
+}
+
+/// Indents every line after the first, so a multi-line message stays under its item.
+fn indent_rest(message: &str) -> String {
+    message.lines().collect::<Vec<_>>().join("\n    ")
+}
+
+/// The results as JSON (see `--json` in the help). An unwritten lesson has
+/// `"passed": null`: it neither passed nor failed, it did not run.
+pub fn to_json(run: &Run) -> Value {
+    let lessons: Vec<Value> = run.lessons.iter().map(lesson_json).collect();
+    let docs = run.docs.as_ref().map(|d| {
+        json!({
+            "passed": d.check.passed(),
+            "pages": d.check.pages,
+            "includes": d.check.includes,
+            "summary_links": d.check.summary_links,
+            "problems": d.check.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            "seconds": d.seconds,
+        })
+    });
+    json!({
+        "passed": run.passed(),
+        "quick": run.quick,
+        "seconds": run.seconds,
+        "docs": docs,
+        "lessons": lessons,
+    })
+}
+
+fn lesson_json(result: &LessonResult) -> Value {
+    let (passed_tests, failed_tests, failing) = match &result.tests {
+        Some(t) => (t.passed, t.failed, t.failing.clone()),
+        None => (0, 0, Vec::new()),
+    };
+    let (held, failed_claims) = result.tour.as_ref().map_or((0, 0), |t| (t.held, t.failed));
+    json!({
+        "name": result.lesson.name,
+        "number": result.lesson.number,
+        "title": result.lesson.title,
+        "written": result.written,
+        "tests": { "passed": passed_tests, "failed": failed_tests, "failing": failing },
+        "claims": { "held": held, "failed": failed_claims },
+        "seconds": result.seconds,
+        "passed": if result.written { Value::Bool(result.passed()) } else { Value::Null },
+        "report": result.tour.as_ref().map_or(Value::Null, |t| t.report.clone()),
+        "errors": result
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.step, e.message))
+            .collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cargo_test::TestCounts;
+    use crate::lessons::LESSONS;
+    use crate::run::StepError;
+    use crate::tour_report;
+
+    /// Where each column starts on a line, given the header's column names.
+    fn column_starts(line: &str, cells: &[&str]) -> Vec<usize> {
+        let mut starts = Vec::new();
+        let mut from = 0;
+        for cell in cells {
+            let byte = from + line[from..].find(cell).expect(cell);
+            starts.push(line[..byte].chars().count());
+            from = byte + cell.len();
+        }
+        starts
+    }
+
+    #[test]
+    fn table_columns_line_up_even_with_wide_characters() {
+        let rows = vec![
+            Row::Cells(vec![
+                "1 procs".into(),
+                "12 passed".into(),
+                "fork+exec 549 µs".into(),
+                "4.2s".into(),
+            ]),
+            Row::Span("2 threads".into(), "not written yet".into()),
+            Row::Cells(vec![
+                "3 sockets".into(),
+                "1 passed, 1 FAILED".into(),
+                "x".into(),
+                "1m 05s".into(),
+            ]),
+        ];
+        let text = render_table(&["lesson", "tests", "figures", "time"], &rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4);
+        let header = column_starts(lines[0], &["lesson", "tests", "figures", "time"]);
+        assert_eq!(header, [2, 13, 33, 51]);
+        assert_eq!(
+            column_starts(
+                lines[1],
+                &["1 procs", "12 passed", "fork+exec 549 µs", "4.2s"]
+            ),
+            header
+        );
+        assert_eq!(
+            column_starts(
+                lines[3],
+                &["3 sockets", "1 passed, 1 FAILED", "x", "1m 05s"]
+            ),
+            header
+        );
+        assert_eq!(lines[2], "  2 threads  not written yet");
+        assert!(lines.iter().all(|l| !l.ends_with(' ')));
+    }
+
+    fn sample_run() -> Run {
+        let report = r#"{"schema":1,"lesson":"procs","experiments":[
+            {"id":"big","title":"fork cost vs memory","error":"mmap failed"}],
+            "claims":[{"verdict":"held"},{"id":"grows","statement":"fork slows with memory",
+            "verdict":"failed","decided_by":"1.2x (>= 3x required)"}],
+            "headline":[{"name":"fork+exec","value":549.2,"unit":"µs"}]}"#;
+        Run {
+            quick: true,
+            docs: None,
+            seconds: 12.0,
+            lessons: vec![
+                LessonResult {
+                    lesson: &LESSONS[0],
+                    written: true,
+                    tests: Some(TestCounts {
+                        passed: 11,
+                        failed: 2,
+                        failing: vec!["exercise_wait_all".into()],
+                        binaries: 3,
+                        failed_binaries: 1,
+                    }),
+                    tour: Some(tour_report::parse(report).unwrap()),
+                    errors: vec![StepError {
+                        step: "tour",
+                        message: "it ended badly\n    | last line".into(),
+                    }],
+                    seconds: 11.5,
+                },
+                LessonResult {
+                    lesson: &LESSONS[1],
+                    written: false,
+                    tests: None,
+                    tour: None,
+                    errors: vec![],
+                    seconds: 0.0,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_summary_shows_counts_figures_and_unwritten_lessons() {
+        let run = sample_run();
+        let text = table(&run);
+        assert!(text.starts_with("Summary (quick run)"), "{text}");
+        let procs = text.lines().find(|l| l.contains("1 procs")).unwrap();
+        for part in [
+            "11 passed, 2 FAILED",
+            "1 held, 1 FAILED",
+            "fork+exec 549 µs",
+            "11.5s",
+            "FAILED",
+        ] {
+            assert!(procs.contains(part), "{part} missing in {procs}");
+        }
+        assert!(text.contains("2 threads  not written yet"), "{text}");
+        assert!(
+            verdict(&run).starts_with("FAILED: procs"),
+            "{}",
+            verdict(&run)
+        );
+    }
+
+    #[test]
+    fn failures_name_every_test_claim_error_and_step() {
+        let text = failures(&sample_run()).unwrap();
+        for part in [
+            "test failed: exercise_wait_all",
+            "test failed: 1 more",
+            "claim failed: fork slows with memory [grows]\n      decided by: 1.2x (>= 3x required)",
+            "experiment could not run: fork cost vs memory [big]: mmap failed",
+            "tour step: it ended badly\n        | last line",
+        ] {
+            assert!(text.contains(part), "{part:?} missing in:\n{text}");
+        }
+        assert!(!text.contains("threads"), "{text}");
+    }
+
+    #[test]
+    fn the_json_has_the_documented_shape() {
+        let v = to_json(&sample_run());
+        assert_eq!(v["passed"], false);
+        assert_eq!(v["quick"], true);
+        let procs = &v["lessons"][0];
+        assert_eq!(procs["tests"]["failing"][0], "exercise_wait_all");
+        assert_eq!(procs["claims"]["failed"], 1);
+        assert_eq!(procs["report"]["lesson"], "procs");
+        assert_eq!(procs["errors"][0], "tour: it ended badly\n    | last line");
+        let threads = &v["lessons"][1];
+        assert_eq!(threads["written"], false);
+        assert_eq!(threads["passed"], Value::Null);
+        assert_eq!(threads["report"], Value::Null);
+    }
+}

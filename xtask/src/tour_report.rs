@@ -1,0 +1,267 @@
+//! Reading a tour's JSON report (schema 1, documented in `crates/procs/src/tour.rs`).
+//!
+//! xtask reads the report as an untyped `serde_json::Value` rather than sharing the
+//! tour's Rust types: xtask must still build and report clearly when a lesson does not
+//! compile, and a report that lacks a field should produce a sentence saying which one,
+//! not a deserialisation error about line 1 column 934. Only what the summary needs is
+//! taken out; the report itself is kept whole for `--json`.
+
+use serde_json::Value;
+
+use crate::format::{self, tail};
+
+/// The report version this xtask understands; a tour with another one is refused, loudly.
+pub const SCHEMA: u64 = 1;
+
+/// How much of a bad stdout to show: enough to see the panic or the stray `println!`.
+const TAIL_LINES: usize = 15;
+
+/// What the summary needs from one report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TourSummary {
+    pub lesson: String,
+    pub held: u64,
+    pub failed: u64,
+    pub failed_claims: Vec<FailedClaim>,
+    pub experiment_errors: Vec<ExperimentError>,
+    pub headline: Vec<Figure>,
+    /// The report exactly as the tour printed it.
+    pub report: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedClaim {
+    pub id: String,
+    pub statement: String,
+    pub decided_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentError {
+    pub id: String,
+    pub title: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub name: String,
+    /// `None` when the tour measured nothing: JSON has no NaN, so serde writes `null`.
+    pub value: Option<f64>,
+    pub unit: String,
+}
+
+impl Figure {
+    /// "fork+exec 549 µs"
+    pub fn display(&self) -> String {
+        match self.value {
+            Some(v) => format!("{} {}", self.name, format::value(v, &self.unit)),
+            None => format!("{} n/a", self.name),
+        }
+    }
+}
+
+impl TourSummary {
+    /// True when every experiment ran and every claim held.
+    pub fn passed(&self) -> bool {
+        self.failed == 0 && self.experiment_errors.is_empty()
+    }
+}
+
+/// Parses a tour's stdout. The error is a complete message for a person: what was wrong
+/// and the end of what the tour printed instead.
+pub fn parse(stdout: &str) -> Result<TourSummary, String> {
+    let report: Value = match serde_json::from_str(stdout) {
+        Ok(v) => v,
+        Err(e) if stdout.trim().is_empty() => {
+            return Err(format!(
+                "the tour printed nothing on stdout, no JSON report ({e})"
+            ));
+        }
+        Err(e) => {
+            return Err(format!(
+                "the tour's stdout is not a JSON report ({e}); it ended with:\n{}",
+                tail(stdout, TAIL_LINES)
+            ));
+        }
+    };
+    match report.get("schema").and_then(Value::as_u64) {
+        Some(SCHEMA) => {}
+        Some(other) => {
+            return Err(format!(
+                "the tour's report has schema {other}, but this xtask reads schema {SCHEMA}: \
+                 update whichever of the two is behind"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "the tour's stdout is JSON but has no numeric `schema` field (expected {SCHEMA}); \
+                 it ended with:\n{}",
+                tail(stdout, TAIL_LINES)
+            ));
+        }
+    }
+    let claims = list(&report, "claims")?;
+    let experiments = list(&report, "experiments")?;
+
+    let mut summary = TourSummary {
+        lesson: text(&report, "lesson"),
+        held: 0,
+        failed: 0,
+        failed_claims: Vec::new(),
+        experiment_errors: Vec::new(),
+        headline: Vec::new(),
+        report: Value::Null,
+    };
+    for claim in claims {
+        // Anything but an explicit "held" fails: an unknown verdict is not a success.
+        if claim.get("verdict").and_then(Value::as_str) == Some("held") {
+            summary.held += 1;
+        } else {
+            summary.failed += 1;
+            summary.failed_claims.push(FailedClaim {
+                id: text(claim, "id"),
+                statement: text(claim, "statement"),
+                decided_by: text(claim, "decided_by"),
+            });
+        }
+    }
+    for exp in experiments {
+        match exp.get("error") {
+            None | Some(Value::Null) => {}
+            Some(error) => summary.experiment_errors.push(ExperimentError {
+                id: text(exp, "id"),
+                title: text(exp, "title"),
+                error: error
+                    .as_str()
+                    .map_or_else(|| error.to_string(), str::to_string),
+            }),
+        }
+    }
+    // The headline is optional decoration: a missing one leaves the column empty.
+    if let Some(figures) = report.get("headline").and_then(Value::as_array) {
+        summary.headline = figures
+            .iter()
+            .map(|f| Figure {
+                name: text(f, "name"),
+                value: f.get("value").and_then(Value::as_f64),
+                unit: f
+                    .get("unit")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            })
+            .collect();
+    }
+    summary.report = report;
+    Ok(summary)
+}
+
+fn list<'a>(report: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
+    report
+        .get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("the tour's report has no `{key}` list (schema {SCHEMA} has one)"))
+}
+
+/// A string field, or "?" so that a report missing one still produces a readable line.
+fn text(value: &Value, key: &str) -> String {
+    match value.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => "?".to_string(),
+        Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{
+  "schema": 1, "lesson": "procs", "title": "fork, exec, wait", "quick": true, "seconds": 3.2,
+  "host": { "os": "Linux", "kernel": "6.8", "arch": "x86_64", "cores": 2,
+            "rustc": "rustc 1.95.0", "git_revision": "4d76e27" },
+  "experiments": [
+    { "id": "fork-exec", "title": "fork+exec cost", "shows": "...", "seconds": 0.4,
+      "error": null, "figures": [ { "name": "fork+exec", "value": 549.2, "unit": "µs" } ],
+      "notes": [] },
+    { "id": "fork-big", "title": "fork cost vs memory", "shows": "...", "seconds": 1.0,
+      "error": "mmap of 512 MiB failed: ENOMEM", "figures": [], "notes": [] }
+  ],
+  "claims": [
+    { "id": "exec-costs", "statement": "fork+exec costs more than fork", "verdict": "held",
+      "decided_by": "549 µs / 80 µs = 6.86x (>= 2x required)", "figures": [] },
+    { "id": "fork-grows", "statement": "fork of a big process is slower", "verdict": "failed",
+      "decided_by": "1.2 ms / 1.0 ms = 1.2x (>= 3x required)", "figures": [] },
+    { "id": "wait-reaps", "statement": "wait reaps every child", "verdict": "held",
+      "decided_by": "0 zombies", "figures": [] }
+  ],
+  "headline": [ { "name": "fork+exec", "value": 549.2, "unit": "µs" },
+                { "name": "fork 512 MiB", "value": null, "unit": "ms" } ]
+}"#;
+
+    #[test]
+    fn claims_errors_and_headline_are_read() {
+        let s = parse(SAMPLE).unwrap();
+        assert_eq!(s.lesson, "procs");
+        assert_eq!((s.held, s.failed), (2, 1));
+        assert_eq!(
+            s.failed_claims,
+            [FailedClaim {
+                id: "fork-grows".into(),
+                statement: "fork of a big process is slower".into(),
+                decided_by: "1.2 ms / 1.0 ms = 1.2x (>= 3x required)".into(),
+            }]
+        );
+        assert_eq!(s.experiment_errors.len(), 1);
+        assert_eq!(s.experiment_errors[0].id, "fork-big");
+        assert!(s.experiment_errors[0].error.contains("ENOMEM"));
+        let headline: Vec<String> = s.headline.iter().map(Figure::display).collect();
+        assert_eq!(headline, ["fork+exec 549 µs", "fork 512 MiB n/a"]);
+        assert!(!s.passed());
+        assert_eq!(s.report["host"]["cores"], 2);
+    }
+
+    #[test]
+    fn a_clean_report_passes() {
+        let s = parse(r#"{"schema":1,"lesson":"x","experiments":[{"error":null}],"claims":[{"verdict":"held"}]}"#)
+            .unwrap();
+        assert!(s.passed());
+        assert!(s.headline.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_verdict_is_a_failed_claim() {
+        let s = parse(
+            r#"{"schema":1,"experiments":[],"claims":[{"verdict":"maybe","statement":"s"}]}"#,
+        )
+        .unwrap();
+        assert_eq!((s.held, s.failed), (0, 1));
+        assert_eq!(s.failed_claims[0].decided_by, "?");
+    }
+
+    #[test]
+    fn text_instead_of_json_is_shown_in_the_error() {
+        let stdout = "procs: fork, exec, wait\nhost: Linux\n\n[1/7] fork+exec cost\n";
+        let e = parse(stdout).unwrap_err();
+        assert!(e.contains("not a JSON report"), "{e}");
+        assert!(e.contains("    | [1/7] fork+exec cost"), "{e}");
+        let e = parse("").unwrap_err();
+        assert!(e.contains("printed nothing"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_or_missing_schema_is_refused() {
+        let e = parse(r#"{"schema":2,"claims":[],"experiments":[]}"#).unwrap_err();
+        assert!(
+            e.contains("schema 2") && e.contains("reads schema 1"),
+            "{e}"
+        );
+        let e = parse(r#"{"claims":[]}"#).unwrap_err();
+        assert!(e.contains("no numeric `schema`"), "{e}");
+        let e = parse(r#"{"schema":1,"experiments":[]}"#).unwrap_err();
+        assert!(e.contains("no `claims` list"), "{e}");
+        let e = parse("[1, 2]").unwrap_err();
+        assert!(e.contains("schema"), "{e}");
+    }
+}
