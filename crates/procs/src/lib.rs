@@ -5,7 +5,8 @@
 //! tree, zombies), and, measured on your own machine, what one costs to create and why
 //! the folk answer "fork copies all the memory" is not quite right.
 //!
-//! Modules, in the order the tour visits them:
+//! Modules, in the order the chapter explains them (the tour measures them in an order
+//! that keeps its figures clean: spawn costs before any large memory is mapped):
 //!
 //! - [`measure`]: how to measure a cost at all (trials, medians, ratios). Every later
 //!   lesson measures with it.
