@@ -11,15 +11,26 @@
 //! its dynamic loader and its libraries.
 
 use crate::error::Result;
-use crate::measure::{Stats, time_trials};
+use crate::measure::{Stats, Usage, time_trials};
 use crate::spawn::{Program, fork_and_exit, spawn, wait_for};
 
-/// The three spawn costs, each a median of repeated trials, measured in one run.
+/// What one way of starting a process costs, seen two ways.
+#[derive(Debug, Clone, Copy)]
+pub struct Cost {
+    /// Wall-clock time per spawn (start, run, wait), median over blocks of trials.
+    pub wall: Stats,
+    /// CPU time per spawn, parent and child together, in seconds (median over blocks).
+    /// Unlike wall time it does not include waiting for a free core, so it stays put on
+    /// a busy machine: it is what the spawn *costs* the machine.
+    pub cpu: f64,
+}
+
+/// The three spawn costs, measured in one run.
 #[derive(Debug, Clone, Copy)]
 pub struct SpawnCosts {
-    pub command: Stats,
-    pub fork_exec: Stats,
-    pub fork_only: Stats,
+    pub command: Cost,
+    pub fork_exec: Cost,
+    pub fork_only: Cost,
 }
 
 // ANCHOR: spawn_costs
@@ -32,25 +43,43 @@ pub fn spawn_costs(program: &str, trials: usize) -> Result<SpawnCosts> {
     let per_block = trials.div_ceil(blocks);
     let (mut command, mut fork_exec, mut fork_only) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..blocks {
-        let by_command = time_trials(2, per_block, || {
+        command.push(block(per_block, || {
             let status = std::process::Command::new(&path).status();
             status.map(drop).map_err(|e| crate::Error::Invalid {
                 what: "Command",
                 reason: format!("cannot run {path}: {e}"),
             })
-        })?;
-        let by_hand = time_trials(2, per_block, || spawn(&prepared)?.wait().map(drop))?;
-        let no_exec = time_trials(2, per_block, || wait_for(fork_and_exit(0)?).map(drop))?;
-        command.push(by_command.median);
-        fork_exec.push(by_hand.median);
-        fork_only.push(no_exec.median);
+        })?);
+        fork_exec.push(block(per_block, || spawn(&prepared)?.wait().map(drop))?);
+        fork_only.push(block(per_block, || wait_for(fork_and_exit(0)?).map(drop))?);
     }
-    // The median of the blocks' medians: one slow block does not move it.
-    let summary = |v: Vec<f64>| Stats::from_samples(v).expect("at least one block ran");
     Ok(SpawnCosts {
-        command: summary(command),
-        fork_exec: summary(fork_exec),
-        fork_only: summary(fork_only),
+        command: summarize(command)?,
+        fork_exec: summarize(fork_exec)?,
+        fork_only: summarize(fork_only)?,
+    })
+}
+
+/// One block of trials: the median wall time, and the CPU time per spawn that this
+/// process and its (waited-for) children used during the block.
+fn block(trials: usize, op: impl FnMut() -> Result<()>) -> Result<(f64, f64)> {
+    const WARMUP: usize = 2;
+    let (me, children) = (Usage::of_self()?, Usage::of_children()?);
+    let wall = time_trials(WARMUP, trials, op)?;
+    let cpu = Usage::of_self()?.since(&me).cpu() + Usage::of_children()?.since(&children).cpu();
+    Ok((wall.median, cpu / (WARMUP + trials) as f64))
+}
+
+/// The median of the blocks' figures: one slow block does not move it.
+fn summarize(blocks: Vec<(f64, f64)>) -> Result<Cost> {
+    let (walls, cpus): (Vec<f64>, Vec<f64>) = blocks.into_iter().unzip();
+    let no_blocks = || crate::Error::Invalid {
+        what: "trial count",
+        reason: "at least one block of trials is needed".into(),
+    };
+    Ok(Cost {
+        wall: Stats::from_samples(walls).ok_or_else(no_blocks)?,
+        cpu: Stats::from_samples(cpus).ok_or_else(no_blocks)?.median,
     })
 }
 // ANCHOR_END: spawn_costs
@@ -62,9 +91,9 @@ mod tests {
     #[test]
     fn exec_adds_to_the_cost_of_fork() {
         let c = spawn_costs("true", 10).unwrap();
-        assert!(c.fork_only.median > 0.0);
+        assert!(c.fork_only.wall.median > 0.0);
         // Loading a program costs more than not loading one; a 1.0x margin keeps this
         // true on any machine, the tour checks a real ratio.
-        assert!(c.fork_exec.median > c.fork_only.median, "{c:?}");
+        assert!(c.fork_exec.wall.median > c.fork_only.wall.median, "{c:?}");
     }
 }
