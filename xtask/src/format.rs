@@ -1,62 +1,7 @@
-//! How figures and durations are written for a person.
+//! How durations and long outputs are written for a person.
 //!
-//! The tours format their figures with `procs::tour::fmt_value`; xtask cannot use that
-//! function (it must build even when a lesson does not), so the same rules are repeated
-//! here: three significant digits, thousands separated, binary units for bytes. The
-//! summary table then reads exactly like the tours' own output.
-
-/// "549 µs", "512 MiB", "14.6x", "1,234,567 docs".
-pub fn value(value: f64, unit: &str) -> String {
-    if !value.is_finite() {
-        return format!("{value} {unit}").trim_end().to_string();
-    }
-    match unit {
-        "bytes" => bytes(value),
-        "" => number(value),
-        "x" => format!("{}x", number(value)),
-        _ => format!("{} {unit}", number(value)),
-    }
-}
-
-/// Three significant digits below 1,000; whole numbers with separators above.
-pub fn number(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1000.0 {
-        let whole = v.round() as i64;
-        let digits = whole.unsigned_abs().to_string();
-        let mut out = String::new();
-        if whole < 0 {
-            out.push('-');
-        }
-        for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(ch);
-        }
-        out
-    } else if a >= 100.0 || a == 0.0 || v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else if a >= 10.0 {
-        format!("{v:.1}")
-    } else if a >= 1.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    }
-}
-
-/// Sizes in powers of two, as the kernel counts them.
-pub fn bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes;
-    let mut unit = 0;
-    while v.abs() >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{} {}", number(v), UNITS[unit])
-}
+//! Figures are not formatted here: each tour's report carries its figures' text as the
+//! tour printed it (`procs::tour::Figure::text`), and xtask shows that text as it is.
 
 /// "0.4s", "31.0s", "2m 05s": a step's wall time, precise where it is short.
 pub fn duration(seconds: f64) -> String {
@@ -97,18 +42,6 @@ pub fn tail(text: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn values_read_like_the_tours_print_them() {
-        assert_eq!(value(549.2, "µs"), "549 µs");
-        assert_eq!(value(14.63, "x"), "14.6x");
-        assert_eq!(value(512.0 * 1024.0 * 1024.0, "bytes"), "512 MiB");
-        assert_eq!(value(1_234_567.0, "docs"), "1,234,567 docs");
-        assert_eq!(value(-1234.4, ""), "-1,234");
-        assert_eq!(value(0.01234, "s"), "0.012 s");
-        assert_eq!(value(9.126, "ms"), "9.13 ms");
-        assert_eq!(value(f64::NAN, "ms"), "NaN ms");
-    }
 
     #[test]
     fn durations_switch_to_minutes_after_one() {

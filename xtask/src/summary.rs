@@ -340,7 +340,7 @@ mod tests {
             {"id":"big","title":"fork cost vs memory","error":"mmap failed"}],
             "claims":[{"verdict":"held"},{"id":"grows","statement":"fork slows with memory",
             "verdict":"failed","decided_by":"1.2x (>= 3x required)"}],
-            "headline":[{"name":"fork+exec","value":549.2,"unit":"µs"}]}"#;
+            "headline":[{"name":"fork+exec","value":549.2,"unit":"µs","text":"549 µs"}]}"#;
         Run {
             quick: true,
             docs: None,

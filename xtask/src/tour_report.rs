@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::format::{self, tail};
+use crate::format::tail;
 
 /// The report version this xtask understands; a tour with another one is refused, loudly.
 pub const SCHEMA: u64 = 1;
@@ -46,16 +46,17 @@ pub struct ExperimentError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
     pub name: String,
-    /// `None` when the tour measured nothing: JSON has no NaN, so serde writes `null`.
-    pub value: Option<f64>,
-    pub unit: String,
+    /// The value as the tour formatted it ("549 µs"); `None` when the tour measured
+    /// nothing (JSON has no NaN, so serde writes `null` for the value).
+    pub text: Option<String>,
 }
 
 impl Figure {
-    /// "fork+exec 549 µs"
+    /// "fork+exec 549 µs". The tour formats its own figures (`text`), so the summary
+    /// reads exactly like the tour and xtask repeats no formatting rules.
     pub fn display(&self) -> String {
-        match self.value {
-            Some(v) => format!("{} {}", self.name, format::value(v, &self.unit)),
+        match &self.text {
+            Some(text) => format!("{} {text}", self.name),
             None => format!("{} n/a", self.name),
         }
     }
@@ -144,12 +145,12 @@ pub fn parse(stdout: &str) -> Result<TourSummary, String> {
             .iter()
             .map(|f| Figure {
                 name: text(f, "name"),
-                value: f.get("value").and_then(Value::as_f64),
-                unit: f
-                    .get("unit")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
+                // A value of null means "not measured", whatever the text says.
+                text: f
+                    .get("value")
+                    .and_then(Value::as_f64)
+                    .and(f.get("text").and_then(Value::as_str))
+                    .map(str::to_string),
             })
             .collect();
     }
@@ -196,8 +197,8 @@ mod tests {
     { "id": "wait-reaps", "statement": "wait reaps every child", "verdict": "held",
       "decided_by": "0 zombies", "figures": [] }
   ],
-  "headline": [ { "name": "fork+exec", "value": 549.2, "unit": "µs" },
-                { "name": "fork 512 MiB", "value": null, "unit": "ms" } ]
+  "headline": [ { "name": "fork+exec", "value": 549.2, "unit": "µs", "text": "549 µs" },
+                { "name": "fork 512 MiB", "value": null, "unit": "ms", "text": "NaN ms" } ]
 }"#;
 
     #[test]

@@ -17,10 +17,12 @@
 //! { "schema": 1, "lesson": "procs", "title": "...", "quick": false, "seconds": 3.2,
 //!   "host": { "os", "kernel", "arch", "cores", "rustc", "git_revision" },
 //!   "experiments": [ { "id", "title", "shows", "seconds", "error": null | "...",
-//!                      "figures": [ { "name", "value", "unit" } ], "notes": [ "..." ] } ],
+//!                      "figures": [ FIGURE ], "notes": [ "..." ] } ],
 //!   "claims": [ { "id", "statement", "verdict": "held" | "failed", "decided_by",
-//!                 "figures": [ { "name", "value", "unit" } ] } ],
-//!   "headline": [ { "name", "value", "unit" } ] }
+//!                 "figures": [ FIGURE ] } ],
+//!   "headline": [ FIGURE ] }
+//!
+//! FIGURE = { "name", "value" (null if not measurable), "unit", "text" (e.g. "549 µs") }
 //! ```
 //!
 //! With `--json`, progress (one line per experiment as it starts) goes to stderr and the
@@ -41,14 +43,19 @@ pub struct Figure {
     pub name: String,
     pub value: f64,
     pub unit: String,
+    /// The value as a person reads it ("549 µs", "512 MiB"), so that every reader of the
+    /// JSON report (xtask's summary, a chart) shows it the way the tour does.
+    pub text: String,
 }
 
 impl Figure {
     pub fn new(name: impl Into<String>, value: f64, unit: impl Into<String>) -> Self {
+        let unit = unit.into();
         Figure {
             name: name.into(),
+            text: fmt_value(value, &unit),
             value,
-            unit: unit.into(),
+            unit,
         }
     }
 }
@@ -414,7 +421,7 @@ fn print_experiment(exp: &Experiment) {
     }
     let width = exp.figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
     for f in &exp.figures {
-        println!("    {:<width$}  {}", f.name, fmt_value(f.value, &f.unit));
+        println!("    {:<width$}  {}", f.name, f.text);
     }
     for note in &exp.notes {
         println!("    {note}");
@@ -613,7 +620,9 @@ mod tests {
     fn the_json_report_has_the_documented_fields() {
         let mut tour = Tour::start("t", "test", TourArgs::default(), 0);
         tour.claim(Claim::check("c", "s", true, "d", vec![]));
+        tour.headline("fork", 549.2, "µs");
         let json = serde_json::to_value(tour.report()).unwrap();
+        assert_eq!(json["headline"][0]["text"], "549 µs");
         for key in [
             "schema",
             "lesson",
