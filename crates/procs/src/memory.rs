@@ -27,7 +27,7 @@ use nix::unistd::{ForkResult, fork, pipe};
 
 use crate::error::{Error, Result};
 use crate::measure::{Stats, Usage, page_size};
-use crate::spawn::{Exit, wait_for};
+use crate::spawn::{Exit, read_full, wait_for};
 
 /// A block of anonymous memory mapped with ordinary (4 KiB) pages, unmapped on drop.
 #[derive(Debug)]
@@ -203,20 +203,7 @@ pub fn child_write_faults(region: &mut Region, pages: usize) -> Result<i64> {
 
 fn read_i64(fd: &OwnedFd) -> Result<i64> {
     let mut buf = [0u8; 8];
-    let mut got = 0;
-    while got < buf.len() {
-        match nix::unistd::read(fd, &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(Errno::EINTR) => continue,
-            Err(errno) => {
-                return Err(Error::Sys {
-                    what: "read from the child",
-                    errno,
-                });
-            }
-        }
-    }
+    let got = read_full(fd, &mut buf, "read from the child")?;
     if got != buf.len() {
         return Err(Error::Invalid {
             what: "child report",

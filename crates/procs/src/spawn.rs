@@ -262,26 +262,30 @@ pub fn spawn(program: &Program) -> Result<Child> {
 /// Reads the child's report: end-of-file means the exec succeeded.
 fn read_exec_error(read_end: &OwnedFd) -> Result<Option<Errno>> {
     let mut buf = [0u8; 4];
+    Ok(
+        match read_full(read_end, &mut buf, "read from the exec-status pipe")? {
+            0 => None,
+            4 => Some(Errno::from_raw(i32::from_ne_bytes(buf))),
+            // A partial report cannot come from our child; say so rather than guess.
+            _ => Some(Errno::EIO),
+        },
+    )
+}
+
+/// Reads until `buf` is full or the writer closed its end; returns how many bytes came.
+/// A pipe may deliver a message in pieces, and a signal may interrupt the read (EINTR):
+/// neither is an error.
+pub(crate) fn read_full(fd: &OwnedFd, buf: &mut [u8], what: &'static str) -> Result<usize> {
     let mut got = 0;
     while got < buf.len() {
-        match nix::unistd::read(read_end, &mut buf[got..]) {
+        match nix::unistd::read(fd, &mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(Errno::EINTR) => continue,
-            Err(errno) => {
-                return Err(Error::Sys {
-                    what: "read from the exec-status pipe",
-                    errno,
-                });
-            }
+            Err(errno) => return Err(Error::Sys { what, errno }),
         }
     }
-    Ok(match got {
-        0 => None,
-        4 => Some(Errno::from_raw(i32::from_ne_bytes(buf))),
-        // A partial report cannot come from our child; say so rather than guess.
-        _ => Some(Errno::EIO),
-    })
+    Ok(got)
 }
 
 /// Runs `program` with `args` to completion: spawn, then wait. Returns the child's pid
