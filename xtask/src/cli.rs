@@ -15,6 +15,60 @@ pub enum Verb {
     RunAll(RunOptions),
     Lesson(&'static Lesson, RunOptions),
     DocsCheck,
+    Grade(GradeOptions),
+    Kit(KitOptions),
+    List,
+    Hint(String),
+    Watch(WatchOptions),
+}
+
+/// `grade`: which exercises, where to write the results, how long a test may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GradeOptions {
+    /// Only this lesson's exercises (by name or number).
+    pub lesson: Option<&'static Lesson>,
+    /// Only this exercise (`procs/capture`).
+    pub exercise: Option<String>,
+    /// Results in Exercism's results.json (v3) shape, plus points.
+    pub json: Option<PathBuf>,
+    /// Results as JUnit XML.
+    pub junit: Option<PathBuf>,
+    /// Seconds one test may run before it is killed and failed.
+    pub timeout_secs: u64,
+}
+
+/// Seconds a graded test may run by default: generous for a slow laptop, short enough
+/// that a deadlocked exercise fails quickly.
+pub const DEFAULT_TEST_TIMEOUT_SECS: u64 = 60;
+
+impl Default for GradeOptions {
+    fn default() -> Self {
+        GradeOptions {
+            lesson: None,
+            exercise: None,
+            json: None,
+            junit: None,
+            timeout_secs: DEFAULT_TEST_TIMEOUT_SECS,
+        }
+    }
+}
+
+/// `kit`: write the student repository, or prove that it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KitOptions {
+    /// Write the student repository into this folder (which must not exist or be empty).
+    Out(PathBuf),
+    /// Build the kit in a temporary folder and prove every exercise is a real test.
+    Verify,
+}
+
+/// `watch`: re-grade on every change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchOptions {
+    /// Only this exercise; otherwise every exercise of the course.
+    pub exercise: Option<String>,
+    /// Look for changes by polling instead of file events (network drives, some WSL setups).
+    pub poll: bool,
 }
 
 /// The options shared by `run-all` and `lesson`.
@@ -82,6 +136,74 @@ Options:
 
 Exit status: 0 when the book is consistent, 1 when a problem was found.";
 
+const GRADE_USAGE: &str = "\
+Usage: cargo xtask grade [--lesson NAME] [--exercise ID] [--json FILE] [--junit FILE] [--timeout SECS]
+
+Grades the exercises: compiles each lesson's graded tests once, runs every test on its
+own with a time limit (a hung or deadlocked exercise fails with a message; it never
+hangs the grader), and scores points per exercise, in proportion to its tests passed.
+Prints a table per lesson with a total, and the assertion of every failing test.
+
+Options:
+  --lesson NAME     only this lesson's exercises (name or number)
+  --exercise ID     only this exercise, e.g. procs/capture
+  --json FILE       write the results as JSON (Exercism results.json v3 fields, plus points)
+  --junit FILE      write the results as JUnit XML
+  --timeout SECS    how long one test may run (default 60)
+  -h, --help        print this help
+
+When GITHUB_STEP_SUMMARY is set (GitHub Actions), a Markdown summary is appended to it.
+
+Exit status: 0 when every graded test passed, 1 otherwise, 2 on a usage error.";
+
+const KIT_USAGE: &str = "\
+Usage: cargo xtask kit --out DIR
+       cargo xtask kit --verify
+
+--out DIR   writes the student repository into DIR (new or empty): every solution
+            region replaced by todo!(\"<id>: <task>\"), the graded tests and xtask
+            kept, the GitHub Classroom workflow included, the course's own CI left out.
+--verify    writes the kit into a temporary folder and proves that it builds (check and
+            clippy), that every exercise's graded tests FAIL on the stub and PASS on the
+            solution, and that no solution text leaks into the kit.
+
+Options:
+  -h, --help  print this help
+
+Exit status: 0 on success, 1 when the kit is wrong, 2 on a usage error.";
+
+const LIST_USAGE: &str = "\
+Usage: cargo xtask list
+
+Lists every exercise with its points and status: `todo` while its body is still
+todo!(), `done` or `failing` after `cargo xtask grade` graded it, `changed` when it
+was edited since.
+
+Options:
+  -h, --help  print this help";
+
+const HINT_USAGE: &str = "\
+Usage: cargo xtask hint <ID>
+
+Prints an exercise's task, its hint, the file to edit and how to grade it.
+`cargo xtask list` shows the ids.
+
+Options:
+  -h, --help  print this help
+
+Exit status: 0, or 2 for an unknown id.";
+
+const WATCH_USAGE: &str = "\
+Usage: cargo xtask watch [ID] [--poll]
+
+Grades the exercise ID (or every exercise) now and again whenever a file of the course
+changes, until you stop it with Ctrl-C. Press Enter to grade again by hand, for
+folders where file events do not arrive (some network drives, WSL on a Windows drive).
+
+Options:
+  --poll      look for changes every second instead of waiting for file events
+  -h, --help  print this help";
+
 /// The help for the whole tool.
 pub fn usage() -> String {
     let lessons = LESSONS
@@ -96,6 +218,11 @@ pub fn usage() -> String {
          run-all [--quick] [--json FILE]        test every written lesson, run its tour, check its claims\n  \
          lesson <NAME> [--quick] [--json FILE]  the same for one lesson (by name or number)\n  \
          docs-check                             check the book's includes and SUMMARY.md links\n  \
+         grade [--lesson L] [--exercise ID]     grade the exercises, with points (--json, --junit)\n  \
+         list                                   every exercise, its points and status\n  \
+         hint <ID>                              an exercise's task and hint\n  \
+         watch [ID] [--poll]                    grade again whenever a file changes\n  \
+         kit --out DIR | --verify               write the student repository, or prove it works\n  \
          help [VERB]                            print this help, or one verb's\n\n\
          `cargo xtask <VERB> --help` explains a verb and its options.\n\n\
          Lessons:\n{lessons}\n\n\
@@ -108,6 +235,11 @@ fn verb_usage(verb: &str) -> Option<&'static str> {
         "run-all" => Some(RUN_ALL_USAGE),
         "lesson" => Some(LESSON_USAGE),
         "docs-check" => Some(DOCS_CHECK_USAGE),
+        "grade" => Some(GRADE_USAGE),
+        "kit" => Some(KIT_USAGE),
+        "list" => Some(LIST_USAGE),
+        "hint" => Some(HINT_USAGE),
+        "watch" => Some(WATCH_USAGE),
         _ => None,
     }
 }
@@ -128,6 +260,16 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
                 return Parsed::Help(usage.to_string());
             }
             match parse_verb(verb, rest) {
+                Ok(v) => Parsed::Run(v),
+                Err(message) => Parsed::Bad(format!("error: {message}\n\n{usage}")),
+            }
+        }
+        "grade" | "kit" | "list" | "hint" | "watch" => {
+            let usage = verb_usage(verb).unwrap_or_default();
+            if rest.iter().any(|a| a == "-h" || a == "--help") {
+                return Parsed::Help(usage.to_string());
+            }
+            match parse_exercise_verb(verb, rest) {
                 Ok(v) => Parsed::Run(v),
                 Err(message) => Parsed::Bad(format!("error: {message}\n\n{usage}")),
             }
@@ -212,6 +354,107 @@ fn parse_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
     }
 }
 
+/// The value after an option (`--out DIR`), or an error naming what is missing.
+fn value_of<'a>(
+    option: &str,
+    what: &str,
+    args: &mut impl Iterator<Item = &'a String>,
+) -> Result<&'a str, String> {
+    match args.next() {
+        Some(v) if !v.starts_with('-') || v == "-" => Ok(v),
+        _ => Err(format!("`{option}` needs {what}")),
+    }
+}
+
+/// The learner's verbs: grade, kit, list, hint, watch.
+fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
+    let mut grade = GradeOptions::default();
+    let mut watch = WatchOptions::default();
+    let mut kit: Option<KitOptions> = None;
+    let mut positional: Vec<&str> = Vec::new();
+    let mut args = rest.iter();
+    while let Some(arg) = args.next() {
+        match (verb, arg.as_str()) {
+            ("grade", "--lesson") => {
+                let name = value_of(arg, "a lesson's name or number", &mut args)?;
+                grade.lesson = Some(lessons::find(name).ok_or_else(|| {
+                    format!(
+                        "no lesson named `{name}`; the lessons are: {}",
+                        lessons::known_names()
+                    )
+                })?);
+            }
+            ("grade", "--exercise") => {
+                grade.exercise = Some(value_of(arg, "an exercise id", &mut args)?.to_string());
+            }
+            ("grade", "--json") => {
+                grade.json = Some(value_of(arg, "a FILE to write to", &mut args)?.into());
+            }
+            ("grade", "--junit") => {
+                grade.junit = Some(value_of(arg, "a FILE to write to", &mut args)?.into());
+            }
+            ("grade", "--timeout") => {
+                let secs = value_of(arg, "a number of seconds", &mut args)?;
+                grade.timeout_secs = match secs.parse() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return Err(format!(
+                            "`--timeout` needs whole seconds above 0, not `{secs}`"
+                        ));
+                    }
+                };
+            }
+            ("kit", "--out") => {
+                let dir = value_of(arg, "a folder to write the kit into", &mut args)?;
+                if kit.replace(KitOptions::Out(dir.into())).is_some() {
+                    return Err("give either `--out DIR` or `--verify`, once".into());
+                }
+            }
+            ("kit", "--verify") => {
+                if kit.replace(KitOptions::Verify).is_some() {
+                    return Err("give either `--out DIR` or `--verify`, once".into());
+                }
+            }
+            ("watch", "--poll") => watch.poll = true,
+            (_, a) if a.starts_with('-') && a != "-" => {
+                return Err(format!("unknown option `{a}` for `{verb}`"));
+            }
+            (_, a) => positional.push(a),
+        }
+    }
+    let no_more = |from: usize| match positional.get(from) {
+        Some(extra) => Err(format!("unexpected argument `{extra}`")),
+        None => Ok(()),
+    };
+    match verb {
+        "grade" => {
+            no_more(0)?;
+            Ok(Verb::Grade(grade))
+        }
+        "kit" => {
+            no_more(0)?;
+            kit.map(Verb::Kit)
+                .ok_or_else(|| "`kit` needs `--out DIR` or `--verify`".to_string())
+        }
+        "list" => {
+            no_more(0)?;
+            Ok(Verb::List)
+        }
+        "hint" => {
+            no_more(1)?;
+            match positional.first() {
+                Some(id) => Ok(Verb::Hint(id.to_string())),
+                None => Err("`hint` needs an exercise id (`cargo xtask list` shows them)".into()),
+            }
+        }
+        _ => {
+            no_more(1)?;
+            watch.exercise = positional.first().map(|s| s.to_string());
+            Ok(Verb::Watch(watch))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +535,63 @@ mod tests {
         assert!(m.contains("`--quick`"), "{m}");
         assert!(bad(&[]).contains("no verb"));
         assert!(bad(&["run-all", "procs"]).contains("unexpected argument `procs`"));
+    }
+
+    #[test]
+    fn the_exercise_verbs_parse() {
+        assert_eq!(
+            parse_strs(&[
+                "grade",
+                "--lesson",
+                "1",
+                "--junit",
+                "j.xml",
+                "--timeout",
+                "5"
+            ]),
+            Parsed::Run(Verb::Grade(GradeOptions {
+                lesson: Some(&LESSONS[0]),
+                junit: Some("j.xml".into()),
+                timeout_secs: 5,
+                ..GradeOptions::default()
+            }))
+        );
+        assert_eq!(
+            parse_strs(&["kit", "--out", "student"]),
+            Parsed::Run(Verb::Kit(KitOptions::Out("student".into())))
+        );
+        assert_eq!(
+            parse_strs(&["kit", "--verify"]),
+            Parsed::Run(Verb::Kit(KitOptions::Verify))
+        );
+        assert_eq!(parse_strs(&["list"]), Parsed::Run(Verb::List));
+        assert_eq!(
+            parse_strs(&["hint", "procs/capture"]),
+            Parsed::Run(Verb::Hint("procs/capture".into()))
+        );
+        assert_eq!(
+            parse_strs(&["watch", "procs/reap", "--poll"]),
+            Parsed::Run(Verb::Watch(WatchOptions {
+                exercise: Some("procs/reap".into()),
+                poll: true
+            }))
+        );
+        for verb in ["grade", "kit", "list", "hint", "watch"] {
+            assert!(help_text(&[verb, "--help"]).contains(&format!("cargo xtask {verb}")));
+        }
+    }
+
+    #[test]
+    fn the_exercise_verbs_refuse_bad_arguments() {
+        assert!(bad(&["kit"]).contains("needs `--out DIR` or `--verify`"));
+        assert!(bad(&["kit", "--out", "a", "--verify"]).contains("once"));
+        assert!(bad(&["kit", "--out"]).contains("`--out` needs"));
+        assert!(bad(&["grade", "--timeout", "0"]).contains("above 0"));
+        assert!(bad(&["grade", "--lesson", "nope"]).contains("no lesson named `nope`"));
+        assert!(bad(&["grade", "extra"]).contains("unexpected argument `extra`"));
+        assert!(bad(&["hint"]).contains("needs an exercise id"));
+        assert!(bad(&["hint", "a", "b"]).contains("unexpected argument `b`"));
+        assert!(bad(&["list", "--poll"]).contains("unknown option `--poll` for `list`"));
     }
 
     #[test]

@@ -7,21 +7,32 @@
 //! - `run-all`: check the book, then test every written lesson and run its tour.
 //! - `lesson <name>`: the same for one lesson.
 //! - `docs-check`: the book's includes resolve.
+//! - `grade`, `list`, `hint`, `watch`: the learner's side: points for the exercises.
+//! - `kit`: the student repository, and the proof that every exercise is a real test.
 //!
 //! How the pieces fit: `cli` decides what to do; `run` does it, using `child` to run
 //! cargo with live `progress`, `cargo_test` and `tour_report` to read what came back;
 //! `summary` reports. `lessons` is the one list of lessons; `docs_check` the book check.
+//! `registry` reads the exercises (`exercises.toml`), `markers` the solution regions;
+//! `grade` runs and scores the graded tests, `kit` writes and verifies the student copy,
+//! `learner` prints `list` and `hint`, and `watch` re-grades on change.
 
 mod cargo_test;
 mod child;
 mod cli;
 mod docs_check;
 mod format;
+mod grade;
+mod kit;
+mod learner;
 mod lessons;
+mod markers;
 mod progress;
+mod registry;
 mod run;
 mod summary;
 mod tour_report;
+mod watch;
 mod workspace;
 
 use std::process::ExitCode;
@@ -71,6 +82,11 @@ fn main() -> ExitCode {
             run_lessons(&[lesson], &options, false)
         }
         Parsed::Run(Verb::DocsCheck) => docs_check(),
+        Parsed::Run(Verb::Grade(options)) => grade::main(&options),
+        Parsed::Run(Verb::Kit(options)) => kit::main(&options),
+        Parsed::Run(Verb::List) => learner::list(),
+        Parsed::Run(Verb::Hint(id)) => learner::hint(&id),
+        Parsed::Run(Verb::Watch(options)) => watch::main(&options),
     }
 }
 

@@ -1,0 +1,394 @@
+//! The exercise registry: every exercise, declared once, in its lesson's `exercises.toml`.
+//!
+//! `grade`, `kit`, `list`, `hint` and `watch` all start here, so an exercise's id,
+//! points, task, hint, source file and graded test target are written in one place and
+//! nowhere else. A mistake in a registry (a missing field, an id of the wrong lesson, a
+//! test target that does not exist) is reported with the file and line, because a
+//! grader that silently skips an exercise would be worse than one that stops.
+//!
+//! ```toml
+//! [[exercise]]
+//! id = "procs/capture"              # <lesson>/<name>
+//! title = "Capture a child's output"
+//! points = 10
+//! file = "src/exercises/capture.rs" # holds the BEGIN/END SOLUTION markers
+//! test = "exercise_capture"         # tests/exercise_capture.rs: the graded tests
+//! task = """..."""
+//! hint = """..."""
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::lessons::{LESSONS, Lesson};
+
+/// The registry's file name inside a lesson crate.
+pub const REGISTRY_FILE: &str = "exercises.toml";
+
+/// One exercise, as declared, with paths resolved against the workspace root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exercise {
+    pub lesson: &'static Lesson,
+    /// `<lesson>/<name>`, e.g. `procs/capture`.
+    pub id: String,
+    pub title: String,
+    pub points: u32,
+    /// The source file with the solution markers, relative to the workspace root.
+    pub file: PathBuf,
+    /// The graded test target (`cargo test -p <lesson> --test <test>`).
+    pub test: String,
+    pub task: String,
+    pub hint: String,
+    /// Where it is declared: `crates/procs/exercises.toml:12`.
+    pub declared_at: String,
+}
+
+impl Exercise {
+    /// The graded test file, relative to the workspace root.
+    pub fn test_file(&self) -> PathBuf {
+        PathBuf::from("crates")
+            .join(self.lesson.name)
+            .join("tests")
+            .join(format!("{}.rs", self.test))
+    }
+
+    /// The task on one line, for `todo!()` messages and tables: the first sentence,
+    /// at most `max` characters.
+    pub fn task_line(&self, max: usize) -> String {
+        let flat = self.task.split_whitespace().collect::<Vec<_>>().join(" ");
+        let sentence = match flat.find(". ") {
+            Some(end) => &flat[..=end],
+            None => flat.as_str(),
+        };
+        if sentence.chars().count() <= max {
+            sentence.trim_end().to_string()
+        } else {
+            let cut: String = sentence.chars().take(max.saturating_sub(3)).collect();
+            format!("{}...", cut.trim_end())
+        }
+    }
+}
+
+/// A problem in a registry, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// `crates/procs/exercises.toml:12` (or the file alone when no line applies).
+    pub at: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFile {
+    #[serde(default)]
+    exercise: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    id: String,
+    title: String,
+    points: u32,
+    file: String,
+    test: String,
+    task: String,
+    hint: String,
+}
+
+/// Every exercise of every written lesson, in course order, or every problem found.
+pub fn load(root: &Path) -> Result<Vec<Exercise>, Vec<Problem>> {
+    let mut exercises = Vec::new();
+    let mut problems = Vec::new();
+    for lesson in LESSONS.iter().filter(|l| l.is_written(root)) {
+        match load_lesson(root, lesson) {
+            Ok(mut list) => exercises.append(&mut list),
+            Err(mut list) => problems.append(&mut list),
+        }
+    }
+    // Ids are unique across the course: `hint procs/capture` must mean one thing.
+    for (i, a) in exercises.iter().enumerate() {
+        if let Some(b) = exercises[..i].iter().find(|b| b.id == a.id) {
+            problems.push(Problem {
+                at: a.declared_at.clone(),
+                message: format!("id `{}` is already declared at {}", a.id, b.declared_at),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(exercises)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The exercises of one lesson. A written lesson without a registry is a problem: every
+/// lesson of the course has exercises.
+pub fn load_lesson(root: &Path, lesson: &'static Lesson) -> Result<Vec<Exercise>, Vec<Problem>> {
+    let rel = format!("crates/{}/{REGISTRY_FILE}", lesson.name);
+    let text = match std::fs::read_to_string(root.join(&rel)) {
+        Ok(text) => text,
+        Err(e) => {
+            return Err(vec![Problem {
+                at: rel,
+                message: format!("cannot read the lesson's exercise registry: {e}"),
+            }]);
+        }
+    };
+    parse(root, lesson, &rel, &text)
+}
+
+/// Parses and checks one registry's text; `rel` is its path for messages.
+pub fn parse(
+    root: &Path,
+    lesson: &'static Lesson,
+    rel: &str,
+    text: &str,
+) -> Result<Vec<Exercise>, Vec<Problem>> {
+    let file: RegistryFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(0, |s| line_of(text, s.start));
+        vec![Problem {
+            at: at(rel, line),
+            message: e.message().trim().to_string(),
+        }]
+    })?;
+    if file.exercise.is_empty() {
+        return Err(vec![Problem {
+            at: rel.to_string(),
+            message: "no [[exercise]] is declared".into(),
+        }]);
+    }
+    let mut problems = Vec::new();
+    let mut exercises = Vec::new();
+    let mut search_from = 0;
+    for entry in file.exercise {
+        // The line of this entry's `id = "..."`, found in declaration order.
+        let line = find_line(text, &format!("\"{}\"", entry.id), &mut search_from);
+        let here = at(rel, line);
+        let mut bad = |message: String| {
+            problems.push(Problem {
+                at: here.clone(),
+                message,
+            })
+        };
+        let prefix = format!("{}/", lesson.name);
+        match entry.id.strip_prefix(&prefix) {
+            Some(name) if is_slug(name) => {}
+            _ => bad(format!(
+                "id `{}` must be `{prefix}<name>`, the name in lower case, digits and -",
+                entry.id
+            )),
+        }
+        if entry.points == 0 {
+            bad(format!("`{}` is worth 0 points", entry.id));
+        }
+        for (field, value) in [
+            ("title", &entry.title),
+            ("task", &entry.task),
+            ("hint", &entry.hint),
+        ] {
+            if value.trim().is_empty() {
+                bad(format!("`{}` has an empty {field}", entry.id));
+            }
+        }
+        let crate_dir = PathBuf::from("crates").join(lesson.name);
+        let file = crate_dir.join(&entry.file);
+        if entry.file.contains("..") || !root.join(&file).is_file() {
+            bad(format!(
+                "file `{}` does not exist in {}",
+                entry.file,
+                crate_dir.display()
+            ));
+        }
+        let exercise = Exercise {
+            lesson,
+            id: entry.id,
+            title: entry.title.trim().to_string(),
+            points: entry.points,
+            file,
+            test: entry.test,
+            task: entry.task.trim().to_string(),
+            hint: entry.hint.trim().to_string(),
+            declared_at: here.clone(),
+        };
+        let test_file = exercise.test_file();
+        match std::fs::read_to_string(root.join(&test_file)) {
+            Ok(source) if source.contains("#[test]") => {}
+            Ok(_) => bad(format!(
+                "`{}` has no graded test: {} contains no #[test]",
+                exercise.id,
+                test_file.display()
+            )),
+            Err(_) => bad(format!(
+                "`{}` names test `{}`, but {} does not exist",
+                exercise.id,
+                exercise.test,
+                test_file.display()
+            )),
+        }
+        exercises.push(exercise);
+    }
+    if problems.is_empty() {
+        Ok(exercises)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Finds an exercise by id, or says which ids exist.
+pub fn find<'a>(exercises: &'a [Exercise], id: &str) -> Result<&'a Exercise, String> {
+    exercises.iter().find(|e| e.id == id).ok_or_else(|| {
+        let ids: Vec<&str> = exercises.iter().map(|e| e.id.as_str()).collect();
+        format!("no exercise `{id}`; the exercises are: {}", ids.join(", "))
+    })
+}
+
+fn is_slug(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn at(rel: &str, line: usize) -> String {
+    if line == 0 {
+        rel.to_string()
+    } else {
+        format!("{rel}:{line}")
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The 1-based line of the next `needle` at or after `*from`, moving `*from` past it.
+fn find_line(text: &str, needle: &str, from: &mut usize) -> usize {
+    match text[*from..].find(needle) {
+        Some(pos) => {
+            let offset = *from + pos;
+            *from = offset + needle.len();
+            line_of(text, offset)
+        }
+        None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace-shaped temporary folder with one lesson file and one test file.
+    fn fixture(name: &str) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("xtask-registry-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let krate = root.join("crates/procs");
+        std::fs::create_dir_all(krate.join("src")).unwrap();
+        std::fs::create_dir_all(krate.join("tests")).unwrap();
+        std::fs::write(krate.join("src/ex.rs"), "fn f() {}\n").unwrap();
+        std::fs::write(krate.join("tests/exercise_ex.rs"), "#[test]\nfn t() {}\n").unwrap();
+        std::fs::write(krate.join("tests/empty.rs"), "\n").unwrap();
+        root
+    }
+
+    const GOOD: &str = r#"
+[[exercise]]
+id = "procs/ex"
+title = "An exercise"
+points = 10
+file = "src/ex.rs"
+test = "exercise_ex"
+task = """
+Do the thing. Then more.
+"""
+hint = "Think."
+"#;
+
+    #[test]
+    fn a_good_registry_loads() {
+        let root = fixture("good");
+        let list = parse(&root, &LESSONS[0], "crates/procs/exercises.toml", GOOD).unwrap();
+        assert_eq!(list.len(), 1);
+        let e = &list[0];
+        assert_eq!((e.id.as_str(), e.points), ("procs/ex", 10));
+        assert_eq!(e.file, PathBuf::from("crates/procs/src/ex.rs"));
+        assert_eq!(
+            e.test_file(),
+            PathBuf::from("crates/procs/tests/exercise_ex.rs")
+        );
+        assert_eq!(e.declared_at, "crates/procs/exercises.toml:3");
+        assert_eq!(e.task_line(80), "Do the thing.");
+        assert_eq!(e.task_line(8), "Do th...");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_file_and_line() {
+        let root = fixture("bad");
+        let text = GOOD
+            .replace("procs/ex\"", "threads/ex\"")
+            .replace("points = 10", "points = 0")
+            .replace("src/ex.rs", "src/missing.rs")
+            .replace("exercise_ex", "empty");
+        let problems = parse(&root, &LESSONS[0], "r.toml", &text).unwrap_err();
+        let all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        let joined = all.join("\n");
+        for want in [
+            "r.toml:3: id `threads/ex` must be `procs/<name>`",
+            "r.toml:3: `threads/ex` is worth 0 points",
+            "r.toml:3: file `src/missing.rs` does not exist",
+            "r.toml:3: `threads/ex` has no graded test",
+        ] {
+            assert!(joined.contains(want), "missing {want:?} in\n{joined}");
+        }
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn syntax_errors_and_unknown_fields_name_the_line() {
+        let root = fixture("syntax");
+        let problems = parse(&root, &LESSONS[0], "r.toml", "[[exercise]]\nid = \n").unwrap_err();
+        assert!(problems[0].at.starts_with("r.toml:2"), "{problems:?}");
+        let text = GOOD.replace("hint = \"Think.\"", "hint = \"Think.\"\npoint = 3");
+        let problems = parse(&root, &LESSONS[0], "r.toml", &text).unwrap_err();
+        assert!(problems[0].message.contains("point"), "{problems:?}");
+        let problems = parse(&root, &LESSONS[0], "r.toml", "# nothing\n").unwrap_err();
+        assert!(problems[0].message.contains("no [[exercise]]"));
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn the_course_registry_loads_and_finds_by_id() {
+        let exercises = load(&crate::workspace::root()).unwrap_or_else(|problems| {
+            panic!(
+                "{}",
+                problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        });
+        assert!(
+            exercises.len() >= 3,
+            "lesson 1 has at least three exercises"
+        );
+        let first = find(&exercises, &exercises[0].id).unwrap();
+        assert_eq!(first.lesson.name, "procs");
+        assert!(
+            find(&exercises, "procs/nope")
+                .unwrap_err()
+                .contains(&exercises[0].id)
+        );
+    }
+}
