@@ -1,13 +1,251 @@
-//! `cargo xtask list` and `cargo xtask hint`.
+//! `cargo xtask list` and `cargo xtask hint`: where a learner stands, and a way forward.
+//!
+//! Both only read: the registry (what the exercises are), the exercise files (is the
+//! `todo!()` still there?) and the results the last `cargo xtask grade` kept. Neither
+//! compiles nor runs anything, so they answer at once, even when the code is broken.
 
+use std::collections::HashMap;
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::SystemTime;
 
-pub fn list() -> ExitCode {
-    eprintln!("error: `list` is not written yet");
-    ExitCode::FAILURE
+use crate::cli::USAGE_ERROR;
+use crate::grade::{self, LastResult, Status};
+use crate::registry::{self, Exercise};
+use crate::summary::{Row, render_table};
+use crate::workspace;
+
+/// Where an exercise stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// Its function body is still the `todo!()` stub.
+    Todo,
+    /// Never graded (or its results were cleaned away with `target/`).
+    Ungraded,
+    /// Edited since it was last graded: the old result may no longer hold.
+    Changed,
+    /// Every graded test passed at the last grade.
+    Done,
+    /// Some tests failed at the last grade: `passed` of `total` passed.
+    Failing { passed: u64, total: u64 },
+    /// The lesson did not compile at the last grade.
+    Broken,
 }
 
-pub fn hint(_id: &str) -> ExitCode {
-    eprintln!("error: `hint` is not written yet");
-    ExitCode::FAILURE
+impl Standing {
+    pub fn label(&self) -> String {
+        match self {
+            Standing::Todo => "todo".to_string(),
+            Standing::Ungraded => "ungraded".to_string(),
+            Standing::Changed => "changed".to_string(),
+            Standing::Done => "done".to_string(),
+            Standing::Failing { passed, total } => format!("failing {passed}/{total}"),
+            Standing::Broken => "failing (did not compile)".to_string(),
+        }
+    }
+}
+
+/// Decides an exercise's standing from its file and the last results.
+///
+/// The `todo!()` check comes first: a stub cannot be done, whatever an old result says.
+/// A result counts only if the file was not modified after that grading started.
+pub fn standing(
+    exercise: &Exercise,
+    source: &str,
+    modified: Option<SystemTime>,
+    last: Option<&LastResult>,
+) -> Standing {
+    if source.contains(&format!("todo!(\"{}", exercise.id)) {
+        return Standing::Todo;
+    }
+    let Some(last) = last else {
+        return Standing::Ungraded;
+    };
+    // A file whose time cannot be read is treated as changed: better to ask for a
+    // grade again than to show a result that may be stale.
+    if modified.is_none_or(|m| m > last.graded_at) {
+        return Standing::Changed;
+    }
+    match last.status {
+        Status::Pass => Standing::Done,
+        Status::Fail => Standing::Failing {
+            passed: last.passed,
+            total: last.total,
+        },
+        Status::Error => Standing::Broken,
+    }
+}
+
+fn standing_of(root: &Path, exercise: &Exercise, last: &HashMap<String, LastResult>) -> Standing {
+    let path = root.join(&exercise.file);
+    let source = std::fs::read_to_string(&path).unwrap_or_default();
+    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+    standing(exercise, &source, modified, last.get(&exercise.id))
+}
+
+fn load_or_report(root: &Path) -> Result<Vec<Exercise>, ExitCode> {
+    registry::load(root).map_err(|problems| {
+        eprintln!("error: the exercise registry has problems:");
+        for problem in problems {
+            eprintln!("  {problem}");
+        }
+        ExitCode::FAILURE
+    })
+}
+
+pub fn list() -> ExitCode {
+    let root = workspace::root();
+    let exercises = match load_or_report(&root) {
+        Ok(exercises) => exercises,
+        Err(code) => return code,
+    };
+    let last = grade::last_results(&root);
+    let mut rows = Vec::new();
+    let (mut done, mut done_points, mut all_points) = (0, 0, 0);
+    for e in &exercises {
+        let standing = standing_of(&root, e, &last);
+        all_points += e.points;
+        if standing == Standing::Done {
+            done += 1;
+            done_points += e.points;
+        }
+        rows.push(Row::Cells(vec![
+            e.id.clone(),
+            e.title.clone(),
+            e.points.to_string(),
+            standing.label(),
+        ]));
+    }
+    println!(
+        "{}\n",
+        render_table(&["exercise", "title", "points", "status"], &rows)
+    );
+    println!(
+        "Done: {done} of {} exercises ({done_points} of {all_points} points). \
+         `failing N/M`: N of M tests passed at the last grade.",
+        exercises.len()
+    );
+    println!(
+        "Grade: `cargo xtask grade` (all) or `cargo xtask grade --exercise ID`. \
+         A hint: `cargo xtask hint ID`."
+    );
+    ExitCode::SUCCESS
+}
+
+/// What `hint` prints for an exercise.
+pub fn hint_text(exercise: &Exercise) -> String {
+    let id = &exercise.id;
+    format!(
+        "{id} — {} ({} points)\n\n\
+         Task:\n{}\n\n\
+         Hint:\n{}\n\n\
+         Edit:   {}\n\
+         Tests:  {}\n\
+         Grade:  cargo xtask grade --exercise {id}\n\
+         Watch:  cargo xtask watch {id}   (grades again on every save)",
+        exercise.title,
+        exercise.points,
+        indent(&exercise.task),
+        indent(&exercise.hint),
+        exercise.file.display(),
+        exercise.test_file().display(),
+    )
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.trim().is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn hint(id: &str) -> ExitCode {
+    let root = workspace::root();
+    let exercises = match load_or_report(&root) {
+        Ok(exercises) => exercises,
+        Err(code) => return code,
+    };
+    match registry::find(&exercises, id) {
+        Ok(exercise) => {
+            println!("{}", hint_text(exercise));
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(USAGE_ERROR)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lessons::LESSONS;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    fn exercise() -> Exercise {
+        Exercise {
+            lesson: &LESSONS[0],
+            id: "procs/reap".into(),
+            title: "Reap every child".into(),
+            points: 10,
+            file: PathBuf::from("crates/procs/src/exercises/reap.rs"),
+            test: "exercise_reap".into(),
+            task: "Wait for all children.\nIn order.".into(),
+            hint: "waitpid(None, None).".into(),
+            declared_at: "crates/procs/exercises.toml:40".into(),
+        }
+    }
+
+    fn last(status: Status, passed: u64, at: SystemTime) -> LastResult {
+        LastResult {
+            status,
+            passed,
+            total: 3,
+            graded_at: at,
+        }
+    }
+
+    #[test]
+    fn the_standing_follows_the_stub_the_file_time_and_the_last_grade() {
+        let e = exercise();
+        let graded = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let before = Some(graded - Duration::from_secs(5));
+        let after = Some(graded + Duration::from_secs(5));
+        let stub = "pub fn reap_all() { todo!(\"procs/reap: Wait for all\") }";
+        let pass = last(Status::Pass, 3, graded);
+        assert_eq!(standing(&e, stub, before, Some(&pass)), Standing::Todo);
+        assert_eq!(standing(&e, "done", before, None), Standing::Ungraded);
+        assert_eq!(standing(&e, "done", before, Some(&pass)), Standing::Done);
+        assert_eq!(standing(&e, "done", after, Some(&pass)), Standing::Changed);
+        assert_eq!(standing(&e, "done", None, Some(&pass)), Standing::Changed);
+        let fail = last(Status::Fail, 1, graded);
+        let failing = standing(&e, "done", before, Some(&fail));
+        assert_eq!(failing.label(), "failing 1/3");
+        let broken = last(Status::Error, 0, graded);
+        assert_eq!(standing(&e, "x", before, Some(&broken)), Standing::Broken);
+    }
+
+    #[test]
+    fn a_hint_names_the_files_and_the_commands() {
+        let text = hint_text(&exercise());
+        for want in [
+            "procs/reap — Reap every child (10 points)",
+            "Task:\n  Wait for all children.\n  In order.",
+            "Hint:\n  waitpid(None, None).",
+            "crates/procs/src/exercises/reap.rs",
+            "crates/procs/tests/exercise_reap.rs",
+            "cargo xtask grade --exercise procs/reap",
+            "cargo xtask watch procs/reap",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
+    }
 }

@@ -31,6 +31,7 @@ mod progress;
 mod registry;
 mod run;
 mod summary;
+mod test_process;
 mod tour_report;
 mod watch;
 mod workspace;
