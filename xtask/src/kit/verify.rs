@@ -1,0 +1,633 @@
+//! `kit --verify`: proof, in a temporary copy, that the kit is worth handing out.
+//!
+//! A kit can be wrong in ways nobody notices until a class of students does: a stub that
+//! does not compile (every student starts with an error), a solution line left behind,
+//! or, the quiet one, a graded test that passes on `todo!()`. Such a test grades
+//! nothing: it gives points for an empty exercise. So every claim is checked:
+//!
+//! 1. the kit is written into a temporary folder, exactly as `kit --out` writes it;
+//! 2. no secret solution line and no marker is in it (`leak`), read back from disk;
+//! 3. it builds: `cargo check` and `cargo clippy -D warnings`, all targets, so the
+//!    stubs are warning-free as a student first sees them;
+//! 4. graded on the stubs, every graded test of every exercise fails (an assertion or
+//!    the stub's panic), and every exercise has at least one test;
+//! 5. graded in the course, on the reference solutions, every one of them passes.
+//!
+//! The kit is built in its own target directory, `target/kit-verify` in the course: the
+//! dependencies are compiled once and reused by every later verification, and the
+//! course's own `target/` is not rebuilt around the copy's different paths.
+//!
+//! The temporary folder is removed at the end, unless the kit itself was found wrong:
+//! then it is kept, and its path printed, so the problem can be looked at in place.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use crate::child::{self, Seen};
+use crate::cli::DEFAULT_TEST_TIMEOUT_SECS;
+use crate::format::{duration, tail, width};
+use crate::grade::{self, ExerciseResult, Grade, Settings, Status};
+use crate::progress::{LineFilter, Progress, StepKind};
+use crate::registry::{self, Exercise};
+use crate::workspace;
+
+use super::files;
+use super::leak::{self, Secrets};
+
+/// How many lines of a failed build's output to show: a compiler error with context.
+const FAILED_OUTPUT_LINES: usize = 40;
+
+/// A silent step gets a "still running" line this often.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// The kit's target directory: inside the course's `target/`, so `cargo clean` clears
+/// it and git ignores it, and persistent, so only the first verification is slow.
+pub fn target_dir(root: &Path) -> PathBuf {
+    root.join("target").join("kit-verify")
+}
+
+/// A temporary folder, removed when dropped unless asked to keep it. Dropping happens
+/// on every way out of `run`, early returns and panics included.
+#[derive(Debug)]
+struct Scratch {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Scratch {
+    fn create() -> std::io::Result<Scratch> {
+        // The pid makes it ours: a folder of that name left by a killed run is stale.
+        let path = std::env::temp_dir().join(format!("xtask-kit-verify-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)?;
+        Ok(Scratch { path, keep: false })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// One exercise's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub id: String,
+    /// Tests that failed on the stub, out of those that ran; `None` when not graded.
+    pub failing_on_stub: Option<(usize, usize)>,
+    /// Tests that passed on the reference solution, out of those that ran.
+    pub passing_on_solution: (usize, usize),
+    /// What is wrong with the kit (found on the stub).
+    pub stub_defects: Vec<String>,
+    /// What is wrong with the course (found on the solution).
+    pub solution_defects: Vec<String>,
+}
+
+impl Row {
+    fn ok(&self) -> bool {
+        self.stub_defects.is_empty() && self.solution_defects.is_empty()
+    }
+}
+
+/// Runs the whole verification; exit 0 only if everything holds.
+pub fn run(root: &Path) -> ExitCode {
+    let mut scratch = match Scratch::create() {
+        Ok(scratch) => scratch,
+        Err(e) => {
+            eprintln!(
+                "error: cannot create a temporary folder in {}: {e}",
+                std::env::temp_dir().display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let kit = scratch.path.join("kit");
+    let target = target_dir(root);
+    let mut steps = Steps {
+        progress: Progress::new(),
+        kit_problems: Vec::new(),
+    };
+    let Some(written) = steps.write(root, &kit) else {
+        println!("\nkit --verify: FAILED");
+        return ExitCode::FAILURE;
+    };
+    steps.leaks(&kit, &written.secrets);
+    let builds = steps.builds(&kit, &target);
+    let stub_grade = if builds {
+        steps.grade_stubs(&kit, &written.exercises, &target)
+    } else {
+        let scope = "kit · grade stubs";
+        steps
+            .progress
+            .line(scope, "skipped: the kit does not build");
+        None
+    };
+    let course_grade = steps.grade_course(root, &written.exercises);
+    let rows = judge(&written.exercises, stub_grade.as_ref(), &course_grade);
+
+    println!("\n{}", table(&rows));
+    let problems = problems_text(&rows, &steps.kit_problems);
+    if !problems.is_empty() {
+        println!("\n{problems}");
+    }
+    let kit_wrong =
+        !steps.kit_problems.is_empty() || rows.iter().any(|r| !r.stub_defects.is_empty());
+    if kit_wrong {
+        // The kit is what needs looking at: keep it. A failure of the course alone
+        // (a test failing on a solution) is looked at in the course.
+        scratch.keep = true;
+        println!(
+            "\nThe kit is kept for you to look at: {}\n  \
+             (its builds use CARGO_TARGET_DIR={}; remove it with `rm -rf {}`)",
+            kit.display(),
+            target.display(),
+            scratch.path.display()
+        );
+    }
+    let elapsed = duration(steps.progress.elapsed());
+    if !kit_wrong && rows.iter().all(Row::ok) {
+        let tests: usize = rows.iter().map(|r| r.passing_on_solution.1).sum();
+        println!(
+            "\nkit --verify: ok: {} exercises, {tests} graded tests, each failing on the stub \
+             and passing on the solution; the kit builds clean and leaks no solution ({elapsed})",
+            rows.len()
+        );
+        ExitCode::SUCCESS
+    } else {
+        println!("\nkit --verify: FAILED ({elapsed})");
+        ExitCode::FAILURE
+    }
+}
+
+/// The steps, sharing the progress lines and the list of what is wrong with the kit as
+/// a whole (leaks, builds); what is wrong with one exercise goes into its `Row`.
+#[derive(Debug)]
+struct Steps {
+    progress: Progress,
+    kit_problems: Vec<String>,
+}
+
+impl Steps {
+    /// 1. Writes the kit exactly as `kit --out` does; `None` (reasons printed) if it
+    ///    cannot be written, which leaves nothing else to verify.
+    fn write(&mut self, root: &Path, kit: &Path) -> Option<super::Written> {
+        let scope = "kit · write";
+        self.progress
+            .line(scope, &format!("writing the kit into {}", kit.display()));
+        let started = Instant::now();
+        match super::write_kit(root, kit) {
+            Ok(written) => {
+                let text = format!(
+                    "{} files, {} exercises stubbed ({})",
+                    written.files,
+                    written.exercises.len(),
+                    took(started)
+                );
+                self.progress.line(scope, &text);
+                Some(written)
+            }
+            Err(problems) => {
+                self.progress
+                    .line(scope, "FAILED: the kit cannot be written");
+                println!("\nThe kit cannot be written:");
+                for problem in &problems {
+                    println!("  {problem}");
+                }
+                None
+            }
+        }
+    }
+
+    /// 2. Searches the kit, as it is on disk, for secret lines and markers.
+    fn leaks(&mut self, kit: &Path, secrets: &Secrets) {
+        let scope = "kit · leaks";
+        let started = Instant::now();
+        match leaks_on_disk(kit, secrets) {
+            Ok((leaks, searched)) if leaks.is_empty() => {
+                let text = format!(
+                    "none: {} secret solution lines searched for in {searched} files ({})",
+                    secrets.count(),
+                    took(started)
+                );
+                self.progress.line(scope, &text);
+            }
+            Ok((leaks, _)) => {
+                self.progress
+                    .line(scope, &format!("FAILED: {} leak(s)", leaks.len()));
+                self.kit_problems
+                    .extend(leaks.iter().map(|l| format!("leak: {l}")));
+            }
+            Err(e) => {
+                self.progress
+                    .line(scope, "FAILED: cannot read the kit back");
+                self.kit_problems.push(e);
+            }
+        }
+    }
+
+    /// 3. `cargo check` and `cargo clippy -D warnings` in the kit. True when it
+    ///    compiles (clippy's warnings are defects, but leave something to grade).
+    fn builds(&mut self, kit: &Path, target: &Path) -> bool {
+        let check = ["check", "--workspace", "--all-targets"];
+        let clippy = [
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ];
+        let compiles = self.cargo("kit · check", kit, target, &check);
+        if compiles {
+            self.cargo("kit · clippy", kit, target, &clippy);
+        }
+        compiles
+    }
+
+    /// Runs one cargo command in the kit, showing its progress; a failure becomes a
+    /// kit problem with the end of cargo's output.
+    fn cargo(&mut self, scope: &str, kit: &Path, target: &Path, args: &[&str]) -> bool {
+        match cargo_step(&mut self.progress, scope, kit, target, args) {
+            Ok(()) => true,
+            Err(problem) => {
+                self.kit_problems.push(problem);
+                false
+            }
+        }
+    }
+
+    /// 4. Grades the kit with its own registry, in the kit's target directory.
+    fn grade_stubs(&mut self, kit: &Path, course: &[Exercise], target: &Path) -> Option<Grade> {
+        let scope = "kit · grade stubs";
+        let kit_exercises = match registry::load(kit) {
+            Ok(list) => list,
+            Err(problems) => {
+                let problems = problems.iter();
+                self.kit_problems
+                    .extend(problems.map(|p| format!("the kit's exercise registry: {p}")));
+                return None;
+            }
+        };
+        if let Some(problem) = different_exercises(course, &kit_exercises) {
+            self.kit_problems.push(problem);
+        }
+        let text = format!("grading {} exercises on the stubs", kit_exercises.len());
+        self.progress.line(scope, &text);
+        let started = Instant::now();
+        let grade = grade::grade(kit, &kit_exercises, &settings(Some(target.to_path_buf())));
+        self.progress
+            .line(scope, &format!("done ({})", took(started)));
+        Some(grade)
+    }
+
+    /// 5. Grades the course itself, on its reference solutions.
+    fn grade_course(&mut self, root: &Path, exercises: &[Exercise]) -> Grade {
+        let scope = "course · grade solutions";
+        let text = format!(
+            "grading {} exercises on the reference solutions",
+            exercises.len()
+        );
+        self.progress.line(scope, &text);
+        let started = Instant::now();
+        let grade = grade::grade(root, exercises, &settings(None));
+        self.progress
+            .line(scope, &format!("done ({})", took(started)));
+        grade
+    }
+}
+
+fn settings(target_dir: Option<PathBuf>) -> Settings {
+    Settings {
+        timeout: Duration::from_secs(DEFAULT_TEST_TIMEOUT_SECS),
+        target_dir,
+        progress: true,
+    }
+}
+
+fn took(started: Instant) -> String {
+    duration(started.elapsed().as_secs_f64())
+}
+
+/// Searches the kit as written: the leaks, and how many files were searched.
+fn leaks_on_disk(kit: &Path, secrets: &Secrets) -> Result<(Vec<leak::Leak>, usize), String> {
+    let paths = files::walk(kit)?;
+    let mut leaks = Vec::new();
+    for path in &paths {
+        let bytes = std::fs::read(kit.join(path))
+            .map_err(|e| format!("cannot read the kit's {}: {e}", path.display()))?;
+        leaks.extend(leak::find(secrets, [(path.as_path(), bytes.as_slice())]));
+    }
+    Ok((leaks, paths.len()))
+}
+
+/// The kit's registry must declare the course's exercises: the kit is graded by it.
+fn different_exercises(course: &[Exercise], kit: &[Exercise]) -> Option<String> {
+    let ids = |list: &[Exercise]| list.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
+    (ids(course) != ids(kit)).then(|| {
+        format!(
+            "the kit declares exercises {:?}, the course {:?}",
+            ids(kit),
+            ids(course)
+        )
+    })
+}
+
+/// Runs one cargo command in the kit with its own target directory, showing progress;
+/// `Err` with the end of its output when it fails.
+fn cargo_step(
+    progress: &mut Progress,
+    scope: &str,
+    kit: &Path,
+    target: &Path,
+    args: &[&str],
+) -> Result<(), String> {
+    let shown = format!("cargo {}", args.join(" "));
+    progress.line(scope, &shown);
+    let mut command = Command::new(workspace::cargo());
+    command
+        .args(args)
+        .current_dir(kit)
+        .env("CARGO_TARGET_DIR", target);
+    let mut filter = LineFilter::new(StepKind::Test);
+    let started = Instant::now();
+    let out = child::run(&mut command, &mut |seen| match seen {
+        Seen::Line(stream, line) => {
+            if let Some(text) = filter.show(stream, line, Instant::now()) {
+                progress.line(scope, &text);
+            }
+        }
+        Seen::Quiet => {
+            if progress.quiet_for() >= HEARTBEAT {
+                let so_far = duration(started.elapsed().as_secs_f64());
+                progress.line(scope, &format!("still running ({so_far} so far)"));
+            }
+        }
+    })
+    .map_err(|e| format!("`{shown}` could not start: {e}"))?;
+    if out.success() {
+        progress.line(scope, &format!("ok ({})", duration(out.seconds)));
+        Ok(())
+    } else {
+        progress.line(scope, &format!("FAILED ({})", duration(out.seconds)));
+        Err(format!(
+            "`{shown}` failed in the kit ({}); the end of its output:\n{}",
+            out.status_text(),
+            tail(&out.combined.join("\n"), FAILED_OUTPUT_LINES)
+        ))
+    }
+}
+
+/// One row per course exercise, from the grade on the stubs (`None`: not graded, the
+/// kit did not build) and the grade in the course.
+pub fn judge(exercises: &[Exercise], stub: Option<&Grade>, course: &Grade) -> Vec<Row> {
+    let find = |grade: &Grade, id: &str| -> Option<ExerciseResult> {
+        grade
+            .exercises
+            .iter()
+            .find(|r| r.exercise.id == id)
+            .cloned()
+    };
+    exercises
+        .iter()
+        .map(|exercise| {
+            let mut row = Row {
+                id: exercise.id.clone(),
+                failing_on_stub: None,
+                passing_on_solution: (0, 0),
+                stub_defects: Vec::new(),
+                solution_defects: Vec::new(),
+            };
+            if let Some(stub) = stub {
+                let result = find(stub, &exercise.id);
+                row.failing_on_stub = Some(judge_stub(result.as_ref(), &mut row.stub_defects));
+            }
+            let result = find(course, &exercise.id);
+            row.passing_on_solution = judge_solution(result.as_ref(), &mut row.solution_defects);
+            row
+        })
+        .collect()
+}
+
+/// On the stub every test must fail: by an assertion (`Fail`) or by the stub's panic
+/// (which a grader may count as `Error`). An `Error` because the tests did not build is
+/// not a failing test: it is a kit that does not compile.
+fn judge_stub(result: Option<&ExerciseResult>, defects: &mut Vec<String>) -> (usize, usize) {
+    let Some(result) = result else {
+        defects.push("was not graded on the stub".into());
+        return (0, 0);
+    };
+    if let Some(error) = &result.error {
+        defects.push(format!(
+            "its graded tests do not build on the stub:\n{}",
+            tail(error, 15)
+        ));
+        return (0, result.tests.len());
+    }
+    if result.tests.is_empty() {
+        defects.push("no graded test ran on the stub: an exercise needs at least one".into());
+    }
+    let mut failing = 0;
+    for test in &result.tests {
+        match test.status {
+            Status::Pass => defects.push(format!(
+                "`{}` passes on the stub: it cannot fail, so it grades nothing",
+                test.name
+            )),
+            Status::Fail | Status::Error => failing += 1,
+        }
+    }
+    (failing, result.tests.len())
+}
+
+/// On the reference solution every test must pass.
+fn judge_solution(result: Option<&ExerciseResult>, defects: &mut Vec<String>) -> (usize, usize) {
+    let Some(result) = result else {
+        defects.push("was not graded in the course".into());
+        return (0, 0);
+    };
+    if let Some(error) = &result.error {
+        defects.push(format!(
+            "its graded tests do not build in the course:\n{}",
+            tail(error, 15)
+        ));
+        return (0, result.tests.len());
+    }
+    if result.tests.is_empty() {
+        defects.push("has no graded test: an exercise needs at least one".into());
+    }
+    let mut passing = 0;
+    for test in &result.tests {
+        match test.status {
+            Status::Pass => passing += 1,
+            status => {
+                let how = if status == Status::Fail {
+                    "fails"
+                } else {
+                    "errors"
+                };
+                let why = test.message.lines().next().unwrap_or("").trim();
+                defects.push(format!(
+                    "`{}` {how} on the reference solution: {why}",
+                    test.name
+                ));
+            }
+        }
+    }
+    (passing, result.tests.len())
+}
+
+/// The per-exercise table.
+pub fn table(rows: &[Row]) -> String {
+    let header = [
+        "exercise",
+        "tests",
+        "fail on stub",
+        "pass on solution",
+        "verdict",
+    ];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            let (passing, total) = r.passing_on_solution;
+            [
+                r.id.clone(),
+                total.to_string(),
+                match r.failing_on_stub {
+                    Some((failing, ran)) => format!("{failing}/{ran}"),
+                    None => "not run".to_string(),
+                },
+                format!("{passing}/{total}"),
+                if r.ok() {
+                    "ok".to_string()
+                } else {
+                    "DEFECT".to_string()
+                },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(width);
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let line = |cells: [&str; 5]| {
+        let mut text = format!("{:<w$}", cells[0], w = widths[0]);
+        for i in 1..4 {
+            text.push_str(&format!("  {:>w$}", cells[i], w = widths[i]));
+        }
+        text.push_str(&format!("  {}", cells[4]));
+        text
+    };
+    let mut out = line(header);
+    for row in &cells {
+        out.push('\n');
+        out.push_str(&line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+    }
+    out
+}
+
+/// Every defect, per exercise, then those of the kit as a whole.
+fn problems_text(rows: &[Row], kit_problems: &[String]) -> String {
+    let mut out = Vec::new();
+    for row in rows {
+        for defect in &row.stub_defects {
+            out.push(format!("{} (in the kit): {defect}", row.id));
+        }
+        for defect in &row.solution_defects {
+            out.push(format!("{} (in the course): {defect}", row.id));
+        }
+    }
+    out.extend(kit_problems.iter().cloned());
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::exercises;
+    use super::*;
+    use crate::grade::TestOutcome;
+
+    fn result(exercise: &Exercise, tests: &[(&str, Status)]) -> ExerciseResult {
+        ExerciseResult {
+            exercise: exercise.clone(),
+            tests: tests
+                .iter()
+                .map(|(name, status)| TestOutcome {
+                    name: name.to_string(),
+                    status: *status,
+                    message: "assertion failed\nmore".into(),
+                    output: String::new(),
+                    seconds: 0.0,
+                })
+                .collect(),
+            points: 0.0,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_test_passing_on_the_stub_and_an_exercise_without_tests_are_defects() {
+        let list = exercises();
+        let stub = Grade {
+            exercises: vec![
+                result(&list[0], &[("a", Status::Fail), ("b", Status::Pass)]),
+                result(&list[1], &[]),
+            ],
+        };
+        let course = Grade {
+            exercises: vec![
+                result(&list[0], &[("a", Status::Pass), ("b", Status::Pass)]),
+                result(&list[1], &[("c", Status::Fail)]),
+            ],
+        };
+        let rows = judge(&list, Some(&stub), &course);
+        assert_eq!(rows[0].failing_on_stub, Some((1, 2)));
+        assert_eq!(
+            rows[0].stub_defects,
+            ["`b` passes on the stub: it cannot fail, so it grades nothing"]
+        );
+        assert!(rows[0].solution_defects.is_empty());
+        assert!(rows[1].stub_defects[0].starts_with("no graded test ran on the stub"));
+        assert_eq!(
+            rows[1].solution_defects,
+            ["`c` fails on the reference solution: assertion failed"]
+        );
+        let text = table(&rows);
+        assert!(
+            text.contains("procs/first       2           1/2               2/2  DEFECT"),
+            "{text}"
+        );
+        let problems = problems_text(&rows, &["leak: x".into()]);
+        assert!(problems.contains("procs/first (in the kit): `b` passes on the stub"));
+        assert!(problems.ends_with("leak: x"));
+    }
+
+    #[test]
+    fn a_panicking_stub_is_failing_but_a_stub_that_does_not_build_is_a_defect() {
+        let list = exercises();
+        let mut broken = result(&list[1], &[("c", Status::Error)]);
+        broken.error = Some("error[E0308]: mismatched types".into());
+        let stub = Grade {
+            exercises: vec![result(&list[0], &[("a", Status::Error)]), broken],
+        };
+        let course = Grade {
+            exercises: vec![
+                result(&list[0], &[("a", Status::Pass)]),
+                result(&list[1], &[("c", Status::Pass)]),
+            ],
+        };
+        let rows = judge(&list, Some(&stub), &course);
+        assert!(rows[0].ok(), "{:?}", rows[0]);
+        assert_eq!(rows[0].failing_on_stub, Some((1, 1)));
+        assert!(rows[1].stub_defects[0].contains("do not build on the stub"));
+        // Not graded on the stub at all (the kit did not build): only the course counts.
+        let rows = judge(&list, None, &course);
+        assert!(rows.iter().all(Row::ok));
+        assert!(table(&rows).contains("not run"));
+    }
+}
