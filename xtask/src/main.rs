@@ -14,7 +14,8 @@
 //! cargo with live `progress`, `cargo_test` and `tour_report` to read what came back;
 //! `summary` reports. `lessons` is the one list of lessons; `docs_check` the book check.
 //! `registry` reads the exercises (`exercises.toml`), `markers` the solution regions;
-//! `grade` runs and scores the graded tests, `kit` writes and verifies the student copy,
+//! `grade` runs and scores the graded tests (each test a process of its own, run with a
+//! time limit by `test_process`), `kit` writes and verifies the student copy,
 //! `learner` prints `list` and `hint`, and `watch` re-grades on change.
 
 mod cargo_test;

@@ -179,9 +179,21 @@ fn run_step(
 ) -> std::io::Result<Output> {
     let mut command = Command::new(workspace::cargo());
     command.args(args).current_dir(root);
+    stream(progress, scope, kind, &mut command)
+}
+
+/// Runs `command` (a cargo command), showing its interesting lines as progress under
+/// `scope` and a "still running" line after a long silence. Every step of xtask that
+/// runs cargo shows its progress this way.
+pub fn stream(
+    progress: &mut Progress,
+    scope: &str,
+    kind: StepKind,
+    command: &mut Command,
+) -> std::io::Result<Output> {
     let mut filter = LineFilter::new(kind);
     let started = Instant::now();
-    child::run(&mut command, &mut |seen| match seen {
+    child::run(command, &mut |seen| match seen {
         Seen::Line(stream, line) => {
             if let Some(text) = filter.show(stream, line, Instant::now()) {
                 progress.line(scope, &text);

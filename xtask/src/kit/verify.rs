@@ -24,11 +24,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use crate::child::{self, Seen};
 use crate::cli::DEFAULT_TEST_TIMEOUT_SECS;
 use crate::format::{duration, tail, width};
 use crate::grade::{self, ExerciseResult, Grade, Settings, Status};
-use crate::progress::{LineFilter, Progress, StepKind};
+use crate::progress::{Progress, StepKind};
 use crate::registry::{self, Exercise};
 use crate::workspace;
 
@@ -37,9 +36,6 @@ use super::leak::{self, Secrets};
 
 /// How many lines of a failed build's output to show: a compiler error with context.
 const FAILED_OUTPUT_LINES: usize = 40;
-
-/// A silent step gets a "still running" line this often.
-const HEARTBEAT: Duration = Duration::from_secs(30);
 
 /// The kit's target directory: inside the course's `target/`, so `cargo clean` clears
 /// it and git ignores it, and persistent, so only the first verification is slow.
@@ -352,22 +348,8 @@ fn cargo_step(
         .args(args)
         .current_dir(kit)
         .env("CARGO_TARGET_DIR", target);
-    let mut filter = LineFilter::new(StepKind::Test);
-    let started = Instant::now();
-    let out = child::run(&mut command, &mut |seen| match seen {
-        Seen::Line(stream, line) => {
-            if let Some(text) = filter.show(stream, line, Instant::now()) {
-                progress.line(scope, &text);
-            }
-        }
-        Seen::Quiet => {
-            if progress.quiet_for() >= HEARTBEAT {
-                let so_far = duration(started.elapsed().as_secs_f64());
-                progress.line(scope, &format!("still running ({so_far} so far)"));
-            }
-        }
-    })
-    .map_err(|e| format!("`{shown}` could not start: {e}"))?;
+    let out = crate::run::stream(progress, scope, StepKind::Test, &mut command)
+        .map_err(|e| format!("`{shown}` could not start: {e}"))?;
     if out.success() {
         progress.line(scope, &format!("ok ({})", duration(out.seconds)));
         Ok(())
