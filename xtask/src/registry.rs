@@ -65,8 +65,13 @@ impl Exercise {
         if sentence.chars().count() <= max {
             sentence.trim_end().to_string()
         } else {
+            // Cut at a word boundary: half a word reads like a typo in a todo!() message.
             let cut: String = sentence.chars().take(max.saturating_sub(3)).collect();
-            format!("{}...", cut.trim_end())
+            let cut = match cut.rfind(' ') {
+                Some(space) if space > 0 => &cut[..space],
+                _ => cut.as_str(),
+            };
+            format!("{}...", cut.trim_end_matches([',', ';', ':', ' ']))
         }
     }
 }
@@ -328,7 +333,8 @@ hint = "Think."
         );
         assert_eq!(e.declared_at, "crates/procs/exercises.toml:3");
         assert_eq!(e.task_line(80), "Do the thing.");
-        assert_eq!(e.task_line(8), "Do th...");
+        assert_eq!(e.task_line(12), "Do the...");
+        assert_eq!(e.task_line(5), "Do...");
         std::fs::remove_dir_all(root).unwrap();
     }
 
