@@ -26,8 +26,13 @@ pub struct CpuSplit {
     pub units: u64,
     /// Seconds from opening the gate to the last thread's finish.
     pub wall: f64,
-    /// Units of work per second, all threads together.
+    /// Units of work per second of wall time, all threads together.
     pub throughput: f64,
+    /// Units of work per second of CPU time the process used (all threads). Unlike
+    /// `throughput`, it does not depend on how much of the machine other programs take:
+    /// on a busy machine, 1,000 threads can grab a larger share of the cores than 2, and
+    /// look "faster" by wall time while doing no more work per CPU-second.
+    pub per_cpu_second: f64,
     /// Median over threads of (wall time until it finished) / (CPU time it used):
     /// 1.0 means it ran without waiting; 50 means it spent 98% of its life waiting.
     pub stretch: f64,
@@ -112,6 +117,7 @@ pub fn split_work(units: u64, threads: usize) -> Result<CpuSplit> {
         units,
         wall,
         throughput: units as f64 / wall.max(1e-9),
+        per_cpu_second: units as f64 / usage.cpu().max(1e-9),
         stretch: Stats::from_samples(stretches).map_or(f64::NAN, |s| s.median),
         switches: usage.voluntary_switches + usage.involuntary_switches,
         involuntary: usage.involuntary_switches,

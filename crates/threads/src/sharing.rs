@@ -24,13 +24,25 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use procs::measure::Usage;
+
 use crate::error::{Error, Result};
 
+/// The cost of one increment of a shared counter, in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PerIncrement {
+    /// Wall time / increments.
+    pub wall: f64,
+    /// CPU time of the whole process / increments: what the machine spent, whatever
+    /// share of it other programs took meanwhile.
+    pub cpu: f64,
+}
+
 // ANCHOR: counters
-/// `threads` threads each add 1 to one `Mutex<u64>`, `per_thread` times. Returns the
-/// nanoseconds per increment (wall time / total increments).
-pub fn mutex_counter(threads: usize, per_thread: u64) -> Result<f64> {
+/// `threads` threads each add 1 to one `Mutex<u64>`, `per_thread` times.
+pub fn mutex_counter(threads: usize, per_thread: u64) -> Result<PerIncrement> {
     let counter = Mutex::new(0u64);
+    let usage = Usage::of_self()?;
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -42,13 +54,15 @@ pub fn mutex_counter(threads: usize, per_thread: u64) -> Result<f64> {
         }
     });
     let elapsed = start.elapsed().as_secs_f64();
+    let cpu = Usage::of_self()?.since(&usage).cpu();
     let total = counter.into_inner().unwrap_or_else(|p| p.into_inner());
-    per_increment(elapsed, total, threads, per_thread)
+    per_increment(elapsed, cpu, total, threads, per_thread)
 }
 
 /// The same with an `AtomicU64` and `fetch_add`.
-pub fn atomic_counter(threads: usize, per_thread: u64) -> Result<f64> {
+pub fn atomic_counter(threads: usize, per_thread: u64) -> Result<PerIncrement> {
     let counter = AtomicU64::new(0);
+    let usage = Usage::of_self()?;
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -61,12 +75,19 @@ pub fn atomic_counter(threads: usize, per_thread: u64) -> Result<f64> {
         }
     });
     let elapsed = start.elapsed().as_secs_f64();
-    per_increment(elapsed, counter.into_inner(), threads, per_thread)
+    let cpu = Usage::of_self()?.since(&usage).cpu();
+    per_increment(elapsed, cpu, counter.into_inner(), threads, per_thread)
 }
 // ANCHOR_END: counters
 
 /// Checks that no increment was lost, then divides.
-fn per_increment(elapsed: f64, total: u64, threads: usize, per_thread: u64) -> Result<f64> {
+fn per_increment(
+    elapsed: f64,
+    cpu: f64,
+    total: u64,
+    threads: usize,
+    per_thread: u64,
+) -> Result<PerIncrement> {
     let expected = threads as u64 * per_thread;
     if total != expected {
         return Err(Error::Invalid {
@@ -74,7 +95,11 @@ fn per_increment(elapsed: f64, total: u64, threads: usize, per_thread: u64) -> R
             reason: format!("counted {total}, expected {expected}: increments were lost"),
         });
     }
-    Ok(elapsed * 1e9 / expected.max(1) as f64)
+    let n = expected.max(1) as f64;
+    Ok(PerIncrement {
+        wall: elapsed * 1e9 / n,
+        cpu: cpu * 1e9 / n,
+    })
 }
 
 // ANCHOR: parallel_map
@@ -111,8 +136,8 @@ mod tests {
 
     #[test]
     fn both_counters_lose_nothing() {
-        assert!(mutex_counter(4, 10_000).unwrap() > 0.0);
-        assert!(atomic_counter(4, 10_000).unwrap() > 0.0);
+        assert!(mutex_counter(4, 10_000).unwrap().wall > 0.0);
+        assert!(atomic_counter(4, 10_000).unwrap().wall > 0.0);
     }
 
     #[test]
