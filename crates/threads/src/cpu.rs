@@ -93,7 +93,11 @@ pub fn split_work(units: u64, threads: usize) -> Result<CpuSplit> {
                 for h in handles {
                     let _ = h.join();
                 }
-                return Err(Error::Spawn { index: i, started: i, source });
+                return Err(Error::Spawn {
+                    index: i,
+                    started: i,
+                    source,
+                });
             }
         }
     }
@@ -103,7 +107,9 @@ pub fn split_work(units: u64, threads: usize) -> Result<CpuSplit> {
     let mut stretches = Vec::with_capacity(threads);
     let mut last = opened;
     for h in handles {
-        let (finished, cpu) = h.join().map_err(|p| Error::Panicked(panic_message(p.as_ref())))?;
+        let (finished, cpu) = h
+            .join()
+            .map_err(|p| Error::Panicked(panic_message(p.as_ref())))?;
         last = last.max(finished);
         let lived = finished.duration_since(opened).as_secs_f64();
         if cpu > 0.0 {

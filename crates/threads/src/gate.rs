@@ -30,7 +30,9 @@ impl Gate {
     // A poisoned lock only means another thread panicked while holding it; the state
     // (a count and a flag) is still meaningful, so keep going.
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Counts this thread as arrived and blocks (sleeping, not spinning) until the gate

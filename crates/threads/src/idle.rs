@@ -72,7 +72,8 @@ pub fn idle_threads(n: usize, stack: Option<usize>) -> Result<IdleMemory> {
     let during = Snapshot::take();
     gate.open();
     for h in handles {
-        h.join().map_err(|p| Error::Panicked(panic_message(p.as_ref())))?;
+        h.join()
+            .map_err(|p| Error::Panicked(panic_message(p.as_ref())))?;
     }
     if let Some(e) = failure {
         return Err(e);

@@ -193,7 +193,11 @@ impl LimitDemo {
 /// Runs `program --demo-thread-limit ASKED ROOM` (the tour binary itself, in a child)
 /// and reads its report. A child killed by a signal (the abort described above) is
 /// reported as such, with what it managed to print.
-pub fn demo_in_child(program: &Path, asked: usize, room: u64) -> Result<(Option<LimitDemo>, String)> {
+pub fn demo_in_child(
+    program: &Path,
+    asked: usize,
+    room: u64,
+) -> Result<(Option<LimitDemo>, String)> {
     let out = std::process::Command::new(program)
         .args(["--demo-thread-limit", &asked.to_string(), &room.to_string()])
         .output()
@@ -230,16 +234,34 @@ mod tests {
     #[test]
     fn the_lowest_limit_wins() {
         let p = limits().predict(4.0);
-        assert_eq!(p, Prediction { threads: 16_375, bound_by: "vm.max_map_count" });
-        let p = Limits { pid_max: Some(1_000), ..limits() }.predict(4.0);
+        assert_eq!(
+            p,
+            Prediction {
+                threads: 16_375,
+                bound_by: "vm.max_map_count"
+            }
+        );
+        let p = Limits {
+            pid_max: Some(1_000),
+            ..limits()
+        }
+        .predict(4.0);
         assert_eq!(p.bound_by, "kernel.pid_max");
-        let p = Limits { cgroup_pids_max: Some(500), ..limits() }.predict(4.0);
+        let p = Limits {
+            cgroup_pids_max: Some(500),
+            ..limits()
+        }
+        .predict(4.0);
         assert_eq!(p.bound_by, "the cgroup's pids.max");
     }
 
     #[test]
     fn the_report_reads_back() {
-        let d = LimitDemo { asked: 200, started: 17, error: Some("Resource temporarily unavailable".into()) };
+        let d = LimitDemo {
+            asked: 200,
+            started: 17,
+            error: Some("Resource temporarily unavailable".into()),
+        };
         assert_eq!(LimitDemo::from_lines(&d.to_lines()), Some(d));
         assert_eq!(LimitDemo::from_lines("asked 3\n"), None);
     }
@@ -247,7 +269,10 @@ mod tests {
     #[test]
     fn this_machine_has_readable_limits() {
         let l = Limits::read().unwrap();
-        assert!(l.max_map_count.is_some() || l.threads_max.is_some(), "{l:?}");
+        assert!(
+            l.max_map_count.is_some() || l.threads_max.is_some(),
+            "{l:?}"
+        );
         assert!(l.predict(4.0).threads > 100);
     }
 }

@@ -58,7 +58,12 @@ fn main() -> ExitCode {
     let args = TourArgs::from_env(ABOUT);
     let plan = Plan::new(args.quick);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut tour = Tour::start("threads", "what a thread costs, time slicing, a pool", args, 7);
+    let mut tour = Tour::start(
+        "threads",
+        "what a thread costs, time slicing, a pool",
+        args,
+        7,
+    );
 
     start_cost(&mut tour, &plan);
     let maps_per_thread = idle_memory(&mut tour, &plan);
@@ -82,8 +87,16 @@ fn start_cost(tour: &mut Tour, plan: &Plan) {
             let c = start_costs(plan.start_trials)?;
             exp.figure("thread spawn + join", c.thread.wall.median_us(), "µs");
             exp.figure("thread spawn + join, CPU time", c.thread.cpu * 1e6, "µs");
-            exp.figure("process fork + exec + wait", c.process.wall.median_us(), "µs");
-            exp.figure("process fork + exec + wait, CPU time", c.process.cpu * 1e6, "µs");
+            exp.figure(
+                "process fork + exec + wait",
+                c.process.wall.median_us(),
+                "µs",
+            );
+            exp.figure(
+                "process fork + exec + wait, CPU time",
+                c.process.cpu * 1e6,
+                "µs",
+            );
             Ok::<_, threads::Error>(c)
         },
     );
@@ -120,8 +133,16 @@ fn idle_memory(tour: &mut Tour, plan: &Plan) -> Option<f64> {
                 };
                 exp.figure(format!("{label}: RSS per thread"), m.rss, "bytes");
                 exp.figure(format!("{label}: virtual size per thread"), m.virt, "bytes");
-                exp.figure(format!("{label}: page tables per thread"), m.page_tables, "bytes");
-                exp.figure(format!("{label}: kernel stack per thread"), m.kernel_stack, "bytes");
+                exp.figure(
+                    format!("{label}: page tables per thread"),
+                    m.page_tables,
+                    "bytes",
+                );
+                exp.figure(
+                    format!("{label}: kernel stack per thread"),
+                    m.kernel_stack,
+                    "bytes",
+                );
                 exp.figure(format!("{label}: mappings per thread"), m.maps, "");
                 runs.push(m);
             }
@@ -194,7 +215,11 @@ fn limits(tour: &mut Tour, maps_per_thread: Option<f64>) {
             exp.figure("mappings in use now", limits.maps_in_use as f64, "");
             let per_thread = maps_per_thread.unwrap_or(4.0);
             let predicted = limits.predict(per_thread);
-            exp.figure("predicted thread limit", predicted.threads as f64, "threads");
+            exp.figure(
+                "predicted thread limit",
+                predicted.threads as f64,
+                "threads",
+            );
             exp.note(format!(
                 "bound by {}, at {per_thread:.1} mappings per thread",
                 predicted.bound_by
@@ -209,7 +234,11 @@ fn limits(tour: &mut Tour, maps_per_thread: Option<f64>) {
             match &report {
                 Some(r) => {
                     exp.figure("child: threads asked for", r.asked as f64, "");
-                    exp.figure("child: threads running before the refusal", r.started as f64, "");
+                    exp.figure(
+                        "child: threads running before the refusal",
+                        r.started as f64,
+                        "",
+                    );
                     exp.note(format!(
                         "child: {}; {ending}",
                         r.error.as_deref().unwrap_or("no spawn was refused")
@@ -303,19 +332,29 @@ fn time_slicing(tour: &mut Tour, plan: &Plan, cores: usize) {
         ),
         vec![
             Figure::new("1,000 threads", thousand.per_cpu_second, "units/CPU-s"),
-            Figure::new(format!("{cores} threads"), at_cores.per_cpu_second, "units/CPU-s"),
+            Figure::new(
+                format!("{cores} threads"),
+                at_cores.per_cpu_second,
+                "units/CPU-s",
+            ),
         ],
     ));
     tour.claim(Claim::ratio_at_least(
         "switches-climb",
         format!("1,000 threads make at least 10x the context switches of {cores}"),
         Figure::new("1,000 threads", thousand.switches as f64, ""),
-        Figure::new(format!("{cores} threads"), at_cores.switches.max(1) as f64, ""),
+        Figure::new(
+            format!("{cores} threads"),
+            at_cores.switches.max(1) as f64,
+            "",
+        ),
         10.0,
     ));
     tour.claim(Claim::ratio_at_least(
         "stretch-grows",
-        format!("each of 1,000 threads waits: its work stretches at least 5x more than with {cores}"),
+        format!(
+            "each of 1,000 threads waits: its work stretches at least 5x more than with {cores}"
+        ),
         Figure::new("stretch, 1,000 threads", thousand.stretch, "x"),
         Figure::new(format!("stretch, {cores} threads"), at_cores.stretch, "x"),
         5.0,
@@ -336,7 +375,11 @@ fn waiting(tour: &mut Tour) {
             let all = wait_in_threads(n, wait)?;
             exp.figure("1 thread waiting 50 ms", one * 1e3, "ms");
             exp.figure("1,000 threads waiting 50 ms each", all * 1e3, "ms");
-            exp.figure("one after another (computed: 1,000 x 50 ms)", n as f64 * 50.0, "ms");
+            exp.figure(
+                "one after another (computed: 1,000 x 50 ms)",
+                n as f64 * 50.0,
+                "ms",
+            );
             Ok::<_, threads::Error>((one, all))
         },
     );
@@ -373,7 +416,8 @@ fn sharing(tour: &mut Tour, plan: &Plan, cores: usize) {
             let per = plan.counter_increments;
             // Five alternating rounds, each method keeping its fastest: a burst of noise
             // from other programs then has to hit all five rounds of one method.
-            let (mut mutex, mut atomic) = (mutex_counter(threads, per)?, atomic_counter(threads, per)?);
+            let (mut mutex, mut atomic) =
+                (mutex_counter(threads, per)?, atomic_counter(threads, per)?);
             for _ in 0..4 {
                 let m = mutex_counter(threads, per)?;
                 if m.wall < mutex.wall {
@@ -384,9 +428,17 @@ fn sharing(tour: &mut Tour, plan: &Plan, cores: usize) {
                     atomic = a;
                 }
             }
-            exp.figure(format!("Mutex<u64>, {threads} threads"), mutex.wall, "ns/increment");
+            exp.figure(
+                format!("Mutex<u64>, {threads} threads"),
+                mutex.wall,
+                "ns/increment",
+            );
             exp.figure("Mutex<u64>, CPU time", mutex.cpu, "ns/increment");
-            exp.figure(format!("AtomicU64, {threads} threads"), atomic.wall, "ns/increment");
+            exp.figure(
+                format!("AtomicU64, {threads} threads"),
+                atomic.wall,
+                "ns/increment",
+            );
             exp.figure("AtomicU64, CPU time", atomic.cpu, "ns/increment");
             exp.note(
                 "CPU time per increment can be higher for the atomic: its threads never \
@@ -420,7 +472,11 @@ fn sharing(tour: &mut Tour, plan: &Plan, cores: usize) {
             "parallel-map",
             "a parallel map with scoped threads gives the sequential map's results",
             same,
-            if same { "identical, in order" } else { "they differ" },
+            if same {
+                "identical, in order"
+            } else {
+                "they differ"
+            },
             vec![],
         ));
     }
@@ -455,13 +511,19 @@ fn pool(tour: &mut Tour) {
             std::panic::set_hook(Box::new(|_| {}));
             submit(Box::new(|| panic!("a job that fails on purpose")))?;
             for _ in 0..jobs {
-                submit(Box::new(move || std::thread::sleep(Duration::from_millis(job_ms))))?;
+                submit(Box::new(move || {
+                    std::thread::sleep(Duration::from_millis(job_ms))
+                }))?;
             }
             let report = pool.shutdown();
             let wall = start.elapsed().as_secs_f64() * 1e3;
             std::panic::set_hook(default_hook);
             exp.figure("wall time for all jobs", wall, "ms");
-            exp.figure("the jobs' own time, added up", (jobs as u64 * job_ms) as f64, "ms");
+            exp.figure(
+                "the jobs' own time, added up",
+                (jobs as u64 * job_ms) as f64,
+                "ms",
+            );
             exp.figure("jobs that ran", report.ran as f64, "");
             exp.note(format!("panics reported: {:?}", report.panicked));
             Ok::<_, threads::Error>((wall, report))
@@ -480,7 +542,11 @@ fn pool(tour: &mut Tour) {
             "pool-survives-panic",
             "a panicking job is reported and the other jobs still run",
             report.ran == jobs && report.panicked.len() == 1,
-            format!("{} of {jobs} jobs ran, {} panic reported", report.ran, report.panicked.len()),
+            format!(
+                "{} of {jobs} jobs ran, {} panic reported",
+                report.ran,
+                report.panicked.len()
+            ),
             vec![],
         ));
     }

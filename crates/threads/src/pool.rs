@@ -251,7 +251,11 @@ mod tests {
         let report = pool.shutdown();
         assert_eq!(report.ran, 4);
         // In sequence: 800 ms. In parallel: about 200 ms.
-        assert!(start.elapsed() < Duration::from_millis(600), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_millis(600),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
