@@ -35,6 +35,7 @@ impl Gate {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    // ANCHOR: gate_wait
     /// Counts this thread as arrived and blocks (sleeping, not spinning) until the gate
     /// opens.
     pub fn wait(&self) {
@@ -49,6 +50,7 @@ impl Gate {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
     }
+    // ANCHOR_END: gate_wait
 
     /// Blocks until `n` threads have arrived, or `timeout` passes; returns how many did.
     pub fn wait_for_arrivals(&self, n: usize, timeout: Duration) -> usize {

@@ -190,6 +190,7 @@ impl LimitDemo {
     }
 }
 
+// ANCHOR: demo_in_child
 /// Runs `program --demo-thread-limit ASKED ROOM` (the tour binary itself, in a child)
 /// and reads its report. A child killed by a signal (the abort described above) is
 /// reported as such, with what it managed to print.
@@ -215,6 +216,7 @@ pub fn demo_in_child(
     };
     Ok((LimitDemo::from_lines(&text), ending))
 }
+// ANCHOR_END: demo_in_child
 
 #[cfg(test)]
 mod tests {

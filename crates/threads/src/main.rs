@@ -22,6 +22,7 @@ const ABOUT: &str = "Lesson 2 tour: what a thread costs next to a process, how m
 /// The hidden argument with which the tour runs itself as the child of the limit demo.
 const DEMO_ARG: &str = "--demo-thread-limit";
 
+// ANCHOR: plan
 /// Sizes and counts: the full tour takes about ten seconds, `--quick` two or three.
 struct Plan {
     start_trials: usize,
@@ -49,6 +50,7 @@ impl Plan {
         }
     }
 }
+// ANCHOR_END: plan
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -317,6 +319,7 @@ fn time_slicing(tour: &mut Tour, plan: &Plan, cores: usize) {
         thousand.throughput / at_cores.throughput,
         "x",
     );
+    // ANCHOR: thousand_not_faster
     // Decided on work per CPU-second: on a machine busy with other programs, 1,000
     // threads win a larger share of the cores than 2 and can look faster by the clock.
     let ratio = thousand.per_cpu_second / at_cores.per_cpu_second;
@@ -339,6 +342,7 @@ fn time_slicing(tour: &mut Tour, plan: &Plan, cores: usize) {
             ),
         ],
     ));
+    // ANCHOR_END: thousand_not_faster
     tour.claim(Claim::ratio_at_least(
         "switches-climb",
         format!("1,000 threads make at least 10x the context switches of {cores}"),

@@ -96,12 +96,14 @@ impl ThreadPool {
         ThreadPool::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
+    // ANCHOR: bounded
     /// A pool whose queue holds at most `capacity` waiting jobs: `execute` blocks when it
     /// is full (back-pressure), `try_execute` returns [`PoolError::Full`].
     pub fn bounded(workers: usize, capacity: usize) -> Result<ThreadPool, PoolError> {
         let (tx, rx) = mpsc::sync_channel(capacity);
         ThreadPool::start(workers, Queue::Bounded(tx, capacity), rx)
     }
+    // ANCHOR_END: bounded
 
     // ANCHOR: start
     fn start(workers: usize, queue: Queue, rx: Receiver<Job>) -> Result<ThreadPool, PoolError> {
@@ -135,6 +137,7 @@ impl ThreadPool {
         self.workers.len()
     }
 
+    // ANCHOR: execute
     /// Queues `job`. On a bounded pool with a full queue, waits until there is room.
     pub fn execute<F: FnOnce() + Send + 'static>(&self, job: F) -> Result<(), PoolError> {
         let job: Job = Box::new(job);
@@ -160,6 +163,7 @@ impl ThreadPool {
             _ => self.execute(job),
         }
     }
+    // ANCHOR_END: execute
 
     /// Closes the queue, lets the workers run every queued job, joins them.
     pub fn shutdown(mut self) -> ShutdownReport {
@@ -196,6 +200,7 @@ impl ThreadPool {
     // ANCHOR_END: stop
 }
 
+// ANCHOR: drop
 impl Drop for ThreadPool {
     /// Graceful: queued jobs run, every worker is joined. Use [`ThreadPool::shutdown`] to
     /// see the report, [`ThreadPool::shutdown_now`] to drop the queued jobs.
@@ -205,6 +210,7 @@ impl Drop for ThreadPool {
         }
     }
 }
+// ANCHOR_END: drop
 
 // ANCHOR: work
 /// A worker's life: take a job, run it, repeat until the queue is closed and empty.

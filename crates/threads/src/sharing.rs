@@ -6,11 +6,13 @@
 //! if its type is `Send`, and be shared by reference only if it is `Sync`; `Rc`'s
 //! reference count is not atomic, so `Rc` is neither:
 //!
+// ANCHOR: rc_not_send
 //! ```compile_fail
 //! let shared = std::rc::Rc::new(5);
 //! // error[E0277]: `Rc<i32>` cannot be sent between threads safely
 //! std::thread::spawn(move || println!("{shared}"));
 //! ```
+// ANCHOR_END: rc_not_send
 //!
 //! The two usual ways to share a counter are a `Mutex` (one thread at a time holds the
 //! lock; the others sleep until it is released) and an atomic integer (the CPU makes

@@ -42,6 +42,7 @@ pub fn start_costs(trials: usize) -> Result<StartCosts> {
 }
 // ANCHOR_END: start_costs
 
+// ANCHOR: run_threads
 /// Starts `n` threads that each run `work(i)`, and joins them all. Spawn failures are
 /// errors (the threads already started are still joined), so a caller can probe limits.
 pub fn run_threads<F>(n: usize, stack_size: Option<usize>, work: F) -> Result<()>
@@ -75,6 +76,7 @@ where
     }
     failure.map_or(Ok(()), Err)
 }
+// ANCHOR_END: run_threads
 
 #[cfg(test)]
 mod tests {
