@@ -116,7 +116,11 @@ fn start_cost(tour: &mut Tour, plan: &Plan) {
 
 /// Returns the mappings each thread adds, for the limit experiment.
 fn idle_memory(tour: &mut Tour, plan: &Plan) -> Option<f64> {
-    let [few, many] = plan.idle_counts;
+    // Stay well under this machine's limit (a container's pids.max can be low): at most
+    // half of what the kernel settings allow, assuming 4 mappings per thread for now.
+    let allowed = Limits::read().map_or(u64::MAX, |l| l.predict(4.0).threads / 2);
+    let cap = |n: usize| n.min(usize::try_from(allowed).unwrap_or(usize::MAX)).max(1);
+    let [few, many] = plan.idle_counts.map(cap);
     let runs = tour.experiment(
         "idle-memory",
         "What an idle thread costs in memory",
