@@ -34,35 +34,52 @@ pub struct SpawnCosts {
 }
 
 // ANCHOR: spawn_costs
-/// Measures the three ways of starting a process, `trials` times each, after a warm-up.
-/// They are interleaved by blocks so a burst of noise on the machine hits all three.
+/// Measures the three ways of starting a process, `trials` times each, side by side.
 pub fn spawn_costs(program: &str, trials: usize) -> Result<SpawnCosts> {
     let prepared = Program::new(program, &[] as &[&str])?;
     let path = prepared.path().to_string();
-    let blocks = 5.min(trials.max(1));
-    let per_block = trials.div_ceil(blocks);
-    let (mut command, mut fork_exec, mut fork_only) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..blocks {
-        command.push(block(per_block, || {
-            let status = std::process::Command::new(&path).status();
-            status.map(drop).map_err(|e| crate::Error::Invalid {
-                what: "Command",
-                reason: format!("cannot run {path}: {e}"),
-            })
-        })?);
-        fork_exec.push(block(per_block, || spawn(&prepared)?.wait().map(drop))?);
-        fork_only.push(block(per_block, || wait_for(fork_and_exit(0)?).map(drop))?);
-    }
+    let mut by_command = || {
+        let status = std::process::Command::new(&path).status();
+        status.map(drop).map_err(|e| crate::Error::Invalid {
+            what: "Command",
+            reason: format!("cannot run {path}: {e}"),
+        })
+    };
+    let mut by_hand = || spawn(&prepared)?.wait().map(drop);
+    let mut fork_only = || wait_for(fork_and_exit(0)?).map(drop);
+    let costs = compare_costs(trials, &mut [&mut by_command, &mut by_hand, &mut fork_only])?;
     Ok(SpawnCosts {
-        command: summarize(command)?,
-        fork_exec: summarize(fork_exec)?,
-        fork_only: summarize(fork_only)?,
+        command: costs[0],
+        fork_exec: costs[1],
+        fork_only: costs[2],
     })
 }
+// ANCHOR_END: spawn_costs
 
-/// One block of trials: the median wall time, and the CPU time per spawn that this
+// ANCHOR: compare_costs
+/// Measures several operations side by side, `trials` times each, and returns one
+/// [`Cost`] per operation, in order. The operations take turns in blocks, so a burst of
+/// noise on the machine hits all of them alike; each figure is the median of the blocks.
+/// Later lessons compare their own costs (a thread, a task) with a process's this way.
+pub fn compare_costs(
+    trials: usize,
+    ops: &mut [&mut dyn FnMut() -> Result<()>],
+) -> Result<Vec<Cost>> {
+    let blocks = 5.min(trials.max(1));
+    let per_block = trials.div_ceil(blocks);
+    let mut figures: Vec<Vec<(f64, f64)>> = vec![Vec::new(); ops.len()];
+    for _ in 0..blocks {
+        for (op, figures) in ops.iter_mut().zip(&mut figures) {
+            figures.push(block(per_block, op)?);
+        }
+    }
+    figures.into_iter().map(summarize).collect()
+}
+// ANCHOR_END: compare_costs
+
+/// One block of trials: the median wall time, and the CPU time per run that this
 /// process and its (waited-for) children used during the block.
-fn block(trials: usize, op: impl FnMut() -> Result<()>) -> Result<(f64, f64)> {
+fn block(trials: usize, op: &mut dyn FnMut() -> Result<()>) -> Result<(f64, f64)> {
     const WARMUP: usize = 2;
     let (me, children) = (Usage::of_self()?, Usage::of_children()?);
     let wall = time_trials(WARMUP, trials, op)?;
@@ -82,7 +99,6 @@ fn summarize(blocks: Vec<(f64, f64)>) -> Result<Cost> {
         cpu: Stats::from_samples(cpus).ok_or_else(no_blocks)?.median,
     })
 }
-// ANCHOR_END: spawn_costs
 
 #[cfg(test)]
 mod tests {

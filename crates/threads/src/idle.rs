@@ -1,0 +1,176 @@
+//! What an idle thread costs in memory, and what the usual figures do not show.
+//!
+//! Each thread gets a stack: by default 2 MiB of *address space* (plus a guard page that
+//! turns an overflow into a crash instead of silent corruption), and Rust adds a small
+//! signal stack to report stack overflows. Address space is cheap: the kernel gives a
+//! page of RAM only when it is touched, and an idle thread touches a few pages at the
+//! top of its stack. So the virtual size (VmSize) grows by about 2 MiB per thread while
+//! the resident size (VmRSS) grows by a few KiB.
+//!
+//! RSS does not show all of it. Each thread also has a *kernel* stack (16 KiB on
+//! x86-64 and arm64) and its own kernel bookkeeping, and its mappings need page tables:
+//! this module reads those too (`KernelStack` in /proc/meminfo, for the whole machine;
+//! `VmPTE` for this process).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{Error, Result, panic_message};
+use crate::gate::Gate;
+
+/// Memory of `threads` idle threads, per thread, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IdleMemory {
+    pub threads: usize,
+    /// The stack size asked for, or `None` for the default (2 MiB in Rust's std).
+    pub stack: Option<usize>,
+    pub rss: f64,
+    pub virt: f64,
+    /// Page tables (VmPTE) per thread.
+    pub page_tables: f64,
+    /// Kernel stacks per thread, from the machine-wide /proc/meminfo (noisy if other
+    /// programs start or stop threads meanwhile).
+    pub kernel_stack: f64,
+    /// Memory mappings per thread (lines of /proc/self/maps): what vm.max_map_count limits.
+    pub maps: f64,
+}
+
+// ANCHOR: idle_threads
+/// Starts `n` threads that wait at a gate, measures the process with all of them alive,
+/// then lets them finish. Returns the growth per thread.
+pub fn idle_threads(n: usize, stack: Option<usize>) -> Result<IdleMemory> {
+    if n == 0 {
+        return Err(Error::Invalid {
+            what: "thread count",
+            reason: "at least one thread is needed".into(),
+        });
+    }
+    let before = Snapshot::take()?;
+    let gate = Arc::new(Gate::new());
+    let mut handles = Vec::with_capacity(n);
+    let mut failure = None;
+    for index in 0..n {
+        let mut builder = std::thread::Builder::new();
+        if let Some(size) = stack {
+            builder = builder.stack_size(size);
+        }
+        let gate = gate.clone();
+        match builder.spawn(move || gate.wait()) {
+            Ok(h) => handles.push(h),
+            Err(source) => {
+                failure = Some(Error::Spawn {
+                    index,
+                    started: handles.len(),
+                    source,
+                });
+                break;
+            }
+        }
+    }
+    // Measure only once every thread is really running and parked at the gate.
+    let arrived = gate.wait_for_arrivals(handles.len(), Duration::from_secs(60));
+    let during = Snapshot::take();
+    gate.open();
+    for h in handles {
+        h.join()
+            .map_err(|p| Error::Panicked(panic_message(p.as_ref())))?;
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    if arrived < n {
+        return Err(Error::Invalid {
+            what: "experiment",
+            reason: format!("only {arrived} of {n} threads reached the gate within 60 s"),
+        });
+    }
+    let during = during?;
+    let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / n as f64;
+    Ok(IdleMemory {
+        threads: n,
+        stack,
+        rss: per(during.status.vm_rss, before.status.vm_rss),
+        virt: per(during.status.vm_size, before.status.vm_size),
+        page_tables: per(during.status.vm_pte, before.status.vm_pte),
+        kernel_stack: per(during.kernel_stack, before.kernel_stack),
+        maps: per(during.maps, before.maps),
+    })
+}
+// ANCHOR_END: idle_threads
+
+/// What the kernel says about this process's memory (and the machine's kernel stacks).
+struct Snapshot {
+    status: procs::proc::Status,
+    kernel_stack: u64,
+    maps: u64,
+}
+
+impl Snapshot {
+    fn take() -> Result<Snapshot> {
+        Ok(Snapshot {
+            status: procs::proc::self_status()?,
+            kernel_stack: kernel_stack_bytes()?,
+            maps: count_maps()?,
+        })
+    }
+}
+
+/// `KernelStack` from /proc/meminfo: every thread's kernel stack, machine-wide.
+pub fn kernel_stack_bytes() -> Result<u64> {
+    let path = "/proc/meminfo";
+    let text = std::fs::read_to_string(path).map_err(|source| procs::Error::ProcRead {
+        path: path.into(),
+        source,
+    })?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("KernelStack:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .ok_or_else(|| {
+            procs::Error::ProcParse {
+                path: path.into(),
+                offset: 0,
+                reason: "no `KernelStack: N kB` line".into(),
+            }
+            .into()
+        })
+}
+
+/// How many memory mappings this process has (lines of /proc/self/maps).
+pub fn count_maps() -> Result<u64> {
+    let path = "/proc/self/maps";
+    let text = std::fs::read_to_string(path).map_err(|source| procs::Error::ProcRead {
+        path: path.into(),
+        source,
+    })?;
+    Ok(text.lines().count() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_threads_cost_address_space_more_than_ram() {
+        let _alone = crate::test_lock();
+        let m = idle_threads(200, None).unwrap();
+        assert!(m.virt > 1024.0 * 1024.0, "{m:?}");
+        assert!(m.rss < m.virt / 8.0, "{m:?}");
+        assert!(m.maps >= 1.0, "{m:?}");
+    }
+
+    #[test]
+    fn a_small_stack_shrinks_the_address_space() {
+        let _alone = crate::test_lock();
+        let small = idle_threads(200, Some(64 * 1024)).unwrap();
+        assert!(small.virt < 512.0 * 1024.0, "{small:?}");
+    }
+
+    #[test]
+    fn kernel_figures_are_readable() {
+        assert!(kernel_stack_bytes().unwrap() > 0);
+        assert!(count_maps().unwrap() > 5);
+        assert!(idle_threads(0, None).is_err());
+    }
+}

@@ -1,0 +1,581 @@
+//! The tour of lesson 2: `cargo run --release -p threads [-- --quick] [-- --json]`.
+//!
+//! Runs the lesson's experiments in order, prints what each shows with the figures
+//! measured on this machine, and checks the lesson's claims against them. Lesson 1's
+//! process is measured again here, in the same run, as the figure to compare with.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes};
+use threads::cpu::{CpuSplit, split_work};
+use threads::idle::{IdleMemory, idle_threads};
+use threads::limit::{Limits, demo_in_child, hit_limit};
+use threads::pool::ThreadPool;
+use threads::sharing::{atomic_counter, mutex_counter, parallel_map};
+use threads::spawn::start_costs;
+use threads::waiting::wait_in_threads;
+
+const ABOUT: &str = "Lesson 2 tour: what a thread costs next to a process, how many fit, \
+                     what a thousand threads do on a few cores, and a pool.";
+
+/// The hidden argument with which the tour runs itself as the child of the limit demo.
+const DEMO_ARG: &str = "--demo-thread-limit";
+
+// ANCHOR: plan
+/// Sizes and counts: the full tour takes about ten seconds, `--quick` two or three.
+struct Plan {
+    start_trials: usize,
+    idle_counts: [usize; 2],
+    cpu_units: u64,
+    counter_increments: u64,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Plan {
+        if quick {
+            Plan {
+                start_trials: 60,
+                idle_counts: [1_000, 2_000],
+                cpu_units: 1_200,
+                counter_increments: 30_000,
+            }
+        } else {
+            Plan {
+                start_trials: 300,
+                idle_counts: [1_000, 10_000],
+                cpu_units: 4_000,
+                counter_increments: 100_000,
+            }
+        }
+    }
+}
+// ANCHOR_END: plan
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(DEMO_ARG) {
+        return demo_child(&args[2..]);
+    }
+    let args = TourArgs::from_env(ABOUT);
+    let plan = Plan::new(args.quick);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut tour = Tour::start(
+        "threads",
+        "what a thread costs, time slicing, a pool",
+        args,
+        7,
+    );
+
+    start_cost(&mut tour, &plan);
+    let maps_per_thread = idle_memory(&mut tour, &plan);
+    limits(&mut tour, maps_per_thread);
+    time_slicing(&mut tour, &plan, cores);
+    waiting(&mut tour);
+    sharing(&mut tour, &plan, cores);
+    pool(&mut tour);
+
+    tour.finish()
+}
+
+fn start_cost(tour: &mut Tour, plan: &Plan) {
+    let costs = tour.experiment(
+        "start-cost",
+        "What starting a thread costs, next to a process",
+        "A thread needs a stack and a kernel task, no copy of the page tables and no new \
+         program. Both are measured here side by side: spawn+join of an empty thread, and \
+         lesson 1's fork+exec+wait of /bin/true.",
+        |exp| {
+            let c = start_costs(plan.start_trials)?;
+            exp.figure("thread spawn + join", c.thread.wall.median_us(), "µs");
+            exp.figure("thread spawn + join, CPU time", c.thread.cpu * 1e6, "µs");
+            exp.figure(
+                "process fork + exec + wait",
+                c.process.wall.median_us(),
+                "µs",
+            );
+            exp.figure(
+                "process fork + exec + wait, CPU time",
+                c.process.cpu * 1e6,
+                "µs",
+            );
+            Ok::<_, threads::Error>(c)
+        },
+    );
+    if let Some(c) = costs {
+        tour.headline("thread start", c.thread.wall.median_us(), "µs");
+        tour.claim(Claim::ratio_at_least(
+            "thread-cheaper",
+            "a thread is at least 4x cheaper to start than a process (CPU time)",
+            Figure::new("process", c.process.cpu * 1e6, "µs"),
+            Figure::new("thread", c.thread.cpu * 1e6, "µs"),
+            4.0,
+        ));
+    }
+}
+
+/// Returns the mappings each thread adds, for the limit experiment.
+fn idle_memory(tour: &mut Tour, plan: &Plan) -> Option<f64> {
+    // Stay well under this machine's limit (a container's pids.max can be low): at most
+    // half of what the kernel settings allow, assuming 4 mappings per thread for now.
+    let allowed = Limits::read().map_or(u64::MAX, |l| l.predict(4.0).threads / 2);
+    let cap = |n: usize| n.min(usize::try_from(allowed).unwrap_or(usize::MAX)).max(1);
+    let [few, many] = plan.idle_counts.map(cap);
+    let runs = tour.experiment(
+        "idle-memory",
+        "What an idle thread costs in memory",
+        "Threads parked at a gate, all alive at once. The default stack reserves 2 MiB of \
+         address space, but an idle thread touches only a few pages of it: the virtual \
+         size grows by megabytes per thread, the resident size by kilobytes. RSS does not \
+         show the kernel's stack for each thread, nor the page tables; they are read \
+         separately.",
+        |exp| {
+            let mut runs: Vec<IdleMemory> = Vec::new();
+            for (n, stack) in [(few, None), (few, Some(64 * 1024)), (many, None)] {
+                let m = idle_threads(n, stack)?;
+                let label = match stack {
+                    None => format!("{n} threads, default stack"),
+                    Some(s) => format!("{n} threads, {} stack", fmt_bytes(s as f64)),
+                };
+                exp.figure(format!("{label}: RSS per thread"), m.rss, "bytes");
+                exp.figure(format!("{label}: virtual size per thread"), m.virt, "bytes");
+                exp.figure(
+                    format!("{label}: page tables per thread"),
+                    m.page_tables,
+                    "bytes",
+                );
+                exp.figure(
+                    format!("{label}: kernel stack per thread"),
+                    m.kernel_stack,
+                    "bytes",
+                );
+                exp.figure(format!("{label}: mappings per thread"), m.maps, "");
+                runs.push(m);
+            }
+            exp.note(
+                "Kernel stacks come from /proc/meminfo (the whole machine): other programs \
+                 starting threads meanwhile add noise to that figure.",
+            );
+            Ok::<_, threads::Error>(runs)
+        },
+    );
+    let runs = runs?;
+    let (default, small, many_default) = (runs[0], runs[1], runs[2]);
+    tour.headline("RSS per idle thread", many_default.rss, "bytes");
+    tour.claim(Claim::ratio_at_least(
+        "small-stack-virtual",
+        "a 64 KiB stack cuts a thread's virtual size at least 4x",
+        Figure::new("default stack", default.virt, "bytes"),
+        Figure::new("64 KiB stack", small.virt, "bytes"),
+        4.0,
+    ));
+    let rss_ratio = default.rss / small.rss;
+    tour.claim(Claim::check(
+        "small-stack-resident",
+        "but not its resident size: an idle thread touches the same few pages either way",
+        (0.5..=2.0).contains(&rss_ratio),
+        format!(
+            "{} vs {} per thread: {rss_ratio:.2}x (0.5x..2x required)",
+            fmt_bytes(default.rss),
+            fmt_bytes(small.rss)
+        ),
+        vec![
+            Figure::new("RSS, default stack", default.rss, "bytes"),
+            Figure::new("RSS, 64 KiB stack", small.rss, "bytes"),
+        ],
+    ));
+    tour.claim(Claim::ratio_at_least(
+        "reserved-not-used",
+        format!("{many} idle threads reserve at least 20x the memory they use"),
+        Figure::new("virtual per thread", many_default.virt, "bytes"),
+        Figure::new("resident per thread", many_default.rss, "bytes"),
+        20.0,
+    ));
+    Some(many_default.maps)
+}
+
+fn limits(tour: &mut Tour, maps_per_thread: Option<f64>) {
+    let result = tour.experiment(
+        "limit",
+        "How many threads fit, and what stops them",
+        "The lowest of several kernel settings decides; often it is vm.max_map_count, \
+         since each thread adds a few mappings. The tour computes the limit instead of \
+         hitting it, and shows the failure in a child process whose address space it caps \
+         (setrlimit RLIMIT_AS): there a spawn is refused, or the child aborts.",
+        |exp| {
+            let limits = Limits::read()?;
+            for (name, value) in [
+                ("vm.max_map_count", limits.max_map_count),
+                ("kernel.threads-max", limits.threads_max),
+                ("kernel.pid_max", limits.pid_max),
+                ("cgroup pids.max", limits.cgroup_pids_max),
+                ("RLIMIT_NPROC", limits.rlimit_nproc),
+            ] {
+                match value {
+                    Some(v) => {
+                        exp.figure(name, v as f64, "");
+                    }
+                    None => exp.note(format!("{name}: no limit that applies here")),
+                }
+            }
+            exp.figure("mappings in use now", limits.maps_in_use as f64, "");
+            let per_thread = maps_per_thread.unwrap_or(4.0);
+            let predicted = limits.predict(per_thread);
+            exp.figure(
+                "predicted thread limit",
+                predicted.threads as f64,
+                "threads",
+            );
+            exp.note(format!(
+                "bound by {}, at {per_thread:.1} mappings per thread",
+                predicted.bound_by
+            ));
+            let me = std::env::current_exe().map_err(|e| threads::Error::Invalid {
+                what: "tour binary",
+                reason: format!("cannot find it to run the child: {e}"),
+            })?;
+            // Room for about 16 default stacks: the child hits its cap quickly.
+            let asked = 200;
+            let (report, ending) = demo_in_child(&me, asked, 32 << 20)?;
+            match &report {
+                Some(r) => {
+                    exp.figure("child: threads asked for", r.asked as f64, "");
+                    exp.figure(
+                        "child: threads running before the refusal",
+                        r.started as f64,
+                        "",
+                    );
+                    exp.note(format!(
+                        "child: {}; {ending}",
+                        r.error.as_deref().unwrap_or("no spawn was refused")
+                    ));
+                }
+                None => exp.note(format!("child: {ending} before it could report")),
+            }
+            Ok::<_, threads::Error>((report, ending, asked))
+        },
+    );
+    if let Some((report, ending, asked)) = result {
+        let started = report.as_ref().map(|r| r.started);
+        let refused = match (&report, started) {
+            (Some(r), Some(n)) => n < asked && r.error.is_some(),
+            _ => ending.contains("signal"),
+        };
+        tour.claim(Claim::check(
+            "limit-refuses",
+            "past the limit, starting a thread fails (in a child; this tour survives)",
+            refused,
+            match started {
+                Some(n) => format!("the capped child ran {n} of {asked} threads, then: {ending}"),
+                None => format!("the capped child {ending}"),
+            },
+            vec![],
+        ));
+    }
+}
+
+fn time_slicing(tour: &mut Tour, plan: &Plan, cores: usize) {
+    let counts = [1, cores, 4 * cores, 1000];
+    let runs = tour.experiment(
+        "time-slicing",
+        "CPU-bound work on 1, cores, 4x cores and 1,000 threads",
+        "The same work split over more and more threads that start together (best of two \
+         rounds). Throughput \
+         stops growing at the number of cores; past it, the scheduler time-slices: \
+         context switches climb, and each thread's work is stretched over a longer wall \
+         time (stretch = wall time until the thread finished / CPU time it used).",
+        |exp| {
+            // Two rounds over all the counts; each count keeps its faster run, so a burst
+            // of noise during one run does not decide a claim.
+            let mut runs: Vec<CpuSplit> = Vec::new();
+            for round in 0..2 {
+                for (i, &n) in counts.iter().enumerate() {
+                    let r = split_work(plan.cpu_units, n)?;
+                    if round == 0 {
+                        runs.push(r);
+                    } else if r.throughput > runs[i].throughput {
+                        runs[i] = r;
+                    }
+                }
+            }
+            for r in &runs {
+                let n = r.threads;
+                exp.note(format!(
+                    "{n:>5} threads: {:>8.0} units/s, wall {:>6.0} ms, stretch {:>6.1}, {:>6} context switches ({} involuntary)",
+                    r.throughput,
+                    r.wall * 1e3,
+                    r.stretch,
+                    r.switches,
+                    r.involuntary
+                ));
+                exp.figure(format!("throughput with {n} threads"), r.throughput, "units/s");
+                exp.figure(format!("work per CPU-second with {n} threads"), r.per_cpu_second, "units/CPU-s");
+                exp.figure(format!("stretch with {n} threads"), r.stretch, "x");
+                exp.figure(format!("context switches with {n} threads"), r.switches as f64, "");
+            }
+            Ok::<_, threads::Error>(runs)
+        },
+    );
+    let Some(runs) = runs else { return };
+    let (one, at_cores, thousand) = (runs[0], runs[1], runs[3]);
+    tour.headline(
+        "1,000 vs cores threads",
+        thousand.throughput / at_cores.throughput,
+        "x",
+    );
+    // ANCHOR: thousand_not_faster
+    // Decided on work per CPU-second: on a machine busy with other programs, 1,000
+    // threads win a larger share of the cores than 2 and can look faster by the clock.
+    let ratio = thousand.per_cpu_second / at_cores.per_cpu_second;
+    tour.claim(Claim::check(
+        "thousand-not-faster",
+        format!("1,000 threads are not faster than {cores} (the core count)"),
+        ratio <= 1.10,
+        format!(
+            "1,000 threads did {ratio:.2}x the work per CPU-second of {cores} (at most 1.10x \
+             allowed), {:.2}x by the clock; {cores} threads did {:.2}x one thread's by the clock",
+            thousand.throughput / at_cores.throughput,
+            at_cores.throughput / one.throughput
+        ),
+        vec![
+            Figure::new("1,000 threads", thousand.per_cpu_second, "units/CPU-s"),
+            Figure::new(
+                format!("{cores} threads"),
+                at_cores.per_cpu_second,
+                "units/CPU-s",
+            ),
+        ],
+    ));
+    // ANCHOR_END: thousand_not_faster
+    tour.claim(Claim::ratio_at_least(
+        "switches-climb",
+        format!("1,000 threads make at least 10x the context switches of {cores}"),
+        Figure::new("1,000 threads", thousand.switches as f64, ""),
+        Figure::new(
+            format!("{cores} threads"),
+            at_cores.switches.max(1) as f64,
+            "",
+        ),
+        10.0,
+    ));
+    tour.claim(Claim::ratio_at_least(
+        "stretch-grows",
+        format!(
+            "each of 1,000 threads waits: its work stretches at least 5x more than with {cores}"
+        ),
+        Figure::new("stretch, 1,000 threads", thousand.stretch, "x"),
+        Figure::new(format!("stretch, {cores} threads"), at_cores.stretch, "x"),
+        5.0,
+    ));
+}
+
+fn waiting(tour: &mut Tour) {
+    let wait = Duration::from_millis(50);
+    let n = 1000;
+    let times = tour.experiment(
+        "waiting",
+        "Waiting is different: 1,000 threads that each wait 50 ms",
+        "A sleeping (or blocked) thread needs no core, so waits overlap: a thousand \
+         threads waiting 50 ms each finish in about 50 ms plus their start-up, not in \
+         50 s. Threads are fine at waiting; their price is memory and start-up.",
+        |exp| {
+            let one = wait_in_threads(1, wait)?;
+            let all = wait_in_threads(n, wait)?;
+            exp.figure("1 thread waiting 50 ms", one * 1e3, "ms");
+            exp.figure("1,000 threads waiting 50 ms each", all * 1e3, "ms");
+            exp.figure(
+                "one after another (computed: 1,000 x 50 ms)",
+                n as f64 * 50.0,
+                "ms",
+            );
+            Ok::<_, threads::Error>((one, all))
+        },
+    );
+    if let Some((one, all)) = times {
+        tour.headline("1,000 threads waiting 50 ms", all * 1e3, "ms");
+        tour.claim(Claim::check(
+            "waits-overlap",
+            "1,000 threads waiting 50 ms each take at most 5x as long as one",
+            all <= 5.0 * one,
+            format!(
+                "{:.0} ms vs {:.0} ms: {:.1}x (at most 5x allowed; in sequence: 1,000x)",
+                all * 1e3,
+                one * 1e3,
+                all / one
+            ),
+            vec![
+                Figure::new("1,000 threads", all * 1e3, "ms"),
+                Figure::new("1 thread", one * 1e3, "ms"),
+            ],
+        ));
+    }
+}
+
+fn sharing(tour: &mut Tour, plan: &Plan, cores: usize) {
+    let threads = 2 * cores.max(2);
+    let result = tour.experiment(
+        "sharing",
+        "Sharing a counter: Mutex vs atomic; a parallel map with scoped threads",
+        "Threads incrementing one shared counter; neither loses an increment (checked). \
+         With a Mutex, a thread that finds the lock taken sleeps and must be woken; an \
+         atomic fetch_add never sleeps. Scoped \
+         threads may borrow the caller's data, so a parallel map needs no Arc.",
+        |exp| {
+            let per = plan.counter_increments;
+            // Five alternating rounds, each method keeping its fastest: a burst of noise
+            // from other programs then has to hit all five rounds of one method.
+            let (mut mutex, mut atomic) =
+                (mutex_counter(threads, per)?, atomic_counter(threads, per)?);
+            for _ in 0..4 {
+                let m = mutex_counter(threads, per)?;
+                if m.wall < mutex.wall {
+                    mutex = m;
+                }
+                let a = atomic_counter(threads, per)?;
+                if a.wall < atomic.wall {
+                    atomic = a;
+                }
+            }
+            exp.figure(
+                format!("Mutex<u64>, {threads} threads"),
+                mutex.wall,
+                "ns/increment",
+            );
+            exp.figure("Mutex<u64>, CPU time", mutex.cpu, "ns/increment");
+            exp.figure(
+                format!("AtomicU64, {threads} threads"),
+                atomic.wall,
+                "ns/increment",
+            );
+            exp.figure("AtomicU64, CPU time", atomic.cpu, "ns/increment");
+            exp.note(
+                "CPU time per increment can be higher for the atomic: its threads never \
+                 sleep, so every core keeps working on the contended counter, while a \
+                 Mutex puts the losers to sleep.",
+            );
+            let items: Vec<u64> = (0..2_000).collect();
+            let parallel = parallel_map(&items, cores, |&x| threads::cpu::busy(1) ^ x);
+            let sequential: Vec<u64> = items.iter().map(|&x| threads::cpu::busy(1) ^ x).collect();
+            exp.note(format!(
+                "parallel_map over {} items on {cores} scoped threads: {}",
+                items.len(),
+                if parallel == sequential {
+                    "same results as the sequential map, in the same order"
+                } else {
+                    "DIFFERENT results from the sequential map"
+                }
+            ));
+            Ok::<_, threads::Error>((mutex, atomic, parallel == sequential))
+        },
+    );
+    if let Some((mutex, atomic, same)) = result {
+        tour.claim(Claim::ratio_at_least(
+            "atomic-faster",
+            "under contention an atomic counter is faster than a Mutex (best of 5 rounds)",
+            Figure::new("Mutex", mutex.wall, "ns/increment"),
+            Figure::new("atomic", atomic.wall, "ns/increment"),
+            1.0,
+        ));
+        tour.claim(Claim::check(
+            "parallel-map",
+            "a parallel map with scoped threads gives the sequential map's results",
+            same,
+            if same {
+                "identical, in order"
+            } else {
+                "they differ"
+            },
+            vec![],
+        ));
+    }
+}
+
+fn pool(tour: &mut Tour) {
+    let workers = 4;
+    let jobs = 16;
+    let job_ms = 25;
+    let result = tour.experiment(
+        "pool",
+        "A thread pool",
+        "Four workers take 16 jobs (each waits 25 ms) from one queue, plus one job that \
+         panics. The jobs overlap four at a time; the panic is caught and reported, and its \
+         worker goes on.",
+        |exp| {
+            let pool = ThreadPool::new(workers).map_err(|e| threads::Error::Invalid {
+                what: "pool",
+                reason: e.to_string(),
+            })?;
+            let start = std::time::Instant::now();
+            let submit = |job: Box<dyn FnOnce() + Send>| {
+                pool.execute(job).map_err(|e| threads::Error::Invalid {
+                    what: "pool",
+                    reason: e.to_string(),
+                })
+            };
+            // The default panic hook would print the panic (with a backtrace if
+            // RUST_BACKTRACE is set) in the middle of the tour; the pool's report
+            // carries the message, so the hook is silenced while the pool runs.
+            let default_hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            submit(Box::new(|| panic!("a job that fails on purpose")))?;
+            for _ in 0..jobs {
+                submit(Box::new(move || {
+                    std::thread::sleep(Duration::from_millis(job_ms))
+                }))?;
+            }
+            let report = pool.shutdown();
+            let wall = start.elapsed().as_secs_f64() * 1e3;
+            std::panic::set_hook(default_hook);
+            exp.figure("wall time for all jobs", wall, "ms");
+            exp.figure(
+                "the jobs' own time, added up",
+                (jobs as u64 * job_ms) as f64,
+                "ms",
+            );
+            exp.figure("jobs that ran", report.ran as f64, "");
+            exp.note(format!("panics reported: {:?}", report.panicked));
+            Ok::<_, threads::Error>((wall, report))
+        },
+    );
+    if let Some((wall, report)) = result {
+        let total = (jobs as u64 * job_ms) as f64;
+        tour.claim(Claim::check(
+            "pool-overlaps",
+            "the pool's workers run jobs at the same time",
+            wall <= 0.5 * total,
+            format!("{wall:.0} ms for {total:.0} ms of jobs (at most 50% allowed)"),
+            vec![Figure::new("wall", wall, "ms")],
+        ));
+        tour.claim(Claim::check(
+            "pool-survives-panic",
+            "a panicking job is reported and the other jobs still run",
+            report.ran == jobs && report.panicked.len() == 1,
+            format!(
+                "{} of {jobs} jobs ran, {} panic reported",
+                report.ran,
+                report.panicked.len()
+            ),
+            vec![],
+        ));
+    }
+}
+
+/// The child of the limit experiment: caps its address space and starts threads until
+/// refused; prints the report for the parent on stdout.
+fn demo_child(args: &[String]) -> ExitCode {
+    let parse = |i: usize| args.get(i).and_then(|s| s.parse::<u64>().ok());
+    let (Some(asked), Some(room)) = (parse(0), parse(1)) else {
+        eprintln!("usage: threads {DEMO_ARG} ASKED ROOM_BYTES (used by the tour itself)");
+        return ExitCode::from(2);
+    };
+    match hit_limit(asked.min(10_000) as usize, room) {
+        Ok(report) => {
+            print!("{}", report.to_lines());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! What does it cost to start a thread, next to a process?
+//!
+//! A thread is a second flow of control *inside* the same process: same memory, same
+//! open files. Starting one needs no copy of page tables and no new program, only a
+//! stack and a kernel task. Lesson 1 measured a process; this module measures a thread
+//! the same way, side by side in the same run (`procs::cost::compare_costs`), so the
+//! ratio means something on any machine.
+
+use procs::cost::{Cost, compare_costs};
+use procs::spawn::{Program, spawn};
+
+use crate::error::{Error, Result, panic_message};
+
+/// A thread's and a process's start-up cost, measured in one run.
+#[derive(Debug, Clone, Copy)]
+pub struct StartCosts {
+    /// `std::thread::spawn` of an empty closure, then `join`.
+    pub thread: Cost,
+    /// Lesson 1's fork + exec + wait of `/bin/true`.
+    pub process: Cost,
+}
+
+// ANCHOR: start_costs
+/// Starts and joins an empty thread, and starts and waits for `/bin/true`, `trials`
+/// times each, side by side.
+pub fn start_costs(trials: usize) -> Result<StartCosts> {
+    let program = Program::new("true", &[] as &[&str])?;
+    let mut thread = || {
+        std::thread::spawn(|| {})
+            .join()
+            .map_err(|p| procs::Error::Invalid {
+                what: "thread",
+                reason: panic_message(p.as_ref()),
+            })
+    };
+    let mut process = || spawn(&program)?.wait().map(drop);
+    let costs = compare_costs(trials, &mut [&mut thread, &mut process])?;
+    Ok(StartCosts {
+        thread: costs[0],
+        process: costs[1],
+    })
+}
+// ANCHOR_END: start_costs
+
+// ANCHOR: run_threads
+/// Starts `n` threads that each run `work(i)`, and joins them all. Spawn failures are
+/// errors (the threads already started are still joined), so a caller can probe limits.
+pub fn run_threads<F>(n: usize, stack_size: Option<usize>, work: F) -> Result<()>
+where
+    F: Fn(usize) + Send + Sync + 'static,
+{
+    let work = std::sync::Arc::new(work);
+    let mut handles = Vec::with_capacity(n);
+    let mut failure = None;
+    for i in 0..n {
+        let mut builder = std::thread::Builder::new();
+        if let Some(size) = stack_size {
+            builder = builder.stack_size(size);
+        }
+        let work = work.clone();
+        match builder.spawn(move || work(i)) {
+            Ok(h) => handles.push(h),
+            Err(source) => {
+                failure = Some(Error::Spawn {
+                    index: i,
+                    started: handles.len(),
+                    source,
+                });
+                break;
+            }
+        }
+    }
+    for h in handles {
+        h.join()
+            .map_err(|p| Error::Panicked(panic_message(p.as_ref())))?;
+    }
+    failure.map_or(Ok(()), Err)
+}
+// ANCHOR_END: run_threads
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_thread_is_cheaper_to_start_than_a_process() {
+        let c = start_costs(10).unwrap();
+        assert!(c.thread.cpu < c.process.cpu, "{c:?}");
+    }
+
+    #[test]
+    fn run_threads_runs_every_index_once() {
+        static SUM: AtomicUsize = AtomicUsize::new(0);
+        run_threads(50, Some(64 * 1024), |i| {
+            SUM.fetch_add(i, Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(SUM.load(Ordering::Relaxed), (0..50).sum::<usize>());
+    }
+
+    #[test]
+    fn a_panicking_thread_is_an_error_not_a_crash() {
+        let err = run_threads(3, None, |i| assert!(i != 1, "thread one fails")).unwrap_err();
+        assert!(err.to_string().contains("thread one fails"), "{err}");
+    }
+}
