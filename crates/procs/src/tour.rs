@@ -415,6 +415,72 @@ impl Tour {
     }
 }
 
+/// Checks that a lesson's tour binary keeps the protocol: `--help` succeeds and names
+/// the flags, an unknown flag exits with status 2 naming it, and `--quick --json` prints
+/// one schema-1 report for `lesson` with exactly these experiment ids, none failed, and
+/// `claims` claims. Every lesson's `tests/tour.rs` calls it; whether the claims *hold* is
+/// `cargo xtask run-all`'s job, on a release build run alone.
+pub fn check_protocol(
+    binary: &std::path::Path,
+    lesson: &str,
+    experiments: &[&str],
+    claims: usize,
+) -> Result<(), String> {
+    let run = |args: &[&str]| {
+        std::process::Command::new(binary)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", binary.display()))
+    };
+    let help = run(&["--help"])?;
+    let text = String::from_utf8_lossy(&help.stdout);
+    if !help.status.success() || !text.contains("--quick") || !text.contains("--json") {
+        return Err(format!("--help did not succeed with the flags: {text}"));
+    }
+    let bad = run(&["--no-such-flag"])?;
+    if bad.status.code() != Some(2)
+        || !String::from_utf8_lossy(&bad.stderr).contains("--no-such-flag")
+    {
+        return Err(format!(
+            "an unknown flag gave {} without naming it",
+            bad.status
+        ));
+    }
+    let out = run(&["--quick", "--json"])?;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("stdout is not one JSON report ({e})"))?;
+    if report["schema"] != SCHEMA || report["lesson"] != lesson || report["quick"] != true {
+        return Err(format!(
+            "wrong header: schema {}, lesson {}, quick {}",
+            report["schema"], report["lesson"], report["quick"]
+        ));
+    }
+    let list = report["experiments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ids: Vec<&str> = list.iter().filter_map(|e| e["id"].as_str()).collect();
+    if ids != experiments {
+        return Err(format!("experiments {ids:?}, expected {experiments:?}"));
+    }
+    if let Some(e) = list.iter().find(|e| !e["error"].is_null()) {
+        return Err(format!(
+            "experiment {} could not run: {}",
+            e["id"], e["error"]
+        ));
+    }
+    let n = report["claims"].as_array().map_or(0, Vec::len);
+    if n != claims {
+        return Err(format!("{n} claims, expected {claims}"));
+    }
+    let progress = String::from_utf8_lossy(&out.stderr);
+    let last = format!("[{0}/{0}]", experiments.len());
+    if !progress.contains(&last) {
+        return Err(format!("no progress line {last} on stderr: {progress}"));
+    }
+    Ok(())
+}
+
 fn print_experiment(exp: &Experiment) {
     for line in textwrap(&exp.shows, 88) {
         println!("  {line}");

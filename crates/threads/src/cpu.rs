@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use nix::time::{ClockId, clock_gettime};
 use procs::measure::{Stats, Usage};
 
-use crate::error::{Error, Result, panic_message};
+use crate::error::{Error, Result};
 use crate::gate::Gate;
+use crate::spawn::{join_all, spawn_many};
 
 /// Iterations of the busy loop in one unit of work (about 0.1 ms of CPU).
 pub const UNIT: u64 = 100_000;
@@ -73,43 +74,26 @@ pub fn split_work(units: u64, threads: usize) -> Result<CpuSplit> {
     }
     let gate = Arc::new(Gate::new());
     let usage_before = Usage::of_self()?;
-    let mut handles = Vec::with_capacity(threads);
-    for i in 0..threads {
+    let waiting = gate.clone();
+    let (handles, refused) = spawn_many(threads, Some(64 * 1024), move |i| {
         // Thread i gets an equal share; the first `units % threads` get one more.
         let share = units / threads as u64 + u64::from((i as u64) < units % threads as u64);
-        let waiting = gate.clone();
-        let spawned = std::thread::Builder::new()
-            .stack_size(64 * 1024)
-            .spawn(move || {
-                waiting.wait();
-                let cpu_start = thread_cpu();
-                std::hint::black_box(busy(share));
-                (Instant::now(), thread_cpu() - cpu_start)
-            });
-        match spawned {
-            Ok(h) => handles.push(h),
-            Err(source) => {
-                gate.open();
-                for h in handles {
-                    let _ = h.join();
-                }
-                return Err(Error::Spawn {
-                    index: i,
-                    started: i,
-                    source,
-                });
-            }
-        }
+        waiting.wait();
+        let cpu_start = thread_cpu();
+        std::hint::black_box(busy(share));
+        (Instant::now(), thread_cpu() - cpu_start)
+    });
+    if let Some(e) = refused {
+        gate.open();
+        join_all(handles)?;
+        return Err(e);
     }
     gate.wait_for_arrivals(threads, Duration::from_secs(60));
     let opened = Instant::now();
     gate.open();
     let mut stretches = Vec::with_capacity(threads);
     let mut last = opened;
-    for h in handles {
-        let (finished, cpu) = h
-            .join()
-            .map_err(|p| Error::Panicked(panic_message(p.as_ref())))?;
+    for (finished, cpu) in join_all(handles)? {
         last = last.max(finished);
         let lived = finished.duration_since(opened).as_secs_f64();
         if cpu > 0.0 {

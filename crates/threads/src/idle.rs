@@ -15,8 +15,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{Error, Result, panic_message};
+use crate::error::{Error, Result};
 use crate::gate::Gate;
+use crate::spawn::{join_all, spawn_many};
 
 /// Memory of `threads` idle threads, per thread, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,35 +48,14 @@ pub fn idle_threads(n: usize, stack: Option<usize>) -> Result<IdleMemory> {
     }
     let before = Snapshot::take()?;
     let gate = Arc::new(Gate::new());
-    let mut handles = Vec::with_capacity(n);
-    let mut failure = None;
-    for index in 0..n {
-        let mut builder = std::thread::Builder::new();
-        if let Some(size) = stack {
-            builder = builder.stack_size(size);
-        }
-        let gate = gate.clone();
-        match builder.spawn(move || gate.wait()) {
-            Ok(h) => handles.push(h),
-            Err(source) => {
-                failure = Some(Error::Spawn {
-                    index,
-                    started: handles.len(),
-                    source,
-                });
-                break;
-            }
-        }
-    }
+    let waiting = gate.clone();
+    let (handles, refused) = spawn_many(n, stack, move |_| waiting.wait());
     // Measure only once every thread is really running and parked at the gate.
     let arrived = gate.wait_for_arrivals(handles.len(), Duration::from_secs(60));
     let during = Snapshot::take();
     gate.open();
-    for h in handles {
-        h.join()
-            .map_err(|p| Error::Panicked(panic_message(p.as_ref())))?;
-    }
-    if let Some(e) = failure {
+    join_all(handles)?;
+    if let Some(e) = refused {
         return Err(e);
     }
     if arrived < n {

@@ -6,6 +6,8 @@
 //! the same way, side by side in the same run (`procs::cost::compare_costs`), so the
 //! ratio means something on any machine.
 
+use std::thread::JoinHandle;
+
 use procs::cost::{Cost, compare_costs};
 use procs::spawn::{Program, spawn};
 
@@ -43,15 +45,20 @@ pub fn start_costs(trials: usize) -> Result<StartCosts> {
 // ANCHOR_END: start_costs
 
 // ANCHOR: run_threads
-/// Starts `n` threads that each run `work(i)`, and joins them all. Spawn failures are
-/// errors (the threads already started are still joined), so a caller can probe limits.
-pub fn run_threads<F>(n: usize, stack_size: Option<usize>, work: F) -> Result<()>
+/// Starts up to `n` threads that each run `work(i)`, stopping at the first one the
+/// system refuses. Returns the handles of those that started, and the refusal if there
+/// was one: the caller decides what to do with the threads already running.
+pub fn spawn_many<T, F>(
+    n: usize,
+    stack_size: Option<usize>,
+    work: F,
+) -> (Vec<JoinHandle<T>>, Option<Error>)
 where
-    F: Fn(usize) + Send + Sync + 'static,
+    T: Send + 'static,
+    F: Fn(usize) -> T + Send + Sync + 'static,
 {
     let work = std::sync::Arc::new(work);
     let mut handles = Vec::with_capacity(n);
-    let mut failure = None;
     for i in 0..n {
         let mut builder = std::thread::Builder::new();
         if let Some(size) = stack_size {
@@ -61,20 +68,45 @@ where
         match builder.spawn(move || work(i)) {
             Ok(h) => handles.push(h),
             Err(source) => {
-                failure = Some(Error::Spawn {
-                    index: i,
-                    started: handles.len(),
-                    source,
-                });
-                break;
+                let started = handles.len();
+                return (
+                    handles,
+                    Some(Error::Spawn {
+                        index: i,
+                        started,
+                        source,
+                    }),
+                );
             }
         }
     }
+    (handles, None)
+}
+
+/// Joins every handle; the first panic becomes an error (after all are joined).
+pub fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Result<Vec<T>> {
+    let mut results = Vec::with_capacity(handles.len());
+    let mut panic = None;
     for h in handles {
-        h.join()
-            .map_err(|p| Error::Panicked(panic_message(p.as_ref())))?;
+        match h.join() {
+            Ok(v) => results.push(v),
+            Err(p) => {
+                panic.get_or_insert_with(|| Error::Panicked(panic_message(p.as_ref())));
+            }
+        }
     }
-    failure.map_or(Ok(()), Err)
+    panic.map_or(Ok(results), Err)
+}
+
+/// Starts `n` threads that each run `work(i)`, and joins them all. A refused spawn is
+/// an error (the threads already started are still joined), so a caller can probe limits.
+pub fn run_threads<F>(n: usize, stack_size: Option<usize>, work: F) -> Result<()>
+where
+    F: Fn(usize) + Send + Sync + 'static,
+{
+    let (handles, refused) = spawn_many(n, stack_size, work);
+    join_all(handles)?;
+    refused.map_or(Ok(()), Err)
 }
 // ANCHOR_END: run_threads
 

@@ -1,25 +1,14 @@
 //! Graded tests for exercise `threads/barrier`. A barrier that loses a wake-up hangs,
 //! so every test runs under a deadline.
 
+mod common;
+use common::within;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use threads::exercises::barrier::Barrier;
-
-fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("{what} did not finish within {secs} s: some thread never left the barrier")
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what} panicked"),
-    }
-}
 
 #[test]
 fn nobody_passes_before_everyone_arrives() {

@@ -3,28 +3,14 @@
 //! A lost wake-up shows up as a hang, so the tests that block run on helper threads and
 //! fail after a deadline instead of hanging the grader.
 
+mod common;
+use common::within;
+
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use threads::exercises::bounded_queue::BoundedQueue;
-
-/// Runs `f` on a thread; fails the test if it does not finish within `secs`.
-fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!(
-                "{what} did not finish within {secs} s: a thread waits for a wake-up that never comes"
-            )
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what} panicked"),
-    }
-}
 
 #[test]
 fn first_in_first_out() {

@@ -1,26 +1,12 @@
 //! Graded tests for exercise `threads/pool-map`.
 
-use std::sync::mpsc;
+mod common;
+use common::within;
+
 use std::time::{Duration, Instant};
 
 use threads::ThreadPool;
 use threads::exercises::pool_map::{PoolMapError, pool_map};
-
-fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!(
-                "{what} did not finish within {secs} s: is a result never sent or never counted?"
-            )
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what} panicked"),
-    }
-}
 
 #[test]
 fn results_come_back_in_order() {
