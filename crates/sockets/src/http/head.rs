@@ -1,0 +1,269 @@
+//! Reading a head line by line, as the bytes arrive.
+//!
+//! A head (a start line, header lines, an empty line) may reach us in any number of
+//! pieces: all at once, a byte at a time, cut in the middle of `Content-Length`. The
+//! reader here never looks at a byte twice: it moves bytes into the *current* line until
+//! a line feed completes it, handles that line at once (the start line is checked, a
+//! header line becomes a field), and forgets it. What it keeps between two pieces is one
+//! incomplete line and the fields so far, so the work is proportional to the bytes
+//! received however they are cut, and the outcome is the same for every cut: each check
+//! happens when the byte that decides it arrives.
+//!
+//! Line endings: RFC 9112 (section 2.2) lets a recipient accept a bare LF as a line
+//! end, and httparse, curl and the browsers do, so we do too: a line ends at LF, and
+//! one CR right before it is part of the ending. A CR anywhere else is a control byte
+//! in the middle of a line, and the line's own rules reject it.
+//!
+//! Empty lines *before* the start line are skipped (RFC 9112, section 2.2, for
+//! robustness against peers that send a CRLF too many after a body). They still count
+//! toward `max_head_bytes`, so an endless stream of them ends in an error too.
+
+use super::error::{HttpError, Section};
+use super::framing::FramingFields;
+use super::headers::{Headers, parse_field_line};
+use super::limits::Limits;
+
+/// One line being collected from pieces of input.
+#[derive(Debug, Default)]
+pub(crate) struct LineReader {
+    bytes: Vec<u8>,
+}
+
+/// What [`LineReader::fill`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Fill {
+    /// The line ended (its LF was taken); `taken` bytes of the input were used.
+    Complete { taken: usize },
+    /// All `taken` bytes of the input were used and the line goes on.
+    Partial { taken: usize },
+    /// The line has used its whole budget without ending: it cannot end in time.
+    OverBudget,
+}
+
+impl LineReader {
+    /// Moves bytes from `input` into the line, up to and including its LF, letting the
+    /// line grow by at most `budget` more bytes.
+    pub fn fill(&mut self, input: &[u8], budget: usize) -> Fill {
+        let window = &input[..input.len().min(budget)];
+        match window.iter().position(|&b| b == b'\n') {
+            Some(lf) => {
+                self.bytes.extend_from_slice(&window[..=lf]);
+                Fill::Complete { taken: lf + 1 }
+            }
+            // The budget is used up and no LF: even the LF itself no longer fits.
+            None if !input.is_empty() && window.len() == budget => Fill::OverBudget,
+            None => {
+                self.bytes.extend_from_slice(window);
+                Fill::Partial {
+                    taken: window.len(),
+                }
+            }
+        }
+    }
+
+    /// The bytes collected so far, line ending included once complete.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The complete line without its ending (`LF` or `CR LF`).
+    pub fn text(&self) -> &[u8] {
+        let line = self.bytes.strip_suffix(b"\n").unwrap_or(&self.bytes);
+        line.strip_suffix(b"\r").unwrap_or(line)
+    }
+
+    /// Whether what was collected holds nothing but line-ending bytes.
+    pub fn is_blank(&self) -> bool {
+        self.bytes.iter().all(|&b| b == b'\r' || b == b'\n')
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+    }
+}
+
+/// A complete head: the parsed start line `S`, the fields, and the framing fields noted
+/// on the way.
+#[derive(Debug)]
+pub(crate) struct Head<S> {
+    pub start: S,
+    pub headers: Headers,
+    pub framing: FramingFields,
+}
+
+/// Reads one head (or one trailer section) from pieces of input.
+#[derive(Debug)]
+pub(crate) struct HeadReader<S> {
+    section: Section,
+    line: LineReader,
+    /// Bytes of this head taken so far, for `max_head_bytes`.
+    taken: usize,
+    /// The parsed start line, once its line has been read.
+    start: Option<S>,
+    headers: Headers,
+    framing: FramingFields,
+}
+
+impl<S> HeadReader<S> {
+    /// A reader for a message head: a start line, then header lines.
+    pub fn message() -> HeadReader<S> {
+        HeadReader {
+            section: Section::Head,
+            line: LineReader::default(),
+            taken: 0,
+            start: None,
+            headers: Headers::new(),
+            framing: FramingFields::default(),
+        }
+    }
+
+    /// Whether nothing but empty lines has been received.
+    pub fn is_blank(&self) -> bool {
+        self.start.is_none() && self.line.is_blank()
+    }
+
+    // ANCHOR: read
+    /// Reads lines from `input` until the head ends or the input runs out. `offset` is
+    /// where `input` starts in the message; `parse_start` checks the start line.
+    ///
+    /// Returns how many bytes were taken, and the head once its empty line was read.
+    pub fn read(
+        &mut self,
+        input: &[u8],
+        offset: usize,
+        limits: &Limits,
+        parse_start: impl Fn(&[u8], usize) -> Result<S, HttpError>,
+    ) -> Result<(usize, Option<Head<S>>), HttpError> {
+        let mut pos = 0;
+        loop {
+            let budget = limits.max_head_bytes.saturating_sub(self.taken);
+            let taken = match self.line.fill(&input[pos..], budget) {
+                Fill::Partial { taken } => {
+                    self.taken += taken;
+                    return Ok((pos + taken, None));
+                }
+                Fill::OverBudget => {
+                    let head_start = offset + pos - self.taken;
+                    return Err(HttpError::HeadTooLarge {
+                        section: self.section,
+                        offset: head_start + limits.max_head_bytes,
+                        limit: limits.max_head_bytes,
+                    });
+                }
+                Fill::Complete { taken } => taken,
+            };
+            pos += taken;
+            self.taken += taken;
+            let line_offset = offset + pos - self.line.len();
+            let text = self.line.text();
+
+            if text.is_empty() {
+                if self.start.is_none() && self.section == Section::Head {
+                    // An empty line before the start line: skipped.
+                    self.line.clear();
+                    continue;
+                }
+                let head = self.start.take().map(|start| Head {
+                    start,
+                    headers: std::mem::take(&mut self.headers),
+                    framing: std::mem::take(&mut self.framing),
+                });
+                return Ok((pos, head));
+            }
+            if self.start.is_none() {
+                self.start = Some(parse_start(text, line_offset)?);
+            } else {
+                if self.headers.len() >= limits.max_headers {
+                    return Err(HttpError::TooManyHeaders {
+                        section: self.section,
+                        offset: line_offset,
+                        limit: limits.max_headers,
+                    });
+                }
+                let field = parse_field_line(text, line_offset)?;
+                self.framing.note(&field);
+                self.headers.push(field.name, field.value);
+            }
+            self.line.clear();
+        }
+    }
+    // ANCHOR_END: read
+}
+
+impl HeadReader<()> {
+    /// A reader for the trailer section of a chunked body: header lines, no start line.
+    pub fn trailers() -> HeadReader<()> {
+        HeadReader {
+            section: Section::Trailers,
+            start: Some(()),
+            ..HeadReader::message()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_stops_at_the_line_feed() {
+        let mut line = LineReader::default();
+        assert_eq!(line.fill(b"ab", 10), Fill::Partial { taken: 2 });
+        assert_eq!(line.fill(b"c\r\nde", 10), Fill::Complete { taken: 3 });
+        assert_eq!(line.text(), b"abc");
+        line.clear();
+        assert_eq!(line.fill(b"x\n", 10), Fill::Complete { taken: 2 });
+        assert_eq!(line.text(), b"x");
+    }
+
+    #[test]
+    fn fill_respects_the_budget() {
+        let mut line = LineReader::default();
+        // The LF is the budget's last byte: fits.
+        assert_eq!(line.fill(b"abc\n", 4), Fill::Complete { taken: 4 });
+        line.clear();
+        assert_eq!(line.fill(b"abcd\n", 4), Fill::OverBudget);
+        assert_eq!(line.fill(b"abc", 4), Fill::Partial { taken: 3 });
+        assert_eq!(line.fill(b"d", 1), Fill::OverBudget);
+        // Nothing offered: nothing decided yet.
+        assert_eq!(line.fill(b"", 0), Fill::Partial { taken: 0 });
+    }
+
+    #[test]
+    fn trailers_have_no_start_line() {
+        let mut reader = HeadReader::trailers();
+        let (taken, head) = reader
+            .read(b"A: 1\r\n\r\nrest", 10, &Limits::default(), |_, _| Ok(()))
+            .unwrap();
+        assert_eq!(taken, 8);
+        let head = head.unwrap();
+        assert_eq!(head.headers.get("a"), Some("1"));
+    }
+}
+
+/// What an `HTTP-version` field turned out to be.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Version {
+    /// `HTTP/1.0` or `HTTP/1.1`: the minor digit.
+    Supported(u8),
+    /// Well-formed but another version (`HTTP/2.0`, `HTTP/1.2`, `HTTP/2`).
+    Unsupported,
+    /// Not `HTTP/` and digits at all.
+    Malformed,
+}
+
+/// `HTTP/1.0` and `HTTP/1.1` are supported; `HTTP/<digit>[.<digit>]` is a version
+/// we do not speak; anything else is not a version.
+pub(crate) fn parse_version(text: &[u8]) -> Version {
+    match text {
+        b"HTTP/1.0" => Version::Supported(0),
+        b"HTTP/1.1" => Version::Supported(1),
+        [b'H', b'T', b'T', b'P', b'/', major]
+        | [b'H', b'T', b'T', b'P', b'/', major, b'.', b'0'..=b'9']
+            if major.is_ascii_digit() =>
+        {
+            Version::Unsupported
+        }
+        _ => Version::Malformed,
+    }
+}

@@ -1,0 +1,292 @@
+//! Header fields: the ordered `name: value` list of a message, and how one line of it
+//! is read.
+//!
+//! [`Headers`] keeps the fields exactly as received, in order, duplicates included:
+//! some fields may legitimately repeat (`Set-Cookie`), and for the ones that must not
+//! (`Content-Length`) the parser needs to *see* the repetition to judge it. Names compare
+//! case-insensitively (`content-length` is `Content-Length`), as RFC 9110 requires.
+//!
+//! One header line is `name ":" OWS value OWS` (RFC 9112, section 5):
+//!
+//! - the name is a *token*: letters, digits and ``!#$%&'*+-.^_`|~``, nothing else, and
+//!   no space before the colon (a space there has been used to smuggle requests past
+//!   proxies that read names differently, so RFC 9112 requires rejecting it);
+//! - the spaces and tabs around the value ("optional whitespace") are not part of it;
+//! - the value may hold visible ASCII, spaces, tabs and bytes above 0x7f, but no other
+//!   control byte: a stray CR or NUL is refused, never passed on.
+//!
+//! Bytes above 0x7f are "opaque" to HTTP (RFC 9110, section 5.5). They are kept as text:
+//! UTF-8 when the value is valid UTF-8 (servers do send UTF-8 file names), otherwise one
+//! character per byte (Latin-1), which loses nothing and never fails.
+
+use super::error::HttpError;
+
+/// The header fields of a message, in the order received.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    fields: Vec<(String, String)>,
+}
+
+impl Headers {
+    /// No fields.
+    pub fn new() -> Headers {
+        Headers::default()
+    }
+
+    /// The value of the first field called `name` (any case).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The values of every field called `name` (any case), in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.fields
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every `(name, value)`, in order, names as received.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// Adds a field at the end. No check is made: this is for building messages, and
+    /// what the parsers push has been checked already.
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.fields.push((name.into(), value.into()));
+    }
+
+    /// The number of fields (a repeated name counts each time).
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Whether a comma-separated list field holds `token` (any case), over all the
+    /// fields called `name`: `contains_token("connection", "close")` is true for
+    /// `Connection: Keep-Alive, Close`.
+    pub fn contains_token(&self, name: &str, token: &str) -> bool {
+        self.get_all(name)
+            .flat_map(|value| value.split(','))
+            .any(|item| trim_ows(item).eq_ignore_ascii_case(token))
+    }
+}
+
+impl<'a> IntoIterator for &'a Headers {
+    type Item = (&'a str, &'a str);
+    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// `tchar` (RFC 9110, section 5.6.2): the bytes a token (a method, a header name) is
+/// made of.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Bytes allowed in a header value or a reason phrase: tab, space, visible ASCII, and
+/// `obs-text` (0x80 to 0xff). Everything else is a control byte.
+pub(crate) fn is_text_byte(b: u8) -> bool {
+    b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80
+}
+
+/// Optional whitespace: spaces and tabs.
+pub(crate) fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+pub(crate) fn trim_ows(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// Bytes of a value as text: UTF-8 if they are, else one `char` per byte (Latin-1).
+pub(crate) fn decode_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
+/// One parsed header line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FieldLine {
+    pub name: String,
+    pub value: String,
+    /// Where the value starts in the message, for errors about it (Content-Length...).
+    pub value_offset: usize,
+}
+
+// ANCHOR: parse_field_line
+/// Parses `name: value` (`line` without its line ending; `offset` is where it starts).
+pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine, HttpError> {
+    if line.first().copied().is_some_and(is_ows) {
+        return Err(HttpError::ObsoleteLineFolding { offset });
+    }
+    let bad_line = |at: usize, reason: &str| HttpError::BadHeaderLine {
+        offset: offset + at,
+        reason: reason.to_string(),
+    };
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or_else(|| bad_line(0, "no colon after the header name"))?;
+    if colon == 0 {
+        return Err(bad_line(0, "empty header name"));
+    }
+    for (i, &b) in line[..colon].iter().enumerate() {
+        if is_ows(b) {
+            return Err(bad_line(
+                i,
+                "whitespace between the header name and the colon",
+            ));
+        }
+        if !is_tchar(b) {
+            return Err(HttpError::InvalidHeaderName {
+                offset: offset + i,
+                byte: b,
+            });
+        }
+    }
+    let name = decode_text(&line[..colon]);
+
+    let after_colon = colon + 1;
+    if let Some(i) = line[after_colon..].iter().position(|&b| !is_text_byte(b)) {
+        return Err(HttpError::InvalidHeaderValue {
+            offset: offset + after_colon + i,
+            name,
+            byte: line[after_colon + i],
+        });
+    }
+    let raw = &line[after_colon..];
+    let start = raw.iter().position(|&b| !is_ows(b)).unwrap_or(raw.len());
+    let end = raw
+        .iter()
+        .rposition(|&b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    Ok(FieldLine {
+        name,
+        value: decode_text(&raw[start..end]),
+        value_offset: offset + after_colon + start,
+    })
+}
+// ANCHOR_END: parse_field_line
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(line: &str) -> Result<(String, String, usize), HttpError> {
+        parse_field_line(line.as_bytes(), 100).map(|f| (f.name, f.value, f.value_offset))
+    }
+
+    #[test]
+    fn ows_is_trimmed_inner_spaces_kept() {
+        assert_eq!(
+            field("Name: value").unwrap(),
+            ("Name".into(), "value".into(), 106)
+        );
+        assert_eq!(field("Name:value").unwrap().1, "value");
+        assert_eq!(field("Name: \t a b \t ").unwrap().1, "a b");
+        assert_eq!(field("Name:").unwrap(), ("Name".into(), String::new(), 105));
+        assert_eq!(field("Name:   ").unwrap().1, "");
+    }
+
+    #[test]
+    fn names_are_tokens() {
+        assert_eq!(
+            field("X-Odd!#$%&'*+.^_`|~: 1").unwrap().0,
+            "X-Odd!#$%&'*+.^_`|~"
+        );
+        assert_eq!(
+            field("Na(me: v"),
+            Err(HttpError::InvalidHeaderName {
+                offset: 102,
+                byte: b'('
+            })
+        );
+        assert_eq!(
+            field("Name\0: v"),
+            Err(HttpError::InvalidHeaderName {
+                offset: 104,
+                byte: 0
+            })
+        );
+    }
+
+    #[test]
+    fn malformed_lines() {
+        assert!(matches!(
+            field("Name value"),
+            Err(HttpError::BadHeaderLine { offset: 100, .. })
+        ));
+        assert!(matches!(
+            field(": value"),
+            Err(HttpError::BadHeaderLine { offset: 100, .. })
+        ));
+        assert!(matches!(
+            field("Name : v"),
+            Err(HttpError::BadHeaderLine { offset: 104, .. })
+        ));
+        assert_eq!(
+            field(" folded"),
+            Err(HttpError::ObsoleteLineFolding { offset: 100 })
+        );
+        assert_eq!(
+            field("\tfolded"),
+            Err(HttpError::ObsoleteLineFolding { offset: 100 })
+        );
+    }
+
+    #[test]
+    fn control_bytes_in_values_are_refused() {
+        for (line, at, byte) in [
+            ("A: x\ry", 104, b'\r'),
+            ("A: \0", 103, 0),
+            ("A: a\x7f", 104, 0x7f),
+        ] {
+            assert_eq!(
+                field(line),
+                Err(HttpError::InvalidHeaderValue {
+                    offset: at,
+                    name: "A".into(),
+                    byte
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn opaque_bytes_are_kept() {
+        assert_eq!(field("A: café").unwrap().1, "café");
+        let latin1 = parse_field_line(b"A: caf\xe9", 0).unwrap();
+        assert_eq!(latin1.value, "caf\u{e9}");
+    }
+
+    #[test]
+    fn headers_lookup() {
+        let mut h = Headers::new();
+        assert!(h.is_empty());
+        h.push("Set-Cookie", "a=1");
+        h.push("Connection", "Keep-Alive, Close");
+        h.push("set-cookie", "b=2");
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.get("SET-COOKIE"), Some("a=1"));
+        assert_eq!(h.get_all("Set-Cookie").collect::<Vec<_>>(), ["a=1", "b=2"]);
+        assert_eq!(h.get("missing"), None);
+        assert!(h.contains_token("connection", "close"));
+        assert!(h.contains_token("Connection", "keep-alive"));
+        assert!(!h.contains_token("Connection", "upgrade"));
+        let names: Vec<&str> = (&h).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["Set-Cookie", "Connection", "set-cookie"]);
+    }
+}

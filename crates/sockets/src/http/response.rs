@@ -1,0 +1,402 @@
+//! Responses, parsed by the client.
+//!
+//! [`ResponseParser`] turns the bytes a client receives into [`Response`]s. It knows
+//! the method of the request each response answers, because a response to HEAD has no
+//! body even when it announces one (the `framing` module has all the body rules).
+//!
+//! Interim responses (1xx, such as `100 Continue` or `103 Early Hints`) are read and
+//! skipped: they announce that the real response is coming, and a client that sends
+//! no request body has no use for them. `101 Switching Protocols` is the exception: it
+//! is returned like a final response (with `keep_alive` false), because after it the
+//! connection no longer speaks HTTP/1.1 and the caller must know.
+
+use super::Parsed;
+use super::chunked::ChunkedDecoder;
+use super::error::{HttpError, Truncation};
+use super::framing::{BodyKind, persistent, response_body};
+use super::head::{Head, HeadReader, Version, parse_version};
+use super::headers::{Headers, decode_text, is_text_byte};
+use super::limits::Limits;
+use super::request::Method;
+
+/// A response as the client received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub version_minor: u8,
+    /// The status code, 100 to 999.
+    pub status: u16,
+    /// The reason phrase (`OK`, `Not Found`), possibly empty. Informative only.
+    pub reason: String,
+    pub headers: Headers,
+    /// The body, chunked coding removed; empty when the response has none.
+    pub body: Vec<u8>,
+    /// Whether the connection may carry another request after this response: HTTP/1.1
+    /// without `Connection: close`, or HTTP/1.0 with `Connection: keep-alive`; never
+    /// after a body that ended with the connection, after 101, or after a response whose
+    /// framing was suspicious (both Transfer-Encoding and Content-Length).
+    pub keep_alive: bool,
+}
+
+/// The parsed status line.
+#[derive(Debug)]
+struct StatusLine {
+    version_minor: u8,
+    status: u16,
+    reason: String,
+}
+
+// ANCHOR: parse_status_line
+/// `HTTP-version SP 3DIGIT SP reason-phrase` (RFC 9112, section 4). As in httparse,
+/// the space before an empty reason may be missing (`HTTP/1.1 204`).
+fn parse_status_line(line: &[u8], offset: usize) -> Result<StatusLine, HttpError> {
+    let bad = |at: usize, reason: &str| HttpError::BadStatusLine {
+        offset: offset + at,
+        reason: reason.to_string(),
+    };
+    let version_len = line.iter().position(|&b| b == b' ').unwrap_or(line.len());
+    let version = &line[..version_len];
+    let version_minor = match parse_version(version) {
+        Version::Supported(minor) => minor,
+        Version::Unsupported => {
+            return Err(HttpError::UnsupportedVersion {
+                offset,
+                version: decode_text(version),
+            });
+        }
+        Version::Malformed => return Err(bad(0, "expected HTTP/1.0 or HTTP/1.1 and a space")),
+    };
+    if version_len == line.len() {
+        return Err(bad(
+            version_len,
+            "expected a space and a status code after the version",
+        ));
+    }
+    let code_at = version_len + 1;
+    let code = line
+        .get(code_at..code_at + 3)
+        .filter(|digits| digits.iter().all(u8::is_ascii_digit))
+        .ok_or_else(|| {
+            bad(
+                code_at,
+                "expected a three-digit status code after one space",
+            )
+        })?;
+    let status = code
+        .iter()
+        .fold(0u16, |n, digit| n * 10 + u16::from(digit - b'0'));
+    if status < 100 {
+        return Err(bad(code_at, "a status code is at least 100"));
+    }
+    let reason = match line.get(code_at + 3) {
+        None => String::new(),
+        Some(b' ') => {
+            let reason_at = code_at + 4;
+            let reason = &line[reason_at..];
+            if let Some(i) = reason.iter().position(|&b| !is_text_byte(b)) {
+                return Err(bad(reason_at + i, "control byte in the reason phrase"));
+            }
+            decode_text(reason)
+        }
+        Some(_) => return Err(bad(code_at + 3, "expected a space after the status code")),
+    };
+    Ok(StatusLine {
+        version_minor,
+        status,
+        reason,
+    })
+}
+// ANCHOR_END: parse_status_line
+
+/// Parses the responses a client receives on one connection, one after another.
+///
+/// The contract, shared with [`RequestParser`](super::RequestParser):
+///
+/// - [`feed`](Self::feed) takes the next bytes of the stream, in any pieces.
+///   [`Parsed::NeedMore`] means every byte was taken (kept inside the parser) and the
+///   response is not complete. [`Parsed::Done`] gives the response and how many bytes
+///   of *this* input it used: the bytes after `used` belong to the next response (a
+///   pipelining client has several requests in flight). After `Done` the parser is
+///   ready for the next response, to a request of the same method; to change the
+///   method, make a new parser.
+/// - [`finish`](Self::finish) says the stream has ended: it completes a body that runs
+///   until the connection closes, or says what was cut off.
+/// - After an error the parser stays failed (every later call returns that error):
+///   nobody can tell where the next response would start, so the connection must go.
+#[derive(Debug)]
+pub struct ResponseParser {
+    method: Method,
+    limits: Limits,
+    /// Bytes of the current exchange taken so far (skipped 1xx responses included).
+    offset: usize,
+    /// Whether a 1xx response was skipped in the current exchange.
+    interim_seen: bool,
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Head(HeadReader<StatusLine>),
+    Body {
+        response: Response,
+        body: BodyReader,
+    },
+    Failed(HttpError),
+}
+
+/// The body being read, by how it is delimited.
+#[derive(Debug)]
+enum BodyReader {
+    Length { expected: u64 },
+    Chunked(ChunkedDecoder),
+    UntilClose,
+}
+
+/// What a complete head leads to.
+enum Next {
+    /// A 1xx response: skip it, read the next head.
+    Interim,
+    /// A response without a body: done.
+    Complete(Response),
+    /// A body to read.
+    Body(Response, BodyReader),
+}
+
+impl ResponseParser {
+    /// A parser for the responses to requests made with `method`.
+    pub fn new(method: Method, limits: Limits) -> ResponseParser {
+        ResponseParser {
+            method,
+            limits,
+            offset: 0,
+            interim_seen: false,
+            state: State::Head(HeadReader::message()),
+        }
+    }
+
+    /// Takes the next bytes of the stream (see the type's documentation).
+    pub fn feed(&mut self, input: &[u8]) -> Result<Parsed<Response>, HttpError> {
+        let result = self.advance(input);
+        if let Err(error) = &result {
+            self.state = State::Failed(error.clone());
+        }
+        result
+    }
+
+    // ANCHOR: finish
+    /// Says the stream has ended (`read` returned 0):
+    ///
+    /// - `Ok(Some(response))` completes a body delimited by the end of the connection;
+    /// - `Ok(None)` if nothing (or only empty lines) arrived since the last response:
+    ///   the server closed an idle keep-alive connection, and the client reconnects;
+    /// - [`HttpError::Truncated`] if a response was cut off, saying where: in the head,
+    ///   or how many body bytes were expected and how many came.
+    ///
+    /// Whatever it returns, the parser is then ready for a new connection.
+    pub fn finish(&mut self) -> Result<Option<Response>, HttpError> {
+        let state = std::mem::replace(&mut self.state, State::Head(HeadReader::message()));
+        let offset = std::mem::take(&mut self.offset);
+        let interim_seen = std::mem::take(&mut self.interim_seen);
+        let what = match state {
+            State::Failed(error) => return Err(error),
+            State::Head(reader) if reader.is_blank() && !interim_seen => return Ok(None),
+            State::Head(_) => Truncation::Head,
+            State::Body { response, body } => match body {
+                BodyReader::UntilClose => return Ok(Some(response)),
+                BodyReader::Length { expected } => Truncation::Body {
+                    expected,
+                    received: response.body.len() as u64,
+                },
+                BodyReader::Chunked(_) => Truncation::Chunked {
+                    received: response.body.len() as u64,
+                },
+            },
+        };
+        Err(HttpError::Truncated { offset, what })
+    }
+    // ANCHOR_END: finish
+
+    // ANCHOR: advance
+    fn advance(&mut self, input: &[u8]) -> Result<Parsed<Response>, HttpError> {
+        let mut pos = 0;
+        loop {
+            // The state is moved out, and each arm puts back the one that comes next.
+            let state = std::mem::replace(&mut self.state, State::Head(HeadReader::message()));
+            match state {
+                State::Failed(error) => {
+                    self.state = State::Failed(error.clone());
+                    return Err(error);
+                }
+                State::Head(mut reader) => {
+                    let (taken, head) =
+                        reader.read(&input[pos..], self.offset, &self.limits, parse_status_line)?;
+                    pos += taken;
+                    self.offset += taken;
+                    let Some(head) = head else {
+                        self.state = State::Head(reader);
+                        return Ok(Parsed::NeedMore);
+                    };
+                    match self.after_head(head)? {
+                        // The state is already a fresh head: read the next one.
+                        Next::Interim => self.interim_seen = true,
+                        Next::Complete(response) => return Ok(self.done(response, pos)),
+                        Next::Body(response, body) => self.state = State::Body { response, body },
+                    }
+                }
+                State::Body {
+                    mut response,
+                    mut body,
+                } => {
+                    let (taken, complete) =
+                        body.read(&input[pos..], self.offset, &mut response.body, &self.limits)?;
+                    pos += taken;
+                    self.offset += taken;
+                    if complete {
+                        return Ok(self.done(response, pos));
+                    }
+                    self.state = State::Body { response, body };
+                    return Ok(Parsed::NeedMore);
+                }
+            }
+        }
+    }
+    // ANCHOR_END: advance
+
+    /// Decides what follows a head: another head (1xx), nothing, or a body.
+    fn after_head(&self, head: Head<StatusLine>) -> Result<Next, HttpError> {
+        let Head {
+            start,
+            headers,
+            framing,
+        } = head;
+        let status = start.status;
+        if (100..200).contains(&status) && status != 101 {
+            return Ok(Next::Interim);
+        }
+        let mut keep_alive = persistent(start.version_minor, &headers) && status != 101;
+        let no_body = self.method == Method::Head
+            || (100..200).contains(&status)
+            || status == 204
+            || status == 304;
+        let kind = if no_body {
+            BodyKind::None
+        } else {
+            response_body(&framing, start.version_minor, &self.limits, &mut keep_alive)?
+        };
+        let mut response = Response {
+            version_minor: start.version_minor,
+            status,
+            reason: start.reason,
+            headers,
+            body: Vec::new(),
+            keep_alive,
+        };
+        Ok(match kind {
+            BodyKind::None | BodyKind::Length(0) => Next::Complete(response),
+            BodyKind::Length(expected) => {
+                // Reserve what was announced (it passed `max_body_bytes`), but not more
+                // than a read or two would bring: a server may announce and not send.
+                let first = usize::try_from(expected).map_or(64 * 1024, |n| n.min(64 * 1024));
+                response.body.reserve(first);
+                Next::Body(response, BodyReader::Length { expected })
+            }
+            BodyKind::Chunked => Next::Body(response, BodyReader::Chunked(ChunkedDecoder::new())),
+            BodyKind::UntilClose => Next::Body(response, BodyReader::UntilClose),
+        })
+    }
+
+    /// A response is complete: reset for the next one.
+    fn done(&mut self, response: Response, used: usize) -> Parsed<Response> {
+        self.state = State::Head(HeadReader::message());
+        self.offset = 0;
+        self.interim_seen = false;
+        Parsed::Done {
+            message: response,
+            used,
+        }
+    }
+}
+
+impl BodyReader {
+    /// Reads body bytes from `input` (at byte `offset` of the message) into `body`.
+    /// Returns how many bytes it took and whether the body is complete.
+    fn read(
+        &mut self,
+        input: &[u8],
+        offset: usize,
+        body: &mut Vec<u8>,
+        limits: &Limits,
+    ) -> Result<(usize, bool), HttpError> {
+        match self {
+            BodyReader::Length { expected } => {
+                let remaining = expected.saturating_sub(body.len() as u64);
+                let n = input
+                    .len()
+                    .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+                body.extend_from_slice(&input[..n]);
+                Ok((n, body.len() as u64 == *expected))
+            }
+            BodyReader::Chunked(decoder) => decoder.decode(input, offset, body, limits),
+            BodyReader::UntilClose => {
+                let room = limits.max_body_bytes.saturating_sub(body.len());
+                if input.len() > room {
+                    return Err(HttpError::BodyTooLarge {
+                        offset: offset + room,
+                        size: limits.max_body_bytes as u64 + 1,
+                        limit: limits.max_body_bytes,
+                    });
+                }
+                body.extend_from_slice(input);
+                Ok((input.len(), false))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(s: &str) -> Result<(u8, u16, String), HttpError> {
+        parse_status_line(s.as_bytes(), 0).map(|l| (l.version_minor, l.status, l.reason))
+    }
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(status("HTTP/1.1 200 OK"), Ok((1, 200, "OK".into())));
+        assert_eq!(
+            status("HTTP/1.0 404 Not Found"),
+            Ok((0, 404, "Not Found".into()))
+        );
+        assert_eq!(status("HTTP/1.1 204 "), Ok((1, 204, String::new())));
+        assert_eq!(status("HTTP/1.1 204"), Ok((1, 204, String::new())));
+        assert_eq!(
+            status("HTTP/1.1 200  two\tspaces "),
+            Ok((1, 200, " two\tspaces ".into()))
+        );
+        assert_eq!(status("HTTP/1.1 999 x"), Ok((1, 999, "x".into())));
+    }
+
+    #[test]
+    fn bad_status_lines() {
+        let offset = |s: &str| match status(s) {
+            Err(HttpError::BadStatusLine { offset, .. }) => offset,
+            other => panic!("{s:?}: {other:?}"),
+        };
+        assert_eq!(offset("HTTP/1.1"), 8);
+        assert_eq!(offset("http/1.1 200 OK"), 0);
+        assert_eq!(offset("HTTP/1.1  200 OK"), 9);
+        assert_eq!(offset("HTTP/1.1 20 OK"), 9);
+        assert_eq!(offset("HTTP/1.1 2000 OK"), 12);
+        assert_eq!(offset("HTTP/1.1 099 Low"), 9);
+        assert_eq!(offset("HTTP/1.1 200 O\0K"), 14);
+        assert_eq!(offset("HTTP/1.1 200 OK\r"), 15);
+        assert_eq!(
+            status("HTTP/2 200 OK"),
+            Err(HttpError::UnsupportedVersion {
+                offset: 0,
+                version: "HTTP/2".into()
+            })
+        );
+    }
+}

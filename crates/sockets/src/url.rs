@@ -1,0 +1,500 @@
+//! `http://host[:port]/path?query`, parsed by hand.
+//!
+//! A client needs three things from a URL: where to connect (host and port), what to
+//! put in the `Host` header, and what to put in the request line (the path and query).
+//! That is all [`Url`] keeps. The general URL grammar (RFC 3986, and the WHATWG rules
+//! browsers follow) is far larger; this parser accepts the part of it a downloader
+//! meets and refuses the rest with an error that says which byte it stopped at.
+//!
+//! The choices, each a line or two below:
+//!
+//! - Only `http`. An `https` URL gets its own error ([`UrlError::Https`]): the bytes
+//!   would have to go through TLS, and this lesson writes every byte itself.
+//! - The scheme and host are case-insensitive, so both are lower-cased.
+//! - IPv6 literals are written in brackets (`http://[::1]:8080/`), because their colons
+//!   would otherwise be mistaken for the port separator. [`Url::host`] keeps the
+//!   address *without* brackets, the form `TcpStream::connect` understands;
+//!   [`Url::host_header`] puts them back.
+//! - The fragment (`#...`) is dropped: it belongs to the browser, never to the request.
+//! - In the path and query, a space or a non-ASCII character is percent-encoded (as
+//!   browsers do), so `/wiki/Café` is sent as `/wiki/Caf%C3%A9`; a control character
+//!   (a newline, a NUL...) is an error, because writing it into a request line would
+//!   let the URL inject its own header lines.
+//! - `user:password@` is refused: credentials do not belong in a download list.
+
+use std::fmt;
+use std::net::Ipv6Addr;
+use std::str::FromStr;
+
+/// The longest URL [`Url::parse`] accepts, in bytes. Servers commonly refuse request
+/// lines over 8 KiB, so a longer URL could not be fetched anyway.
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
+/// The port of `http` when the URL names none.
+pub const DEFAULT_PORT: u16 = 80;
+
+/// A parsed `http://` URL: what a client needs to connect and to ask.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Url {
+    /// The host name or address, lower-cased; an IPv6 address without its brackets.
+    pub host: String,
+    /// The port, 80 when the URL names none.
+    pub port: u16,
+    /// The path and the query (`/a/b?x=1`): what goes into the request line. Never empty:
+    /// `http://host` gives `/`, and `http://host?x` gives `/?x`.
+    pub path: String,
+}
+
+/// Why a string is not a URL this client can fetch. Offsets count bytes from the start
+/// of the string given to [`Url::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("the URL is {len} bytes long; at most {limit} are accepted")]
+    TooLong { len: usize, limit: usize },
+
+    #[error("the URL has no scheme: write it as http://host/path")]
+    MissingScheme,
+
+    #[error("only http:// URLs are supported, not {scheme}://")]
+    NotHttp { scheme: String },
+
+    #[error("https is not supported in this lesson: no TLS (write the URL with http://)")]
+    Https,
+
+    #[error("the URL has no host (expected http://host/...)")]
+    MissingHost,
+
+    #[error("bad port {port:?} at byte {offset}: {reason}")]
+    BadPort {
+        offset: usize,
+        port: String,
+        reason: &'static str,
+    },
+
+    #[error("bad IPv6 address {address:?} at byte {offset}")]
+    BadIpv6 { offset: usize, address: String },
+
+    #[error("invalid character {found:?} at byte {offset} in the {part}")]
+    InvalidCharacter {
+        offset: usize,
+        found: char,
+        part: &'static str,
+    },
+}
+
+impl Url {
+    // ANCHOR: parse
+    /// Parses `http://host[:port][/path][?query][#fragment]`.
+    ///
+    /// Leading and trailing whitespace is ignored (a URL pasted from a file often ends
+    /// in a newline); whitespace inside the URL is not.
+    pub fn parse(s: &str) -> Result<Url, UrlError> {
+        if s.len() > MAX_URL_BYTES {
+            return Err(UrlError::TooLong {
+                len: s.len(),
+                limit: MAX_URL_BYTES,
+            });
+        }
+        // `start` keeps the offsets in errors pointing into the string as given.
+        let start = s.len() - s.trim_start().len();
+        let s = s.trim();
+
+        let (scheme, rest) = s.split_once("://").ok_or(UrlError::MissingScheme)?;
+        check_scheme(scheme, start)?;
+        let rest_at = start + scheme.len() + "://".len();
+
+        // The authority (host and port) ends at the first `/`, `?` or `#`.
+        let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(authority_len);
+        let (host, port) = parse_authority(authority, rest_at)?;
+        let path = parse_path(path, rest_at + authority_len)?;
+        Ok(Url { host, port, path })
+    }
+    // ANCHOR_END: parse
+
+    /// The value of the `Host` header: `host`, or `host:port` when the port is not 80
+    /// (with an IPv6 address in brackets: `[::1]:8080`).
+    pub fn host_header(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == DEFAULT_PORT {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+
+    /// What to connect to, in the form `TcpStream::connect` takes: `(host, port)`, the
+    /// host without brackets. A name is resolved by the caller (or by `connect`).
+    pub fn socket_target(&self) -> (String, u16) {
+        (self.host.clone(), self.port)
+    }
+}
+
+impl fmt::Display for Url {
+    /// The URL in its normal form: `http://host[:port]/path?query`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "http://{}{}", self.host_header(), self.path)
+    }
+}
+
+impl FromStr for Url {
+    type Err = UrlError;
+
+    fn from_str(s: &str) -> Result<Url, UrlError> {
+        Url::parse(s)
+    }
+}
+
+/// `http` passes; `https` and any other well-formed scheme get their own error.
+fn check_scheme(scheme: &str, at: usize) -> Result<(), UrlError> {
+    // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )   (RFC 3986, section 3.1)
+    if scheme.is_empty() {
+        return Err(UrlError::MissingScheme);
+    }
+    for (i, c) in scheme.char_indices() {
+        let ok = c.is_ascii_alphabetic()
+            || (i > 0 && (c.is_ascii_digit() || matches!(c, '+' | '-' | '.')));
+        if !ok {
+            return Err(UrlError::InvalidCharacter {
+                offset: at + i,
+                found: c,
+                part: "scheme",
+            });
+        }
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "http" => Ok(()),
+        "https" => Err(UrlError::Https),
+        other => Err(UrlError::NotHttp {
+            scheme: other.to_string(),
+        }),
+    }
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`; `at` is the authority's offset.
+fn parse_authority(authority: &str, at: usize) -> Result<(String, u16), UrlError> {
+    if let Some(i) = authority.find('@') {
+        return Err(UrlError::InvalidCharacter {
+            offset: at + i,
+            found: '@',
+            part: "host (user:password@ is not supported)",
+        });
+    }
+    let (host, port_part) = if let Some(inner) = authority.strip_prefix('[') {
+        let close = inner.find(']').ok_or_else(|| UrlError::BadIpv6 {
+            offset: at,
+            address: authority.to_string(),
+        })?;
+        let address = &inner[..close];
+        if address.parse::<Ipv6Addr>().is_err() {
+            return Err(UrlError::BadIpv6 {
+                offset: at + 1,
+                address: address.to_string(),
+            });
+        }
+        // After `]` comes the end of the authority or `:port`, nothing else.
+        let after = &inner[close + 1..];
+        let after_at = at + 1 + close + 1;
+        let port_part = match after.strip_prefix(':') {
+            Some(port) => Some((port, after_at + 1)),
+            None => match after.chars().next() {
+                None => None,
+                Some(c) => {
+                    return Err(UrlError::InvalidCharacter {
+                        offset: after_at,
+                        found: c,
+                        part: "host (expected `:port` after `]`)",
+                    });
+                }
+            },
+        };
+        (address.to_ascii_lowercase(), port_part)
+    } else {
+        let (host, port_part) = match authority.split_once(':') {
+            Some((host, port)) => (host, Some((port, at + host.len() + 1))),
+            None => (authority, None),
+        };
+        check_host_name(host, at)?;
+        (host.to_ascii_lowercase(), port_part)
+    };
+    if host.is_empty() {
+        return Err(UrlError::MissingHost);
+    }
+    let port = match port_part {
+        Some((text, offset)) => parse_port(text, offset)?,
+        None => DEFAULT_PORT,
+    };
+    Ok((host, port))
+}
+
+/// A DNS name or an IPv4 address: letters, digits, `-`, `.`, and the `_` and `~` that
+/// RFC 3986 also allows. Percent-encoded and non-ASCII names (which would need
+/// punycode) are refused.
+fn check_host_name(host: &str, at: usize) -> Result<(), UrlError> {
+    match host
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
+    {
+        Some((i, c)) => Err(UrlError::InvalidCharacter {
+            offset: at + i,
+            found: c,
+            part: "host",
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `1..=65535`. An empty port (`http://host:/`) means the default, as RFC 3986 allows.
+fn parse_port(text: &str, offset: usize) -> Result<u16, UrlError> {
+    let bad = |reason| UrlError::BadPort {
+        offset,
+        port: text.to_string(),
+        reason,
+    };
+    if text.is_empty() {
+        return Ok(DEFAULT_PORT);
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("a port is a number"));
+    }
+    match text.parse::<u16>() {
+        Ok(0) => Err(bad("port 0 cannot be connected to")),
+        Ok(port) => Ok(port),
+        Err(_) => Err(bad("a port is at most 65535")),
+    }
+}
+
+/// The path and query, fragment dropped, with spaces and non-ASCII percent-encoded.
+fn parse_path(text: &str, at: usize) -> Result<String, UrlError> {
+    let text = match text.find('#') {
+        Some(fragment) => &text[..fragment],
+        None => text,
+    };
+    let mut path = String::with_capacity(text.len() + 1);
+    if !text.starts_with('/') {
+        // Empty, or the query right after the host (`http://h?q`).
+        path.push('/');
+    }
+    for (i, c) in text.char_indices() {
+        if c.is_ascii_graphic() {
+            path.push(c);
+        } else if c == ' ' || !c.is_ascii() {
+            let mut utf8 = [0; 4];
+            for byte in c.encode_utf8(&mut utf8).bytes() {
+                path.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            return Err(UrlError::InvalidCharacter {
+                offset: at + i,
+                found: c,
+                part: "path",
+            });
+        }
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    #[test]
+    fn host_port_and_path() {
+        let u = url("http://example.com:8080/a/b?x=1&y=2");
+        assert_eq!(u.host, "example.com");
+        assert_eq!(u.port, 8080);
+        assert_eq!(u.path, "/a/b?x=1&y=2");
+        assert_eq!(u.host_header(), "example.com:8080");
+        assert_eq!(u.socket_target(), ("example.com".to_string(), 8080));
+        assert_eq!(u.to_string(), "http://example.com:8080/a/b?x=1&y=2");
+    }
+
+    #[test]
+    fn defaults_and_normal_form() {
+        let u = url("HTTP://Example.COM");
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("example.com", 80, "/")
+        );
+        assert_eq!(u.host_header(), "example.com");
+        assert_eq!(u.to_string(), "http://example.com/");
+        assert_eq!(url("http://h:80/x").to_string(), "http://h/x");
+        assert_eq!(url("http://h:/x").port, 80);
+        assert_eq!(url("  http://h/x\n").path, "/x");
+    }
+
+    #[test]
+    fn query_kept_fragment_dropped() {
+        assert_eq!(url("http://h?q=1").path, "/?q=1");
+        assert_eq!(url("http://h/p?q=1#frag").path, "/p?q=1");
+        assert_eq!(url("http://h#frag").path, "/");
+        assert_eq!(url("http://h/p#a?b").path, "/p");
+    }
+
+    #[test]
+    fn spaces_and_non_ascii_are_percent_encoded() {
+        assert_eq!(
+            url("http://h/wiki/Café au lait").path,
+            "/wiki/Caf%C3%A9%20au%20lait"
+        );
+    }
+
+    #[test]
+    fn ipv6_literals() {
+        let u = url("http://[::1]:8080/x");
+        assert_eq!(u.host, "::1");
+        assert_eq!(u.port, 8080);
+        assert_eq!(u.host_header(), "[::1]:8080");
+        assert_eq!(u.socket_target(), ("::1".to_string(), 8080));
+        assert_eq!(u.to_string(), "http://[::1]:8080/x");
+        let u = url("http://[2001:DB8::1]/");
+        assert_eq!((u.host.as_str(), u.port), ("2001:db8::1", 80));
+        assert_eq!(u.host_header(), "[2001:db8::1]");
+        assert!(matches!(
+            Url::parse("http://[::1/"),
+            Err(UrlError::BadIpv6 { offset: 7, .. })
+        ));
+        assert!(matches!(
+            Url::parse("http://[::g]/"),
+            Err(UrlError::BadIpv6 { offset: 8, .. })
+        ));
+        assert!(matches!(
+            Url::parse("http://[::1]x/"),
+            Err(UrlError::InvalidCharacter {
+                offset: 12,
+                found: 'x',
+                ..
+            })
+        ));
+        assert_eq!(
+            Url::parse("http://[]/").unwrap_err(),
+            UrlError::BadIpv6 {
+                offset: 8,
+                address: String::new()
+            }
+        );
+    }
+
+    #[test]
+    fn https_has_its_own_clear_error() {
+        let err = Url::parse("https://example.com/").unwrap_err();
+        assert_eq!(err, UrlError::Https);
+        assert!(
+            err.to_string()
+                .contains("https is not supported in this lesson: no TLS")
+        );
+        assert_eq!(Url::parse("HTTPS://x/").unwrap_err(), UrlError::Https);
+    }
+
+    #[test]
+    fn other_schemes_and_missing_scheme() {
+        assert_eq!(
+            Url::parse("ftp://h/").unwrap_err(),
+            UrlError::NotHttp {
+                scheme: "ftp".into()
+            }
+        );
+        assert_eq!(
+            Url::parse("example.com/x").unwrap_err(),
+            UrlError::MissingScheme
+        );
+        assert_eq!(
+            Url::parse("localhost:8080").unwrap_err(),
+            UrlError::MissingScheme
+        );
+        assert_eq!(Url::parse("://h/").unwrap_err(), UrlError::MissingScheme);
+        assert!(matches!(
+            Url::parse("ht tp://h/"),
+            Err(UrlError::InvalidCharacter {
+                offset: 2,
+                found: ' ',
+                part: "scheme"
+            })
+        ));
+    }
+
+    #[test]
+    fn missing_host() {
+        for s in [
+            "http://",
+            "http:///x",
+            "http://:8080/",
+            "http://?q",
+            "http://[::1",
+        ] {
+            let err = Url::parse(s).unwrap_err();
+            assert!(
+                matches!(err, UrlError::MissingHost | UrlError::BadIpv6 { .. }),
+                "{s:?}: {err:?}"
+            );
+        }
+        assert_eq!(Url::parse("http:///x").unwrap_err(), UrlError::MissingHost);
+    }
+
+    #[test]
+    fn bad_ports() {
+        let port = |s: &str| match Url::parse(s) {
+            Err(UrlError::BadPort { offset, port, .. }) => (offset, port),
+            other => panic!("{s:?}: {other:?}"),
+        };
+        assert_eq!(port("http://h:0/"), (9, "0".into()));
+        assert_eq!(port("http://h:65536/"), (9, "65536".into()));
+        assert_eq!(port("http://h:99999999999999999999/").0, 9);
+        assert_eq!(port("http://h:8o/"), (9, "8o".into()));
+        assert_eq!(port("http://h:-1/"), (9, "-1".into()));
+        assert_eq!(port("http://h:1:2/"), (9, "1:2".into()));
+        assert_eq!(port("http://[::1]:x/"), (13, "x".into()));
+        assert_eq!(url("http://h:65535/").port, 65535);
+    }
+
+    #[test]
+    fn invalid_characters_name_their_offset() {
+        let invalid = |s: &str| match Url::parse(s) {
+            Err(UrlError::InvalidCharacter { offset, found, .. }) => (offset, found),
+            other => panic!("{s:?}: {other:?}"),
+        };
+        assert_eq!(invalid("http://user:pw@h/"), (14, '@'));
+        assert_eq!(invalid("http://ex ample/"), (9, ' '));
+        assert_eq!(invalid("http://exämple/"), (9, 'ä'));
+        assert_eq!(invalid("http://h/a\r\nX-Evil: 1"), (10, '\r'));
+        assert_eq!(invalid("http://h/\0"), (9, '\0'));
+        // Offsets count from the string as given, leading whitespace included.
+        assert_eq!(invalid("  http://h/a\tb"), (12, '\t'));
+    }
+
+    #[test]
+    fn too_long() {
+        let long = format!("http://h/{}", "a".repeat(MAX_URL_BYTES));
+        assert!(matches!(
+            Url::parse(&long),
+            Err(UrlError::TooLong {
+                limit: MAX_URL_BYTES,
+                ..
+            })
+        ));
+        let fits = format!("http://h/{}", "a".repeat(MAX_URL_BYTES - 9));
+        assert_eq!(url(&fits).path.len(), MAX_URL_BYTES - 8);
+    }
+
+    #[test]
+    fn from_str_and_display_round_trip() {
+        for s in [
+            "http://a/",
+            "http://a:81/b?c",
+            "http://[::1]:8080/x?y=z",
+            "http://10.0.0.1/",
+        ] {
+            let u: Url = s.parse().unwrap();
+            assert_eq!(u.to_string(), s);
+            assert_eq!(Url::parse(&u.to_string()).unwrap(), u);
+        }
+    }
+}
