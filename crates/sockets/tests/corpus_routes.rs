@@ -214,3 +214,70 @@ fn requests_that_do_not_parse_get_the_codecs_status_and_a_close() {
     let reply = error_reply(&parse(&huge).expect_err("over the head limit"));
     assert_eq!(reply.status, Some(431));
 }
+
+mod any_request {
+    use super::*;
+    use proptest::prelude::*;
+    use sockets::corpus::FaultKind;
+
+    /// Checks the framing a client relies on: the head ends, and the body has the length
+    /// the head announces (or is chunked, or ends with the connection).
+    fn well_formed(reply: &Reply, head_only: bool) -> Result<(), TestCaseError> {
+        if reply.action == Action::Drop {
+            prop_assert!(reply.bytes.is_empty());
+            return Ok(());
+        }
+        prop_assert!(reply.bytes.starts_with(b"HTTP/1.1 "));
+        let (head, body) = split(reply);
+        let length = header(&head, "content-length");
+        let chunked = header(&head, "transfer-encoding").is_some();
+        if head_only {
+            prop_assert!(body.is_empty());
+        } else if let Some(length) = length {
+            prop_assert_eq!(length, body.len().to_string());
+        } else {
+            prop_assert!(chunked || reply.closes(), "no length, no chunks, no close");
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn every_target_gets_a_well_formed_reply(
+            path in prop_oneof![
+                Just("/wiki/".to_string()),
+                Just("/index".to_string()),
+                "/[a-z0-9/.%+-]{0,16}",
+            ],
+            id in prop::option::of(any::<u64>()),
+            query in prop::collection::vec(
+                ("(fault|latency|retry_after|attempt|n|piece|pause|x)",
+                 "[0-9a-z]{0,6}"),
+                0..4,
+            ),
+            head_only in any::<bool>(),
+            rate in 0.0f64..=1.0,
+        ) {
+            let mut target = path;
+            if let Some(id) = id {
+                target.push_str(&id.to_string());
+            }
+            let mut separator = '?';
+            for (key, value) in &query {
+                // Keep the index small: a million lines per case would be slow.
+                let value = if key == "n" { &value[..value.len().min(3)] } else { value };
+                target.push_str(&format!("{separator}{key}={value}"));
+                separator = '&';
+            }
+            let method = if head_only { "HEAD" } else { "GET" };
+            let raw = format!("{method} {target} HTTP/1.1\r\nHost: t\r\n\r\n");
+            // Targets the codec refuses never reach the corpus.
+            let Ok(request) = parse(&raw) else { return Ok(()) };
+            let plan = FaultPlan { rate, kinds: FaultKind::ALL.to_vec(), ..FaultPlan::none() };
+            let reply = respond(&request, &plan);
+            well_formed(&reply, head_only)?;
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! `wiki-load`: a bounded load on a corpus server, to measure how many requests it serves.
+//!
+//! ```text
+//! cargo run --release -p sockets --bin wiki-server -- --addr 127.0.0.1:8080 &
+//! cargo run --release -p sockets --bin wiki-load -- --addr 127.0.0.1:8080 --connections 64 --seconds 5
+//! ```
+//!
+//! Each connection is a thread with one keep-alive socket: it sends `GET /wiki/<id>`
+//! for a random id, reads the whole response with the codec's response parser, checks
+//! the status and the checksum, and starts again — one request in flight per
+//! connection, like a browser tab or a downloader's worker. It stops at the time bound
+//! or after `--requests` requests in all, whichever comes first, and prints the rate,
+//! the throughput, the latency percentiles and the errors.
+//!
+//! "Bounded" on every side: a time limit, an optional count, and a timeout on every
+//! connect, read and write, so a server that stalls cannot hang the load.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use sockets::corpus::{CHECKSUM_HEADER, verify};
+use sockets::http::{Limits, Method, Parsed, ResponseParser};
+
+const USAGE: &str = "\
+wiki-load: a bounded load on a corpus server (wiki-server, or lessons 4 and 5's).
+
+Usage: wiki-load --addr ADDR [OPTIONS]
+
+Options:
+  --addr ADDR          the server (required), e.g. 127.0.0.1:8080
+  --connections N      keep-alive connections, one thread each (default 64)
+  --seconds S          stop after S seconds (default 5; 60 when --requests is given)
+  --requests N         stop after N requests in all
+  --ids N              request ids drawn from 0..N (default 100000)
+  --timeout S          the limit on each connect, read and write (default 5)
+  --no-verify          do not check the checksums (saves the client's CPU)
+  -h, --help           this text";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match Options::parse(&args) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("wiki-load: {message}\n\nRun `wiki-load --help` for the options.");
+            return ExitCode::from(2);
+        }
+    };
+    let report = run(&options);
+    println!("{report}");
+    if report.requests == 0 {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+#[derive(Debug, Clone)]
+struct Options {
+    addr: SocketAddr,
+    connections: usize,
+    duration: Duration,
+    requests: Option<u64>,
+    ids: u64,
+    timeout: Duration,
+    verify: bool,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Option<Options>, String> {
+        let mut addr = None;
+        let mut connections = 64;
+        let mut duration = None;
+        let mut requests = None;
+        let mut ids = 100_000;
+        let mut timeout = Duration::from_secs(5);
+        let mut verify = true;
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            let mut value = || {
+                args.next()
+                    .map(String::as_str)
+                    .ok_or_else(|| format!("{flag} needs a value"))
+            };
+            match flag.as_str() {
+                "-h" | "--help" => return Ok(None),
+                "--no-verify" => verify = false,
+                "--addr" => {
+                    let text = value()?;
+                    addr = Some(
+                        text.parse()
+                            .map_err(|_| format!("--addr: `{text}` is not an IP:PORT address"))?,
+                    );
+                }
+                "--connections" => connections = positive(flag, value()?)?,
+                "--seconds" => duration = Some(seconds(flag, value()?)?),
+                "--requests" => requests = Some(positive(flag, value()?)?),
+                "--ids" => ids = positive(flag, value()?)?,
+                "--timeout" => timeout = seconds(flag, value()?)?,
+                other => return Err(format!("unknown option `{other}`")),
+            }
+        }
+        let addr = addr.ok_or("--addr is required (the server's IP:PORT)")?;
+        let fallback = if requests.is_some() { 60 } else { 5 };
+        Ok(Some(Options {
+            addr,
+            connections: connections as usize,
+            duration: duration.unwrap_or(Duration::from_secs(fallback)),
+            requests,
+            ids,
+            timeout,
+            verify,
+        }))
+    }
+}
+
+fn positive(flag: &str, text: &str) -> Result<u64, String> {
+    match text.parse() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{flag}: `{text}` is not a whole number above 0")),
+    }
+}
+
+fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{flag}: `{text}` is not a number of seconds above 0"))
+}
+
+/// What one connection's thread measured.
+#[derive(Debug, Default)]
+struct Tally {
+    requests: u64,
+    /// Response bytes, heads included: what crossed the socket.
+    bytes: u64,
+    /// Each request's latency in microseconds, from the write to the complete response.
+    latencies: Vec<u32>,
+    errors: u64,
+    /// The first error, as an example for the report.
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn error(&mut self, what: String) {
+        self.errors += 1;
+        self.first_error.get_or_insert(what);
+    }
+}
+
+/// The whole run, printed as the result.
+#[derive(Debug)]
+struct Report {
+    connections: usize,
+    elapsed: Duration,
+    requests: u64,
+    bytes: u64,
+    p50: Duration,
+    p99: Duration,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        writeln!(
+            f,
+            "{} requests on {} connections in {:.2} s",
+            self.requests, self.connections, secs
+        )?;
+        writeln!(f, "requests/s: {:.0}", self.requests as f64 / secs)?;
+        writeln!(f, "MB/s:       {:.1}", self.bytes as f64 / secs / 1e6)?;
+        writeln!(
+            f,
+            "latency:    p50 {:.2} ms, p99 {:.2} ms",
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3
+        )?;
+        write!(f, "errors:     {}", self.errors)?;
+        if let Some(first) = &self.first_error {
+            write!(f, " (first: {first})")?;
+        }
+        Ok(())
+    }
+}
+
+fn run(options: &Options) -> Report {
+    // Every connection is opened before the clock starts: the measure is of serving,
+    // not of connecting.
+    let barrier = Arc::new(Barrier::new(options.connections + 1));
+    // Tickets for `--requests`: a thread takes one before each request.
+    let tickets = Arc::new(AtomicU64::new(0));
+    let threads: Vec<_> = (0..options.connections)
+        .map(|index| {
+            let (options, barrier, tickets) = (options.clone(), barrier.clone(), tickets.clone());
+            std::thread::spawn(move || connection(index as u64, &options, &barrier, &tickets))
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    let mut all = Tally::default();
+    for thread in threads {
+        // A thread that panicked counts as one error: the rest of the run still counts.
+        let tally = thread.join().unwrap_or_else(|_| Tally {
+            errors: 1,
+            first_error: Some("a load thread panicked".into()),
+            ..Tally::default()
+        });
+        all.requests += tally.requests;
+        all.bytes += tally.bytes;
+        all.latencies.extend(tally.latencies);
+        all.errors += tally.errors;
+        if all.first_error.is_none() {
+            all.first_error = tally.first_error;
+        }
+    }
+    let elapsed = start.elapsed();
+    all.latencies.sort_unstable();
+    let percentile = |p: usize| {
+        let n = all.latencies.len();
+        let micros = if n == 0 {
+            0
+        } else {
+            all.latencies[(n * p / 100).min(n - 1)]
+        };
+        Duration::from_micros(u64::from(micros))
+    };
+    Report {
+        connections: options.connections,
+        elapsed,
+        requests: all.requests,
+        bytes: all.bytes,
+        p50: percentile(50),
+        p99: percentile(99),
+        errors: all.errors,
+        first_error: all.first_error,
+    }
+}
+
+/// One connection's loop: request, response, check, again, until a bound is reached.
+fn connection(index: u64, options: &Options, barrier: &Barrier, tickets: &AtomicU64) -> Tally {
+    let mut tally = Tally::default();
+    let mut stream = open(options);
+    barrier.wait();
+    let deadline = Instant::now() + options.duration;
+    // A per-thread xorshift generator: the ids need to be spread, not unpredictable.
+    let mut rng = 0x9e37_79b9_7f4a_7c15 ^ (index + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let mut request = Vec::with_capacity(128);
+    let mut buf = vec![0u8; 64 * 1024];
+    while Instant::now() < deadline {
+        let out_of_tickets = options
+            .requests
+            .is_some_and(|limit| tickets.fetch_add(1, Ordering::Relaxed) >= limit);
+        if out_of_tickets {
+            break;
+        }
+        let conn = match &mut stream {
+            Ok(conn) => conn,
+            Err(e) => {
+                tally.error(format!("connect: {e}"));
+                // Do not hammer a server that refuses: the error rate says enough.
+                std::thread::sleep(Duration::from_millis(100));
+                stream = open(options);
+                continue;
+            }
+        };
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let id = rng % options.ids;
+        request.clear();
+        let _ = write!(
+            request,
+            "GET /wiki/{id} HTTP/1.1\r\nHost: {}\r\nUser-Agent: wiki-load\r\n\r\n",
+            options.addr
+        );
+        let sent = Instant::now();
+        match exchange(conn, &request, &mut buf, options.verify) {
+            Ok((bytes, keep_alive)) => {
+                let micros = sent.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+                tally.latencies.push(micros);
+                tally.requests += 1;
+                tally.bytes += bytes;
+                if !keep_alive {
+                    stream = open(options);
+                }
+            }
+            Err(e) => {
+                tally.error(format!("/wiki/{id}: {e}"));
+                stream = open(options);
+            }
+        }
+    }
+    tally
+}
+
+fn open(options: &Options) -> std::io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&options.addr, options.timeout)?;
+    // Requests are small and each waits for its answer: send them at once (no Nagle).
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(options.timeout))?;
+    stream.set_write_timeout(Some(options.timeout))?;
+    Ok(stream)
+}
+
+/// Sends one request and reads its response; the bytes received and whether the
+/// connection stays open, or what went wrong.
+fn exchange(
+    stream: &mut TcpStream,
+    request: &[u8],
+    buf: &mut [u8],
+    check: bool,
+) -> Result<(u64, bool), String> {
+    stream
+        .write_all(request)
+        .map_err(|e| format!("write: {e}"))?;
+    let mut parser = ResponseParser::new(Method::Get, Limits::default());
+    let mut received = 0u64;
+    let response = loop {
+        let n = match stream.read(buf) {
+            Ok(0) => {
+                // End of stream: fine only for a body delimited by the close.
+                match parser.finish() {
+                    Ok(Some(response)) => break response,
+                    Ok(None) => return Err("the server closed the connection".into()),
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("read: {e}")),
+        };
+        received += n as u64;
+        match parser.feed(&buf[..n]) {
+            Ok(Parsed::NeedMore) => {}
+            Ok(Parsed::Done { message, .. }) => break message,
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    if response.status != 200 {
+        return Err(format!("status {}", response.status));
+    }
+    if check {
+        let sum = response.headers.get(CHECKSUM_HEADER).unwrap_or_default();
+        if !verify(&response.body, sum) {
+            return Err(format!("checksum mismatch (header {sum:?})"));
+        }
+    }
+    Ok((received, response.keep_alive))
+}

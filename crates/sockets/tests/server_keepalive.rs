@@ -1,0 +1,190 @@
+//! The threaded corpus server's connections: keep-alive, pipelining, idle timeouts.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use sockets::corpus::{CHECKSUM_HEADER, document, verify};
+use sockets::http::{Limits, Method, Parsed, Response, ResponseParser};
+use sockets::server::{self, ServerConfig, ServerHandle};
+
+fn start(idle_timeout: Duration) -> ServerHandle {
+    server::start(ServerConfig {
+        workers: 8,
+        idle_timeout,
+        ..ServerConfig::default()
+    })
+    .unwrap()
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    stream.set_nodelay(true).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+}
+
+/// Reads responses to `methods`, in order, from one stream: the bytes of one read may
+/// hold the end of a response and the start of the next.
+fn read_responses(stream: &mut TcpStream, methods: &[Method]) -> Vec<Response> {
+    let mut responses = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut pending: Vec<u8> = Vec::new();
+    for &method in methods {
+        let mut parser = ResponseParser::new(method, Limits::default());
+        let response = 'one: loop {
+            if !pending.is_empty() {
+                match parser.feed(&pending).expect("a valid response") {
+                    Parsed::Done { message, used } => {
+                        pending.drain(..used);
+                        break 'one message;
+                    }
+                    Parsed::NeedMore => pending.clear(),
+                }
+            }
+            let n = stream.read(&mut buf).expect("a response within 5 s");
+            assert!(n > 0, "closed after {} responses", responses.len());
+            pending.extend_from_slice(&buf[..n]);
+        };
+        responses.push(response);
+    }
+    assert!(pending.is_empty(), "bytes after the last response");
+    responses
+}
+
+fn request(target: &str) -> String {
+    format!("GET {target} HTTP/1.1\r\nHost: test\r\n\r\n")
+}
+
+/// Whether the server ends the stream within `within` (end of file or reset).
+fn ends_within(stream: &mut TcpStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 64];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[test]
+fn one_connection_serves_many_requests() {
+    let server = start(Duration::from_secs(10));
+    let mut stream = connect(server.addr());
+    for id in 0..200u64 {
+        let target = format!("/wiki/{}", id * 7919);
+        stream.write_all(request(&target).as_bytes()).unwrap();
+        let response = read_responses(&mut stream, &[Method::Get]).remove(0);
+        assert_eq!(response.status, 200);
+        assert!(response.keep_alive);
+        let sum = response.headers.get(CHECKSUM_HEADER).unwrap();
+        assert!(verify(&response.body, sum), "{target}");
+        assert_eq!(response.body, document(id * 7919));
+    }
+    let stats = server.stop();
+    assert_eq!((stats.connections, stats.requests), (1, 200));
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let server = start(Duration::from_secs(10));
+    let mut stream = connect(server.addr());
+    // Five requests in one write: the server sees them in one or a few reads.
+    let all = [
+        request("/wiki/1"),
+        "HEAD /wiki/2 HTTP/1.1\r\nHost: test\r\n\r\n".to_string(),
+        request("/nowhere"),
+        request("/wiki/3?fault=chunked"),
+        request("/wiki/4"),
+    ]
+    .concat();
+    stream.write_all(all.as_bytes()).unwrap();
+    let methods = [
+        Method::Get,
+        Method::Head,
+        Method::Get,
+        Method::Get,
+        Method::Get,
+    ];
+    let responses = read_responses(&mut stream, &methods);
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 404, 200, 200]);
+    assert_eq!(responses[0].body, document(1));
+    assert!(responses[1].body.is_empty());
+    assert_eq!(
+        responses[1].headers.get("content-length"),
+        Some(document(2).len().to_string().as_str())
+    );
+    assert_eq!(responses[3].body, document(3));
+    assert_eq!(responses[4].body, document(4));
+    server.stop();
+}
+
+#[test]
+fn a_request_arriving_byte_by_byte_is_served() {
+    let server = start(Duration::from_secs(10));
+    let mut stream = connect(server.addr());
+    for byte in request("/wiki/5").bytes() {
+        stream.write_all(&[byte]).unwrap();
+    }
+    let response = read_responses(&mut stream, &[Method::Get]).remove(0);
+    assert_eq!(response.body, document(5));
+    server.stop();
+}
+
+#[test]
+fn connection_close_ends_the_connection_after_the_reply() {
+    let server = start(Duration::from_secs(10));
+    let mut stream = connect(server.addr());
+    // The second request says close; the third, already sent, is not answered.
+    let all = [
+        request("/wiki/1"),
+        "GET /wiki/2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_string(),
+        request("/wiki/3"),
+    ]
+    .concat();
+    stream.write_all(all.as_bytes()).unwrap();
+    let responses = read_responses(&mut stream, &[Method::Get, Method::Get]);
+    assert!(responses[0].keep_alive && !responses[1].keep_alive);
+    assert!(ends_within(&mut stream, Duration::from_secs(2)));
+
+    // HTTP/1.0 without keep-alive: one request per connection.
+    let mut old = connect(server.addr());
+    old.write_all(b"GET /wiki/9 HTTP/1.0\r\n\r\n").unwrap();
+    let response = read_responses(&mut old, &[Method::Get]).remove(0);
+    assert_eq!(response.body, document(9));
+    assert!(ends_within(&mut old, Duration::from_secs(2)));
+    server.stop();
+}
+
+#[test]
+fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    let server = start(Duration::from_millis(200));
+    let addr = server.addr();
+
+    let mut silent = connect(addr);
+    let opened = Instant::now();
+    assert!(ends_within(&mut silent, Duration::from_secs(3)));
+    let waited = opened.elapsed();
+    assert!(waited >= Duration::from_millis(150), "{waited:?}");
+
+    // After a request, the same: the timeout counts from the last bytes.
+    let mut used = connect(addr);
+    used.write_all(request("/wiki/1").as_bytes()).unwrap();
+    read_responses(&mut used, &[Method::Get]);
+    assert!(ends_within(&mut used, Duration::from_secs(3)));
+
+    // Half a request, then nothing: closed too, not waited for forever.
+    let mut half = connect(addr);
+    half.write_all(b"GET /wiki/1 HTTP/1.1\r\nHo").unwrap();
+    assert!(ends_within(&mut half, Duration::from_secs(3)));
+    server.stop();
+}
