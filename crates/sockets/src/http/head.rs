@@ -2,9 +2,9 @@
 //!
 //! A head (a start line, header lines, an empty line) may reach us in any number of
 //! pieces: all at once, a byte at a time, cut in the middle of `Content-Length`. The
-//! reader here never looks at a byte twice: it moves bytes into the *current* line until
-//! a line feed completes it, handles that line at once (the start line is checked, a
-//! header line becomes a field), and forgets it. What it keeps between two pieces is one
+//! reader here never goes back over bytes it has handled: it moves bytes into the
+//! *current* line until a line feed completes it, handles that line at once (the start
+//! line is checked, a header line becomes a field), and forgets it. What it keeps between two pieces is one
 //! incomplete line and the fields so far, so the work is proportional to the bytes
 //! received however they are cut, and the outcome is the same for every cut: each check
 //! happens when the byte that decides it arrives.

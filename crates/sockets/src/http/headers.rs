@@ -50,8 +50,10 @@ impl Headers {
     }
 
     /// Every `(name, value)`, in order, names as received.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            fields: self.fields.iter(),
+        }
     }
 
     /// Adds a field at the end. No check is made: this is for building messages, and
@@ -81,12 +83,32 @@ impl Headers {
 
 impl<'a> IntoIterator for &'a Headers {
     type Item = (&'a str, &'a str);
-    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;
+    type IntoIter = Iter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
     }
 }
+
+/// The fields of [`Headers`] in order, from [`Headers::iter`].
+#[derive(Debug, Clone)]
+pub struct Iter<'a> {
+    fields: std::slice::Iter<'a, (String, String)>,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        self.fields.next().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.fields.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
 
 /// `tchar` (RFC 9110, section 5.6.2): the bytes a token (a method, a header name) is
 /// made of.

@@ -38,8 +38,10 @@
 //! Errors ([`HttpError`]) carry the offset of the offending byte, counted from the
 //! start of the message.
 //!
-//! Cost: every byte is examined once, whatever the cuts. The parsers keep the current
-//! line, the fields read so far, and the body; never the whole stream.
+//! Cost: however the bytes are cut, no byte is looked at more than a few times (the
+//! parsers never rescan from the start of a message), so parsing is linear in the
+//! bytes received. The parsers keep the current line, the fields read so far and the
+//! body; never the whole stream.
 
 mod chunked;
 mod error;
@@ -51,7 +53,7 @@ mod request;
 mod response;
 
 pub use error::{HttpError, Section, Truncation};
-pub use headers::Headers;
+pub use headers::{Headers, Iter as HeaderIter};
 pub use limits::Limits;
 pub use request::{Method, Request, RequestHead, RequestParser, write_request};
 pub use response::{Response, ResponseParser};
