@@ -1,0 +1,476 @@
+//! The tour of lesson 3: `cargo run --release -p sockets [-- --quick] [-- --json]`.
+//!
+//! Starts the corpus server in a child process (so that the client's memory and CPU
+//! are measured alone), shows one request and response byte by byte, downloads
+//! documents one after another and then with lesson 2's thread pool at 1, 8, 64 and 512
+//! threads, and sends the client into every fault the server can inject.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use procs::measure::Usage;
+use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes};
+use sockets::client::{ClientConfig, ClientError, Connection};
+use sockets::corpus::{CHECKSUM_HEADER, FaultPlan, verify};
+use sockets::http::{Method, RequestHead, write_request};
+use sockets::server::{ServerConfig, start};
+use sockets::url::Url;
+use threads::ThreadPool;
+
+const ABOUT: &str = "Lesson 3 tour: HTTP/1.1 by hand, a blocking client against an offline \
+                     Wikipedia, and what threads do for downloads that mostly wait.";
+
+/// The hidden argument with which the tour runs itself as the server's process.
+const SERVE_ARG: &str = "--serve-corpus";
+
+/// Latency the server adds to every reply in the download experiments: a stand-in for a
+/// far-away server, so that downloading is waiting, as on the real network.
+const LATENCY: Duration = Duration::from_millis(5);
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(SERVE_ARG) {
+        return serve(&args[2..]);
+    }
+    let args = TourArgs::from_env(ABOUT);
+    let mut tour = Tour::start("sockets", "HTTP/1.1 by hand, a blocking client", args, 3);
+    let server = match CorpusProcess::start(LATENCY) {
+        Ok(s) => s,
+        Err(e) => {
+            tour.experiment("server", "Starting the corpus server", "", |_| {
+                Err::<(), String>(format!("cannot start the corpus server: {e}"))
+            });
+            return tour.finish();
+        }
+    };
+    let base = format!("http://{}", server.addr);
+    by_hand(&mut tour, &base);
+    let counts: &[usize] = if tour.quick() {
+        &[1, 8, 64, 256]
+    } else {
+        &[1, 8, 64, 512]
+    };
+    downloads(&mut tour, &base, counts);
+    faults(&mut tour, &base);
+    server.stop();
+    tour.finish()
+}
+
+fn by_hand(tour: &mut Tour, base: &str) {
+    let result = tour.experiment(
+        "by-hand",
+        "One request, one response, byte by byte",
+        "HTTP/1.1 is text over a TCP connection: a request line, headers, an empty line. \
+         The response comes back the same way, with a Content-Length that says where the \
+         body ends. The corpus server adds a checksum header, checked here.",
+        |exp| {
+            let url = Url::parse(&format!("{base}/wiki/42"))?;
+            let mut request = Vec::new();
+            write_request(
+                &RequestHead {
+                    method: Method::Get,
+                    host: &url.host_header(),
+                    target: &url.path,
+                    keep_alive: true,
+                    user_agent: "course-sockets",
+                },
+                &mut request,
+            );
+            for line in String::from_utf8_lossy(&request).split("\r\n") {
+                if !line.is_empty() {
+                    exp.note(format!("> {line}"));
+                }
+            }
+            let start = Instant::now();
+            let mut connection = Connection::open(&url, ClientConfig::default())?;
+            let response = connection.get(&url.path)?;
+            let took = start.elapsed().as_secs_f64();
+            exp.note(format!(
+                "< HTTP/1.{} {} {}",
+                response.version_minor, response.status, response.reason
+            ));
+            for (name, value) in response.headers.iter() {
+                exp.note(format!("< {name}: {value}"));
+            }
+            exp.figure("request size", request.len() as f64, "bytes");
+            exp.figure("response body", response.body.len() as f64, "bytes");
+            exp.figure(
+                "connect + request + response (5 ms of it the server's delay)",
+                took * 1e3,
+                "ms",
+            );
+            let checksum = response.headers.get(CHECKSUM_HEADER).unwrap_or("");
+            Ok::<_, Box<dyn std::error::Error>>((response.status, verify(&response.body, checksum)))
+        },
+    );
+    if let Some((status, verified)) = result {
+        tour.claim(Claim::check(
+            "by-hand",
+            "a request written by hand gets a complete, verified document",
+            status == 200 && verified,
+            format!(
+                "status {status}, checksum {}",
+                if verified {
+                    "matches"
+                } else {
+                    "DOES NOT match"
+                }
+            ),
+            vec![],
+        ));
+    }
+}
+
+/// One download run: `threads` workers, each with its own keep-alive connection,
+/// taking document ids from a shared counter until `docs` are done.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    threads: usize,
+    docs: usize,
+    wall: f64,
+    cpu: f64,
+    rss: u64,
+    failed: usize,
+}
+
+impl Run {
+    fn docs_per_second(&self) -> f64 {
+        self.docs as f64 / self.wall.max(1e-9)
+    }
+}
+
+fn download(base: &str, threads: usize, docs: usize) -> Result<Run, String> {
+    let url = Url::parse(base).map_err(|e| e.to_string())?;
+    let pool = ThreadPool::new(threads).map_err(|e| e.to_string())?;
+    let next = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let usage = Usage::of_self().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    for _ in 0..threads {
+        let (url, next, failed, done) =
+            (url.clone(), next.clone(), failed.clone(), done_tx.clone());
+        pool.execute(move || {
+            let mut connection = Connection::open(&url, ClientConfig::default()).ok();
+            loop {
+                let id = next.fetch_add(1, Ordering::Relaxed);
+                if id >= docs as u64 {
+                    break;
+                }
+                let ok = connection.as_mut().is_some_and(|c| {
+                    c.get(&format!("/wiki/{id}")).is_ok_and(|r| {
+                        r.status == 200
+                            && verify(&r.body, r.headers.get(CHECKSUM_HEADER).unwrap_or(""))
+                    })
+                });
+                if !ok {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let _ = done.send(());
+        })
+        .map_err(|e| e.to_string())?;
+    }
+    drop(done_tx);
+    // Every worker reports when its loop ends; the pool's threads are still alive then,
+    // so the memory measured is that of `threads` threads with their connections.
+    for _ in 0..threads {
+        done_rx
+            .recv_timeout(Duration::from_secs(120))
+            .map_err(|_| "a download worker did not finish within 120 s".to_string())?;
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let rss = procs::proc::self_status()
+        .map_err(|e| e.to_string())?
+        .vm_rss;
+    let cpu = Usage::of_self()
+        .map_err(|e| e.to_string())?
+        .since(&usage)
+        .cpu();
+    pool.shutdown();
+    Ok(Run {
+        threads,
+        docs,
+        wall,
+        cpu,
+        rss,
+        failed: failed.load(Ordering::Relaxed),
+    })
+}
+
+fn downloads(tour: &mut Tour, base: &str, counts: &[usize]) {
+    let title = format!(
+        "Downloading with {} threads",
+        counts
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let runs = tour.experiment(
+        "downloads",
+        &title,
+        "Each document takes the server 5 ms to answer, as a distant server would. One \
+         thread spends almost all its time waiting; more threads wait at the same time. \
+         CPU time stays a small part of wall time: the threads mostly sleep in read(). \
+         Each thread costs memory (its stack, its connection's buffer).",
+        |exp| {
+            let mut runs = Vec::new();
+            for &threads in counts {
+                // Enough documents that every thread has a few dozen to fetch.
+                let docs = (threads * 24).max(200);
+                let run = download(base, threads, docs)?;
+                exp.note(format!(
+                    "{threads:>4} threads: {docs:>6} docs in {:>6.0} ms, {:>7.0} docs/s, CPU/wall {:.2}, RSS {}, {} failed",
+                    run.wall * 1e3,
+                    run.docs_per_second(),
+                    run.cpu / run.wall,
+                    fmt_bytes(run.rss as f64),
+                    run.failed
+                ));
+                exp.figure(format!("docs/s with {threads} threads"), run.docs_per_second(), "docs/s");
+                exp.figure(format!("CPU/wall with {threads} threads"), run.cpu / run.wall, "");
+                exp.figure(format!("RSS with {threads} threads"), run.rss as f64, "bytes");
+                runs.push(run);
+            }
+            Ok::<_, String>(runs)
+        },
+    );
+    let Some(runs) = runs else { return };
+    let find = |n: usize| runs.iter().find(|r| r.threads == n).copied();
+    let (Some(one), Some(eight), Some(sixty_four), Some(most)) =
+        (find(1), find(8), find(64), runs.last().copied())
+    else {
+        return;
+    };
+    tour.headline(
+        "docs/s with 64 threads",
+        sixty_four.docs_per_second(),
+        "docs/s",
+    );
+    tour.claim(Claim::ratio_at_least(
+        "threads-overlap-waits",
+        "with 5 ms of latency, 64 threads download at least 5x faster than 1",
+        Figure::new("64 threads", sixty_four.docs_per_second(), "docs/s"),
+        Figure::new("1 thread", one.docs_per_second(), "docs/s"),
+        5.0,
+    ));
+    let ratio = eight.cpu / eight.wall;
+    tour.claim(Claim::check(
+        "mostly-waiting",
+        "when downloads wait on the network, the client's CPU time is a small part of its wall time",
+        ratio <= 0.5,
+        format!("8 threads used {:.0} ms of CPU in {:.0} ms: {ratio:.2} (at most 0.5 allowed)", eight.cpu * 1e3, eight.wall * 1e3),
+        vec![Figure::new("CPU/wall, 8 threads", ratio, "")],
+    ));
+    let per_thread = (most.rss as f64 - eight.rss as f64) / (most.threads - eight.threads) as f64;
+    tour.claim(Claim::check(
+        "memory-grows",
+        format!(
+            "memory grows with threads: each of {} threads adds at least 4 KiB",
+            most.threads
+        ),
+        per_thread >= 4096.0,
+        format!(
+            "RSS {} with {} threads vs {} with 8: {} per extra thread",
+            fmt_bytes(most.rss as f64),
+            most.threads,
+            fmt_bytes(eight.rss as f64),
+            fmt_bytes(per_thread)
+        ),
+        vec![Figure::new("RSS per extra thread", per_thread, "bytes")],
+    ));
+    let failed: usize = runs.iter().map(|r| r.failed).sum();
+    tour.claim(Claim::check(
+        "downloads-complete",
+        "every document arrives complete (checksum verified)",
+        failed == 0,
+        format!(
+            "{failed} failed of {}",
+            runs.iter().map(|r| r.docs).sum::<usize>()
+        ),
+        vec![],
+    ));
+}
+
+fn faults(tour: &mut Tour, base: &str) {
+    let kinds = [
+        "drop",
+        "unavailable",
+        "truncate",
+        "chunked",
+        "close",
+        "drip",
+    ];
+    let outcomes = tour.experiment(
+        "faults",
+        "When the server misbehaves",
+        "The server can drop the connection, answer 503, cut a body short, send it chunked \
+         or delimited by closing, or drip it slowly. The client must deliver a verified \
+         document or a clear error — never hang (every wait has a timeout), never panic.",
+        |exp| {
+            let config = ClientConfig {
+                io_timeout: Duration::from_secs(5),
+                ..ClientConfig::default()
+            };
+            let mut outcomes = Vec::new();
+            for kind in kinds {
+                let url = Url::parse(&format!("{base}/wiki/7?fault={kind}&latency=0"))?;
+                let start = Instant::now();
+                let outcome =
+                    Connection::open(&url, config.clone()).and_then(|mut c| c.get(&url.path));
+                let took = start.elapsed().as_secs_f64();
+                let text = match &outcome {
+                    Ok(r) => {
+                        let ok = verify(&r.body, r.headers.get(CHECKSUM_HEADER).unwrap_or(""));
+                        format!(
+                            "status {}, {} body bytes, checksum {}",
+                            r.status,
+                            r.body.len(),
+                            if ok { "ok" } else { "absent or wrong" }
+                        )
+                    }
+                    Err(e) => format!("error: {e}"),
+                };
+                exp.note(format!("{kind:>12}: {text} ({:.0} ms)", took * 1e3));
+                outcomes.push((
+                    kind,
+                    outcome.map(|r| {
+                        (
+                            r.status,
+                            verify(&r.body, r.headers.get(CHECKSUM_HEADER).unwrap_or("")),
+                        )
+                    }),
+                    took,
+                ));
+            }
+            Ok::<_, Box<dyn std::error::Error>>(outcomes)
+        },
+    );
+    let Some(outcomes) = outcomes else { return };
+    // What each fault must produce: a verified 200, a 503, or a clear error.
+    let judged: Vec<(bool, String)> = outcomes
+        .iter()
+        .map(|(kind, outcome, took)| {
+            let fine = matches!(
+                (*kind, outcome),
+                ("unavailable", Ok((503, _)))
+                    | ("chunked" | "close" | "drip", Ok((200, true)))
+                    | ("drop", Err(ClientError::ClosedBeforeResponse { .. }))
+                    | ("truncate", Err(ClientError::Http { .. }))
+            );
+            (
+                fine && *took < 10.0,
+                format!(
+                    "{kind}: {}",
+                    if fine { "as expected" } else { "UNEXPECTED" }
+                ),
+            )
+        })
+        .collect();
+    let all = judged.iter().all(|(ok, _)| *ok);
+    tour.claim(Claim::check(
+        "faults-handled",
+        "every injected fault gives a verified document or a clear error, in bounded time",
+        all,
+        judged
+            .iter()
+            .map(|(_, t)| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        vec![],
+    ));
+}
+
+/// The server in a child process: the tour's own binary in its hidden serving mode.
+struct CorpusProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    addr: String,
+}
+
+impl CorpusProcess {
+    fn start(latency: Duration) -> Result<CorpusProcess, String> {
+        let me =
+            std::env::current_exe().map_err(|e| format!("cannot find the tour's binary: {e}"))?;
+        let mut child = Command::new(me)
+            .args([SERVE_ARG, &latency.as_millis().to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start the server process: {e}"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or("no stdout from the server process")?;
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the server's address: {e}"))?;
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or("")
+            .to_string();
+        if addr.is_empty() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "the server process said {line:?} instead of its address"
+            ));
+        }
+        let stdin = child.stdin.take();
+        Ok(CorpusProcess { child, stdin, addr })
+    }
+
+    /// Closing the child's stdin tells it to stop; it is killed if it does not.
+    fn stop(mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The child: serves the corpus on 127.0.0.1, prints its address, and stops when its
+/// standard input closes (the tour ended, or died) or after ten minutes at most.
+fn serve(args: &[String]) -> ExitCode {
+    let latency = args
+        .first()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    let config = ServerConfig {
+        faults: FaultPlan {
+            latency: Duration::from_millis(latency),
+            ..FaultPlan::default()
+        },
+        ..ServerConfig::default()
+    };
+    let server = match start(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot start the corpus server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("listening on http://{}", server.addr());
+    let _ = std::io::stdout().flush();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+        let _ = tx.send(());
+    });
+    let _ = rx.recv_timeout(Duration::from_secs(600));
+    server.stop();
+    ExitCode::SUCCESS
+}

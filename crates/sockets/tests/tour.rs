@@ -1,0 +1,9 @@
+//! The tour binary keeps the protocol every lesson shares (see `procs::tour`).
+
+use std::path::Path;
+
+#[test]
+fn the_tour_keeps_the_protocol() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_sockets"));
+    procs::tour::check_protocol(binary, "sockets", &["by-hand", "downloads", "faults"], 6).unwrap();
+}
