@@ -36,7 +36,7 @@ fn rejects_bad_versions() {
         "HTTP/2 200 OK",
         "HTTP/1.2 200 OK",
         "http/1.1 200 OK",
-                "",
+        "",
         "ICY 200 OK",
     ] {
         assert_eq!(
