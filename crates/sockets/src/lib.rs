@@ -10,8 +10,11 @@
 //! - [`corpus`]: "all of Wikipedia", generated: document `i` from `i`, with a checksum,
 //!   and faults on request. Sans-IO too.
 //! - [`server`]: the corpus served with lesson 2's thread pool.
+//! - [`cli`]: what the `wiki-server` and `wiki-load` commands share to read their
+//!   arguments.
 //! - [`exercises`]: your tasks.
 
+pub mod cli;
 pub mod client;
 pub mod corpus;
 pub mod exercises;

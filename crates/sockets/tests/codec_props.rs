@@ -3,11 +3,12 @@
 //! and random or damaged bytes must never make either parser panic, nor give different
 //! answers for different cuts.
 
+mod common;
+
+use common::{Event, events};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use sockets::http::{
-    Headers, HttpError, Limits, Method, Parsed, Request, RequestParser, Response, ResponseParser,
-};
+use sockets::http::{Headers, Limits, Method, Request, RequestParser, Response, ResponseParser};
 
 /// The cases per property: enough to meet every rule many times, few enough that the
 /// whole file runs in about a second in a debug build.
@@ -22,77 +23,7 @@ fn config() -> ProptestConfig {
     }
 }
 
-// ----- running a parser over cut-up bytes -----
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Event<T> {
-    Message { message: T, end: usize },
-    Failed(HttpError),
-    Closed(Option<T>),
-}
-
-/// What both parsers have in common, so that one driver serves both.
-trait Parser {
-    type Message;
-    fn feed(&mut self, input: &[u8]) -> Result<Parsed<Self::Message>, HttpError>;
-    fn finish(&mut self) -> Result<Option<Self::Message>, HttpError>;
-}
-
-impl Parser for ResponseParser {
-    type Message = Response;
-    fn feed(&mut self, input: &[u8]) -> Result<Parsed<Response>, HttpError> {
-        ResponseParser::feed(self, input)
-    }
-    fn finish(&mut self) -> Result<Option<Response>, HttpError> {
-        ResponseParser::finish(self)
-    }
-}
-
-impl Parser for RequestParser {
-    type Message = Request;
-    fn feed(&mut self, input: &[u8]) -> Result<Parsed<Request>, HttpError> {
-        RequestParser::feed(self, input)
-    }
-    fn finish(&mut self) -> Result<Option<Request>, HttpError> {
-        RequestParser::finish(self).map(|()| None)
-    }
-}
-
-/// Feeds `bytes` in the pieces `cuts` makes (any order, duplicates allowed), then finishes.
-fn events<P: Parser>(mut parser: P, bytes: &[u8], cuts: &[usize]) -> Vec<Event<P::Message>> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(bytes.len())).collect();
-    cuts.sort_unstable();
-    let mut out = Vec::new();
-    let mut start = 0;
-    for end in cuts.into_iter().chain([bytes.len()]) {
-        let mut piece = &bytes[start..end];
-        let mut at = start;
-        loop {
-            match parser.feed(piece) {
-                Ok(Parsed::NeedMore) => break,
-                Ok(Parsed::Done { message, used }) => {
-                    assert!(used <= piece.len(), "used {used} of {} bytes", piece.len());
-                    at += used;
-                    piece = &piece[used..];
-                    out.push(Event::Message { message, end: at });
-                    if piece.is_empty() {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    out.push(Event::Failed(error));
-                    return out;
-                }
-            }
-        }
-        start = end;
-    }
-    out.push(match parser.finish() {
-        Ok(last) => Event::Closed(last),
-        Err(error) => Event::Failed(error),
-    });
-    out
-}
+// ----- running a parser over cut-up bytes (the driver is in `common`) -----
 
 fn responses(method: Method, bytes: &[u8], cuts: &[usize]) -> Vec<Event<Response>> {
     events(ResponseParser::new(method, small_limits()), bytes, cuts)

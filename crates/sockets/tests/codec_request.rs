@@ -1,78 +1,34 @@
 //! The request side: what the client writes, and what the server's parser accepts,
 //! whole and in pieces.
 
+mod common;
+
+use common::{Event, every_cut};
 use sockets::http::{
     HttpError, Limits, Method, Parsed, Request, RequestHead, RequestParser, Section, Truncation,
     write_request,
 };
 use sockets::url::Url;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Event {
-    Message {
-        request: Request,
-        end: usize,
-    },
-    Failed(HttpError),
-    /// `finish` said the stream ended cleanly.
-    Closed,
+/// The events for `bytes`, checked to be the same fed whole, byte by byte and cut in two
+/// at every position (the requests here are short: no position is left out).
+fn check_with(limits: Limits, bytes: &[u8]) -> Vec<Event<Request>> {
+    every_cut(|| RequestParser::new(limits), bytes)
 }
 
-/// Feeds `bytes` in the pieces that `cuts` make, then finishes.
-fn events(limits: Limits, bytes: &[u8], cuts: &[usize]) -> Vec<Event> {
-    let mut parser = RequestParser::new(limits);
-    let mut out = Vec::new();
-    let mut start = 0;
-    for end in cuts.iter().copied().chain([bytes.len()]) {
-        let mut piece = &bytes[start..end];
-        let mut at = start;
-        loop {
-            match parser.feed(piece) {
-                Ok(Parsed::NeedMore) => break,
-                Ok(Parsed::Done { message, used }) => {
-                    at += used;
-                    piece = &piece[used..];
-                    out.push(Event::Message {
-                        request: message,
-                        end: at,
-                    });
-                    if piece.is_empty() {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    out.push(Event::Failed(error));
-                    return out;
-                }
-            }
-        }
-        start = end;
-    }
-    out.push(match parser.finish() {
-        Ok(()) => Event::Closed,
-        Err(error) => Event::Failed(error),
-    });
-    out
-}
-
-/// The events fed whole, checked against byte by byte and every cut in two.
-fn check_with(limits: Limits, bytes: &[u8]) -> Vec<Event> {
-    let whole = events(limits, bytes, &[]);
-    let bytewise: Vec<usize> = (1..bytes.len()).collect();
-    assert_eq!(events(limits, bytes, &bytewise), whole, "byte by byte");
-    for cut in 0..=bytes.len() {
-        assert_eq!(events(limits, bytes, &[cut]), whole, "cut at {cut}");
-    }
-    whole
-}
-
-fn check(bytes: &str) -> Vec<Event> {
+fn check(bytes: &str) -> Vec<Event<Request>> {
     check_with(Limits::default(), bytes.as_bytes())
 }
 
 fn one(bytes: &str) -> Request {
     match check(bytes).as_slice() {
-        [Event::Message { request, end }, Event::Closed] if *end == bytes.len() => request.clone(),
+        [
+            Event::Message {
+                message: request,
+                end,
+            },
+            Event::Closed(None),
+        ] if *end == bytes.len() => request.clone(),
         other => panic!("expected one request from {bytes:?}, got {other:?}"),
     }
 }
@@ -191,9 +147,10 @@ fn pipelined_requests_and_stray_empty_lines() {
     let targets: Vec<(&str, Method, usize)> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Message { request, end } => {
-                Some((request.target.as_str(), request.method, *end))
-            }
+            Event::Message {
+                message: request,
+                end,
+            } => Some((request.target.as_str(), request.method, *end)),
             _ => None,
         })
         .collect();
@@ -205,7 +162,7 @@ fn pipelined_requests_and_stray_empty_lines() {
             ("/3", Method::Get, 75)
         ]
     );
-    assert_eq!(events.last(), Some(&Event::Closed));
+    assert_eq!(events.last(), Some(&Event::Closed(None)));
 }
 
 #[test]
@@ -326,8 +283,8 @@ fn request_limits() {
 
 #[test]
 fn end_of_stream() {
-    assert_eq!(check(""), [Event::Closed]);
-    assert_eq!(check("\r\n\r\n"), [Event::Closed]);
+    assert_eq!(check(""), [Event::Closed(None)]);
+    assert_eq!(check("\r\n\r\n"), [Event::Closed(None)]);
     assert_eq!(
         check("GET / HTTP/1.1\r\nHost"),
         [Event::Failed(HttpError::Truncated {

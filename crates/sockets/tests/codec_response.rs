@@ -2,91 +2,37 @@
 //! at every position: all the ways must give the same responses and the same errors,
 //! at the same offsets.
 
+mod common;
+
+use common::{Event, every_cut};
 use sockets::http::{
     HttpError, Limits, Method, Parsed, Response, ResponseParser, Section, Truncation,
 };
 
-/// What happened on a stream: each response with the stream position where it ended,
-/// then either an error or what `finish` said at the end of the stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Event {
-    Message { response: Response, end: usize },
-    Failed(HttpError),
-    Closed(Option<Response>),
+/// The events for `bytes`, checked to be the same fed whole, byte by byte and cut in two
+/// at every position (at a sample of positions for long inputs).
+fn check_with(method: Method, limits: Limits, bytes: &[u8]) -> Vec<Event<Response>> {
+    every_cut(|| ResponseParser::new(method, limits), bytes)
 }
 
-/// Feeds `bytes` in the pieces that `cuts` (sorted positions) make, then finishes.
-fn events(method: Method, limits: Limits, bytes: &[u8], cuts: &[usize]) -> Vec<Event> {
-    let mut parser = ResponseParser::new(method, limits);
-    let mut out = Vec::new();
-    let mut start = 0;
-    for end in cuts.iter().copied().chain([bytes.len()]) {
-        let mut piece = &bytes[start..end];
-        let mut at = start;
-        loop {
-            match parser.feed(piece) {
-                Ok(Parsed::NeedMore) => break,
-                Ok(Parsed::Done { message, used }) => {
-                    at += used;
-                    piece = &piece[used..];
-                    out.push(Event::Message {
-                        response: message,
-                        end: at,
-                    });
-                    if piece.is_empty() {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    out.push(Event::Failed(error));
-                    return out;
-                }
-            }
-        }
-        start = end;
-    }
-    out.push(match parser.finish() {
-        Ok(last) => Event::Closed(last),
-        Err(error) => Event::Failed(error),
-    });
-    out
-}
-
-/// The events for `bytes` fed whole, checked to be the same fed byte by byte and cut in
-/// two at every position (at a sample of positions for long inputs).
-fn check_with(method: Method, limits: Limits, bytes: &[u8]) -> Vec<Event> {
-    let whole = events(method, limits, bytes, &[]);
-    let bytewise: Vec<usize> = (1..bytes.len()).collect();
-    assert_eq!(
-        events(method, limits, bytes, &bytewise),
-        whole,
-        "byte by byte differs from whole for {:?}",
-        String::from_utf8_lossy(bytes)
-    );
-    let step = (bytes.len() / 512).max(1);
-    for cut in (0..=bytes.len()).step_by(step) {
-        assert_eq!(
-            events(method, limits, bytes, &[cut]),
-            whole,
-            "cut at {cut} differs from whole for {:?}",
-            String::from_utf8_lossy(bytes)
-        );
-    }
-    whole
-}
-
-fn check(bytes: &str) -> Vec<Event> {
+fn check(bytes: &str) -> Vec<Event<Response>> {
     check_with(Method::Get, Limits::default(), bytes.as_bytes())
 }
 
 /// The one response in `bytes` (followed by a clean end of stream).
 fn one(bytes: &str) -> Response {
-    one_with(Method::Get, bytes)
+    one_with(Method::Get, Limits::default(), bytes)
 }
 
-fn one_with(method: Method, bytes: &str) -> Response {
-    match check_with(method, Limits::default(), bytes.as_bytes()).as_slice() {
-        [Event::Message { response, end }, Event::Closed(None)] => {
+fn one_with(method: Method, limits: Limits, bytes: &str) -> Response {
+    match check_with(method, limits, bytes.as_bytes()).as_slice() {
+        [
+            Event::Message {
+                message: response,
+                end,
+            },
+            Event::Closed(None),
+        ] => {
             assert_eq!(*end, bytes.len(), "the response should use every byte");
             response.clone()
         }
@@ -294,7 +240,7 @@ fn a_table_of_responses_parses_the_same_however_it_is_cut() {
         ),
     ];
     for &(bytes, method, status, body, keep_alive) in table {
-        let response = one_with(method, bytes);
+        let response = one_with(method, Limits::default(), bytes);
         assert_eq!(response.status, status, "{bytes:?}");
         assert_eq!(response.body, body, "{bytes:?}");
         assert_eq!(response.keep_alive, keep_alive, "{bytes:?}");
@@ -381,7 +327,10 @@ fn opaque_bytes_in_values_are_kept() {
     let mut bytes = b"HTTP/1.1 200 OK\r\nX-Utf8: caf\xc3\xa9\r\nX-Latin1: caf\xe9\r\n".to_vec();
     bytes.extend_from_slice(b"Content-Length: 0\r\n\r\n");
     let events = check_with(Method::Get, Limits::default(), &bytes);
-    let Event::Message { response, .. } = &events[0] else {
+    let Event::Message {
+        message: response, ..
+    } = &events[0]
+    else {
         panic!("{events:?}");
     };
     assert_eq!(response.headers.get("x-utf8"), Some("café"));
@@ -509,6 +458,7 @@ fn transfer_codings_other_than_chunked_are_refused() {
 fn framing_headers_of_bodyless_responses_are_not_interpreted() {
     let r = one_with(
         Method::Head,
+        Limits::default(),
         "HTTP/1.1 200 OK\r\nContent-Length: nonsense\r\nTransfer-Encoding: gzip\r\n\r\n",
     );
     assert_eq!(r.headers.get("content-length"), Some("nonsense"));
@@ -692,15 +642,7 @@ fn body_too_large() {
         }
     );
     let exactly = "HTTP/1.1 200 OK\r\n\r\n0123456789";
-    assert_eq!(one_with_limits(limits, exactly).body, b"0123456789");
-}
-
-fn one_with_limits(limits: Limits, bytes: &str) -> Response {
-    match check_with(Method::Get, limits, bytes.as_bytes()).as_slice() {
-        [Event::Closed(Some(response))] => response.clone(),
-        [Event::Message { response, .. }, Event::Closed(None)] => response.clone(),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(one_with(Method::Get, limits, exactly).body, b"0123456789");
 }
 
 #[test]
@@ -712,7 +654,7 @@ fn chunk_line_too_long() {
     let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
     // 8 bytes with the CRLF: fits.
     let fits = format!("{head}1;abcd\r\nx\r\n0\r\n\r\n");
-    assert_eq!(one_with_limits(limits, &fits).body, b"x");
+    assert_eq!(one_with(Method::Get, limits, &fits).body, b"x");
     assert_eq!(
         error_with(
             limits,
@@ -826,7 +768,10 @@ fn pipelined_responses() {
     let summary: Vec<(u16, String, Option<usize>)> = events
         .iter()
         .map(|event| match event {
-            Event::Message { response, end } => (
+            Event::Message {
+                message: response,
+                end,
+            } => (
                 response.status,
                 String::from_utf8_lossy(&response.body).into_owned(),
                 Some(*end),

@@ -1,7 +1,10 @@
 //! The corpus's faults: what each one plans, and how the global plan picks them.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{header, split};
 use sockets::corpus::{
     Action, CHECKSUM_HEADER, DEFAULT_RETRY_AFTER_SECS, DRIP_PAUSE, DRIP_PIECE, FaultKind,
     FaultPlan, Reply, SLOW_REPLY, document, respond, verify,
@@ -20,23 +23,6 @@ fn get(target: &str) -> Reply {
     ask("GET", target, "1", &FaultPlan::none())
 }
 
-fn split(reply: &Reply) -> (String, &[u8]) {
-    let end = reply
-        .bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head");
-    let head = String::from_utf8(reply.bytes[..end].to_vec()).expect("ASCII head");
-    (head, &reply.bytes[end + 4..])
-}
-
-fn header(head: &str, name: &str) -> Option<String> {
-    head.lines().skip(1).find_map(|line| {
-        let (n, v) = line.split_once(':')?;
-        n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-    })
-}
-
 #[test]
 fn drop_sends_nothing_and_closes() {
     let reply = get("/wiki/3?fault=drop");
@@ -49,7 +35,7 @@ fn drop_sends_nothing_and_closes() {
 #[test]
 fn unavailable_is_a_503_with_retry_after() {
     let reply = get("/wiki/3?fault=unavailable");
-    let (head, body) = split(&reply);
+    let (head, body) = split(&reply.bytes);
     assert!(head.starts_with("HTTP/1.1 503 "), "{head}");
     let default = DEFAULT_RETRY_AFTER_SECS.to_string();
     assert_eq!(header(&head, "retry-after"), Some(default));
@@ -62,7 +48,7 @@ fn unavailable_is_a_503_with_retry_after() {
 
     let reply = get("/wiki/3?fault=unavailable&retry_after=7");
     assert_eq!(
-        header(&split(&reply).0, "retry-after").as_deref(),
+        header(&split(&reply.bytes).0, "retry-after").as_deref(),
         Some("7")
     );
 }
@@ -70,7 +56,7 @@ fn unavailable_is_a_503_with_retry_after() {
 #[test]
 fn truncate_promises_the_whole_body_and_plans_to_send_half() {
     let reply = get("/wiki/3?fault=truncate");
-    let (head, body) = split(&reply);
+    let (head, body) = split(&reply.bytes);
     assert_eq!(body, document(3), "the bytes hold the whole reply");
     assert_eq!(
         header(&head, "content-length"),
@@ -87,7 +73,7 @@ fn truncate_promises_the_whole_body_and_plans_to_send_half() {
 #[test]
 fn chunked_bodies_decode_to_the_article() {
     let reply = get("/wiki/11?fault=chunked");
-    let (head, raw) = split(&reply);
+    let (head, raw) = split(&reply.bytes);
     assert_eq!(
         header(&head, "transfer-encoding").as_deref(),
         Some("chunked")
@@ -122,7 +108,7 @@ fn chunked_bodies_decode_to_the_article() {
 #[test]
 fn an_http_1_0_client_gets_close_delimited_instead_of_chunked() {
     let reply = ask("GET", "/wiki/11?fault=chunked", "0", &FaultPlan::none());
-    let (head, body) = split(&reply);
+    let (head, body) = split(&reply.bytes);
     assert_eq!(header(&head, "transfer-encoding"), None);
     assert_eq!(header(&head, "content-length"), None);
     assert_eq!(body, document(11));
@@ -132,7 +118,7 @@ fn an_http_1_0_client_gets_close_delimited_instead_of_chunked() {
 #[test]
 fn close_delimited_bodies_have_no_length_and_end_with_the_connection() {
     let reply = get("/wiki/5?fault=close");
-    let (head, body) = split(&reply);
+    let (head, body) = split(&reply.bytes);
     assert_eq!(header(&head, "content-length"), None);
     assert_eq!(header(&head, "transfer-encoding"), None);
     assert_eq!(header(&head, "connection").as_deref(), Some("close"));
@@ -143,7 +129,7 @@ fn close_delimited_bodies_have_no_length_and_end_with_the_connection() {
 #[test]
 fn drip_sends_the_normal_reply_slowly() {
     let reply = get("/wiki/5?fault=drip");
-    assert_eq!(split(&reply).1, document(5));
+    assert_eq!(split(&reply.bytes).1, document(5));
     assert_eq!(
         reply.action,
         Action::Drip {
@@ -169,7 +155,7 @@ fn latency_delays_the_reply() {
     let slow = get("/wiki/5?fault=latency");
     assert_eq!(slow.delay, SLOW_REPLY);
     assert_eq!(slow.fault, Some(FaultKind::Latency));
-    assert_eq!(split(&slow).1, document(5));
+    assert_eq!(split(&slow.bytes).1, document(5));
     // Query latency works on every route.
     assert_eq!(get("/index?n=1&latency=5").delay, Duration::from_millis(5));
 }
@@ -185,9 +171,9 @@ fn head_with_a_fault_keeps_the_head_and_sends_no_body() {
             assert!(headed.bytes.is_empty());
             continue;
         }
-        let (head, body) = split(&headed);
+        let (head, body) = split(&headed.bytes);
         assert!(body.is_empty(), "{kind}");
-        assert_eq!(head, split(&got).0, "{kind}");
+        assert_eq!(head, split(&got.bytes).0, "{kind}");
     }
 }
 

@@ -1,7 +1,10 @@
 //! The corpus's routes and status codes, and the head every reply carries.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{get_request, header, split};
 use sockets::corpus::{
     Action, CHECKSUM_HEADER, FaultPlan, Reply, document, error_reply, respond, verify,
 };
@@ -19,36 +22,18 @@ fn send(raw: &str) -> Reply {
 }
 
 fn get(target: &str) -> Reply {
-    send(&format!("GET {target} HTTP/1.1\r\nHost: test\r\n\r\n"))
-}
-
-/// The head as text and the body of a reply.
-fn split(reply: &Reply) -> (String, &[u8]) {
-    let end = reply
-        .bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head");
-    let head = String::from_utf8(reply.bytes[..end].to_vec()).expect("ASCII head");
-    (head, &reply.bytes[end + 4..])
-}
-
-fn header(head: &str, name: &str) -> Option<String> {
-    head.lines().skip(1).find_map(|line| {
-        let (n, v) = line.split_once(':')?;
-        n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-    })
+    send(&get_request(target))
 }
 
 fn status(reply: &Reply) -> u16 {
-    let (head, _) = split(reply);
+    let (head, _) = split(&reply.bytes);
     head[9..12].parse().unwrap()
 }
 
 #[test]
 fn an_article_comes_with_length_type_checksum_and_keep_alive() {
     let reply = get("/wiki/7");
-    let (head, body) = split(&reply);
+    let (head, body) = split(&reply.bytes);
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     assert_eq!(body, document(7));
     assert_eq!(
@@ -71,20 +56,20 @@ fn an_article_comes_with_length_type_checksum_and_keep_alive() {
 fn the_connection_header_follows_the_request() {
     let close = send("GET /wiki/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     assert_eq!(
-        header(&split(&close).0, "connection").as_deref(),
+        header(&split(&close.bytes).0, "connection").as_deref(),
         Some("close")
     );
     assert_eq!(close.action, Action::SendThenClose);
 
     let old = send("GET /wiki/1 HTTP/1.0\r\n\r\n");
     assert_eq!(
-        header(&split(&old).0, "connection").as_deref(),
+        header(&split(&old.bytes).0, "connection").as_deref(),
         Some("close")
     );
     assert!(old.closes());
 
     let old_kept = send("GET /wiki/1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-    let (head, _) = split(&old_kept);
+    let (head, _) = split(&old_kept.bytes);
     assert_eq!(header(&head, "connection").as_deref(), Some("keep-alive"));
     assert_eq!(old_kept.action, Action::Send);
 }
@@ -94,9 +79,9 @@ fn head_gets_the_same_head_as_get_and_no_body() {
     for target in ["/wiki/5", "/", "/index?n=3", "/nowhere"] {
         let got = get(target);
         let headed = send(&format!("HEAD {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
-        let (head, body) = split(&headed);
+        let (head, body) = split(&headed.bytes);
         assert!(body.is_empty(), "{target}");
-        assert_eq!(head, split(&got).0, "{target}");
+        assert_eq!(head, split(&got.bytes).0, "{target}");
         assert_eq!(headed.status, got.status);
     }
 }
@@ -119,7 +104,7 @@ fn article_ids_are_plain_decimal_u64s() {
         let reply = get(bad);
         assert_eq!(status(&reply), 404, "{bad}");
         assert_eq!(reply.action, Action::Send, "a 404 keeps the connection");
-        assert_eq!(header(&split(&reply).0, CHECKSUM_HEADER), None);
+        assert_eq!(header(&split(&reply.bytes).0, CHECKSUM_HEADER), None);
     }
 }
 
@@ -127,15 +112,15 @@ fn article_ids_are_plain_decimal_u64s() {
 fn the_index_lists_n_paths() {
     let reply = get("/index?n=3");
     assert_eq!(status(&reply), 200);
-    assert_eq!(split(&reply).1, b"/wiki/0\n/wiki/1\n/wiki/2\n");
-    assert_eq!(split(&get("/index?n=0")).1, b"");
+    assert_eq!(split(&reply.bytes).1, b"/wiki/0\n/wiki/1\n/wiki/2\n");
+    assert_eq!(split(&get("/index?n=0").bytes).1, b"");
 
     let default = get("/index");
-    let (_, body) = split(&default);
+    let (_, body) = split(&default.bytes);
     assert_eq!(body.iter().filter(|&&b| b == b'\n').count(), 100);
 
     let most = get("/index?n=1000000");
-    let (_, body) = split(&most);
+    let (_, body) = split(&most.bytes);
     assert!(body.ends_with(b"/wiki/999999\n"));
     assert_eq!(status(&get("/index?n=1000001")), 400);
     assert_eq!(status(&get("/index?n=lots")), 400);
@@ -145,7 +130,7 @@ fn the_index_lists_n_paths() {
 fn the_home_page_lists_the_routes_and_faults() {
     let reply = get("/");
     assert_eq!(status(&reply), 200);
-    let text = String::from_utf8(split(&reply).1.to_vec()).unwrap();
+    let text = String::from_utf8(split(&reply.bytes).1.to_vec()).unwrap();
     for needle in [
         "/wiki/<id>",
         "/index?n=N",
@@ -182,7 +167,7 @@ fn a_bad_fault_parameter_is_a_400_that_says_why() {
     ] {
         let reply = get(target);
         assert_eq!(status(&reply), 400, "{target}");
-        let text = String::from_utf8_lossy(split(&reply).1).to_string();
+        let text = String::from_utf8_lossy(split(&reply.bytes).1).to_string();
         assert!(text.contains(says), "{target}: {text}");
     }
     // Parameters the corpus does not know are ignored.
@@ -202,7 +187,7 @@ fn requests_that_do_not_parse_get_the_codecs_status_and_a_close() {
         let reply = error_reply(&error);
         assert_eq!(reply.status, Some(code), "{raw:?}");
         assert_eq!(status(&reply), code, "{raw:?}");
-        let (head, body) = split(&reply);
+        let (head, body) = split(&reply.bytes);
         assert_eq!(header(&head, "connection").as_deref(), Some("close"));
         assert_eq!(
             header(&head, "content-length"),
@@ -228,7 +213,7 @@ mod any_request {
             return Ok(());
         }
         prop_assert!(reply.bytes.starts_with(b"HTTP/1.1 "));
-        let (head, body) = split(reply);
+        let (head, body) = split(&reply.bytes);
         let length = header(&head, "content-length");
         let chunked = header(&head, "transfer-encoding").is_some();
         if head_only {

@@ -1,9 +1,12 @@
 //! Each fault of the corpus, observed on the wire with a raw socket.
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::{connect, get_request, header, read_responses, split};
 use sockets::corpus::{CHECKSUM_HEADER, FaultKind, FaultPlan, document, verify};
 use sockets::http::{HttpError, Limits, Method, Parsed, ResponseParser};
 use sockets::server::{self, ServerConfig, ServerHandle};
@@ -17,17 +20,6 @@ fn start(faults: FaultPlan) -> ServerHandle {
     .unwrap()
 }
 
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-}
-
 /// Sends `raw` on a new connection and reads until the server closes it.
 fn exchange_to_eof(addr: SocketAddr, raw: &str) -> Vec<u8> {
     let mut stream = connect(addr);
@@ -39,31 +31,11 @@ fn exchange_to_eof(addr: SocketAddr, raw: &str) -> Vec<u8> {
     all
 }
 
-fn get(target: &str) -> String {
-    format!("GET {target} HTTP/1.1\r\nHost: test\r\n\r\n")
-}
-
-/// The head (as text) and the body bytes of a raw response.
-fn split(raw: &[u8]) -> (String, &[u8]) {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete head");
-    (String::from_utf8_lossy(&raw[..end]).into(), &raw[end + 4..])
-}
-
-fn header(head: &str, name: &str) -> Option<String> {
-    head.lines().skip(1).find_map(|line| {
-        let (n, v) = line.split_once(':')?;
-        n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-    })
-}
-
 #[test]
 fn drop_closes_without_a_byte() {
     let server = start(FaultPlan::none());
     assert_eq!(
-        exchange_to_eof(server.addr(), &get("/wiki/1?fault=drop")),
+        exchange_to_eof(server.addr(), &get_request("/wiki/1?fault=drop")),
         b""
     );
     let stats = server.stop();
@@ -73,7 +45,7 @@ fn drop_closes_without_a_byte() {
 #[test]
 fn truncate_sends_less_body_than_announced_then_closes() {
     let server = start(FaultPlan::none());
-    let raw = exchange_to_eof(server.addr(), &get("/wiki/2?fault=truncate"));
+    let raw = exchange_to_eof(server.addr(), &get_request("/wiki/2?fault=truncate"));
     let (head, body) = split(&raw);
     let announced: usize = header(&head, "content-length").unwrap().parse().unwrap();
     assert_eq!(announced, document(2).len());
@@ -94,7 +66,7 @@ fn truncate_sends_less_body_than_announced_then_closes() {
 #[test]
 fn close_delimited_bodies_end_with_the_connection() {
     let server = start(FaultPlan::none());
-    let raw = exchange_to_eof(server.addr(), &get("/wiki/3?fault=close"));
+    let raw = exchange_to_eof(server.addr(), &get_request("/wiki/3?fault=close"));
     let (head, body) = split(&raw);
     assert_eq!(header(&head, "content-length"), None);
     assert_eq!(header(&head, "connection").as_deref(), Some("close"));
@@ -110,28 +82,15 @@ fn close_delimited_bodies_end_with_the_connection() {
     server.stop();
 }
 
-/// Reads one response from a kept-alive connection.
-fn read_one(stream: &mut TcpStream, parser: &mut ResponseParser) -> sockets::http::Response {
-    let mut buf = [0u8; 1024];
-    loop {
-        let n = stream.read(&mut buf).expect("a response within 5 s");
-        assert!(n > 0, "the server closed the connection");
-        if let Parsed::Done { message, .. } = parser.feed(&buf[..n]).expect("valid") {
-            return message;
-        }
-    }
-}
-
 #[test]
 fn chunked_and_unavailable_replies_keep_the_connection() {
     let server = start(FaultPlan::none());
     let mut stream = connect(server.addr());
 
     stream
-        .write_all(get("/wiki/4?fault=chunked").as_bytes())
+        .write_all(get_request("/wiki/4?fault=chunked").as_bytes())
         .unwrap();
-    let mut parser = ResponseParser::new(Method::Get, Limits::default());
-    let chunked = read_one(&mut stream, &mut parser);
+    let chunked = read_responses(&mut stream, &[Method::Get]).remove(0);
     assert_eq!(chunked.headers.get("transfer-encoding"), Some("chunked"));
     assert_eq!(chunked.body, document(4));
     assert!(verify(
@@ -140,16 +99,17 @@ fn chunked_and_unavailable_replies_keep_the_connection() {
     ));
 
     stream
-        .write_all(get("/wiki/4?fault=unavailable&retry_after=3").as_bytes())
+        .write_all(get_request("/wiki/4?fault=unavailable&retry_after=3").as_bytes())
         .unwrap();
-    let mut parser = ResponseParser::new(Method::Get, Limits::default());
-    let unavailable = read_one(&mut stream, &mut parser);
+    let unavailable = read_responses(&mut stream, &[Method::Get]).remove(0);
     assert_eq!(unavailable.status, 503);
     assert_eq!(unavailable.headers.get("retry-after"), Some("3"));
 
-    stream.write_all(get("/wiki/4").as_bytes()).unwrap();
-    let mut parser = ResponseParser::new(Method::Get, Limits::default());
-    assert_eq!(read_one(&mut stream, &mut parser).body, document(4));
+    stream.write_all(get_request("/wiki/4").as_bytes()).unwrap();
+    assert_eq!(
+        read_responses(&mut stream, &[Method::Get]).remove(0).body,
+        document(4)
+    );
     let stats = server.stop();
     assert_eq!((stats.connections, stats.requests, stats.faults), (1, 3, 2));
 }
@@ -161,7 +121,7 @@ fn drip_trickles_the_reply_in_pieces() {
     let sent = Instant::now();
     // 512-byte pieces, 15 ms apart: the reply takes (pieces - 1) * 15 ms at least.
     stream
-        .write_all(get("/wiki/6?fault=drip&piece=512&pause=15").as_bytes())
+        .write_all(get_request("/wiki/6?fault=drip&piece=512&pause=15").as_bytes())
         .unwrap();
     let mut parser = ResponseParser::new(Method::Get, Limits::default());
     let mut reads = 0;
@@ -189,10 +149,12 @@ fn latency_delays_the_reply() {
     let mut stream = connect(server.addr());
     let sent = Instant::now();
     stream
-        .write_all(get("/wiki/7?latency=120").as_bytes())
+        .write_all(get_request("/wiki/7?latency=120").as_bytes())
         .unwrap();
-    let mut parser = ResponseParser::new(Method::Get, Limits::default());
-    assert_eq!(read_one(&mut stream, &mut parser).body, document(7));
+    assert_eq!(
+        read_responses(&mut stream, &[Method::Get]).remove(0).body,
+        document(7)
+    );
     assert!(
         sent.elapsed() >= Duration::from_millis(120),
         "{:?}",
@@ -240,13 +202,18 @@ fn the_global_plan_applies_to_articles() {
     });
     let addr = server.addr();
     for id in 0..5 {
-        assert_eq!(exchange_to_eof(addr, &get(&format!("/wiki/{id}"))), b"");
+        assert_eq!(
+            exchange_to_eof(addr, &get_request(&format!("/wiki/{id}"))),
+            b""
+        );
     }
     // Only articles roll: the home page is served.
     let mut stream = connect(addr);
-    stream.write_all(get("/").as_bytes()).unwrap();
-    let mut parser = ResponseParser::new(Method::Get, Limits::default());
-    assert_eq!(read_one(&mut stream, &mut parser).status, 200);
+    stream.write_all(get_request("/").as_bytes()).unwrap();
+    assert_eq!(
+        read_responses(&mut stream, &[Method::Get]).remove(0).status,
+        200
+    );
     let stats = server.stop();
     assert_eq!((stats.requests, stats.faults), (6, 5));
 }
@@ -260,9 +227,11 @@ fn the_global_latency_delays_every_reply() {
     let mut stream = connect(server.addr());
     let sent = Instant::now();
     for _ in 0..3 {
-        stream.write_all(get("/").as_bytes()).unwrap();
-        let mut parser = ResponseParser::new(Method::Get, Limits::default());
-        assert_eq!(read_one(&mut stream, &mut parser).status, 200);
+        stream.write_all(get_request("/").as_bytes()).unwrap();
+        assert_eq!(
+            read_responses(&mut stream, &[Method::Get]).remove(0).status,
+            200
+        );
     }
     assert!(sent.elapsed() >= Duration::from_millis(150));
     server.stop();

@@ -1,11 +1,14 @@
 //! The threaded corpus server's connections: keep-alive, pipelining, idle timeouts.
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use common::{get_request, read_responses};
 use sockets::corpus::{CHECKSUM_HEADER, document, verify};
-use sockets::http::{Limits, Method, Parsed, Response, ResponseParser};
+use sockets::http::Method;
 use sockets::server::{self, ServerConfig, ServerHandle};
 
 fn start(idle_timeout: Duration) -> ServerHandle {
@@ -17,48 +20,12 @@ fn start(idle_timeout: Duration) -> ServerHandle {
     .unwrap()
 }
 
+/// [`common::connect`] with Nagle's algorithm off: each small write goes out at once,
+/// so a request written byte by byte reaches the server as that many pieces.
 fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    let stream = common::connect(addr);
     stream.set_nodelay(true).unwrap();
     stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-}
-
-/// Reads responses to `methods`, in order, from one stream: the bytes of one read may
-/// hold the end of a response and the start of the next.
-fn read_responses(stream: &mut TcpStream, methods: &[Method]) -> Vec<Response> {
-    let mut responses = Vec::new();
-    let mut buf = [0u8; 4096];
-    let mut pending: Vec<u8> = Vec::new();
-    for &method in methods {
-        let mut parser = ResponseParser::new(method, Limits::default());
-        let response = 'one: loop {
-            if !pending.is_empty() {
-                match parser.feed(&pending).expect("a valid response") {
-                    Parsed::Done { message, used } => {
-                        pending.drain(..used);
-                        break 'one message;
-                    }
-                    Parsed::NeedMore => pending.clear(),
-                }
-            }
-            let n = stream.read(&mut buf).expect("a response within 5 s");
-            assert!(n > 0, "closed after {} responses", responses.len());
-            pending.extend_from_slice(&buf[..n]);
-        };
-        responses.push(response);
-    }
-    assert!(pending.is_empty(), "bytes after the last response");
-    responses
-}
-
-fn request(target: &str) -> String {
-    format!("GET {target} HTTP/1.1\r\nHost: test\r\n\r\n")
 }
 
 /// Whether the server ends the stream within `within` (end of file or reset).
@@ -81,7 +48,7 @@ fn one_connection_serves_many_requests() {
     let mut stream = connect(server.addr());
     for id in 0..200u64 {
         let target = format!("/wiki/{}", id * 7919);
-        stream.write_all(request(&target).as_bytes()).unwrap();
+        stream.write_all(get_request(&target).as_bytes()).unwrap();
         let response = read_responses(&mut stream, &[Method::Get]).remove(0);
         assert_eq!(response.status, 200);
         assert!(response.keep_alive);
@@ -99,11 +66,11 @@ fn pipelined_requests_are_answered_in_order() {
     let mut stream = connect(server.addr());
     // Five requests in one write: the server sees them in one or a few reads.
     let all = [
-        request("/wiki/1"),
+        get_request("/wiki/1"),
         "HEAD /wiki/2 HTTP/1.1\r\nHost: test\r\n\r\n".to_string(),
-        request("/nowhere"),
-        request("/wiki/3?fault=chunked"),
-        request("/wiki/4"),
+        get_request("/nowhere"),
+        get_request("/wiki/3?fault=chunked"),
+        get_request("/wiki/4"),
     ]
     .concat();
     stream.write_all(all.as_bytes()).unwrap();
@@ -132,7 +99,7 @@ fn pipelined_requests_are_answered_in_order() {
 fn a_request_arriving_byte_by_byte_is_served() {
     let server = start(Duration::from_secs(10));
     let mut stream = connect(server.addr());
-    for byte in request("/wiki/5").bytes() {
+    for byte in get_request("/wiki/5").bytes() {
         stream.write_all(&[byte]).unwrap();
     }
     let response = read_responses(&mut stream, &[Method::Get]).remove(0);
@@ -146,9 +113,9 @@ fn connection_close_ends_the_connection_after_the_reply() {
     let mut stream = connect(server.addr());
     // The second request says close; the third, already sent, is not answered.
     let all = [
-        request("/wiki/1"),
+        get_request("/wiki/1"),
         "GET /wiki/2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_string(),
-        request("/wiki/3"),
+        get_request("/wiki/3"),
     ]
     .concat();
     stream.write_all(all.as_bytes()).unwrap();
@@ -178,7 +145,7 @@ fn a_silent_connection_is_closed_after_the_idle_timeout() {
 
     // After a request, the same: the timeout counts from the last bytes.
     let mut used = connect(addr);
-    used.write_all(request("/wiki/1").as_bytes()).unwrap();
+    used.write_all(get_request("/wiki/1").as_bytes()).unwrap();
     read_responses(&mut used, &[Method::Get]);
     assert!(ends_within(&mut used, Duration::from_secs(3)));
 

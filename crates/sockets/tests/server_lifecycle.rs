@@ -1,9 +1,12 @@
 //! The threaded corpus server: it starts, serves, and stops promptly whatever is open.
 
+mod common;
+
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use common::{connect, get_request, read_responses};
 use sockets::corpus::document;
 use sockets::http::{Limits, Method, Parsed, Response, ResponseParser};
 use sockets::server::{self, ServerConfig};
@@ -16,30 +19,10 @@ fn config() -> ServerConfig {
     }
 }
 
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    stream
-}
-
 /// Sends a GET for `target` and reads its response.
 fn get(stream: &mut TcpStream, target: &str) -> Response {
-    write!(stream, "GET {target} HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
-    let mut parser = ResponseParser::new(Method::Get, Limits::default());
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = stream.read(&mut buf).expect("a response within 5 s");
-        assert!(n > 0, "the server closed before answering {target}");
-        match parser.feed(&buf[..n]).expect("a valid response") {
-            Parsed::Done { message, .. } => return message,
-            Parsed::NeedMore => {}
-        }
-    }
+    stream.write_all(get_request(target).as_bytes()).unwrap();
+    read_responses(stream, &[Method::Get]).remove(0)
 }
 
 /// Reads until end of stream; what came before it.

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use sockets::cli;
 use sockets::corpus::{CHECKSUM_HEADER, verify};
 use sockets::http::{Limits, Method, Parsed, ResponseParser};
 
@@ -41,17 +42,9 @@ Options:
   -h, --help           this text";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match Options::parse(&args) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("wiki-load: {message}\n\nRun `wiki-load --help` for the options.");
-            return ExitCode::from(2);
-        }
+    let options = match cli::options("wiki-load", USAGE, Options::parse) {
+        Ok(options) => options,
+        Err(exit) => return exit,
     };
     let report = run(&options);
     println!("{report}");
@@ -91,13 +84,7 @@ impl Options {
             match flag.as_str() {
                 "-h" | "--help" => return Ok(None),
                 "--no-verify" => verify = false,
-                "--addr" => {
-                    let text = value()?;
-                    addr = Some(
-                        text.parse()
-                            .map_err(|_| format!("--addr: `{text}` is not an IP:PORT address"))?,
-                    );
-                }
+                "--addr" => addr = Some(cli::addr(flag, value()?)?),
                 "--connections" => connections = positive(flag, value()?)?,
                 "--seconds" => duration = Some(seconds(flag, value()?)?),
                 "--requests" => requests = Some(positive(flag, value()?)?),

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use sockets::cli;
 use sockets::corpus::{FaultKind, FaultPlan};
 use sockets::server::{self, ServerConfig};
 
@@ -39,17 +40,9 @@ Options:
 Try: curl -i http://ADDR/  (the routes and the per-request fault parameters)";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match Options::parse(&args) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("wiki-server: {message}\n\nRun `wiki-server --help` for the options.");
-            return ExitCode::from(2);
-        }
+    let options = match cli::options("wiki-server", USAGE, Options::parse) {
+        Ok(options) => options,
+        Err(exit) => return exit,
     };
     let server = match server::start(options.config) {
         Ok(server) => server,
@@ -100,10 +93,7 @@ impl Options {
                 "-h" | "--help" => return Ok(None),
                 "--allow-remote" => allow_remote = true,
                 "--addr" => {
-                    let text = value("an address such as 127.0.0.1:8080")?;
-                    config.addr = text
-                        .parse()
-                        .map_err(|_| format!("--addr: `{text}` is not an IP:PORT address"))?;
+                    config.addr = cli::addr(flag, value("an address such as 127.0.0.1:8080")?)?
                 }
                 "--workers" => {
                     config.workers = number(flag, value("a number")?)?;
