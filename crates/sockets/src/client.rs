@@ -21,6 +21,7 @@ use crate::http::{
 };
 use crate::url::{Url, UrlError};
 
+// ANCHOR: config
 /// What a client waits for, and how long.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -42,6 +43,7 @@ impl Default for ClientConfig {
         }
     }
 }
+// ANCHOR_END: config
 
 /// Why a request failed; each variant says where.
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +184,7 @@ impl Connection {
     }
     // ANCHOR_END: request
 
+    // ANCHOR: exchange
     /// Writes the request and reads the response on the current stream.
     fn exchange(&mut self, method: Method, target: &str) -> Result<Response> {
         let peer = self.peer;
@@ -252,6 +255,7 @@ impl Connection {
         }
         Ok(response)
     }
+    // ANCHOR_END: exchange
 
     // ANCHOR: connect
     /// Opens a new TCP connection to the first address that answers.
@@ -274,6 +278,7 @@ impl Connection {
     // ANCHOR_END: connect
 }
 
+// ANCHOR: socket
 /// A socket with the options std's `TcpStream::connect` cannot set before connecting,
 /// then handed over to std for reading and writing.
 fn connect(addr: SocketAddr, config: &ClientConfig) -> Result<TcpStream> {
@@ -301,6 +306,7 @@ fn connect(addr: SocketAddr, config: &ClientConfig) -> Result<TcpStream> {
         .map_err(fail)?;
     Ok(socket.into())
 }
+// ANCHOR_END: socket
 
 fn io_error(
     addr: SocketAddr,

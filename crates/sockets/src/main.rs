@@ -26,9 +26,11 @@ const ABOUT: &str = "Lesson 3 tour: HTTP/1.1 by hand, a blocking client against 
 /// The hidden argument with which the tour runs itself as the server's process.
 const SERVE_ARG: &str = "--serve-corpus";
 
+// ANCHOR: latency
 /// Latency the server adds to every reply in the download experiments: a stand-in for a
 /// far-away server, so that downloading is waiting, as on the real network.
 const LATENCY: Duration = Duration::from_millis(5);
+// ANCHOR_END: latency
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -48,11 +50,13 @@ fn main() -> ExitCode {
     };
     let base = format!("http://{}", server.addr);
     by_hand(&mut tour, &base);
+    // ANCHOR: counts
     let counts: &[usize] = if tour.quick() {
         &[1, 8, 64, 256]
     } else {
         &[1, 8, 64, 512]
     };
+    // ANCHOR_END: counts
     downloads(&mut tour, &base, counts);
     faults(&mut tour, &base);
     server.stop();
@@ -142,6 +146,7 @@ impl Run {
     }
 }
 
+// ANCHOR: download
 fn download(base: &str, threads: usize, docs: usize) -> Result<Run, String> {
     let url = Url::parse(base).map_err(|e| e.to_string())?;
     let pool = ThreadPool::new(threads).map_err(|e| e.to_string())?;
@@ -200,6 +205,7 @@ fn download(base: &str, threads: usize, docs: usize) -> Result<Run, String> {
         failed: failed.load(Ordering::Relaxed),
     })
 }
+// ANCHOR_END: download
 
 fn downloads(tour: &mut Tour, base: &str, counts: &[usize]) {
     let title = format!(

@@ -281,6 +281,7 @@ impl Counters {
     }
 }
 
+// ANCHOR: accept_loop
 /// Takes connections and queues them for the pool, until the server stops.
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, pool: ThreadPool) {
     for incoming in listener.incoming() {
@@ -319,7 +320,9 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, pool: ThreadPool) {
     // sockets. Then the workers are joined.
     pool.shutdown_now();
 }
+// ANCHOR_END: accept_loop
 
+// ANCHOR: serve
 /// One connection's life: requests in, replies out, until one side closes.
 fn serve(stream: TcpStream, shared: &Shared) {
     // TCP_NODELAY: the kernel's Nagle algorithm holds back a small segment while an
@@ -367,6 +370,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
         }
     }
 }
+// ANCHOR_END: serve
 
 /// Sends `reply` as its plan says; `false` when the connection is over (closed by the
 /// plan, or broken).
@@ -425,6 +429,7 @@ fn carry_out(stream: &TcpStream, reply: &Reply, shared: &Shared) -> bool {
     }
 }
 
+// ANCHOR: close
 /// Closes a connection so that the client reads everything we sent, then end-of-file.
 ///
 /// Closing a socket whose receive buffer still holds unread bytes (a pipelined request
@@ -452,3 +457,4 @@ fn close(stream: &TcpStream) {
         }
     }
 }
+// ANCHOR_END: close

@@ -149,6 +149,7 @@ impl FromStr for Url {
     }
 }
 
+// ANCHOR: check_scheme
 /// `http` passes; `https` and any other well-formed scheme get their own error.
 fn check_scheme(scheme: &str, at: usize) -> Result<(), UrlError> {
     // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )   (RFC 3986, section 3.1)
@@ -174,6 +175,7 @@ fn check_scheme(scheme: &str, at: usize) -> Result<(), UrlError> {
         }),
     }
 }
+// ANCHOR_END: check_scheme
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`; `at` is the authority's offset.
 fn parse_authority(authority: &str, at: usize) -> Result<(String, u16), UrlError> {

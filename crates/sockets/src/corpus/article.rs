@@ -17,6 +17,7 @@ pub const MIN_SIZE: usize = 1024;
 /// The largest article, in bytes.
 pub const MAX_SIZE: usize = 16 * 1024;
 
+// ANCHOR: document_size
 /// The size of article `id` in bytes, without generating it.
 ///
 /// `u` is a uniform fraction taken from a hash of `id`; the size is `MIN + (MAX - MIN) *
@@ -28,6 +29,7 @@ pub fn document_size(id: u64) -> usize {
     let spread = (MAX_SIZE - MIN_SIZE) as u64; // < 2^14, so spread * u³ < 2^62
     MIN_SIZE + ((spread * u * u * u) >> 48) as usize
 }
+// ANCHOR_END: document_size
 
 /// Article `id`: a title line, then paragraphs of pseudo-words. Plain ASCII text.
 pub fn document(id: u64) -> Vec<u8> {

@@ -30,6 +30,7 @@ impl Checksum {
         Checksum { hash: FNV_OFFSET }
     }
 
+    // ANCHOR: update
     /// Adds `bytes` to the hash.
     pub fn update(&mut self, bytes: &[u8]) {
         let mut hash = self.hash;
@@ -38,6 +39,7 @@ impl Checksum {
         }
         self.hash = hash;
     }
+    // ANCHOR_END: update
 
     /// The hash of everything given so far.
     pub fn value(&self) -> u64 {

@@ -137,6 +137,7 @@ impl FaultPlan {
         }
     }
 
+    // ANCHOR: pick
     /// The fault that request `attempt` for article `id` meets, if any.
     ///
     /// A hash of `(id, attempt, seed)` becomes a fraction in [0, 1); below `rate`, the
@@ -157,6 +158,7 @@ impl FaultPlan {
         // The low bits were not used by the roll: they choose the kind.
         Some(self.kinds[(hash & 0x7ff) as usize % self.kinds.len()])
     }
+    // ANCHOR_END: pick
 }
 
 impl Default for FaultPlan {

@@ -50,6 +50,7 @@ pub const DEFAULT_INDEX: u64 = 100;
 /// server thread for hours.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 
+// ANCHOR: reply
 /// What to send, and how: the whole plan for one answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -84,6 +85,7 @@ pub enum Action {
         close: bool,
     },
 }
+// ANCHOR_END: reply
 
 impl Reply {
     /// Whether the connection must be closed once this reply is carried out.
@@ -96,6 +98,7 @@ impl Reply {
     }
 }
 
+// ANCHOR: respond
 /// The answer to `request`, with the faults of `faults` applied.
 pub fn respond(request: &Request, faults: &FaultPlan) -> Reply {
     let head_only = match request.method {
@@ -116,6 +119,7 @@ pub fn respond(request: &Request, faults: &FaultPlan) -> Reply {
     };
     answer(&ask, faults)
 }
+// ANCHOR_END: respond
 
 /// The answer to bytes that did not parse as a request, with the status the codec
 /// chose ([`HttpError::status`]): 400 for malformed bytes, 431 for a head over the

@@ -6,6 +6,7 @@
 //! typed error naming the limit ([`HttpError::HeadTooLarge`](super::HttpError),
 //! `TooManyHeaders`, `BodyTooLarge`, `ChunkLineTooLong`), never a crash or a silent cut.
 
+// ANCHOR: limits
 /// The limits the request and response parsers enforce. `Limits::default()` suits the
 /// course's corpus and ordinary web servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,3 +35,4 @@ impl Default for Limits {
         }
     }
 }
+// ANCHOR_END: limits

@@ -58,6 +58,7 @@ pub use limits::Limits;
 pub use request::{Method, Request, RequestHead, RequestParser, write_request};
 pub use response::{Response, ResponseParser};
 
+// ANCHOR: parsed
 /// What a parser says after taking some bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed<T> {
@@ -67,3 +68,4 @@ pub enum Parsed<T> {
     /// the rest of that input belongs to the next message.
     Done { message: T, used: usize },
 }
+// ANCHOR_END: parsed

@@ -269,6 +269,7 @@ impl ResponseParser {
             headers,
             framing,
         } = head;
+        // ANCHOR: no_body
         let status = start.status;
         if (100..200).contains(&status) && status != 101 {
             return Ok(Next::Interim);
@@ -283,6 +284,7 @@ impl ResponseParser {
         } else {
             response_body(&framing, start.version_minor, &self.limits, &mut keep_alive)?
         };
+        // ANCHOR_END: no_body
         let mut response = Response {
             version_minor: start.version_minor,
             status,
