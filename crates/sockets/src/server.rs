@@ -102,10 +102,30 @@ const ACCEPT_QUEUE: usize = 64;
 /// still sends; see [`close`].
 const LINGER: Duration = Duration::from_millis(500);
 
+/// How many finished handshakes the kernel may hold for us before `accept` takes them.
+/// std's `TcpListener::bind` asks for 128; a burst of 512 clients connecting at once
+/// overflows that, the kernel drops their SYNs, and each retries only after a second.
+/// (The kernel caps the figure at `net.core.somaxconn`.)
+pub const BACKLOG: i32 = 1024;
+
+// ANCHOR: listen
+/// A listening socket with a backlog of [`BACKLOG`] (socket2: std cannot set it).
+pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // Lets a restarted server bind its port again at once, despite old connections in
+    // TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+// ANCHOR_END: listen
+
 /// Binds `config.addr` and starts serving in the background; returns once the socket
 /// listens, so a client may connect at once.
 pub fn start(config: ServerConfig) -> io::Result<ServerHandle> {
-    let listener = TcpListener::bind(config.addr)?;
+    let listener = listen(config.addr)?;
     let addr = listener.local_addr()?;
     let pool = ThreadPool::bounded(config.workers, ACCEPT_QUEUE).map_err(io::Error::other)?;
     let shared = Arc::new(Shared {
