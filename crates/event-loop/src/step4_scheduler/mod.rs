@@ -1,0 +1,3 @@
+//! Step 4 (being written).
+
+pub mod fetch;
