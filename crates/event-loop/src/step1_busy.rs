@@ -31,7 +31,7 @@ pub use crate::step2_poll::{Batch, Download, Flight, Progress, Report, RunError}
 /// Downloads the batch in this thread by trying every socket, over and over, until all
 /// documents have arrived or failed. Never sleeps.
 pub fn download(batch: &Batch) -> Result<Report, RunError> {
-    let mut flight = Flight::new(batch)?;
+    let mut flight: Flight = Flight::new(batch)?;
     let mut buf = vec![0u8; batch.read_buffer.max(1)];
     let mut started = Vec::new();
     let mut keys = Vec::new();

@@ -40,7 +40,7 @@ pub use flight::{Batch, Flight, Report, RunError, thread_cpu_time};
 // ANCHOR: download
 /// Downloads the batch in this thread, sleeping in `poll(2)` while nothing is ready.
 pub fn download(batch: &Batch) -> Result<Report, RunError> {
-    let mut flight = Flight::new(batch)?;
+    let mut flight: Flight = Flight::new(batch)?;
     let mut buf = vec![0u8; batch.read_buffer.max(1)];
     let mut started = Vec::new();
     let mut ready = Vec::new();

@@ -34,24 +34,32 @@
 //! `connect` on a non-blocking socket does not wait for the handshake: it fails with
 //! `EINPROGRESS` ("started"), and the socket becomes **writable** when the handshake ends
 //! — *whether it succeeded or not*. So "writable" is not "connected". The machine then
-//! asks the socket for its pending error (`SO_ERROR`, [`TcpStream::take_error`]): an
+//! asks the socket for its pending error (`SO_ERROR`, [`Socket::take_error`]): an
 //! error means the connect failed (refused, unreachable, timed out in the kernel). No
 //! error and a peer address means connected. No error and no peer address means the
 //! wake-up came early: keep waiting for writable.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use sockets::http::{
     HttpError, Limits, Method, Parsed, RequestHead, Response, ResponseParser, write_request,
 };
 
 /// The `User-Agent` of this lesson's downloads.
 pub const USER_AGENT: &str = concat!("course-event-loop/", env!("CARGO_PKG_VERSION"));
+
+/// A non-blocking TCP stream a download can run on: std's `TcpStream` (steps 1 and 2,
+/// watched by `poll(2)`) or mio's (step 3, registered with epoll). Both are a socket
+/// descriptor that reads and writes; the socket's error and peer address come from the
+/// descriptor itself (socket2's [`SockRef`]).
+pub trait Stream: Read + Write + AsFd + From<OwnedFd> {}
+
+impl<S: Read + Write + AsFd + From<OwnedFd>> Stream for S {}
 
 /// What a download waits for before it can go on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,8 +127,8 @@ pub enum DownloadError {
 
 /// One GET over one non-blocking TCP connection, advanced by whoever drives it.
 #[derive(Debug)]
-pub struct Download {
-    stream: TcpStream,
+pub struct Download<S = TcpStream> {
+    stream: S,
     addr: SocketAddr,
     /// The whole request, made once; `Writing` says how much of it the kernel took.
     request: Vec<u8>,
@@ -137,7 +145,7 @@ enum State {
     Done(Result<Response, DownloadError>),
 }
 
-impl Download {
+impl<S: Stream> Download<S> {
     /// Starts connecting to `addr` to `GET target` (with `Host: host`), and returns at
     /// once: nothing is sent yet. Fails only if the socket cannot even be made (no file
     /// descriptor left) or the kernel refuses the connect outright.
@@ -146,9 +154,11 @@ impl Download {
         host: &str,
         target: &str,
         deadline: Instant,
-    ) -> Result<Download, DownloadError> {
+    ) -> Result<Download<S>, DownloadError> {
         let stream =
             start_connect(addr).map_err(|source| DownloadError::Connect { addr, source })?;
+        // std's stream or mio's: the same descriptor, handed over.
+        let stream = S::from(OwnedFd::from(stream));
         let mut request = Vec::with_capacity(128);
         write_request(
             &RequestHead {
@@ -179,7 +189,7 @@ impl Download {
     pub fn advance(&mut self, buf: &mut [u8]) -> Progress {
         loop {
             match &mut self.state {
-                State::Connecting => match connect_finished(&self.stream) {
+                State::Connecting => match connect_finished(&SockRef::from(&self.stream)) {
                     Ok(true) => self.state = State::Writing { written: 0 },
                     Ok(false) => return Progress::Wait(Want::Write),
                     Err(source) => {
@@ -188,7 +198,7 @@ impl Download {
                     }
                 },
                 State::Writing { written } => {
-                    match write_until_blocked(&self.stream, &self.request, written) {
+                    match write_until_blocked(&mut self.stream, &self.request, written) {
                         Ok(true) => {
                             let parser = ResponseParser::new(Method::Get, Limits::default());
                             self.state = State::Reading {
@@ -206,7 +216,7 @@ impl Download {
                     }
                 }
                 State::Reading { parser } => {
-                    match read_until_blocked(&self.stream, self.addr, parser, buf) {
+                    match read_until_blocked(&mut self.stream, self.addr, parser, buf) {
                         Ok(None) => return Progress::Wait(Want::Read),
                         Ok(Some(response)) => self.state = State::Done(Ok(response)),
                         Err(error) => self.state = State::Done(Err(error)),
@@ -253,9 +263,14 @@ impl Download {
         self.addr
     }
 
-    /// The socket, e.g. to register it with `poll(2)` or epoll.
-    pub fn stream(&self) -> &TcpStream {
+    /// The socket, e.g. to put it in a `poll(2)` list.
+    pub fn stream(&self) -> &S {
         &self.stream
+    }
+
+    /// The socket, mutably, e.g. to register it with mio.
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
     }
 
     /// The response or the error; for a download that is not done (its deadline passed,
@@ -274,7 +289,7 @@ impl Download {
     }
 }
 
-impl AsFd for Download {
+impl<S: AsFd> AsFd for Download<S> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.stream.as_fd()
     }
@@ -306,12 +321,12 @@ fn connect_in_progress(e: &io::Error) -> bool {
 
 /// After a writable wake-up: `Ok(true)` if connected, `Ok(false)` if still connecting
 /// (the wake-up was early), `Err` with the reason if the connect failed.
-fn connect_finished(stream: &TcpStream) -> io::Result<bool> {
+fn connect_finished(socket: &Socket) -> io::Result<bool> {
     // SO_ERROR: the handshake's failure, if any (reading it clears it).
-    if let Some(error) = stream.take_error()? {
+    if let Some(error) = socket.take_error()? {
         return Err(error);
     }
-    match stream.peer_addr() {
+    match socket.peer_addr() {
         Ok(_) => Ok(true),
         Err(e) if e.kind() == ErrorKind::NotConnected => Ok(false),
         Err(e) => Err(e),
@@ -321,8 +336,11 @@ fn connect_finished(stream: &TcpStream) -> io::Result<bool> {
 
 /// Writes until all of `bytes` is sent (`Ok(true)`) or the send buffer is full
 /// (`Ok(false)`); `written` keeps the count across calls.
-fn write_until_blocked(stream: &TcpStream, bytes: &[u8], written: &mut usize) -> io::Result<bool> {
-    let mut out = stream;
+fn write_until_blocked(
+    out: &mut impl Write,
+    bytes: &[u8],
+    written: &mut usize,
+) -> io::Result<bool> {
     while let Some(rest) = bytes.get(*written..).filter(|rest| !rest.is_empty()) {
         match out.write(rest) {
             Ok(0) => return Err(ErrorKind::WriteZero.into()),
@@ -341,7 +359,7 @@ fn write_until_blocked(stream: &TcpStream, bytes: &[u8], written: &mut usize) ->
 /// yet (`None`). It never stops at a full buffer with bytes still waiting: under an
 /// edge-triggered epoll those bytes would not be announced again.
 fn read_until_blocked(
-    stream: &TcpStream,
+    input: &mut impl Read,
     addr: SocketAddr,
     parser: &mut ResponseParser,
     buf: &mut [u8],
@@ -353,7 +371,6 @@ fn read_until_blocked(
     } else {
         buf
     };
-    let mut input = stream;
     loop {
         let n = match input.read(buf) {
             Ok(0) => return end_of_stream(parser, addr).map(Some),

@@ -20,7 +20,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ use nix::sys::resource::{UsageWho, getrusage};
 use sockets::corpus::{CHECKSUM_HEADER, verify};
 use sockets::http::Response;
 
-use super::download::{Download, DownloadError, Progress};
+use super::download::{Download, DownloadError, Progress, Stream};
 use crate::slab::Slab;
 
 /// Which documents to download, from where, how many at once, and how long to try.
@@ -149,15 +149,16 @@ pub fn thread_cpu_time() -> Result<Duration, RunError> {
     Ok(micros(usage.user_time()) + micros(usage.system_time()))
 }
 
-/// The downloads of one batch in flight, and the counts so far.
+/// The downloads of one batch in flight, and the counts so far; on std's `TcpStream`
+/// (steps 1 and 2) or mio's (step 3).
 #[derive(Debug)]
-pub struct Flight {
+pub struct Flight<S = TcpStream> {
     batch: Batch,
     host: String,
     /// The next document to start.
     next: u64,
     /// The downloads in flight, each with its document id.
-    downloads: Slab<(u64, Download)>,
+    downloads: Slab<(u64, Download<S>)>,
     /// (deadline, document id, key), the earliest on top. Entries of downloads that
     /// ended early stay until they reach the top, and are skipped then: the id tells a
     /// stale entry from a new download that got the same (reused) key.
@@ -171,9 +172,9 @@ pub struct Flight {
     failures: Vec<(u64, DownloadError)>,
 }
 
-impl Flight {
+impl<S: Stream> Flight<S> {
     /// Starts the clocks (wall and this thread's CPU); nothing is connected yet.
-    pub fn new(batch: &Batch) -> Result<Flight, RunError> {
+    pub fn new(batch: &Batch) -> Result<Flight<S>, RunError> {
         if batch.concurrency == 0 {
             return Err(RunError::Invalid(
                 "concurrency 0 would never start a download",
@@ -231,12 +232,17 @@ impl Flight {
     }
 
     /// The download under `key`, if it is in flight.
-    pub fn get(&self, key: usize) -> Option<&Download> {
+    pub fn get(&self, key: usize) -> Option<&Download<S>> {
         self.downloads.get(key).map(|(_, d)| d)
     }
 
+    /// The download under `key`, mutably, if it is in flight.
+    pub fn get_mut(&mut self, key: usize) -> Option<&mut Download<S>> {
+        self.downloads.get_mut(key).map(|(_, d)| d)
+    }
+
     /// The downloads in flight with their keys.
-    pub fn iter(&self) -> impl Iterator<Item = (usize, &Download)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Download<S>)> + '_ {
         self.downloads.iter().map(|(key, (_, d))| (key, d))
     }
 
