@@ -9,7 +9,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use event_loop::step6_server::{self, LoopServerConfig, LoopServerHandle, LoopServerStats};
+use event_loop::step6_server::{
+    self, C10kError, LoopServerConfig, LoopServerHandle, LoopServerStats, c10k_client,
+};
 use sockets::client::{ClientConfig, Connection};
 use sockets::corpus::{CHECKSUM_HEADER, FaultKind, FaultPlan, document, verify};
 use sockets::http::{HttpError, Limits, Method, Parsed, Response, ResponseParser};
@@ -615,5 +617,25 @@ fn past_max_connections_clients_wait_instead_of_failing() {
         drop(second);
         let stats = server.stop();
         assert_eq!(stats.peak_connections, 2, "{stats}");
+    });
+}
+
+#[test]
+fn the_c10k_client_says_how_many_descriptors_it_lacks_before_opening_any() {
+    within(Duration::from_secs(10), || {
+        let server = start_default();
+        // More connections than any descriptor limit allows.
+        let error = c10k_client(server.addr(), 1 << 40, 1, Duration::from_secs(5)).unwrap_err();
+        let C10kError::TooFewDescriptors { needed, limit, .. } = &error else {
+            panic!("{error}");
+        };
+        assert!(needed > limit);
+        let message = error.to_string();
+        assert!(
+            message.contains("Each end of a TCP connection"),
+            "{message}"
+        );
+        assert!(message.contains(&limit.to_string()), "{message}");
+        assert_eq!(server.stop().connections, 0);
     });
 }

@@ -256,7 +256,7 @@ pub fn run_c10k(plan: &C10kPlan) -> Result<C10kReport, C10kError> {
         doing: "read or raise the descriptor limit",
         source,
     })?;
-    let needed = plan.connections as u64 + FD_MARGIN;
+    let needed = (plan.connections as u64).saturating_add(FD_MARGIN);
     if needed > fd.soft {
         return Err(C10kError::TooFewDescriptors {
             connections: plan.connections,

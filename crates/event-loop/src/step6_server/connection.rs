@@ -140,6 +140,9 @@ pub(super) struct Connection {
     /// Readiness reported by the kernel and not used up yet (no `WouldBlock` since).
     pub readable: bool,
     pub writable: bool,
+    /// An event said the client closed its side (or the connection failed): reading
+    /// on will reach the end of stream (or the error).
+    pub hung_up: bool,
 }
 
 impl Connection {
@@ -159,6 +162,7 @@ impl Connection {
             scheduled: None,
             readable: false,
             writable: false,
+            hung_up: false,
         }
     }
 
@@ -253,6 +257,15 @@ impl Connection {
                 }
                 Ok(n) => {
                     self.idle_deadline = cx.now + cx.idle_timeout;
+                    // A read that did not fill the buffer emptied the socket: asking
+                    // again would only hear WouldBlock. Bytes that arrive later bring
+                    // a new edge, so we may treat the readiness as used up now and
+                    // save a system call per request (tokio does the same). Except
+                    // when the client has already hung up: its end of stream came
+                    // with the bytes just read, and no new edge will announce it.
+                    if n < buf.len() && !self.hung_up {
+                        self.readable = false;
+                    }
                     self.take_requests(buf.get(..n).unwrap_or_default(), cx);
                     progressed = true;
                 }
@@ -335,6 +348,11 @@ impl Connection {
                 match self.stream.write(piece) {
                     Ok(0) => return Err(ErrorKind::WriteZero.into()),
                     Ok(n) => {
+                        // A short write filled the send buffer: the next one would
+                        // block. Same reasoning as for a short read.
+                        if n < piece.len() {
+                            self.writable = false;
+                        }
                         front.sent += n;
                         Counters::add(&cx.stats.bytes_sent, n as u64);
                         self.idle_deadline = cx.now + cx.idle_timeout;

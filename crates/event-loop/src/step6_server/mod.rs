@@ -371,6 +371,9 @@ impl EventLoop {
                         // An error or a hang-up is news for both directions: the next
                         // read or write reports it.
                         let error = event.is_error();
+                        if event.is_read_closed() || error {
+                            connection.hung_up = true;
+                        }
                         if event.is_readable() || event.is_read_closed() || error {
                             connection.readable = true;
                         }
