@@ -393,15 +393,15 @@ struct Client {
 
 /// What a visit decided.
 enum Next {
+    /// Wait for the next event.
     Stay,
+    /// The connect has succeeded (the run counts open connections).
+    Connected,
     /// All its documents are done: remove it.
     Finished,
     /// The connection broke: `retry` the current document on a new one if attempts
     /// remain (nothing of its response came), else count it failed.
-    Broken {
-        why: String,
-        retry: bool,
-    },
+    Broken { why: String, retry: bool },
     /// The server closed after a complete response: reconnect for the next document.
     Reconnect,
 }
@@ -577,19 +577,16 @@ impl Run<'_> {
 
     /// Moves a client forward as far as its socket allows.
     fn visit(&mut self, key: usize, now: Instant) {
-        let next = match self.clients.get_mut(key) {
-            Some(client) => step(
-                client,
-                self.go,
-                self.plan.requests_per_connection,
-                &self.host,
-                &mut self.buf,
-                &mut self.tally,
-                &mut self.open_now,
-                &mut self.opening,
-            ),
-            None => return,
+        let Some(client) = self.clients.get_mut(key) else {
+            return;
         };
+        let next = client.step(&mut Visit {
+            go: self.go,
+            n: self.plan.requests_per_connection,
+            host: &self.host,
+            buf: &mut self.buf,
+            tally: &mut self.tally,
+        });
         self.after(key, next, now);
     }
 
@@ -598,10 +595,21 @@ impl Run<'_> {
         let n = self.plan.requests_per_connection;
         match next {
             Next::Stay => {}
-            Next::Finished => {
-                if let Some(client) = self.clients.remove(key) {
-                    self.drop_stream(client);
+            Next::Connected => {
+                self.open_now += 1;
+                self.tally.peak_open = self.tally.peak_open.max(self.open_now);
+                if let Some(client) = self.clients.get_mut(key) {
+                    if !client.opened_once {
+                        client.opened_once = true;
+                        self.opening -= 1;
+                    }
                 }
+                // In phase 2 (a reconnect), the request goes out at once.
+                self.visit(key, now);
+            }
+            Next::Finished => {
+                self.close_stream(key);
+                self.clients.remove(key);
             }
             Next::Reconnect => {
                 self.close_stream(key);
@@ -664,189 +672,183 @@ impl Run<'_> {
             }
         }
     }
-
-    fn drop_stream(&mut self, mut client: Client) {
-        if let Some(mut stream) = client.stream.take() {
-            let _ = self.poll.registry().deregister(&mut stream);
-            if !matches!(client.stage, Stage::Connecting) {
-                self.open_now -= 1;
-            }
-        }
-    }
 }
 
-/// One visit of a client: the state machine. Returns what the run must do next.
-#[allow(clippy::too_many_arguments)]
-fn step(
-    client: &mut Client,
+/// What a visit needs besides the client itself.
+struct Visit<'a> {
+    /// Phase 2 has begun.
     go: bool,
+    /// Documents per connection.
     n: usize,
-    host: &str,
-    buf: &mut [u8],
-    tally: &mut Tally,
-    open_now: &mut usize,
-    opening: &mut usize,
-) -> Next {
-    for _ in 0..IO_PER_VISIT {
-        let Some(stream) = client.stream.as_mut() else {
-            return Next::Stay; // waiting to retry
-        };
-        match &mut client.stage {
-            Stage::Backoff { .. } => return Next::Stay,
-            Stage::Connecting => {
-                // A non-blocking connect is done when the socket turns writable; then
-                // SO_ERROR says whether it worked. The event may also be spurious:
-                // `peer_addr` tells "connected" from "not yet".
-                if !client.writable && !client.readable {
-                    return Next::Stay;
-                }
-                match stream.take_error() {
-                    Ok(None) => {}
-                    Ok(Some(e)) | Err(e) => {
-                        return Next::Broken {
-                            why: format!("connect: {e}"),
-                            retry: true,
-                        };
-                    }
-                }
-                match stream.peer_addr() {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == ErrorKind::NotConnected => {
-                        client.writable = false;
-                        client.readable = false;
-                        return Next::Stay;
-                    }
-                    Err(e) => {
-                        return Next::Broken {
-                            why: format!("connect: {e}"),
-                            retry: true,
-                        };
-                    }
-                }
-                // Requests are small and each waits for its answer: no Nagle.
-                let _ = stream.set_nodelay(true);
-                *open_now += 1;
-                tally.peak_open = tally.peak_open.max(*open_now);
-                if !client.opened_once {
-                    client.opened_once = true;
-                    *opening -= 1;
-                }
-                client.stage = Stage::Open;
-            }
-            Stage::Open => {
-                if !go {
-                    return Next::Stay;
-                }
-                if client.done >= n {
-                    return Next::Finished;
-                }
-                let target = format!("/wiki/{}", client.index * n + client.done);
-                client.request.clear();
-                write_request(
-                    &RequestHead {
-                        method: Method::Get,
-                        host,
-                        target: &target,
-                        keep_alive: true,
-                        user_agent: "c10k",
-                    },
-                    &mut client.request,
-                );
-                client.stage = Stage::Sending { sent: 0 };
-            }
-            Stage::Sending { sent } => {
-                if *sent >= client.request.len() {
-                    client.stage = Stage::Receiving {
-                        parser: Box::new(ResponseParser::new(Method::Get, Limits::default())),
-                        received: 0,
-                    };
+    host: &'a str,
+    buf: &'a mut [u8],
+    tally: &'a mut Tally,
+}
+
+impl Client {
+    /// One visit: moves the state machine as far as the socket allows, without waiting,
+    /// and says what the run must do next.
+    fn step(&mut self, cx: &mut Visit<'_>) -> Next {
+        for _ in 0..IO_PER_VISIT {
+            let next = match self.stage {
+                Stage::Backoff { .. } => return Next::Stay,
+                Stage::Connecting => return self.check_connect(),
+                Stage::Open if !cx.go => return Next::Stay,
+                Stage::Open if self.done >= cx.n => return Next::Finished,
+                Stage::Open => {
+                    self.start_request(cx);
                     continue;
                 }
-                if !client.writable {
-                    return Next::Stay;
-                }
-                match stream.write(client.request.get(*sent..).unwrap_or_default()) {
-                    Ok(0) => {
-                        return Next::Broken {
-                            why: "the socket took no bytes".into(),
-                            retry: true,
-                        };
-                    }
-                    Ok(k) => *sent += k,
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => client.writable = false,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    // The server closed the kept-alive connection (a reset, a broken
-                    // pipe): nothing of this request was answered, so send it again.
-                    Err(e) => {
-                        return Next::Broken {
-                            why: format!("sending the request: {e}"),
-                            retry: true,
-                        };
-                    }
-                }
-            }
-            Stage::Receiving { parser, received } => {
-                if !client.readable {
-                    return Next::Stay;
-                }
-                let response = match stream.read(buf) {
-                    Ok(0) => match parser.finish() {
-                        Ok(Some(response)) => response, // a close-delimited body
-                        // Closed before a byte of the response: an idle keep-alive
-                        // connection the server dropped. The request can be resent.
-                        Ok(None) => {
-                            return Next::Broken {
-                                why: "the server closed before responding".into(),
-                                retry: true,
-                            };
-                        }
-                        Err(e) => {
-                            return Next::Broken {
-                                why: e.to_string(),
-                                retry: false,
-                            };
-                        }
-                    },
-                    Ok(k) => {
-                        *received += k;
-                        tally.bytes += k as u64;
-                        match parser.feed(buf.get(..k).unwrap_or_default()) {
-                            Ok(Parsed::NeedMore) => continue,
-                            Ok(Parsed::Done { message, .. }) => message,
-                            Err(e) => {
-                                return Next::Broken {
-                                    why: e.to_string(),
-                                    retry: false,
-                                };
-                            }
-                        }
-                    }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        client.readable = false;
-                        return Next::Stay;
-                    }
-                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        return Next::Broken {
-                            why: format!("reading the response: {e}"),
-                            retry: *received == 0,
-                        };
-                    }
-                };
-                let doc = client.index * n + client.done;
-                check(&response, doc, tally);
-                client.done += 1;
-                if client.done >= n {
-                    return Next::Finished;
-                }
-                if !response.keep_alive {
-                    return Next::Reconnect;
-                }
-                client.stage = Stage::Open;
+                Stage::Sending { .. } => self.send(),
+                Stage::Receiving { .. } => self.receive(cx),
+            };
+            match next {
+                Some(next) => return next,
+                None => continue,
             }
         }
+        Next::Stay
     }
-    Next::Stay
+
+    /// A non-blocking connect is over when the socket turns writable (or reports an
+    /// error); `SO_ERROR` then says whether it worked. The event may also be spurious:
+    /// `peer_addr` tells "connected" from "not yet".
+    fn check_connect(&mut self) -> Next {
+        let Some(stream) = self.stream.as_ref() else {
+            return Next::Stay;
+        };
+        if !self.writable && !self.readable {
+            return Next::Stay;
+        }
+        let broken = |e: io::Error| Next::Broken {
+            why: format!("connect: {e}"),
+            retry: true,
+        };
+        match stream.take_error() {
+            Ok(None) => {}
+            Ok(Some(e)) | Err(e) => return broken(e),
+        }
+        match stream.peer_addr() {
+            Ok(_) => {
+                // Requests are small and each waits for its answer: no Nagle.
+                let _ = stream.set_nodelay(true);
+                self.stage = Stage::Open;
+                Next::Connected
+            }
+            Err(e) if e.kind() == ErrorKind::NotConnected => {
+                self.readable = false;
+                self.writable = false;
+                Next::Stay
+            }
+            Err(e) => broken(e),
+        }
+    }
+
+    /// Writes the request for the next document: lesson 3's `write_request`.
+    fn start_request(&mut self, cx: &Visit<'_>) {
+        let target = format!("/wiki/{}", self.index * cx.n + self.done);
+        self.request.clear();
+        write_request(
+            &RequestHead {
+                method: Method::Get,
+                host: cx.host,
+                target: &target,
+                keep_alive: true,
+                user_agent: "c10k",
+            },
+            &mut self.request,
+        );
+        self.stage = Stage::Sending { sent: 0 };
+    }
+
+    /// Sends (more of) the request; `None` to go on with the visit.
+    fn send(&mut self) -> Option<Next> {
+        let (Some(stream), Stage::Sending { sent }) = (self.stream.as_mut(), &mut self.stage)
+        else {
+            return Some(Next::Stay);
+        };
+        if *sent >= self.request.len() {
+            self.stage = Stage::Receiving {
+                parser: Box::new(ResponseParser::new(Method::Get, Limits::default())),
+                received: 0,
+            };
+            return None;
+        }
+        if !self.writable {
+            return Some(Next::Stay);
+        }
+        match stream.write(self.request.get(*sent..).unwrap_or_default()) {
+            Ok(0) => Some(Next::Broken {
+                why: "the socket took no bytes".into(),
+                retry: true,
+            }),
+            Ok(k) => {
+                *sent += k;
+                None
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                self.writable = false;
+                Some(Next::Stay)
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => None,
+            // The server closed the kept-alive connection (a reset, a broken pipe):
+            // nothing of this request was answered, so it may be sent again.
+            Err(e) => Some(Next::Broken {
+                why: format!("sending the request: {e}"),
+                retry: true,
+            }),
+        }
+    }
+
+    /// Reads (more of) the response, and checks it once complete; `None` to go on.
+    fn receive(&mut self, cx: &mut Visit<'_>) -> Option<Next> {
+        let (Some(stream), Stage::Receiving { parser, received }) =
+            (self.stream.as_mut(), &mut self.stage)
+        else {
+            return Some(Next::Stay);
+        };
+        if !self.readable {
+            return Some(Next::Stay);
+        }
+        let broken = |why: String, retry: bool| Some(Next::Broken { why, retry });
+        let response = match stream.read(cx.buf) {
+            Ok(0) => match parser.finish() {
+                Ok(Some(response)) => response, // a body delimited by the close
+                // Closed before a byte of the response: an idle keep-alive connection
+                // the server let go. The request can be sent again.
+                Ok(None) => return broken("the server closed before responding".into(), true),
+                Err(e) => return broken(e.to_string(), false),
+            },
+            Ok(k) => {
+                *received += k;
+                cx.tally.bytes += k as u64;
+                match parser.feed(cx.buf.get(..k).unwrap_or_default()) {
+                    Ok(Parsed::NeedMore) => return None,
+                    Ok(Parsed::Done { message, .. }) => message,
+                    Err(e) => return broken(e.to_string(), false),
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                self.readable = false;
+                return Some(Next::Stay);
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => return None,
+            Err(e) => {
+                let retry = *received == 0;
+                return broken(format!("reading the response: {e}"), retry);
+            }
+        };
+        check(&response, self.index * cx.n + self.done, cx.tally);
+        self.done += 1;
+        self.stage = Stage::Open;
+        if self.done >= cx.n {
+            Some(Next::Finished)
+        } else if response.keep_alive {
+            None // the next request, on the same connection
+        } else {
+            Some(Next::Reconnect)
+        }
+    }
 }
 
 /// Counts a response as a good or a failed document.

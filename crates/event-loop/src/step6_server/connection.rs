@@ -135,8 +135,10 @@ pub(super) struct Connection {
     resume_at: Option<Instant>,
     /// The connection is closed for silence at this instant unless bytes move first.
     idle_deadline: Instant,
-    /// The earliest entry this connection has in the loop's timer heap.
+    /// The earliest entry this connection has in the loop's timer heap, and the one
+    /// after it, if any (see `EventLoop::visit`).
     pub scheduled: Option<Instant>,
+    pub later: Option<Instant>,
     /// Readiness reported by the kernel and not used up yet (no `WouldBlock` since).
     pub readable: bool,
     pub writable: bool,
@@ -160,6 +162,7 @@ impl Connection {
             resume_at: None,
             idle_deadline: cx.now + cx.idle_timeout,
             scheduled: None,
+            later: None,
             readable: false,
             writable: false,
             hung_up: false,

@@ -305,8 +305,18 @@ pub struct FdLimit {
 /// `/etc/security/limits.conf`, systemd's `LimitNOFILE`).
 pub fn raise_fd_limit() -> io::Result<FdLimit> {
     let (before, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
-    if before < hard {
-        setrlimit(Resource::RLIMIT_NOFILE, hard, hard).map_err(io::Error::from)?;
+    // An unlimited hard limit cannot be the soft one: Linux caps a process's open
+    // files at `fs.nr_open` (2^20 by default) and refuses more.
+    let target = if hard == nix::libc::RLIM_INFINITY {
+        std::fs::read_to_string("/proc/sys/fs/nr_open")
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(1 << 20)
+    } else {
+        hard
+    };
+    if before < target {
+        setrlimit(Resource::RLIMIT_NOFILE, target, hard).map_err(io::Error::from)?;
     }
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
     Ok(FdLimit { before, soft, hard })
@@ -433,10 +443,17 @@ impl EventLoop {
             Verdict::Again => self.again.push((key, connection.id)),
             Verdict::Keep => {}
         }
-        // One heap entry per connection is enough if it is for its earliest deadline;
-        // a later one is pushed when that entry comes up (see `fire_deadlines`).
+        // A heap entry is needed only if none is pending at or before the connection's
+        // next deadline: an entry that comes up early finds nothing to do, and pushes
+        // the next one then (see `fire_deadlines`). So the idle clock, restarted by
+        // every byte, costs no heap operation at all.
         let due = connection.next_deadline();
         if connection.scheduled.is_none_or(|at| due < at) {
+            // An earlier deadline (a reply's delay, a drip pause, a linger) comes before
+            // the pending entry, which stays in the heap: remember it, so that when the
+            // earlier one has come and gone, no third entry is pushed for a deadline
+            // the pending one already covers.
+            connection.later = connection.scheduled;
             connection.scheduled = Some(due);
             self.timers.push(Deadline {
                 at: due,
@@ -456,7 +473,7 @@ impl EventLoop {
                 continue; // a newer connection in the same slot: not its deadline
             }
             if connection.scheduled == Some(deadline.at) {
-                connection.scheduled = None;
+                connection.scheduled = connection.later.take();
             }
             self.visit(deadline.key, now, Visit::Deadline);
         }
