@@ -17,8 +17,8 @@
 //!
 //! What the learner should see, from the [`Report`]: the loop thread's CPU time is
 //! about its wall time (a whole core, for the whole download), and the turns count in
-//! the hundreds of thousands or millions, almost every one of them finding nothing to
-//! do. Step 2 downloads the same documents sleeping in `poll(2)`, and the tour compares
+//! the thousands or tens of thousands, each one asking every socket, nearly every
+//! answer "not now". Step 2 downloads the same documents sleeping in `poll(2)`, and the tour compares
 //! the CPU time of the two: the busy loop burns at least ten times more.
 //!
 //! The loop is bounded anyway: every download has a deadline, and the batch one too.

@@ -7,7 +7,7 @@
 //! or at this deadline". The thread sleeps inside `poll` — no CPU at all while it waits
 //! — and on waking, advances only the downloads whose sockets are ready.
 //!
-//! The downloads are **explicit state machines** ([`Download`], in [`download`]):
+//! The downloads are **explicit state machines** ([`Download`], in [`machine`]):
 //! connecting, writing, reading, done. Each one says what it waits for next, and that
 //! is exactly what goes into `poll`'s list. The non-blocking connect is done right
 //! there: wait writable, then check the socket's error.
@@ -18,15 +18,15 @@
 //!
 //! What the learner should see, measured by the tour on the same batch as step 1: the
 //! same documents in about the same wall time, for a small fraction of step 1's CPU
-//! time, in a handful of turns (one per wave of replies) instead of millions.
+//! time, in about one turn per document instead of tens of thousands.
 //!
 //! And the cost that step 3 removes: every turn, the *whole* list goes to the kernel
 //! and back, and the kernel checks every socket on it, ready or not. With ten thousand
 //! mostly idle connections, that is ten thousand checks per turn to find a few ready
 //! ones.
 
-pub mod download;
 pub mod flight;
+pub mod machine;
 
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-pub use download::{Download, DownloadError, Progress, USER_AGENT, Want, start_connect};
 pub use flight::{Batch, Flight, Report, RunError, thread_cpu_time};
+pub use machine::{Download, DownloadError, Progress, Stream, USER_AGENT, Want, start_connect};
 
 // ANCHOR: download
 /// Downloads the batch in this thread, sleeping in `poll(2)` while nothing is ready.

@@ -28,7 +28,7 @@ use nix::sys::resource::{UsageWho, getrusage};
 use sockets::corpus::{CHECKSUM_HEADER, verify};
 use sockets::http::Response;
 
-use super::download::{Download, DownloadError, Progress, Stream};
+use super::machine::{Download, DownloadError, Progress, Stream};
 use crate::slab::Slab;
 
 /// Which documents to download, from where, how many at once, and how long to try.

@@ -9,8 +9,8 @@
 //! What the learner should see: `poll`'s time grows with the idle connections (the
 //! kernel checks each one, every turn, and copies the whole list in and out), epoll's
 //! hardly moves (it takes the ready list, which holds only the active ones). At 10,000
-//! idle connections and a few active ones, the `poll` turn costs hundreds of times
-//! more. And `poll` is given its list ready-made here: a real loop rebuilds it every turn,
+//! idle connections and a few active ones, a `poll` turn costs hundreds to thousands
+//! of times more. And `poll` is given its list ready-made here: a real loop rebuilds it every turn,
 //! which costs as much again.
 //!
 //! ## Ten thousand connections need twenty thousand descriptors
@@ -517,12 +517,14 @@ pub const HOLDER_ARG: &str = "--hold-connections";
 /// The holder raises its descriptor limit, listens on 127.0.0.1 (a free port), prints
 /// the address as one line on stdout for the parent, and holds.
 pub fn run_holder_if_asked() -> Option<ExitCode> {
-    let mut args = std::env::args().skip(1);
-    if args.next().as_deref() != Some(HOLDER_ARG) {
+    // `args_os`: `args` would panic on an argument that is not UTF-8.
+    let mut args = std::env::args_os().skip(1);
+    if args.next().as_deref() != Some(HOLDER_ARG.as_ref()) {
         return None;
     }
-    let max = args.next().and_then(|a| a.parse::<usize>().ok());
-    let seconds = args.next().and_then(|a| a.parse::<u64>().ok());
+    let mut number = || args.next()?.to_str()?.parse::<u64>().ok();
+    let max = number().and_then(|n| usize::try_from(n).ok());
+    let seconds = number();
     let (Some(max), Some(seconds)) = (max, seconds) else {
         eprintln!("usage: PROGRAM {HOLDER_ARG} MAX_CONNECTIONS SECONDS");
         return Some(ExitCode::from(2));
