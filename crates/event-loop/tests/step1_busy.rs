@@ -50,7 +50,9 @@ fn while_the_server_takes_its_time_the_loop_keeps_asking() {
     // Ten documents in one wave of 30 ms: a loop that waited would turn a few times.
     // This one turns for as long as it waits. (Timings are the tour's business; a count
     // this far apart holds on any machine.)
-    assert!(report.turns > 1000, "only {} turns", report.turns);
+    // (Each turn takes microseconds: thousands of turns on a quiet machine, and well over
+    // a hundred on a crowded one; step 2's loop, for the same batch, turns a few dozen.)
+    assert!(report.turns > 100, "only {} turns", report.turns);
     s.stop();
 }
 

@@ -140,8 +140,14 @@ pub struct Download<S = TcpStream> {
 #[derive(Debug)]
 enum State {
     Connecting,
-    Writing { written: usize },
-    Reading { parser: Box<ResponseParser> },
+    Writing {
+        written: usize,
+    },
+    /// Boxed: the parser carries the response being built (head, headers, body so far),
+    /// and the other states should not all pay for its size.
+    Reading {
+        parser: Box<ResponseParser>,
+    },
     Done(Result<Response, DownloadError>),
 }
 
