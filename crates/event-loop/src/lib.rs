@@ -17,6 +17,7 @@
 //! 6. [`step6_server`]: lesson 3's corpus served from one thread, thousands of
 //!    connections.
 
+pub mod exercises;
 pub mod slab;
 pub mod step1_busy;
 pub mod step2_poll;
