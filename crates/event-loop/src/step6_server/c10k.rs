@@ -26,6 +26,14 @@
 //! the figures. Each *end* of a connection is a descriptor, so a server in the same
 //! process needs as many again: run it in another process.
 //!
+//! Ports run out before memory does. Each connection from this client to the one
+//! server address needs its own local port, taken from `net.ipv4.ip_local_port_range`
+//! (about 28,000 ports by default), and `connect` searches the even half of the range
+//! first, leaving the odd half to `bind`. Past about half the range the kernel's search
+//! for a free port gets long, and opening connections costs system time out of
+//! proportion: that is the client's limit here, not the server's. (More client
+//! addresses — 127.0.0.2, 127.0.0.3... — or server ports would lift it.)
+//!
 //! What RSS counts and what it does not: the process's own pages (the slab, the
 //! parsers, the buffers). The kernel's socket structures and buffers are not in any
 //! process's RSS; they are the same whichever design holds the connection.
