@@ -43,7 +43,11 @@ fn job(name: &str, work: u64, fail_first: u32) -> Job {
 #[test]
 fn every_job_runs_and_reports_in_order() {
     let reports = within(20, "run_jobs", || {
-        block_on(run_jobs(vec![job("a", 30, 0), job("b", 10, 0), job("c", 20, 0)], 3)).unwrap()
+        block_on(run_jobs(
+            vec![job("a", 30, 0), job("b", 10, 0), job("c", 20, 0)],
+            3,
+        ))
+        .unwrap()
     });
     let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["a", "b", "c"]);
@@ -78,8 +82,15 @@ fn at_most_k_run_at_once() {
         let reports = block_on(run_jobs(jobs, 3)).unwrap();
         (reports, peak.get())
     });
-    assert!(reports.iter().all(|r| matches!(r.outcome, Outcome::Succeeded { .. })));
-    assert_eq!(peak, 3, "with K = 3 and 8 jobs, exactly 3 should run at once at some point");
+    assert!(
+        reports
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Succeeded { .. }))
+    );
+    assert_eq!(
+        peak, 3,
+        "with K = 3 and 8 jobs, exactly 3 should run at once at some point"
+    );
 }
 
 #[test]
@@ -116,7 +127,10 @@ fn failures_and_timeouts_are_retried() {
         "{:?}",
         reports[2]
     );
-    assert!(reports[2].ended.unwrap() < ms(1_000), "timed-out attempts must not run on");
+    assert!(
+        reports[2].ended.unwrap() < ms(1_000),
+        "timed-out attempts must not run on"
+    );
 }
 
 #[test]
@@ -130,12 +144,27 @@ fn dependencies_run_first_and_failures_skip_their_dependents() {
         after_broken.depends_on = vec![2];
         let mut after_that = job("after-that", 0, 0);
         after_that.depends_on = vec![3];
-        block_on(run_jobs(vec![first, second, broken, after_broken, after_that], 4)).unwrap()
+        block_on(run_jobs(
+            vec![first, second, broken, after_broken, after_that],
+            4,
+        ))
+        .unwrap()
     });
-    assert!(reports[1].started.unwrap() >= reports[0].ended.unwrap(), "{reports:?}");
+    assert!(
+        reports[1].started.unwrap() >= reports[0].ended.unwrap(),
+        "{reports:?}"
+    );
     assert!(matches!(reports[2].outcome, Outcome::Failed { .. }));
-    assert!(matches!(reports[3].outcome, Outcome::Skipped { .. }), "{:?}", reports[3]);
-    assert!(matches!(reports[4].outcome, Outcome::Skipped { .. }), "{:?}", reports[4]);
+    assert!(
+        matches!(reports[3].outcome, Outcome::Skipped { .. }),
+        "{:?}",
+        reports[3]
+    );
+    assert!(
+        matches!(reports[4].outcome, Outcome::Skipped { .. }),
+        "{:?}",
+        reports[4]
+    );
     assert_eq!(reports[3].started, None);
 }
 

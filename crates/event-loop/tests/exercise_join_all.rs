@@ -68,7 +68,10 @@ impl Future for TwoPolls {
 fn a_finished_future_is_never_polled_again() {
     within(10, "join_all of two-poll futures", || {
         let counters: Vec<Rc<Cell<u32>>> = (0..3).map(|_| Rc::default()).collect();
-        let futures = counters.iter().map(|c| TwoPolls { polls: c.clone() }).collect();
+        let futures = counters
+            .iter()
+            .map(|c| TwoPolls { polls: c.clone() })
+            .collect();
         let out = block_on(async move {
             let slow = sleep(Duration::from_millis(50));
             let (out, ()) = (join_all(futures).await, slow.await);

@@ -30,7 +30,11 @@ fn server(pieces: Vec<Vec<u8>>) -> SocketAddr {
 
 #[test]
 fn bytes_sent_in_pieces_fill_the_buffer() {
-    let addr = server(vec![b"Wik".to_vec(), b"i".to_vec(), b"pedia and more".to_vec()]);
+    let addr = server(vec![
+        b"Wik".to_vec(),
+        b"i".to_vec(),
+        b"pedia and more".to_vec(),
+    ]);
     let got = within(10, "read_exact", move || {
         block_on(async move {
             let mut stream = TcpStream::connect(addr).await.unwrap();
@@ -58,7 +62,10 @@ fn an_early_end_is_unexpected_eof() {
         .unwrap()
     });
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof, "{err}");
-    assert!(err.to_string().contains('5'), "say how many bytes came: {err}");
+    assert!(
+        err.to_string().contains('5'),
+        "say how many bytes came: {err}"
+    );
 }
 
 #[test]

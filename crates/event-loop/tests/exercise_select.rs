@@ -36,7 +36,11 @@ fn the_first_to_finish_wins() {
 fn it_returns_without_waiting_for_the_loser() {
     let took = within(10, "select", || {
         let start = Instant::now();
-        block_on(select(sleep(Duration::from_millis(50)), sleep(Duration::from_secs(3)))).unwrap();
+        block_on(select(
+            sleep(Duration::from_millis(50)),
+            sleep(Duration::from_secs(3)),
+        ))
+        .unwrap();
         start.elapsed()
     });
     assert!(took < Duration::from_millis(1500), "took {took:?}");
@@ -65,12 +69,18 @@ fn the_loser_is_dropped_before_the_result_is_returned() {
             (result, dropped.get())
         })
         .unwrap();
-        assert_eq!(seen, (Either::Left(5), true), "the losing future must be dropped by select");
+        assert_eq!(
+            seen,
+            (Either::Left(5), true),
+            "the losing future must be dropped by select"
+        );
     });
 }
 
 #[test]
 fn when_both_are_ready_left_wins() {
-    let out = within(5, "select", || block_on(select(async { 'l' }, async { 'r' })).unwrap());
+    let out = within(5, "select", || {
+        block_on(select(async { 'l' }, async { 'r' })).unwrap()
+    });
     assert_eq!(out, Either::Left('l'));
 }

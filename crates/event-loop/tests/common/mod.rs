@@ -8,7 +8,11 @@ use std::time::Duration;
 /// returns its result; fails the test, naming `what`, if it does not finish within
 /// `secs`. A future that is never woken hangs instead of failing: this turns the hang
 /// into a failure with a message.
-pub fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub fn within<T: Send + 'static>(
+    secs: u64,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
