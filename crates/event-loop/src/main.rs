@@ -240,7 +240,7 @@ fn executor(tour: &mut Tour, plan: &Plan) {
     tour.claim(Claim::check(
         "executor-downloads",
         "the async download delivers every document, verified",
-        report.failed == 0 && report.ok as u64 == plan.executor_docs,
+        report.failed == 0 && report.ok == plan.executor_docs,
         format!("{} verified, {} failed", report.ok, report.failed),
         vec![],
     ));

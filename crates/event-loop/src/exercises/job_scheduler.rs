@@ -86,8 +86,9 @@ pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
         .collect();
     let mut state = vec![State::Waiting; n];
     let jobs: Vec<Rc<Job>> = jobs.into_iter().map(Rc::new).collect();
-    // Finished attempts-runs report here: (job index, outcome, started, ended).
-    let finished: Rc<RefCell<Vec<(usize, Outcome, Duration, Duration)>>> = Rc::default();
+    /// A job's task reports here when it is done: (job index, outcome, started, ended).
+    type Finished = Rc<RefCell<Vec<(usize, Outcome, Duration, Duration)>>>;
+    let finished: Finished = Rc::default();
     let mut running: Vec<JoinHandle<()>> = Vec::new();
 
     // A job whose dependency is missing or part of a cycle can never start.
@@ -173,7 +174,7 @@ pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
                     .push((i, outcome, started, begun.elapsed()));
             }));
         }
-        let waiting = state.iter().any(|s| *s == State::Waiting);
+        let waiting = state.contains(&State::Waiting);
         if running.is_empty() && finished.borrow().is_empty() {
             if !waiting {
                 break;
