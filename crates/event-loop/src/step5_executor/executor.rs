@@ -606,59 +606,77 @@ impl<T> Future for JoinHandle<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+
+    /// Runs `body` on a thread and fails if it takes more than 10 s: a lost wake-up
+    /// fails the test instead of hanging it.
+    fn within<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(body());
+        });
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("the test finished in time, without panicking")
+    }
 
     #[test]
     fn nested_block_on_is_an_error_not_a_deadlock() {
-        let result = block_on(async { block_on(async { 1 }) }).unwrap();
-        assert!(matches!(result, Err(RuntimeError::Nested)));
+        within(|| {
+            let result = block_on(async { block_on(async { 1 }) }).unwrap();
+            assert!(matches!(result, Err(RuntimeError::Nested)));
+        });
     }
 
     #[test]
     fn a_wake_during_the_poll_schedules_the_task_again() {
-        // The future wakes itself and returns Pending three times: each of those wakes
-        // arrives while it is being polled, and each must lead to one more poll.
-        let executor = Executor::new().unwrap();
-        let mut left = 3;
-        let out = executor
-            .block_on(async {
-                spawn(poll_fn(move |cx| {
-                    if left == 0 {
-                        return Poll::Ready(7);
-                    }
-                    left -= 1;
-                    cx.waker().wake_by_ref();
-                    Poll::Pending
-                }))
-                .await
-            })
-            .unwrap();
-        assert_eq!(out, Ok(7));
-        assert_eq!(executor.tasks(), 0);
+        within(|| {
+            // The future wakes itself and returns Pending three times: each of those wakes
+            // arrives while it is being polled, and each must lead to one more poll.
+            let executor = Executor::new().unwrap();
+            let mut left = 3;
+            let out = executor
+                .block_on(async {
+                    spawn(poll_fn(move |cx| {
+                        if left == 0 {
+                            return Poll::Ready(7);
+                        }
+                        left -= 1;
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
+                    }))
+                    .await
+                })
+                .unwrap();
+            assert_eq!(out, Ok(7));
+            assert_eq!(executor.tasks(), 0);
+        });
     }
 
     #[test]
     fn a_task_may_abort_itself() {
-        let executor = Executor::new().unwrap();
-        let slot: Rc<RefCell<Option<JoinHandle<()>>>> = Rc::default();
-        let inner = slot.clone();
-        let handle = executor.spawn(async move {
-            yield_now().await;
-            if let Some(me) = inner.borrow_mut().take() {
-                me.abort();
-            }
-            yield_now().await;
-            unreachable!("aborted before this point");
-        });
-        // The handle goes into the slot; a second handle is not possible, so watch the
-        // state through the task count.
-        *slot.borrow_mut() = Some(handle);
-        executor
-            .block_on(async {
-                for _ in 0..10 {
-                    yield_now().await;
+        within(|| {
+            let executor = Executor::new().unwrap();
+            let slot: Rc<RefCell<Option<JoinHandle<()>>>> = Rc::default();
+            let inner = slot.clone();
+            let handle = executor.spawn(async move {
+                yield_now().await;
+                if let Some(me) = inner.borrow_mut().take() {
+                    me.abort();
                 }
-            })
-            .unwrap();
-        assert_eq!(executor.tasks(), 0);
+                yield_now().await;
+                unreachable!("aborted before this point");
+            });
+            // The handle goes into the slot; a second handle is not possible, so watch the
+            // state through the task count.
+            *slot.borrow_mut() = Some(handle);
+            executor
+                .block_on(async {
+                    for _ in 0..10 {
+                        yield_now().await;
+                    }
+                })
+                .unwrap();
+            assert_eq!(executor.tasks(), 0);
+        });
     }
 }
