@@ -565,3 +565,78 @@ fn a_download_dropped_midway_stops_its_workers() {
         assert_eq!(executor.reactor().registered(), (0, 0), "sockets closed");
     });
 }
+
+#[test]
+fn the_end_of_the_stream_is_not_lost_after_a_short_read() {
+    // The bytes and the end of the stream arrive together, in one edge. The first read
+    // gets the bytes (fewer than asked for: the reactor marks the socket drained); the
+    // second must still see the end, though no new event will ever come for it.
+    within(LIMIT, || {
+        let listener = StdListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(b"abc").unwrap();
+        });
+        let reads = block_on(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            // Let the bytes, the end and their event arrive before reading.
+            sleep(ms(50)).await;
+            let mut buf = [0u8; 64];
+            let first = stream.read(&mut buf).await.unwrap();
+            let second = stream.read(&mut buf).await.unwrap();
+            (first, second)
+        })
+        .unwrap();
+        assert_eq!(reads, (3, 0));
+        peer.join().unwrap();
+    });
+}
+
+#[test]
+fn a_task_whose_socket_is_always_ready_still_lets_others_run() {
+    // 64 KiB wait in the socket's buffer; the reader takes them 100 bytes at a time, and
+    // every read succeeds at once, so it never sees WouldBlock. Without a budget per
+    // poll, it would keep the thread until the last byte; with it, it gives the thread
+    // back every so often, and the ticker ticks meanwhile.
+    within(LIMIT, || {
+        let listener = StdListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(&[7u8; 64 * 1024]).unwrap();
+        });
+        let (total, ticks) = block_on(async move {
+            let ticks = Rc::new(Cell::new(0u32));
+            let counter = ticks.clone();
+            let ticker = spawn(async move {
+                // Until aborted.
+                for _ in 0..u32::MAX {
+                    counter.set(counter.get() + 1);
+                    yield_now().await;
+                }
+            });
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            sleep(ms(100)).await;
+            let before = ticks.get();
+            let mut buf = [0u8; 100];
+            let mut total = 0;
+            loop {
+                match stream.read(&mut buf).await.unwrap() {
+                    0 => break,
+                    n => total += n,
+                }
+            }
+            let during = ticks.get() - before;
+            ticker.abort();
+            (total, during)
+        })
+        .unwrap();
+        peer.join().unwrap();
+        assert_eq!(total, 64 * 1024);
+        assert!(
+            ticks >= 3,
+            "the ticker ran {ticks} times while the reader read"
+        );
+    });
+}

@@ -417,6 +417,7 @@ impl Core {
         id
     }
 
+    // ANCHOR: record_wait
     /// Records what task `id` waits for after its step.
     fn wait(&mut self, id: TaskId, step: Step) {
         let Some(entry) = self.tasks.get_mut(&id) else {
@@ -452,6 +453,7 @@ impl Core {
             WaitFor::Exit(other) => !self.tasks.contains_key(&other),
         }
     }
+    // ANCHOR_END: record_wait
 
     /// Moves a waiting task to the ready queue (no effect if it is not waiting).
     fn wake(&mut self, id: TaskId, timed_out: bool) {
@@ -670,6 +672,7 @@ impl Ctx<'_> {
         }
     }
 
+    // ANCHOR: ctx_io
     /// Reads what is there; `WouldBlock` when nothing is (then wait readable).
     pub fn read(&mut self, socket: SocketId, buf: &mut [u8]) -> io::Result<usize> {
         let s = self.socket(socket)?;
@@ -689,6 +692,7 @@ impl Ctx<'_> {
         }
         result
     }
+    // ANCHOR_END: ctx_io
 
     /// Closes one of this task's sockets (all are closed when the task ends anyway).
     pub fn close(&mut self, socket: SocketId) {

@@ -98,6 +98,7 @@ impl Task for Sleeper {
 /// Cooperative scheduling means each task gives the thread back by itself.
 const MOVES_PER_STEP: usize = 32;
 
+// ANCHOR: stage
 /// Where a download is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -107,6 +108,7 @@ enum Stage {
     Receiving(SocketId),
     Finished,
 }
+// ANCHOR_END: stage
 
 impl Stage {
     fn doing(self) -> &'static str {
@@ -209,6 +211,7 @@ impl Download {
         }
     }
 
+    // ANCHOR: receiving
     fn receiving(&mut self, cx: &mut Ctx<'_>, socket: SocketId) -> Flow {
         let n = match cx.read(socket, &mut self.buf) {
             Ok(n) => n,
@@ -228,6 +231,7 @@ impl Download {
             Err(error) => Flow::End(Err(error.into())),
         }
     }
+    // ANCHOR_END: receiving
 
     fn connect_error(&self, source: std::io::Error) -> FetchError {
         FetchError::Connect {
@@ -237,6 +241,7 @@ impl Download {
     }
 }
 
+// ANCHOR: download_step
 impl Task for Download {
     fn step(&mut self, cx: &mut Ctx<'_>) -> Step {
         let deadline = *self
@@ -268,6 +273,7 @@ impl Task for Download {
         Step::Yield
     }
 }
+// ANCHOR_END: download_step
 // ANCHOR_END: download
 
 impl Download {

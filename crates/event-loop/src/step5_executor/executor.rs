@@ -22,7 +22,7 @@
 //! in `epoll_wait` also ends that sleep through the reactor's remote waker (an eventfd).
 //! The futures themselves stay on this thread (`spawn` does not require `Send`).
 //!
-//! Three rules make it correct, each with its reason next to the code:
+//! Four rules make it correct and fair, each with its reason next to the code:
 //!
 //! - **no lost wake-up**: a task's "queued" flag is cleared *before* it is polled, so a
 //!   wake that arrives during the poll (from the future itself, or another thread) queues
@@ -32,7 +32,9 @@
 //!   or abort other tasks, which touches the map);
 //! - **no busy loop**: with nothing ready, the thread blocks in the reactor with the next
 //!   timer's deadline as timeout; the wakers of the same thread do not pay a system call,
-//!   only those that find the executor asleep do.
+//!   only those that find the executor asleep do;
+//! - **no hogging**: a task may do [`BUDGET_PER_POLL`] socket operations per poll, then
+//!   it must let the others run, even if its sockets are always ready.
 //!
 //! Where is "the current executor"? A future's `poll` gets a waker and nothing else, so
 //! `spawn`, `sleep` and `TcpStream::connect` find the executor and its reactor in a
@@ -48,6 +50,7 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use super::reactor::{Reactor, Remote};
@@ -98,6 +101,10 @@ struct ReadyQueue {
     /// True while the executor is (about to be) asleep in `epoll_wait`.
     sleeping: AtomicBool,
     remote: Remote,
+    /// The executor's thread. A wake from this thread needs no remote wake-up: the
+    /// thread is running the waker, so it is not asleep in `epoll_wait` (the reactor
+    /// wakes tasks at the end of a turn, while `sleeping` is still raised).
+    owner: ThreadId,
     coalesced: std::sync::atomic::AtomicU64,
 }
 
@@ -115,7 +122,7 @@ impl ReadyQueue {
     /// or we see its flag and wake it.
     fn push(&self, id: u64) {
         self.lock().push_back(id);
-        if self.sleeping.load(Ordering::SeqCst) {
+        if self.sleeping.load(Ordering::SeqCst) && thread::current().id() != self.owner {
             // An eventfd write cannot fail short of a broken process; if it did, the
             // executor would still wake at its next timer.
             let _ = self.remote.wake();
@@ -233,6 +240,9 @@ impl Drop for Enter {
 }
 
 /// A single-threaded executor of futures, on a mio reactor. See the module documentation.
+///
+/// It is not `Send` (its tasks and reactor are shared through `Rc`): it stays on the
+/// thread that made it, which is what lets its wakers know when they run on that thread.
 #[derive(Debug)]
 pub struct Executor {
     core: Rc<Core>,
@@ -246,6 +256,7 @@ impl Executor {
             ids: Mutex::new(VecDeque::new()),
             sleeping: AtomicBool::new(false),
             remote: reactor.remote(),
+            owner: thread::current().id(),
             coalesced: Default::default(),
         });
         Ok(Executor {
@@ -318,9 +329,9 @@ impl Executor {
                 }
                 main.queued.store(false, Ordering::SeqCst);
                 core.count_poll();
-                if let Poll::Ready(output) =
-                    future.as_mut().poll(&mut Context::from_waker(&main_waker))
-                {
+                let poll =
+                    with_budget(|| future.as_mut().poll(&mut Context::from_waker(&main_waker)));
+                if let Poll::Ready(output) = poll {
                     return Ok(output);
                 }
             }
@@ -413,10 +424,11 @@ impl Core {
         task.state.queued.store(false, Ordering::SeqCst);
         self.count_poll();
         self.running.set(Some(id));
-        let poll = task
-            .future
-            .as_mut()
-            .poll(&mut Context::from_waker(&task.waker));
+        let poll = with_budget(|| {
+            task.future
+                .as_mut()
+                .poll(&mut Context::from_waker(&task.waker))
+        });
         self.running.set(None);
         let aborted = self.abort_running.replace(false);
         if poll.is_pending() && !aborted {
@@ -426,6 +438,7 @@ impl Core {
     }
     // ANCHOR_END: run_task
 
+    // ANCHOR: park
     /// Sleeps in the reactor until a socket, a timer or a waker of another thread needs
     /// the executor (or `timeout` passes).
     fn park(&self, timeout: Option<Duration>) -> Result<(), RuntimeError> {
@@ -442,6 +455,7 @@ impl Core {
         self.queue.sleeping.store(false, Ordering::SeqCst);
         result.map(drop).map_err(RuntimeError::Poll)
     }
+    // ANCHOR_END: park
 
     /// Drops task `id`'s future (and so the sockets and timers it holds).
     fn abort(&self, id: u64) {
@@ -469,6 +483,45 @@ impl Drop for Executor {
         }
     }
 }
+
+// ANCHOR: budget
+/// How many socket operations a task may do in one poll before it must let the others
+/// run.
+///
+/// Cooperative scheduling has a trap: a task gives the thread back only when it awaits
+/// something that is not ready. A download whose server answers faster than the task
+/// reads (the bytes are there at every `read`) would never see `WouldBlock`, and could
+/// take every document for itself while the other tasks, and the server's other
+/// connections, sit idle. So each poll gets a budget; when it is spent, the next socket
+/// operation says `Pending` (after waking its own task, which goes to the back of the
+/// ready queue). tokio does the same ("coop budget", 128 operations).
+pub const BUDGET_PER_POLL: u32 = 128;
+
+thread_local! {
+    /// What the task being polled may still do; unlimited outside a task's poll.
+    static BUDGET: Cell<u32> = const { Cell::new(u32::MAX) };
+}
+
+/// Spends one unit of the running task's budget; when it is spent, wakes the task and
+/// returns `Pending`. Every socket operation of [`net`](super::net) starts with it.
+pub fn poll_budget(cx: &mut Context<'_>) -> Poll<()> {
+    let left = BUDGET.get();
+    if left == 0 {
+        cx.waker().wake_by_ref();
+        return Poll::Pending;
+    }
+    BUDGET.set(left - 1);
+    Poll::Ready(())
+}
+
+/// Runs one poll with a fresh budget.
+fn with_budget<R>(poll: impl FnOnce() -> R) -> R {
+    BUDGET.set(BUDGET_PER_POLL);
+    let result = poll();
+    BUDGET.set(u32::MAX);
+    result
+}
+// ANCHOR_END: budget
 
 /// Runs `future` to completion on a new executor (created and dropped for this call).
 pub fn block_on<F: Future>(future: F) -> Result<F::Output, RuntimeError> {

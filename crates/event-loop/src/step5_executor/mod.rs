@@ -89,7 +89,11 @@ pub enum IdleCostError {
 /// executor turns once or twice and uses microseconds.
 pub fn idle_cost(duration: Duration) -> Result<IdleCost, IdleCostError> {
     let executor = Executor::new()?;
+    // A first, short sleep pays for what happens once (the timer heap's first
+    // allocation, the thread-local's first use), so that only the waiting is measured.
+    executor.block_on(sleep(Duration::from_millis(1)))?;
     let usage = || Usage::of_self().map_err(|e| IdleCostError::Usage(e.to_string()));
+    let (parks, turns) = (executor.stats().parks, executor.reactor().stats().turns);
     let thread_before = thread_cpu()?;
     let process_before = usage()?;
     let start = Instant::now();
@@ -101,8 +105,8 @@ pub fn idle_cost(duration: Duration) -> Result<IdleCost, IdleCostError> {
         wall,
         thread_cpu: thread,
         process_cpu: process,
-        parks: executor.stats().parks,
-        turns: executor.reactor().stats().turns,
+        parks: executor.stats().parks - parks,
+        turns: executor.reactor().stats().turns - turns,
     })
 }
 // ANCHOR_END: idle_cost

@@ -2,17 +2,21 @@
 //!
 //! Every operation follows the same three lines, which are the whole trick:
 //!
-//! 1. **try** the system call (`read`, `write`, `accept`, "is the connect done?");
-//! 2. if it says `WouldBlock`, **leave the task's waker** in the socket's read or write
-//!    slot of the reactor, and return `Pending`;
+//! 1. if the reactor says the socket may be ready, **try** the system call (`read`,
+//!    `write`, `accept`, "is the connect done?");
+//! 2. if it says `WouldBlock` (or the reactor knew it would), **leave the task's waker**
+//!    in the socket's read or write slot of the reactor, and return `Pending`;
 //! 3. when the reactor sees the socket ready, it wakes the task, which is polled again
 //!    and goes back to 1.
 //!
-//! Trying first is not an optimisation, it is what makes edge-triggered readiness
+//! Waiting only after seeing the socket drained is what makes edge-triggered readiness
 //! correct (see the [`reactor`](super::reactor) module): a task never waits for an edge
-//! that already passed, because it waits only after seeing the buffer empty. It also
-//! makes spurious wake-ups harmless: a task woken for nothing tries, gets `WouldBlock`,
-//! and waits again.
+//! that already passed. It also makes spurious wake-ups harmless: a task woken for
+//! nothing finds the socket not ready, and waits again.
+//!
+//! And each operation first spends a unit of the task's budget
+//! ([`poll_budget`](super::executor::poll_budget)): a task whose sockets are always ready
+//! must still let the others run.
 //!
 //! A stream registers itself when it is made and deregisters when it is dropped. So a
 //! task that is aborted (its future dropped) closes its sockets: the peer sees the end
@@ -23,9 +27,9 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use super::executor::current_reactor;
+use super::executor::{current_reactor, poll_budget};
 use super::reactor::{Direction, Reactor, SourceKey};
 
 /// How many times an operation is retried at once after `EINTR` (a signal arrived during
@@ -93,26 +97,24 @@ impl TcpStream {
     /// Reads into `buf`: `Ready(Ok(0))` at the end of the stream; `Pending` after leaving
     /// the task's waker with the reactor, if no byte is there yet.
     pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let (io, reactor, key) = (&mut self.io, &self.reactor, self.key);
-        retry_interrupted(
-            || io.read(buf),
-            || {
-                reactor.set_waker(key, Direction::Read, cx.waker());
-            },
-        )
+        ready!(poll_budget(cx));
+        let (io, reactor, key) = (&mut self.io, &*self.reactor, self.key);
+        let result = poll_io(reactor, key, Direction::Read, cx, || io.read(buf));
+        // Fewer bytes than asked for: the kernel's buffer is empty now. The next bytes
+        // will come with an event; until then, a read would only say WouldBlock.
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0 && n < buf.len()) {
+            reactor.clear_ready(key, Direction::Read);
+        }
+        result
     }
     // ANCHOR_END: poll_read
 
     /// Writes some of `buf`: how many bytes the kernel took, or `Pending` while its send
     /// buffer is full.
     pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let (io, reactor, key) = (&mut self.io, &self.reactor, self.key);
-        retry_interrupted(
-            || io.write(buf),
-            || {
-                reactor.set_waker(key, Direction::Write, cx.waker());
-            },
-        )
+        ready!(poll_budget(cx));
+        let (io, reactor, key) = (&mut self.io, &*self.reactor, self.key);
+        poll_io(reactor, key, Direction::Write, cx, || io.write(buf))
     }
 
     /// Reads some bytes into `buf`; 0 means the peer closed its side.
@@ -187,13 +189,10 @@ impl TcpListener {
     /// Waits for the next connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (io, peer) = poll_fn(|cx| {
-            retry_interrupted(
-                || self.io.accept(),
-                || {
-                    self.reactor
-                        .set_waker(self.key, Direction::Read, cx.waker());
-                },
-            )
+            ready!(poll_budget(cx));
+            poll_io(&self.reactor, self.key, Direction::Read, cx, || {
+                self.io.accept()
+            })
         })
         .await?;
         io.set_nodelay(true)?;
@@ -207,17 +206,27 @@ impl Drop for TcpListener {
     }
 }
 
-/// Steps 1 and 2 of every operation: try it (again after `EINTR`); on `WouldBlock`, call
-/// `wait` (which leaves the waker) and return `Pending`.
-fn retry_interrupted<T>(
+// ANCHOR: poll_io
+/// Steps 1 and 2 of every operation: if the reactor says the socket may be ready, try
+/// `op` (again after `EINTR`); on `WouldBlock`, or if it was known not to be ready,
+/// leave the waker and return `Pending`.
+fn poll_io<T>(
+    reactor: &Reactor,
+    key: SourceKey,
+    direction: Direction,
+    cx: &mut Context<'_>,
     mut op: impl FnMut() -> io::Result<T>,
-    wait: impl FnOnce(),
 ) -> Poll<io::Result<T>> {
+    if !reactor.is_ready(key, direction) {
+        reactor.set_waker(key, direction, cx.waker());
+        return Poll::Pending;
+    }
     let mut retries = 0;
     loop {
         match op() {
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                wait();
+                reactor.clear_ready(key, direction);
+                reactor.set_waker(key, direction, cx.waker());
                 return Poll::Pending;
             }
             Err(e) if e.kind() == ErrorKind::Interrupted && retries < INTERRUPT_RETRIES => {
@@ -227,6 +236,7 @@ fn retry_interrupted<T>(
         }
     }
 }
+// ANCHOR_END: poll_io
 
 /// `EINPROGRESS`: what `getpeername` may say on some systems while a connect is under way.
 fn is_in_progress(error: &io::Error) -> bool {

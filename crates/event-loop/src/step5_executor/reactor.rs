@@ -25,12 +25,18 @@
 //!   `epoll_wait` when it wakes a task, since it cannot touch the reactor itself.
 //!
 //! Registration is done once per socket, for both directions, **edge-triggered** (mio's
-//! only mode): the kernel reports a change (not readable → readable), not a state. That
-//! is only safe with one rule, which every future of this module follows: *a future waits
-//! only after the operation itself said `WouldBlock`*. Then the socket's buffer was seen
-//! empty (or full), so the next byte to arrive is a change, reported by a new event. A
-//! future that waited without trying first could wait forever for an edge that already
-//! passed.
+//! only mode): the kernel reports a change (new bytes arrived, room appeared), not a
+//! state. That is only safe with one rule, which every future of this module follows: *a
+//! future waits only after it saw the socket drained* (an operation said `WouldBlock`, or
+//! a read got fewer bytes than it asked for). Then the next byte to arrive is a change,
+//! reported by a new event. A future that waited without that could wait forever for an
+//! edge that already passed.
+//!
+//! So the reactor keeps, per socket and direction, a **readiness** flag: set by an event,
+//! cleared when the socket was seen drained. A future asks [`Reactor::is_ready`] before it
+//! tries a system call: when the flag is down, the call would surely say `WouldBlock`,
+//! and the future waits at once (step 4's scheduler kept the same flags). The end of the
+//! stream and errors are remembered for good: they come as one edge, never again.
 //!
 //! The reactor is single-threaded (`Rc`, `RefCell`): the executor and the futures it polls
 //! all run on one thread. Two rules keep the `RefCell`s from ever being borrowed twice:
@@ -89,31 +95,68 @@ pub struct ReactorStats {
     pub timer_wakes: u64,
 }
 
-/// The waker slots of one source: the *latest* waker given for each direction.
+/// What the reactor knows of one direction (read or write) of a source.
+#[derive(Debug)]
+struct Side {
+    /// The waker of the task waiting in this direction: the *latest* one given.
+    waker: Option<Waker>,
+    /// Whether an operation may succeed now: set by an event; cleared when an
+    /// operation said `WouldBlock` or, for reads, got fewer bytes than it asked for
+    /// (the buffer was drained then, so new bytes will come with a new event). Starts
+    /// set: nothing is known yet, so try.
+    ready: bool,
+    /// The end of the stream, or an error: never cleared. Edge-triggered, it is
+    /// reported once, and every later operation must still find out.
+    closed: bool,
+}
+
+impl Default for Side {
+    fn default() -> Side {
+        Side {
+            waker: None,
+            ready: true,
+            closed: false,
+        }
+    }
+}
+
+impl Side {
+    /// An event in this direction: remember it, and move out the waker to wake.
+    fn on_event(&mut self, ready: bool, closed: bool, woken: &mut Vec<Waker>) {
+        if ready || closed {
+            self.ready |= ready;
+            self.closed |= closed;
+            woken.extend(self.waker.take());
+        }
+    }
+}
+
+/// The two sides of one source.
 #[derive(Debug, Default)]
 struct Slots {
-    read: Option<Waker>,
-    write: Option<Waker>,
+    read: Side,
+    write: Side,
 }
 
 impl Slots {
-    fn slot(&mut self, direction: Direction) -> &mut Option<Waker> {
+    fn side(&mut self, direction: Direction) -> &mut Side {
         match direction {
             Direction::Read => &mut self.read,
             Direction::Write => &mut self.write,
         }
     }
 
-    /// Moves out the wakers this event concerns. An error or a hang-up concerns both
-    /// directions: a reader must see the end of the stream, a writer the error.
+    /// Records an event and moves out the wakers it concerns. An error concerns both
+    /// directions: a reader must see it, and a writer too.
     fn take_for(&mut self, event: &Event, woken: &mut Vec<Waker>) {
         let failed = event.is_error();
-        if event.is_readable() || event.is_read_closed() || failed {
-            woken.extend(self.read.take());
-        }
-        if event.is_writable() || event.is_write_closed() || failed {
-            woken.extend(self.write.take());
-        }
+        self.read
+            .on_event(event.is_readable(), event.is_read_closed() || failed, woken);
+        self.write.on_event(
+            event.is_writable(),
+            event.is_write_closed() || failed,
+            woken,
+        );
     }
 }
 
@@ -263,6 +306,25 @@ impl Reactor {
         let _ = self.registry.deregister(source);
     }
 
+    /// Whether an operation in `direction` may succeed: the source was not seen
+    /// drained since its last event (or it reached its end, or failed). When `false`,
+    /// trying the system call is a waste: it would say `WouldBlock`.
+    pub fn is_ready(&self, key: SourceKey, direction: Direction) -> bool {
+        let mut sources = self.sources.borrow_mut();
+        sources.get_mut(&key).is_none_or(|slots| {
+            let side = slots.side(direction);
+            side.ready || side.closed
+        })
+    }
+
+    /// Records that an operation found the source drained (or full): no operation in
+    /// this direction is tried again before the next event.
+    pub fn clear_ready(&self, key: SourceKey, direction: Direction) {
+        if let Some(slots) = self.sources.borrow_mut().get_mut(&key) {
+            slots.side(direction).ready = false;
+        }
+    }
+
     /// Leaves `waker` in the `direction` slot of a source: the next event in that
     /// direction wakes it (once: the slot is emptied when it fires).
     ///
@@ -276,7 +338,7 @@ impl Reactor {
             let Some(slots) = sources.get_mut(&key) else {
                 return;
             };
-            let slot = slots.slot(direction);
+            let slot = &mut slots.side(direction).waker;
             if slot.as_ref().is_some_and(|old| old.will_wake(waker)) {
                 return;
             }
