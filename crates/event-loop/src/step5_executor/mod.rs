@@ -27,7 +27,7 @@
 //! - [`net`]: [`TcpStream`] (`connect`, `read`, `write_all`) and [`TcpListener`]: try
 //!   the system call; on `WouldBlock`, leave the waker and return `Pending`.
 //! - [`time`]: [`sleep`] and [`timeout`].
-//! - [`download`]: [`download()`] fetches many documents over keep-alive connections with
+//! - [`download`](mod@download): [`download()`] fetches many documents over keep-alive connections with
 //!   lesson 3's codec, `concurrency` tasks on one thread.
 //!
 //! The other half of the story is what does *not* happen: with nothing ready, the thread

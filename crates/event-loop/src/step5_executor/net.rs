@@ -15,7 +15,7 @@
 //! nothing finds the socket not ready, and waits again.
 //!
 //! And each operation first spends a unit of the task's budget
-//! ([`poll_budget`](super::executor::poll_budget)): a task whose sockets are always ready
+//! ([`poll_budget`]): a task whose sockets are always ready
 //! must still let the others run.
 //!
 //! A stream registers itself when it is made and deregisters when it is dropped. So a

@@ -253,8 +253,8 @@ pub struct Reactor {
 }
 
 impl Reactor {
-    /// A new epoll instance with its remote waker (two file descriptors, an eventfd
-    /// and a duplicate of the epoll descriptor for the registry).
+    /// A new epoll instance with its remote waker: three file descriptors (the epoll
+    /// instance, a duplicate of it for the registry, an eventfd).
     pub fn new() -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;

@@ -8,7 +8,7 @@
 //!
 //! [`timeout`] is nothing but a race between a future and a `Sleep`: whichever is ready
 //! first wins, and the loser is dropped, which cancels what it was doing. That is how
-//! every network wait of [`download`](super::download) gets its time limit.
+//! every network wait of [`download`](mod@super::download) gets its time limit.
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
