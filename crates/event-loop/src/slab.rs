@@ -65,6 +65,7 @@ impl<T> Slab<T> {
         }
     }
 
+    // ANCHOR: insert_remove
     /// Stores `value` and returns its key: a freed slot if there is one, else a new one.
     pub fn insert(&mut self, value: T) -> usize {
         self.len += 1;
@@ -97,6 +98,7 @@ impl<T> Slab<T> {
         self.len -= 1;
         Some(value)
     }
+    // ANCHOR_END: insert_remove
 
     /// Whether `key` holds a value.
     pub fn contains(&self, key: usize) -> bool {

@@ -301,6 +301,7 @@ pub fn run_c10k(plan: &C10kPlan) -> Result<C10kReport, C10kError> {
         open_now: 0,
         tally: Tally::default(),
     };
+    // ANCHOR: measure
     let rss_before = procs::proc::self_status()?.vm_rss;
     let server_rss_before = server_rss()?;
     let usage_before = Usage::of_self()?;
@@ -312,6 +313,7 @@ pub fn run_c10k(plan: &C10kPlan) -> Result<C10kReport, C10kError> {
     let open_time = started.elapsed();
     let rss_open = procs::proc::self_status()?.vm_rss;
     let server_rss_open = server_rss()?;
+    // ANCHOR_END: measure
 
     // Phase 2: every open connection downloads.
     run.download_all()?;

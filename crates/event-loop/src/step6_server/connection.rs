@@ -110,6 +110,7 @@ impl Outgoing {
     }
 }
 
+// ANCHOR: connection
 /// A client connection and everything the loop must remember about it between visits.
 #[derive(Debug)]
 pub(super) struct Connection {
@@ -146,6 +147,7 @@ pub(super) struct Connection {
     /// on will reach the end of stream (or the error).
     pub hung_up: bool,
 }
+// ANCHOR_END: connection
 
 impl Connection {
     pub fn new(id: u64, stream: TcpStream, limits: Limits, cx: &Context<'_>) -> Connection {

@@ -297,6 +297,7 @@ pub struct FdLimit {
     pub hard: u64,
 }
 
+// ANCHOR: raise_fd_limit
 /// Raises this process's soft `RLIMIT_NOFILE` to its hard limit.
 ///
 /// Every socket is a file descriptor, and the soft limit is often 1024: the 1021st
@@ -321,6 +322,7 @@ pub fn raise_fd_limit() -> io::Result<FdLimit> {
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
     Ok(FdLimit { before, soft, hard })
 }
+// ANCHOR_END: raise_fd_limit
 
 /// Everything the loop thread owns.
 #[derive(Debug)]
@@ -347,6 +349,7 @@ struct EventLoop {
 }
 
 impl EventLoop {
+    // ANCHOR: run
     /// Turns until the handle says stop. Every wait is in `poll`, and bounded by the
     /// nearest deadline.
     fn run(&mut self) -> io::Result<()> {
@@ -403,6 +406,7 @@ impl EventLoop {
             }
         }
     }
+    // ANCHOR_END: run
 
     /// How long `poll` may sleep: until the nearest deadline, not at all if work is
     /// left over from this turn, forever if nothing is scheduled.
@@ -488,6 +492,7 @@ impl EventLoop {
         }
     }
 
+    // ANCHOR: accept
     /// Accepts waiting connections until the listener has none left, the turn's share
     /// is used, the connection limit is reached, or an error pauses accepting.
     fn accept(&mut self, now: Instant) {
@@ -537,6 +542,7 @@ impl EventLoop {
             }
         }
     }
+    // ANCHOR_END: accept
 
     /// Takes an accepted socket into the slab and registers it.
     fn admit(&mut self, stream: TcpStream, now: Instant) {
