@@ -16,6 +16,7 @@
 //! - [`memory`]: what fork copies (page tables) and when (copy-on-write).
 //! - [`cost`]: the cost of starting a process, three ways.
 //! - [`zombie`]: an exited child nobody waited for.
+//! - [`child_server`]: a server in a child process, for the later lessons' tours.
 //! - [`tour`]: the report format every lesson's tour uses.
 //! - [`exercises`]: your tasks.
 
@@ -25,6 +26,7 @@ compile_error!(
      use a Linux machine, a VM, or a container (see the README's platform notes)"
 );
 
+pub mod child_server;
 pub mod cost;
 pub mod error;
 pub mod exercises;

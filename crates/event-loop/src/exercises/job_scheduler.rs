@@ -1,0 +1,207 @@
+//! Exercise `event-loop/job-scheduler` (the capstone): a job runner on the executor.
+//!
+//! In the spirit of the seed course's homework: jobs that start no earlier than a given
+//! time, at most K at a time, each attempt limited in time, retried when they fail, and
+//! started only after the jobs they depend on succeeded. Everything the lesson built
+//! comes together: `spawn` and `JoinHandle`, `sleep`, `timeout`, and one thread.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+/// One attempt at a job: a fresh future each time (a retry starts over).
+pub type Attempt = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>>>>>;
+
+/// A job to run.
+// Holds a closure, which has no Debug.
+#[allow(missing_debug_implementations)]
+pub struct Job {
+    pub name: String,
+    /// Do not start before this long after `run_jobs` was called.
+    pub start_after: Duration,
+    /// Each attempt may take at most this long; a slower attempt counts as failed.
+    pub timeout: Duration,
+    /// Attempts after the first one, when an attempt fails or times out.
+    pub retries: u32,
+    /// Indexes (in the `jobs` list) of jobs that must succeed before this one starts.
+    pub depends_on: Vec<usize>,
+    pub attempt: Attempt,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It succeeded on attempt number `attempts` (1 = the first).
+    Succeeded { attempts: u32 },
+    /// Every attempt failed; `last` is the last attempt's error ("timed out" for a
+    /// timeout).
+    Failed { attempts: u32, last: String },
+    /// It never ran: a job it depends on did not succeed (or the dependencies form a
+    /// cycle, or name a job that does not exist).
+    Skipped { because: String },
+}
+
+/// What happened to one job (in the order of the `jobs` list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobReport {
+    pub name: String,
+    pub outcome: Outcome,
+    /// When its first attempt started and when it ended, relative to the call; `None`
+    /// for a skipped job.
+    pub started: Option<Duration>,
+    pub ended: Option<Duration>,
+}
+
+/// Runs `jobs` on the current executor (call it inside `block_on`): at most
+/// `max_at_once` attempts at the same time (0 counts as 1), each job no earlier than its
+/// `start_after`, after all of its `depends_on` succeeded, each attempt within its
+/// `timeout`, retried up to `retries` times. Returns one report per job, in order.
+pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
+    // BEGIN SOLUTION
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use crate::step5_executor::{JoinHandle, sleep, spawn, timeout};
+
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum State {
+        Waiting,
+        Running,
+        Done,
+    }
+
+    let begun = Instant::now();
+    let n = jobs.len();
+    let limit = max_at_once.max(1);
+    let mut reports: Vec<JobReport> = jobs
+        .iter()
+        .map(|j| JobReport {
+            name: j.name.clone(),
+            outcome: Outcome::Skipped {
+                because: String::new(),
+            },
+            started: None,
+            ended: None,
+        })
+        .collect();
+    let mut state = vec![State::Waiting; n];
+    let jobs: Vec<Rc<Job>> = jobs.into_iter().map(Rc::new).collect();
+    /// A job's task reports here when it is done: (job index, outcome, started, ended).
+    type Finished = Rc<RefCell<Vec<(usize, Outcome, Duration, Duration)>>>;
+    let finished: Finished = Rc::default();
+    let mut running: Vec<JoinHandle<()>> = Vec::new();
+
+    // A job whose dependency is missing or part of a cycle can never start.
+    for i in 0..n {
+        if let Some(bad) = jobs[i].depends_on.iter().find(|&&d| d >= n) {
+            state[i] = State::Done;
+            reports[i].outcome = Outcome::Skipped {
+                because: format!("it depends on job {bad}, which does not exist"),
+            };
+        }
+    }
+
+    loop {
+        // Collect what finished.
+        for (i, outcome, started, ended) in finished.borrow_mut().drain(..) {
+            state[i] = State::Done;
+            reports[i].outcome = outcome;
+            reports[i].started = Some(started);
+            reports[i].ended = Some(ended);
+        }
+        running.retain(|h| !h.is_finished());
+        // Skip jobs whose dependencies ended without success.
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..n {
+                if state[i] != State::Waiting {
+                    continue;
+                }
+                let failed_dep = jobs[i].depends_on.iter().find(|&&d| {
+                    state[d] == State::Done
+                        && !matches!(reports[d].outcome, Outcome::Succeeded { .. })
+                });
+                if let Some(&d) = failed_dep {
+                    state[i] = State::Done;
+                    reports[i].outcome = Outcome::Skipped {
+                        because: format!("job {} ({}) did not succeed", d, reports[d].name),
+                    };
+                    changed = true;
+                }
+            }
+        }
+        // Start what may start now.
+        let now = begun.elapsed();
+        let mut next_start: Option<Duration> = None;
+        for i in 0..n {
+            if state[i] != State::Waiting || running.len() >= limit {
+                continue;
+            }
+            let deps_ok = jobs[i].depends_on.iter().all(|&d| {
+                state[d] == State::Done && matches!(reports[d].outcome, Outcome::Succeeded { .. })
+            });
+            if !deps_ok {
+                continue;
+            }
+            if jobs[i].start_after > now {
+                next_start = Some(next_start.map_or(jobs[i].start_after, |t: Duration| {
+                    t.min(jobs[i].start_after)
+                }));
+                continue;
+            }
+            state[i] = State::Running;
+            let (job, finished) = (jobs[i].clone(), finished.clone());
+            running.push(spawn(async move {
+                let started = begun.elapsed();
+                let mut attempts = 0;
+                let outcome = loop {
+                    attempts += 1;
+                    let error = match timeout(job.timeout, (job.attempt)()).await {
+                        Ok(Ok(())) => break Outcome::Succeeded { attempts },
+                        Ok(Err(e)) => e,
+                        Err(_) => "timed out".to_string(),
+                    };
+                    if attempts > job.retries {
+                        break Outcome::Failed {
+                            attempts,
+                            last: error,
+                        };
+                    }
+                };
+                finished
+                    .borrow_mut()
+                    .push((i, outcome, started, begun.elapsed()));
+            }));
+        }
+        let waiting = state.contains(&State::Waiting);
+        if running.is_empty() && finished.borrow().is_empty() {
+            if !waiting {
+                break;
+            }
+            match next_start {
+                Some(at) => sleep(at.saturating_sub(begun.elapsed())).await,
+                // Nothing runs, nothing can start: the rest wait on a cycle.
+                None => {
+                    for i in 0..n {
+                        if state[i] == State::Waiting {
+                            state[i] = State::Done;
+                            reports[i].outcome = Outcome::Skipped {
+                                because: "its dependencies form a cycle".into(),
+                            };
+                        }
+                    }
+                    break;
+                }
+            }
+            continue;
+        }
+        // Wait a little for running jobs to finish or a start time to come. A short
+        // sleep keeps this loop simple; the executor sleeps in poll meanwhile.
+        let step = Duration::from_millis(2);
+        let wait = next_start.map_or(step, |at| at.saturating_sub(begun.elapsed()).min(step));
+        sleep(wait).await;
+    }
+    reports
+    // END SOLUTION
+}

@@ -1,0 +1,32 @@
+//! Exercise `event-loop/read-exact`: fill a buffer from a socket, however the bytes come.
+//!
+//! TCP delivers a byte stream, not messages: one `read` may return any number of bytes
+//! from 1 to the buffer's size, whatever the sender wrote at once. Reading an exact
+//! number of bytes is a loop, and an end-of-file before the end is an error.
+
+use std::io;
+
+use crate::step5_executor::TcpStream;
+
+/// Reads exactly `buf.len()` bytes from `stream` into `buf`. An end-of-file before
+/// `buf` is full is an `io::ErrorKind::UnexpectedEof` error saying how many bytes came;
+/// `Interrupted` reads are retried; an empty `buf` returns at once.
+pub async fn read_exact(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<()> {
+    // BEGIN SOLUTION
+    let mut filled = 0;
+    while filled < buf.len() {
+        match stream.read(&mut buf[filled..]).await {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("end of stream after {filled} of {} bytes", buf.len()),
+                ));
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+    // END SOLUTION
+}

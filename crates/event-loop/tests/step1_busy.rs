@@ -1,0 +1,88 @@
+//! Step 1, the busy loop: it downloads everything, it spins while it waits, and its
+//! deadlines bound it. Every server here is on 127.0.0.1 with a port the system picks.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use event_loop::step1_busy::{Batch, download};
+use event_loop::step2_poll::DownloadError;
+use sockets::corpus::{FaultPlan, document_size};
+use sockets::server::{ServerConfig, ServerHandle, start};
+
+fn server(latency_ms: u64) -> ServerHandle {
+    start(ServerConfig {
+        faults: FaultPlan {
+            latency: Duration::from_millis(latency_ms),
+            ..FaultPlan::none()
+        },
+        ..ServerConfig::default()
+    })
+    .expect("the corpus server starts on 127.0.0.1")
+}
+
+#[test]
+fn downloads_every_document_verified() {
+    let s = server(0);
+    let batch = Batch {
+        concurrency: 8,
+        timeout: Duration::from_secs(5),
+        ..Batch::new(s.addr(), 100..140)
+    };
+    let report = download(&batch).unwrap();
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(report.ok, 40);
+    assert_eq!(
+        report.bytes,
+        (100..140).map(|id| document_size(id) as u64).sum::<u64>()
+    );
+    s.stop();
+}
+
+#[test]
+fn while_the_server_takes_its_time_the_loop_keeps_asking() {
+    let s = server(30);
+    let batch = Batch {
+        concurrency: 10,
+        ..Batch::new(s.addr(), 0..10)
+    };
+    let report = download(&batch).unwrap();
+    assert_eq!(report.ok, 10, "{:?}", report.failures);
+    // Ten documents in one wave of 30 ms: a loop that waited would turn a few times.
+    // This one turns for as long as it waits. (Timings are the tour's business; a count
+    // this far apart holds on any machine.)
+    // (Each turn takes microseconds: thousands of turns on a quiet machine, and well over
+    // a hundred on a crowded one; step 2's loop, for the same batch, turns a few dozen.)
+    assert!(report.turns > 100, "only {} turns", report.turns);
+    s.stop();
+}
+
+#[test]
+fn a_silent_server_costs_a_timeout_not_a_hang() {
+    // Connections complete in the kernel's backlog; nobody ever answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let batch = Batch {
+        concurrency: 4,
+        timeout: Duration::from_millis(150),
+        ..Batch::new(silent.local_addr().unwrap(), 0..4)
+    };
+    let start = Instant::now();
+    let report = download(&batch).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!((report.ok, report.failed()), (0, 4));
+    for (_, error) in &report.failures {
+        assert!(
+            matches!(
+                error,
+                DownloadError::Timeout {
+                    doing: "reading the response",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! Step 3's measurement of a loop turn, with small counts held in this process: it
+//! runs, finds exactly the active descriptors ready, and closes everything it opened.
+//! (The figures themselves are the tour's: no timing is asserted here.) And the
+//! descriptor limit: raised when it can be, a clear error when it cannot.
+
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use event_loop::step3_mio::{Holder, TurnCostError, hold_connections, raise_fd_limit, turn_cost};
+
+#[test]
+fn turn_cost_with_a_hundred_idle_connections() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let holder = std::thread::spawn(move || {
+        hold_connections(listener, 100, Instant::now() + Duration::from_secs(20))
+    });
+    let cost = turn_cost(addr, 100, 3, 50).unwrap();
+    assert_eq!((cost.idle, cost.active), (100, 3));
+    assert_eq!(
+        cost.mismatched, 0,
+        "every wait found exactly the 3 active ones"
+    );
+    assert_eq!((cost.poll.trials, cost.epoll.trials), (50, 50));
+    assert!(cost.poll_ns() > 0.0 && cost.epoll_ns() > 0.0, "{cost:?}");
+    assert!(cost.ratio().is_finite());
+    // The connections were closed on return: the holder saw all of them go, and ended.
+    let held = holder.join().unwrap().unwrap();
+    assert_eq!((held.accepted, held.most_open), (100, 100));
+    assert!(!held.timed_out, "{held:?}");
+}
+
+#[test]
+fn no_idle_connections_is_a_valid_size() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let cost = turn_cost(listener.local_addr().unwrap(), 0, 2, 10).unwrap();
+    assert_eq!(cost.mismatched, 0);
+    assert!(matches!(
+        turn_cost(listener.local_addr().unwrap(), 0, 1, 0),
+        Err(TurnCostError::Invalid { .. })
+    ));
+}
+
+#[test]
+fn the_holder_gives_up_at_its_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let start = Instant::now();
+    let held = hold_connections(listener, 5, Instant::now() + Duration::from_millis(100)).unwrap();
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert!(held.timed_out);
+    assert_eq!(held.accepted, 0);
+}
+
+#[test]
+fn the_descriptor_limit_is_raised_or_the_error_says_what_to_do() {
+    let limit = raise_fd_limit(16).unwrap();
+    assert!(limit.soft >= 16 && limit.hard >= limit.soft);
+    let error = raise_fd_limit(u64::MAX - 1).unwrap_err();
+    let TurnCostError::TooFewFds { needed, hard, .. } = &error else {
+        panic!("{error}");
+    };
+    assert_eq!((*needed, *hard), (u64::MAX - 1, limit.hard));
+    let message = error.to_string();
+    assert!(message.contains("ulimit -n"), "{message}");
+    assert!(
+        message.contains(&format!("at most {}", limit.hard)),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_holder_that_says_nothing_useful_is_an_error_not_a_hang() {
+    let start = Instant::now();
+    let mut silent = Command::new("sh");
+    silent.args(["-c", "echo not-an-address"]);
+    let error = Holder::spawn_command(silent).unwrap_err();
+    assert!(error.to_string().contains("not-an-address"), "{error}");
+    let mut quiet = Command::new("true");
+    quiet.arg("ignored");
+    let error = Holder::spawn_command(quiet).unwrap_err();
+    assert!(error.to_string().contains("closed its stdout"), "{error}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
