@@ -15,8 +15,6 @@ use event_loop::step6_server::{self, C10kPlan, LoopServerConfig, run_c10k};
 use event_loop::{step1_busy, step2_poll, step3_mio};
 use procs::child_server::{ChildServer, announce_and_wait};
 use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes};
-use sockets::corpus::FaultPlan;
-use sockets::server::ServerConfig;
 
 const ABOUT: &str = "Lesson 4 tour: a busy loop against poll(2), poll against epoll, a \
                      waker-based executor, and ten thousand connections on one thread.";
@@ -327,24 +325,7 @@ fn c10k(tour: &mut Tour, plan: &Plan) {
 /// Child: lesson 3's threaded corpus server with `latency_ms` of delay per reply.
 fn serve_corpus(latency_ms: Option<&String>) -> ExitCode {
     let latency = latency_ms.and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-    let config = ServerConfig {
-        faults: FaultPlan {
-            latency: Duration::from_millis(latency),
-            ..FaultPlan::default()
-        },
-        ..ServerConfig::default()
-    };
-    match sockets::server::start(config) {
-        Ok(server) => {
-            announce_and_wait(server.addr(), CHILD_LIFETIME);
-            server.stop();
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: cannot start the corpus server: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    sockets::server::serve_as_child(Duration::from_millis(latency))
 }
 
 /// Child: step 6's one-thread server, with as many descriptors as the system allows.

@@ -5,18 +5,17 @@
 //! documents one after another and then with lesson 2's thread pool at 1, 8, 64 and 512
 //! threads, and sends the client into every fault the server can inject.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use procs::child_server::ChildServer;
 use procs::measure::Usage;
 use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes};
 use sockets::client::{ClientConfig, ClientError, Connection};
-use sockets::corpus::{CHECKSUM_HEADER, FaultPlan, verify};
+use sockets::corpus::{CHECKSUM_HEADER, verify};
 use sockets::http::{Method, RequestHead, write_request};
-use sockets::server::{ServerConfig, start};
 use sockets::url::Url;
 use threads::ThreadPool;
 
@@ -39,7 +38,8 @@ fn main() -> ExitCode {
     }
     let args = TourArgs::from_env(ABOUT);
     let mut tour = Tour::start("sockets", "HTTP/1.1 by hand, a blocking client", args, 3);
-    let server = match CorpusProcess::start(LATENCY) {
+    let latency = LATENCY.as_millis().to_string();
+    let server = match ChildServer::start(&[SERVE_ARG, &latency]) {
         Ok(s) => s,
         Err(e) => {
             tour.experiment("server", "Starting the corpus server", "", |_| {
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
             return tour.finish();
         }
     };
-    let base = format!("http://{}", server.addr);
+    let base = format!("http://{}", server.addr());
     by_hand(&mut tour, &base);
     // ANCHOR: counts
     let counts: &[usize] = if tour.quick() {
@@ -391,92 +391,11 @@ fn faults(tour: &mut Tour, base: &str) {
     ));
 }
 
-/// The server in a child process: the tour's own binary in its hidden serving mode.
-struct CorpusProcess {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    addr: String,
-}
-
-impl CorpusProcess {
-    fn start(latency: Duration) -> Result<CorpusProcess, String> {
-        let me =
-            std::env::current_exe().map_err(|e| format!("cannot find the tour's binary: {e}"))?;
-        let mut child = Command::new(me)
-            .args([SERVE_ARG, &latency.as_millis().to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start the server process: {e}"))?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or("no stdout from the server process")?;
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| format!("cannot read the server's address: {e}"))?;
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or("")
-            .to_string();
-        if addr.is_empty() {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "the server process said {line:?} instead of its address"
-            ));
-        }
-        let stdin = child.stdin.take();
-        Ok(CorpusProcess { child, stdin, addr })
-    }
-
-    /// Closing the child's stdin tells it to stop; it is killed if it does not.
-    fn stop(mut self) {
-        drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The child: serves the corpus on 127.0.0.1, prints its address, and stops when its
-/// standard input closes (the tour ended, or died) or after ten minutes at most.
+/// The child: lesson 3's corpus server, `args[0]` milliseconds of latency per reply.
 fn serve(args: &[String]) -> ExitCode {
     let latency = args
         .first()
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(0);
-    let config = ServerConfig {
-        faults: FaultPlan {
-            latency: Duration::from_millis(latency),
-            ..FaultPlan::default()
-        },
-        ..ServerConfig::default()
-    };
-    let server = match start(config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot start the corpus server: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    println!("listening on http://{}", server.addr());
-    let _ = std::io::stdout().flush();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
-        let _ = tx.send(());
-    });
-    let _ = rx.recv_timeout(Duration::from_secs(600));
-    server.stop();
-    ExitCode::SUCCESS
+    sockets::server::serve_as_child(Duration::from_millis(latency))
 }

@@ -478,3 +478,29 @@ fn close(stream: &TcpStream) {
     }
 }
 // ANCHOR_END: close
+
+/// The whole life of a corpus server in a child process (see `procs::child_server`):
+/// serves with `latency` added to every reply, announces its address on stdout, and
+/// stops when the parent closes its stdin (or after ten minutes at most). The tours of
+/// this lesson and the next start their servers this way, so that a client's memory and
+/// CPU are measured without the server's.
+pub fn serve_as_child(latency: Duration) -> std::process::ExitCode {
+    let config = ServerConfig {
+        faults: FaultPlan {
+            latency,
+            ..FaultPlan::default()
+        },
+        ..ServerConfig::default()
+    };
+    match start(config) {
+        Ok(server) => {
+            procs::child_server::announce_and_wait(server.addr(), Duration::from_secs(600));
+            server.stop();
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot start the corpus server: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
