@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One attempt at a job: a fresh future each time (a retry starts over).
 pub type Attempt = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>>>>>;
@@ -60,6 +60,7 @@ pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
     // BEGIN SOLUTION
     use std::cell::RefCell;
     use std::rc::Rc;
+    use std::time::Instant;
 
     use crate::step5_executor::{JoinHandle, sleep, spawn, timeout};
 
