@@ -6,19 +6,9 @@ use std::time::{Duration, Instant};
 
 use event_loop::step1_busy::{Batch, download};
 use event_loop::step2_poll::DownloadError;
-use sockets::corpus::{FaultPlan, document_size};
-use sockets::server::{ServerConfig, ServerHandle, start};
 
-fn server(latency_ms: u64) -> ServerHandle {
-    start(ServerConfig {
-        faults: FaultPlan {
-            latency: Duration::from_millis(latency_ms),
-            ..FaultPlan::none()
-        },
-        ..ServerConfig::default()
-    })
-    .expect("the corpus server starts on 127.0.0.1")
-}
+mod common;
+use common::{server, sizes};
 
 #[test]
 fn downloads_every_document_verified() {
@@ -31,10 +21,7 @@ fn downloads_every_document_verified() {
     let report = download(&batch).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert_eq!(report.ok, 40);
-    assert_eq!(
-        report.bytes,
-        (100..140).map(|id| document_size(id) as u64).sum::<u64>()
-    );
+    assert_eq!(report.bytes, sizes(100..140));
     s.stop();
 }
 

@@ -14,26 +14,11 @@ use event_loop::step2_poll::{
     Batch, Download, DownloadError, Progress, RunError, Want, download, interest, start_connect,
 };
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use sockets::corpus::{FaultPlan, document, document_size};
+use sockets::corpus::document;
 use sockets::http::HttpError;
-use sockets::server::{ServerConfig, ServerHandle, start};
 
-fn server(latency_ms: u64) -> ServerHandle {
-    start(ServerConfig {
-        faults: FaultPlan {
-            latency: Duration::from_millis(latency_ms),
-            ..FaultPlan::none()
-        },
-        ..ServerConfig::default()
-    })
-    .expect("the corpus server starts on 127.0.0.1")
-}
-
-/// An address where nothing listens: a port that was just free.
-fn closed_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
+mod common;
+use common::{closed_port, server, sizes};
 
 /// A server that answers each of `count` connections with `reply` (after reading the
 /// request's first bytes), then closes it. Gives up after 5 s.
@@ -91,10 +76,7 @@ fn downloads_every_document_verified() {
     let report = download(&batch).unwrap();
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     assert_eq!(report.ok, 200);
-    assert_eq!(
-        report.bytes,
-        (1000..1200).map(|id| document_size(id) as u64).sum::<u64>()
-    );
+    assert_eq!(report.bytes, sizes(1000..1200));
     s.stop();
 }
 

@@ -13,23 +13,9 @@ use std::time::{Duration, Instant};
 use event_loop::step2_poll::DownloadError;
 use event_loop::step3_mio::{Batch, MioLoop, download};
 use mio::{Events, Interest, Poll, Token, Waker};
-use sockets::corpus::{FaultPlan, document_size};
-use sockets::server::{ServerConfig, ServerHandle, start};
 
-fn server(latency_ms: u64) -> ServerHandle {
-    start(ServerConfig {
-        faults: FaultPlan {
-            latency: Duration::from_millis(latency_ms),
-            ..FaultPlan::none()
-        },
-        ..ServerConfig::default()
-    })
-    .expect("the corpus server starts on 127.0.0.1")
-}
-
-fn sizes(ids: std::ops::Range<u64>) -> u64 {
-    ids.map(|id| document_size(id) as u64).sum::<u64>()
-}
+mod common;
+use common::{closed_port, server, sizes};
 
 #[test]
 fn downloads_every_document_verified() {
@@ -195,10 +181,7 @@ fn wake_ups_for_nothing_are_harmless() {
 
 #[test]
 fn a_refused_connect_is_reported_for_every_document() {
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = closed_port();
     let report = download(&Batch::new(closed, 0..5)).unwrap();
     assert_eq!((report.ok, report.failed()), (0, 5));
     for (_, error) in &report.failures {

@@ -4,7 +4,7 @@
 //! scheduler bug fails the test instead of hanging it.
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -12,31 +12,15 @@ use event_loop::step4_scheduler::{
     Ctx, Download, Exit, FetchError, Scheduler, SchedulerError, Sleeper, Slot, Step, Task, TaskId,
     fetch_all,
 };
-use sockets::corpus::{FaultPlan, document_size};
+use sockets::corpus::document_size;
 use sockets::server::{ServerConfig, start};
 
-/// Runs `body` on a thread; fails if it takes longer than `limit` (instead of hanging).
-fn within<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(body());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish in {limit:?}"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the test panicked (see above)"),
-    }
-}
-
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
+mod common;
+use common::{LIMIT, bounded, closed_port, ms, server};
 
 #[test]
 fn sleepers_wake_in_deadline_order() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let mut scheduler = Scheduler::new().unwrap();
         let log = Slot::new();
         for nap in [50, 10, 40, 20, 30] {
@@ -55,7 +39,7 @@ fn sleepers_wake_in_deadline_order() {
 
 #[test]
 fn a_long_sleep_is_one_turn_not_a_spin() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let mut scheduler = Scheduler::new().unwrap();
         let log = Slot::new();
         scheduler.spawn(Sleeper::new(1, ms(150), 1, &log));
@@ -68,7 +52,7 @@ fn a_long_sleep_is_one_turn_not_a_spin() {
 
 #[test]
 fn spawn_join_and_cancel() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let mut scheduler = Scheduler::new().unwrap();
         let log = Slot::new();
         let long = scheduler.spawn(Sleeper::new(1, Duration::from_secs(30), 1, &log));
@@ -130,7 +114,7 @@ fn parent(child_nap: Duration, patience: Duration) -> (bool, Option<Exit>) {
 
 #[test]
 fn a_task_joins_another_or_gives_up_at_its_deadline() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         assert_eq!(
             parent(ms(10), Duration::from_secs(10)),
             (false, Some(Exit::Done))
@@ -153,7 +137,7 @@ impl Task for Waiter {
 
 #[test]
 fn tasks_waiting_for_each_other_are_reported_not_waited_for() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let mut scheduler = Scheduler::new().unwrap();
         let (to_b, to_a) = (Slot::new(), Slot::new());
         let a = scheduler.spawn(Waiter(to_b.clone()));
@@ -184,7 +168,7 @@ impl Task for Busy {
 
 #[test]
 fn busy_tasks_do_not_starve_timers() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let mut scheduler = Scheduler::new().unwrap();
         let log = Slot::new();
         for _ in 0..10 {
@@ -201,7 +185,7 @@ fn busy_tasks_do_not_starve_timers() {
 
 #[test]
 fn downloads_against_the_corpus_server() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let server = start(ServerConfig::default()).unwrap();
         let ids: Vec<u64> = (0..100).collect();
         let results = fetch_all(server.addr(), &ids, Duration::from_secs(10)).unwrap();
@@ -217,15 +201,8 @@ fn downloads_against_the_corpus_server() {
 
 #[test]
 fn a_slow_server_costs_a_timeout_and_a_refused_connect_an_error() {
-    within(LIMIT, || {
-        let slow = start(ServerConfig {
-            faults: FaultPlan {
-                latency: Duration::from_secs(5),
-                ..FaultPlan::none()
-            },
-            ..ServerConfig::default()
-        })
-        .unwrap();
+    bounded(LIMIT, || {
+        let slow = server(5_000);
         let start = Instant::now();
         let results = fetch_all(slow.addr(), &[1, 2, 3], ms(200)).unwrap();
         assert!(start.elapsed() < Duration::from_secs(3));
@@ -243,7 +220,7 @@ fn a_slow_server_costs_a_timeout_and_a_refused_connect_an_error() {
         }
         drop(slow);
 
-        let closed = free_port();
+        let closed = closed_port();
         let results = fetch_all(closed, &[1], Duration::from_secs(5)).unwrap();
         assert!(
             matches!(results[0], Err(FetchError::Connect { .. })),
@@ -252,15 +229,9 @@ fn a_slow_server_costs_a_timeout_and_a_refused_connect_an_error() {
     });
 }
 
-/// An address where nothing listens (a port just freed).
-fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
-
 #[test]
 fn cancelling_a_download_closes_its_socket() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         // A server that accepts, reads the request, and never answers; then reports
         // whether it saw the end of the stream.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

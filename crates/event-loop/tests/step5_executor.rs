@@ -7,7 +7,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::TcpListener as StdListener;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,28 +23,12 @@ use event_loop::step5_executor::{
 use sockets::corpus::{FaultKind, FaultPlan, document_size};
 use sockets::server::{ServerConfig, start};
 
-/// Runs `body` on a thread; fails if it takes longer than `limit` (instead of hanging).
-fn within<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(body());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("the test did not finish in {limit:?}"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the test panicked (see above)"),
-    }
-}
-
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
+mod common;
+use common::{LIMIT, bounded, closed_port, ms, server};
 
 #[test]
 fn block_on_runs_simple_futures() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         assert_eq!(block_on(async { 6 * 7 }).unwrap(), 42);
         let executor = Executor::new().unwrap();
         let value = executor
@@ -61,7 +45,7 @@ fn block_on_runs_simple_futures() {
 
 #[test]
 fn spawn_and_join_many() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let executor = Executor::new().unwrap();
         let total = executor
             .block_on(async {
@@ -90,7 +74,7 @@ fn spawn_and_join_many() {
 
 #[test]
 fn a_dropped_handle_detaches_and_an_aborted_task_never_finishes() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let executor = Executor::new().unwrap();
         let ran = Rc::new(Cell::new(false));
         let flag = ran.clone();
@@ -122,7 +106,7 @@ fn a_dropped_handle_detaches_and_an_aborted_task_never_finishes() {
 
 #[test]
 fn unfinished_tasks_are_dropped_with_the_executor() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let executor = Executor::new().unwrap();
         let handle = executor.spawn(sleep(Duration::from_secs(60)));
         executor.block_on(yield_now()).unwrap();
@@ -152,7 +136,7 @@ fn a_waker_replaced_on_every_poll_is_the_one_woken() {
     // future moves between tasks or combinators). The bytes arrive after several
     // polls: only the waker of the *latest* poll may be woken, else the wake goes to
     // someone who no longer polls the read.
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let listener = StdListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let (send, go) = mpsc::channel::<()>();
@@ -246,7 +230,7 @@ impl Flag {
 fn a_wake_from_another_thread_ends_the_sleep_in_epoll_wait() {
     // No socket, no timer: without the remote waker, the executor would sleep in
     // epoll_wait forever (and the test would hit its time limit).
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let flag = Arc::new(Flag::default());
         let raiser = flag.clone();
         let executor = Executor::new().unwrap();
@@ -269,7 +253,7 @@ fn spurious_wake_ups_are_harmless() {
     // A task waits for bytes that come 100 ms later; meanwhile it is woken for nothing,
     // thousands of times, from its own thread and from another one. Each wake makes it
     // try the read again, get WouldBlock, and wait again; the bytes still arrive whole.
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let listener = StdListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let peer = std::thread::spawn(move || {
@@ -335,7 +319,7 @@ fn spurious_wake_ups_are_harmless() {
 
 #[test]
 fn timeout_fires_and_leaves_no_timer_behind() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let executor = Executor::new().unwrap();
         let start = Instant::now();
         let late = executor
@@ -357,7 +341,7 @@ fn timeout_fires_and_leaves_no_timer_behind() {
 
 #[test]
 fn sleeping_tasks_wake_in_deadline_order() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let order = block_on(async {
             let order = Rc::new(RefCell::new(Vec::new()));
             let handles: Vec<_> = [40u64, 10, 30, 20]
@@ -384,7 +368,7 @@ fn sleeping_tasks_wake_in_deadline_order() {
 fn an_idle_executor_sleeps_instead_of_spinning() {
     // The claim itself ("under 10% of a core") is measured by the tour; here only a
     // bound that no busy loop could meet: a spinning executor turns millions of times.
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let cost = idle_cost(ms(200)).unwrap();
         assert!(cost.wall >= ms(200));
         assert!(cost.parks <= 3, "{cost:?}");
@@ -398,7 +382,7 @@ fn a_listener_and_a_stream_move_a_megabyte_both_ways() {
     // Both ends in one executor: the writer fills the socket buffer and must wait for
     // room (write readiness), the reader drains what came and waits for more (read
     // readiness). Edge-triggered events, and every byte arrives.
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
         let expected = data.clone();
         let received = block_on(async move {
@@ -427,18 +411,12 @@ fn a_listener_and_a_stream_move_a_megabyte_both_ways() {
 
 #[test]
 fn connecting_to_a_closed_port_is_an_error() {
-    within(LIMIT, || {
-        let addr = free_port();
+    bounded(LIMIT, || {
+        let addr = closed_port();
         let result = block_on(TcpStream::connect(addr)).unwrap();
         let error = result.unwrap_err();
         assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
     });
-}
-
-/// An address where nothing listens (a port just freed).
-fn free_port() -> SocketAddr {
-    let listener = StdListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
 }
 
 #[test]
@@ -450,7 +428,7 @@ fn io_outside_an_executor_is_an_error_not_a_crash() {
 
 #[test]
 fn download_fetches_and_verifies_every_document() {
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let server = start(ServerConfig::default()).unwrap();
         let ids: Vec<u64> = (0..600).collect();
         let expected: u64 = ids.iter().map(|&id| document_size(id) as u64).sum();
@@ -476,7 +454,7 @@ fn download_survives_faults_and_reports_each_failure() {
     // Every fault of the corpus on a third of the documents: closes, truncations,
     // chunked bodies, 503s... Each document is received or reported with its reason;
     // nothing panics, nothing hangs.
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let server = start(ServerConfig {
             faults: FaultPlan {
                 rate: 0.33,
@@ -514,15 +492,8 @@ fn download_survives_faults_and_reports_each_failure() {
 
 #[test]
 fn download_gives_up_on_a_silent_server_at_its_time_limit() {
-    within(LIMIT, || {
-        let server = start(ServerConfig {
-            faults: FaultPlan {
-                latency: Duration::from_secs(10),
-                ..FaultPlan::none()
-            },
-            ..ServerConfig::default()
-        })
-        .unwrap();
+    bounded(LIMIT, || {
+        let server = server(10_000);
         let config = DownloadConfig {
             concurrency: 4,
             exchange_timeout: ms(100),
@@ -544,15 +515,8 @@ fn download_gives_up_on_a_silent_server_at_its_time_limit() {
 
 #[test]
 fn a_download_dropped_midway_stops_its_workers() {
-    within(LIMIT, || {
-        let server = start(ServerConfig {
-            faults: FaultPlan {
-                latency: ms(20),
-                ..FaultPlan::none()
-            },
-            ..ServerConfig::default()
-        })
-        .unwrap();
+    bounded(LIMIT, || {
+        let server = server(20);
         let executor = Executor::new().unwrap();
         let cut = executor
             .block_on(timeout(
@@ -571,7 +535,7 @@ fn the_end_of_the_stream_is_not_lost_after_a_short_read() {
     // The bytes and the end of the stream arrive together, in one edge. The first read
     // gets the bytes (fewer than asked for: the reactor marks the socket drained); the
     // second must still see the end, though no new event will ever come for it.
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let listener = StdListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let peer = std::thread::spawn(move || {
@@ -599,7 +563,7 @@ fn a_task_whose_socket_is_always_ready_still_lets_others_run() {
     // every read succeeds at once, so it never sees WouldBlock. Without a budget per
     // poll, it would keep the thread until the last byte; with it, it gives the thread
     // back every so often, and the ticker ticks meanwhile.
-    within(LIMIT, || {
+    bounded(LIMIT, || {
         let listener = StdListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let peer = std::thread::spawn(move || {

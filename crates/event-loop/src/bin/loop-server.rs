@@ -18,7 +18,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use event_loop::step6_server::{self, LoopServerConfig};
-use sockets::corpus::{FaultKind, FaultPlan};
+use sockets::cli;
+use sockets::corpus::FaultPlan;
 
 const USAGE: &str = "\
 loop-server: the offline Wikipedia of lesson 3, served from one thread with an event loop.
@@ -42,17 +43,9 @@ Options:
 Try: curl -i http://ADDR/  (the routes and the per-request fault parameters)";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match Options::parse(&args) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("loop-server: {message}\n\nRun `loop-server --help` for the options.");
-            return ExitCode::from(2);
-        }
+    let options = match cli::options("loop-server", USAGE, Options::parse) {
+        Ok(options) => options,
+        Err(exit) => return exit,
     };
     // Every connection is a descriptor, and the soft limit is often 1024. Raising it to
     // the hard limit needs no privilege; past that, connections beyond the limit wait
@@ -101,84 +94,38 @@ struct Options {
 impl Options {
     /// The options, `None` for `--help`, or the message of a usage error.
     fn parse(args: &[String]) -> Result<Option<Options>, String> {
-        let mut config = LoopServerConfig::default();
-        let mut faults = FaultPlan::none();
-        let mut serve_for = None;
-        let mut allow_remote = false;
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            // Every flag but two takes a value: take it here, with one error message.
-            let mut value = |what: &str| {
-                args.next()
-                    .map(String::as_str)
-                    .ok_or_else(|| format!("{flag} needs a value ({what})"))
-            };
-            match flag.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--allow-remote" => allow_remote = true,
-                "--addr" => {
-                    let text = value("an address such as 127.0.0.1:8080")?;
-                    config.addr = text
-                        .parse()
-                        .map_err(|_| format!("--addr: `{text}` is not an IP:PORT address"))?;
+        let defaults = LoopServerConfig::default();
+        let mut max_connections = defaults.max_connections;
+        let shared = cli::ServerFlags {
+            addr: defaults.addr,
+            faults: FaultPlan::none(),
+            idle_timeout: defaults.idle_timeout,
+            serve_for: None,
+        };
+        // The flags it shares with `wiki-server` are read in `sockets::cli`, so the two
+        // are called alike; only `--max-connections` is this server's own.
+        let own = |flag: &str, args: &mut cli::Args<'_>| match flag {
+            "--max-connections" => {
+                max_connections = cli::number(flag, args.value(flag, "a number")?)?;
+                if max_connections == 0 {
+                    return Err("--max-connections: must be at least 1".into());
                 }
-                "--max-connections" => {
-                    config.max_connections = number(flag, value("a number")?)?;
-                    if config.max_connections == 0 {
-                        return Err("--max-connections: must be at least 1".into());
-                    }
-                }
-                "--latency" => {
-                    faults.latency = Duration::from_millis(number(flag, value("milliseconds")?)?)
-                }
-                "--fault-rate" => {
-                    let text = value("a fraction from 0 to 1")?;
-                    faults.rate = match text.parse::<f64>() {
-                        Ok(rate) if (0.0..=1.0).contains(&rate) => rate,
-                        _ => return Err(format!("--fault-rate: `{text}` is not between 0 and 1")),
-                    };
-                }
-                "--faults" => {
-                    let text = value("a list such as drop,truncate")?;
-                    faults.kinds =
-                        FaultKind::parse_list(text).map_err(|e| format!("--faults: {e}"))?;
-                }
-                "--seed" => faults.seed = number(flag, value("a number")?)?,
-                "--idle-timeout" => {
-                    config.idle_timeout = seconds(flag, value("seconds")?)?;
-                    if config.idle_timeout.is_zero() {
-                        return Err("--idle-timeout: must be more than 0".into());
-                    }
-                }
-                "--for" => serve_for = Some(seconds(flag, value("seconds")?)?),
-                other => return Err(format!("unknown option `{other}`")),
+                Ok(true)
             }
-        }
-        // The corpus has no authentication and does what any request asks: wait a
-        // minute, hold a connection, send 14 MB. On this machine that is a test tool;
-        // on a network interface, anyone who can reach it could tie it up.
-        if !config.addr.ip().is_loopback() && !allow_remote {
-            return Err(format!(
-                "{} is not a loopback address: the corpus server is a test tool that \
-                 does whatever a request asks (long waits, big lists), so it listens on \
-                 this machine only; add --allow-remote if you really mean it",
-                config.addr
-            ));
-        }
-        config.faults = faults;
-        Ok(Some(Options { config, serve_for }))
+            _ => Ok(false),
+        };
+        let Some(flags) = cli::ServerFlags::parse(args, shared, own)? else {
+            return Ok(None);
+        };
+        Ok(Some(Options {
+            config: LoopServerConfig {
+                addr: flags.addr,
+                faults: flags.faults,
+                idle_timeout: flags.idle_timeout,
+                max_connections,
+                ..defaults
+            },
+            serve_for: flags.serve_for,
+        }))
     }
-}
-
-fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
-    text.parse()
-        .map_err(|_| format!("{flag}: `{text}` is not a whole number in range"))
-}
-
-/// Seconds, fractions allowed (`0.5`).
-fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| format!("{flag}: `{text}` is not a number of seconds"))
 }

@@ -8,7 +8,8 @@
 //! It prints `listening on http://ADDR` (then flushes, so a script reading the line sees
 //! it at once) and serves until killed, or for `--for SECONDS` and then prints its
 //! counts. The arguments are parsed by hand: a dozen flags do not need a library, and
-//! the errors say which flag and which value were wrong.
+//! the errors say which flag and which value were wrong. The flags it shares with
+//! lesson 4's `loop-server` are read by `sockets::cli::ServerFlags`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use sockets::cli;
-use sockets::corpus::{FaultKind, FaultPlan};
+use sockets::corpus::FaultPlan;
 use sockets::server::{self, ServerConfig};
 
 const USAGE: &str = "\
@@ -77,86 +78,39 @@ struct Options {
 impl Options {
     /// The options, `None` for `--help`, or the message of a usage error.
     fn parse(args: &[String]) -> Result<Option<Options>, String> {
-        let mut config = ServerConfig::default();
-        let mut faults = FaultPlan::none();
-        let mut serve_for = None;
-        let mut allow_remote = false;
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            // Every flag but two takes a value: take it here, with one error message.
-            let mut value = |what: &str| {
-                args.next()
-                    .map(String::as_str)
-                    .ok_or_else(|| format!("{flag} needs a value ({what})"))
-            };
-            match flag.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--allow-remote" => allow_remote = true,
-                "--addr" => {
-                    config.addr = cli::addr(flag, value("an address such as 127.0.0.1:8080")?)?
+        let defaults = ServerConfig::default();
+        let mut workers = defaults.workers;
+        let shared = cli::ServerFlags {
+            addr: defaults.addr,
+            faults: FaultPlan::none(),
+            idle_timeout: defaults.idle_timeout,
+            serve_for: None,
+        };
+        // The flags both corpus servers take are read in `cli`; only `--workers` is
+        // this server's own.
+        let own = |flag: &str, args: &mut cli::Args<'_>| match flag {
+            "--workers" => {
+                workers = cli::number(flag, args.value(flag, "a number")?)?;
+                if workers == 0 {
+                    return Err("--workers: the pool needs at least one worker".into());
                 }
-                "--workers" => {
-                    config.workers = number(flag, value("a number")?)?;
-                    if config.workers == 0 {
-                        return Err("--workers: the pool needs at least one worker".into());
-                    }
-                }
-                "--latency" => {
-                    faults.latency = Duration::from_millis(number(flag, value("milliseconds")?)?)
-                }
-                "--fault-rate" => {
-                    let text = value("a fraction from 0 to 1")?;
-                    faults.rate = match text.parse::<f64>() {
-                        Ok(rate) if (0.0..=1.0).contains(&rate) => rate,
-                        _ => return Err(format!("--fault-rate: `{text}` is not between 0 and 1")),
-                    };
-                }
-                "--faults" => {
-                    let text = value("a list such as drop,truncate")?;
-                    faults.kinds =
-                        FaultKind::parse_list(text).map_err(|e| format!("--faults: {e}"))?;
-                }
-                "--seed" => faults.seed = number(flag, value("a number")?)?,
-                "--idle-timeout" => {
-                    config.idle_timeout = seconds(flag, value("seconds")?)?;
-                    if config.idle_timeout.is_zero() {
-                        // A zero timeout means "no timeout" to the socket API.
-                        return Err("--idle-timeout: must be more than 0".into());
-                    }
-                }
-                "--for" => serve_for = Some(seconds(flag, value("seconds")?)?),
-                other => return Err(format!("unknown option `{other}`")),
+                Ok(true)
             }
-        }
-        // The corpus has no authentication and does what any request asks: wait a
-        // minute, hold a connection, send 14 MB. On this machine that is a test tool;
-        // on a network interface, anyone who can reach it can tie up its threads.
-        if !config.addr.ip().is_loopback() && !allow_remote {
-            return Err(format!(
-                "{} is not a loopback address: the corpus server is a test tool that \
-                 does whatever a request asks (long waits, big lists), so it listens on \
-                 this machine only; add --allow-remote if you really mean it",
-                config.addr
-            ));
-        }
-        config.faults = faults;
+            _ => Ok(false),
+        };
+        let Some(flags) = cli::ServerFlags::parse(args, shared, own)? else {
+            return Ok(None);
+        };
         Ok(Some(Options {
-            addr: config.addr,
-            config,
-            serve_for,
+            addr: flags.addr,
+            config: ServerConfig {
+                addr: flags.addr,
+                workers,
+                faults: flags.faults,
+                idle_timeout: flags.idle_timeout,
+                ..defaults
+            },
+            serve_for: flags.serve_for,
         }))
     }
-}
-
-fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
-    text.parse()
-        .map_err(|_| format!("{flag}: `{text}` is not a whole number in range"))
-}
-
-/// Seconds, fractions allowed (`0.5`).
-fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| format!("{flag}: `{text}` is not a number of seconds"))
 }
