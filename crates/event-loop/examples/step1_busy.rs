@@ -13,7 +13,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use event_loop::step1_busy::{Batch, download};
-use sockets::corpus::FaultPlan;
 use sockets::server::{ServerConfig, start};
 
 const USAGE: &str = "\
@@ -37,13 +36,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let server = match start(ServerConfig {
-        faults: FaultPlan {
-            latency: Duration::from_millis(latency),
-            ..FaultPlan::none()
-        },
-        ..ServerConfig::default()
-    }) {
+    let server = match start(ServerConfig::with_latency(Duration::from_millis(latency))) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("cannot start the corpus server: {e}");

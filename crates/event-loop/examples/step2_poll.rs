@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use event_loop::step2_poll::{Batch, Report, RunError};
 use event_loop::{step1_busy, step2_poll};
-use sockets::corpus::FaultPlan;
 use sockets::server::{ServerConfig, start};
 
 const USAGE: &str = "\
@@ -39,13 +38,7 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let server = match start(ServerConfig {
-        faults: FaultPlan {
-            latency: Duration::from_millis(latency),
-            ..FaultPlan::none()
-        },
-        ..ServerConfig::default()
-    }) {
+    let server = match start(ServerConfig::with_latency(Duration::from_millis(latency))) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("cannot start the corpus server: {e}");

@@ -64,6 +64,20 @@ impl Default for ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// The default server, waiting `latency` before every reply: the slow server that
+    /// the client tours, examples and tests of lessons 3 and 4 download from.
+    pub fn with_latency(latency: Duration) -> ServerConfig {
+        ServerConfig {
+            faults: FaultPlan {
+                latency,
+                ..FaultPlan::none()
+            },
+            ..ServerConfig::default()
+        }
+    }
+}
+
 /// What a server did, counted as it went.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ServerStats {
@@ -485,14 +499,7 @@ fn close(stream: &TcpStream) {
 /// this lesson and the next start their servers this way, so that a client's memory and
 /// CPU are measured without the server's.
 pub fn serve_as_child(latency: Duration) -> std::process::ExitCode {
-    let config = ServerConfig {
-        faults: FaultPlan {
-            latency,
-            ..FaultPlan::default()
-        },
-        ..ServerConfig::default()
-    };
-    match start(config) {
+    match start(ServerConfig::with_latency(latency)) {
         Ok(server) => {
             procs::child_server::announce_and_wait(server.addr(), Duration::from_secs(600));
             server.stop();

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use sockets::corpus::{FaultPlan, document_size};
+use sockets::corpus::document_size;
 use sockets::server::{ServerConfig, ServerHandle, start};
 
 /// Runs `f` on a thread of its own (with its own executor inside, if it makes one) and
@@ -58,13 +58,9 @@ pub fn ms(n: u64) -> Duration {
 /// Lesson 3's corpus server on 127.0.0.1 (a port the system picks), waiting
 /// `latency_ms` before every reply.
 pub fn server(latency_ms: u64) -> ServerHandle {
-    start(ServerConfig {
-        faults: FaultPlan {
-            latency: Duration::from_millis(latency_ms),
-            ..FaultPlan::none()
-        },
-        ..ServerConfig::default()
-    })
+    start(ServerConfig::with_latency(Duration::from_millis(
+        latency_ms,
+    )))
     .expect("the corpus server starts on 127.0.0.1")
 }
 
