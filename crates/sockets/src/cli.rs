@@ -170,3 +170,27 @@ pub fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .ok_or_else(|| format!("{flag}: `{text}` is not a number of seconds"))
 }
+
+/// The rest of a corpus server's `main` once it listens: prints `listening on
+/// http://ADDR` (flushed: through a pipe stdout is not line-buffered, and a script
+/// waiting for the address would wait forever), then serves until killed, or for
+/// `serve_for` and then prints what `stop` returns (the server's counts).
+pub fn announce_and_serve<S: std::fmt::Display>(
+    addr: SocketAddr,
+    serve_for: Option<Duration>,
+    stop: impl FnOnce() -> S,
+) {
+    use std::io::Write as _;
+    println!("listening on http://{addr}");
+    let _ = std::io::stdout().flush();
+    match serve_for {
+        Some(duration) => {
+            std::thread::sleep(duration);
+            println!("{}", stop());
+        }
+        // Serve until killed: the server's own threads do everything.
+        None => loop {
+            std::thread::park();
+        },
+    }
+}

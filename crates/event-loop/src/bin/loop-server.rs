@@ -13,7 +13,6 @@
 //! flushes, so a script reading the line sees it at once. It serves until killed, or
 //! for `--for SECONDS` and then prints its counts.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -69,20 +68,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on http://{}", server.addr());
-    // stdout is line-buffered only on a terminal; through a pipe, the line would sit in
-    // the buffer and a script waiting for the address would wait forever.
-    let _ = std::io::stdout().flush();
-    match options.serve_for {
-        Some(duration) => {
-            std::thread::sleep(duration);
-            println!("{}", server.stop());
-        }
-        // Serve until killed: the loop's thread does everything.
-        None => loop {
-            std::thread::park();
-        },
-    }
+    cli::announce_and_serve(server.addr(), options.serve_for, || server.stop());
     ExitCode::SUCCESS
 }
 

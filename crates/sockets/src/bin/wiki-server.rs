@@ -11,7 +11,6 @@
 //! the errors say which flag and which value were wrong. The flags it shares with
 //! lesson 4's `loop-server` are read by `sockets::cli::ServerFlags`.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -52,20 +51,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on http://{}", server.addr());
-    // stdout is line-buffered only on a terminal; through a pipe, the line would sit in
-    // the buffer and a script waiting for the address would wait forever.
-    let _ = std::io::stdout().flush();
-    match options.serve_for {
-        Some(duration) => {
-            std::thread::sleep(duration);
-            println!("{}", server.stop());
-        }
-        // Serve until killed: the workers do everything, this thread has nothing to do.
-        None => loop {
-            std::thread::park();
-        },
-    }
+    cli::announce_and_serve(server.addr(), options.serve_for, || server.stop());
     ExitCode::SUCCESS
 }
 
