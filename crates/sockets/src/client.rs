@@ -17,7 +17,7 @@ use std::time::Duration;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::http::{
-    HttpError, Limits, Method, Parsed, RequestHead, Response, ResponseParser, write_request,
+    HttpError, Limits, Method, Parsed, RequestHead, Response, ResponseParser, write_request_with,
 };
 use crate::url::{Url, UrlError};
 
@@ -170,14 +170,24 @@ impl Connection {
     /// the request is sent once more on a new connection: safe for GET and HEAD, which
     /// change nothing on the server.
     pub fn request(&mut self, method: Method, target: &str) -> Result<Response> {
+        self.request_with(method, target, &[])
+    }
+
+    /// [`request`](Self::request) with more header lines (`(name, value)` pairs).
+    pub fn request_with(
+        &mut self,
+        method: Method,
+        target: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<Response> {
         let reused = self.stream.is_some();
         if !reused {
             self.reconnect()?;
         }
-        match self.exchange(method, target) {
+        match self.exchange(method, target, extra) {
             Err(ClientError::ClosedBeforeResponse { .. }) if reused => {
                 self.reconnect()?;
-                self.exchange(method, target)
+                self.exchange(method, target, extra)
             }
             other => other,
         }
@@ -186,11 +196,16 @@ impl Connection {
 
     // ANCHOR: exchange
     /// Writes the request and reads the response on the current stream.
-    fn exchange(&mut self, method: Method, target: &str) -> Result<Response> {
+    fn exchange(
+        &mut self,
+        method: Method,
+        target: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<Response> {
         let peer = self.peer;
         let io_timeout = self.config.io_timeout;
         let mut request = Vec::with_capacity(256);
-        write_request(
+        write_request_with(
             &RequestHead {
                 method,
                 host: &self.host_header,
@@ -198,6 +213,7 @@ impl Connection {
                 keep_alive: true,
                 user_agent: &self.config.user_agent,
             },
+            extra,
             &mut request,
         );
         let Some(stream) = self.stream.as_mut() else {

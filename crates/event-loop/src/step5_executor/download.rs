@@ -258,7 +258,8 @@ async fn connect(work: &Work) -> Result<TcpStream, FetchError> {
 /// One exchange on an open connection: the request out, bytes in until the codec has
 /// a whole response. The loop ends: each turn either completes the response, fails, or
 /// adds bytes that the codec's limits bound (and the caller's timeout bounds the time).
-async fn send_and_receive(
+/// Lesson 5's event-loop engine drives its requests through this same function.
+pub async fn send_and_receive(
     stream: &mut TcpStream,
     request: &[u8],
     buf: &mut [u8],

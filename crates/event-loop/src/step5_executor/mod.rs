@@ -39,7 +39,7 @@ pub mod net;
 pub mod reactor;
 pub mod time;
 
-pub use download::{DownloadConfig, DownloadReport, download, download_with};
+pub use download::{DownloadConfig, DownloadReport, download, download_with, send_and_receive};
 pub use executor::{
     Executor, ExecutorStats, JoinError, JoinHandle, RuntimeError, block_on, spawn, yield_now,
 };

@@ -55,7 +55,7 @@ mod response;
 pub use error::{HttpError, Section, Truncation};
 pub use headers::{Headers, Iter as HeaderIter};
 pub use limits::Limits;
-pub use request::{Method, Request, RequestHead, RequestParser, write_request};
+pub use request::{Method, Request, RequestHead, RequestParser, write_request, write_request_with};
 pub use response::{Response, ResponseParser};
 
 // ANCHOR: parsed

@@ -72,6 +72,13 @@ pub struct RequestHead<'a> {
 /// percent-encoded, and control bytes are left out of the header values. A string
 /// holding `\r\n` can thus never add a header line of its own ("header injection").
 pub fn write_request(head: &RequestHead<'_>, out: &mut Vec<u8>) {
+    write_request_with(head, &[], out);
+}
+
+/// [`write_request`] with more header lines after the usual ones (lesson 5's
+/// downloader sends `X-Attempt`), each written as safely as the others: control bytes
+/// are left out of the values, and a name is kept only if it is a valid token.
+pub fn write_request_with(head: &RequestHead<'_>, extra: &[(&str, &str)], out: &mut Vec<u8>) {
     out.extend_from_slice(head.method.as_str().as_bytes());
     out.push(b' ');
     write_target(head.target, out);
@@ -88,6 +95,11 @@ pub fn write_request(head: &RequestHead<'_>, out: &mut Vec<u8>) {
         "close"
     };
     write_field("Connection", connection, out);
+    for &(name, value) in extra {
+        if !name.is_empty() && name.bytes().all(is_tchar) {
+            write_field(name, value, out);
+        }
+    }
     out.extend_from_slice(b"\r\n");
 }
 // ANCHOR_END: write_request

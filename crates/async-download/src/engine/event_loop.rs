@@ -1,0 +1,184 @@
+//! The hand-made engine: lesson 4's executor and reactor, one thread, one epoll.
+//!
+//! The worker is the same loop as the tokio engine's, written against lesson 4's
+//! `spawn`, `TcpStream`, `timeout` and `sleep`, and the exchange itself is lesson 4's
+//! [`send_and_receive`]. Two things it lacks compared with tokio, both visible in the
+//! race: its `TcpStream` reads only into a buffer the task holds across the wait (so
+//! each waiting connection keeps a 16 KiB buffer), and it has no resolver (a host name
+//! is resolved by a blocking call, fine for addresses, which need no lookup).
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Instant;
+
+use event_loop::step4_scheduler::FetchError as LoopError;
+use event_loop::step5_executor::{TcpStream, block_on, send_and_receive, sleep, spawn, timeout};
+use sockets::http::Response;
+use sockets::url::Url;
+
+use crate::engine::{Engine, Job};
+use crate::error::{DownloadError, FetchError};
+use crate::policy;
+use crate::target::Target;
+use crate::wire::get_request;
+
+/// The read buffer each worker holds (a corpus document is at most 16 KiB).
+const BUF_BYTES: usize = 16 * 1024;
+
+/// `concurrency` tasks on lesson 4's executor.
+#[derive(Debug, Clone, Copy)]
+pub struct EventLoopEngine;
+
+impl Engine for EventLoopEngine {
+    fn name(&self) -> &'static str {
+        "event-loop"
+    }
+
+    // ANCHOR: run
+    fn run(&self, job: Arc<Job>) -> Result<(), DownloadError> {
+        block_on(async move {
+            let workers: Vec<_> = (0..job.options.concurrency.max(1))
+                .map(|_| spawn(worker(job.clone())))
+                .collect();
+            for handle in workers {
+                let _ = handle.await;
+            }
+        })
+        .map_err(|e| DownloadError::Runtime {
+            what: "event loop",
+            source: std::io::Error::other(e.to_string()),
+        })
+    }
+    // ANCHOR_END: run
+}
+
+/// A worker's connection to one host.
+struct Kept {
+    host: String,
+    port: u16,
+    stream: TcpStream,
+}
+
+async fn worker(job: Arc<Job>) {
+    let mut kept: Option<Kept> = None;
+    let mut buf = vec![0; BUF_BYTES];
+    let mut request = Vec::with_capacity(256);
+    while let Some(target) = job.feed.next(&job.collector) {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            get_request(&target.url, attempt, &mut request);
+            let answer = fetch(&mut kept, &target, &request, &mut buf, &job).await;
+            let error = match answer.and_then(policy::check) {
+                Ok(body) => break job.collector.document(&target, &body, attempt + 1, started),
+                Err(error) => error,
+            };
+            match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
+                Some(_) if job.feed.is_stopped() => {
+                    break job.collector.failure(&target, FetchError::Interrupted, attempt + 1);
+                }
+                Some(delay) => {
+                    job.collector.retry();
+                    sleep(delay).await;
+                    attempt += 1;
+                }
+                None => break job.collector.failure(&target, error, attempt + 1),
+            }
+        }
+    }
+}
+
+/// One attempt on the kept connection if it goes to the target's host (once more on a
+/// new one if the server had closed it), or on a new one.
+async fn fetch(
+    kept: &mut Option<Kept>,
+    target: &Target,
+    request: &[u8],
+    buf: &mut [u8],
+    job: &Job,
+) -> Result<Response, FetchError> {
+    let url = &target.url;
+    let reusable = kept
+        .take()
+        .filter(|k| k.host == url.host && k.port == url.port);
+    let reused = reusable.is_some();
+    let mut stream = match reusable {
+        Some(k) => k.stream,
+        None => connect(url, job).await?,
+    };
+    let limit = job.options.timeout;
+    let mut answer = timeout(limit, send_and_receive(&mut stream, request, buf, job.options.limits)).await;
+    if reused && matches!(answer, Ok(Err(LoopError::Closed))) {
+        stream = connect(url, job).await?;
+        answer = timeout(limit, send_and_receive(&mut stream, request, buf, job.options.limits)).await;
+    }
+    let response = match answer {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => return Err(from_loop(error)),
+        Err(_) => {
+            return Err(FetchError::Timeout {
+                doing: "waiting for the response",
+                after: limit,
+            });
+        }
+    };
+    if response.keep_alive {
+        *kept = Some(Kept {
+            host: url.host.clone(),
+            port: url.port,
+            stream,
+        });
+    }
+    Ok(response)
+}
+
+async fn connect(url: &Url, job: &Job) -> Result<TcpStream, FetchError> {
+    let addr = resolve(url)?;
+    let limit = job.options.connect_timeout;
+    match timeout(limit, TcpStream::connect(addr)).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e)) => Err(FetchError::Connect {
+            addr: addr.to_string(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(FetchError::Timeout {
+            doing: "connecting",
+            after: limit,
+        }),
+    }
+}
+
+/// The first address of the host (no lookup for an address; a blocking one for a name).
+fn resolve(url: &Url) -> Result<SocketAddr, FetchError> {
+    let fail = |reason: String| FetchError::Resolve {
+        host: url.host.clone(),
+        reason,
+    };
+    (url.host.as_str(), url.port)
+        .to_socket_addrs()
+        .map_err(|e| fail(e.to_string()))?
+        .next()
+        .ok_or_else(|| fail("no address".to_string()))
+}
+
+/// Lesson 4's fetch errors, in the downloader's terms.
+fn from_loop(error: LoopError) -> FetchError {
+    match error {
+        LoopError::Connect { addr, source } => FetchError::Connect {
+            addr: addr.to_string(),
+            reason: source.to_string(),
+        },
+        LoopError::Io { doing, source } => FetchError::io(doing, &source),
+        LoopError::Timeout { doing, after } => FetchError::Timeout { doing, after },
+        LoopError::Closed => FetchError::Closed,
+        LoopError::Http(e) => FetchError::Http(e),
+        LoopError::Status { status, .. } => FetchError::Status {
+            status,
+            retry_after: None,
+        },
+        other => FetchError::Io {
+            doing: "checking the response",
+            reason: other.to_string(),
+        },
+    }
+}

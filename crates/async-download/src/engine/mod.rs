@@ -1,0 +1,141 @@
+//! The same download, run five ways, behind one trait.
+//!
+//! Every engine does the same work: take targets from the [`Feed`] with `concurrency`
+//! workers, fetch each one (retrying what [`policy`](crate::policy) says to retry, after
+//! the delay it says), and hand the outcome to the [`Collector`]. What differs is only
+//! the machinery that lets many fetches wait at once — the course's five answers:
+//!
+//! | engine           | a worker is...                    | waiting is done by                 |
+//! |------------------|-----------------------------------|------------------------------------|
+//! | `sequential`     | the calling thread, alone         | the kernel, one socket at a time   |
+//! | `threads`        | a thread of lesson 2's pool       | the kernel, a blocked thread each  |
+//! | `event-loop`     | a task on lesson 4's executor     | one epoll on one thread            |
+//! | `tokio`          | a tokio task, one thread          | tokio's reactor (epoll)            |
+//! | `tokio-multi`    | a tokio task, a thread per core   | tokio's reactor, work stealing     |
+//!
+//! So the race in [`crate::race`] compares machinery, not algorithms.
+
+mod event_loop;
+mod threads;
+mod tokio;
+
+use std::sync::Arc;
+
+use crate::collect::{Collector, Report};
+use crate::error::DownloadError;
+use crate::feed::Feed;
+use crate::options::Options;
+use crate::progress::Progress;
+use crate::target::Target;
+
+pub use self::event_loop::EventLoopEngine;
+pub use self::threads::{SequentialEngine, ThreadsEngine};
+pub use self::tokio::TokioEngine;
+
+/// Everything a run shares between its workers.
+#[derive(Debug)]
+pub struct Job {
+    pub feed: Feed,
+    pub collector: Collector,
+    pub options: Options,
+}
+
+// ANCHOR: engine
+/// A way to run many downloads at once.
+pub trait Engine {
+    /// Its name on the command line (`--engine`).
+    fn name(&self) -> &'static str;
+
+    /// Fetches every target of `job.feed` with `job.options.concurrency` workers,
+    /// handing each outcome to `job.collector`; returns when all workers are done.
+    fn run(&self, job: Arc<Job>) -> Result<(), DownloadError>;
+}
+// ANCHOR_END: engine
+
+/// The engines, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum EngineKind {
+    Sequential,
+    Threads,
+    EventLoop,
+    Tokio,
+    TokioMulti,
+}
+
+impl EngineKind {
+    pub const ALL: [EngineKind; 5] = [
+        EngineKind::Sequential,
+        EngineKind::Threads,
+        EngineKind::EventLoop,
+        EngineKind::Tokio,
+        EngineKind::TokioMulti,
+    ];
+
+    pub fn name(self) -> &'static str {
+        self.engine().name()
+    }
+
+    pub fn parse(text: &str) -> Option<EngineKind> {
+        EngineKind::ALL.into_iter().find(|kind| kind.name() == text)
+    }
+
+    pub fn engine(self) -> Box<dyn Engine> {
+        match self {
+            EngineKind::Sequential => Box::new(SequentialEngine),
+            EngineKind::Threads => Box::new(ThreadsEngine),
+            EngineKind::EventLoop => Box::new(EventLoopEngine),
+            EngineKind::Tokio => Box::new(TokioEngine { multi_thread: false }),
+            EngineKind::TokioMulti => Box::new(TokioEngine { multi_thread: true }),
+        }
+    }
+
+    /// How many workers this engine really runs for a wish of `concurrency`: the
+    /// sequential engine has one, whatever is asked.
+    pub fn workers(self, concurrency: usize) -> usize {
+        match self {
+            EngineKind::Sequential => 1,
+            _ => concurrency.max(1),
+        }
+    }
+}
+
+/// Runs `job` on `kind` and returns the report.
+pub fn run(kind: EngineKind, job: Arc<Job>) -> Result<Report, DownloadError> {
+    kind.engine().run(job.clone())?;
+    if job.feed.is_stopped() {
+        job.collector.interrupt();
+    }
+    let workers = kind.workers(job.options.concurrency);
+    let report = job.collector.report(kind.name(), workers);
+    if let Some(store) = job.collector.store() {
+        store.finish()?;
+    }
+    if let Some(source) = job.feed.take_input_error() {
+        return Err(DownloadError::Input {
+            what: "input".to_string(),
+            source,
+        });
+    }
+    Ok(report)
+}
+
+// ANCHOR: download_all
+/// Downloads `targets` on tokio (multi-thread) with `options`, without a progress
+/// display, and reports. With `options.out`, documents are saved there and a run that
+/// was killed resumes where it stopped.
+pub fn download_all(
+    targets: impl Iterator<Item = Target> + Send + 'static,
+    options: Options,
+) -> Result<Report, DownloadError> {
+    let store = match &options.out {
+        Some(dir) => Some(crate::store::Store::open(dir)?),
+        None => None,
+    };
+    let job = Arc::new(Job {
+        feed: Feed::of_targets(targets),
+        collector: Collector::new(store, Progress::hidden()),
+        options,
+    });
+    run(EngineKind::TokioMulti, job)
+}
+// ANCHOR_END: download_all

@@ -1,0 +1,160 @@
+//! The blocking engines: lesson 2's thread pool running lesson 3's blocking client
+//! (`threads`), or that same client on the calling thread alone (`sequential`).
+//!
+//! A worker is a thread that waits in `read` while its request is out: simple, and
+//! each waiting costs a whole thread — its stack, its kernel task, its share of the
+//! scheduler's attention. That cost is what the race measures at 10,000.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sockets::client::{ClientConfig, ClientError, Connection};
+use sockets::http::{Method, Response};
+use sockets::url::Url;
+use threads::ThreadPool;
+
+use crate::engine::{Engine, Job};
+use crate::error::{DownloadError, FetchError};
+use crate::policy;
+use crate::target::Target;
+use crate::wire::{ATTEMPT_HEADER, USER_AGENT};
+
+/// Most hosts a worker keeps a connection to at once.
+const HOSTS_KEPT: usize = 4;
+
+/// `concurrency` threads of lesson 2's pool, each running [`blocking_worker`].
+#[derive(Debug, Clone, Copy)]
+pub struct ThreadsEngine;
+
+/// One worker on the calling thread: the baseline every other engine is measured by.
+#[derive(Debug, Clone, Copy)]
+pub struct SequentialEngine;
+
+impl Engine for ThreadsEngine {
+    fn name(&self) -> &'static str {
+        "threads"
+    }
+
+    // ANCHOR: run
+    fn run(&self, job: Arc<Job>) -> Result<(), DownloadError> {
+        let workers = job.options.concurrency.max(1);
+        let pool = ThreadPool::new(workers).map_err(|e| DownloadError::Runtime {
+            what: "thread pool",
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        for _ in 0..workers {
+            let job = job.clone();
+            pool.execute(move || blocking_worker(&job))
+                .map_err(|e| DownloadError::Runtime {
+                    what: "thread pool",
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+        }
+        // Waits for every worker to finish its last document.
+        pool.shutdown();
+        Ok(())
+    }
+    // ANCHOR_END: run
+}
+
+impl Engine for SequentialEngine {
+    fn name(&self) -> &'static str {
+        "sequential"
+    }
+
+    fn run(&self, job: Arc<Job>) -> Result<(), DownloadError> {
+        blocking_worker(&job);
+        Ok(())
+    }
+}
+
+// ANCHOR: worker
+/// One worker: targets one after another, with a kept connection per host.
+pub fn blocking_worker(job: &Job) {
+    let mut connections: Vec<Connection> = Vec::new();
+    let mut hosts: Vec<Url> = Vec::new();
+    while let Some(target) = job.feed.next(&job.collector) {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            let answer = fetch(&mut connections, &mut hosts, &target, attempt, job);
+            let error = match answer.and_then(policy::check) {
+                Ok(body) => break job.collector.document(&target, &body, attempt + 1, started),
+                Err(error) => error,
+            };
+            match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
+                Some(_) if job.feed.is_stopped() => {
+                    break job.collector.failure(&target, FetchError::Interrupted, attempt + 1);
+                }
+                Some(delay) => {
+                    job.collector.retry();
+                    std::thread::sleep(delay);
+                    attempt += 1;
+                }
+                None => break job.collector.failure(&target, error, attempt + 1),
+            }
+        }
+    }
+}
+// ANCHOR_END: worker
+
+/// One attempt with the worker's connection to the target's host (opened if need be).
+fn fetch(
+    connections: &mut Vec<Connection>,
+    hosts: &mut Vec<Url>,
+    target: &Target,
+    attempt: u32,
+    job: &Job,
+) -> Result<Response, FetchError> {
+    let url = &target.url;
+    let at = match hosts.iter().position(|h| h.host == url.host && h.port == url.port) {
+        Some(at) => at,
+        None => {
+            let config = ClientConfig {
+                connect_timeout: job.options.connect_timeout,
+                io_timeout: job.options.timeout,
+                user_agent: USER_AGENT.to_string(),
+                limits: job.options.limits,
+            };
+            let connection = Connection::open(url, config).map_err(from_client)?;
+            if hosts.len() >= HOSTS_KEPT {
+                hosts.remove(0);
+                connections.remove(0);
+            }
+            hosts.push(url.clone());
+            connections.push(connection);
+            hosts.len() - 1
+        }
+    };
+    let attempt_text = attempt.to_string();
+    let extra: &[(&str, &str)] = if attempt == 0 {
+        &[]
+    } else {
+        &[(ATTEMPT_HEADER, attempt_text.as_str())]
+    };
+    connections[at]
+        .request_with(Method::Get, &url.path, extra)
+        .map_err(from_client)
+}
+
+/// Lesson 3's client errors, in the downloader's terms.
+fn from_client(error: ClientError) -> FetchError {
+    match error {
+        ClientError::Url(e) => FetchError::BadUrl(e.to_string()),
+        ClientError::Resolve { host, source } => FetchError::Resolve {
+            host,
+            reason: source.to_string(),
+        },
+        ClientError::Connect { addr, source } => FetchError::Connect {
+            addr: addr.to_string(),
+            reason: source.to_string(),
+        },
+        ClientError::Timeout { doing, timeout, .. } => FetchError::Timeout {
+            doing,
+            after: timeout,
+        },
+        ClientError::Io { doing, source, .. } => FetchError::io(doing, &source),
+        ClientError::ClosedBeforeResponse { .. } => FetchError::Closed,
+        ClientError::Http { source, .. } => FetchError::Http(source),
+    }
+}

@@ -1,0 +1,53 @@
+//! Lesson 5: async-download — tokio, bounded concurrency, a million documents, and the
+//! race of every engine the course has built.
+//!
+//! Lessons 1 to 4 each answered "how do I wait for many things at once?" in their own
+//! way: a process each, a thread each, one thread polling many sockets, tasks on a
+//! hand-made executor. This lesson turns the answer into a tool people can use — a
+//! downloader that fetches a million documents, survives a hostile network and a
+//! `kill -9`, and says what it did — and then races every earlier answer on the same
+//! work, so the course ends on a measurement, not an opinion.
+//!
+//! Modules, in the order a document goes through them:
+//!
+//! - [`target`]: what to fetch — a URL and the file name it is stored under; the input
+//!   is streamed, never held whole.
+//! - [`names`]: file names from URLs that can never leave the output folder or collide.
+//! - [`feed`]: hands targets to the workers, skips what the journal says is done, and
+//!   stops handing them out on Ctrl-C.
+//! - [`policy`]: what to do with an answer — keep it, retry it (after how long), or
+//!   give up — the same decision for every engine.
+//! - [`wire`]: one HTTP exchange over `tokio::net::TcpStream` with lesson 3's codec,
+//!   and the keep-alive connections a worker keeps.
+//! - [`engine`]: the same download run five ways (sequential, threads, event-loop,
+//!   tokio current-thread, tokio multi-thread) behind one trait.
+//! - [`store`] and [`journal`]: atomic writes under `--out`, and the record that lets a
+//!   killed run resume.
+//! - [`collect`]: every document's outcome, counted: the [`Report`](collect::Report).
+//! - [`server`]: the corpus of lesson 3 served by tokio — the fast one the races use.
+//! - [`race`]: every engine at concurrency 1 to 10,000 on the same work.
+//! - [`cli`], [`progress`]: the `async-download` command.
+//! - [`exercises`]: your tasks.
+
+pub mod cli;
+pub mod collect;
+pub mod engine;
+pub mod error;
+pub mod exercises;
+pub mod feed;
+pub mod journal;
+pub mod names;
+pub mod options;
+pub mod policy;
+pub mod progress;
+pub mod race;
+pub mod server;
+pub mod store;
+pub mod target;
+pub mod wire;
+
+pub use collect::Report;
+pub use engine::{Engine, EngineKind, download_all};
+pub use error::{DownloadError, FetchError};
+pub use options::Options;
+pub use target::Target;

@@ -1,0 +1,50 @@
+//! How a download runs: every setting in one place, with defaults that suit both the
+//! corpus and ordinary web servers.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sockets::http::Limits;
+
+/// Settings of a download. `Options::default()` is what the command uses without flags.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Documents in flight at once (workers, hence at most this many connections).
+    pub concurrency: usize,
+    /// Tries after the first one, for what is worth trying again.
+    pub retries: u32,
+    /// The first retry waits about this long; each later one twice as long...
+    pub backoff_base: Duration,
+    /// ...up to this (a server's Retry-After is honoured up to this too).
+    pub backoff_max: Duration,
+    /// Longest wait for a TCP handshake.
+    pub connect_timeout: Duration,
+    /// Longest wait for one request to be sent and its whole response received.
+    pub timeout: Duration,
+    /// A kept-alive connection unused for this long is closed rather than reused:
+    /// servers close idle connections too, and a request on one they just closed fails.
+    pub idle_timeout: Duration,
+    /// The codec's limits; `max_body_bytes` is the size limit per document.
+    pub limits: Limits,
+    /// Where documents are written; `None`: verify and discard.
+    pub out: Option<PathBuf>,
+    /// A seed for the retry jitter, so a test can repeat a run exactly.
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            concurrency: 64,
+            retries: 4,
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(20),
+            limits: Limits::default(),
+            out: None,
+            seed: 0x5eed,
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! What to do with an answer: keep it, try again (after how long), or give up.
+//!
+//! Every engine asks the same three questions after each attempt, so they are answered
+//! here once, as plain functions of the answer — no socket, no clock, no runtime. The
+//! engines differ only in *how they wait* between attempts (a thread sleeps, a task
+//! awaits a timer); *whether* and *how long* to wait is decided here.
+//!
+//! - [`check`]: is this response the document? Status 200, and the body matches the
+//!   corpus checksum header when there is one. (A body shorter than its Content-Length
+//!   never gets here: the codec reports it as truncated.)
+//! - [`is_retryable`]: could trying again help? Yes for the network and the server's
+//!   passing state (refused, reset, timed out, truncated, 5xx, 429); no for a request
+//!   that is wrong in itself (other 4xx, a body over the size limit, a bad URL).
+//! - [`retry_delay`]: how long to wait first. The server's `Retry-After` when it gave
+//!   one; otherwise exponential backoff with jitter, so that a thousand workers that
+//!   failed together do not all come back in the same millisecond.
+
+use std::time::Duration;
+
+use sockets::corpus::{CHECKSUM_HEADER, checksum};
+use sockets::http::{HttpError, Response};
+
+use crate::error::FetchError;
+use crate::options::Options;
+
+// ANCHOR: check
+/// The document in `response`, or why it is not one.
+pub fn check(response: Response) -> Result<Vec<u8>, FetchError> {
+    if response.status != 200 {
+        let retry_after = response.headers.get("Retry-After").and_then(parse_retry_after);
+        return Err(FetchError::Status {
+            status: response.status,
+            retry_after,
+        });
+    }
+    if let Some(expected) = response.headers.get(CHECKSUM_HEADER) {
+        let got = checksum(&response.body);
+        if !got.eq_ignore_ascii_case(expected.trim()) {
+            return Err(FetchError::Checksum {
+                len: response.body.len(),
+                expected: expected.chars().take(32).collect(),
+                got,
+            });
+        }
+    }
+    Ok(response.body)
+}
+// ANCHOR_END: check
+
+/// `Retry-After` in its seconds form (`Retry-After: 2`). The HTTP-date form is rare on
+/// 503 and 429; it is ignored, and the backoff applies.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok().map(Duration::from_secs)
+}
+
+// ANCHOR: retryable
+/// Whether another attempt may succeed where this one failed.
+pub fn is_retryable(error: &FetchError) -> bool {
+    match error {
+        FetchError::Connect { .. }
+        | FetchError::Timeout { .. }
+        | FetchError::Io { .. }
+        | FetchError::Closed
+        // A corrupted body is a transport accident, not the document.
+        | FetchError::Checksum { .. } => true,
+        FetchError::Http(HttpError::Truncated { .. }) => true,
+        FetchError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+        FetchError::Http(_)
+        | FetchError::BadUrl(_)
+        | FetchError::Resolve { .. }
+        | FetchError::Save { .. }
+        | FetchError::Interrupted => false,
+    }
+}
+// ANCHOR_END: retryable
+
+// ANCHOR: delay
+/// How long to wait before retry number `retry` (1 for the first retry) after `error`,
+/// or `None` if there should be no retry: not retryable, or no retries left.
+///
+/// Backoff with "equal jitter": the n-th retry waits between half and all of
+/// `base * 2^(n-1)` (capped at `backoff_max`), the point in that range drawn from
+/// `seed` and `key` so that a run can be repeated exactly. A server's `Retry-After`
+/// replaces the backoff (capped at `backoff_max` too: a server asking for an hour is
+/// answered with a failure report sooner, not a hung download).
+pub fn retry_delay(options: &Options, key: &str, retry: u32, error: &FetchError) -> Option<Duration> {
+    if retry > options.retries || !is_retryable(error) {
+        return None;
+    }
+    if let FetchError::Status {
+        retry_after: Some(asked),
+        ..
+    } = error
+    {
+        return Some((*asked).min(options.backoff_max));
+    }
+    let doubling = 1u32 << (retry.saturating_sub(1)).min(20);
+    let full = options
+        .backoff_base
+        .saturating_mul(doubling)
+        .min(options.backoff_max);
+    let roll = unit_fraction(options.seed ^ hash(key) ^ u64::from(retry));
+    Some(full / 2 + full.mul_f64(roll / 2.0))
+}
+// ANCHOR_END: delay
+
+/// A fraction in [0, 1) from a 64-bit seed (splitmix64's finaliser: every input bit
+/// moves about half of the output bits).
+fn unit_fraction(seed: u64) -> f64 {
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// FNV-1a over the key's bytes: enough to give each document its own jitter.
+fn hash(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockets::http::{Headers, Truncation};
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Response {
+        let mut h = Headers::new();
+        for (name, value) in headers {
+            h.push(*name, *value);
+        }
+        Response {
+            version_minor: 1,
+            status,
+            reason: String::new(),
+            headers: h,
+            body: body.to_vec(),
+            keep_alive: true,
+        }
+    }
+
+    #[test]
+    fn a_200_with_the_right_checksum_is_the_document() {
+        let sum = checksum(b"hello");
+        let body = check(response(200, &[(CHECKSUM_HEADER, &sum)], b"hello")).unwrap();
+        assert_eq!(body, b"hello");
+        // No checksum header (an ordinary server): the body is taken as it is.
+        assert_eq!(check(response(200, &[], b"x")).unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_wrong_checksum_is_refused_and_retryable() {
+        let sum = checksum(b"hello");
+        let error = check(response(200, &[(CHECKSUM_HEADER, &sum)], b"hellO")).unwrap_err();
+        assert!(matches!(error, FetchError::Checksum { len: 5, .. }), "{error}");
+        assert!(is_retryable(&error));
+    }
+
+    #[test]
+    fn statuses_split_into_retryable_and_final() {
+        for (status, retry) in [(500, true), (503, true), (429, true), (408, true), (404, false), (403, false), (400, false)] {
+            let error = check(response(status, &[], b"")).unwrap_err();
+            assert_eq!(is_retryable(&error), retry, "status {status}");
+        }
+        let truncated = FetchError::Http(HttpError::Truncated {
+            offset: 10,
+            what: Truncation::Head,
+        });
+        assert!(is_retryable(&truncated));
+    }
+
+    #[test]
+    fn retry_after_in_seconds_is_read_and_honoured_up_to_the_cap() {
+        let error = check(response(503, &[("Retry-After", "2")], b"")).unwrap_err();
+        let options = Options::default();
+        assert_eq!(retry_delay(&options, "k", 1, &error), Some(Duration::from_secs(2)));
+        let greedy = check(response(503, &[("Retry-After", "86400")], b"")).unwrap_err();
+        assert_eq!(retry_delay(&options, "k", 1, &greedy), Some(options.backoff_max));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_in_its_range_and_stops_after_the_last_retry() {
+        let options = Options {
+            retries: 5,
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(1000),
+            ..Options::default()
+        };
+        let error = FetchError::Closed;
+        for retry in 1..=5u32 {
+            let full = Duration::from_millis(100 * (1 << (retry - 1))).min(options.backoff_max);
+            for key in ["a", "b", "c", "d"] {
+                let delay = retry_delay(&options, key, retry, &error).unwrap();
+                assert!(delay >= full / 2 && delay <= full, "retry {retry}: {delay:?} not in [{:?}, {full:?}]", full / 2);
+            }
+        }
+        assert_eq!(retry_delay(&options, "a", 6, &error), None);
+        assert_eq!(retry_delay(&options, "a", 1, &FetchError::BadUrl("x".into())), None);
+    }
+
+    #[test]
+    fn jitter_spreads_documents_apart() {
+        let options = Options::default();
+        let delays: std::collections::HashSet<Duration> = (0..100)
+            .map(|i| retry_delay(&options, &format!("doc{i}"), 3, &FetchError::Closed).unwrap())
+            .collect();
+        assert!(delays.len() > 90, "only {} distinct delays", delays.len());
+    }
+}

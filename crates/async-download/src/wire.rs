@@ -1,0 +1,279 @@
+//! One HTTP exchange over `tokio::net::TcpStream`, with lesson 3's codec, and the
+//! keep-alive connections one worker keeps.
+//!
+//! The bytes are lesson 3's: [`write_request_with`] makes the request, a
+//! [`ResponseParser`] is fed what arrives until a response is complete. Only the
+//! waiting is tokio's. Two choices matter at ten thousand connections:
+//!
+//! - **No buffer per connection.** A connection waiting for its response holds no read
+//!   buffer: the task waits for the socket to be *readable*, and only then reads, into
+//!   a buffer that belongs to the thread (`try_read` cannot wait, so the buffer is never
+//!   held across an `.await`). Ten thousand waiting connections cost their sockets and
+//!   their tasks, not ten thousand buffers.
+//! - **Keep-alive.** A worker keeps its connection to each host it talks to, so a
+//!   document costs one request, not a TCP handshake too. A connection idle for longer
+//!   than `idle_timeout` is closed rather than reused (the server may be closing it at
+//!   that very moment), and a request on a kept connection that the server had closed is
+//!   sent once more on a new one — safe for a GET, which changes nothing.
+
+use std::cell::RefCell;
+use std::io::{self, ErrorKind};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use sockets::http::{Method, Parsed, RequestHead, Response, ResponseParser, write_request_with};
+use sockets::url::Url;
+use tokio::net::TcpStream;
+
+use crate::error::FetchError;
+use crate::options::Options;
+
+/// How the downloader introduces itself.
+pub const USER_AGENT: &str = concat!("async-download/", env!("CARGO_PKG_VERSION"));
+
+/// The header that tells the corpus which attempt this is (its random faults are rolled
+/// per attempt, so a retry meets a fresh roll).
+pub const ATTEMPT_HEADER: &str = sockets::corpus::ATTEMPT_HEADER;
+
+/// Most hosts a worker keeps a connection to at once; the least recently used goes.
+const HOSTS_KEPT: usize = 4;
+
+/// The bytes of the GET for `url`, attempt `attempt` (0 for the first).
+pub fn get_request(url: &Url, attempt: u32, out: &mut Vec<u8>) {
+    out.clear();
+    let host = url.host_header();
+    let attempt_text;
+    let extra: &[(&str, &str)] = if attempt == 0 {
+        &[]
+    } else {
+        attempt_text = attempt.to_string();
+        &[(ATTEMPT_HEADER, attempt_text.as_str())]
+    };
+    write_request_with(
+        &RequestHead {
+            method: Method::Get,
+            host: &host,
+            target: &url.path,
+            keep_alive: true,
+            user_agent: USER_AGENT,
+        },
+        extra,
+        out,
+    );
+}
+
+/// A kept connection.
+#[derive(Debug)]
+struct Kept {
+    host: String,
+    port: u16,
+    stream: TcpStream,
+    last_used: Instant,
+}
+
+/// The connections of one worker, at most one per host.
+#[derive(Debug, Default)]
+pub struct Connections {
+    kept: Vec<Kept>,
+    request: Vec<u8>,
+    /// TCP connections opened so far.
+    pub opened: u64,
+}
+
+impl Connections {
+    pub fn new() -> Connections {
+        Connections::default()
+    }
+
+    // ANCHOR: fetch
+    /// Sends the GET for `url` (attempt `attempt`) and returns the whole response, within
+    /// `options.timeout` for the exchange and `options.connect_timeout` for a handshake.
+    pub async fn fetch(
+        &mut self,
+        url: &Url,
+        attempt: u32,
+        options: &Options,
+    ) -> Result<Response, FetchError> {
+        get_request(url, attempt, &mut self.request);
+        let kept = self.take(url, options);
+        let reused = kept.is_some();
+        let stream = match kept {
+            Some(stream) => stream,
+            None => self.connect(url, options).await?,
+        };
+        let result = self.exchange(stream, url, options).await;
+        match result {
+            // The server closed the kept connection while it was idle: once more, new.
+            Err(FetchError::Closed) if reused => {
+                let stream = self.connect(url, options).await?;
+                self.exchange(stream, url, options).await
+            }
+            other => other,
+        }
+    }
+    // ANCHOR_END: fetch
+
+    /// The request on `stream`, the response back; the stream is kept if the response
+    /// allows it.
+    async fn exchange(
+        &mut self,
+        mut stream: TcpStream,
+        url: &Url,
+        options: &Options,
+    ) -> Result<Response, FetchError> {
+        let limit = options.timeout;
+        let exchange = send_and_receive(&mut stream, &self.request, options);
+        let (response, clean) = match tokio::time::timeout(limit, exchange).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(FetchError::Timeout {
+                    doing: "waiting for the response",
+                    after: limit,
+                });
+            }
+        };
+        if response.keep_alive && clean {
+            self.keep(url, stream);
+        }
+        Ok(response)
+    }
+
+    /// The kept connection to `url`'s host, if there is one not idle for too long.
+    fn take(&mut self, url: &Url, options: &Options) -> Option<TcpStream> {
+        let at = self
+            .kept
+            .iter()
+            .position(|k| k.port == url.port && k.host == url.host)?;
+        let kept = self.kept.swap_remove(at);
+        (kept.last_used.elapsed() < options.idle_timeout).then_some(kept.stream)
+    }
+
+    fn keep(&mut self, url: &Url, stream: TcpStream) {
+        if self.kept.len() >= HOSTS_KEPT {
+            // The least recently used connection goes (closed when dropped).
+            if let Some(oldest) = (0..self.kept.len()).min_by_key(|&i| self.kept[i].last_used) {
+                self.kept.swap_remove(oldest);
+            }
+        }
+        self.kept.push(Kept {
+            host: url.host.clone(),
+            port: url.port,
+            stream,
+            last_used: Instant::now(),
+        });
+    }
+
+    // ANCHOR: connect
+    /// A new connection to `url`'s host: resolved (a name goes through the system's
+    /// resolver on tokio's blocking pool; an address does not), then connected to the
+    /// first address that answers, each within the connect timeout.
+    async fn connect(&mut self, url: &Url, options: &Options) -> Result<TcpStream, FetchError> {
+        let limit = options.connect_timeout;
+        let resolve = tokio::net::lookup_host((url.host.as_str(), url.port));
+        let addrs: Vec<SocketAddr> = match tokio::time::timeout(limit, resolve).await {
+            Ok(Ok(addrs)) => addrs.collect(),
+            Ok(Err(e)) => {
+                return Err(FetchError::Resolve {
+                    host: url.host.clone(),
+                    reason: e.to_string(),
+                });
+            }
+            Err(_) => {
+                return Err(FetchError::Timeout {
+                    doing: "resolving the host",
+                    after: limit,
+                });
+            }
+        };
+        let mut last = FetchError::Resolve {
+            host: url.host.clone(),
+            reason: "no address".to_string(),
+        };
+        for addr in addrs {
+            match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+                Ok(Ok(stream)) => {
+                    // Requests are small and sent whole: no Nagle delay.
+                    let _ = stream.set_nodelay(true);
+                    self.opened += 1;
+                    return Ok(stream);
+                }
+                Ok(Err(e)) => {
+                    last = FetchError::Connect {
+                        addr: addr.to_string(),
+                        reason: e.to_string(),
+                    }
+                }
+                Err(_) => {
+                    last = FetchError::Timeout {
+                        doing: "connecting",
+                        after: limit,
+                    }
+                }
+            }
+        }
+        Err(last)
+    }
+    // ANCHOR_END: connect
+}
+
+thread_local! {
+    /// The read buffer of this thread, shared by every connection the thread serves.
+    static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; 64 * 1024]);
+}
+
+// ANCHOR: send_and_receive
+/// Writes `request`, then reads until the codec has a whole response. Returns it, and
+/// whether the stream ended cleanly after it (no stray bytes, not closed): only then
+/// may the connection carry another request.
+async fn send_and_receive(
+    stream: &mut TcpStream,
+    request: &[u8],
+    options: &Options,
+) -> Result<(Response, bool), FetchError> {
+    use tokio::io::AsyncWriteExt;
+    stream
+        .write_all(request)
+        .await
+        .map_err(|e| closed_or("writing the request", e))?;
+    let mut parser = ResponseParser::new(Method::Get, options.limits);
+    loop {
+        stream
+            .readable()
+            .await
+            .map_err(|e| FetchError::io("waiting for the response", &e))?;
+        let step = READ_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            match stream.try_read(&mut buf) {
+                // Readiness can be a false alarm: wait again.
+                Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(None),
+                Err(e) => Err(closed_or("reading the response", e)),
+                Ok(0) => match parser.finish() {
+                    Ok(Some(response)) => Ok(Some((response, false))),
+                    Ok(None) => Err(FetchError::Closed),
+                    Err(error) => Err(FetchError::Http(error)),
+                },
+                Ok(n) => match parser.feed(&buf[..n]) {
+                    Ok(Parsed::NeedMore) => Ok(None),
+                    // Bytes after the response were not asked for: the stream's state is
+                    // unknown, so the connection is not reused.
+                    Ok(Parsed::Done { message, used }) => Ok(Some((message, used == n))),
+                    Err(error) => Err(FetchError::Http(error)),
+                },
+            }
+        })?;
+        if let Some(done) = step {
+            return Ok(done);
+        }
+    }
+}
+// ANCHOR_END: send_and_receive
+
+/// A reset or a broken pipe means the server closed the connection.
+pub fn closed_or(doing: &'static str, error: io::Error) -> FetchError {
+    match error.kind() {
+        ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+            FetchError::Closed
+        }
+        _ => FetchError::io(doing, &error),
+    }
+}
