@@ -1,0 +1,233 @@
+//! The output folder: every document written whole or not at all, never outside it,
+//! and recorded so that a killed run can resume.
+//!
+//! Writing a file straight to its name has a window in which the file exists but is
+//! cut short: kill the run there (or read the file there) and a half document looks
+//! like a whole one. So [`Store::save`] writes to a temporary file in the same folder
+//! and then *renames* it onto the document's name. On Linux a rename within one file
+//! system is atomic: anyone opening the name sees the old file or the whole new one,
+//! never a part. Only after the rename is the name added to the [`Journal`]; the order
+//! matters, because the journal's promise is "this document is on disk, whole".
+//!
+//! A killed run can leave temporary files behind (`.tmp-<pid>-<n>`, next to the
+//! document they were for); [`Store::open`] removes them. Their names start with `.`,
+//! which no document's name may, so they can never be mistaken for a document.
+//!
+//! What it guards against is a killed *process*: what a process has written is in the
+//! kernel and survives it. It does not `fsync` each document — that would make every
+//! save wait for the disk, and a million saves wait a million times — so a power cut or
+//! a kernel crash can lose documents the journal lists. [`Store::finish`] syncs the
+//! journal once at the end of a run.
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use crate::error::{DownloadError, FetchError};
+use crate::journal::Journal;
+use crate::names::is_safe_name;
+
+/// How the temporary files' names start. `.` keeps them apart from documents (whose
+/// names never start with `.`), and tells `ls` to hide them.
+const TEMP_PREFIX: &str = ".tmp-";
+
+/// The output folder: documents written atomically, and the journal of those done.
+/// `Store` is `Sync`: share it between threads (or tasks) behind an `Arc`.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    journal: Journal,
+    /// What the journal listed when the store was opened, i.e. what earlier runs saved.
+    done: HashSet<String>,
+    /// The subfolders known to exist, so that a million saves into a few folders make
+    /// a few `mkdir`s, not a million.
+    folders: Mutex<HashSet<String>>,
+    /// This process's id and a counter: together, a temporary name no other save uses.
+    pid: u32,
+    next_temp: AtomicU64,
+}
+
+impl Store {
+    /// Opens (creating it if need be) the output folder `dir`: removes the temporary
+    /// files a killed run left, and reads the journal.
+    ///
+    /// Time and memory: the top folder and each of its subfolders is listed once (a
+    /// million documents take a moment), and every name the journal lists is kept in
+    /// memory for [`is_done`](Store::is_done) — about 100 bytes a name.
+    pub fn open(dir: &Path) -> Result<Store, DownloadError> {
+        let output_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| DownloadError::Output { path, source }
+        };
+        fs::create_dir_all(dir).map_err(output_error(dir))?;
+        remove_temp_files(dir).map_err(|(path, source)| DownloadError::Output { path, source })?;
+        let (journal, done) = Journal::open(dir)?;
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            journal,
+            done,
+            folders: Mutex::new(HashSet::new()),
+            pid: std::process::id(),
+            next_temp: AtomicU64::new(0),
+        })
+    }
+
+    /// The output folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether the journal said, when the store was opened, that `name` was saved: by
+    /// an earlier run, that is. Saves of this run are not added (the set is only read,
+    /// so asking takes no lock); a name listed twice in one run is fetched twice.
+    pub fn is_done(&self, name: &str) -> bool {
+        self.done.contains(name)
+    }
+
+    /// How many documents the journal listed when the store was opened.
+    pub fn done_count(&self) -> usize {
+        self.done.len()
+    }
+
+    /// Saves `body` as `name`: written to a temporary file, renamed into place, then
+    /// recorded in the journal. Safe to call from many threads at once; saving a name
+    /// again replaces the document whole.
+    ///
+    /// `name` must pass [`is_safe_name`], or nothing is written: whatever made the name,
+    /// a document never lands outside the output folder.
+    pub fn save(&self, name: &str, body: &[u8]) -> Result<(), FetchError> {
+        let fail = |reason: String| FetchError::Save {
+            name: name.to_string(),
+            reason,
+        };
+        if !is_safe_name(name) {
+            return Err(fail(
+                "unsafe name: a relative path of one or two components is expected, \
+                 none empty, none starting with `.`, no control bytes, at most 255 bytes each"
+                    .to_string(),
+            ));
+        }
+        let folder = name.rsplit_once('/').map(|(folder, _)| folder);
+        if let Some(folder) = folder {
+            self.make_folder(folder)
+                .map_err(|e| fail(format!("cannot create the folder {folder}: {e}")))?;
+        }
+
+        let path = self.dir.join(name);
+        let temp = self.temp_path(folder);
+        if let Err(e) = write_new(&temp, body) {
+            return Err(fail(format!("cannot write {}: {e}", temp.display())));
+        }
+        if let Err(e) = fs::rename(&temp, &path) {
+            let _ = fs::remove_file(&temp);
+            return Err(fail(format!(
+                "cannot rename {} into place: {e}",
+                temp.display()
+            )));
+        }
+        // The document is in place, whole: now, and only now, the journal may say so.
+        self.journal.record(name).map_err(|e| {
+            fail(format!(
+                "saved, but not recorded in {}: {e}",
+                self.journal.path().display()
+            ))
+        })
+    }
+
+    /// Syncs the journal to the disk, once, at the end of a run. Not needed for a
+    /// killed run to resume; it narrows what a power cut soon after could lose.
+    pub fn finish(&self) -> Result<(), DownloadError> {
+        self.journal
+            .sync()
+            .map_err(|source| DownloadError::Journal {
+                path: self.journal.path().to_path_buf(),
+                source,
+            })
+    }
+
+    /// Creates the subfolder `folder` (one level: safe names have at most two
+    /// components) unless it is known to exist.
+    fn make_folder(&self, folder: &str) -> std::io::Result<()> {
+        if self.known_folders().contains(folder) {
+            return Ok(());
+        }
+        // Outside the lock: `mkdir` waits for the disk, and other saves need not wait
+        // for it. Two threads may both get here; the second gets `AlreadyExists`.
+        match fs::create_dir(self.dir.join(folder)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        self.known_folders().insert(folder.to_string());
+        Ok(())
+    }
+
+    fn known_folders(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // The set is only ever inserted into, so a panic elsewhere cannot leave it
+        // half-changed: a poisoned lock is used as it is.
+        self.folders.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `<dir>/<folder>/.tmp-<pid>-<n>`: in the document's own folder, because a rename
+    /// is atomic only within one file system. Built in one buffer, one allocation.
+    fn temp_path(&self, folder: Option<&str>) -> PathBuf {
+        let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
+        let mut temp = OsString::with_capacity(self.dir.as_os_str().len() + 64);
+        temp.push(self.dir.as_os_str());
+        if let Some(folder) = folder {
+            temp.push("/");
+            temp.push(folder);
+        }
+        // Writing to an OsString cannot fail.
+        let _ = write!(temp, "/{TEMP_PREFIX}{}-{n}", self.pid);
+        PathBuf::from(temp)
+    }
+}
+
+/// Writes `body` to a file that must not exist yet (`O_EXCL`): a temporary name is
+/// never shared, and this makes sure of it rather than overwriting something. If the
+/// writing fails (a full disk), the file is removed — but only one this call created.
+fn write_new(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    if let Err(e) = file.write_all(body) {
+        drop(file);
+        let _ = fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Removes the `.tmp-*` files in `dir` and in its immediate subfolders: where
+/// [`Store::save`] puts them. Symbolic links are not followed. Returns the path that
+/// could not be read or removed, with why.
+fn remove_temp_files(dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+    remove_temp_files_in(dir, true)
+}
+
+fn remove_temp_files_in(dir: &Path, and_subfolders: bool) -> Result<(), (PathBuf, std::io::Error)> {
+    let entries = fs::read_dir(dir).map_err(|e| (dir.to_path_buf(), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| (dir.to_path_buf(), e))?;
+        // The entry's own type: a symbolic link is a link here, not what it points to.
+        let kind = entry.file_type().map_err(|e| (entry.path(), e))?;
+        let is_temp = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with(TEMP_PREFIX));
+        if is_temp && kind.is_file() {
+            match fs::remove_file(entry.path()) {
+                // Gone already: someone else cleaned up, which is what we wanted.
+                Err(e) if e.kind() != ErrorKind::NotFound => return Err((entry.path(), e)),
+                _ => {}
+            }
+        } else if and_subfolders && kind.is_dir() {
+            remove_temp_files_in(&entry.path(), false)?;
+        }
+    }
+    Ok(())
+}
