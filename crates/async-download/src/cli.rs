@@ -33,6 +33,7 @@ async-download: fetch many documents over HTTP/1.1, concurrently, robustly.
 
 Usage:
   async-download [--corpus N | --urls FILE|-] [--out DIR] [options]
+  async-download --race [--quick] [--json FILE] [--svg FILE] [--markdown FILE]
 
 Input (one of):
   --corpus N          start the course's corpus server (a child process on 127.0.0.1)
@@ -68,6 +69,11 @@ The corpus server (with --corpus):
   -h, --help          this text
   -V, --version       the version
 
+The race (--race): every engine on the same corpus work at concurrency 1, 10, 100,
+1000 and 10000 (--quick: 1, 100, 1000, fewer documents), each run in a process of its
+own; prints a table, and writes the figures (--json), a chart (--svg) and the table
+(--markdown). `cargo xtask bench` runs it and writes the chart into the book.
+
 Exit codes: 0 all fetched, 1 some failed, 2 bad usage, 3 could not run, 130 Ctrl-C.
 ";
 
@@ -91,10 +97,21 @@ pub struct Cli {
     pub server_args: Vec<String>,
 }
 
+/// Where `--race` writes its results.
+#[derive(Debug, Clone, Default)]
+pub struct RaceArgs {
+    pub quick: bool,
+    pub json: Option<String>,
+    pub svg: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+}
+
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
     Download(Box<Cli>),
+    /// `--race`: every engine at every concurrency (see [`crate::race`]).
+    Race(RaceArgs),
     Help,
     Version,
 }
@@ -110,6 +127,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         quiet: false,
         server_args: Vec::new(),
     };
+    if args.first().map(String::as_str) == Some("--race") {
+        return parse_race(&args[1..]).map(Command::Race);
+    }
     let mut input_given = false;
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -164,12 +184,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
             "--retries" => cli.options.retries = number(flag, value("a number")?)?,
             "--timeout" => cli.options.timeout = positive(flag, value("seconds")?)?,
-            "--connect-timeout" => {
-                cli.options.connect_timeout = positive(flag, value("seconds")?)?
-            }
-            "--max-size" => {
-                cli.options.limits.max_body_bytes = number(flag, value("bytes")?)?
-            }
+            "--connect-timeout" => cli.options.connect_timeout = positive(flag, value("seconds")?)?,
+            "--max-size" => cli.options.limits.max_body_bytes = number(flag, value("bytes")?)?,
             "--fault-rate" | "--faults" | "--seed" => {
                 let v = value("a value")?.to_string();
                 cli.server_args.extend([flag.to_string(), v]);
@@ -178,11 +194,34 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         }
     }
     if !cli.server_args.is_empty() && !matches!(cli.input, Input::Corpus(_)) {
-        return Err("--fault-rate, --faults and --seed are for the corpus server (--corpus)".into());
+        return Err(
+            "--fault-rate, --faults and --seed are for the corpus server (--corpus)".into(),
+        );
     }
     Ok(Command::Download(Box::new(cli)))
 }
 // ANCHOR_END: parse
+
+fn parse_race(args: &[String]) -> Result<RaceArgs, String> {
+    let mut race = RaceArgs::default();
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let flag = flag.as_str();
+        let mut value = || {
+            args.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a file"))
+        };
+        match flag {
+            "--quick" => race.quick = true,
+            "--json" => race.json = Some(value()?),
+            "--svg" => race.svg = Some(PathBuf::from(value()?)),
+            "--markdown" => race.markdown = Some(PathBuf::from(value()?)),
+            other => return Err(format!("--race: unknown option `{other}`")),
+        }
+    }
+    Ok(race)
+}
 
 fn positive(flag: &str, text: &str) -> Result<Duration, String> {
     let d = seconds(flag, text)?;
@@ -194,12 +233,13 @@ fn positive(flag: &str, text: &str) -> Result<Duration, String> {
 
 /// The whole command: what `main` calls.
 pub fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some(SERVE_CORPUS) {
-        return crate::server::serve_as_child(&args[1..]);
+    if let Some(exit) = hidden_mode() {
+        return exit;
     }
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let cli = match parse(&args) {
         Ok(Command::Download(cli)) => cli,
+        Ok(Command::Race(race)) => return run_race(&race),
         Ok(Command::Help) => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -239,6 +279,73 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The modes a program of this crate runs in when it starts itself again as a child
+/// process: the corpus server, or one run of the race. `None`: not one of those.
+/// Every binary of the crate calls this first.
+pub fn hidden_mode() -> Option<ExitCode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some(SERVE_CORPUS) => Some(crate::server::serve_as_child(&args[1..])),
+        Some(crate::race::RACE_ONE) => Some(crate::race::child_main(&args[1..])),
+        _ => None,
+    }
+}
+
+/// `--race`: runs the race, prints each run as it ends and the table at the end, and
+/// writes the files asked for.
+pub fn run_race(args: &RaceArgs) -> ExitCode {
+    let plan = if args.quick {
+        crate::race::Plan::quick()
+    } else {
+        crate::race::Plan::full()
+    };
+    let runs = plan.runs().len();
+    let mut done = 0;
+    let race = crate::race::race(&plan, |e| {
+        done += 1;
+        eprintln!(
+            "[{done}/{runs}] {:<11} concurrency {:>6}: {:>8.0} documents/s, {:>6.1} µs CPU/doc, {:>7.1} MiB, {} threads",
+            e.engine,
+            e.concurrency,
+            e.docs_per_sec,
+            e.cpu_us_per_doc,
+            e.peak_rss_bytes as f64 / (1024.0 * 1024.0),
+            e.peak_threads
+        );
+    });
+    let race = match race {
+        Ok(race) => race,
+        Err(e) => {
+            eprintln!("async-download --race: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let table = crate::race::markdown(&race);
+    println!("{table}");
+    let mut writes: Vec<(String, String)> = Vec::new();
+    if let Some(path) = &args.svg {
+        writes.push((path.display().to_string(), crate::race::svg(&race)));
+    }
+    if let Some(path) = &args.markdown {
+        writes.push((path.display().to_string(), table));
+    }
+    if let Some(path) = &args.json {
+        match serde_json::to_string_pretty(&race) {
+            Ok(text) if path == "-" => println!("{text}"),
+            Ok(text) => writes.push((path.clone(), text + "\n")),
+            Err(e) => eprintln!("async-download --race: {e}"),
+        }
+    }
+    for (path, text) in writes {
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("async-download --race: cannot write {path}: {e}");
+            return ExitCode::from(3);
+        }
+        eprintln!("wrote {path}");
+    }
+    ExitCode::SUCCESS
+}
+
 /// Runs the download the command line describes.
 pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
     let mut options = cli.options.clone();
@@ -257,8 +364,8 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
         Input::Corpus(n) => {
             let mut args = vec![SERVE_CORPUS];
             args.extend(cli.server_args.iter().map(String::as_str));
-            let child = ChildServer::start(&args)
-                .map_err(|e| DownloadError::Server(e.to_string()))?;
+            let child =
+                ChildServer::start(&args).map_err(|e| DownloadError::Server(e.to_string()))?;
             let lines = target::corpus(child.addr(), *n).map(Ok);
             server = Some(child);
             (Box::new(lines), Some(*n))

@@ -44,10 +44,11 @@ pub mod race;
 pub mod server;
 pub mod store;
 pub mod target;
+pub mod verify;
 pub mod wire;
 
 pub use collect::Report;
-pub use engine::{Engine, EngineKind, download_all};
+pub use engine::{Engine, EngineKind, download_all, download_corpus, download_with};
 pub use error::{DownloadError, FetchError};
 pub use options::Options;
 pub use target::Target;

@@ -1,1 +1,472 @@
-fn main() {}
+//! The tour of lesson 5: `cargo run --release -p async-download [-- --quick] [-- --json]`.
+//!
+//! The downloader at work — a million documents (a hundred thousand with `--quick`)
+//! with little memory, a hostile server that drops, truncates, drips and refuses, a run
+//! interrupted and resumed — and then the race of every engine the course has built,
+//! on the same work, from one connection to ten thousand.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_download::engine::{EngineKind, Job};
+use async_download::race::{self, Plan, Race};
+use async_download::verify::check_corpus_folder;
+use async_download::{Options, collect::Collector, feed::Feed, progress::Progress, store::Store};
+use procs::child_server::ChildServer;
+use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes};
+
+const ABOUT: &str = "Lesson 5 tour: a million documents, a hostile server, a resumed run, \
+                     and the race of every engine from 1 to 10,000 connections.";
+
+/// The client's memory target for the big download.
+const RSS_TARGET: f64 = 64.0 * 1024.0 * 1024.0;
+
+struct Sizes {
+    million: u64,
+    disk: u64,
+    faults: u64,
+    resume: u64,
+    race: Plan,
+}
+
+impl Sizes {
+    fn new(quick: bool) -> Sizes {
+        if quick {
+            Sizes {
+                million: 100_000,
+                disk: 10_000,
+                faults: 500,
+                resume: 5_000,
+                race: Plan::quick(),
+            }
+        } else {
+            Sizes {
+                million: 1_000_000,
+                disk: 50_000,
+                faults: 2_000,
+                resume: 20_000,
+                race: Plan::full(),
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    if let Some(exit) = async_download::cli::hidden_mode() {
+        return exit;
+    }
+    let args = TourArgs::from_env(ABOUT);
+    let sizes = Sizes::new(args.quick);
+    let mut tour = Tour::start(
+        "async-download",
+        "a million documents, and the race",
+        args,
+        4,
+    );
+    million(&mut tour, &sizes);
+    faults(&mut tour, &sizes);
+    resume(&mut tour, &sizes);
+    the_race(&mut tour, &sizes);
+    tour.finish()
+}
+
+type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// A fresh, empty folder under the target directory for this tour's files.
+fn scratch(name: &str) -> Fallible<PathBuf> {
+    let dir =
+        std::env::temp_dir().join(format!("async-download-tour-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn start_server(args: &[&str]) -> Fallible<ChildServer> {
+    let mut all = vec![async_download::cli::SERVE_CORPUS];
+    all.extend_from_slice(args);
+    Ok(ChildServer::start(&all)?)
+}
+
+fn million(tour: &mut Tour, sizes: &Sizes) {
+    let n = sizes.million;
+    let result = tour.experiment(
+        "million",
+        "A million documents, discarded after checking; then some written to disk",
+        "tokio-multi with 256 connections fetches the corpus from a server in another \
+         process, checking every checksum; the client runs in a child process of its own \
+         so its peak memory is its alone. Then the same engine saves documents under a \
+         folder (temporary file, rename, journal line each), and the two rates give the \
+         cost of the disk.",
+        |exp| {
+            let server = start_server(&["--workers", "2"])?;
+            let entry = race::run_in_child(EngineKind::TokioMulti, 256, n, server.addr());
+            let disk = scratch("disk");
+            let outcome = entry.and_then(|entry| {
+                let dir = disk.map_err(|e| e.to_string())?;
+                let memory = async_download::download_corpus(
+                    EngineKind::TokioMulti,
+                    server.addr(),
+                    sizes.disk,
+                    Options {
+                        concurrency: 256,
+                        ..Options::default()
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                let saved = async_download::download_corpus(
+                    EngineKind::TokioMulti,
+                    server.addr(),
+                    sizes.disk,
+                    Options {
+                        concurrency: 256,
+                        out: Some(dir.clone()),
+                        ..Options::default()
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                let check = check_corpus_folder(&dir, sizes.disk).map_err(|e| e.to_string())?;
+                let _ = std::fs::remove_dir_all(&dir);
+                Ok((entry, memory, saved, check))
+            });
+            server.stop();
+            let (entry, memory, saved, check) = outcome?;
+            exp.figure("documents", entry.ok as f64, "");
+            exp.figure("failed", entry.failed as f64, "");
+            exp.figure("wall time", entry.wall_secs, "s");
+            exp.figure("documents/s", entry.docs_per_sec, "docs/s");
+            exp.figure("client CPU per document", entry.cpu_us_per_doc, "µs");
+            exp.figure("client peak RSS", entry.peak_rss_bytes as f64, "bytes");
+            exp.figure("client threads", entry.peak_threads as f64, "");
+            exp.figure(
+                "time for 1,000,000 at this rate",
+                1e6 / entry.docs_per_sec.max(1e-9),
+                "s",
+            );
+            exp.figure(
+                "documents/s, discarding (disk comparison)",
+                memory.docs_per_sec,
+                "docs/s",
+            );
+            exp.figure("documents/s, saving to disk", saved.docs_per_sec, "docs/s");
+            let per_doc = 1e6 / saved.docs_per_sec.max(1e-9) - 1e6 / memory.docs_per_sec.max(1e-9);
+            exp.figure("disk cost per document (wall)", per_doc, "µs");
+            exp.note(format!(
+                "{} files checked on disk: {} exact, {} corrupt, {} missing, {} temporary",
+                sizes.disk,
+                check.complete,
+                check.corrupt.len(),
+                check.missing,
+                check.temporary
+            ));
+            Ok::<_, Box<dyn std::error::Error>>((entry, check))
+        },
+    );
+    let Some((entry, check)) = result else { return };
+    tour.headline(
+        "docs/s (tokio-multi, 256 connections)",
+        entry.docs_per_sec,
+        "docs/s",
+    );
+    tour.headline("client peak RSS", entry.peak_rss_bytes as f64, "bytes");
+    tour.claim(Claim::check(
+        "all-documents",
+        format!(
+            "all {} documents arrive, verified, and the saved ones are exact on disk",
+            entry.docs
+        ),
+        entry.ok == entry.docs && entry.failed == 0 && check.is_perfect(sizes.disk),
+        format!(
+            "{} of {} verified; on disk {} exact of {}",
+            entry.ok, entry.docs, check.complete, sizes.disk
+        ),
+        vec![],
+    ));
+    tour.claim(Claim::check(
+        "small-memory",
+        format!(
+            "the client's peak memory stays under {} for {} documents",
+            fmt_bytes(RSS_TARGET),
+            entry.docs
+        ),
+        (entry.peak_rss_bytes as f64) < RSS_TARGET && entry.peak_rss_bytes > 0,
+        format!("peak RSS {}", fmt_bytes(entry.peak_rss_bytes as f64)),
+        vec![Figure::new(
+            "peak RSS",
+            entry.peak_rss_bytes as f64,
+            "bytes",
+        )],
+    ));
+    if entry.docs >= 1_000_000 {
+        tour.claim(Claim::check(
+            "million-in-20s",
+            "a million documents in under 20 s on this machine",
+            entry.wall_secs < 20.0,
+            format!("{:.1} s", entry.wall_secs),
+            vec![Figure::new("wall time", entry.wall_secs, "s")],
+        ));
+    }
+}
+
+/// The fault matrix: every engine against a server that misbehaves on purpose.
+fn faults(tour: &mut Tour, sizes: &Sizes) {
+    let n = sizes.faults;
+    let result = tour.experiment(
+        "faults",
+        "A hostile server: every engine, every fault",
+        "The server meets 15% of requests with a fault: a dropped connection, a 503 with \
+         Retry-After, a truncated body, a slow drip, a chunked or close-delimited body, a \
+         latency. Each engine saves the documents under a folder of its own; afterwards \
+         every file is compared with the corpus. Retries (with backoff, honouring \
+         Retry-After) turn every transient failure into a document.",
+        |exp| {
+            let server = start_server(&["--fault-rate", "0.15", "--seed", "7"])?;
+            let mut rows = Vec::new();
+            let mut outcome = Ok(());
+            for kind in EngineKind::ALL {
+                let step = (|| -> Fallible<()> {
+                    let dir = scratch(kind.name())?;
+                    let options = Options {
+                        concurrency: if kind == EngineKind::Sequential { 1 } else { 64 },
+                        retries: 8,
+                        backoff_base: Duration::from_millis(20),
+                        backoff_max: Duration::from_secs(2),
+                        timeout: Duration::from_secs(5),
+                        out: Some(dir.clone()),
+                        ..Options::default()
+                    };
+                    let report = async_download::download_corpus(kind, server.addr(), n, options)?;
+                    let check = check_corpus_folder(&dir, n)?;
+                    let _ = std::fs::remove_dir_all(&dir);
+                    exp.note(format!(
+                        "{:<11} {:>5} ok, {} failed, {:>4} retried; on disk: {} exact, {} corrupt, {} missing, {} temporary ({:.1} s)",
+                        kind.name(), report.ok, report.failed, report.retried,
+                        check.complete, check.corrupt.len(), check.missing, check.temporary, report.wall_secs
+                    ));
+                    rows.push((kind, report, check));
+                    Ok(())
+                })();
+                if let Err(e) = step {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+            server.stop();
+            outcome?;
+            let retried: u64 = rows.iter().map(|r| r.1.retried).sum();
+            exp.figure("attempts retried, all engines", retried as f64, "");
+            Ok::<_, Box<dyn std::error::Error>>(rows)
+        },
+    );
+    let Some(rows) = result else { return };
+    let perfect = rows
+        .iter()
+        .filter(|(_, r, c)| r.failed == 0 && c.is_perfect(n))
+        .count();
+    let retried: u64 = rows.iter().map(|r| r.1.retried).sum();
+    tour.claim(Claim::check(
+        "faults-survived",
+        format!("with 15% faults, every engine ends with all {n} documents exact on disk and no partial file"),
+        perfect == rows.len() && rows.len() == EngineKind::ALL.len() && retried > 0,
+        format!("{perfect} of {} engines perfect; {retried} attempts retried", EngineKind::ALL.len()),
+        vec![],
+    ));
+}
+
+/// A run stopped part-way (as Ctrl-C does), then the same run again.
+fn resume(tour: &mut Tour, sizes: &Sizes) {
+    let n = sizes.resume;
+    let result = tour.experiment(
+        "resume",
+        "Interrupted, then resumed: only what is missing is fetched",
+        "A download into a folder is stopped when about a third is done (the feed stops \
+         handing out work, as on Ctrl-C), then started again with the same folder: the \
+         journal says what was saved, and the second run fetches only the rest.",
+        |exp| {
+            let server = start_server(&[])?;
+            let outcome = (|| -> Fallible<_> {
+                let dir = scratch("resume")?;
+                let first = stopped_run(server.addr(), n, &dir, n / 3)?;
+                let second = async_download::download_corpus(
+                    EngineKind::TokioMulti,
+                    server.addr(),
+                    n,
+                    Options {
+                        concurrency: 64,
+                        out: Some(dir.clone()),
+                        ..Options::default()
+                    },
+                )?;
+                let check = check_corpus_folder(&dir, n)?;
+                let _ = std::fs::remove_dir_all(&dir);
+                Ok((first, second, check))
+            })();
+            server.stop();
+            let (first, second, check) = outcome?;
+            exp.figure("first run: saved before the stop", first.ok as f64, "");
+            exp.figure("second run: skipped (journal)", second.skipped as f64, "");
+            exp.figure("second run: fetched", second.ok as f64, "");
+            exp.note(format!(
+                "on disk: {} exact of {n}, {} corrupt, {} missing, {} temporary",
+                check.complete,
+                check.corrupt.len(),
+                check.missing,
+                check.temporary
+            ));
+            Ok::<_, Box<dyn std::error::Error>>((first, second, check))
+        },
+    );
+    let Some((first, second, check)) = result else {
+        return;
+    };
+    tour.claim(Claim::check(
+        "resume-fetches-the-rest",
+        "a resumed run fetches exactly what the interrupted one had not saved, and nothing is lost",
+        first.interrupted
+            && first.ok > 0
+            && first.ok < n
+            && second.skipped == first.ok
+            && second.ok == n - first.ok
+            && check.is_perfect(n),
+        format!(
+            "first {} saved; second skipped {} and fetched {}; {} of {n} exact on disk",
+            first.ok, second.skipped, second.ok, check.complete
+        ),
+        vec![],
+    ));
+}
+
+/// A download of `n` documents that stops handing out work after `stop_after`.
+fn stopped_run(
+    addr: std::net::SocketAddr,
+    n: u64,
+    dir: &Path,
+    stop_after: u64,
+) -> Fallible<async_download::Report> {
+    let job = Arc::new(Job {
+        feed: Feed::new(Box::new(async_download::target::corpus(addr, n).map(Ok))),
+        collector: Collector::new(Some(Store::open(dir)?), Progress::hidden()),
+        options: Options {
+            concurrency: 64,
+            out: Some(dir.to_path_buf()),
+            ..Options::default()
+        },
+    });
+    let watcher = {
+        let job = job.clone();
+        std::thread::spawn(move || {
+            while job.collector.finished() < stop_after && !job.feed.is_stopped() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            job.feed.stop();
+        })
+    };
+    let report = async_download::engine::run(EngineKind::TokioMulti, job.clone());
+    job.feed.stop();
+    let _ = watcher.join();
+    Ok(report?)
+}
+
+fn the_race(tour: &mut Tour, sizes: &Sizes) {
+    let plan = &sizes.race;
+    let top = plan.concurrency.iter().copied().max().unwrap_or(1);
+    let result = tour.experiment(
+        "race",
+        "The race: every engine, 1 to 10,000 connections",
+        "The same corpus documents through every engine, each run in a process of its \
+         own against one server process: documents per second, CPU per document, the \
+         client's peak memory and its threads. The threads engine pays a thread per \
+         connection; the async engines a task and a socket.",
+        |exp| {
+            let race = race::race(plan, |e| {
+                eprintln!(
+                    "  {:<11} {:>6} connections: {:>7.0} docs/s",
+                    e.engine, e.concurrency, e.docs_per_sec
+                );
+            })?;
+            for line in race::markdown(&race).lines() {
+                exp.note(line.to_string());
+            }
+            for e in &race.entries {
+                if e.concurrency == top || e.concurrency == 1 {
+                    exp.figure(
+                        format!("{} at {}: documents/s", e.engine, e.concurrency),
+                        e.docs_per_sec,
+                        "docs/s",
+                    );
+                    exp.figure(
+                        format!("{} at {}: peak RSS", e.engine, e.concurrency),
+                        e.peak_rss_bytes as f64,
+                        "bytes",
+                    );
+                }
+            }
+            Ok::<Race, String>(race)
+        },
+    );
+    let Some(race) = result else { return };
+    let get = |kind: EngineKind, c: usize| race.get(kind, c).cloned();
+    let (Some(threads), Some(tokio), Some(multi), Some(hand)) = (
+        get(EngineKind::Threads, top),
+        get(EngineKind::Tokio, top),
+        get(EngineKind::TokioMulti, top),
+        get(EngineKind::EventLoop, top),
+    ) else {
+        return;
+    };
+    let rss = |e: &race::Entry, who: &str| {
+        Figure::new(
+            format!("{who} peak RSS at {top}"),
+            e.peak_rss_bytes as f64,
+            "bytes",
+        )
+    };
+    let rate = |e: &race::Entry, who: &str| {
+        Figure::new(
+            format!("{who} documents/s at {top}"),
+            e.docs_per_sec,
+            "docs/s",
+        )
+    };
+    tour.headline(
+        &format!("threads RSS / tokio RSS at {top}"),
+        threads.peak_rss_bytes as f64 / tokio.peak_rss_bytes.max(1) as f64,
+        "x",
+    );
+    tour.claim(Claim::ratio_at_least(
+        "async-memory",
+        format!("at {top} connections, tokio uses at least 10x less memory than threads"),
+        rss(&threads, "threads"),
+        rss(&tokio, "tokio"),
+        10.0,
+    ));
+    let best_async = if multi.docs_per_sec > tokio.docs_per_sec {
+        &multi
+    } else {
+        &tokio
+    };
+    tour.claim(Claim::ratio_at_least(
+        "tokio-beats-threads",
+        format!("at {top} connections, tokio fetches faster than the threads engine"),
+        rate(best_async, &best_async.engine),
+        rate(&threads, "threads"),
+        1.0,
+    ));
+    tour.claim(Claim::ratio_at_least(
+        "loop-beats-threads",
+        format!(
+            "at {top} connections, the hand-made event loop fetches faster than the threads engine"
+        ),
+        rate(&hand, "event-loop"),
+        rate(&threads, "threads"),
+        1.0,
+    ));
+    tour.claim(Claim::ratio_at_least(
+        "loop-near-tokio",
+        format!("the hand-made event loop reaches at least 0.85x tokio's (one thread each) documents/s at {top}"),
+        rate(&hand, "event-loop"),
+        rate(&tokio, "tokio"),
+        0.85,
+    ));
+}

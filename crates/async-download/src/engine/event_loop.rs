@@ -75,7 +75,9 @@ async fn worker(job: Arc<Job>) {
             };
             match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
                 Some(_) if job.feed.is_stopped() => {
-                    break job.collector.failure(&target, FetchError::Interrupted, attempt + 1);
+                    break job
+                        .collector
+                        .failure(&target, FetchError::Interrupted, attempt + 1);
                 }
                 Some(delay) => {
                     job.collector.retry();
@@ -107,10 +109,18 @@ async fn fetch(
         None => connect(url, job).await?,
     };
     let limit = job.options.timeout;
-    let mut answer = timeout(limit, send_and_receive(&mut stream, request, buf, job.options.limits)).await;
+    let mut answer = timeout(
+        limit,
+        send_and_receive(&mut stream, request, buf, job.options.limits),
+    )
+    .await;
     if reused && matches!(answer, Ok(Err(LoopError::Closed))) {
         stream = connect(url, job).await?;
-        answer = timeout(limit, send_and_receive(&mut stream, request, buf, job.options.limits)).await;
+        answer = timeout(
+            limit,
+            send_and_receive(&mut stream, request, buf, job.options.limits),
+        )
+        .await;
     }
     let response = match answer {
         Ok(Ok(response)) => response,

@@ -84,7 +84,9 @@ impl EngineKind {
             EngineKind::Sequential => Box::new(SequentialEngine),
             EngineKind::Threads => Box::new(ThreadsEngine),
             EngineKind::EventLoop => Box::new(EventLoopEngine),
-            EngineKind::Tokio => Box::new(TokioEngine { multi_thread: false }),
+            EngineKind::Tokio => Box::new(TokioEngine {
+                multi_thread: false,
+            }),
             EngineKind::TokioMulti => Box::new(TokioEngine { multi_thread: true }),
         }
     }
@@ -127,15 +129,39 @@ pub fn download_all(
     targets: impl Iterator<Item = Target> + Send + 'static,
     options: Options,
 ) -> Result<Report, DownloadError> {
+    download_with(EngineKind::TokioMulti, Feed::of_targets(targets), options)
+}
+// ANCHOR_END: download_all
+
+/// Downloads what `feed` gives on `kind`, without a progress display.
+pub fn download_with(
+    kind: EngineKind,
+    feed: Feed,
+    options: Options,
+) -> Result<Report, DownloadError> {
     let store = match &options.out {
         Some(dir) => Some(crate::store::Store::open(dir)?),
         None => None,
     };
+    let options = Options {
+        concurrency: kind.workers(options.concurrency),
+        ..options
+    };
     let job = Arc::new(Job {
-        feed: Feed::of_targets(targets),
+        feed,
         collector: Collector::new(store, Progress::hidden()),
         options,
     });
-    run(EngineKind::TokioMulti, job)
+    run(kind, job)
 }
-// ANCHOR_END: download_all
+
+/// Documents `0..n` of the corpus server at `addr`, on `kind`.
+pub fn download_corpus(
+    kind: EngineKind,
+    addr: std::net::SocketAddr,
+    n: u64,
+    options: Options,
+) -> Result<Report, DownloadError> {
+    let feed = Feed::new(Box::new(crate::target::corpus(addr, n).map(Ok)));
+    download_with(kind, feed, options)
+}

@@ -84,7 +84,9 @@ pub fn blocking_worker(job: &Job) {
             };
             match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
                 Some(_) if job.feed.is_stopped() => {
-                    break job.collector.failure(&target, FetchError::Interrupted, attempt + 1);
+                    break job
+                        .collector
+                        .failure(&target, FetchError::Interrupted, attempt + 1);
                 }
                 Some(delay) => {
                     job.collector.retry();
@@ -107,7 +109,10 @@ fn fetch(
     job: &Job,
 ) -> Result<Response, FetchError> {
     let url = &target.url;
-    let at = match hosts.iter().position(|h| h.host == url.host && h.port == url.port) {
+    let at = match hosts
+        .iter()
+        .position(|h| h.host == url.host && h.port == url.port)
+    {
         Some(at) => at,
         None => {
             let config = ClientConfig {

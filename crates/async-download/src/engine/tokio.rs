@@ -22,7 +22,11 @@ pub struct TokioEngine {
 
 impl Engine for TokioEngine {
     fn name(&self) -> &'static str {
-        if self.multi_thread { "tokio-multi" } else { "tokio" }
+        if self.multi_thread {
+            "tokio-multi"
+        } else {
+            "tokio"
+        }
     }
 
     // ANCHOR: run
@@ -72,7 +76,9 @@ async fn fetch_one(connections: &mut Connections, target: &Target, job: &Job) {
         };
         match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
             Some(_) if job.feed.is_stopped() => {
-                return job.collector.failure(target, FetchError::Interrupted, attempt + 1);
+                return job
+                    .collector
+                    .failure(target, FetchError::Interrupted, attempt + 1);
             }
             Some(delay) => {
                 job.collector.retry();
