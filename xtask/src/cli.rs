@@ -20,6 +20,8 @@ pub enum Verb {
     List,
     Hint(String),
     Watch(WatchOptions),
+    /// `bench`: the race of engines (and the peers, when installed).
+    Bench(RunOptions),
 }
 
 /// `grade`: which exercises, where to write the results, how long a test may take.
@@ -204,6 +206,25 @@ Options:
   --poll      look for changes every second instead of waiting for file events
   -h, --help  print this help";
 
+const BENCH_USAGE: &str = "\
+cargo xtask bench: the race of every engine, and the comparison with real peers
+
+Usage: cargo xtask bench [--quick] [--json FILE]
+
+Builds lesson 5 in release mode and runs `async-download --race`: the same corpus
+documents through every engine (sequential, threads, event-loop, tokio, tokio-multi)
+at concurrency 1, 10, 100, 1,000 and 10,000, each run in a process of its own against
+one corpus server process. It prints a table and writes the chart and the table into
+the book (docs/src/ch05/race.svg and race.md). Then `async-download --peers`: the tokio
+engine and the corpus server against nginx, wrk and Python's aiohttp, each comparison
+skipped (and said so) when its tools are not installed.
+
+Options:
+  --quick      fewer documents and connections (1, 100, 1,000); the results go to
+               target/bench/ instead of the book
+  --json FILE  also write the race's figures as JSON
+  -h, --help   print this help";
+
 /// The help for the whole tool.
 pub fn usage() -> String {
     let lessons = LESSONS
@@ -223,6 +244,7 @@ pub fn usage() -> String {
          hint <ID>                              an exercise's task and hint\n  \
          watch [ID] [--poll]                    grade again whenever a file changes\n  \
          kit --out DIR | --verify               write the student repository, or prove it works\n  \
+         bench [--quick] [--json FILE]          race every engine (chart into the book), and the peers\n  \
          help [VERB]                            print this help, or one verb's\n\n\
          `cargo xtask <VERB> --help` explains a verb and its options.\n\n\
          Lessons:\n{lessons}\n\n\
@@ -240,6 +262,7 @@ fn verb_usage(verb: &str) -> Option<&'static str> {
         "list" => Some(LIST_USAGE),
         "hint" => Some(HINT_USAGE),
         "watch" => Some(WATCH_USAGE),
+        "bench" => Some(BENCH_USAGE),
         _ => None,
     }
 }
@@ -252,7 +275,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
     };
     match verb.as_str() {
         "-h" | "--help" | "help" => help(rest),
-        "run-all" | "lesson" | "docs-check" => {
+        "run-all" | "lesson" | "docs-check" | "bench" => {
             // `--help` wins wherever it appears, even next to a bad argument: someone
             // who asks for help should get it, not an error about the rest.
             let usage = verb_usage(verb).unwrap_or_default();
@@ -349,6 +372,7 @@ fn parse_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
         _ => match positional.first() {
             Some(extra) => Err(format!("unexpected argument `{extra}`")),
             None if verb == "run-all" => Ok(Verb::RunAll(options)),
+            None if verb == "bench" => Ok(Verb::Bench(options)),
             None => Ok(Verb::DocsCheck),
         },
     }

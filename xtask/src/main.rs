@@ -9,6 +9,7 @@
 //! - `docs-check`: the book's includes resolve.
 //! - `grade`, `list`, `hint`, `watch`: the learner's side: points for the exercises.
 //! - `kit`: the student repository, and the proof that every exercise is a real test.
+//! - `bench`: lesson 5's race of engines, its chart written into the book.
 //!
 //! How the pieces fit: `cli` decides what to do; `run` does it, using `child` to run
 //! cargo with live `progress`, `cargo_test` and `tour_report` to read what came back;
@@ -18,6 +19,7 @@
 //! time limit by `test_process`), `kit` writes and verifies the student copy,
 //! `learner` prints `list` and `hint`, and `watch` re-grades on change.
 
+mod bench;
 mod cargo_test;
 mod child;
 mod cli;
@@ -89,6 +91,7 @@ fn main() -> ExitCode {
         Parsed::Run(Verb::List) => learner::list(),
         Parsed::Run(Verb::Hint(id)) => learner::hint(&id),
         Parsed::Run(Verb::Watch(options)) => watch::main(&options),
+        Parsed::Run(Verb::Bench(options)) => bench::main(&options),
     }
 }
 

@@ -115,7 +115,9 @@ const LINEAR: u64 = 16;
 impl Histogram {
     pub fn new() -> Histogram {
         Histogram {
-            buckets: (0..bucket_of(u64::MAX) + 1).map(|_| AtomicU64::new(0)).collect(),
+            buckets: (0..bucket_of(u64::MAX) + 1)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
         }
     }
 
@@ -316,7 +318,10 @@ mod tests {
             let bucket = bucket_of(micros);
             assert!(bucket >= last, "{micros}");
             last = bucket;
-            assert!(upper_edge(bucket) >= micros, "{micros} above its bucket's edge");
+            assert!(
+                upper_edge(bucket) >= micros,
+                "{micros} above its bucket's edge"
+            );
             if bucket > 0 {
                 assert!(upper_edge(bucket - 1) < micros, "{micros} belongs lower");
             }
@@ -331,7 +336,10 @@ mod tests {
         }
         for (q, exact) in [(0.5, 500.0), (0.9, 900.0), (0.99, 990.0)] {
             let got = h.quantile(q).as_secs_f64() * 1000.0;
-            assert!(got >= exact && got <= exact * 1.13, "q{q}: {got} vs {exact}");
+            assert!(
+                got >= exact && got <= exact * 1.13,
+                "q{q}: {got} vs {exact}"
+            );
         }
         assert_eq!(Histogram::new().quantile(0.5), Duration::ZERO);
     }

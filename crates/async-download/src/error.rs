@@ -17,7 +17,10 @@ pub enum FetchError {
     #[error("cannot connect to {addr}: {reason}")]
     Connect { addr: String, reason: String },
     #[error("no answer within {after:?} while {doing}")]
-    Timeout { doing: &'static str, after: Duration },
+    Timeout {
+        doing: &'static str,
+        after: Duration,
+    },
     #[error("{doing} failed: {reason}")]
     Io { doing: &'static str, reason: String },
     #[error("the server closed the connection before any response")]

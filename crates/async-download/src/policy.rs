@@ -27,7 +27,10 @@ use crate::options::Options;
 /// The document in `response`, or why it is not one.
 pub fn check(response: Response) -> Result<Vec<u8>, FetchError> {
     if response.status != 200 {
-        let retry_after = response.headers.get("Retry-After").and_then(parse_retry_after);
+        let retry_after = response
+            .headers
+            .get("Retry-After")
+            .and_then(parse_retry_after);
         return Err(FetchError::Status {
             status: response.status,
             retry_after,
@@ -87,7 +90,12 @@ pub fn is_retryable(error: &FetchError) -> bool {
 /// `seed` and `key` so that a run can be repeated exactly. A server's `Retry-After`
 /// replaces the backoff (capped at `backoff_max` too: a server asking for an hour is
 /// answered with a failure report sooner, not a hung download).
-pub fn retry_delay(options: &Options, key: &str, retry: u32, error: &FetchError) -> Option<Duration> {
+pub fn retry_delay(
+    options: &Options,
+    key: &str,
+    retry: u32,
+    error: &FetchError,
+) -> Option<Duration> {
     if retry > options.retries || !is_retryable(error) {
         return None;
     }
@@ -158,13 +166,24 @@ mod tests {
     fn a_wrong_checksum_is_refused_and_retryable() {
         let sum = checksum(b"hello");
         let error = check(response(200, &[(CHECKSUM_HEADER, &sum)], b"hellO")).unwrap_err();
-        assert!(matches!(error, FetchError::Checksum { len: 5, .. }), "{error}");
+        assert!(
+            matches!(error, FetchError::Checksum { len: 5, .. }),
+            "{error}"
+        );
         assert!(is_retryable(&error));
     }
 
     #[test]
     fn statuses_split_into_retryable_and_final() {
-        for (status, retry) in [(500, true), (503, true), (429, true), (408, true), (404, false), (403, false), (400, false)] {
+        for (status, retry) in [
+            (500, true),
+            (503, true),
+            (429, true),
+            (408, true),
+            (404, false),
+            (403, false),
+            (400, false),
+        ] {
             let error = check(response(status, &[], b"")).unwrap_err();
             assert_eq!(is_retryable(&error), retry, "status {status}");
         }
@@ -179,9 +198,15 @@ mod tests {
     fn retry_after_in_seconds_is_read_and_honoured_up_to_the_cap() {
         let error = check(response(503, &[("Retry-After", "2")], b"")).unwrap_err();
         let options = Options::default();
-        assert_eq!(retry_delay(&options, "k", 1, &error), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_delay(&options, "k", 1, &error),
+            Some(Duration::from_secs(2))
+        );
         let greedy = check(response(503, &[("Retry-After", "86400")], b"")).unwrap_err();
-        assert_eq!(retry_delay(&options, "k", 1, &greedy), Some(options.backoff_max));
+        assert_eq!(
+            retry_delay(&options, "k", 1, &greedy),
+            Some(options.backoff_max)
+        );
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after("-1"), None);
         assert_eq!(parse_retry_after("99999999999999999999"), None);
@@ -200,11 +225,18 @@ mod tests {
             let full = Duration::from_millis(100 * (1 << (retry - 1))).min(options.backoff_max);
             for key in ["a", "b", "c", "d"] {
                 let delay = retry_delay(&options, key, retry, &error).unwrap();
-                assert!(delay >= full / 2 && delay <= full, "retry {retry}: {delay:?} not in [{:?}, {full:?}]", full / 2);
+                assert!(
+                    delay >= full / 2 && delay <= full,
+                    "retry {retry}: {delay:?} not in [{:?}, {full:?}]",
+                    full / 2
+                );
             }
         }
         assert_eq!(retry_delay(&options, "a", 6, &error), None);
-        assert_eq!(retry_delay(&options, "a", 1, &FetchError::BadUrl("x".into())), None);
+        assert_eq!(
+            retry_delay(&options, "a", 1, &FetchError::BadUrl("x".into())),
+            None
+        );
     }
 
     #[test]

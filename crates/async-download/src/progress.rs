@@ -50,13 +50,19 @@ impl Progress {
         let (b, e) = (bytes.clone(), errors.clone());
         let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .with_key("mbs", move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let secs = state.elapsed().as_secs_f64().max(1e-3);
-                let _ = write!(w, "{:.1} MB/s", b.load(Relaxed) as f64 / 1e6 / secs);
-            })
-            .with_key("errors", move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{} errors", e.load(Relaxed));
-            });
+            .with_key(
+                "mbs",
+                move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let secs = state.elapsed().as_secs_f64().max(1e-3);
+                    let _ = write!(w, "{:.1} MB/s", b.load(Relaxed) as f64 / 1e6 / secs);
+                },
+            )
+            .with_key(
+                "errors",
+                move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{} errors", e.load(Relaxed));
+                },
+            );
         bar.set_style(style);
         bar.enable_steady_tick(Duration::from_millis(250));
         Progress {

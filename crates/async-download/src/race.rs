@@ -307,9 +307,9 @@ pub fn machine() -> String {
 // ANCHOR: markdown
 /// The race as a Markdown table, one row per run.
 pub fn markdown(race: &Race) -> String {
-    let mut text = format!(
+    let mut text = String::from(
         "| engine | concurrency | documents/s | CPU µs/doc | peak RSS MiB | threads | failed |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n"
+         |---|---:|---:|---:|---:|---:|---:|\n",
     );
     for e in &race.entries {
         text.push_str(&format!(
@@ -327,6 +327,9 @@ pub fn markdown(race: &Race) -> String {
     text
 }
 // ANCHOR_END: markdown
+
+/// A panel of the chart: its title, and the value it plots.
+type Panel = (&'static str, fn(&Entry) -> f64);
 
 /// Colours of the engines' lines, in [`EngineKind::ALL`] order.
 const COLOURS: [&str; 5] = ["#7f7f7f", "#d62728", "#2ca02c", "#1f77b4", "#9467bd"];
@@ -349,7 +352,7 @@ pub fn svg(race: &Race) -> String {
         .max()
         .unwrap_or(1)
         .max(10) as f64;
-    let panels: [(&str, fn(&Entry) -> f64); 2] = [
+    let panels: [Panel; 2] = [
         ("documents per second", |e| e.docs_per_sec),
         ("peak RSS of the client (MiB)", |e| {
             e.peak_rss_bytes as f64 / (1024.0 * 1024.0)

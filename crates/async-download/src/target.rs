@@ -76,7 +76,10 @@ pub fn url_lines<R: BufRead>(input: R) -> impl Iterator<Item = Result<Line, std:
 
 /// Reads one line into `buf`, keeping at most [`MAX_LINE_BYTES`] of it. `Ok(None)` at
 /// the end of the input; `Ok(Some(true))` when the line was longer than the limit.
-fn read_line_bounded<R: BufRead>(input: &mut R, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+fn read_line_bounded<R: BufRead>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<bool>> {
     let mut too_long = false;
     let mut any = false;
     loop {
