@@ -106,6 +106,7 @@ impl Journal {
         Ok((journal, done))
     }
 
+    // ANCHOR: record
     /// Appends `name`'s line, with a single `write` (`write_all` loops only if the
     /// kernel takes part of it, which for a regular file means the disk is full; the
     /// part written is then cut off again). Once this returns `Ok`, a killed process
@@ -142,6 +143,7 @@ impl Journal {
             }
         }
     }
+    // ANCHOR_END: record
 
     /// Asks the kernel to put the journal on the disk (`fsync`), for a run that ends
     /// normally. Not needed against a killed process, only against a power cut.

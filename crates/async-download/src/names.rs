@@ -74,6 +74,7 @@ pub fn name_for(url: &Url) -> String {
 }
 // ANCHOR_END: name_for
 
+// ANCHOR: is_safe_name
 /// Whether `name` is safe to create under the output folder: a relative path of one or
 /// two components, none of them empty, `.`, `..` or starting with `.` (the store's own
 /// files do), none holding a NUL or another control byte (a newline would break the
@@ -90,6 +91,7 @@ pub fn is_safe_name(name: &str) -> bool {
     }
     true
 }
+// ANCHOR_END: is_safe_name
 
 /// One component of a safe name. An empty one is what `/abs`, `a//b` and `a/` give.
 fn is_safe_component(component: &str) -> bool {

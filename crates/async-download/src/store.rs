@@ -94,6 +94,7 @@ impl Store {
         self.done.len()
     }
 
+    // ANCHOR: save
     /// Saves `body` as `name`: written to a temporary file, renamed into place, then
     /// recorded in the journal. Safe to call from many threads at once; saving a name
     /// again replaces the document whole.
@@ -138,6 +139,7 @@ impl Store {
             ))
         })
     }
+    // ANCHOR_END: save
 
     /// Syncs the journal to the disk, once, at the end of a run. Not needed for a
     /// killed run to resume; it narrows what a power cut soon after could lose.

@@ -216,10 +216,12 @@ impl Connections {
     // ANCHOR_END: connect
 }
 
+// ANCHOR: read_buf
 thread_local! {
     /// The read buffer of this thread, shared by every connection the thread serves.
     static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; 64 * 1024]);
 }
+// ANCHOR_END: read_buf
 
 // ANCHOR: send_and_receive
 /// Writes `request`, then reads until the codec has a whole response. Returns it, and
