@@ -546,9 +546,6 @@ fn a_drip_slower_than_the_timeout_fails_at_the_deadline_on_the_async_engines() {
 }
 
 #[test]
-#[ignore = "BUG: the blocking engines apply Options::timeout per read, not to the whole \
-            exchange: a server that drips a byte at a time holds a worker for as long as \
-            it likes (engine/threads.rs, fetch)"]
 fn a_drip_slower_than_the_timeout_fails_at_the_deadline_on_the_blocking_engines() {
     assert_a_slow_drip_times_out(&[EngineKind::Sequential, EngineKind::Threads]);
 }

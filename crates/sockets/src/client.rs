@@ -12,7 +12,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -29,6 +29,10 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Longest wait for one `read` or `write` (not for the whole response).
     pub io_timeout: Duration,
+    /// Longest time for a whole exchange, request sent and response received; `None`:
+    /// no such limit, only `io_timeout` for each wait. Without it, a server that sends
+    /// a byte now and then keeps every single read short and the exchange endless.
+    pub exchange_timeout: Option<Duration>,
     pub user_agent: String,
     pub limits: Limits,
 }
@@ -38,6 +42,7 @@ impl Default for ClientConfig {
         ClientConfig {
             connect_timeout: Duration::from_secs(5),
             io_timeout: Duration::from_secs(10),
+            exchange_timeout: None,
             user_agent: concat!("course-sockets/", env!("CARGO_PKG_VERSION")).to_string(),
             limits: Limits::default(),
         }
@@ -232,10 +237,34 @@ impl Connection {
         }
         let mut parser = ResponseParser::new(method, self.config.limits);
         let mut received = 0usize;
+        let deadline = self
+            .config
+            .exchange_timeout
+            .map(|t| (Instant::now() + t, t));
         let response = loop {
+            // With a deadline for the whole exchange, no read may wait past it.
+            if let Some((deadline, whole)) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let wait = left.min(io_timeout);
+                if wait.is_zero() || stream.set_read_timeout(Some(wait)).is_err() {
+                    self.stream = None;
+                    return Err(ClientError::Timeout {
+                        addr: peer,
+                        doing: "receiving the whole response",
+                        timeout: whole,
+                    });
+                }
+            }
             let n = match stream.read(&mut self.buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                // The wait was cut short by the deadline: check it at the loop's top.
+                Err(e)
+                    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+                        && deadline.is_some_and(|(d, _)| Instant::now() >= d) =>
+                {
+                    continue;
+                }
                 Err(e) => {
                     self.stream = None;
                     return Err(match e.kind() {

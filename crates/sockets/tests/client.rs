@@ -201,3 +201,43 @@ fn works_against_pythons_http_server() {
     assert_eq!(response.status, 200);
     assert_eq!(response.body, b"served by python\n");
 }
+
+#[test]
+fn a_drip_that_keeps_each_read_short_still_meets_the_exchange_deadline() {
+    // A server that sends its answer one byte every 50 ms: no single read waits long,
+    // so only a deadline for the whole exchange can end it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            let head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+            let _ = stream.write_all(head);
+            for _ in 0..100 {
+                if stream.write_all(b"x").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    });
+    let config = ClientConfig {
+        io_timeout: Duration::from_secs(2),
+        exchange_timeout: Some(Duration::from_millis(400)),
+        ..quick()
+    };
+    let start = Instant::now();
+    let err = fetch_with(&format!("http://{addr}/wiki/1"), config).unwrap_err();
+    assert!(
+        matches!(err, ClientError::Timeout { timeout, .. } if timeout == Duration::from_millis(400)),
+        "{err}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    let _ = server.join();
+}

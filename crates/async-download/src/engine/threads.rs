@@ -118,6 +118,7 @@ fn fetch(
             let config = ClientConfig {
                 connect_timeout: job.options.connect_timeout,
                 io_timeout: job.options.timeout,
+                exchange_timeout: Some(job.options.timeout),
                 user_agent: USER_AGENT.to_string(),
                 limits: job.options.limits,
             };
