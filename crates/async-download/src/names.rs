@@ -24,15 +24,15 @@
 //! `~` and 16 hex digits of a 64-bit hash of the whole text. `~` is encoded everywhere
 //! else, so a cut name never equals an uncut one; two cut names are equal only if their
 //! texts share a long prefix *and* a hash. That case is collision-free only as far as
-//! the hash is: chance alone makes it vanishingly rare, but the hash (FNV-1a) is not
+//! the hash is: chance alone makes it vanishingly rare, but the hash (lesson 3's corpus
+//! checksum, [`sockets::corpus::checksum`]) is not
 //! cryptographic, and a URL list built on purpose could make two long URLs share a
 //! name. Even then the name stays inside the output folder.
 //!
 //! [`is_safe_name`] is the check the store applies to every name it is given, whoever
 //! made it (the corpus names its documents `corpus/<id>`).
 
-use std::fmt::Write as _;
-
+use sockets::corpus::checksum;
 use sockets::url::Url;
 
 /// The longest component [`name_for`] writes, in bytes. Linux allows 255 (`NAME_MAX`);
@@ -122,7 +122,11 @@ fn push_component(out: &mut String, raw: &[u8]) {
         let keep = cut_point(&out[start..], MAX_COMPONENT_BYTES - HASH_SUFFIX_BYTES);
         out.truncate(start + keep);
         // Writing to a String cannot fail.
-        let _ = write!(out, "~{:016x}", fnv1a_64(raw));
+        // The corpus checksum: the same on every machine and every Rust version (the
+        // standard library's hasher promises neither), which matters because names
+        // are kept in the journal from one run to the next.
+        out.push('~');
+        out.push_str(&checksum(raw));
     }
 }
 
@@ -154,20 +158,6 @@ fn cut_point(encoded: &str, limit: usize) -> usize {
         at += step;
     }
     at
-}
-
-/// FNV-1a, 64 bits: a few lines, and the same on every machine and every Rust version
-/// (the standard library's hasher promises neither), which matters because names are
-/// kept in the journal from one run to the next.
-fn fnv1a_64(bytes: &[u8]) -> u64 {
-    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut hash = OFFSET_BASIS;
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(PRIME);
-    }
-    hash
 }
 
 #[cfg(test)]
@@ -206,13 +196,6 @@ mod tests {
         let (prefix, hash) = file.split_once('~').unwrap();
         assert_eq!(hash.len(), 16);
         assert_eq!(prefix.len() % 3, 0, "no escape is cut in half: {prefix}");
-        assert_eq!(hash, format!("{:016x}", fnv1a_64(path.as_bytes())));
-    }
-
-    #[test]
-    fn fnv1a_matches_its_published_test_vectors() {
-        assert_eq!(fnv1a_64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a_64(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a_64(b"foobar"), 0x8594_4171_f739_67e8);
+        assert_eq!(hash, checksum(path.as_bytes()));
     }
 }

@@ -126,11 +126,11 @@ fn unit_fraction(seed: u64) -> f64 {
     (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// FNV-1a over the key's bytes: enough to give each document its own jitter.
+/// The key's corpus checksum: enough to give each document its own jitter.
 fn hash(key: &str) -> u64 {
-    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    let mut sum = sockets::corpus::Checksum::new();
+    sum.update(key.as_bytes());
+    sum.value()
 }
 
 #[cfg(test)]

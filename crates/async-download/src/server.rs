@@ -159,7 +159,7 @@ pub fn start(config: ServerConfig) -> io::Result<RunningServer> {
 }
 
 fn start_with(config: ServerConfig, idle_timeout: Duration) -> io::Result<RunningServer> {
-    // Lesson 3's `listen`: a backlog of 1024 rather than std's 128, so that a burst of
+    // Lesson 3's `listen`: a backlog of thousands rather than std's 128, so that a burst of
     // clients connecting at once is not dropped by the kernel (and retried a second
     // later). tokio takes the socket over once it is non-blocking.
     let std_listener = sockets::server::listen(config.addr)?;

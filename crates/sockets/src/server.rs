@@ -119,8 +119,9 @@ const LINGER: Duration = Duration::from_millis(500);
 /// How many finished handshakes the kernel may hold for us before `accept` takes them.
 /// std's `TcpListener::bind` asks for 128; a burst of 512 clients connecting at once
 /// overflows that, the kernel drops their SYNs, and each retries only after a second.
-/// (The kernel caps the figure at `net.core.somaxconn`.)
-pub const BACKLOG: i32 = 1024;
+/// Lesson 5's race opens 10,000 at once, so ask for more than that; the kernel caps the
+/// figure at `net.core.somaxconn` (4096 on current Linux, 128 on old ones).
+pub const BACKLOG: i32 = 16 * 1024;
 
 // ANCHOR: listen
 /// A listening socket with a backlog of [`BACKLOG`] (socket2: std cannot set it).

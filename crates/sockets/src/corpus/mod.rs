@@ -445,7 +445,7 @@ The offline Wikipedia of lesson 3: generated articles, and faults on request.
 
 Routes (GET or HEAD):
   /wiki/<id>      article <id> (0 to 18446744073709551615), 1 to 16 KiB of text,
-                  with its FNV-1a 64 checksum in the X-Checksum header
+                  with its 64-bit checksum in the X-Checksum header
   /index?n=N      the first N article paths, one per line (N up to 1000000, default 100)
   /               this page
 
