@@ -34,6 +34,7 @@ async-download: fetch many documents over HTTP/1.1, concurrently, robustly.
 Usage:
   async-download [--corpus N | --urls FILE|-] [--out DIR] [options]
   async-download --race [--quick] [--json FILE] [--svg FILE] [--markdown FILE]
+  async-download --peers [--quick] [--json FILE]
 
 Input (one of):
   --corpus N          start the course's corpus server (a child process on 127.0.0.1)
@@ -74,6 +75,12 @@ The race (--race): every engine on the same corpus work at concurrency 1, 10, 10
 own; prints a table, and writes the figures (--json), a chart (--svg) and the table
 (--markdown). `cargo xtask bench` runs it and writes the chart into the book.
 
+Against real peers (--peers): on nginx (2 workers) serving 100,000 documents of 2-8 KB
+(--quick: 10,000), the tokio engines against wrk and Python's aiohttp at 100
+connections, and the tokio corpus server against nginx (1 worker) under wrk; prints the
+figures and each target met or missed. A comparison whose tool is not installed is
+skipped (apt-get install nginx wrk; pip install aiohttp).
+
 Exit codes: 0 all fetched, 1 some failed, 2 bad usage, 3 could not run, 130 Ctrl-C.
 ";
 
@@ -106,12 +113,21 @@ pub struct RaceArgs {
     pub markdown: Option<PathBuf>,
 }
 
+/// What `--peers` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct PeersArgs {
+    pub quick: bool,
+    pub json: Option<String>,
+}
+
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
     Download(Box<Cli>),
     /// `--race`: every engine at every concurrency (see [`crate::race`]).
     Race(RaceArgs),
+    /// `--peers`: side by side with nginx, wrk and aiohttp (see [`crate::peers`]).
+    Peers(PeersArgs),
     Help,
     Version,
 }
@@ -129,6 +145,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     };
     if args.first().map(String::as_str) == Some("--race") {
         return parse_race(&args[1..]).map(Command::Race);
+    }
+    if args.first().map(String::as_str) == Some("--peers") {
+        return parse_peers(&args[1..]).map(Command::Peers);
     }
     let mut input_given = false;
     let mut args = args.iter();
@@ -223,6 +242,22 @@ fn parse_race(args: &[String]) -> Result<RaceArgs, String> {
     Ok(race)
 }
 
+fn parse_peers(args: &[String]) -> Result<PeersArgs, String> {
+    let mut peers = PeersArgs::default();
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        match flag.as_str() {
+            "--quick" => peers.quick = true,
+            "--json" => {
+                let file = args.next().ok_or("--json needs a file, or - for stdout")?;
+                peers.json = Some(file.clone());
+            }
+            other => return Err(format!("--peers: unknown option `{other}`")),
+        }
+    }
+    Ok(peers)
+}
+
 fn positive(flag: &str, text: &str) -> Result<Duration, String> {
     let d = seconds(flag, text)?;
     if d.is_zero() {
@@ -240,6 +275,7 @@ pub fn main() -> ExitCode {
     let cli = match parse(&args) {
         Ok(Command::Download(cli)) => cli,
         Ok(Command::Race(race)) => return run_race(&race),
+        Ok(Command::Peers(peers)) => return run_peers(&peers),
         Ok(Command::Help) => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -344,6 +380,49 @@ pub fn run_race(args: &RaceArgs) -> ExitCode {
         eprintln!("wrote {path}");
     }
     ExitCode::SUCCESS
+}
+
+/// `--peers`: measures, prints the table (stdout) and writes the figures (`--json`).
+/// Exit 0 even when a target is missed — it is a report; 3 when a tool that is
+/// installed failed to run, 130 on Ctrl-C.
+pub fn run_peers(args: &PeersArgs) -> ExitCode {
+    let plan = if args.quick {
+        crate::peers::Plan::quick()
+    } else {
+        crate::peers::Plan::full()
+    };
+    let peers = match crate::peers::run(&plan, |line| eprintln!("{line}")) {
+        Ok(peers) => peers,
+        Err(e) if crate::peers::interrupted() => {
+            eprintln!("async-download --peers: {e}");
+            return ExitCode::from(130);
+        }
+        Err(e) => {
+            eprintln!("async-download --peers: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    println!("{}", crate::peers::markdown(&peers));
+    if let Some(path) = &args.json {
+        let written = serde_json::to_string_pretty(&peers)
+            .map_err(std::io::Error::other)
+            .and_then(|text| match path.as_str() {
+                "-" => {
+                    println!("{text}");
+                    Ok(())
+                }
+                _ => std::fs::write(path, text + "\n"),
+            });
+        if let Err(e) = written {
+            eprintln!("async-download --peers: cannot write {path}: {e}");
+            return ExitCode::from(3);
+        }
+    }
+    if peers.failed() {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Runs the download the command line describes.

@@ -38,6 +38,7 @@ pub mod feed;
 pub mod journal;
 pub mod names;
 pub mod options;
+pub mod peers;
 pub mod policy;
 pub mod progress;
 pub mod race;
