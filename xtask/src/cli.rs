@@ -220,7 +220,7 @@ engine and the corpus server against nginx, wrk and Python's aiohttp, each compa
 skipped (and said so) when its tools are not installed.
 
 Options:
-  --quick      fewer documents and connections (1, 100, 1,000); the results go to
+  --quick      fewer documents and connections (1, 100, 10,000); the results go to
                target/bench/ instead of the book
   --json FILE  also write the race's figures as JSON
   -h, --help   print this help";

@@ -25,7 +25,9 @@
 //!   killed run resume.
 //! - [`collect`]: every document's outcome, counted: the [`Report`](collect::Report).
 //! - [`server`]: the corpus of lesson 3 served by tokio — the fast one the races use.
-//! - [`race`]: every engine at concurrency 1 to 10,000 on the same work.
+//! - [`race`]: every engine at concurrency 1 to 10,000 on the same work; [`peers`]: the
+//!   tokio engine and server beside nginx, wrk and aiohttp, when they are installed.
+//! - [`verify`]: a folder of corpus documents checked against the corpus itself.
 //! - [`cli`], [`progress`]: the `async-download` command.
 //! - [`exercises`]: your tasks.
 
