@@ -62,12 +62,14 @@ pub fn get_request(url: &Url, attempt: u32, out: &mut Vec<u8>) {
     );
 }
 
-/// A kept connection.
+/// A host this worker talks to, and its connection while it is not in use. The entry
+/// stays when the stream is taken out for a request, so that putting it back costs no
+/// allocation.
 #[derive(Debug)]
 struct Kept {
     host: String,
     port: u16,
-    stream: TcpStream,
+    stream: Option<TcpStream>,
     last_used: Instant,
 }
 
@@ -140,17 +142,27 @@ impl Connections {
 
     /// The kept connection to `url`'s host, if there is one not idle for too long.
     fn take(&mut self, url: &Url, options: &Options) -> Option<TcpStream> {
-        let at = self
+        let kept = self
             .kept
-            .iter()
-            .position(|k| k.port == url.port && k.host == url.host)?;
-        let kept = self.kept.swap_remove(at);
-        (kept.last_used.elapsed() < options.idle_timeout).then_some(kept.stream)
+            .iter_mut()
+            .find(|k| k.port == url.port && k.host == url.host)?;
+        let stream = kept.stream.take()?;
+        (kept.last_used.elapsed() < options.idle_timeout).then_some(stream)
     }
 
     fn keep(&mut self, url: &Url, stream: TcpStream) {
+        let now = Instant::now();
+        if let Some(kept) = self
+            .kept
+            .iter_mut()
+            .find(|k| k.port == url.port && k.host == url.host)
+        {
+            kept.stream = Some(stream);
+            kept.last_used = now;
+            return;
+        }
         if self.kept.len() >= HOSTS_KEPT {
-            // The least recently used connection goes (closed when dropped).
+            // The least recently used host goes (its connection closed when dropped).
             if let Some(oldest) = (0..self.kept.len()).min_by_key(|&i| self.kept[i].last_used) {
                 self.kept.swap_remove(oldest);
             }
@@ -161,8 +173,8 @@ impl Connections {
         self.kept.push(Kept {
             host: url.host.clone(),
             port: url.port,
-            stream,
-            last_used: Instant::now(),
+            stream: Some(stream),
+            last_used: now,
         });
     }
 
