@@ -485,6 +485,16 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
 /// the journal keeps what was saved); on a second one, exit at once — nothing is lost
 /// then either: a document is in its file whole, or not at all.
 fn stop_on_ctrl_c(job: Arc<Job>) {
+    on_ctrl_c(
+        "finishing the documents in flight",
+        Box::new(move || job.feed.stop()),
+    );
+}
+
+/// Runs `first` on the first Ctrl-C (after saying `what` it does), and exits with 130
+/// on a second one. A thread of its own waits for the signal, with tokio's
+/// `ctrl_c`, whatever engine (or none) the program runs.
+pub fn on_ctrl_c(what: &'static str, first: Box<dyn FnOnce() + Send>) {
     let spawned = std::thread::Builder::new()
         .name("ctrl-c".into())
         .spawn(move || {
@@ -496,8 +506,8 @@ fn stop_on_ctrl_c(job: Arc<Job>) {
             };
             runtime.block_on(async {
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("\ninterrupted: finishing the documents in flight (Ctrl-C again to quit now)");
-                    job.feed.stop();
+                    eprintln!("\ninterrupted: {what} (Ctrl-C again to quit now)");
+                    first();
                 }
                 if tokio::signal::ctrl_c().await.is_ok() {
                     std::process::exit(130);

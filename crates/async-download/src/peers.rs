@@ -1508,27 +1508,10 @@ fn checkpoint() -> Result<(), String> {
 fn watch_ctrl_c() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let spawned = std::thread::Builder::new()
-            .name("peers-ctrl-c".into())
-            .spawn(|| {
-                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                runtime.block_on(async {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        INTERRUPTED.store(true, Ordering::Relaxed);
-                        eprintln!("\ninterrupted: cleaning up (Ctrl-C again to quit now)");
-                    }
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        std::process::exit(130);
-                    }
-                });
-            });
-        // Without the thread, Ctrl-C keeps its default and ends the process at once.
-        drop(spawned);
+        crate::cli::on_ctrl_c(
+            "cleaning up",
+            Box::new(|| INTERRUPTED.store(true, Ordering::Relaxed)),
+        );
     });
 }
 

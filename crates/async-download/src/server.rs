@@ -38,13 +38,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use sockets::corpus::{self, Action, FaultPlan, Reply};
 use sockets::http::{Limits, Parsed, RequestParser};
-use sockets::server::ServerStats;
+use sockets::server::{Counters, ServerStats};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -251,32 +250,6 @@ struct Shared {
     faults: Arc<FaultPlan>,
     idle_timeout: Duration,
     stats: Counters,
-}
-
-/// The counters behind [`ServerStats`]. Relaxed atomics: each count is independent,
-/// and nobody reads one to decide about another.
-#[derive(Debug, Default)]
-struct Counters {
-    connections: AtomicU64,
-    requests: AtomicU64,
-    bytes_sent: AtomicU64,
-    faults: AtomicU64,
-}
-
-impl Counters {
-    fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> ServerStats {
-        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        ServerStats {
-            connections: get(&self.connections),
-            requests: get(&self.requests),
-            bytes_sent: get(&self.bytes_sent),
-            faults: get(&self.faults),
-        }
-    }
 }
 
 // ANCHOR: serve

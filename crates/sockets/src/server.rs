@@ -291,22 +291,25 @@ impl Drop for Registered<'_> {
     }
 }
 
-/// The counters behind [`ServerStats`]. Relaxed atomics: each count is independent, and
-/// nobody reads one to decide about another.
+/// The counters behind [`ServerStats`], shared by every corpus server of the course
+/// (lesson 5's tokio server counts with these too). Relaxed atomics: each count is
+/// independent, and nobody reads one to decide about another.
 #[derive(Debug, Default)]
-struct Counters {
-    connections: AtomicU64,
-    requests: AtomicU64,
-    bytes_sent: AtomicU64,
-    faults: AtomicU64,
+pub struct Counters {
+    pub connections: AtomicU64,
+    pub requests: AtomicU64,
+    pub bytes_sent: AtomicU64,
+    pub faults: AtomicU64,
 }
 
 impl Counters {
-    fn add(counter: &AtomicU64, n: u64) {
+    /// Adds `n` to one of the counters.
+    pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    fn snapshot(&self) -> ServerStats {
+    /// The counts as of now.
+    pub fn snapshot(&self) -> ServerStats {
         ServerStats {
             connections: self.connections.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
