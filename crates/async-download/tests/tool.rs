@@ -111,6 +111,26 @@ fn run(args: &[&str], logs: &Path) -> Finished {
 }
 
 /// The JSON report the tool wrote to `path`.
+/// The same 200-document corpus run into `out` again, without faults: it must end
+/// with exit 0; returns its JSON report.
+fn run_again(out: &str, logs: &Path) -> Value {
+    let json = logs.join("second.json");
+    let done = run(
+        &[
+            "--corpus",
+            "200",
+            "--out",
+            out,
+            "--json",
+            json.to_str().unwrap(),
+            "-q",
+        ],
+        logs,
+    );
+    assert_eq!(done.code, Some(0), "{done:?}");
+    report_at(&json)
+}
+
 fn report_at(path: &Path) -> Value {
     serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -337,21 +357,7 @@ fn a_run_killed_with_kill_9_resumes_fetching_only_what_is_missing() {
     assert!(!json.exists(), "a killed run wrote no report");
 
     // The same command again (without the slow faults): only the rest is fetched.
-    let json = tmp.join("second.json");
-    let done = run(
-        &[
-            "--corpus",
-            "200",
-            "--out",
-            out_arg,
-            "--json",
-            json.to_str().unwrap(),
-            "-q",
-        ],
-        tmp.path(),
-    );
-    assert_eq!(done.code, Some(0), "{done:?}");
-    let report = report_at(&json);
+    let report = run_again(out_arg, tmp.path());
     let skipped = saved.len() as u64;
     assert_eq!(
         (
@@ -411,21 +417,7 @@ fn ctrl_c_exits_130_with_an_interrupted_report_and_a_rerun_completes() {
     );
     assert_eq!(check.complete, ok, "{check:?}");
 
-    let json = tmp.join("second.json");
-    let done = run(
-        &[
-            "--corpus",
-            "200",
-            "--out",
-            out_arg,
-            "--json",
-            json.to_str().unwrap(),
-            "-q",
-        ],
-        tmp.path(),
-    );
-    assert_eq!(done.code, Some(0), "{done:?}");
-    let second = report_at(&json);
+    let second = run_again(out_arg, tmp.path());
     assert_eq!(second["interrupted"], false, "{second}");
     assert_eq!(
         (

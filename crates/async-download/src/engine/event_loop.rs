@@ -16,7 +16,7 @@ use event_loop::step5_executor::{TcpStream, block_on, send_and_receive, sleep, s
 use sockets::http::Response;
 use sockets::url::Url;
 
-use crate::engine::{Engine, Job};
+use crate::engine::{Engine, EngineKind, Job};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
 use crate::target::Target;
@@ -31,7 +31,7 @@ pub struct EventLoopEngine;
 
 impl Engine for EventLoopEngine {
     fn name(&self) -> &'static str {
-        "event-loop"
+        EngineKind::EventLoop.name()
     }
 
     // ANCHOR: run

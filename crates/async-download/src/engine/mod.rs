@@ -71,8 +71,15 @@ impl EngineKind {
         EngineKind::TokioMulti,
     ];
 
+    /// The engine's name on the command line (`--engine`) and in reports.
     pub fn name(self) -> &'static str {
-        self.engine().name()
+        match self {
+            EngineKind::Sequential => "sequential",
+            EngineKind::Threads => "threads",
+            EngineKind::EventLoop => "event-loop",
+            EngineKind::Tokio => "tokio",
+            EngineKind::TokioMulti => "tokio-multi",
+        }
     }
 
     pub fn parse(text: &str) -> Option<EngineKind> {

@@ -13,7 +13,7 @@ use sockets::http::{Method, Response};
 use sockets::url::Url;
 use threads::ThreadPool;
 
-use crate::engine::{Engine, Job};
+use crate::engine::{Engine, EngineKind, Job};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
 use crate::target::Target;
@@ -32,7 +32,7 @@ pub struct SequentialEngine;
 
 impl Engine for ThreadsEngine {
     fn name(&self) -> &'static str {
-        "threads"
+        EngineKind::Threads.name()
     }
 
     // ANCHOR: run
@@ -59,7 +59,7 @@ impl Engine for ThreadsEngine {
 
 impl Engine for SequentialEngine {
     fn name(&self) -> &'static str {
-        "sequential"
+        EngineKind::Sequential.name()
     }
 
     fn run(&self, job: Arc<Job>) -> Result<(), DownloadError> {
@@ -71,13 +71,13 @@ impl Engine for SequentialEngine {
 // ANCHOR: worker
 /// One worker: targets one after another, with a kept connection per host.
 pub fn blocking_worker(job: &Job) {
-    let mut connections: Vec<Connection> = Vec::new();
-    let mut hosts: Vec<Url> = Vec::new();
+    // Each kept connection with the URL whose host and port it goes to.
+    let mut connections: Vec<(Url, Connection)> = Vec::new();
     while let Some(target) = job.feed.next(&job.collector) {
         let started = Instant::now();
         let mut attempt = 0;
         loop {
-            let answer = fetch(&mut connections, &mut hosts, &target, attempt, job);
+            let answer = fetch(&mut connections, &target, attempt, job);
             let error = match answer.and_then(policy::check) {
                 Ok(body) => break job.collector.document(&target, &body, attempt + 1, started),
                 Err(error) => error,
@@ -102,16 +102,15 @@ pub fn blocking_worker(job: &Job) {
 
 /// One attempt with the worker's connection to the target's host (opened if need be).
 fn fetch(
-    connections: &mut Vec<Connection>,
-    hosts: &mut Vec<Url>,
+    connections: &mut Vec<(Url, Connection)>,
     target: &Target,
     attempt: u32,
     job: &Job,
 ) -> Result<Response, FetchError> {
     let url = &target.url;
-    let at = match hosts
+    let at = match connections
         .iter()
-        .position(|h| h.host == url.host && h.port == url.port)
+        .position(|(h, _)| h.host == url.host && h.port == url.port)
     {
         Some(at) => at,
         None => {
@@ -123,13 +122,11 @@ fn fetch(
                 limits: job.options.limits,
             };
             let connection = Connection::open(url, config).map_err(from_client)?;
-            if hosts.len() >= HOSTS_KEPT {
-                hosts.remove(0);
+            if connections.len() >= HOSTS_KEPT {
                 connections.remove(0);
             }
-            hosts.push(url.clone());
-            connections.push(connection);
-            hosts.len() - 1
+            connections.push((url.clone(), connection));
+            connections.len() - 1
         }
     };
     let attempt_text = attempt.to_string();
@@ -139,6 +136,7 @@ fn fetch(
         &[(ATTEMPT_HEADER, attempt_text.as_str())]
     };
     connections[at]
+        .1
         .request_with(Method::Get, &url.path, extra)
         .map_err(from_client)
 }

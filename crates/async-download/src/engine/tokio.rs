@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::engine::{Engine, Job};
+use crate::engine::{Engine, EngineKind, Job};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
 use crate::target::Target;
@@ -23,9 +23,9 @@ pub struct TokioEngine {
 impl Engine for TokioEngine {
     fn name(&self) -> &'static str {
         if self.multi_thread {
-            "tokio-multi"
+            EngineKind::TokioMulti.name()
         } else {
-            "tokio"
+            EngineKind::Tokio.name()
         }
     }
 
