@@ -55,6 +55,9 @@ How:
   --engine E          tokio-multi | tokio | event-loop | threads | sequential
                       [default: tokio-multi]
   --concurrency N     documents in flight at once [default: 64]
+  --pipeline N        requests sent at once on each connection (HTTP/1.1 pipelining;
+                      tokio engines only; for servers known to handle it, as nginx
+                      does), 1 to 64 [default: 1: each response before the next request]
   --retries N         tries after the first, for what may succeed later (refused,
                       reset, timed out, truncated, 5xx, 429) [default: 4]
   --timeout SECS      longest wait for one request's whole response [default: 30]
@@ -201,6 +204,15 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     return Err("--concurrency: from 1 to 100000".into());
                 }
             }
+            "--pipeline" => {
+                cli.options.pipeline = number(flag, value("a number")?)?;
+                if !(1..=crate::wire::MAX_PIPELINE).contains(&cli.options.pipeline) {
+                    return Err(format!(
+                        "--pipeline: from 1 to {}",
+                        crate::wire::MAX_PIPELINE
+                    ));
+                }
+            }
             "--retries" => cli.options.retries = number(flag, value("a number")?)?,
             "--timeout" => cli.options.timeout = positive(flag, value("seconds")?)?,
             "--connect-timeout" => cli.options.connect_timeout = positive(flag, value("seconds")?)?,
@@ -211,6 +223,13 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
             other => return Err(format!("unknown option `{other}`")),
         }
+    }
+    if cli.options.pipeline > 1 && !matches!(cli.engine, EngineKind::Tokio | EngineKind::TokioMulti)
+    {
+        return Err(format!(
+            "--pipeline: only the tokio engines pipeline, not `{}`",
+            cli.engine.name()
+        ));
     }
     if !cli.server_args.is_empty() && !matches!(cli.input, Input::Corpus(_)) {
         return Err(

@@ -11,6 +11,9 @@ use sockets::http::Limits;
 pub struct Options {
     /// Documents in flight at once (workers, hence at most this many connections).
     pub concurrency: usize,
+    /// Requests sent at once on one connection (HTTP/1.1 pipelining) by the tokio
+    /// engines; 1, the default, waits for each response before the next request.
+    pub pipeline: usize,
     /// Tries after the first one, for what is worth trying again.
     pub retries: u32,
     /// The first retry waits about this long; each later one twice as long...
@@ -36,6 +39,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             concurrency: 64,
+            pipeline: 1,
             retries: 4,
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(10),

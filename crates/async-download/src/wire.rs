@@ -35,12 +35,21 @@ pub const USER_AGENT: &str = concat!("async-download/", env!("CARGO_PKG_VERSION"
 /// per attempt, so a retry meets a fresh roll).
 pub const ATTEMPT_HEADER: &str = sockets::corpus::ATTEMPT_HEADER;
 
+/// Most requests one connection may have in flight with `--pipeline`.
+pub const MAX_PIPELINE: usize = 64;
+
 /// Most hosts a worker keeps a connection to at once; the least recently used goes.
 const HOSTS_KEPT: usize = 4;
 
 /// The bytes of the GET for `url`, attempt `attempt` (0 for the first).
 pub fn get_request(url: &Url, attempt: u32, out: &mut Vec<u8>) {
     out.clear();
+    push_get_request(url, attempt, out);
+}
+
+/// [`get_request`] appended to `out`: requests pipelined on one connection are
+/// written one after another into one buffer, and sent by one write.
+pub fn push_get_request(url: &Url, attempt: u32, out: &mut Vec<u8>) {
     let host = url.host_header();
     let attempt_text;
     let extra: &[(&str, &str)] = if attempt == 0 {
@@ -114,6 +123,76 @@ impl Connections {
         }
     }
     // ANCHOR_END: fetch
+
+    // ANCHOR: fetch_many
+    /// HTTP/1.1 pipelining: the GETs for `urls` (all of one host, first attempts) sent
+    /// at once on one connection, by one write, and their responses read back in order,
+    /// several per read when they arrive together. `answered` gets the responses in
+    /// the order of `urls`; what ended the exchange early is returned (the requests
+    /// after the last response are unanswered, and sent again on their own by the
+    /// caller). `options.timeout` bounds the whole exchange.
+    pub async fn fetch_many(
+        &mut self,
+        urls: &[&Url],
+        options: &Options,
+        answered: &mut Vec<Response>,
+    ) -> Result<(), FetchError> {
+        answered.clear();
+        let Some(&first) = urls.first() else {
+            return Ok(());
+        };
+        self.request.clear();
+        for url in urls {
+            push_get_request(url, 0, &mut self.request);
+        }
+        let kept = self.take(first, options);
+        let reused = kept.is_some();
+        let stream = match kept {
+            Some(stream) => stream,
+            None => self.connect(first, options).await?,
+        };
+        match self
+            .exchange_many(stream, first, urls.len(), options, answered)
+            .await
+        {
+            // Closed while idle, before answering anything: once more, new.
+            Err(FetchError::Closed) if reused && answered.is_empty() => {
+                let stream = self.connect(first, options).await?;
+                self.exchange_many(stream, first, urls.len(), options, answered)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn exchange_many(
+        &mut self,
+        mut stream: TcpStream,
+        url: &Url,
+        expected: usize,
+        options: &Options,
+        answered: &mut Vec<Response>,
+    ) -> Result<(), FetchError> {
+        let limit = options.timeout;
+        let exchange =
+            send_and_receive_many(&mut stream, &self.request, expected, options, answered);
+        // The responses that came before a timeout or an error stay in `answered`.
+        let clean = match tokio::time::timeout(limit, exchange).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(FetchError::Timeout {
+                    doing: "waiting for the responses",
+                    after: limit,
+                });
+            }
+        };
+        let reusable = answered.len() == expected && answered.iter().all(|r| r.keep_alive);
+        if reusable && clean {
+            self.keep(url, stream);
+        }
+        Ok(())
+    }
+    // ANCHOR_END: fetch_many
 
     /// The request on `stream`, the response back; the stream is kept if the response
     /// allows it.
@@ -284,6 +363,70 @@ async fn send_and_receive(
     }
 }
 // ANCHOR_END: send_and_receive
+
+// ANCHOR: send_and_receive_many
+/// Writes the `expected` requests in `requests` at once, then reads until that many
+/// responses are in `answered`, or one says the server closes the connection after it
+/// (the requests after it are left unanswered), or the stream ends. Returns whether
+/// the stream ended cleanly after the last response, as [`send_and_receive`] does.
+async fn send_and_receive_many(
+    stream: &mut TcpStream,
+    requests: &[u8],
+    expected: usize,
+    options: &Options,
+    answered: &mut Vec<Response>,
+) -> Result<bool, FetchError> {
+    use tokio::io::AsyncWriteExt;
+    stream
+        .write_all(requests)
+        .await
+        .map_err(|e| closed_or("writing the requests", e))?;
+    let mut parser = ResponseParser::new(Method::Get, options.limits);
+    loop {
+        stream
+            .readable()
+            .await
+            .map_err(|e| FetchError::io("waiting for the responses", &e))?;
+        let step = READ_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            let mut input = match stream.try_read(&mut buf) {
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(None),
+                Err(e) => return Err(closed_or("reading the responses", e)),
+                Ok(0) => {
+                    return match parser.finish() {
+                        Ok(Some(response)) => {
+                            answered.push(response);
+                            Ok(Some(false))
+                        }
+                        Ok(None) => Err(FetchError::Closed),
+                        Err(error) => Err(FetchError::Http(error)),
+                    };
+                }
+                Ok(n) => &buf[..n],
+            };
+            // One read may hold the end of one response and several whole ones.
+            while !input.is_empty() {
+                match parser.feed(input).map_err(FetchError::Http)? {
+                    Parsed::NeedMore => break,
+                    Parsed::Done { message, used } => {
+                        input = &input[used..];
+                        let last = answered.len() + 1 == expected || !message.keep_alive;
+                        answered.push(message);
+                        if last {
+                            // Bytes after the last response were not asked for.
+                            return Ok(Some(input.is_empty()));
+                        }
+                    }
+                }
+            }
+            Ok(None)
+        })?;
+        if let Some(clean) = step {
+            return Ok(clean);
+        }
+    }
+}
+// ANCHOR_END: send_and_receive_many
 
 /// A reset or a broken pipe means the server closed the connection.
 pub fn closed_or(doing: &'static str, error: io::Error) -> FetchError {
