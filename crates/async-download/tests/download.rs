@@ -138,19 +138,27 @@ fn reason_fits(fault: FaultKind, reason: &str) -> bool {
     }
 }
 
-/// Runs the matrix on `kind` into a folder of its own, and lists every way the outcome
-/// differs from what `plan` makes of it.
-fn run_matrix(kind: EngineKind, addr: std::net::SocketAddr, plan: &FaultPlan) -> Vec<String> {
+/// Runs the matrix on `kind` (sending `pipeline` requests at once on a connection) into
+/// a folder of its own, and lists every way the outcome differs from what `plan` makes
+/// of it.
+fn run_matrix(
+    kind: EngineKind,
+    pipeline: usize,
+    addr: std::net::SocketAddr,
+    plan: &FaultPlan,
+) -> Vec<String> {
     let n = matrix_docs(kind);
     let expected = &expected(plan, n, MATRIX_RETRIES);
-    let tmp = TempDir::new(&format!("matrix-{}", kind.name()));
+    let run = format!("{}, pipeline {pipeline}", kind.name());
+    let tmp = TempDir::new(&format!("matrix-{}-{pipeline}", kind.name()));
     let out = tmp.join("out");
     let options = async_download::Options {
         retries: MATRIX_RETRIES,
+        pipeline,
         ..fast_options(16, Some(&out))
     };
     let mut problems = Vec::new();
-    let mut problem = |text: String| problems.push(format!("{}: {text}", kind.name()));
+    let mut problem = |text: String| problems.push(format!("{run}: {text}"));
     let report = match download_corpus(kind, addr, n, options) {
         Ok(report) => report,
         Err(e) => {
@@ -231,12 +239,16 @@ fn every_engine_survives_the_fault_matrix_with_every_document_whole_or_reported(
     let addr = server.addr();
     let started = Instant::now();
     // Every engine at once (each into its own folder), so that the slowest one sets the
-    // time, not the sum of them.
+    // time, not the sum of them; the tokio engines once more with pipelining, where one
+    // fault can leave the requests behind it unanswered.
     let plan_ref = &plan;
+    let pipelined = [(EngineKind::Tokio, 4), (EngineKind::TokioMulti, 3)];
     let problems: Vec<String> = std::thread::scope(|scope| {
         let runs: Vec<_> = EngineKind::ALL
             .into_iter()
-            .map(|kind| scope.spawn(move || run_matrix(kind, addr, plan_ref)))
+            .map(|kind| (kind, 1))
+            .chain(pipelined)
+            .map(|(kind, pipeline)| scope.spawn(move || run_matrix(kind, pipeline, addr, plan_ref)))
             .collect();
         runs.into_iter()
             .flat_map(|run| run.join().expect("an engine's run panicked"))
@@ -548,4 +560,113 @@ fn a_drip_slower_than_the_timeout_fails_at_the_deadline_on_the_async_engines() {
 #[test]
 fn a_drip_slower_than_the_timeout_fails_at_the_deadline_on_the_blocking_engines() {
     assert_a_slow_drip_times_out(&[EngineKind::Sequential, EngineKind::Threads]);
+}
+
+/// A server for the pipelining tests: on each connection it reads until it holds
+/// `per_read` request heads or the client goes quiet for half a second, remembers how
+/// many one read held, and answers them all in one write; the answer to request
+/// number `close_after` (counted over the whole run, from 1) says `Connection: close`
+/// and ends the connection there. Returns the address and the request counts seen
+/// per read, in order.
+fn pipelining_server(
+    per_read: usize,
+    close_after: usize,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
+) {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    // Detached: it ends with the test process; every read and write is bounded.
+    std::thread::spawn(move || {
+        let mut answered = 0;
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+            'connection: loop {
+                let mut held = Vec::new();
+                let mut buf = [0u8; 4096];
+                let heads = |held: &[u8]| held.windows(4).filter(|w| w == b"\r\n\r\n").count();
+                while heads(&held) < per_read {
+                    match stream.read(&mut buf) {
+                        Ok(n) if n > 0 => held.extend_from_slice(&buf[..n]),
+                        _ => break,
+                    }
+                }
+                let count = heads(&held);
+                if count == 0 {
+                    break;
+                }
+                log.lock().unwrap().push(count);
+                let mut reply = Vec::new();
+                for _ in 0..count {
+                    answered += 1;
+                    let close = answered == close_after;
+                    let connection = if close { "close" } else { "keep-alive" };
+                    reply.extend_from_slice(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: {connection}\r\n\r\nhello"
+                        )
+                        .as_bytes(),
+                    );
+                    if close {
+                        let _ = stream.write_all(&reply);
+                        break 'connection;
+                    }
+                }
+                if stream.write_all(&reply).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (addr, seen)
+}
+
+fn pipelined_run(kind: EngineKind, addr: std::net::SocketAddr, urls: usize) -> Report {
+    let urls: Vec<String> = (0..urls)
+        .map(|i| format!("http://{addr}/doc/{i}"))
+        .collect();
+    let options = async_download::Options {
+        pipeline: 4,
+        ..fast_options(1, None)
+    };
+    download_with(kind, feed_of(&urls), options).expect("a run")
+}
+
+#[test]
+fn with_pipelining_the_tokio_engines_send_four_requests_before_the_first_response() {
+    for kind in [EngineKind::Tokio, EngineKind::TokioMulti] {
+        let (addr, seen) = pipelining_server(4, 0);
+        let report = pipelined_run(kind, addr, 8);
+        assert_eq!((report.ok, report.failed), (8, 0), "{kind:?}: {report:?}");
+        // Without pipelining each read would hold one request, the next one sent only
+        // after its answer.
+        assert_eq!(*seen.lock().unwrap(), [4, 4], "{kind:?}: requests per read");
+    }
+}
+
+#[test]
+fn a_connection_closed_in_the_middle_of_a_pipeline_loses_no_request() {
+    // The second answer closes the connection: the third and fourth requests were
+    // sent but never answered, and must be asked again, on a new connection.
+    let (addr, seen) = pipelining_server(4, 2);
+    let report = pipelined_run(EngineKind::Tokio, addr, 4);
+    assert_eq!((report.ok, report.failed), (4, 0), "{report:?}");
+    assert_eq!(
+        report.retried, 0,
+        "an unanswered request is not a failed attempt"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.first(), Some(&4), "{seen:?}");
+    assert_eq!(
+        seen.iter().sum::<usize>(),
+        6,
+        "4 at once, then 2 again: {seen:?}"
+    );
 }

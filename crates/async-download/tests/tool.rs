@@ -161,6 +161,14 @@ fn bad_usage_exits_2_with_a_message_on_stderr() {
         (&["--corpus"], "--corpus needs a value"),
         (&["--urls", "-", "--fault-rate", "0.5"], "--fault-rate"),
         (&["--corpus", "3", "--urls", "-"], "give one input"),
+        (
+            &["--corpus", "3", "--pipeline", "0"],
+            "--pipeline: from 1 to 64",
+        ),
+        (
+            &["--corpus", "3", "--engine", "threads", "--pipeline", "4"],
+            "only the tokio engines pipeline",
+        ),
     ] {
         let done = run(args, tmp.path());
         assert_eq!(done.code, Some(2), "{args:?}: {done:?}");
@@ -591,4 +599,32 @@ fn hostile_urls_never_write_outside_out_and_bad_lines_are_reported_with_their_nu
         assert!(!file.starts_with('.') && file.len() <= 255, "{path:?}");
     }
     assert_eq!(journal_names(&out).len(), fetched);
+}
+
+#[test]
+fn pipelined_downloads_from_the_corpus_server_are_whole() {
+    let tmp = TempDir::new("tool-pipeline");
+    let out = tmp.join("out");
+    for engine in ["tokio", "tokio-multi"] {
+        let done = run(
+            &[
+                "--corpus",
+                "300",
+                "--engine",
+                engine,
+                "--pipeline",
+                "8",
+                "--concurrency",
+                "5",
+                "--out",
+                out.to_str().unwrap(),
+                "-q",
+            ],
+            tmp.path(),
+        );
+        assert_eq!(done.code, Some(0), "{engine}: {done:?}");
+        let check = check_corpus_folder(&out, 300).expect("the folder");
+        assert!(check.is_perfect(300), "{engine}: {check:?}");
+        fs::remove_dir_all(&out).expect("remove the folder");
+    }
 }

@@ -149,9 +149,11 @@ async fn pipelined_worker(connections: &mut Connections, job: &Job) {
         for (target, response) in batch.iter().zip(answered.drain(..)) {
             settle(connections, target, Ok(response), started, job).await;
         }
-        let mut unanswered = batch[answers..].iter();
-        if let (Err(error), Some(target)) = (ended, unanswered.next()) {
+        let mut unanswered = &batch[answers..];
+        // The request whose response was cut off: that was its attempt.
+        if let (Err(error), [target, rest @ ..]) = (ended, unanswered) {
             settle(connections, target, Err(error), started, job).await;
+            unanswered = rest;
         }
         for target in unanswered {
             fetch_one(connections, target, job).await;
