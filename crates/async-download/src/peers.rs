@@ -74,6 +74,10 @@ pub struct Plan {
     pub wrk_secs: u64,
     /// Each side is measured this many times, in turns, and the median kept.
     pub rounds: usize,
+    /// Requests sent at once on each connection in the pipelined rows (wrk's and the
+    /// tokio engines' `--pipeline`). Four: nginx with `tcp_nopush` answers 8 pipelined
+    /// requests of these sizes some 40 ms late, to wrk and to us alike.
+    pub pipeline: usize,
 }
 
 impl Plan {
@@ -87,6 +91,7 @@ impl Plan {
             wrk_threads: 2,
             wrk_secs: 5,
             rounds: 3,
+            pipeline: 4,
         }
     }
 
@@ -106,6 +111,9 @@ impl Plan {
 const WRK_NGINX2: &str = "wrk → nginx, 2 workers";
 const MULTI_NGINX2: &str = "tokio-multi engine → nginx, 2 workers";
 const CURRENT_NGINX2: &str = "tokio engine (current-thread) → nginx, 2 workers";
+const WRK_PIPELINED: &str = "wrk, pipelined → nginx, 2 workers";
+const MULTI_PIPELINED: &str = "tokio-multi engine, pipelined → nginx, 2 workers";
+const CURRENT_PIPELINED: &str = "tokio engine (current-thread), pipelined → nginx, 2 workers";
 const AIOHTTP_NGINX2: &str = "aiohttp → nginx, 2 workers";
 const WRK_NGINX1: &str = "wrk → nginx, 1 worker";
 const WRK_CORPUS1: &str = "wrk → tokio corpus server, 1 worker";
@@ -114,18 +122,24 @@ const DOCS_PER_SEC: &str = "documents/s";
 const REQUESTS_PER_SEC: &str = "requests/s";
 
 /// Every row, in the order of the table.
-const ROWS: [(&str, &str); 6] = [
+const ROWS: [(&str, &str); 9] = [
     (WRK_NGINX2, REQUESTS_PER_SEC),
     (MULTI_NGINX2, DOCS_PER_SEC),
     (CURRENT_NGINX2, DOCS_PER_SEC),
+    (WRK_PIPELINED, REQUESTS_PER_SEC),
+    (MULTI_PIPELINED, DOCS_PER_SEC),
+    (CURRENT_PIPELINED, DOCS_PER_SEC),
     (AIOHTTP_NGINX2, DOCS_PER_SEC),
     (WRK_NGINX1, REQUESTS_PER_SEC),
     (WRK_CORPUS1, REQUESTS_PER_SEC),
 ];
 
 /// The comparisons: (name, ours, theirs, target ratio). "The tokio engine" of the issue
-/// is compared in both its forms: the default, multi-thread one, and the one thread.
-const COMPARISONS: [(&str, &str, &str, f64); 5] = [
+/// is compared in both its forms: the default, multi-thread one, and the one thread;
+/// and each both as it runs by default (a request waits for the previous response) and
+/// pipelined, against wrk as it runs by default. How the pipelined engines compare
+/// with wrk pipelined too is told under the table ([`markdown`]).
+const COMPARISONS: [(&str, &str, &str, f64); 9] = [
     (
         "tokio-multi engine vs wrk (nginx, 2 workers)",
         MULTI_NGINX2,
@@ -137,6 +151,30 @@ const COMPARISONS: [(&str, &str, &str, f64); 5] = [
         CURRENT_NGINX2,
         WRK_NGINX2,
         CLIENT_VS_WRK,
+    ),
+    (
+        "tokio-multi engine, pipelined vs wrk (nginx, 2 workers)",
+        MULTI_PIPELINED,
+        WRK_NGINX2,
+        CLIENT_VS_WRK,
+    ),
+    (
+        "tokio engine, pipelined vs wrk (nginx, 2 workers)",
+        CURRENT_PIPELINED,
+        WRK_NGINX2,
+        CLIENT_VS_WRK,
+    ),
+    (
+        "tokio-multi engine, pipelined vs aiohttp (nginx, 2 workers)",
+        MULTI_PIPELINED,
+        AIOHTTP_NGINX2,
+        CLIENT_VS_AIOHTTP,
+    ),
+    (
+        "tokio engine, pipelined vs aiohttp (nginx, 2 workers)",
+        CURRENT_PIPELINED,
+        AIOHTTP_NGINX2,
+        CLIENT_VS_AIOHTTP,
     ),
     (
         "tokio-multi engine vs aiohttp (nginx, 2 workers)",
@@ -269,11 +307,16 @@ pub fn run(plan: &Plan, mut log: impl FnMut(&str)) -> Result<Peers, String> {
         }
         // Without a peer, half a gigabyte of documents would only measure ourselves.
         (Ok(_), Err(no_wrk), Err(no_aiohttp)) => {
-            for name in [WRK_NGINX2, WRK_NGINX1, WRK_CORPUS1] {
+            for name in [WRK_NGINX2, WRK_PIPELINED, WRK_NGINX1, WRK_CORPUS1] {
                 board.skip(name, no_wrk);
             }
             board.skip(AIOHTTP_NGINX2, no_aiohttp);
-            for name in [MULTI_NGINX2, CURRENT_NGINX2] {
+            for name in [
+                MULTI_NGINX2,
+                CURRENT_NGINX2,
+                MULTI_PIPELINED,
+                CURRENT_PIPELINED,
+            ] {
                 board.skip(name, "no peer to compare with: wrk and aiohttp are missing");
             }
         }
@@ -310,11 +353,20 @@ fn clients(
     let python = tools.aiohttp.as_ref().map(|p| p.path.as_path());
     if let Err(reason) = wrk {
         board.skip(WRK_NGINX2, reason);
+        board.skip(WRK_PIPELINED, reason);
     }
     if let Err(reason) = python {
         board.skip(AIOHTTP_NGINX2, reason);
     }
-    let clients = [WRK_NGINX2, MULTI_NGINX2, CURRENT_NGINX2, AIOHTTP_NGINX2];
+    let clients = [
+        WRK_NGINX2,
+        MULTI_NGINX2,
+        CURRENT_NGINX2,
+        WRK_PIPELINED,
+        MULTI_PIPELINED,
+        CURRENT_PIPELINED,
+        AIOHTTP_NGINX2,
+    ];
     let server = match Nginx::start(nginx, work, 2) {
         Ok(server) => server,
         Err(error) => {
@@ -331,6 +383,7 @@ fn clients(
     // (its workers' first connections, the kernel's first lookups of the files).
     let warm_up = engine(
         EngineKind::TokioMulti,
+        1,
         &urls,
         plan.documents.min(5_000),
         plan,
@@ -344,17 +397,23 @@ fn clients(
     }
     for round in 1..=plan.rounds {
         checkpoint()?;
-        if let (Ok(wrk), true) = (wrk, board.wants(WRK_NGINX2)) {
-            let sample = run_wrk(wrk, plan, work, server.addr, plan.wrk_secs);
-            board.record(WRK_NGINX2, sample, round, log);
+        for (name, depth) in [(WRK_NGINX2, 1), (WRK_PIPELINED, plan.pipeline)] {
+            checkpoint()?;
+            if let (Ok(wrk), true) = (wrk, board.wants(name)) {
+                let sample = run_wrk(wrk, plan, work, server.addr, plan.wrk_secs, depth);
+                board.record(name, sample, round, log);
+            }
         }
-        for (name, kind) in [
-            (MULTI_NGINX2, EngineKind::TokioMulti),
-            (CURRENT_NGINX2, EngineKind::Tokio),
+        for (name, kind, depth) in [
+            (MULTI_NGINX2, EngineKind::TokioMulti, 1),
+            (CURRENT_NGINX2, EngineKind::Tokio, 1),
+            (MULTI_PIPELINED, EngineKind::TokioMulti, plan.pipeline),
+            (CURRENT_PIPELINED, EngineKind::Tokio, plan.pipeline),
         ] {
             checkpoint()?;
             if board.wants(name) {
-                board.record(name, engine(kind, &urls, plan.documents, plan), round, log);
+                let sample = engine(kind, depth, &urls, plan.documents, plan);
+                board.record(name, sample, round, log);
             }
         }
         checkpoint()?;
@@ -415,7 +474,7 @@ fn servers(
     // A short run each first, not counted: the same warm start for both.
     for &(name, addr) in &servers {
         checkpoint()?;
-        if let Err(error) = run_wrk(wrk, plan, work, addr, 1) {
+        if let Err(error) = run_wrk(wrk, plan, work, addr, 1, 1) {
             log(&format!("{name}, warm-up: FAILED: {error}"));
             board.fail(name, &format!("warm-up: {error}"));
         }
@@ -424,7 +483,7 @@ fn servers(
         for &(name, addr) in &servers {
             checkpoint()?;
             if board.wants(name) {
-                let sample = run_wrk(wrk, plan, work, addr, plan.wrk_secs);
+                let sample = run_wrk(wrk, plan, work, addr, plan.wrk_secs, 1);
                 board.record(name, sample, round, log);
             }
         }
@@ -638,6 +697,10 @@ pub fn markdown(peers: &Peers) -> String {
         .iter()
         .map(|t| format!("{}: {}", t.name, t.status))
         .collect();
+    text.push_str(&format!(
+        "Pipelined: {} requests sent at once on each connection, before the first response.\n",
+        plan.pipeline
+    ));
     text.push_str(&format!("Tools: {}.\n\n", tools.join("; ")));
     text.push_str("| client → server | figure | client CPU µs/doc | rounds |\n");
     text.push_str("|---|---:|---:|---|\n");
@@ -677,7 +740,38 @@ pub fn markdown(peers: &Peers) -> String {
             c.name, c.target, c.outcome
         ));
     }
+    text.push_str(&same_footing(&peers.measurements));
     text
+}
+
+/// Pipelining against pipelining: how the pipelined engines compare with wrk
+/// pipelined as deep (no target; said so that the targets above are read rightly).
+fn same_footing(measurements: &[Measurement]) -> String {
+    let per_sec = |name: &str| {
+        measurements.iter().find_map(|m| match &m.figure {
+            Figure::Measured { per_sec, .. } if m.name == name => Some(*per_sec),
+            _ => None,
+        })
+    };
+    let Some(wrk) = per_sec(WRK_PIPELINED) else {
+        return String::new();
+    };
+    let ours: Vec<String> = [
+        ("tokio-multi", MULTI_PIPELINED),
+        ("tokio (current-thread)", CURRENT_PIPELINED),
+    ]
+    .iter()
+    .filter_map(|&(engine, name)| {
+        per_sec(name).map(|ours| format!("{engine} {:.2}x", ratio(ours, wrk)))
+    })
+    .collect();
+    if ours.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\nBoth sides pipelined, the engines against wrk pipelined as deep: {}.\n",
+        ours.join(", ")
+    )
 }
 // ANCHOR_END: markdown
 
@@ -838,13 +932,15 @@ struct WrkReport {
 }
 
 // ANCHOR: wrk
-/// wrk against `addr` for `secs` seconds, walking the documents' paths round robin.
+/// wrk against `addr` for `secs` seconds, walking the documents' paths round robin,
+/// `depth` requests sent at once on each connection (1: no pipelining).
 fn run_wrk(
     wrk: &Path,
     plan: &Plan,
     work: &Workdir,
     addr: SocketAddr,
     secs: u64,
+    depth: usize,
 ) -> Result<Sample, String> {
     let mut command = Command::new(wrk);
     command
@@ -856,7 +952,8 @@ fn run_wrk(
         .arg(format!("http://{addr}/"))
         // After `--`: the script's own arguments (its `init(args)`).
         .arg("--")
-        .arg(&work.paths);
+        .arg(&work.paths)
+        .arg(depth.to_string());
     let before = Usage::of_children().ok();
     // wrk stops itself after `secs`; the margin covers its start and a slow machine.
     let out = run_bounded(command, Duration::from_secs(secs + 30), "wrk")?;
@@ -931,14 +1028,22 @@ fn parse_wrk(text: &str) -> Result<WrkReport, String> {
 
 // ANCHOR: engine
 /// This crate's engine `kind`, in this process, fetching the first `count` URLs of the
-/// file `urls` with `plan.connections` workers, each on its own keep-alive connection.
-fn engine(kind: EngineKind, urls: &Path, count: u64, plan: &Plan) -> Result<Sample, String> {
+/// file `urls` with `plan.connections` workers, each on its own keep-alive connection,
+/// `pipeline` requests at once on each.
+fn engine(
+    kind: EngineKind,
+    pipeline: usize,
+    urls: &Path,
+    count: u64,
+    plan: &Plan,
+) -> Result<Sample, String> {
     let name = kind.name();
     let file =
         File::open(urls).map_err(|e| format!("{name}: cannot open {}: {e}", urls.display()))?;
     let lines = crate::target::url_lines(BufReader::new(file)).take(count as usize);
     let options = Options {
         concurrency: plan.connections,
+        pipeline,
         ..Options::default()
     };
     let before = Usage::of_self().ok();
@@ -1021,14 +1126,22 @@ fn cpu_per_doc(before: Option<Usage>, after: Option<Usage>, docs: u64) -> Option
 /// wrk's script. With a `request` function, wrk asks Lua for every request; the
 /// requests are made once, in `init`, so that each one costs wrk a table lookup and
 /// the peer is as fast as it can be. Each thread has its own Lua state, hence its own
-/// copy and its own place in the list.
+/// copy and its own place in the list. Pipelined, a "request" is `depth` GETs in one
+/// string: wrk sends them in one write and counts each response.
 const WRK_SCRIPT: &str = r#"-- Written by `async-download --peers`: every request another document, round robin.
+-- Arguments: PATHS_FILE [DEPTH]: DEPTH requests sent at once on a connection.
 local requests = {}
 local next_request = 1
 
 function init(args)
+  local depth = tonumber(args[2] or "1")
+  local batch = {}
   for path in io.lines(args[1]) do
-    requests[#requests + 1] = wrk.format("GET", path)
+    batch[#batch + 1] = wrk.format("GET", path)
+    if #batch == depth then
+      requests[#requests + 1] = table.concat(batch)
+      batch = {}
+    end
   end
   if #requests == 0 then
     error("no paths in " .. args[1])
