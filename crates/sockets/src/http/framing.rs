@@ -46,13 +46,15 @@ pub(crate) struct FramingFields {
 
 impl FramingFields {
     /// Keeps `field` if it is one of the framing fields.
-    pub fn note(&mut self, field: &FieldLine) {
-        let entry = (field.value_offset, field.value.clone());
-        if field.name.eq_ignore_ascii_case("content-length") {
-            self.content_length.push(entry);
+    pub fn note(&mut self, field: &FieldLine<'_>) {
+        let list = if field.name.eq_ignore_ascii_case("content-length") {
+            &mut self.content_length
         } else if field.name.eq_ignore_ascii_case("transfer-encoding") {
-            self.transfer_encoding.push(entry);
-        }
+            &mut self.transfer_encoding
+        } else {
+            return;
+        };
+        list.push((field.value_offset, field.value.to_string()));
     }
 
     /// The one Content-Length value and where it is, if the field is present.
@@ -213,8 +215,8 @@ mod tests {
         let mut framing = FramingFields::default();
         for (i, (name, value)) in list.iter().enumerate() {
             framing.note(&FieldLine {
-                name: name.to_string(),
-                value: value.to_string(),
+                name,
+                value: (*value).into(),
                 value_offset: i * 100,
             });
         }
