@@ -69,6 +69,11 @@ impl Headers {
     /// Adds a field at the end. No check is made: this is for building messages, and
     /// what the parsers push has been checked already.
     pub fn push(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
+        if self.fields.is_empty() {
+            // Room for a usual head at once, rather than growing four or five times.
+            self.text.reserve(256);
+            self.fields.reserve(12);
+        }
         self.text.push_str(name.as_ref());
         let name_end = self.text.len();
         self.text.push_str(value.as_ref());
