@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use sockets::http::{Method, Parsed, RequestHead, Response, ResponseParser, write_request_with};
 use sockets::url::Url;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use crate::error::FetchError;
 use crate::options::Options;
@@ -106,20 +106,31 @@ impl Connections {
         options: &Options,
     ) -> Result<Response, FetchError> {
         get_request(url, attempt, &mut self.request);
-        let kept = self.take(url, options);
-        let reused = kept.is_some();
-        let stream = match kept {
-            Some(stream) => stream,
-            None => self.connect(url, options).await?,
-        };
-        let result = self.exchange(stream, url, options).await;
-        match result {
-            // The server closed the kept connection while it was idle: once more, new.
-            Err(FetchError::Closed) if reused => {
-                let stream = self.connect(url, options).await?;
-                self.exchange(stream, url, options).await
+        let mut kept = self.take(url, options);
+        loop {
+            let reused = kept.is_some();
+            let mut stream = match kept.take() {
+                Some(stream) => stream,
+                None => self.connect(url, options).await?,
+            };
+            let exchange = send_and_receive(&mut stream, &self.request, options);
+            match tokio::time::timeout(options.timeout, exchange).await {
+                Ok(Ok((response, clean))) => {
+                    if response.keep_alive && clean {
+                        self.keep(url, stream);
+                    }
+                    return Ok(response);
+                }
+                // The server closed the kept connection while it was idle: once more, new.
+                Ok(Err(FetchError::Closed)) if reused => continue,
+                Ok(Err(error)) => return Err(error),
+                Err(_) => {
+                    return Err(FetchError::Timeout {
+                        doing: "waiting for the response",
+                        after: options.timeout,
+                    });
+                }
             }
-            other => other,
         }
     }
     // ANCHOR_END: fetch
@@ -194,31 +205,6 @@ impl Connections {
     }
     // ANCHOR_END: fetch_many
 
-    /// The request on `stream`, the response back; the stream is kept if the response
-    /// allows it.
-    async fn exchange(
-        &mut self,
-        mut stream: TcpStream,
-        url: &Url,
-        options: &Options,
-    ) -> Result<Response, FetchError> {
-        let limit = options.timeout;
-        let exchange = send_and_receive(&mut stream, &self.request, options);
-        let (response, clean) = match tokio::time::timeout(limit, exchange).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(FetchError::Timeout {
-                    doing: "waiting for the response",
-                    after: limit,
-                });
-            }
-        };
-        if response.keep_alive && clean {
-            self.keep(url, stream);
-        }
-        Ok(response)
-    }
-
     /// The kept connection to `url`'s host, if there is one not idle for too long.
     fn take(&mut self, url: &Url, options: &Options) -> Option<TcpStream> {
         let kept = self
@@ -264,8 +250,10 @@ impl Connections {
     async fn connect(&mut self, url: &Url, options: &Options) -> Result<TcpStream, FetchError> {
         let limit = options.connect_timeout;
         let resolve = tokio::net::lookup_host((url.host.as_str(), url.port));
-        let addrs: Vec<SocketAddr> = match tokio::time::timeout(limit, resolve).await {
-            Ok(Ok(addrs)) => addrs.collect(),
+        // The addresses are walked as they come: for an address (the usual case in the
+        // race) that is one, and collecting them would cost an allocation per connection.
+        let addrs = match tokio::time::timeout(limit, resolve).await {
+            Ok(Ok(addrs)) => addrs,
             Ok(Err(e)) => {
                 return Err(FetchError::Resolve {
                     host: url.host.clone(),
@@ -279,35 +267,50 @@ impl Connections {
                 });
             }
         };
-        let mut last = FetchError::Resolve {
+        // Why the last address failed; none failed yet.
+        let mut last = None;
+        for addr in addrs {
+            let failed = match socket_for(addr) {
+                Ok(socket) => match tokio::time::timeout(limit, socket.connect(addr)).await {
+                    Ok(Ok(stream)) => {
+                        self.opened += 1;
+                        return Ok(stream);
+                    }
+                    Ok(Err(e)) => e,
+                    Err(_) => {
+                        last = Some(FetchError::Timeout {
+                            doing: "connecting",
+                            after: limit,
+                        });
+                        continue;
+                    }
+                },
+                Err(e) => e,
+            };
+            last = Some(FetchError::Connect {
+                addr: addr.to_string(),
+                reason: failed.to_string(),
+            });
+        }
+        Err(last.unwrap_or_else(|| FetchError::Resolve {
             host: url.host.clone(),
             reason: "no address".to_string(),
-        };
-        for addr in addrs {
-            match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
-                Ok(Ok(stream)) => {
-                    // Requests are small and sent whole: no Nagle delay.
-                    let _ = stream.set_nodelay(true);
-                    self.opened += 1;
-                    return Ok(stream);
-                }
-                Ok(Err(e)) => {
-                    last = FetchError::Connect {
-                        addr: addr.to_string(),
-                        reason: e.to_string(),
-                    }
-                }
-                Err(_) => {
-                    last = FetchError::Timeout {
-                        doing: "connecting",
-                        after: limit,
-                    }
-                }
-            }
-        }
-        Err(last)
+        }))
     }
     // ANCHOR_END: connect
+}
+
+/// A socket for `addr`'s family, without Nagle's delay (requests are small and sent
+/// whole). Connected with `TcpSocket::connect`, which takes one address, a task waiting
+/// for its handshake keeps less state than with `TcpStream::connect`, which takes a list.
+fn socket_for(addr: SocketAddr) -> io::Result<TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_nodelay(true)?;
+    Ok(socket)
 }
 
 // ANCHOR: read_buf
@@ -333,8 +336,7 @@ async fn send_and_receive(
         .map_err(|e| closed_or("writing the request", e))?;
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
-        stream
-            .readable()
+        std::future::poll_fn(|cx| stream.poll_read_ready(cx))
             .await
             .map_err(|e| FetchError::io("waiting for the response", &e))?;
         let step = READ_BUF.with(|buf| {
@@ -383,8 +385,7 @@ async fn send_and_receive_many(
         .map_err(|e| closed_or("writing the requests", e))?;
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
-        stream
-            .readable()
+        std::future::poll_fn(|cx| stream.poll_read_ready(cx))
             .await
             .map_err(|e| FetchError::io("waiting for the responses", &e))?;
         let step = READ_BUF.with(|buf| {

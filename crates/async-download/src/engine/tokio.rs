@@ -62,9 +62,14 @@ impl Engine for TokioEngine {
 async fn worker(job: Arc<Job>) {
     let mut connections = Connections::new();
     if job.options.pipeline > 1 {
-        return pipelined_worker(&mut connections, &job).await;
+        return Box::pin(pipelined_worker(&mut connections, &job)).await;
     }
-    while let Some(target) = job.feed.next(&job.collector) {
+    // `let else`, not `while let`: the Option a `while let` matches lives until the end
+    // of the body, so the task would keep room for a target twice.
+    loop {
+        let Some(target) = job.feed.next(&job.collector) else {
+            return;
+        };
         fetch_one(&mut connections, &target, &job).await;
     }
 }
@@ -99,9 +104,12 @@ async fn settle(
             }
             Some(delay) => {
                 job.collector.retry();
-                tokio::time::sleep(delay).await;
                 attempt += 1;
-                answer = connections.fetch(&target.url, attempt, &job.options).await;
+                answer = Box::pin(async {
+                    tokio::time::sleep(delay).await;
+                    connections.fetch(&target.url, attempt, &job.options).await
+                })
+                .await;
             }
             None => return job.collector.failure(target, error, attempt + 1),
         }

@@ -34,8 +34,10 @@ enum State {
     Data { remaining: u64 },
     /// After the data, expecting its CRLF; `seen_cr` once the CR has come.
     DataEnd { seen_cr: bool },
-    /// After the last chunk: trailer lines up to an empty line.
-    Trailers(HeadReader<()>),
+    /// After the last chunk: trailer lines up to an empty line. Boxed: a head reader
+    /// is large, needed once per chunked body, and every parser waiting for a response
+    /// would otherwise carry room for it (ten thousand of them, in lesson 5).
+    Trailers(Box<HeadReader<()>>),
 }
 
 /// Decodes one chunked body from pieces of input.
@@ -85,7 +87,7 @@ impl ChunkedDecoder {
                             let size = parse_chunk_size(self.line.text(), line_offset)?;
                             self.line.clear();
                             self.state = if size == 0 {
-                                State::Trailers(HeadReader::trailers())
+                                State::Trailers(Box::new(HeadReader::trailers()))
                             } else {
                                 let total = (body.len() as u64).saturating_add(size);
                                 check_body_size(total, line_offset, limits)?;
