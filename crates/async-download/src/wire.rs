@@ -86,7 +86,6 @@ struct Kept {
 #[derive(Debug, Default)]
 pub struct Connections {
     kept: Vec<Kept>,
-    request: Vec<u8>,
     /// TCP connections opened so far.
     pub opened: u64,
 }
@@ -105,7 +104,6 @@ impl Connections {
         attempt: u32,
         options: &Options,
     ) -> Result<Response, FetchError> {
-        get_request(url, attempt, &mut self.request);
         let mut kept = self.take(url, options);
         loop {
             let reused = kept.is_some();
@@ -113,7 +111,7 @@ impl Connections {
                 Some(stream) => stream,
                 None => self.connect(url, options).await?,
             };
-            let exchange = send_and_receive(&mut stream, &self.request, options);
+            let exchange = send_and_receive(&mut stream, url, attempt, options);
             match tokio::time::timeout(options.timeout, exchange).await {
                 Ok(Ok((response, clean))) => {
                     if response.keep_alive && clean {
@@ -152,25 +150,17 @@ impl Connections {
         let Some(&first) = urls.first() else {
             return Ok(());
         };
-        self.request.clear();
-        for url in urls {
-            push_get_request(url, 0, &mut self.request);
-        }
         let kept = self.take(first, options);
         let reused = kept.is_some();
         let stream = match kept {
             Some(stream) => stream,
             None => self.connect(first, options).await?,
         };
-        match self
-            .exchange_many(stream, first, urls.len(), options, answered)
-            .await
-        {
+        match self.exchange_many(stream, urls, options, answered).await {
             // Closed while idle, before answering anything: once more, new.
             Err(FetchError::Closed) if reused && answered.is_empty() => {
                 let stream = self.connect(first, options).await?;
-                self.exchange_many(stream, first, urls.len(), options, answered)
-                    .await
+                self.exchange_many(stream, urls, options, answered).await
             }
             other => other,
         }
@@ -179,14 +169,12 @@ impl Connections {
     async fn exchange_many(
         &mut self,
         mut stream: TcpStream,
-        url: &Url,
-        expected: usize,
+        urls: &[&Url],
         options: &Options,
         answered: &mut Vec<Response>,
     ) -> Result<(), FetchError> {
         let limit = options.timeout;
-        let exchange =
-            send_and_receive_many(&mut stream, &self.request, expected, options, answered);
+        let exchange = send_and_receive_many(&mut stream, urls, options, answered);
         // The responses that came before a timeout or an error stay in `answered`.
         let clean = match tokio::time::timeout(limit, exchange).await {
             Ok(result) => result?,
@@ -197,9 +185,9 @@ impl Connections {
                 });
             }
         };
-        let reusable = answered.len() == expected && answered.iter().all(|r| r.keep_alive);
+        let reusable = answered.len() == urls.len() && answered.iter().all(|r| r.keep_alive);
         if reusable && clean {
-            self.keep(url, stream);
+            self.keep(urls[0], stream);
         }
         Ok(())
     }
@@ -317,23 +305,22 @@ fn socket_for(addr: SocketAddr) -> io::Result<TcpSocket> {
 thread_local! {
     /// The read buffer of this thread, shared by every connection the thread serves.
     static READ_BUF: RefCell<Vec<u8>> = RefCell::new(vec![0; 64 * 1024]);
+    /// Where this thread's requests are written before they are sent.
+    static WRITE_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 // ANCHOR_END: read_buf
 
 // ANCHOR: send_and_receive
-/// Writes `request`, then reads until the codec has a whole response. Returns it, and
-/// whether the stream ended cleanly after it (no stray bytes, not closed): only then
-/// may the connection carry another request.
+/// Sends the GET for `url`, then reads until the codec has a whole response. Returns it,
+/// and whether the stream ended cleanly after it (no stray bytes, not closed): only
+/// then may the connection carry another request.
 async fn send_and_receive(
     stream: &mut TcpStream,
-    request: &[u8],
+    url: &Url,
+    attempt: u32,
     options: &Options,
 ) -> Result<(Response, bool), FetchError> {
-    use tokio::io::AsyncWriteExt;
-    stream
-        .write_all(request)
-        .await
-        .map_err(|e| closed_or("writing the request", e))?;
+    send(stream, |out| push_get_request(url, attempt, out)).await?;
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
         std::future::poll_fn(|cx| stream.poll_read_ready(cx))
@@ -367,22 +354,23 @@ async fn send_and_receive(
 // ANCHOR_END: send_and_receive
 
 // ANCHOR: send_and_receive_many
-/// Writes the `expected` requests in `requests` at once, then reads until that many
-/// responses are in `answered`, or one says the server closes the connection after it
-/// (the requests after it are left unanswered), or the stream ends. Returns whether
-/// the stream ended cleanly after the last response, as [`send_and_receive`] does.
+/// Sends the GETs for `urls` at once, then reads until as many responses are in
+/// `answered`, or one says the server closes the connection after it (the requests
+/// after it are left unanswered), or the stream ends. Returns whether the stream ended
+/// cleanly after the last response, as [`send_and_receive`] does.
 async fn send_and_receive_many(
     stream: &mut TcpStream,
-    requests: &[u8],
-    expected: usize,
+    urls: &[&Url],
     options: &Options,
     answered: &mut Vec<Response>,
 ) -> Result<bool, FetchError> {
-    use tokio::io::AsyncWriteExt;
-    stream
-        .write_all(requests)
-        .await
-        .map_err(|e| closed_or("writing the requests", e))?;
+    send(stream, |out| {
+        for url in urls {
+            push_get_request(url, 0, out);
+        }
+    })
+    .await?;
+    let expected = urls.len();
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
         std::future::poll_fn(|cx| stream.poll_read_ready(cx))
@@ -429,6 +417,34 @@ async fn send_and_receive_many(
 }
 // ANCHOR_END: send_and_receive_many
 
+// ANCHOR: send
+/// Sends the bytes `write` puts into this thread's write buffer. Requests are small,
+/// and the socket's send buffer is empty when they start (the last response was read
+/// whole), so one `try_write` takes them all, and nothing of them waits in the task.
+/// Only what the socket did not take is copied out, and written as space frees up.
+async fn send(stream: &mut TcpStream, write: impl FnOnce(&mut Vec<u8>)) -> Result<(), FetchError> {
+    use tokio::io::AsyncWriteExt;
+    let rest = WRITE_BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        write(&mut buf);
+        match stream.try_write(&buf) {
+            // An empty rest costs no allocation.
+            Ok(n) => Ok(buf[n..].to_vec()),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(buf.to_vec()),
+            Err(e) => Err(closed_or("writing the request", e)),
+        }
+    })?;
+    if !rest.is_empty() {
+        stream
+            .write_all(&rest)
+            .await
+            .map_err(|e| closed_or("writing the request", e))?;
+    }
+    Ok(())
+}
+// ANCHOR_END: send
+
 /// A reset or a broken pipe means the server closed the connection.
 pub fn closed_or(doing: &'static str, error: io::Error) -> FetchError {
     match error.kind() {
@@ -436,5 +452,51 @@ pub fn closed_or(doing: &'static str, error: io::Error) -> FetchError {
             FetchError::Closed
         }
         _ => FetchError::io(doing, &error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    /// The slow path of [`send`]: a socket whose send buffer is full takes nothing at
+    /// once, and the request must still arrive whole, after what was queued before it.
+    #[tokio::test]
+    async fn a_request_the_socket_cannot_take_at_once_is_sent_whole_and_in_order() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        // Nobody reads yet: write until the kernel's buffers on both ends are full.
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut queued = 0;
+        while let Ok(n) = client.try_write(&chunk) {
+            queued += n;
+        }
+        assert!(queued > 0, "the socket took nothing at all");
+        let request = b"GET /after-a-full-buffer HTTP/1.1\r\n\r\n";
+        let sending = send(&mut client, |out| out.extend_from_slice(request));
+        let reading = async {
+            let mut got = Vec::new();
+            let mut buf = vec![0; 64 * 1024];
+            while got.len() < queued + request.len() {
+                let n = server.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the connection ended early");
+                got.extend_from_slice(&buf[..n]);
+            }
+            got
+        };
+        let both = async { tokio::join!(sending, reading) };
+        let (sent, got) = tokio::time::timeout(Duration::from_secs(20), both)
+            .await
+            .expect("the request was not sent within 20 s");
+        sent.unwrap();
+        assert_eq!(got.len(), queued + request.len());
+        assert!(got[..queued].iter().all(|&b| b == b'x'));
+        assert_eq!(&got[queued..], request);
     }
 }
