@@ -402,6 +402,32 @@ fn the_race(tour: &mut Tour, sizes: &Sizes) {
                     );
                 }
             }
+            // What one more connection costs: the growth of peak memory from one
+            // connection to the most, per connection added.
+            for e in race
+                .entries
+                .iter()
+                .filter(|e| e.concurrency == top && top > 1)
+            {
+                let Some(one) = race
+                    .entries
+                    .iter()
+                    .find(|o| o.engine == e.engine && o.concurrency == 1)
+                else {
+                    continue;
+                };
+                let grown = e.peak_rss_bytes.saturating_sub(one.peak_rss_bytes);
+                exp.figure(
+                    format!("{}: peak RSS per connection", e.engine),
+                    grown as f64 / (top - 1) as f64,
+                    "bytes",
+                );
+            }
+            exp.figure(
+                "one tokio worker's future (a task's state)",
+                async_download::engine::worker_future_bytes() as f64,
+                "bytes",
+            );
             Ok::<Race, String>(race)
         },
     );

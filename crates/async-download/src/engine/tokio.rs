@@ -57,6 +57,18 @@ impl Engine for TokioEngine {
     // ANCHOR_END: run
 }
 
+// ANCHOR: task_bytes
+/// The size of one worker's future: what tokio allocates for each task, the same for a
+/// waiting task and a busy one. A future is as large as the most it must keep across
+/// any one `.await` on any path, so one rare path kept inline makes every task larger.
+pub fn worker_future_bytes() -> usize {
+    fn future_of<A, F>(_: fn(A) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+    future_of(worker)
+}
+// ANCHOR_END: task_bytes
+
 // ANCHOR: worker
 /// One worker: its own connections, targets one after another until none are left.
 async fn worker(job: Arc<Job>) {
