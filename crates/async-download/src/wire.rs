@@ -8,8 +8,9 @@
 //! - **No buffer per connection.** A connection waiting for its response holds no read
 //!   buffer: the task waits for the socket to be *readable*, and only then reads, into
 //!   a buffer that belongs to the thread (`try_read` cannot wait, so the buffer is never
-//!   held across an `.await`). Ten thousand waiting connections cost their sockets and
-//!   their tasks, not ten thousand buffers.
+//!   held across an `.await`). Requests are written from the thread's buffer too. Ten
+//!   thousand waiting connections cost their sockets and their tasks, not ten thousand
+//!   buffers, and the tasks are kept small (see `engine::worker_future_bytes`).
 //! - **Keep-alive.** A worker keeps its connection to each host it talks to, so a
 //!   document costs one request, not a TCP handshake too. A connection idle for longer
 //!   than `idle_timeout` is closed rather than reused (the server may be closing it at
@@ -288,6 +289,7 @@ impl Connections {
     // ANCHOR_END: connect
 }
 
+// ANCHOR: socket_for
 /// A socket for `addr`'s family, without Nagle's delay (requests are small and sent
 /// whole). Connected with `TcpSocket::connect`, which takes one address, a task waiting
 /// for its handshake keeps less state than with `TcpStream::connect`, which takes a list.
@@ -300,6 +302,7 @@ fn socket_for(addr: SocketAddr) -> io::Result<TcpSocket> {
     socket.set_nodelay(true)?;
     Ok(socket)
 }
+// ANCHOR_END: socket_for
 
 // ANCHOR: read_buf
 thread_local! {
