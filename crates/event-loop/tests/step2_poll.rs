@@ -135,7 +135,7 @@ fn a_refused_connect_shows_up_as_the_socket_error() {
 #[test]
 fn the_machine_reports_a_refused_connect_as_a_connect_error() {
     let addr = closed_port();
-    let mut machine = match Download::start(addr, "x", "/wiki/1", far()) {
+    let mut machine = match Download::start(addr, "x", "/wiki/1", Instant::now(), far()) {
         Ok(d) => d,
         Err(DownloadError::Connect { source, .. }) => {
             assert_eq!(source.kind(), std::io::ErrorKind::ConnectionRefused);
@@ -167,7 +167,7 @@ fn the_machine_reports_a_refused_connect_as_a_connect_error() {
 #[test]
 fn early_wake_ups_are_harmless() {
     let s = server(50);
-    let mut download = Download::start(s.addr(), "x", "/wiki/7", far()).unwrap();
+    let mut download = Download::start(s.addr(), "x", "/wiki/7", Instant::now(), far()).unwrap();
     let mut buf = [0u8; 4096];
     // Called before anything can have happened, over and over: each call only finds
     // "not yet" and leaves the machine where it was.
@@ -247,7 +247,7 @@ fn the_run_deadline_bounds_the_whole_batch() {
 #[test]
 fn bad_responses_are_errors_with_their_reason() {
     let (addr, server) = canned(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", 1);
-    let mut d = Download::start(addr, "x", "/wiki/1", far()).unwrap();
+    let mut d = Download::start(addr, "x", "/wiki/1", Instant::now(), far()).unwrap();
     drive(&mut d, Duration::from_secs(3));
     assert!(
         matches!(
@@ -262,7 +262,7 @@ fn bad_responses_are_errors_with_their_reason() {
     server.join().unwrap();
 
     let (addr, server) = canned(b"SMTP ready\r\n\r\n", 1);
-    let mut d = Download::start(addr, "x", "/wiki/1", far()).unwrap();
+    let mut d = Download::start(addr, "x", "/wiki/1", Instant::now(), far()).unwrap();
     drive(&mut d, Duration::from_secs(3));
     let error = d.into_result().unwrap_err();
     assert!(matches!(error, DownloadError::Http { .. }), "{error}");
@@ -273,7 +273,7 @@ fn bad_responses_are_errors_with_their_reason() {
     server.join().unwrap();
 
     let (addr, server) = canned(b"", 1);
-    let mut d = Download::start(addr, "x", "/wiki/1", far()).unwrap();
+    let mut d = Download::start(addr, "x", "/wiki/1", Instant::now(), far()).unwrap();
     drive(&mut d, Duration::from_secs(3));
     assert!(matches!(d.into_result(), Err(DownloadError::Closed { .. })));
     server.join().unwrap();

@@ -209,7 +209,7 @@ impl<S: Stream> Flight<S> {
             self.next += 1;
             let target = format!("/wiki/{id}");
             let deadline = (now + self.batch.timeout).min(self.run_deadline);
-            match Download::start(self.batch.addr, &self.host, &target, deadline) {
+            match Download::start(self.batch.addr, &self.host, &target, now, deadline) {
                 Ok(download) => {
                     let key = self.downloads.insert((id, download));
                     self.deadlines.push(Reverse((deadline, id, key)));

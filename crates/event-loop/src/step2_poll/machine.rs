@@ -154,11 +154,14 @@ enum State {
 impl<S: Stream> Download<S> {
     /// Starts connecting to `addr` to `GET target` (with `Host: host`), and returns at
     /// once: nothing is sent yet. Fails only if the socket cannot even be made (no file
-    /// descriptor left) or the kernel refuses the connect outright.
+    /// descriptor left) or the kernel refuses the connect outright. `started` is the
+    /// instant its time is counted from (the one `deadline` was computed from, so that a
+    /// download given up at its deadline reports having waited its whole time limit).
     pub fn start(
         addr: SocketAddr,
         host: &str,
         target: &str,
+        started: Instant,
         deadline: Instant,
     ) -> Result<Download<S>, DownloadError> {
         let stream =
@@ -183,7 +186,7 @@ impl<S: Stream> Download<S> {
             addr,
             request,
             state: State::Connecting,
-            started: Instant::now(),
+            started,
             deadline,
         })
     }
