@@ -27,7 +27,11 @@ fn turn_cost_with_a_hundred_idle_connections() {
     assert!(cost.ratio().is_finite());
     // The connections were closed on return: the holder saw all of them go, and ended.
     let held = holder.join().unwrap().unwrap();
-    assert_eq!((held.accepted, held.most_open), (100, 100));
+    assert_eq!(held.accepted, 100);
+    // Not `most_open == 100`: the kernel completes a handshake before the holder accepts
+    // it, so on a busy machine the holder's thread may accept the last connections after
+    // the measurement has closed the first ones, and never hold all 100 at once.
+    assert!((1..=100).contains(&held.most_open), "{held:?}");
     assert!(!held.timed_out, "{held:?}");
 }
 
