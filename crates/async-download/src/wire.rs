@@ -431,12 +431,13 @@ async fn send(stream: &mut TcpStream, write: impl FnOnce(&mut Vec<u8>)) -> Resul
         let mut buf = buf.borrow_mut();
         buf.clear();
         write(&mut buf);
-        match stream.try_write(&buf) {
-            // An empty rest costs no allocation.
-            Ok(n) => Ok(buf[n..].to_vec()),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(buf.to_vec()),
-            Err(e) => Err(closed_or("writing the request", e)),
-        }
+        let taken = match stream.try_write(&buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => 0,
+            Err(e) => return Err(closed_or("writing the request", e)),
+        };
+        // An empty rest costs no allocation.
+        Ok(buf[taken..].to_vec())
     })?;
     if !rest.is_empty() {
         stream

@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use procs::cost::spawn_costs;
-use procs::measure::Stats;
-use procs::measure::{page_size, ratio};
+use procs::measure::{Stats, page_size, ratio};
 use procs::memory::{
     Region, child_changes_a_copy, child_write_faults, fork_with_memory, rss_growth_on_touch,
     time_copy, time_fork,
