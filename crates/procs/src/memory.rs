@@ -27,6 +27,7 @@ use nix::unistd::{ForkResult, fork, pipe};
 
 use crate::error::{Error, Result};
 use crate::measure::{Stats, Usage, page_size};
+use crate::proc::Mapping;
 use crate::spawn::{Exit, read_full, wait_for};
 
 /// A block of anonymous memory mapped with ordinary (4 KiB) pages, unmapped on drop.
@@ -80,6 +81,11 @@ impl Region {
 
     pub fn pages(&self) -> usize {
         self.len / self.page
+    }
+
+    /// The address of the first byte (to find the region in `/proc/self/smaps`).
+    pub fn start(&self) -> usize {
+        self.ptr.as_ptr() as usize
     }
 
     /// Writes one byte in each of the first `pages` pages, so that they are resident
@@ -213,6 +219,52 @@ fn read_i64(fd: &OwnedFd) -> Result<i64> {
     Ok(i64::from_ne_bytes(buf))
 }
 
+// ANCHOR: shared_after_fork
+/// The kernel's own word on whether `fork` copied `region`: its smaps entry before the
+/// fork, and while the child is still alive.
+#[derive(Debug, Clone, Copy)]
+pub struct Sharing {
+    pub before: Mapping,
+    pub during: Mapping,
+}
+
+/// Forks a child that does nothing but wait, and reads this process's smaps entry for
+/// `region` while the child lives. If fork copied the memory, the pages would stay
+/// private to each process; if it shares them, they show up as `Shared_Dirty`.
+pub fn sharing_after_fork(region: &Region) -> Result<Sharing> {
+    let before = crate::proc::self_mapping(region.start())?;
+    let (read_end, write_end) = pipe().map_err(Error::sys("pipe"))?;
+    // SAFETY: the child only closes a descriptor, reads from a pipe and calls _exit, all
+    // async-signal-safe, and allocates nothing.
+    match unsafe { fork() }.map_err(Error::sys("fork"))? {
+        ForkResult::Child => {
+            drop(write_end);
+            // Blocks until the parent closes its end: read returns 0 (end of file).
+            let _ = nix::unistd::read(&read_end, &mut [0u8; 1]);
+            // SAFETY: _exit ends the child at once; always sound.
+            unsafe { libc::_exit(0) }
+        }
+        ForkResult::Parent { child } => {
+            drop(read_end);
+            let during = crate::proc::self_mapping(region.start());
+            // Closing our end lets the child finish, whatever the read above returned.
+            drop(write_end);
+            let exit = wait_for(child)?;
+            if exit != Exit::Code(0) {
+                return Err(Error::Invalid {
+                    what: "child",
+                    reason: format!("the waiting child ended with {exit}"),
+                });
+            }
+            Ok(Sharing {
+                before,
+                during: during?,
+            })
+        }
+    }
+}
+// ANCHOR_END: shared_after_fork
+
 // ANCHOR: fork_copies
 /// Shows that the child works on a copy: it adds one to a variable and sends the new
 /// value back; the parent's variable is unchanged. Returns (parent's value after the
@@ -313,6 +365,22 @@ mod tests {
             (k as i64 * 9 / 10..=k as i64 * 11 / 10 + 8).contains(&faults),
             "{faults} faults for {k} pages"
         );
+    }
+
+    #[test]
+    fn fork_shares_the_pages_instead_of_copying_them() {
+        let _turn = one_at_a_time();
+        let mut region = Region::new(16 << 20).unwrap();
+        region.touch_all();
+        let s = sharing_after_fork(&region).unwrap();
+        let len = region.len() as u64;
+        assert!(s.before.private_dirty >= len, "{s:?}");
+        assert!(s.before.shared_dirty < len / 10, "{s:?}");
+        assert!(s.during.shared_dirty >= len, "{s:?}");
+        assert!(s.during.private_dirty < len / 10, "{s:?}");
+        // Once the child is gone, the pages are this process's alone again.
+        let after = crate::proc::self_mapping(region.start()).unwrap();
+        assert!(after.private_dirty >= len, "{after:?}");
     }
 
     #[test]

@@ -191,6 +191,85 @@ pub fn self_status() -> Result<Status> {
     parse_status(&read(&path)?, &path)
 }
 
+// ANCHOR: smaps
+/// What `/proc/<pid>/smaps` says about one mapping, in bytes. A page is *shared* when
+/// more than one process maps it (after `fork`, until one of them writes it) and
+/// *dirty* when it holds data that exists nowhere else (a touched anonymous page).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mapping {
+    /// The mapping's address range, `start..end`.
+    pub start: usize,
+    pub end: usize,
+    /// Resident pages of this mapping.
+    pub rss: u64,
+    /// Written pages that another process maps too: shared, not copied.
+    pub shared_dirty: u64,
+    /// Written pages that only this process maps.
+    pub private_dirty: u64,
+}
+
+/// Finds, in the text of a `smaps` file, the mapping that contains `addr`. The file is
+/// one header line per mapping (`start-end perms offset dev inode path`, addresses in
+/// hex) followed by `Key: value kB` lines about it.
+pub fn parse_smaps(text: &str, addr: usize, path: &Path) -> Result<Option<Mapping>> {
+    let mut found: Option<Mapping> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if let Some(key) = first.strip_suffix(':') {
+            // A `Key: value` line of the current mapping, if it is the one looked for.
+            if let Some(mapping) = found.as_mut() {
+                let slot = match key {
+                    "Rss" => Some(&mut mapping.rss),
+                    "Shared_Dirty" => Some(&mut mapping.shared_dirty),
+                    "Private_Dirty" => Some(&mut mapping.private_dirty),
+                    _ => None,
+                };
+                if let Some(slot) = slot {
+                    let value = &line[line.find(':').map_or(0, |i| i + 1)..];
+                    *slot = parse_kb(value).ok_or_else(|| Error::ProcParse {
+                        path: path.to_path_buf(),
+                        offset,
+                        reason: format!("{key} ({:?}) is not a size", value.trim()),
+                    })?;
+                }
+            }
+        } else if let Some((start, end)) = first.split_once('-') {
+            // A header: the mapping before it (if it was ours) is complete.
+            if found.is_some() {
+                break;
+            }
+            let bad = |reason: &str| Error::ProcParse {
+                path: path.to_path_buf(),
+                offset,
+                reason: format!("{first:?}: {reason}"),
+            };
+            let start = usize::from_str_radix(start, 16).map_err(|_| bad("bad start"))?;
+            let end = usize::from_str_radix(end, 16).map_err(|_| bad("bad end"))?;
+            if (start..end).contains(&addr) {
+                found = Some(Mapping {
+                    start,
+                    end,
+                    ..Mapping::default()
+                });
+            }
+        }
+        offset += line.len();
+    }
+    Ok(found)
+}
+
+/// Reads this process's own `/proc/self/smaps` and returns the mapping containing `addr`.
+pub fn self_mapping(addr: usize) -> Result<Mapping> {
+    let path = PathBuf::from(PROC_ROOT).join("self/smaps");
+    parse_smaps(&read(&path)?, addr, &path)?.ok_or_else(|| Error::ProcParse {
+        path,
+        offset: 0,
+        reason: format!("no mapping contains address {addr:#x}"),
+    })
+}
+// ANCHOR_END: smaps
+
 /// Every pid listed under `proc_root` (the numeric folder names), in no set order.
 pub fn pids_in(proc_root: &Path) -> Result<Vec<i32>> {
     let entries = std::fs::read_dir(proc_root).map_err(|source| Error::ProcRead {
@@ -297,5 +376,57 @@ mod tests {
             err.to_string().contains("/nonexistent-proc/5/stat"),
             "{err}"
         );
+    }
+
+    const SMAPS: &str = "\
+55d0c0a00000-55d0c0a21000 rw-p 00000000 00:00 0                          [heap]
+Size:                132 kB
+Rss:                   8 kB
+Shared_Dirty:          0 kB
+Private_Dirty:         8 kB
+VmFlags: rd wr mr mw me ac
+7f0000000000-7f0010000000 rw-p 00000000 00:00 0 
+Size:             262144 kB
+Rss:              262144 kB
+Shared_Clean:          0 kB
+Shared_Dirty:     262140 kB
+Private_Clean:         0 kB
+Private_Dirty:         4 kB
+VmFlags: rd wr mr mw me ac nh
+7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]
+Rss:                  16 kB
+Shared_Dirty:          0 kB
+Private_Dirty:        16 kB
+";
+
+    #[test]
+    fn smaps_finds_the_mapping_that_contains_an_address() {
+        let m = parse_smaps(SMAPS, 0x7f00_0000_1000, Path::new("x"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((m.start, m.end), (0x7f00_0000_0000, 0x7f00_1000_0000));
+        assert_eq!(m.rss, 262_144 * 1024);
+        assert_eq!(m.shared_dirty, 262_140 * 1024);
+        assert_eq!(m.private_dirty, 4 * 1024);
+        // The last mapping of the file, and an address no mapping contains.
+        let stack = parse_smaps(SMAPS, 0x7ffd_0000_0000, Path::new("x"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(stack.private_dirty, 16 * 1024);
+        assert_eq!(parse_smaps(SMAPS, 0x1000, Path::new("x")).unwrap(), None);
+    }
+
+    #[test]
+    fn smaps_with_a_broken_size_is_an_error_with_its_place() {
+        let broken = SMAPS.replace("262140 kB", "lots kB");
+        let err = parse_smaps(&broken, 0x7f00_0000_0000, Path::new("x")).unwrap_err();
+        assert!(err.to_string().contains("Shared_Dirty"), "{err}");
+    }
+
+    #[test]
+    fn this_process_has_a_mapping_for_its_own_stack() {
+        let local = 7u64;
+        let m = self_mapping(std::ptr::addr_of!(local) as usize).unwrap();
+        assert!(m.start < m.end && m.rss > 0, "{m:?}");
     }
 }
