@@ -14,5 +14,5 @@ fn the_tour_keeps_the_protocol() {
         "zombie",
     ];
     let binary = Path::new(env!("CARGO_BIN_EXE_procs"));
-    procs::tour::check_protocol(binary, "procs", &experiments, 10).unwrap();
+    procs::tour::check_protocol(binary, "procs", &experiments, 11).unwrap();
 }
