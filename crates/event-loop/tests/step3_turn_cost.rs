@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use event_loop::step3_mio::{Holder, TurnCostError, hold_connections, raise_fd_limit, turn_cost};
+use event_loop::step3_mio::{Holder, TurnCostError, hold_connections, room_for_fds, turn_cost};
 
 #[test]
 fn turn_cost_with_a_hundred_idle_connections() {
@@ -58,9 +58,9 @@ fn the_holder_gives_up_at_its_deadline() {
 
 #[test]
 fn the_descriptor_limit_is_raised_or_the_error_says_what_to_do() {
-    let limit = raise_fd_limit(16).unwrap();
+    let limit = room_for_fds(16).unwrap();
     assert!(limit.soft >= 16 && limit.hard >= limit.soft);
-    let error = raise_fd_limit(u64::MAX - 1).unwrap_err();
+    let error = room_for_fds(u64::MAX - 1).unwrap_err();
     let TurnCostError::TooFewFds { needed, hard, .. } = &error else {
         panic!("{error}");
     };

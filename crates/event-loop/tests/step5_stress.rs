@@ -7,19 +7,9 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use event_loop::step3_mio::raise_fd_limit;
 use event_loop::step5_executor::{Executor, download, sleep, spawn, yield_now};
 use sockets::server::{ServerConfig, start};
-
-/// Each connection costs two descriptors in this process (both ends are here): raise
-/// the soft limit towards the hard one, as the C10K tour does.
-fn raise_fd_limit(wanted: u64) {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
-        if soft < wanted {
-            let _ = setrlimit(Resource::RLIMIT_NOFILE, wanted.min(hard), hard);
-        }
-    }
-}
 
 #[test]
 fn thousands_of_tasks_and_a_thousand_downloads() {
@@ -35,7 +25,8 @@ fn thousands_of_tasks_and_a_thousand_downloads() {
 }
 
 fn body() -> (u64, (u64, u64)) {
-    raise_fd_limit(8_192);
+    // Each connection costs two descriptors in this process (both ends are here).
+    let _ = raise_fd_limit();
     let server = start(ServerConfig::default()).unwrap();
     let addr = server.addr();
     let executor = Executor::new().unwrap();

@@ -37,10 +37,10 @@ use mio::net::{TcpStream, UnixStream};
 use mio::{Events, Interest, Poll, Token};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use procs::measure::Stats;
 use socket2::SockRef;
 
+use super::fd_limit::{FdLimit, raise_fd_limit};
 use crate::slab::Slab;
 
 /// Descriptors a process needs besides the measured ones: standard streams, the epoll
@@ -103,46 +103,23 @@ fn errno(what: &'static str) -> impl Fn(Errno) -> TurnCostError {
     }
 }
 
-/// The descriptor limit of this process after [`raise_fd_limit`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FdLimit {
-    /// The soft limit before, and now.
-    pub soft_before: u64,
-    pub soft: u64,
-    pub hard: u64,
-}
-
-// ANCHOR: raise_fd_limit
-/// Makes room for `needed` open descriptors: raises the soft `RLIMIT_NOFILE` to the hard
-/// limit if it is lower than `needed`; [`TurnCostError::TooFewFds`] if even the hard
-/// limit is.
-pub fn raise_fd_limit(needed: u64) -> Result<FdLimit, TurnCostError> {
-    let (soft, hard) =
-        getrlimit(Resource::RLIMIT_NOFILE).map_err(errno("getrlimit(RLIMIT_NOFILE)"))?;
-    let mut limit = FdLimit {
-        soft_before: soft,
-        soft,
-        hard,
-    };
-    if soft >= needed {
-        return Ok(limit);
+// ANCHOR: room_for_fds
+/// Makes room for `needed` open descriptors: raises the soft limit to the hard one
+/// ([`raise_fd_limit`]), and fails with [`TurnCostError::TooFewFds`], before anything
+/// is opened, if even that is too low.
+pub fn room_for_fds(needed: u64) -> Result<FdLimit, TurnCostError> {
+    let limit = raise_fd_limit().map_err(sys("raising RLIMIT_NOFILE"))?;
+    if limit.soft < needed {
+        return Err(TurnCostError::TooFewFds {
+            needed,
+            // What `ulimit -n` shows in the shell that started us.
+            soft: limit.before,
+            hard: limit.hard,
+        });
     }
-    if hard < needed {
-        return Err(TurnCostError::TooFewFds { needed, soft, hard });
-    }
-    // An unlimited hard limit cannot be the soft one on Linux (the kernel caps open
-    // files at fs.nr_open): then ask for what is needed.
-    let new_soft = if hard == nix::libc::RLIM_INFINITY {
-        needed
-    } else {
-        hard
-    };
-    setrlimit(Resource::RLIMIT_NOFILE, new_soft, hard)
-        .map_err(errno("setrlimit(RLIMIT_NOFILE)"))?;
-    limit.soft = new_soft;
     Ok(limit)
 }
-// ANCHOR_END: raise_fd_limit
+// ANCHOR_END: room_for_fds
 
 /// Median times of one wait, with `idle` idle connections and `active` ready descriptors.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -197,7 +174,7 @@ pub fn turn_cost(
             reason: "at least one turn is needed for a median".into(),
         });
     }
-    let limit = raise_fd_limit(needed_fds(idle, active))?;
+    let limit = room_for_fds(needed_fds(idle, active))?;
     let mut connections = open_idle(holder, idle, limit.soft)?;
     let mut pairs = socket_pairs(active)?;
 
@@ -540,7 +517,7 @@ pub fn run_holder_if_asked() -> Option<ExitCode> {
 // ANCHOR_END: run_holder_if_asked
 
 fn hold_in_this_process(max: usize, lifetime: Duration) -> Result<HoldReport, TurnCostError> {
-    raise_fd_limit(max as u64 + SPARE_FDS)?;
+    room_for_fds(max as u64 + SPARE_FDS)?;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(sys("bind 127.0.0.1:0"))?;
     let addr = listener.local_addr().map_err(sys("getsockname"))?;
     let mut out = io::stdout().lock();

@@ -49,7 +49,6 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use nix::errno::Errno;
-use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use socket2::{Domain, Protocol, Socket, Type};
 use sockets::corpus::FaultPlan;
 use sockets::http::Limits;
@@ -285,44 +284,6 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.set_nonblocking(true)?;
     Ok(TcpListener::from_std(socket.into()))
 }
-
-/// The descriptor limit of this process, before and after [`raise_fd_limit`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FdLimit {
-    /// The soft limit found at start.
-    pub before: u64,
-    /// The soft limit now: what `open`, `socket` and `accept` are held to.
-    pub soft: u64,
-    /// The hard limit: the most an unprivileged process may raise its soft limit to.
-    pub hard: u64,
-}
-
-// ANCHOR: raise_fd_limit
-/// Raises this process's soft `RLIMIT_NOFILE` to its hard limit.
-///
-/// Every socket is a file descriptor, and the soft limit is often 1024: the 1021st
-/// connection would fail to accept (`EMFILE`). Any process may raise its own soft
-/// limit up to the hard one; beyond that takes privileges (`ulimit -Hn`,
-/// `/etc/security/limits.conf`, systemd's `LimitNOFILE`).
-pub fn raise_fd_limit() -> io::Result<FdLimit> {
-    let (before, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
-    // An unlimited hard limit cannot be the soft one: Linux caps a process's open
-    // files at `fs.nr_open` (2^20 by default) and refuses more.
-    let target = if hard == nix::libc::RLIM_INFINITY {
-        std::fs::read_to_string("/proc/sys/fs/nr_open")
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
-            .unwrap_or(1 << 20)
-    } else {
-        hard
-    };
-    if before < target {
-        setrlimit(Resource::RLIMIT_NOFILE, target, hard).map_err(io::Error::from)?;
-    }
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).map_err(io::Error::from)?;
-    Ok(FdLimit { before, soft, hard })
-}
-// ANCHOR_END: raise_fd_limit
 
 /// Everything the loop thread owns.
 #[derive(Debug)]
