@@ -300,10 +300,10 @@ fn fork_and_memory(tour: &mut Tour, plan: &Plan) {
                 fork.median_us(),
                 "µs",
             );
-            Ok::<_, procs::Error>((rows, (copy, fork), (largest, sharing)))
+            Ok::<_, procs::Error>((rows, (copy, fork), sharing))
         },
     );
-    let Some((rows, (copy, fork_by_copy), (largest, sharing))) = results else {
+    let Some((rows, (copy, fork_by_copy), sharing)) = results else {
         return;
     };
     let (Some(small), Some(big)) = (rows.first(), rows.last()) else {
@@ -329,7 +329,7 @@ fn fork_and_memory(tour: &mut Tour, plan: &Plan) {
     ));
     // The proof that fork does not copy comes from the kernel's own accounting, which a
     // busy machine cannot blur: while the child lives, the pages are mapped by both.
-    let len = largest as u64;
+    let len = big.bytes as u64;
     let shared = sharing.during.shared_dirty;
     let private = sharing.during.private_dirty;
     tour.claim(Claim::check(

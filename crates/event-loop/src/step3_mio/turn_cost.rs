@@ -112,7 +112,7 @@ pub fn room_for_fds(needed: u64) -> Result<FdLimit, TurnCostError> {
     if limit.soft < needed {
         return Err(TurnCostError::TooFewFds {
             needed,
-            // What `ulimit -n` shows in the shell that started us.
+            // The soft limit this process started with (`ulimit -n` where it ran).
             soft: limit.before,
             hard: limit.hard,
         });
