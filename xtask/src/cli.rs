@@ -60,8 +60,9 @@ impl Default for GradeOptions {
 pub enum KitOptions {
     /// Write the student repository into this folder (which must not exist or be empty).
     Out(PathBuf),
-    /// Build the kit in a temporary folder and prove every exercise is a real test.
-    Verify,
+    /// Build the kit in a temporary folder and prove every exercise is a real test (of
+    /// this exercise only, when one is named).
+    Verify(Option<String>),
 }
 
 /// `watch`: re-grade on every change.
@@ -160,14 +161,18 @@ Exit status: 0 when every graded test passed, 1 otherwise, 2 on a usage error.";
 
 const KIT_USAGE: &str = "\
 Usage: cargo xtask kit --out DIR
-       cargo xtask kit --verify
+       cargo xtask kit --verify [--exercise ID]
 
 --out DIR   writes the student repository into DIR (new or empty): every solution
             region replaced by todo!(\"<id>: <task>\"), the graded tests and xtask
             kept, the GitHub Classroom workflow included, the course's own CI left out.
 --verify    writes the kit into a temporary folder and proves that it builds (check and
             clippy), that every exercise's graded tests FAIL on the stub and PASS on the
-            solution, and that no solution text leaks into the kit.
+            solution, and that no solution text leaks into the kit. Then it grades each
+            exercise's mutants (at least 3 plausible wrong solutions, declared in its
+            exercises.toml) in a copy of the course: each must fail a graded test.
+            Ends with `mutants: M of M rejected`, naming any survivor.
+--exercise ID   with --verify: grade only this exercise (the kit is still built whole)
 
 Options:
   -h, --help  print this help
@@ -435,9 +440,12 @@ fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
                 }
             }
             ("kit", "--verify") => {
-                if kit.replace(KitOptions::Verify).is_some() {
+                if kit.replace(KitOptions::Verify(None)).is_some() {
                     return Err("give either `--out DIR` or `--verify`, once".into());
                 }
+            }
+            ("kit", "--exercise") => {
+                grade.exercise = Some(value_of(arg, "an exercise id", &mut args)?.to_string());
             }
             ("watch", "--poll") => watch.poll = true,
             (_, a) if a.starts_with('-') && a != "-" => {
@@ -457,8 +465,14 @@ fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
         }
         "kit" => {
             no_more(0)?;
-            kit.map(Verb::Kit)
-                .ok_or_else(|| "`kit` needs `--out DIR` or `--verify`".to_string())
+            match (kit, grade.exercise) {
+                (Some(KitOptions::Verify(_)), only) => Ok(Verb::Kit(KitOptions::Verify(only))),
+                (Some(KitOptions::Out(_)), Some(_)) => {
+                    Err("`--exercise` goes with `--verify`; `--out` writes every exercise".into())
+                }
+                (Some(out), None) => Ok(Verb::Kit(out)),
+                (None, _) => Err("`kit` needs `--out DIR` or `--verify`".to_string()),
+            }
         }
         "list" => {
             no_more(0)?;
@@ -586,7 +600,7 @@ mod tests {
         );
         assert_eq!(
             parse_strs(&["kit", "--verify"]),
-            Parsed::Run(Verb::Kit(KitOptions::Verify))
+            Parsed::Run(Verb::Kit(KitOptions::Verify(None)))
         );
         assert_eq!(parse_strs(&["list"]), Parsed::Run(Verb::List));
         assert_eq!(

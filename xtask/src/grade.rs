@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -52,6 +52,10 @@ pub struct Settings {
     pub target_dir: Option<PathBuf>,
     /// Print progress lines on stderr while grading.
     pub progress: bool,
+    /// Stop starting tests once one has failed (the rest are reported as not run).
+    /// `kit --verify` grades mutants this way: one failing test rejects a mutant, and
+    /// a mutant that hangs should cost one timeout, not one per test.
+    pub fail_fast: bool,
 }
 
 /// How one test ended.
@@ -266,7 +270,7 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
         }
     }
 
-    for (job, outcome) in run_jobs(&jobs, settings.timeout, &mut say) {
+    for (job, outcome) in run_jobs(&jobs, settings, &mut say) {
         results[job.exercise].tests[job.test] = outcome;
     }
     for r in &mut results {
@@ -281,20 +285,34 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
 
 /// Runs every job, up to one per CPU at once. Each test is its own process, so running
 /// them side by side cannot make them interfere (not even tests that reap any child).
-fn run_jobs<'a>(jobs: &'a [Job], timeout: Duration, say: &mut Say) -> Vec<(&'a Job, TestOutcome)> {
+fn run_jobs<'a>(
+    jobs: &'a [Job],
+    settings: &Settings,
+    say: &mut Say,
+) -> Vec<(&'a Job, TestOutcome)> {
+    let timeout = settings.timeout;
     let workers = thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(jobs.len());
     let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel();
     let mut done = Vec::with_capacity(jobs.len());
     thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
-            let next = &next;
+            let (next, failed) = (&next, &failed);
+            let fail_fast = settings.fail_fast;
             scope.spawn(move || {
                 while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let outcome = test_process::run_test(&job.bin, &job.name, &job.cwd, timeout);
+                    let outcome = if fail_fast && failed.load(Ordering::Relaxed) {
+                        skipped(&job.name)
+                    } else {
+                        test_process::run_test(&job.bin, &job.name, &job.cwd, timeout)
+                    };
+                    if outcome.status != Status::Pass {
+                        failed.store(true, Ordering::Relaxed);
+                    }
                     if tx.send((job, outcome)).is_err() {
                         return;
                     }
@@ -317,6 +335,17 @@ fn run_jobs<'a>(jobs: &'a [Job], timeout: Duration, say: &mut Say) -> Vec<(&'a J
         }
     });
     done
+}
+
+/// A test not started because an earlier one failed (`Settings::fail_fast`).
+fn skipped(name: &str) -> TestOutcome {
+    TestOutcome {
+        name: name.to_string(),
+        status: Status::Error,
+        message: "not run: an earlier test already failed".to_string(),
+        output: String::new(),
+        seconds: 0.0,
+    }
 }
 
 /// A test slot waiting for its result; it is always replaced once the test has run.
@@ -1150,6 +1179,7 @@ pub fn main(options: &GradeOptions) -> ExitCode {
         }
     };
     let settings = Settings {
+        fail_fast: false,
         timeout: Duration::from_secs(options.timeout_secs),
         target_dir: None,
         progress: true,
@@ -1214,6 +1244,7 @@ mod tests {
             task: "Do it.".into(),
             hint: "Think.".into(),
             declared_at: "crates/procs/exercises.toml:1".into(),
+            mutants: Vec::new(),
         }
     }
 

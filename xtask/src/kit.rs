@@ -21,6 +21,7 @@
 mod classroom;
 mod files;
 mod leak;
+mod mutants;
 mod plan;
 mod readme;
 mod verify;
@@ -42,19 +43,34 @@ use plan::Stub;
 /// - `.ci/`: the course's own CI entry point: it runs `kit --verify`, which needs the
 ///   solutions, and would fail on every stub;
 /// - `.github/workflows/ci.yml`: the same CI on GitHub; the kit gets the autograding
-///   workflow instead (`classroom.yml`, generated).
+///   workflow instead (`classroom.yml`, generated);
+/// - `crates/*/mutants/`: each lesson's wrong solutions, which `kit --verify` grades to
+///   prove the tests reject them; they are nearly solutions, so they stay with the course.
 ///
-/// The course's `README.md` is not listed: it is replaced, not dropped (`plan::GENERATED`).
-pub const INSTRUCTOR_ONLY: &[&str] = &[".ci/", ".github/workflows/ci.yml"];
+/// A `*` stands for any one path component. The course's `README.md` is not listed: it
+/// is replaced, not dropped (`plan::GENERATED`).
+pub const INSTRUCTOR_ONLY: &[&str] = &[".ci/", ".github/workflows/ci.yml", "crates/*/mutants/"];
 
 /// True when `path` (relative to the root) is listed in `INSTRUCTOR_ONLY`.
 pub fn is_instructor_only(path: &Path) -> bool {
-    INSTRUCTOR_ONLY
-        .iter()
-        .any(|entry| match entry.strip_suffix('/') {
-            Some(folder) => path.starts_with(folder),
-            None => path == Path::new(entry),
-        })
+    INSTRUCTOR_ONLY.iter().any(|entry| {
+        let (pattern, folder) = match entry.strip_suffix('/') {
+            Some(folder) => (folder, true),
+            None => (*entry, false),
+        };
+        let pattern: Vec<&str> = pattern.split('/').collect();
+        let parts: Vec<_> = path.components().map(|c| c.as_os_str()).collect();
+        let long_enough = if folder {
+            parts.len() > pattern.len()
+        } else {
+            parts.len() == pattern.len()
+        };
+        long_enough
+            && pattern
+                .iter()
+                .zip(&parts)
+                .all(|(want, have)| *want == "*" || std::ffi::OsStr::new(want) == *have)
+    })
 }
 
 /// The entry point of `cargo xtask kit`.
@@ -62,7 +78,7 @@ pub fn main(options: &KitOptions) -> ExitCode {
     let root = workspace::root();
     match options {
         KitOptions::Out(dir) => write_to(&root, dir),
-        KitOptions::Verify => verify::run(&root),
+        KitOptions::Verify(only) => verify::run(&root, only.as_deref()),
     }
 }
 
@@ -160,11 +176,22 @@ pub fn describe(written: &Written, out: &Path) -> String {
         classroom::PATH,
         written.exercises.len()
     ));
-    let left_out: Vec<String> = written
+    // The mutants are many small files: counted, not listed.
+    let is_mutant = |p: &&PathBuf| {
+        p.components()
+            .nth(2)
+            .is_some_and(|c| c.as_os_str() == "mutants")
+    };
+    let mutants = written.left_out.iter().filter(is_mutant).count();
+    let mut left_out: Vec<String> = written
         .left_out
         .iter()
+        .filter(|p| !is_mutant(p))
         .map(|p| p.display().to_string())
         .collect();
+    if mutants > 0 {
+        left_out.push(format!("{mutants} mutant files (crates/*/mutants/)"));
+    }
     text.push_str(&format!(
         "  left out (instructor-only): {}",
         if left_out.is_empty() {
@@ -322,6 +349,7 @@ hint = "Multiply."
             task: task.to_string(),
             hint: "h".to_string(),
             declared_at: "crates/procs/exercises.toml:1".to_string(),
+            mutants: Vec::new(),
         };
         vec![
             make("first", 10, "Add one to a number. Saturate at the top."),
@@ -350,6 +378,14 @@ hint = "Multiply."
             ".github/workflows/classroom.yml"
         )));
         assert!(!is_instructor_only(Path::new(".cinema/x")));
+        assert!(!is_instructor_only(Path::new(".ci")));
+        assert!(is_instructor_only(Path::new(
+            "crates/procs/mutants/capture/no_cloexec.rs"
+        )));
+        assert!(!is_instructor_only(Path::new(
+            "crates/procs/src/mutants.rs"
+        )));
+        assert!(!is_instructor_only(Path::new("crates/mutants/x.rs")));
         assert!(!is_instructor_only(Path::new("crates/procs/src/lib.rs")));
     }
 

@@ -201,6 +201,7 @@ mod tests {
             task: "Wait for all children.\nIn order.".into(),
             hint: "waitpid(None, None).".into(),
             declared_at: "crates/procs/exercises.toml:40".into(),
+            mutants: Vec::new(),
         }
     }
 

@@ -15,7 +15,16 @@
 //! test = "exercise_capture"         # tests/exercise_capture.rs: the graded tests
 //! task = """..."""
 //! hint = """..."""
+//!
+//! [[exercise.mutant]]               # a plausible wrong solution (at least 3 each)
+//! file = "mutants/capture/no_cloexec.rs"   # replaces the solution region
+//! wrong = "the pipe is made without O_CLOEXEC: the program inherits a write end"
+//! region = 1                        # which region of the file (1 unless it has several)
 //! ```
+//!
+//! A mutant is graded like a student's work by `kit --verify`, and the graded tests must
+//! reject it: a test suite that a wrong solution passes gives points for wrong work.
+//! Mutant files live in `crates/<lesson>/mutants/`, which the kit leaves out.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -43,6 +52,29 @@ pub struct Exercise {
     pub hint: String,
     /// Where it is declared: `crates/procs/exercises.toml:12`.
     pub declared_at: String,
+    /// Plausible wrong solutions that the graded tests must reject.
+    pub mutants: Vec<Mutant>,
+}
+
+/// A plausible wrong solution of an exercise: the text that replaces one of its
+/// solution regions, and one line saying what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mutant {
+    /// The replacement text, relative to the workspace root.
+    pub file: PathBuf,
+    /// What a student who wrote this got wrong.
+    pub wrong: String,
+    /// Which solution region of the exercise file it replaces, 1-based.
+    pub region: usize,
+}
+
+impl Mutant {
+    /// The mutant's short name: its file name without `.rs`.
+    pub fn name(&self) -> String {
+        self.file
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+    }
 }
 
 impl Exercise {
@@ -107,6 +139,21 @@ struct Entry {
     test: String,
     task: String,
     hint: String,
+    #[serde(default)]
+    mutant: Vec<MutantEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MutantEntry {
+    file: String,
+    wrong: String,
+    #[serde(default = "first_region")]
+    region: usize,
+}
+
+fn first_region() -> usize {
+    1
 }
 
 /// Every exercise of every written lesson, in course order, or every problem found.
@@ -213,6 +260,36 @@ pub fn parse(
                 crate_dir.display()
             ));
         }
+        let mut mutants = Vec::new();
+        for m in &entry.mutant {
+            // The files themselves are read by `kit --verify`: a student's copy has the
+            // declarations but not the files (they are instructor-only).
+            if m.file.contains("..") || !m.file.ends_with(".rs") {
+                bad(format!(
+                    "mutant file `{}` of `{}` must be a .rs path inside {}",
+                    m.file,
+                    entry.id,
+                    crate_dir.display()
+                ));
+            }
+            if m.wrong.trim().is_empty() {
+                bad(format!(
+                    "mutant `{}` of `{}` does not say what is wrong",
+                    m.file, entry.id
+                ));
+            }
+            if m.region == 0 {
+                bad(format!(
+                    "mutant `{}` of `{}`: regions count from 1",
+                    m.file, entry.id
+                ));
+            }
+            mutants.push(Mutant {
+                file: crate_dir.join(&m.file),
+                wrong: m.wrong.split_whitespace().collect::<Vec<_>>().join(" "),
+                region: m.region,
+            });
+        }
         let exercise = Exercise {
             lesson,
             id: entry.id,
@@ -223,6 +300,7 @@ pub fn parse(
             task: entry.task.trim().to_string(),
             hint: entry.hint.trim().to_string(),
             declared_at: here.clone(),
+            mutants,
         };
         let test_file = exercise.test_file();
         match std::fs::read_to_string(root.join(&test_file)) {

@@ -183,6 +183,7 @@ mod tests {
             task: "Do it.".into(),
             hint: "h".into(),
             declared_at: "crates/procs/exercises.toml:1".into(),
+            mutants: Vec::new(),
         }
     }
 

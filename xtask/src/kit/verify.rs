@@ -11,7 +11,9 @@
 //!    stubs are warning-free as a student first sees them;
 //! 4. graded on the stubs, every graded test of every exercise fails (an assertion or
 //!    the stub's panic), and every exercise has at least one test;
-//! 5. graded in the course, on the reference solutions, every one of them passes.
+//! 5. graded in the course, on the reference solutions, every one of them passes;
+//! 6. every exercise has at least three mutants (plausible wrong solutions, declared in
+//!    its registry), and graded with each in place, at least one test fails (`mutants`).
 //!
 //! The kit is built in its own target directory, `target/kit-verify` in the course: the
 //! dependencies are compiled once and reused by every later verification, and the
@@ -33,6 +35,7 @@ use crate::workspace;
 
 use super::files;
 use super::leak::{self, Secrets};
+use super::mutants::{self, MIN_MUTANTS, MutantResult, Outcome};
 
 /// How many lines of a failed build's output to show: a compiler error with context.
 const FAILED_OUTPUT_LINES: usize = 40;
@@ -81,16 +84,24 @@ pub struct Row {
     pub stub_defects: Vec<String>,
     /// What is wrong with the course (found on the solution).
     pub solution_defects: Vec<String>,
+    /// Mutants rejected, out of those declared; `None` when they were not graded (the
+    /// solution itself fails).
+    pub mutants_rejected: Option<(usize, usize)>,
+    /// Mutants that survived, broke, or too few of them.
+    pub mutant_defects: Vec<String>,
 }
 
 impl Row {
     fn ok(&self) -> bool {
-        self.stub_defects.is_empty() && self.solution_defects.is_empty()
+        self.stub_defects.is_empty()
+            && self.solution_defects.is_empty()
+            && self.mutant_defects.is_empty()
     }
 }
 
-/// Runs the whole verification; exit 0 only if everything holds.
-pub fn run(root: &Path) -> ExitCode {
+/// Runs the whole verification (for one exercise when `only` names it); exit 0 only if
+/// everything holds.
+pub fn run(root: &Path, only: Option<&str>) -> ExitCode {
     let mut scratch = match Scratch::create() {
         Ok(scratch) => scratch,
         Err(e) => {
@@ -111,10 +122,20 @@ pub fn run(root: &Path) -> ExitCode {
         println!("\nkit --verify: FAILED");
         return ExitCode::FAILURE;
     };
+    let selected: Vec<Exercise> = match only {
+        None => written.exercises.clone(),
+        Some(id) => match registry::find(&written.exercises, id) {
+            Ok(exercise) => vec![exercise.clone()],
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(crate::cli::USAGE_ERROR);
+            }
+        },
+    };
     steps.leaks(&kit, &written.secrets);
     let builds = steps.builds(&kit, &target);
     let stub_grade = if builds {
-        steps.grade_stubs(&kit, &written.exercises, &target)
+        steps.grade_stubs(&kit, &written.exercises, &selected, &target)
     } else {
         let scope = "kit · grade stubs";
         steps
@@ -122,8 +143,20 @@ pub fn run(root: &Path) -> ExitCode {
             .line(scope, "skipped: the kit does not build");
         None
     };
-    let course_grade = steps.grade_course(root, &written.exercises);
-    let rows = judge(&written.exercises, stub_grade.as_ref(), &course_grade);
+    let course_grade = steps.grade_course(root, &selected);
+    let mut rows = judge(&selected, stub_grade.as_ref(), &course_grade);
+    // Mutants only where the solution passes: a mutant is judged against tests that
+    // can tell right from wrong, and a failing solution says they cannot yet.
+    let sound: Vec<Exercise> = selected
+        .iter()
+        .filter(|e| {
+            rows.iter()
+                .any(|r| r.id == e.id && r.solution_defects.is_empty())
+        })
+        .cloned()
+        .collect();
+    let graded = steps.mutants(root, &sound);
+    judge_mutants(&mut rows, &selected, graded.as_deref());
 
     println!("\n{}", table(&rows));
     let problems = problems_text(&rows, &steps.kit_problems);
@@ -147,13 +180,25 @@ pub fn run(root: &Path) -> ExitCode {
     let elapsed = duration(steps.progress.elapsed());
     if !kit_wrong && rows.iter().all(Row::ok) {
         let tests: usize = rows.iter().map(|r| r.passing_on_solution.1).sum();
+        let mutants: usize = rows
+            .iter()
+            .filter_map(|r| r.mutants_rejected)
+            .map(|(_, n)| n)
+            .sum();
+        println!("\nmutants: {mutants} of {mutants} rejected");
         println!(
             "\nkit --verify: ok: {} exercises, {tests} graded tests, each failing on the stub \
-             and passing on the solution; the kit builds clean and leaks no solution ({elapsed})",
+             and passing on the solution, {mutants} mutants each rejected; the kit builds \
+             clean and leaks no solution ({elapsed})",
             rows.len()
         );
         ExitCode::SUCCESS
     } else {
+        let (rejected, declared) = rows
+            .iter()
+            .filter_map(|r| r.mutants_rejected)
+            .fold((0, 0), |(a, b), (r, n)| (a + r, b + n));
+        println!("\nmutants: {rejected} of {declared} rejected");
         println!("\nkit --verify: FAILED ({elapsed})");
         ExitCode::FAILURE
     }
@@ -256,8 +301,15 @@ impl Steps {
         }
     }
 
-    /// 4. Grades the kit with its own registry, in the kit's target directory.
-    fn grade_stubs(&mut self, kit: &Path, course: &[Exercise], target: &Path) -> Option<Grade> {
+    /// 4. Grades the kit with its own registry, in the kit's target directory: the
+    ///    `selected` exercises of the `course`'s.
+    fn grade_stubs(
+        &mut self,
+        kit: &Path,
+        course: &[Exercise],
+        selected: &[Exercise],
+        target: &Path,
+    ) -> Option<Grade> {
         let scope = "kit · grade stubs";
         let kit_exercises = match registry::load(kit) {
             Ok(list) => list,
@@ -271,6 +323,10 @@ impl Steps {
         if let Some(problem) = different_exercises(course, &kit_exercises) {
             self.kit_problems.push(problem);
         }
+        let kit_exercises: Vec<Exercise> = kit_exercises
+            .into_iter()
+            .filter(|e| selected.iter().any(|s| s.id == e.id))
+            .collect();
         let text = format!(
             "grading {} exercises on the stubs (every test should fail; the table below says \
              whether they did)",
@@ -306,8 +362,82 @@ impl Steps {
     }
 }
 
+impl Steps {
+    /// 6. Grades every mutant of `exercises` in a copy of the course; `None` when the
+    ///    copy could not be made (said in the kit's problems).
+    fn mutants(&mut self, root: &Path, exercises: &[Exercise]) -> Option<Vec<MutantResult>> {
+        let declared: usize = exercises.iter().map(|e| e.mutants.len()).sum();
+        let scope = "mutants";
+        self.progress.line(
+            scope,
+            &format!(
+                "grading {declared} mutants of {} exercises (each must fail a graded test)",
+                exercises.len()
+            ),
+        );
+        let started = Instant::now();
+        match mutants::verify(root, exercises, &settings(None), &mut self.progress) {
+            Ok(results) => {
+                self.progress
+                    .line(scope, &format!("done ({})", took(started)));
+                Some(results)
+            }
+            Err(e) => {
+                self.progress
+                    .line(scope, "FAILED: the mutants were not graded");
+                self.kit_problems
+                    .push(format!("the mutants could not be graded: {e}"));
+                None
+            }
+        }
+    }
+}
+
+/// Adds the mutants' verdicts to the rows: each exercise needs `MIN_MUTANTS`, and every
+/// one rejected. `graded` is `None` when grading could not start.
+fn judge_mutants(rows: &mut [Row], exercises: &[Exercise], graded: Option<&[MutantResult]>) {
+    for row in rows.iter_mut() {
+        let Some(exercise) = exercises.iter().find(|e| e.id == row.id) else {
+            continue;
+        };
+        let declared = exercise.mutants.len();
+        if declared < MIN_MUTANTS {
+            row.mutant_defects.push(format!(
+                "has {declared} mutant(s); at least {MIN_MUTANTS} plausible wrong solutions \
+                 are needed ([[exercise.mutant]] in its exercises.toml)"
+            ));
+        }
+        let Some(graded) = graded else { continue };
+        let mine: Vec<&MutantResult> = graded.iter().filter(|m| m.exercise == row.id).collect();
+        if mine.is_empty() && declared > 0 {
+            // Not graded: its solution fails, which is already a defect of the row.
+            continue;
+        }
+        let rejected = mine
+            .iter()
+            .filter(|m| matches!(m.outcome, Outcome::Rejected(_)))
+            .count();
+        row.mutants_rejected = Some((rejected, mine.len()));
+        for m in mine {
+            match &m.outcome {
+                Outcome::Rejected(_) => {}
+                Outcome::Survived => row.mutant_defects.push(format!(
+                    "mutant `{}` SURVIVED: every graded test passes on it, yet it is wrong: {}",
+                    m.name, m.wrong
+                )),
+                Outcome::Broken(why) => row.mutant_defects.push(format!(
+                    "mutant `{}` could not be graded: {}",
+                    m.name,
+                    tail(why, 12)
+                )),
+            }
+        }
+    }
+}
+
 fn settings(target_dir: Option<PathBuf>) -> Settings {
     Settings {
+        fail_fast: false,
         timeout: Duration::from_secs(DEFAULT_TEST_TIMEOUT_SECS),
         target_dir,
         progress: true,
@@ -392,6 +522,8 @@ pub fn judge(exercises: &[Exercise], stub: Option<&Grade>, course: &Grade) -> Ve
                 passing_on_solution: (0, 0),
                 stub_defects: Vec::new(),
                 solution_defects: Vec::new(),
+                mutants_rejected: None,
+                mutant_defects: Vec::new(),
             };
             if let Some(stub) = stub {
                 let result = find(stub, &exercise.id);
@@ -479,9 +611,10 @@ pub fn table(rows: &[Row]) -> String {
         "tests",
         "fail on stub",
         "pass on solution",
+        "mutants rejected",
         "verdict",
     ];
-    let cells: Vec<[String; 5]> = rows
+    let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
             let (passing, total) = r.passing_on_solution;
@@ -493,6 +626,10 @@ pub fn table(rows: &[Row]) -> String {
                     None => "not run".to_string(),
                 },
                 format!("{passing}/{total}"),
+                match r.mutants_rejected {
+                    Some((rejected, n)) => format!("{rejected}/{n}"),
+                    None => "not run".to_string(),
+                },
                 if r.ok() {
                     "ok".to_string()
                 } else {
@@ -507,18 +644,18 @@ pub fn table(rows: &[Row]) -> String {
             *w = (*w).max(width(cell));
         }
     }
-    let line = |cells: [&str; 5]| {
+    let line = |cells: [&str; 6]| {
         let mut text = format!("{:<w$}", cells[0], w = widths[0]);
-        for i in 1..4 {
+        for i in 1..5 {
             text.push_str(&format!("  {:>w$}", cells[i], w = widths[i]));
         }
-        text.push_str(&format!("  {}", cells[4]));
+        text.push_str(&format!("  {}", cells[5]));
         text
     };
     let mut out = line(header);
     for row in &cells {
         out.push('\n');
-        out.push_str(&line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+        out.push_str(&line(row.each_ref().map(String::as_str)));
     }
     out
 }
@@ -532,6 +669,9 @@ fn problems_text(rows: &[Row], kit_problems: &[String]) -> String {
         }
         for defect in &row.solution_defects {
             out.push(format!("{} (in the course): {defect}", row.id));
+        }
+        for defect in &row.mutant_defects {
+            out.push(format!("{} (its tests): {defect}", row.id));
         }
     }
     out.extend(kit_problems.iter().cloned());
@@ -591,7 +731,9 @@ mod tests {
         );
         let text = table(&rows);
         assert!(
-            text.contains("procs/first       2           1/2               2/2  DEFECT"),
+            text.contains(
+                "procs/first       2           1/2               2/2           not run  DEFECT"
+            ),
             "{text}"
         );
         let problems = problems_text(&rows, &["leak: x".into()]);
@@ -621,5 +763,59 @@ mod tests {
         let rows = judge(&list, None, &course);
         assert!(rows.iter().all(Row::ok));
         assert!(table(&rows).contains("not run"));
+    }
+
+    fn mutant(exercise: &str, name: &str, outcome: Outcome) -> MutantResult {
+        MutantResult {
+            exercise: exercise.into(),
+            name: name.into(),
+            wrong: format!("{name} is wrong"),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn a_surviving_mutant_or_too_few_mutants_are_defects() {
+        let mut list = exercises();
+        let declared = |n: usize| {
+            (0..n)
+                .map(|i| crate::registry::Mutant {
+                    file: format!("m{i}.rs").into(),
+                    wrong: "w".into(),
+                    region: 1,
+                })
+                .collect::<Vec<_>>()
+        };
+        list[0].mutants = declared(3);
+        list[1].mutants = declared(2);
+        let course = Grade {
+            exercises: vec![
+                result(&list[0], &[("a", Status::Pass)]),
+                result(&list[1], &[("c", Status::Pass)]),
+            ],
+        };
+        let mut rows = judge(&list, None, &course);
+        let graded = [
+            mutant("procs/first", "m0", Outcome::Rejected(vec!["a".into()])),
+            mutant("procs/first", "m1", Outcome::Survived),
+            mutant("procs/first", "m2", Outcome::Broken("error[E0308]".into())),
+            mutant("procs/second", "m0", Outcome::Rejected(vec!["c".into()])),
+            mutant("procs/second", "m1", Outcome::Rejected(vec!["c".into()])),
+        ];
+        judge_mutants(&mut rows, &list, Some(&graded));
+        assert_eq!(rows[0].mutants_rejected, Some((1, 3)));
+        assert_eq!(
+            rows[0].mutant_defects.len(),
+            2,
+            "{:?}",
+            rows[0].mutant_defects
+        );
+        assert!(rows[0].mutant_defects[0].contains("`m1` SURVIVED"));
+        assert!(rows[0].mutant_defects[0].contains("m1 is wrong"));
+        assert!(rows[0].mutant_defects[1].contains("`m2` could not be graded"));
+        assert_eq!(rows[1].mutants_rejected, Some((2, 2)));
+        assert!(rows[1].mutant_defects[0].contains("has 2 mutant(s); at least 3"));
+        assert!(!rows[1].ok());
+        assert!(table(&rows).contains("1/3"));
     }
 }
