@@ -60,9 +60,17 @@ impl Default for GradeOptions {
 pub enum KitOptions {
     /// Write the student repository into this folder (which must not exist or be empty).
     Out(PathBuf),
-    /// Build the kit in a temporary folder and prove every exercise is a real test (of
-    /// this exercise only, when one is named).
-    Verify(Option<String>),
+    /// Build the kit in a temporary folder and prove every exercise is a real test.
+    Verify(VerifyOptions),
+}
+
+/// `kit --verify`: what to verify.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Only this exercise (the kit is still built whole, unless `mutants_only`).
+    pub exercise: Option<String>,
+    /// Only the reference solutions and the mutants: no kit is written or built.
+    pub mutants_only: bool,
 }
 
 /// `watch`: re-grade on every change.
@@ -161,7 +169,7 @@ Exit status: 0 when every graded test passed, 1 otherwise, 2 on a usage error.";
 
 const KIT_USAGE: &str = "\
 Usage: cargo xtask kit --out DIR
-       cargo xtask kit --verify [--exercise ID]
+       cargo xtask kit --verify [--exercise ID] [--mutants-only]
 
 --out DIR   writes the student repository into DIR (new or empty): every solution
             region replaced by todo!(\"<id>: <task>\"), the graded tests and xtask
@@ -173,6 +181,8 @@ Usage: cargo xtask kit --out DIR
             exercises.toml) in a copy of the course: each must fail a graded test.
             Ends with `mutants: M of M rejected`, naming any survivor.
 --exercise ID   with --verify: grade only this exercise (the kit is still built whole)
+--mutants-only  with --verify: grade the reference solutions and the mutants, and skip
+                the kit (quick, while writing tests and mutants)
 
 Options:
   -h, --help  print this help
@@ -400,6 +410,7 @@ fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
     let mut grade = GradeOptions::default();
     let mut watch = WatchOptions::default();
     let mut kit: Option<KitOptions> = None;
+    let mut mutants_only = false;
     let mut positional: Vec<&str> = Vec::new();
     let mut args = rest.iter();
     while let Some(arg) = args.next() {
@@ -440,13 +451,17 @@ fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
                 }
             }
             ("kit", "--verify") => {
-                if kit.replace(KitOptions::Verify(None)).is_some() {
+                if kit
+                    .replace(KitOptions::Verify(VerifyOptions::default()))
+                    .is_some()
+                {
                     return Err("give either `--out DIR` or `--verify`, once".into());
                 }
             }
             ("kit", "--exercise") => {
                 grade.exercise = Some(value_of(arg, "an exercise id", &mut args)?.to_string());
             }
+            ("kit", "--mutants-only") => mutants_only = true,
             ("watch", "--poll") => watch.poll = true,
             (_, a) if a.starts_with('-') && a != "-" => {
                 return Err(format!("unknown option `{a}` for `{verb}`"));
@@ -466,9 +481,17 @@ fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
         "kit" => {
             no_more(0)?;
             match (kit, grade.exercise) {
-                (Some(KitOptions::Verify(_)), only) => Ok(Verb::Kit(KitOptions::Verify(only))),
+                (Some(KitOptions::Verify(_)), exercise) => {
+                    Ok(Verb::Kit(KitOptions::Verify(VerifyOptions {
+                        exercise,
+                        mutants_only,
+                    })))
+                }
                 (Some(KitOptions::Out(_)), Some(_)) => {
                     Err("`--exercise` goes with `--verify`; `--out` writes every exercise".into())
+                }
+                (Some(_), None) if mutants_only => {
+                    Err("`--mutants-only` goes with `--verify`".into())
                 }
                 (Some(out), None) => Ok(Verb::Kit(out)),
                 (None, _) => Err("`kit` needs `--out DIR` or `--verify`".to_string()),
@@ -600,7 +623,20 @@ mod tests {
         );
         assert_eq!(
             parse_strs(&["kit", "--verify"]),
-            Parsed::Run(Verb::Kit(KitOptions::Verify(None)))
+            Parsed::Run(Verb::Kit(KitOptions::Verify(VerifyOptions::default())))
+        );
+        assert_eq!(
+            parse_strs(&[
+                "kit",
+                "--verify",
+                "--exercise",
+                "procs/reap",
+                "--mutants-only"
+            ]),
+            Parsed::Run(Verb::Kit(KitOptions::Verify(VerifyOptions {
+                exercise: Some("procs/reap".into()),
+                mutants_only: true
+            })))
         );
         assert_eq!(parse_strs(&["list"]), Parsed::Run(Verb::List));
         assert_eq!(

@@ -78,7 +78,7 @@ pub fn main(options: &KitOptions) -> ExitCode {
     let root = workspace::root();
     match options {
         KitOptions::Out(dir) => write_to(&root, dir),
-        KitOptions::Verify(only) => verify::run(&root, only.as_deref()),
+        KitOptions::Verify(options) => verify::run(&root, options),
     }
 }
 

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use crate::cli::DEFAULT_TEST_TIMEOUT_SECS;
+use crate::cli::{DEFAULT_TEST_TIMEOUT_SECS, VerifyOptions};
 use crate::format::{duration, tail, width};
 use crate::grade::{self, ExerciseResult, Grade, Settings, Status};
 use crate::progress::{Progress, StepKind};
@@ -99,9 +99,13 @@ impl Row {
     }
 }
 
-/// Runs the whole verification (for one exercise when `only` names it); exit 0 only if
-/// everything holds.
-pub fn run(root: &Path, only: Option<&str>) -> ExitCode {
+/// Runs the whole verification (for one exercise when the options name it; of the
+/// solutions and mutants alone when they say so); exit 0 only if everything holds.
+pub fn run(root: &Path, options: &VerifyOptions) -> ExitCode {
+    if options.mutants_only {
+        return run_mutants_only(root, options.exercise.as_deref());
+    }
+    let only = options.exercise.as_deref();
     let mut scratch = match Scratch::create() {
         Ok(scratch) => scratch,
         Err(e) => {
@@ -180,11 +184,7 @@ pub fn run(root: &Path, only: Option<&str>) -> ExitCode {
     let elapsed = duration(steps.progress.elapsed());
     if !kit_wrong && rows.iter().all(Row::ok) {
         let tests: usize = rows.iter().map(|r| r.passing_on_solution.1).sum();
-        let mutants: usize = rows
-            .iter()
-            .filter_map(|r| r.mutants_rejected)
-            .map(|(_, n)| n)
-            .sum();
+        let (_, mutants) = mutant_counts(&rows);
         println!("\nmutants: {mutants} of {mutants} rejected");
         println!(
             "\nkit --verify: ok: {} exercises, {tests} graded tests, each failing on the stub \
@@ -194,14 +194,71 @@ pub fn run(root: &Path, only: Option<&str>) -> ExitCode {
         );
         ExitCode::SUCCESS
     } else {
-        let (rejected, declared) = rows
-            .iter()
-            .filter_map(|r| r.mutants_rejected)
-            .fold((0, 0), |(a, b), (r, n)| (a + r, b + n));
+        let (rejected, declared) = mutant_counts(&rows);
         println!("\nmutants: {rejected} of {declared} rejected");
         println!("\nkit --verify: FAILED ({elapsed})");
         ExitCode::FAILURE
     }
+}
+
+/// `--mutants-only`: the reference solutions, then the mutants, without a kit.
+fn run_mutants_only(root: &Path, only: Option<&str>) -> ExitCode {
+    let all = match registry::load(root) {
+        Ok(all) => all,
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("error: {problem}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let selected = match only {
+        None => all,
+        Some(id) => match registry::find(&all, id) {
+            Ok(exercise) => vec![exercise.clone()],
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(crate::cli::USAGE_ERROR);
+            }
+        },
+    };
+    let mut steps = Steps {
+        progress: Progress::new(),
+        kit_problems: Vec::new(),
+    };
+    let course_grade = steps.grade_course(root, &selected);
+    let mut rows = judge(&selected, None, &course_grade);
+    let sound: Vec<Exercise> = selected
+        .iter()
+        .filter(|e| {
+            rows.iter()
+                .any(|r| r.id == e.id && r.solution_defects.is_empty())
+        })
+        .cloned()
+        .collect();
+    let graded = steps.mutants(root, &sound);
+    judge_mutants(&mut rows, &selected, graded.as_deref());
+    println!("\n{}", table(&rows));
+    let problems = problems_text(&rows, &steps.kit_problems);
+    if !problems.is_empty() {
+        println!("\n{problems}");
+    }
+    let (rejected, declared) = mutant_counts(&rows);
+    println!("\nmutants: {rejected} of {declared} rejected");
+    if steps.kit_problems.is_empty() && rows.iter().all(Row::ok) {
+        println!("\nkit --verify --mutants-only: ok (the kit itself was not built)");
+        ExitCode::SUCCESS
+    } else {
+        println!("\nkit --verify --mutants-only: FAILED");
+        ExitCode::FAILURE
+    }
+}
+
+/// Mutants rejected and graded, over all rows.
+fn mutant_counts(rows: &[Row]) -> (usize, usize) {
+    rows.iter()
+        .filter_map(|r| r.mutants_rejected)
+        .fold((0, 0), |(a, b), (r, n)| (a + r, b + n))
 }
 
 /// The steps, sharing the progress lines and the list of what is wrong with the kit as
