@@ -22,6 +22,8 @@ pub enum Verb {
     Watch(WatchOptions),
     /// `bench`: the race of engines (and the peers, when installed).
     Bench(RunOptions),
+    /// `claims --falsify`: every claim decided on its wrong world.
+    ClaimsFalsify,
 }
 
 /// `grade`: which exercises, where to write the results, how long a test may take.
@@ -240,6 +242,26 @@ Options:
   --json FILE  also write the race's figures as JSON
   -h, --help   print this help";
 
+const CLAIMS_USAGE: &str = "\
+Usage: cargo xtask claims --falsify
+
+Proves that every claim of the course can fail. Each lesson's tour, run with
+--falsify, decides each of its claims (src/claims.rs) on the figures of its wrong
+world: what a wrong implementation or the wrong theory would measure. No experiment
+runs; it takes seconds. Each claim is also decided again on the figures of the
+lesson's reference run (docs/src/record/<lesson>.json, from `cargo xtask book
+--record`), which must give the verdict that run recorded.
+
+Prints a table (lesson, claim, wrong world, verdict there, reference run) and
+`N of N claims fail on their wrong world`.
+
+Options:
+  --falsify   (required) decide every claim on its wrong world
+  -h, --help  print this help
+
+Exit status: 0 when every claim fails on its wrong world and agrees with its reference
+run, 1 otherwise, 2 on a usage error.";
+
 /// The help for the whole tool.
 pub fn usage() -> String {
     let lessons = LESSONS
@@ -260,6 +282,7 @@ pub fn usage() -> String {
          watch [ID] [--poll]                    grade again whenever a file changes\n  \
          kit --out DIR | --verify               write the student repository, or prove it works\n  \
          bench [--quick] [--json FILE]          race every engine (chart into the book), and the peers\n  \
+         claims --falsify                       prove every claim fails on its wrong world\n  \
          help [VERB]                            print this help, or one verb's\n\n\
          `cargo xtask <VERB> --help` explains a verb and its options.\n\n\
          Lessons:\n{lessons}\n\n\
@@ -278,6 +301,7 @@ fn verb_usage(verb: &str) -> Option<&'static str> {
         "hint" => Some(HINT_USAGE),
         "watch" => Some(WATCH_USAGE),
         "bench" => Some(BENCH_USAGE),
+        "claims" => Some(CLAIMS_USAGE),
         _ => None,
     }
 }
@@ -290,6 +314,20 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
     };
     match verb.as_str() {
         "-h" | "--help" | "help" => help(rest),
+        "claims" => {
+            if rest.iter().any(|a| a == "-h" || a == "--help") {
+                return Parsed::Help(CLAIMS_USAGE.to_string());
+            }
+            match rest {
+                [flag] if flag == "--falsify" => Parsed::Run(Verb::ClaimsFalsify),
+                [] => Parsed::Bad(format!(
+                    "error: `claims` needs `--falsify`\n\n{CLAIMS_USAGE}"
+                )),
+                [other, ..] => Parsed::Bad(format!(
+                    "error: unexpected argument `{other}` for `claims`\n\n{CLAIMS_USAGE}"
+                )),
+            }
+        }
         "run-all" | "lesson" | "docs-check" | "bench" => {
             // `--help` wins wherever it appears, even next to a bad argument: someone
             // who asks for help should get it, not an error about the rest.

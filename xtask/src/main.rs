@@ -10,6 +10,7 @@
 //! - `grade`, `list`, `hint`, `watch`: the learner's side: points for the exercises.
 //! - `kit`: the student repository, and the proof that every exercise is a real test.
 //! - `bench`: lesson 5's race of engines, its chart written into the book.
+//! - `claims --falsify`: every claim decided on its wrong world, which must fail it.
 //!
 //! How the pieces fit: `cli` decides what to do; `run` does it, using `child` to run
 //! cargo with live `progress`, `cargo_test` and `tour_report` to read what came back;
@@ -22,6 +23,7 @@
 mod bench;
 mod cargo_test;
 mod child;
+mod claims;
 mod cli;
 mod docs_check;
 mod format;
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Parsed::Run(Verb::Hint(id)) => learner::hint(&id),
         Parsed::Run(Verb::Watch(options)) => watch::main(&options),
         Parsed::Run(Verb::Bench(options)) => bench::main(&options),
+        Parsed::Run(Verb::ClaimsFalsify) => claims::falsify(),
     }
 }
 
@@ -100,6 +103,9 @@ fn run_lessons(lessons: &[&'static Lesson], options: &RunOptions, check_docs: bo
     let run = run::run(lessons, options.quick, check_docs);
     println!();
     println!("{}", summary::table(&run));
+    if let Some(close) = summary::too_close(&run) {
+        println!("{close}");
+    }
     if let Some(failures) = summary::failures(&run) {
         println!("{failures}");
     }

@@ -370,10 +370,14 @@ fn tour_step(
             summary.lesson
         ));
     }
-    let total = summary.held + summary.failed;
+    let total = summary.held + summary.failed + summary.too_close;
     let broken = summary.experiment_errors.len();
     let verdict = if summary.passed() {
-        format!("{}/{total} claims held ({took})", summary.held)
+        let close = match summary.too_close {
+            0 => String::new(),
+            n => format!(", {n} too close to call"),
+        };
+        format!("{}/{total} claims held{close} ({took})", summary.held)
     } else {
         let mut v = format!("FAILED: {} of {total} claims failed", summary.failed);
         if broken > 0 {

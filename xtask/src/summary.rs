@@ -109,11 +109,13 @@ fn lesson_row(result: &LessonResult) -> Row {
     let (claims, figures) = match &result.tour {
         None => ("no report".to_string(), String::new()),
         Some(tour) => {
-            let claims = if tour.failed > 0 {
-                format!("{} held, {} FAILED", tour.held, tour.failed)
-            } else {
-                format!("{} held", tour.held)
-            };
+            let mut claims = format!("{} held", tour.held);
+            if tour.too_close > 0 {
+                claims.push_str(&format!(", {} too close", tour.too_close));
+            }
+            if tour.failed > 0 {
+                claims.push_str(&format!(", {} FAILED", tour.failed));
+            }
             let figures = tour
                 .headline
                 .iter()
@@ -132,6 +134,31 @@ fn lesson_row(result: &LessonResult) -> Row {
         duration(result.seconds),
         verdict.to_string(),
     ])
+}
+
+/// The claims too close to call and the busy-machine warnings, which fail nothing but
+/// must be seen: `None` when there are none.
+pub fn too_close(run: &Run) -> Option<String> {
+    let mut out = String::new();
+    for result in run.lessons.iter().filter(|l| l.written) {
+        let Some(tour) = &result.tour else { continue };
+        if let Some(warning) = &tour.busy_warning {
+            out.push_str(&format!("  {}: warning: {warning}\n", result.lesson.name));
+        }
+        for claim in &tour.close_claims {
+            out.push_str(&format!(
+                "  {}: too close to call: {} [{}]\n      decided by: {}\n",
+                result.lesson.name, claim.statement, claim.id, claim.decided_by
+            ));
+        }
+    }
+    (!out.is_empty()).then(|| {
+        format!(
+            "Too close to call (no failure: the difference was inside the spread measured \
+             in the same run; a busy machine widens it, so run the lesson again when it is \
+             quieter)\n{out}"
+        )
+    })
 }
 
 /// The last line: what passed, or what failed, and how long it all took.
@@ -256,14 +283,18 @@ fn lesson_json(result: &LessonResult) -> Value {
         Some(t) => (t.passed, t.failed, t.failing.clone()),
         None => (0, 0, Vec::new()),
     };
-    let (held, failed_claims) = result.tour.as_ref().map_or((0, 0), |t| (t.held, t.failed));
+    let (held, failed_claims, too_close) = result
+        .tour
+        .as_ref()
+        .map_or((0, 0, 0), |t| (t.held, t.failed, t.too_close));
     json!({
         "name": result.lesson.name,
         "number": result.lesson.number,
         "title": result.lesson.title,
         "written": result.written,
         "tests": { "passed": passed_tests, "failed": failed_tests, "failing": failing },
-        "claims": { "held": held, "failed": failed_claims },
+        "claims": { "held": held, "failed": failed_claims, "too_close_to_call": too_close },
+        "busy_warning": result.tour.as_ref().and_then(|t| t.busy_warning.clone()),
         "seconds": result.seconds,
         "passed": if result.written { Value::Bool(result.passed()) } else { Value::Null },
         "report": result.tour.as_ref().map_or(Value::Null, |t| t.report.clone()),
@@ -339,7 +370,9 @@ mod tests {
         let report = r#"{"schema":1,"lesson":"procs","experiments":[
             {"id":"big","title":"fork cost vs memory","error":"mmap failed"}],
             "claims":[{"verdict":"held"},{"id":"grows","statement":"fork slows with memory",
-            "verdict":"failed","decided_by":"1.2x (>= 3x required)"}],
+            "verdict":"failed","decided_by":"1.2x (>= 3x required)"},
+            {"id":"near","statement":"a is faster than b","verdict":"too close to call",
+            "decided_by":"1.1x; over 3 rounds 0.9x..1.3x"}],
             "headline":[{"name":"fork+exec","value":549.2,"unit":"µs","text":"549 µs"}]}"#;
         Run {
             quick: true,
@@ -383,7 +416,7 @@ mod tests {
         let procs = text.lines().find(|l| l.contains("1 procs")).unwrap();
         for part in [
             "11 passed, 2 FAILED",
-            "1 held, 1 FAILED",
+            "1 held, 1 too close, 1 FAILED",
             "fork+exec 549 µs",
             "11.5s",
             "FAILED",
@@ -421,6 +454,12 @@ mod tests {
         let procs = &v["lessons"][0];
         assert_eq!(procs["tests"]["failing"][0], "exercise_wait_all");
         assert_eq!(procs["claims"]["failed"], 1);
+        assert_eq!(procs["claims"]["too_close_to_call"], 1);
+        let close = too_close(&sample_run()).unwrap();
+        assert!(
+            close.contains("procs: too close to call: a is faster than b [near]"),
+            "{close}"
+        );
         assert_eq!(procs["report"]["lesson"], "procs");
         assert_eq!(procs["errors"][0], "tour: it ended badly\n    | last line");
         let threads = &v["lessons"][1];

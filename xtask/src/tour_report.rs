@@ -22,7 +22,12 @@ pub struct TourSummary {
     pub lesson: String,
     pub held: u64,
     pub failed: u64,
+    /// Claims whose difference was inside the noise of the run: shown, never a failure.
+    pub too_close: u64,
     pub failed_claims: Vec<FailedClaim>,
+    pub close_claims: Vec<FailedClaim>,
+    /// The tour's warning that the machine was busy before it ran, if any.
+    pub busy_warning: Option<String>,
     pub experiment_errors: Vec<ExperimentError>,
     pub headline: Vec<Figure>,
     /// The report exactly as the tour printed it.
@@ -63,7 +68,8 @@ impl Figure {
 }
 
 impl TourSummary {
-    /// True when every experiment ran and every claim held.
+    /// True when every experiment ran and no claim failed (too close to call is no
+    /// failure: the machine's noise hid the effect in this run).
     pub fn passed(&self) -> bool {
         self.failed == 0 && self.experiment_errors.is_empty()
     }
@@ -109,22 +115,36 @@ pub fn parse(stdout: &str) -> Result<TourSummary, String> {
         lesson: text(&report, "lesson"),
         held: 0,
         failed: 0,
+        too_close: 0,
         failed_claims: Vec::new(),
+        close_claims: Vec::new(),
+        busy_warning: report
+            .get("host")
+            .and_then(|h| h.get("warning"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
         experiment_errors: Vec::new(),
         headline: Vec::new(),
         report: Value::Null,
     };
     for claim in claims {
-        // Anything but an explicit "held" fails: an unknown verdict is not a success.
-        if claim.get("verdict").and_then(Value::as_str) == Some("held") {
-            summary.held += 1;
-        } else {
-            summary.failed += 1;
-            summary.failed_claims.push(FailedClaim {
-                id: text(claim, "id"),
-                statement: text(claim, "statement"),
-                decided_by: text(claim, "decided_by"),
-            });
+        let described = || FailedClaim {
+            id: text(claim, "id"),
+            statement: text(claim, "statement"),
+            decided_by: text(claim, "decided_by"),
+        };
+        // Anything but an explicit "held" or "too close to call" fails: an unknown
+        // verdict is not a success.
+        match claim.get("verdict").and_then(Value::as_str) {
+            Some("held") => summary.held += 1,
+            Some("too close to call") => {
+                summary.too_close += 1;
+                summary.close_claims.push(described());
+            }
+            _ => {
+                summary.failed += 1;
+                summary.failed_claims.push(described());
+            }
         }
     }
     for exp in experiments {
@@ -181,7 +201,8 @@ mod tests {
     const SAMPLE: &str = r#"{
   "schema": 1, "lesson": "procs", "title": "fork, exec, wait", "quick": true, "seconds": 3.2,
   "host": { "os": "Linux", "kernel": "6.8", "arch": "x86_64", "cores": 2,
-            "rustc": "rustc 1.95.0", "git_revision": "4d76e27" },
+            "rustc": "rustc 1.95.0", "git_revision": "4d76e27",
+            "warning": "the machine was busy before this run" },
   "experiments": [
     { "id": "fork-exec", "title": "fork+exec cost", "shows": "...", "seconds": 0.4,
       "error": null, "figures": [ { "name": "fork+exec", "value": 549.2, "unit": "µs" } ],
@@ -195,7 +216,10 @@ mod tests {
     { "id": "fork-grows", "statement": "fork of a big process is slower", "verdict": "failed",
       "decided_by": "1.2 ms / 1.0 ms = 1.2x (>= 3x required)", "figures": [] },
     { "id": "wait-reaps", "statement": "wait reaps every child", "verdict": "held",
-      "decided_by": "0 zombies", "figures": [] }
+      "decided_by": "0 zombies", "figures": [] },
+    { "id": "atomic-faster", "statement": "an atomic beats a Mutex",
+      "verdict": "too close to call", "decided_by": "1.1x; over 5 rounds 0.9x..1.3x",
+      "figures": [] }
   ],
   "headline": [ { "name": "fork+exec", "value": 549.2, "unit": "µs", "text": "549 µs" },
                 { "name": "fork 512 MiB", "value": null, "unit": "ms", "text": "NaN ms" } ]
@@ -205,7 +229,12 @@ mod tests {
     fn claims_errors_and_headline_are_read() {
         let s = parse(SAMPLE).unwrap();
         assert_eq!(s.lesson, "procs");
-        assert_eq!((s.held, s.failed), (2, 1));
+        assert_eq!((s.held, s.failed, s.too_close), (2, 1, 1));
+        assert_eq!(s.close_claims[0].id, "atomic-faster");
+        assert_eq!(
+            s.busy_warning.as_deref(),
+            Some("the machine was busy before this run")
+        );
         assert_eq!(
             s.failed_claims,
             [FailedClaim {
@@ -224,10 +253,12 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_report_passes() {
-        let s = parse(r#"{"schema":1,"lesson":"x","experiments":[{"error":null}],"claims":[{"verdict":"held"}]}"#)
+    fn a_clean_report_passes_even_with_a_claim_too_close_to_call() {
+        let s = parse(r#"{"schema":1,"lesson":"x","experiments":[{"error":null}],"claims":[{"verdict":"held"},{"verdict":"too close to call"}]}"#)
             .unwrap();
         assert!(s.passed());
+        assert_eq!((s.held, s.too_close), (1, 1));
+        assert_eq!(s.busy_warning, None);
         assert!(s.headline.is_empty());
     }
 

@@ -29,8 +29,10 @@
 //!   tokio engine and server beside nginx, wrk and aiohttp, when they are installed.
 //! - [`verify`]: a folder of corpus documents checked against the corpus itself.
 //! - [`cli`], [`progress`]: the `async-download` command.
+//! - [`claims`]: the tour's claims, each with the world where it would fail.
 //! - [`exercises`]: your tasks.
 
+pub mod claims;
 pub mod cli;
 pub mod collect;
 pub mod engine;

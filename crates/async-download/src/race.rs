@@ -150,6 +150,33 @@ pub fn race(plan: &Plan, mut each: impl FnMut(&Entry)) -> Result<Race, String> {
 }
 // ANCHOR_END: race
 
+/// `rounds` more runs of each of `engines` at one concurrency, the engines taking turns
+/// (a slow moment of the machine then falls on all of them), each run as in [`race`].
+/// A claim comparing two engines reads every round: a difference smaller than the
+/// spread of the rounds is too close to call.
+pub fn rounds(
+    plan: &Plan,
+    engines: &[EngineKind],
+    concurrency: usize,
+    rounds: usize,
+    mut each: impl FnMut(&Entry),
+) -> Result<Vec<Entry>, String> {
+    let workers = plan.server_workers.to_string();
+    let mut entries = Vec::new();
+    for _ in 0..rounds {
+        for &engine in engines {
+            let server = ChildServer::start(&[crate::cli::SERVE_CORPUS, "--workers", &workers])
+                .map_err(|e| format!("cannot start the corpus server: {e}"))?;
+            let entry = run_in_child(engine, concurrency, plan.docs(concurrency), server.addr());
+            server.stop();
+            let entry = entry?;
+            each(&entry);
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
+}
+
 /// One run in a child process: this program again, with [`RACE_ONE`], printing its
 /// entry as JSON. Its peak memory and threads are its own.
 pub fn run_in_child(

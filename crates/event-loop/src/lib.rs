@@ -16,7 +16,10 @@
 //!    TCP, sleep and timeout; an `async fn` download.
 //! 6. [`step6_server`]: lesson 3's corpus served from one thread, thousands of
 //!    connections.
+//!
+//! [`claims`] holds the tour's claims, each with the world where it would fail.
 
+pub mod claims;
 pub mod exercises;
 pub mod slab;
 pub mod step1_busy;

@@ -8,13 +8,14 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use event_loop::claims;
 use event_loop::step2_poll::Batch;
 use event_loop::step3_mio::{run_holder_if_asked, turn_cost_with_child};
 use event_loop::step5_executor::{block_on, download, idle_cost};
 use event_loop::step6_server::{self, C10kPlan, LoopServerConfig, run_c10k};
 use event_loop::{step1_busy, step2_poll, step3_mio};
 use procs::child_server::{ChildServer, announce_and_wait};
-use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes};
+use procs::tour::{Inputs, Tour, TourArgs};
 
 const ABOUT: &str = "Lesson 4 tour: a busy loop against poll(2), poll against epoll, a \
                      waker-based executor, and ten thousand connections on one thread.";
@@ -65,6 +66,9 @@ fn main() -> ExitCode {
         _ => {}
     }
     let args = TourArgs::from_env(ABOUT);
+    if args.falsify {
+        return procs::tour::falsify("event-loop", claims::ALL, &args);
+    }
     let plan = Plan::new(args.quick);
     let mut tour = Tour::start(
         "event-loop",
@@ -79,6 +83,9 @@ fn main() -> ExitCode {
     tour.finish()
 }
 
+/// Documents each of the three loops of step 1 to 3 downloads.
+const DOCS_PER_LOOP: usize = 50;
+
 fn busy_vs_poll(tour: &mut Tour) {
     let result = tour.experiment(
         "busy-vs-poll",
@@ -90,7 +97,7 @@ fn busy_vs_poll(tour: &mut Tour) {
             let server = ChildServer::start(&[SERVE_CORPUS, "20"])?;
             let batch = Batch {
                 concurrency: 5,
-                ..Batch::new(server.addr(), 0..50)
+                ..Batch::new(server.addr(), 0..DOCS_PER_LOOP as u64)
             };
             let busy = step1_busy::download(&batch)?;
             let poll = step2_poll::download(&batch)?;
@@ -116,24 +123,24 @@ fn busy_vs_poll(tour: &mut Tour) {
     let Some((busy, poll, mio)) = result else {
         return;
     };
-    tour.claim(Claim::ratio_at_least(
-        "busy-burns",
-        "the busy loop burns at least 10x the CPU of poll(2) for the same downloads",
-        Figure::new("busy loop", busy.cpu.as_secs_f64() * 1e3, "ms"),
-        Figure::new("poll(2)", poll.cpu.as_secs_f64() * 1e3, "ms"),
-        10.0,
-    ));
+    tour.judge(
+        &claims::BUSY_BURNS,
+        Inputs::new()
+            .with("busy loop", busy.cpu.as_secs_f64() * 1e3, "ms")
+            .with("poll(2)", poll.cpu.as_secs_f64() * 1e3, "ms"),
+    );
     let failed = busy.failed() + poll.failed() + mio.failed();
-    tour.claim(Claim::check(
-        "loops-complete",
-        "all three loops deliver every document, verified",
-        failed == 0 && busy.ok + poll.ok + mio.ok == 150,
-        format!(
-            "{} + {} + {} verified, {failed} failed",
-            busy.ok, poll.ok, mio.ok
-        ),
-        vec![],
-    ));
+    tour.judge(
+        &claims::LOOPS_COMPLETE,
+        Inputs::new()
+            .with("documents asked for", (3 * DOCS_PER_LOOP) as f64, "")
+            .with(
+                "documents verified",
+                (busy.ok + poll.ok + mio.ok) as f64,
+                "",
+            )
+            .with("documents failed", failed as f64, ""),
+    );
 }
 
 fn turn_cost(tour: &mut Tour, plan: &Plan) {
@@ -163,28 +170,21 @@ fn turn_cost(tour: &mut Tour, plan: &Plan) {
         large.ratio(),
         "x",
     );
-    let min_ratio = if *most >= 10_000 { 50.0 } else { 10.0 };
-    tour.claim(Claim::ratio_at_least(
-        "epoll-scales",
-        format!(
-            "with {most} idle connections, a poll(2) turn costs at least {min_ratio}x an epoll turn"
-        ),
-        Figure::new("poll(2)", large.poll_ns() / 1e3, "µs"),
-        Figure::new("epoll", large.epoll_ns() / 1e3, "µs"),
-        min_ratio,
-    ));
-    let grows = large.poll_ns() / small.poll_ns();
-    let epoll_grows = large.epoll_ns() / small.epoll_ns();
-    tour.claim(Claim::check(
-        "poll-grows-epoll-not",
-        format!("from {few} to {most} idle, poll's turn grows with them, epoll's does not"),
-        grows >= 5.0 && epoll_grows <= 5.0,
-        format!("poll(2) {grows:.1}x (at least 5x required), epoll {epoll_grows:.1}x (at most 5x allowed)"),
-        vec![
-            Figure::new("poll growth", grows, "x"),
-            Figure::new("epoll growth", epoll_grows, "x"),
-        ],
-    ));
+    tour.judge(
+        &claims::EPOLL_SCALES,
+        Inputs::new()
+            .with("idle connections", *most as f64, "")
+            .with("poll(2) turn", large.poll_ns() / 1e3, "µs")
+            .with("epoll turn", large.epoll_ns() / 1e3, "µs"),
+    );
+    tour.judge(
+        &claims::POLL_GROWS_EPOLL_NOT,
+        Inputs::new()
+            .with("idle connections, fewest", *few as f64, "")
+            .with("idle connections, most", *most as f64, "")
+            .with("poll growth", large.poll_ns() / small.poll_ns(), "x")
+            .with("epoll growth", large.epoll_ns() / small.epoll_ns(), "x"),
+    );
 }
 
 fn executor(tour: &mut Tour, plan: &Plan) {
@@ -223,25 +223,17 @@ fn executor(tour: &mut Tour, plan: &Plan) {
         report.docs_per_sec(),
         "docs/s",
     );
-    tour.claim(Claim::check(
-        "no-busy-wait",
-        "an executor waiting on a 200 ms sleep uses under 10% of a core",
-        idle.thread_share() < 0.10,
-        format!(
-            "{:.2} ms of CPU in {:.0} ms: {:.2}% of a core",
-            idle.thread_cpu * 1e3,
-            idle.wall.as_secs_f64() * 1e3,
-            idle.thread_share() * 100.0
-        ),
-        vec![Figure::new("share of a core", idle.thread_share(), "")],
-    ));
-    tour.claim(Claim::check(
-        "executor-downloads",
-        "the async download delivers every document, verified",
-        report.failed == 0 && report.ok == plan.executor_docs,
-        format!("{} verified, {} failed", report.ok, report.failed),
-        vec![],
-    ));
+    tour.judge(
+        &claims::NO_BUSY_WAIT,
+        Inputs::new().with("share of a core while waiting", idle.thread_share(), ""),
+    );
+    tour.judge(
+        &claims::EXECUTOR_DOWNLOADS,
+        Inputs::new()
+            .with("documents asked for", plan.executor_docs as f64, "")
+            .with("documents verified", report.ok as f64, "")
+            .with("documents failed", report.failed as f64, ""),
+    );
 }
 
 fn c10k(tour: &mut Tour, plan: &Plan) {
@@ -288,38 +280,27 @@ fn c10k(tour: &mut Tour, plan: &Plan) {
     let Some((thread, report)) = result else {
         return;
     };
-    tour.claim(Claim::check(
-        "c10k-held",
-        format!("one thread holds {n} connections at once and serves every document"),
-        report.peak_open >= n && report.docs_failed == 0 && report.connect_failures == 0,
-        format!(
-            "{} open at once, {} documents verified, {} failed, {} connections refused",
-            report.peak_open, report.docs_ok, report.docs_failed, report.connect_failures
-        ),
-        vec![],
-    ));
-    match report.server_bytes_per_connection() {
-        Some(per_connection) => {
-            tour.headline("RSS per connection (loop server)", per_connection, "bytes");
-            tour.claim(Claim::ratio_at_least(
-                "connection-lighter",
-                "a connection in the loop costs at least 10x less resident memory than a thread",
-                Figure::new("idle thread", thread.rss, "bytes"),
-                Figure::new("connection", per_connection, "bytes"),
-                10.0,
-            ));
-        }
-        None => tour.claim(Claim::check(
-            "connection-lighter",
-            "a connection in the loop costs at least 10x less resident memory than a thread",
-            false,
-            format!(
-                "the server's memory could not be read; thread RSS {}",
-                fmt_bytes(thread.rss)
-            ),
-            vec![],
-        )),
+    tour.judge(
+        &claims::C10K_HELD,
+        Inputs::new()
+            .with("connections asked for", n as f64, "")
+            .with("connections open at once", report.peak_open as f64, "")
+            .with("documents failed", report.docs_failed as f64, "")
+            .with("connections refused", report.connect_failures as f64, ""),
+    );
+    // A server whose memory could not be read weighs NaN: the claim fails, and says so.
+    let per_connection = report.server_bytes_per_connection().unwrap_or(f64::NAN);
+    if per_connection.is_finite() {
+        tour.headline("RSS per connection (loop server)", per_connection, "bytes");
     }
+    tour.judge(
+        &claims::CONNECTION_LIGHTER,
+        Inputs::new().with("idle thread", thread.rss, "bytes").with(
+            "connection",
+            per_connection,
+            "bytes",
+        ),
+    );
 }
 
 /// Child: lesson 3's threaded corpus server with `latency_ms` of delay per reply.

@@ -15,7 +15,7 @@ use crate::measure::{Stats, Usage, time_trials};
 use crate::spawn::{Program, fork_and_exit, spawn, wait_for};
 
 /// What one way of starting a process costs, seen two ways.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Cost {
     /// Wall-clock time per spawn (start, run, wait), median over blocks of trials.
     pub wall: Stats,
@@ -23,10 +23,13 @@ pub struct Cost {
     /// Unlike wall time it does not include waiting for a free core, so it stays put on
     /// a busy machine: it is what the spawn *costs* the machine.
     pub cpu: f64,
+    /// The CPU time per spawn of each block of trials: a claim compares these, so a
+    /// difference inside their spread is too close to call.
+    pub cpu_rounds: Vec<f64>,
 }
 
 /// The three spawn costs, measured in one run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SpawnCosts {
     pub command: Cost,
     pub fork_exec: Cost,
@@ -48,10 +51,17 @@ pub fn spawn_costs(program: &str, trials: usize) -> Result<SpawnCosts> {
     let mut by_hand = || spawn(&prepared)?.wait().map(drop);
     let mut fork_only = || wait_for(fork_and_exit(0)?).map(drop);
     let costs = compare_costs(trials, &mut [&mut by_command, &mut by_hand, &mut fork_only])?;
+    let mut costs = costs.into_iter();
+    let mut next = || {
+        costs.next().ok_or(crate::Error::Invalid {
+            what: "spawn costs",
+            reason: "fewer costs than operations".into(),
+        })
+    };
     Ok(SpawnCosts {
-        command: costs[0],
-        fork_exec: costs[1],
-        fork_only: costs[2],
+        command: next()?,
+        fork_exec: next()?,
+        fork_only: next()?,
     })
 }
 // ANCHOR_END: spawn_costs
@@ -96,7 +106,10 @@ fn summarize(blocks: Vec<(f64, f64)>) -> Result<Cost> {
     };
     Ok(Cost {
         wall: Stats::from_samples(walls).ok_or_else(no_blocks)?,
-        cpu: Stats::from_samples(cpus).ok_or_else(no_blocks)?.median,
+        cpu: Stats::from_samples(cpus.clone())
+            .ok_or_else(no_blocks)?
+            .median,
+        cpu_rounds: cpus,
     })
 }
 

@@ -17,6 +17,9 @@
 //! - [`cost`]: the cost of starting a process, three ways.
 //! - [`zombie`]: an exited child nobody waited for.
 //! - [`child_server`]: a server in a child process, for the later lessons' tours.
+//! - [`claim`]: claims that can fail: a decision over figures, and its wrong world;
+//!   [`claims`]: this lesson's.
+//! - [`host`]: the machine a tour ran on, and how busy it was.
 //! - [`tour`]: the report format every lesson's tour uses.
 //! - [`exercises`]: your tasks.
 
@@ -27,9 +30,12 @@ compile_error!(
 );
 
 pub mod child_server;
+pub mod claim;
+pub mod claims;
 pub mod cost;
 pub mod error;
 pub mod exercises;
+pub mod host;
 pub mod measure;
 pub mod memory;
 pub mod proc;

@@ -7,13 +7,14 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use procs::claims;
 use procs::cost::spawn_costs;
-use procs::measure::{Stats, page_size, ratio};
+use procs::measure::{Stats, page_size};
 use procs::memory::{
     Region, child_changes_a_copy, child_write_faults, fork_with_memory, rss_growth_on_touch,
     sharing_after_fork, time_copy, time_fork,
 };
-use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes, fmt_value};
+use procs::tour::{Inputs, Tour, TourArgs, fmt_bytes, fmt_value};
 use procs::tree::ancestry;
 use procs::zombie::{watch_a_zombie, zombies_of};
 
@@ -52,6 +53,9 @@ impl Plan {
 
 fn main() -> ExitCode {
     let args = TourArgs::from_env(ABOUT);
+    if args.falsify {
+        return procs::tour::falsify("procs", claims::ALL, &args);
+    }
     let plan = Plan::new(args.quick);
     let mut tour = Tour::start(
         "procs",
@@ -80,6 +84,13 @@ fn process_tree(tour: &mut Tour, me: i32) {
          climbs to PID 1, the first process (in a container: the container's first).",
         |exp| {
             let chain = ancestry(me)?;
+            if chain.last().is_some_and(|root| root.pid != 1) {
+                exp.note(
+                    "The chain ends below PID 1: this process was entered into a PID \
+                     namespace from outside it (docker exec, nsenter), so its first \
+                     ancestor's parent lives in another namespace and shows here as 0.",
+                );
+            }
             for (depth, stat) in chain.iter().enumerate() {
                 exp.note(format!(
                     "{:indent$}{} ({}) state {}",
@@ -95,16 +106,19 @@ fn process_tree(tour: &mut Tour, me: i32) {
         },
     );
     if let Some(chain) = chain {
-        let root = chain.last().map_or(0, |s| s.pid);
-        tour.claim(Claim::check(
-            "tree-ends-at-1",
-            "the chain of parents ends at PID 1",
-            root == 1,
-            format!("{} steps from pid {me} to pid {root}", chain.len() - 1),
-            vec![Figure::new("root pid", root as f64, "")],
-        ));
+        let (root, parent) = chain.last().map_or((0, -1), |s| (s.pid, s.ppid));
+        tour.judge(
+            &claims::TREE_ENDS_AT_ROOT,
+            Inputs::new()
+                .with("root pid", f64::from(root), "")
+                .with("root's parent pid", f64::from(parent), "")
+                .with("steps", (chain.len() - 1) as f64, ""),
+        );
     }
 }
+
+/// The variable's value before fork, in the fork-copies experiment.
+const BEFORE_FORK: u64 = 41;
 
 fn fork_copies(tour: &mut Tour) {
     let seen = tour.experiment(
@@ -113,20 +127,20 @@ fn fork_copies(tour: &mut Tour) {
         "After fork there are two processes with separate memory. The child adds 1 to a \
          variable and sends back what it sees; the parent's variable is unchanged.",
         |exp| {
-            let (parent, child) = child_changes_a_copy(41)?;
+            let (parent, child) = child_changes_a_copy(BEFORE_FORK)?;
             exp.figure("value in the parent after the child ran", parent as f64, "");
             exp.figure("value the child saw after adding 1", child as f64, "");
             Ok::<_, procs::Error>((parent, child))
         },
     );
     if let Some((parent, child)) = seen {
-        tour.claim(Claim::check(
-            "fork-copies",
-            "a variable changed in the child is unchanged in the parent",
-            parent == 41 && child == 42,
-            format!("parent still has {parent}, the child had {child}"),
-            vec![],
-        ));
+        tour.judge(
+            &claims::FORK_COPIES,
+            Inputs::new()
+                .with("value before fork", BEFORE_FORK as f64, "")
+                .with("value in the parent after the child ran", parent as f64, "")
+                .with("value the child saw after adding 1", child as f64, ""),
+        );
     }
 }
 
@@ -140,11 +154,11 @@ fn spawn_cost(tour: &mut Tour, plan: &Plan) {
         |exp| {
             let c = spawn_costs("true", plan.spawn_trials)?;
             for (name, cost) in [
-                ("Command::status(/bin/true)", c.command),
-                ("fork + exec + wait (/bin/true)", c.fork_exec),
-                ("fork + _exit + wait", c.fork_only),
+                ("Command::status(/bin/true)", &c.command),
+                ("fork + exec + wait (/bin/true)", &c.fork_exec),
+                ("fork + _exit + wait", &c.fork_only),
             ] {
-                let s = cost.wall;
+                let s = &cost.wall;
                 exp.figure(name, s.median_us(), "µs");
                 exp.figure(format!("{name}, CPU time"), cost.cpu * 1e6, "µs");
                 exp.note(format!(
@@ -176,13 +190,13 @@ fn spawn_cost(tour: &mut Tour, plan: &Plan) {
         tour.headline("fork+exec", c.fork_exec.wall.median_us(), "µs");
         tour.headline("fork alone", c.fork_only.wall.median_us(), "µs");
         // Decided on CPU time: the work exec adds, which a busy machine does not blur.
-        tour.claim(Claim::ratio_at_least(
-            "exec-costs",
-            "loading a program (exec) makes a spawn at least 2x dearer in CPU time than fork alone",
-            Figure::new("fork+exec+wait CPU", c.fork_exec.cpu * 1e6, "µs"),
-            Figure::new("fork+_exit+wait CPU", c.fork_only.cpu * 1e6, "µs"),
-            2.0,
-        ));
+        let us = |rounds: &[f64]| rounds.iter().map(|s| s * 1e6).collect::<Vec<_>>();
+        tour.judge(
+            &claims::EXEC_COSTS,
+            Inputs::new()
+                .with_rounds("fork+exec+wait CPU", &us(&c.fork_exec.cpu_rounds), "µs")
+                .with_rounds("fork+_exit+wait CPU", &us(&c.fork_only.cpu_rounds), "µs"),
+        );
     }
 }
 
@@ -205,21 +219,13 @@ fn lazy_memory(tour: &mut Tour) {
     if let Some((before, mapped, touched)) = grown {
         let by_mapping = mapped.saturating_sub(before) as f64;
         let by_touching = touched.saturating_sub(mapped) as f64;
-        tour.claim(Claim::check(
-            "lazy-memory",
-            "mapping memory adds under 1% of it to RSS; touching it adds at least 90%",
-            by_mapping < size as f64 * 0.01 && by_touching >= size as f64 * 0.9,
-            format!(
-                "mapping added {}, touching added {} of {}",
-                fmt_bytes(by_mapping),
-                fmt_bytes(by_touching),
-                fmt_bytes(size as f64)
-            ),
-            vec![
-                Figure::new("added by mapping", by_mapping, "bytes"),
-                Figure::new("added by touching", by_touching, "bytes"),
-            ],
-        ));
+        tour.judge(
+            &claims::LAZY_MEMORY,
+            Inputs::new()
+                .with("region", size as f64, "bytes")
+                .with("added by mapping", by_mapping, "bytes")
+                .with("added by touching", by_touching, "bytes"),
+        );
     }
 }
 
@@ -263,8 +269,8 @@ fn fork_and_memory(tour: &mut Tour, plan: &Plan) {
                 what: "copy and fork timings",
                 reason: "no finite sample".to_string(),
             };
-            let copy = Stats::from_samples(copies).ok_or_else(no_figure)?;
-            let fork = Stats::from_samples(forks).ok_or_else(no_figure)?;
+            let copy = Stats::from_samples(copies.clone()).ok_or_else(no_figure)?;
+            let fork = Stats::from_samples(forks.clone()).ok_or_else(no_figure)?;
             let sharing = sharing_after_fork(&region)?;
             exp.figure(
                 format!(
@@ -300,92 +306,68 @@ fn fork_and_memory(tour: &mut Tour, plan: &Plan) {
                 fork.median_us(),
                 "µs",
             );
-            Ok::<_, procs::Error>((rows, (copy, fork), sharing))
+            Ok::<_, procs::Error>((rows, (copies, forks), sharing))
         },
     );
-    let Some((rows, (copy, fork_by_copy), sharing)) = results else {
+    let Some((rows, (copies, forks), sharing)) = results else {
         return;
     };
     let (Some(small), Some(big)) = (rows.first(), rows.last()) else {
         return;
     };
     let big_label = fmt_bytes(big.bytes as f64);
-    let small_label = fmt_bytes(small.bytes as f64);
     tour.headline(
         &format!("fork with {big_label}"),
         big.fork.median_us(),
         "µs",
     );
-    tour.claim(Claim::ratio_at_least(
-        "fork-grows",
-        format!("fork of a {big_label} process costs at least 3x a {small_label} one"),
-        Figure::new(format!("fork with {big_label}"), big.fork.median_us(), "µs"),
-        Figure::new(
-            format!("fork with {small_label}"),
-            small.fork.median_us(),
-            "µs",
-        ),
-        3.0,
-    ));
+    let us = |rounds: &[f64]| rounds.iter().map(|s| s * 1e6).collect::<Vec<_>>();
+    tour.judge(
+        &claims::FORK_GROWS,
+        Inputs::new()
+            .with("largest region", big.bytes as f64, "bytes")
+            .with("smallest region", small.bytes as f64, "bytes")
+            .with_rounds("fork, largest region", &us(&big.rounds), "µs")
+            .with_rounds("fork, smallest region", &us(&small.rounds), "µs"),
+    );
     // The proof that fork does not copy comes from the kernel's own accounting, which a
     // busy machine cannot blur: while the child lives, the pages are mapped by both.
-    let len = big.bytes as u64;
-    let shared = sharing.during.shared_dirty;
-    let private = sharing.during.private_dirty;
-    tour.claim(Claim::check(
-        "fork-does-not-copy",
-        format!(
-            "while the child lives, the {big_label} the parent wrote are shared with it, \
-             not copied (smaps: Shared_Dirty at least 95%, Private_Dirty under 5%)"
-        ),
-        shared as f64 >= 0.95 * len as f64 && (private as f64) < 0.05 * len as f64,
-        format!(
-            "{} shared, {} private, of {} written ({:.1}% shared)",
-            fmt_bytes(shared as f64),
-            fmt_bytes(private as f64),
-            fmt_bytes(len as f64),
-            100.0 * ratio(shared as f64, len as f64)
-        ),
-        vec![
-            Figure::new("shared with the child", shared as f64, "bytes"),
-            Figure::new("private to the parent", private as f64, "bytes"),
-        ],
-    ));
+    tour.judge(
+        &claims::FORK_DOES_NOT_COPY,
+        Inputs::new()
+            .with("written before fork", big.bytes as f64, "bytes")
+            .with(
+                "shared with the child",
+                sharing.during.shared_dirty as f64,
+                "bytes",
+            )
+            .with(
+                "private to the parent",
+                sharing.during.private_dirty as f64,
+                "bytes",
+            ),
+    );
     // What that saves, in time. The ratio depends on the machine: fork does a little
     // work per page (copy an 8-byte entry, count one more user of the page), a copy
     // moves 4 KiB per page. On a virtual machine the per-page part costs more.
-    tour.claim(Claim::ratio_at_least(
-        "fork-cheaper-than-copy",
-        format!("copying {big_label} costs at least 1.5x a fork with {big_label} touched"),
-        Figure::new(format!("copy {big_label}"), copy.median_us(), "µs"),
-        Figure::new(
-            format!("fork with {big_label}"),
-            fork_by_copy.median_us(),
-            "µs",
-        ),
-        1.5,
-    ));
+    tour.judge(
+        &claims::FORK_CHEAPER_THAN_COPY,
+        Inputs::new()
+            .with("largest region", big.bytes as f64, "bytes")
+            .with_rounds("copy of the region", &us(&copies), "µs")
+            .with_rounds("fork with the region", &us(&forks), "µs"),
+    );
     // Page tables: 8 bytes per page, so bytes / page_size * 8 per extra byte touched.
     let expected_per_mib = (MIB / page_size() * 8) as f64;
     let grown_mib = (big.bytes - small.bytes) as f64 / MIB as f64;
     let measured_per_mib =
         big.page_tables.saturating_sub(small.page_tables) as f64 / grown_mib.max(1.0);
-    let r = ratio(measured_per_mib, expected_per_mib);
-    tour.claim(Claim::check(
-        "page-tables",
-        "page tables grow by 8 bytes per page touched (what fork copies)",
-        (0.8..=1.5).contains(&r),
-        format!(
-            "{} per MiB measured, {} per MiB expected: {:.2}x (0.8x..1.5x required)",
-            fmt_bytes(measured_per_mib),
-            fmt_bytes(expected_per_mib),
-            r
-        ),
-        vec![
-            Figure::new("page tables per MiB touched", measured_per_mib, "bytes"),
-            Figure::new("expected per MiB", expected_per_mib, "bytes"),
-        ],
-    ));
+    tour.judge(
+        &claims::PAGE_TABLES,
+        Inputs::new()
+            .with("page tables per MiB touched", measured_per_mib, "bytes")
+            .with("expected per MiB", expected_per_mib, "bytes"),
+    );
 }
 
 fn copy_on_write(tour: &mut Tour, plan: &Plan) {
@@ -416,14 +398,10 @@ fn copy_on_write(tour: &mut Tour, plan: &Plan) {
         },
     );
     if let Some(extra) = faults {
-        let per_page = extra as f64 / k as f64;
-        tour.claim(Claim::check(
-            "cow-faults",
-            "a child that writes k shared pages takes about k page faults",
-            (0.9..=1.1).contains(&per_page),
-            format!("{extra} faults for {k} pages: {per_page:.3} per page (0.9..1.1 required)"),
-            vec![Figure::new("faults per page written", per_page, "")],
-        ));
+        tour.judge(
+            &claims::COW_FAULTS,
+            Inputs::new().with("faults per page written", extra as f64 / k as f64, ""),
+        );
     }
 }
 
@@ -453,40 +431,26 @@ fn zombies(tour: &mut Tour, me: i32) {
         },
     );
     if let Some(life) = life {
-        tour.claim(Claim::check(
-            "zombie",
-            "an exited child is a zombie until waited for, and gone after",
-            life.state_before_wait == 'Z' && !life.present_after_wait,
-            format!(
-                "state {} before wait, {} after",
-                life.state_before_wait,
-                if life.present_after_wait {
-                    "present"
-                } else {
-                    "gone"
-                }
-            ),
-            vec![],
-        ));
+        tour.judge(
+            &claims::ZOMBIE,
+            Inputs::new()
+                .with(
+                    "state Z seen before wait",
+                    f64::from(u8::from(life.state_before_wait == 'Z')),
+                    "",
+                )
+                .with(
+                    "still in /proc after wait",
+                    f64::from(u8::from(life.present_after_wait)),
+                    "",
+                ),
+        );
     }
-    // The tour forked many children; it must have reaped every one.
-    match zombies_of(me) {
-        Ok(left) => tour.claim(Claim::check(
-            "no-zombies-left",
-            "the tour leaves no zombie behind",
-            left.is_empty(),
-            format!(
-                "{} zombie children of pid {me} in /proc at the end",
-                left.len()
-            ),
-            vec![Figure::new("zombies left", left.len() as f64, "")],
-        )),
-        Err(e) => tour.claim(Claim::check(
-            "no-zombies-left",
-            "the tour leaves no zombie behind",
-            false,
-            format!("could not scan /proc: {e}"),
-            vec![],
-        )),
-    }
+    // The tour forked many children; it must have reaped every one. A /proc that cannot
+    // be scanned counts nothing, which the claim cannot tell from none: it fails.
+    let left = zombies_of(me).map_or(f64::NAN, |left| left.len() as f64);
+    tour.judge(
+        &claims::NO_ZOMBIES_LEFT,
+        Inputs::new().with("zombies left", left, ""),
+    );
 }

@@ -292,24 +292,39 @@ pub fn child_changes_a_copy(start: u64) -> Result<(u64, u64)> {
 
 /// Measures a fresh, fully touched region of `bytes`: how long fork takes with it in
 /// the process, and how large the page tables are then.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ForkWithMemory {
     pub bytes: usize,
+    /// The fork's time over the rounds below (median, spread).
     pub fork: Stats,
+    /// The median of each of three blocks of trials, in seconds: a claim compares them
+    /// to tell an effect from the noise of the run.
+    pub rounds: Vec<f64>,
     /// VmPTE of this process while the region is mapped and touched.
     pub page_tables: u64,
 }
 
-/// Maps and touches `bytes`, then times `fork` `trials` times.
+/// How many blocks the fork trials are split into.
+const ROUNDS: usize = 3;
+
+/// Maps and touches `bytes`, then times `fork` `trials` times, in three blocks.
 pub fn fork_with_memory(bytes: usize, trials: usize) -> Result<ForkWithMemory> {
     let mut region = Region::new(bytes)?;
     region.touch_all();
     let page_tables = crate::proc::self_status()?.vm_pte;
-    let fork = time_fork(trials, 2)?;
+    let per_round = trials.div_ceil(ROUNDS).max(1);
+    let mut rounds = Vec::new();
+    for _ in 0..ROUNDS {
+        rounds.push(time_fork(per_round, 2)?.median);
+    }
     drop(region);
     Ok(ForkWithMemory {
         bytes,
-        fork,
+        fork: Stats::from_samples(rounds.clone()).ok_or(Error::Invalid {
+            what: "trial count",
+            reason: "at least one trial is needed".into(),
+        })?,
+        rounds,
         page_tables,
     })
 }

@@ -15,15 +15,21 @@
 //!
 //! ```text
 //! { "schema": 1, "lesson": "procs", "title": "...", "quick": false, "seconds": 3.2,
-//!   "host": { "os", "kernel", "arch", "cores", "rustc", "git_revision" },
+//!   "host": { "os", "kernel", "arch", "cores", "cpu", "rustc", "git_revision",
+//!             "load_average", "busy_before", "warning": null | "..." },
 //!   "experiments": [ { "id", "title", "shows", "seconds", "error": null | "...",
 //!                      "figures": [ FIGURE ], "notes": [ "..." ] } ],
-//!   "claims": [ { "id", "statement", "verdict": "held" | "failed", "decided_by",
-//!                 "figures": [ FIGURE ] } ],
+//!   "claims": [ { "id", "statement", "verdict": "held" | "failed" | "too close to call",
+//!                 "decided_by", "figures": [ FIGURE ] } ],
 //!   "headline": [ FIGURE ] }
 //!
-//! FIGURE = { "name", "value" (null if not measurable), "unit", "text" (e.g. "549 µs") }
+//! FIGURE = { "name", "value" (null if not measurable), "unit", "text" (e.g. "549 µs"),
+//!            "rounds": [ number ] (only for a figure measured in rounds) }
 //! ```
+//!
+//! A claim's figures are exactly what its decision read (see [`crate::claim`]), so the
+//! report of a run is enough to decide its claims again: `--falsify --reference FILE`
+//! does that, next to deciding each claim on its wrong world.
 //!
 //! With `--json`, progress (one line per experiment as it starts) goes to stderr and the
 //! report to stdout, so a driver can show progress live and still parse the result.
@@ -32,20 +38,29 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+pub use crate::claim::{Claim, ClaimDef, Inputs, Verdict};
+pub use crate::host::Host;
 
 /// Version of the JSON layout above; `cargo xtask` refuses reports it does not know.
 pub const SCHEMA: u32 = 1;
 
 /// One measured quantity, always with its unit.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Figure {
     pub name: String,
+    /// Not a number when it could not be measured (JSON `null`).
+    #[serde(deserialize_with = "number_or_null")]
     pub value: f64,
     pub unit: String,
     /// The value as a person reads it ("549 µs", "512 MiB"), so that every reader of the
     /// JSON report (xtask's summary, a chart) shows it the way the tour does.
     pub text: String,
+    /// Each round's value, for a figure measured in rounds (its value is their median):
+    /// claims decide over them, so noise shows as "too close to call".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<f64>,
 }
 
 impl Figure {
@@ -56,8 +71,24 @@ impl Figure {
             text: fmt_value(value, &unit),
             value,
             unit,
+            rounds: Vec::new(),
         }
     }
+
+    /// A figure measured in rounds: the median of `rounds`, keeping each.
+    pub fn from_rounds(name: impl Into<String>, rounds: &[f64], unit: impl Into<String>) -> Self {
+        let median =
+            crate::measure::Stats::from_samples(rounds.to_vec()).map_or(f64::NAN, |s| s.median);
+        Figure {
+            rounds: rounds.to_vec(),
+            ..Figure::new(name, median, unit)
+        }
+    }
+}
+
+/// serde_json writes NaN as `null`; read it back as NaN.
+fn number_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// What one experiment showed.
@@ -88,118 +119,6 @@ impl Experiment {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Held,
-    Failed,
-}
-
-/// A statement the lesson makes, decided by figures measured in this run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Claim {
-    pub id: String,
-    pub statement: String,
-    pub verdict: Verdict,
-    /// The deciding comparison in words, e.g. "9.1x (>= 3x required)".
-    pub decided_by: String,
-    pub figures: Vec<Figure>,
-}
-
-impl Claim {
-    /// A claim decided by a boolean that the caller computed from measured figures.
-    pub fn check(
-        id: &str,
-        statement: impl Into<String>,
-        held: bool,
-        decided_by: impl Into<String>,
-        figures: Vec<Figure>,
-    ) -> Self {
-        Claim {
-            id: id.to_string(),
-            statement: statement.into(),
-            verdict: if held { Verdict::Held } else { Verdict::Failed },
-            decided_by: decided_by.into(),
-            figures,
-        }
-    }
-
-    // ANCHOR: ratio_at_least
-    /// "`big` is at least `min_ratio` times `small`": the most common claim of the course.
-    /// Both figures must have the same unit; a zero or negative `small` fails the claim
-    /// rather than dividing by zero.
-    pub fn ratio_at_least(
-        id: &str,
-        statement: impl Into<String>,
-        big: Figure,
-        small: Figure,
-        min_ratio: f64,
-    ) -> Self {
-        let ratio = if small.value > 0.0 {
-            big.value / small.value
-        } else {
-            f64::NAN
-        };
-        // NaN compares false, so an unmeasurable ratio is a failed claim.
-        let held = ratio >= min_ratio;
-        let decided_by = format!(
-            "{} / {} = {} (>= {}x required)",
-            fmt_value(big.value, &big.unit),
-            fmt_value(small.value, &small.unit),
-            fmt_ratio(ratio),
-            min_ratio
-        );
-        Claim::check(id, statement, held, decided_by, vec![big, small])
-    }
-    // ANCHOR_END: ratio_at_least
-}
-
-/// The machine the figures were measured on: they mean little without it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Host {
-    pub os: String,
-    pub kernel: String,
-    pub arch: String,
-    pub cores: usize,
-    pub rustc: String,
-    pub git_revision: String,
-}
-
-impl Host {
-    /// Reads the host's description. Nothing here can fail the tour: what cannot be read
-    /// is reported as "unknown".
-    pub fn detect() -> Self {
-        let uname = nix::sys::utsname::uname().ok();
-        let field = |f: fn(&nix::sys::utsname::UtsName) -> &std::ffi::OsStr| {
-            uname
-                .as_ref()
-                .map(|u| f(u).to_string_lossy().into_owned())
-                .unwrap_or_else(|| "unknown".into())
-        };
-        Host {
-            os: field(|u| u.sysname()),
-            kernel: field(|u| u.release()),
-            arch: std::env::consts::ARCH.to_string(),
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            rustc: env!("PROCS_RUSTC_VERSION").to_string(),
-            git_revision: git_revision(),
-        }
-    }
-}
-
-/// The commit the tour was built from, asked of git at run time so it is never stale.
-fn git_revision() -> String {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(std::process::Stdio::null())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => "unknown".to_string(),
-    }
-}
-
 /// The whole report of one tour.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -216,20 +135,31 @@ pub struct Report {
 }
 
 impl Report {
-    /// True when every experiment ran and every claim held.
+    /// True when every experiment ran and no claim failed. A claim too close to call
+    /// is no failure: the machine's noise hid the effect in this run.
     pub fn passed(&self) -> bool {
         self.experiments.iter().all(|e| e.error.is_none())
-            && self.claims.iter().all(|c| c.verdict == Verdict::Held)
+            && self.claims.iter().all(|c| c.verdict != Verdict::Failed)
+    }
+
+    /// How many claims ended with `verdict`.
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.claims.iter().filter(|c| c.verdict == verdict).count()
     }
 }
 
 /// Command-line options shared by every tour.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TourArgs {
     /// Print the report as JSON on stdout (progress goes to stderr).
     pub json: bool,
     /// Smaller sizes and fewer trials, for CI.
     pub quick: bool,
+    /// Run no experiment: decide every claim on its wrong world (and on `reference`).
+    pub falsify: bool,
+    /// With `falsify`: a JSON report of an earlier run, whose figures decide the claims
+    /// again.
+    pub reference: Option<std::path::PathBuf>,
 }
 
 /// What parsing the command line decided.
@@ -246,23 +176,46 @@ impl TourArgs {
     /// Parses `--json`, `--quick` and `--help`; `about` is the tour's one-paragraph summary.
     pub fn parse(program: &str, about: &str, args: impl IntoIterator<Item = String>) -> Parsed {
         let usage = format!(
-            "{about}\n\nUsage: {program} [--quick] [--json]\n\n\
+            "{about}\n\nUsage: {program} [--quick] [--json]\n       \
+             {program} --falsify [--reference REPORT.json] [--json]\n\n\
              Options:\n  \
-             --quick   smaller sizes and fewer trials (for CI; a few seconds)\n  \
-             --json    print the report as JSON on stdout, progress on stderr\n  \
-             -h, --help  print this help\n\n\
-             Exits with status 1 when a claim fails or an experiment cannot run."
+             --quick      smaller sizes and fewer trials (for CI; a few seconds)\n  \
+             --json       print the report as JSON on stdout, progress on stderr\n  \
+             --falsify    run no experiment: decide every claim on its wrong world (the \
+             figures a\n               wrong implementation would give); each must fail\n  \
+             --reference REPORT.json\n               with --falsify: also decide each \
+             claim again on that run's figures\n  \
+             -h, --help   print this help\n\n\
+             A claim is held, failed, or too close to call (the difference is inside the \
+             noise\nmeasured in this run). Exits with status 1 when a claim fails or an \
+             experiment cannot run;\nwith --falsify, when a claim does not fail on its \
+             wrong world."
         );
         let mut parsed = TourArgs::default();
-        for arg in args {
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--json" => parsed.json = true,
                 "--quick" => parsed.quick = true,
+                "--falsify" => parsed.falsify = true,
+                "--reference" => match args.next() {
+                    Some(path) => parsed.reference = Some(path.into()),
+                    None => {
+                        return Parsed::Bad(format!(
+                            "error: `--reference` needs a report file\n\n{usage}"
+                        ));
+                    }
+                },
                 "-h" | "--help" => return Parsed::Help(usage),
                 other => {
                     return Parsed::Bad(format!("error: unknown argument `{other}`\n\n{usage}"));
                 }
             }
+        }
+        if parsed.reference.is_some() && !parsed.falsify {
+            return Parsed::Bad(format!(
+                "error: `--reference` goes with `--falsify`\n\n{usage}"
+            ));
         }
         Parsed::Run(parsed)
     }
@@ -308,19 +261,25 @@ impl Tour {
             claims: Vec::new(),
             headline: Vec::new(),
         };
-        if !args.json {
-            let h = &report.host;
+        let warning = report
+            .host
+            .warning
+            .as_ref()
+            .map(|w| format!("warning: {w}"));
+        if args.json {
+            if let Some(warning) = &warning {
+                eprintln!("{warning}");
+            }
+        } else {
             println!("{lesson}: {title}");
             println!(
-                "host: {} {} {}, {} cores, {}, revision {}{}",
-                h.os,
-                h.kernel,
-                h.arch,
-                h.cores,
-                h.rustc,
-                h.git_revision,
+                "{}{}",
+                report.host.line(),
                 if args.quick { " (quick run)" } else { "" }
             );
+            if let Some(warning) = &warning {
+                println!("{warning}");
+            }
         }
         Tour {
             args,
@@ -377,9 +336,10 @@ impl Tour {
         value
     }
 
-    /// Records a claim. Claims are printed together at the end.
-    pub fn claim(&mut self, claim: Claim) {
-        self.report.claims.push(claim);
+    /// Decides a claim on the figures measured in this run and records it. Claims are
+    /// printed together at the end.
+    pub fn judge(&mut self, claim: &ClaimDef, inputs: Inputs) {
+        self.report.claims.push(claim.judge(inputs));
     }
 
     /// Marks a figure as one of the few shown in `cargo xtask run-all`'s summary.
@@ -418,13 +378,15 @@ impl Tour {
 /// Checks that a lesson's tour binary keeps the protocol: `--help` succeeds and names
 /// the flags, an unknown flag exits with status 2 naming it, and `--quick --json` prints
 /// one schema-1 report for `lesson` with exactly these experiment ids, none failed, and
-/// `claims` claims. Every lesson's `tests/tour.rs` calls it; whether the claims *hold* is
-/// `cargo xtask run-all`'s job, on a release build run alone.
+/// exactly the claims `claims` (ids, in order), and `--falsify --json` fails every claim
+/// of `declared` on its wrong world. Every lesson's `tests/tour.rs` calls it; whether the
+/// claims *hold* is `cargo xtask run-all`'s job, on a release build run alone.
 pub fn check_protocol(
     binary: &std::path::Path,
     lesson: &str,
     experiments: &[&str],
-    claims: usize,
+    claims: &[&str],
+    declared: &[ClaimDef],
 ) -> Result<(), String> {
     let run = |args: &[&str]| {
         std::process::Command::new(binary)
@@ -469,14 +431,38 @@ pub fn check_protocol(
             e["id"], e["error"]
         ));
     }
-    let n = report["claims"].as_array().map_or(0, Vec::len);
-    if n != claims {
-        return Err(format!("{n} claims, expected {claims}"));
+    let made: Vec<&str> = report["claims"]
+        .as_array()
+        .map(|list| list.iter().filter_map(|c| c["id"].as_str()).collect())
+        .unwrap_or_default();
+    if made != claims {
+        return Err(format!("claims {made:?}, expected {claims:?}"));
+    }
+    if let Some(id) = made
+        .iter()
+        .find(|id| !declared.iter().any(|d| d.id == **id))
+    {
+        return Err(format!(
+            "claim `{id}` is not declared in the lesson's claims, so it has no wrong world"
+        ));
     }
     let progress = String::from_utf8_lossy(&out.stderr);
     let last = format!("[{0}/{0}]", experiments.len());
     if !progress.contains(&last) {
         return Err(format!("no progress line {last} on stderr: {progress}"));
+    }
+    let falsified = run(&["--falsify", "--json"])?;
+    let found: serde_json::Value = serde_json::from_slice(&falsified.stdout)
+        .map_err(|e| format!("--falsify --json printed no JSON ({e})"))?;
+    let list = found["claims"].as_array().cloned().unwrap_or_default();
+    if !falsified.status.success() || list.len() != declared.len() {
+        return Err(format!(
+            "--falsify: {} (exit {}), {} of {} claims decided",
+            String::from_utf8_lossy(&falsified.stdout),
+            falsified.status,
+            list.len(),
+            declared.len()
+        ));
     }
     Ok(())
 }
@@ -503,24 +489,104 @@ fn print_claims(report: &Report) {
         let mark = match c.verdict {
             Verdict::Held => "held  ",
             Verdict::Failed => "FAILED",
+            Verdict::TooClose => "close ",
         };
         println!("  {mark} {}: {}", c.statement, c.decided_by);
     }
-    let held = report
-        .claims
-        .iter()
-        .filter(|c| c.verdict == Verdict::Held)
-        .count();
+    let close = report.count(Verdict::TooClose);
     let broken = report
         .experiments
         .iter()
         .filter(|e| e.error.is_some())
         .count();
     println!(
-        "\n{held}/{} claims held, {broken} experiment(s) could not run, in {:.1} s",
+        "\n{}/{} claims held, {} failed, {close} too close to call; {broken} experiment(s) \
+         could not run; in {:.1} s",
+        report.count(Verdict::Held),
         report.claims.len(),
+        report.count(Verdict::Failed),
         report.seconds
     );
+    if close > 0 {
+        println!(
+            "Too close to call: the difference was inside the spread of the rounds measured \
+             in this run\n(a busy machine widens it). It is no failure; run the tour again \
+             on a quieter machine."
+        );
+    }
+}
+
+/// `--falsify`: decides every claim of `claims` on its wrong world, and on the figures of
+/// the `--reference` report when given; prints a table (or JSON) and returns the exit
+/// code: success only when every claim fails on its wrong world.
+pub fn falsify(lesson: &str, claims: &[ClaimDef], args: &TourArgs) -> ExitCode {
+    let reference: Option<Vec<Claim>> = match &args.reference {
+        None => None,
+        Some(path) => match read_claims(path) {
+            Ok(claims) => Some(claims),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let found = crate::claim::falsify(claims, reference.as_deref());
+    let repeated = crate::claim::duplicate_ids(claims);
+    let survivors = found
+        .iter()
+        .filter(|f| f.on_wrong_world.verdict != Verdict::Failed)
+        .count();
+    if args.json {
+        let report = serde_json::json!({
+            "schema": SCHEMA,
+            "lesson": lesson,
+            "claims": found,
+            "repeated_ids": repeated,
+        });
+        println!("{report:#}");
+    } else {
+        println!("{lesson}: every claim on its wrong world\n");
+        for f in &found {
+            println!(
+                "  {:<24} wrong world: {}\n  {:<24}   -> {}: {}",
+                f.id, f.wrong, "", f.on_wrong_world.verdict, f.on_wrong_world.decided_by
+            );
+            if let Some(again) = &f.on_reference {
+                println!(
+                    "  {:<24}   reference run: {} (recorded: {})",
+                    "",
+                    again.verdict,
+                    f.recorded.map_or("?", Verdict::word)
+                );
+            }
+        }
+        println!(
+            "\n{} of {} claims fail on their wrong world",
+            found.len() - survivors,
+            found.len()
+        );
+        for id in &repeated {
+            println!("error: claim id `{id}` is declared twice");
+        }
+    }
+    if survivors == 0 && repeated.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The claims of a tour's JSON report.
+pub fn read_claims(path: &std::path::Path) -> Result<Vec<Claim>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the report {}: {e}", path.display()))?;
+    #[derive(Deserialize)]
+    struct Claims {
+        claims: Vec<Claim>,
+    }
+    serde_json::from_str::<Claims>(&text)
+        .map(|r| r.claims)
+        .map_err(|e| format!("{} is not a tour's JSON report: {e}", path.display()))
 }
 
 /// Formats a value with its unit the way a person reads it: 3 significant digits,
@@ -608,28 +674,50 @@ fn textwrap(text: &str, width: usize) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn held_if_positive(inputs: &Inputs) -> Result<crate::claim::Decision, String> {
+        let x = inputs.get("x")?;
+        Ok(crate::claim::Decision::new(
+            "x is positive",
+            crate::claim::at_least(x, f64::MIN_POSITIVE),
+        ))
+    }
+
+    const POSITIVE: ClaimDef = ClaimDef {
+        id: "positive",
+        decide: held_if_positive,
+        wrong: "x came out zero",
+        wrong_world: || Inputs::new().with("x", 0.0, ""),
+    };
+
     #[test]
-    fn ratio_claim_holds_and_fails_on_the_threshold() {
-        let big = Figure::new("a", 30.0, "µs");
-        let small = Figure::new("b", 10.0, "µs");
-        let c = Claim::ratio_at_least("r", "a is 3x b", big.clone(), small.clone(), 3.0);
-        assert_eq!(c.verdict, Verdict::Held);
-        assert!(c.decided_by.contains("= 3x"), "{}", c.decided_by);
-        let c = Claim::ratio_at_least("r", "a is 3.1x b", big, small, 3.1);
-        assert_eq!(c.verdict, Verdict::Failed);
+    fn a_figure_round_trips_through_json_with_its_rounds_and_a_missing_value() {
+        let figures = vec![
+            Figure::from_rounds("r", &[3.0, 1.0, 2.0], "µs"),
+            Figure::new("n", f64::NAN, "s"),
+        ];
+        assert_eq!(figures[0].value, 2.0);
+        let text = serde_json::to_string(&figures).unwrap();
+        assert!(text.contains(r#""rounds":[3.0,1.0,2.0]"#), "{text}");
+        assert!(text.contains(r#""value":null"#), "{text}");
+        let back: Vec<Figure> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back[0], figures[0]);
+        assert!(back[1].value.is_nan());
+        assert!(!text.contains(r#""n","value":null,"unit":"s","text":"NaN s","rounds""#));
     }
 
     #[test]
-    fn ratio_claim_with_zero_denominator_fails() {
-        let c = Claim::ratio_at_least(
-            "r",
-            "x",
-            Figure::new("a", 1.0, "s"),
-            Figure::new("b", 0.0, "s"),
-            1.0,
-        );
-        assert_eq!(c.verdict, Verdict::Failed);
-        assert!(c.decided_by.contains("n/a"));
+    fn a_claim_too_close_to_call_does_not_fail_the_report() {
+        let mut tour = Tour::start("t", "test", TourArgs::default(), 0);
+        tour.judge(&POSITIVE, Inputs::new().with("x", 1.0, ""));
+        assert!(tour.report().passed());
+        tour.report.claims.push(Claim {
+            verdict: Verdict::TooClose,
+            ..tour.report.claims[0].clone()
+        });
+        assert!(tour.report().passed());
+        assert_eq!(tour.report().count(Verdict::TooClose), 1);
+        tour.judge(&POSITIVE, (POSITIVE.wrong_world)());
+        assert!(!tour.report().passed());
     }
 
     #[test]
@@ -652,11 +740,24 @@ mod tests {
             parse(&["--quick", "--json"]),
             Parsed::Run(TourArgs {
                 json: true,
-                quick: true
+                quick: true,
+                ..TourArgs::default()
             })
         );
-        assert!(matches!(parse(&["--help"]), Parsed::Help(h) if h.contains("--quick")));
+        assert_eq!(
+            parse(&["--falsify", "--reference", "r.json"]),
+            Parsed::Run(TourArgs {
+                falsify: true,
+                reference: Some("r.json".into()),
+                ..TourArgs::default()
+            })
+        );
+        assert!(matches!(parse(&["--help"]), Parsed::Help(h) if h.contains("--falsify")));
         assert!(matches!(parse(&["--fast"]), Parsed::Bad(m) if m.contains("`--fast`")));
+        assert!(matches!(parse(&["--reference"]), Parsed::Bad(m) if m.contains("needs")));
+        assert!(
+            matches!(parse(&["--reference", "r.json"]), Parsed::Bad(m) if m.contains("goes with"))
+        );
     }
 
     #[test]
@@ -667,6 +768,7 @@ mod tests {
             TourArgs {
                 json: true,
                 quick: true,
+                ..TourArgs::default()
             },
             2,
         );
@@ -685,7 +787,7 @@ mod tests {
     #[test]
     fn the_json_report_has_the_documented_fields() {
         let mut tour = Tour::start("t", "test", TourArgs::default(), 0);
-        tour.claim(Claim::check("c", "s", true, "d", vec![]));
+        tour.judge(&POSITIVE, Inputs::new().with("x", 1.0, ""));
         tour.headline("fork", 549.2, "µs");
         let json = serde_json::to_value(tour.report()).unwrap();
         assert_eq!(json["headline"][0]["text"], "549 µs");
@@ -703,6 +805,10 @@ mod tests {
             assert!(json.get(key).is_some(), "missing {key}");
         }
         assert_eq!(json["claims"][0]["verdict"], "held");
+        assert_eq!(json["claims"][0]["figures"][0]["name"], "x");
+        for key in ["cpu", "load_average", "busy_before", "warning"] {
+            assert!(json["host"].get(key).is_some(), "missing host.{key}");
+        }
         assert_eq!(json["schema"], SCHEMA);
     }
 }

@@ -12,8 +12,10 @@
 //! - [`server`]: the corpus served with lesson 2's thread pool.
 //! - [`cli`]: what the `wiki-server` and `wiki-load` commands share to read their
 //!   arguments.
+//! - [`claims`]: the tour's claims, each with the world where it would fail.
 //! - [`exercises`]: your tasks.
 
+pub mod claims;
 pub mod cli;
 pub mod client;
 pub mod corpus;

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use procs::child_server::ChildServer;
 use procs::measure::Usage;
-use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes};
+use procs::tour::{Inputs, Tour, TourArgs, fmt_bytes};
+use sockets::claims::{self, FAULT_KINDS};
 use sockets::client::{ClientConfig, ClientError, Connection};
 use sockets::corpus::{CHECKSUM_HEADER, verify};
 use sockets::http::{Method, RequestHead, write_request};
@@ -37,6 +38,9 @@ fn main() -> ExitCode {
         return serve(&args[2..]);
     }
     let args = TourArgs::from_env(ABOUT);
+    if args.falsify {
+        return procs::tour::falsify("sockets", claims::ALL, &args);
+    }
     let mut tour = Tour::start("sockets", "HTTP/1.1 by hand, a blocking client", args, 3);
     let latency = LATENCY.as_millis().to_string();
     let server = match ChildServer::start(&[SERVE_ARG, &latency]) {
@@ -111,20 +115,14 @@ fn by_hand(tour: &mut Tour, base: &str) {
         },
     );
     if let Some((status, verified)) = result {
-        tour.claim(Claim::check(
-            "by-hand",
-            "a request written by hand gets a complete, verified document",
-            status == 200 && verified,
-            format!(
-                "status {status}, checksum {}",
-                if verified {
-                    "matches"
-                } else {
-                    "DOES NOT match"
-                }
+        tour.judge(
+            &claims::BY_HAND,
+            Inputs::new().with("status", f64::from(status), "").with(
+                "checksum matches",
+                f64::from(u8::from(verified)),
+                "",
             ),
-            vec![],
-        ));
+        );
     }
 }
 
@@ -257,60 +255,40 @@ fn downloads(tour: &mut Tour, base: &str, counts: &[usize]) {
         sixty_four.docs_per_second(),
         "docs/s",
     );
-    tour.claim(Claim::ratio_at_least(
-        "threads-overlap-waits",
-        "with 5 ms of latency, 64 threads download at least 5x faster than 1",
-        Figure::new("64 threads", sixty_four.docs_per_second(), "docs/s"),
-        Figure::new("1 thread", one.docs_per_second(), "docs/s"),
-        5.0,
-    ));
-    let ratio = eight.cpu / eight.wall;
-    tour.claim(Claim::check(
-        "mostly-waiting",
-        "when downloads wait on the network, the client's CPU time is a small part of its wall time",
-        ratio <= 0.5,
-        format!("8 threads used {:.0} ms of CPU in {:.0} ms: {ratio:.2} (at most 0.5 allowed)", eight.cpu * 1e3, eight.wall * 1e3),
-        vec![Figure::new("CPU/wall, 8 threads", ratio, "")],
-    ));
+    tour.judge(
+        &claims::THREADS_OVERLAP_WAITS,
+        Inputs::new()
+            .with("64 threads", sixty_four.docs_per_second(), "docs/s")
+            .with("1 thread", one.docs_per_second(), "docs/s"),
+    );
+    tour.judge(
+        &claims::MOSTLY_WAITING,
+        Inputs::new()
+            .with("CPU time, 8 threads", eight.cpu * 1e3, "ms")
+            .with("wall time, 8 threads", eight.wall * 1e3, "ms"),
+    );
     let per_thread = (most.rss as f64 - eight.rss as f64) / (most.threads - eight.threads) as f64;
-    tour.claim(Claim::check(
-        "memory-grows",
-        format!(
-            "memory grows with threads: each of {} threads adds at least 4 KiB",
-            most.threads
-        ),
-        per_thread >= 4096.0,
-        format!(
-            "RSS {} with {} threads vs {} with 8: {} per extra thread",
-            fmt_bytes(most.rss as f64),
-            most.threads,
-            fmt_bytes(eight.rss as f64),
-            fmt_bytes(per_thread)
-        ),
-        vec![Figure::new("RSS per extra thread", per_thread, "bytes")],
-    ));
+    tour.judge(
+        &claims::MEMORY_GROWS,
+        Inputs::new()
+            .with("threads, most", most.threads as f64, "")
+            .with("RSS per extra thread", per_thread, "bytes"),
+    );
     let failed: usize = runs.iter().map(|r| r.failed).sum();
-    tour.claim(Claim::check(
-        "downloads-complete",
-        "every document arrives complete (checksum verified)",
-        failed == 0,
-        format!(
-            "{failed} failed of {}",
-            runs.iter().map(|r| r.docs).sum::<usize>()
-        ),
-        vec![],
-    ));
+    tour.judge(
+        &claims::DOWNLOADS_COMPLETE,
+        Inputs::new()
+            .with(
+                "documents",
+                runs.iter().map(|r| r.docs).sum::<usize>() as f64,
+                "",
+            )
+            .with("documents failed", failed as f64, ""),
+    );
 }
 
 fn faults(tour: &mut Tour, base: &str) {
-    let kinds = [
-        "drop",
-        "unavailable",
-        "truncate",
-        "chunked",
-        "close",
-        "drip",
-    ];
+    let kinds = FAULT_KINDS;
     let outcomes = tour.experiment(
         "faults",
         "When the server misbehaves",
@@ -358,37 +336,29 @@ fn faults(tour: &mut Tour, base: &str) {
     );
     let Some(outcomes) = outcomes else { return };
     // What each fault must produce: a verified 200, a 503, or a clear error.
-    let judged: Vec<(bool, String)> = outcomes
+    let mut inputs = Inputs::new();
+    for (kind, outcome, _) in &outcomes {
+        let fine = matches!(
+            (*kind, outcome),
+            ("unavailable", Ok((503, _)))
+                | ("chunked" | "close" | "drip", Ok((200, true)))
+                | ("drop", Err(ClientError::ClosedBeforeResponse { .. }))
+                | ("truncate", Err(ClientError::Http { .. }))
+        );
+        inputs = inputs.with(
+            &format!("{kind}: as expected"),
+            f64::from(u8::from(fine)),
+            "",
+        );
+    }
+    let slowest = outcomes
         .iter()
-        .map(|(kind, outcome, took)| {
-            let fine = matches!(
-                (*kind, outcome),
-                ("unavailable", Ok((503, _)))
-                    | ("chunked" | "close" | "drip", Ok((200, true)))
-                    | ("drop", Err(ClientError::ClosedBeforeResponse { .. }))
-                    | ("truncate", Err(ClientError::Http { .. }))
-            );
-            (
-                fine && *took < 10.0,
-                format!(
-                    "{kind}: {}",
-                    if fine { "as expected" } else { "UNEXPECTED" }
-                ),
-            )
-        })
-        .collect();
-    let all = judged.iter().all(|(ok, _)| *ok);
-    tour.claim(Claim::check(
-        "faults-handled",
-        "every injected fault gives a verified document or a clear error, in bounded time",
-        all,
-        judged
-            .iter()
-            .map(|(_, t)| t.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        vec![],
-    ));
+        .map(|(_, _, took)| *took)
+        .fold(0.0, f64::max);
+    tour.judge(
+        &claims::FAULTS_HANDLED,
+        inputs.with("slowest fault", slowest, "s"),
+    );
 }
 
 /// The child: lesson 3's corpus server, `args[0]` milliseconds of latency per reply.

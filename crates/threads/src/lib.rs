@@ -16,8 +16,10 @@
 //! - [`sharing`]: Mutex vs atomic, scoped threads, why `Rc` cannot cross.
 //! - [`pool`]: a thread pool with back-pressure and panic isolation.
 //! - [`gate`]: a helper that lines threads up and lets them go together.
+//! - [`claims`]: the lesson's claims, each with the world where it would fail.
 //! - [`exercises`]: your tasks.
 
+pub mod claims;
 pub mod cpu;
 pub mod error;
 pub mod exercises;

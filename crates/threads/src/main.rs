@@ -7,7 +7,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use procs::tour::{Claim, Figure, Tour, TourArgs, fmt_bytes};
+use procs::tour::{Inputs, Tour, TourArgs, fmt_bytes};
+use threads::claims;
 use threads::cpu::{CpuSplit, split_work};
 use threads::idle::{IdleMemory, idle_threads};
 use threads::limit::{Limits, demo_in_child, hit_limit};
@@ -58,6 +59,9 @@ fn main() -> ExitCode {
         return demo_child(&args[2..]);
     }
     let args = TourArgs::from_env(ABOUT);
+    if args.falsify {
+        return procs::tour::falsify("threads", claims::ALL, &args);
+    }
     let plan = Plan::new(args.quick);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut tour = Tour::start(
@@ -104,13 +108,13 @@ fn start_cost(tour: &mut Tour, plan: &Plan) {
     );
     if let Some(c) = costs {
         tour.headline("thread start", c.thread.wall.median_us(), "µs");
-        tour.claim(Claim::ratio_at_least(
-            "thread-cheaper",
-            "a thread is at least 4x cheaper to start than a process (CPU time)",
-            Figure::new("process", c.process.cpu * 1e6, "µs"),
-            Figure::new("thread", c.thread.cpu * 1e6, "µs"),
-            4.0,
-        ));
+        let us = |rounds: &[f64]| rounds.iter().map(|s| s * 1e6).collect::<Vec<_>>();
+        tour.judge(
+            &claims::THREAD_CHEAPER,
+            Inputs::new()
+                .with_rounds("process", &us(&c.process.cpu_rounds), "µs")
+                .with_rounds("thread", &us(&c.thread.cpu_rounds), "µs"),
+        );
     }
 }
 
@@ -162,35 +166,25 @@ fn idle_memory(tour: &mut Tour, plan: &Plan) -> Option<f64> {
     let runs = runs?;
     let (default, small, many_default) = (runs[0], runs[1], runs[2]);
     tour.headline("RSS per idle thread", many_default.rss, "bytes");
-    tour.claim(Claim::ratio_at_least(
-        "small-stack-virtual",
-        "a 64 KiB stack cuts a thread's virtual size at least 4x",
-        Figure::new("default stack", default.virt, "bytes"),
-        Figure::new("64 KiB stack", small.virt, "bytes"),
-        4.0,
-    ));
-    let rss_ratio = default.rss / small.rss;
-    tour.claim(Claim::check(
-        "small-stack-resident",
-        "but not its resident size: an idle thread touches the same few pages either way",
-        (0.5..=2.0).contains(&rss_ratio),
-        format!(
-            "{} vs {} per thread: {rss_ratio:.2}x (0.5x..2x required)",
-            fmt_bytes(default.rss),
-            fmt_bytes(small.rss)
-        ),
-        vec![
-            Figure::new("RSS, default stack", default.rss, "bytes"),
-            Figure::new("RSS, 64 KiB stack", small.rss, "bytes"),
-        ],
-    ));
-    tour.claim(Claim::ratio_at_least(
-        "reserved-not-used",
-        format!("{many} idle threads reserve at least 20x the memory they use"),
-        Figure::new("virtual per thread", many_default.virt, "bytes"),
-        Figure::new("resident per thread", many_default.rss, "bytes"),
-        20.0,
-    ));
+    tour.judge(
+        &claims::SMALL_STACK_VIRTUAL,
+        Inputs::new()
+            .with("virtual, default stack", default.virt, "bytes")
+            .with("virtual, 64 KiB stack", small.virt, "bytes"),
+    );
+    tour.judge(
+        &claims::SMALL_STACK_RESIDENT,
+        Inputs::new()
+            .with("RSS, default stack", default.rss, "bytes")
+            .with("RSS, 64 KiB stack", small.rss, "bytes"),
+    );
+    tour.judge(
+        &claims::RESERVED_NOT_USED,
+        Inputs::new()
+            .with("idle threads", many as f64, "")
+            .with("virtual per thread", many_default.virt, "bytes")
+            .with("resident per thread", many_default.rss, "bytes"),
+    );
     Some(many_default.maps)
 }
 
@@ -261,16 +255,19 @@ fn limits(tour: &mut Tour, maps_per_thread: Option<f64>) {
             (Some(r), Some(n)) => n < asked && r.error.is_some(),
             _ => ending.contains("signal"),
         };
-        tour.claim(Claim::check(
-            "limit-refuses",
-            "past the limit, starting a thread fails (in a child; this tour survives)",
-            refused,
-            match started {
-                Some(n) => format!("the capped child ran {n} of {asked} threads, then: {ending}"),
-                None => format!("the capped child {ending}"),
-            },
-            vec![],
-        ));
+        // A child killed before it could report started fewer than it asked for.
+        let started = started.unwrap_or(0);
+        tour.judge(
+            &claims::LIMIT_REFUSES,
+            Inputs::new()
+                .with("threads asked for", asked as f64, "")
+                .with("threads running before the refusal", started as f64, "")
+                .with(
+                    "a spawn was refused or the child was killed",
+                    f64::from(u8::from(refused)),
+                    "",
+                ),
+        );
     }
 }
 
@@ -285,19 +282,19 @@ fn time_slicing(tour: &mut Tour, plan: &Plan, cores: usize) {
          context switches climb, and each thread's work is stretched over a longer wall \
          time (stretch = wall time until the thread finished / CPU time it used).",
         |exp| {
-            // Two rounds over all the counts; each count keeps its faster run, so a burst
-            // of noise during one run does not decide a claim.
-            let mut runs: Vec<CpuSplit> = Vec::new();
-            for round in 0..2 {
+            // Two rounds over all the counts; each count shows its faster run, and the
+            // claims compare the rounds, so a burst of noise during one run shows as a
+            // spread instead of deciding a claim.
+            let mut rounds: Vec<Vec<CpuSplit>> = vec![Vec::new(); counts.len()];
+            for _ in 0..2 {
                 for (i, &n) in counts.iter().enumerate() {
-                    let r = split_work(plan.cpu_units, n)?;
-                    if round == 0 {
-                        runs.push(r);
-                    } else if r.throughput > runs[i].throughput {
-                        runs[i] = r;
-                    }
+                    rounds[i].push(split_work(plan.cpu_units, n)?);
                 }
             }
+            let runs: Vec<CpuSplit> = rounds
+                .iter()
+                .filter_map(|r| r.iter().copied().max_by(|a, b| a.throughput.total_cmp(&b.throughput)))
+                .collect();
             for r in &runs {
                 let n = r.threads;
                 exp.note(format!(
@@ -313,60 +310,56 @@ fn time_slicing(tour: &mut Tour, plan: &Plan, cores: usize) {
                 exp.figure(format!("stretch with {n} threads"), r.stretch, "x");
                 exp.figure(format!("context switches with {n} threads"), r.switches as f64, "");
             }
-            Ok::<_, threads::Error>(runs)
+            Ok::<_, threads::Error>((runs, rounds))
         },
     );
-    let Some(runs) = runs else { return };
-    let (one, at_cores, thousand) = (runs[0], runs[1], runs[3]);
+    let Some((runs, rounds)) = runs else { return };
+    let (at_cores, thousand) = (runs[1], runs[3]);
     tour.headline(
         "1,000 vs cores threads",
         thousand.throughput / at_cores.throughput,
         "x",
     );
-    // ANCHOR: thousand_not_faster
-    // Decided on work per CPU-second: on a machine busy with other programs, 1,000
-    // threads win a larger share of the cores than 2 and can look faster by the clock.
-    let ratio = thousand.per_cpu_second / at_cores.per_cpu_second;
-    tour.claim(Claim::check(
-        "thousand-not-faster",
-        format!("1,000 threads are not faster than {cores} (the core count)"),
-        ratio <= 1.10,
-        format!(
-            "1,000 threads did {ratio:.2}x the work per CPU-second of {cores} (at most 1.10x \
-             allowed), {:.2}x by the clock; {cores} threads did {:.2}x one thread's by the clock",
-            thousand.throughput / at_cores.throughput,
-            at_cores.throughput / one.throughput
-        ),
-        vec![
-            Figure::new("1,000 threads", thousand.per_cpu_second, "units/CPU-s"),
-            Figure::new(
-                format!("{cores} threads"),
-                at_cores.per_cpu_second,
-                "units/CPU-s",
+    let cores_f = cores as f64;
+    tour.judge(
+        &claims::THOUSAND_NOT_FASTER,
+        Inputs::new()
+            .with("cores", cores_f, "")
+            .with(
+                "cores kept busy by the cores threads",
+                at_cores.throughput / at_cores.per_cpu_second,
+                "",
+            )
+            .with_rounds(
+                "throughput, 1,000 threads",
+                &rounds[3].iter().map(|r| r.throughput).collect::<Vec<_>>(),
+                "units/s",
+            )
+            .with_rounds(
+                "throughput, cores threads",
+                &rounds[1].iter().map(|r| r.throughput).collect::<Vec<_>>(),
+                "units/s",
+            )
+            .with("stretch, 1,000 threads", thousand.stretch, "x"),
+    );
+    tour.judge(
+        &claims::SWITCHES_CLIMB,
+        Inputs::new()
+            .with("cores", cores_f, "")
+            .with("switches, 1,000 threads", thousand.switches as f64, "")
+            .with(
+                "switches, cores threads",
+                at_cores.switches.max(1) as f64,
+                "",
             ),
-        ],
-    ));
-    // ANCHOR_END: thousand_not_faster
-    tour.claim(Claim::ratio_at_least(
-        "switches-climb",
-        format!("1,000 threads make at least 10x the context switches of {cores}"),
-        Figure::new("1,000 threads", thousand.switches as f64, ""),
-        Figure::new(
-            format!("{cores} threads"),
-            at_cores.switches.max(1) as f64,
-            "",
-        ),
-        10.0,
-    ));
-    tour.claim(Claim::ratio_at_least(
-        "stretch-grows",
-        format!(
-            "each of 1,000 threads waits: its work stretches at least 5x more than with {cores}"
-        ),
-        Figure::new("stretch, 1,000 threads", thousand.stretch, "x"),
-        Figure::new(format!("stretch, {cores} threads"), at_cores.stretch, "x"),
-        5.0,
-    ));
+    );
+    tour.judge(
+        &claims::STRETCH_GROWS,
+        Inputs::new()
+            .with("cores", cores_f, "")
+            .with("stretch, 1,000 threads", thousand.stretch, "x")
+            .with("stretch, cores threads", at_cores.stretch, "x"),
+    );
 }
 
 fn waiting(tour: &mut Tour) {
@@ -393,21 +386,12 @@ fn waiting(tour: &mut Tour) {
     );
     if let Some((one, all)) = times {
         tour.headline("1,000 threads waiting 50 ms", all * 1e3, "ms");
-        tour.claim(Claim::check(
-            "waits-overlap",
-            "1,000 threads waiting 50 ms each take at most 5x as long as one",
-            all <= 5.0 * one,
-            format!(
-                "{:.0} ms vs {:.0} ms: {:.1}x (at most 5x allowed; in sequence: 1,000x)",
-                all * 1e3,
-                one * 1e3,
-                all / one
-            ),
-            vec![
-                Figure::new("1,000 threads", all * 1e3, "ms"),
-                Figure::new("1 thread", one * 1e3, "ms"),
-            ],
-        ));
+        tour.judge(
+            &claims::WAITS_OVERLAP,
+            Inputs::new()
+                .with("1,000 threads", all * 1e3, "ms")
+                .with("1 thread", one * 1e3, "ms"),
+        );
     }
 }
 
@@ -422,20 +406,20 @@ fn sharing(tour: &mut Tour, plan: &Plan, cores: usize) {
          threads may borrow the caller's data, so a parallel map needs no Arc.",
         |exp| {
             let per = plan.counter_increments;
-            // Five alternating rounds, each method keeping its fastest: a burst of noise
-            // from other programs then has to hit all five rounds of one method.
-            let (mut mutex, mut atomic) =
-                (mutex_counter(threads, per)?, atomic_counter(threads, per)?);
-            for _ in 0..4 {
-                let m = mutex_counter(threads, per)?;
-                if m.wall < mutex.wall {
-                    mutex = m;
-                }
-                let a = atomic_counter(threads, per)?;
-                if a.wall < atomic.wall {
-                    atomic = a;
-                }
+            // Five alternating rounds: a burst of noise from other programs then falls on
+            // both methods, and the claim compares all five of each.
+            let (mut mutexes, mut atomics) = (Vec::new(), Vec::new());
+            for _ in 0..5 {
+                mutexes.push(mutex_counter(threads, per)?);
+                atomics.push(atomic_counter(threads, per)?);
             }
+            let fastest = |runs: &[threads::sharing::PerIncrement]| {
+                runs.iter()
+                    .copied()
+                    .min_by(|a, b| a.wall.total_cmp(&b.wall))
+                    .expect("five rounds ran")
+            };
+            let (mutex, atomic) = (fastest(&mutexes), fastest(&atomics));
             exp.figure(
                 format!("Mutex<u64>, {threads} threads"),
                 mutex.wall,
@@ -465,28 +449,33 @@ fn sharing(tour: &mut Tour, plan: &Plan, cores: usize) {
                     "DIFFERENT results from the sequential map"
                 }
             ));
-            Ok::<_, threads::Error>((mutex, atomic, parallel == sequential))
+            let differ = parallel
+                .iter()
+                .zip(&sequential)
+                .filter(|(a, b)| a != b)
+                .count()
+                + parallel.len().abs_diff(sequential.len());
+            let walls = |runs: &[threads::sharing::PerIncrement]| {
+                runs.iter().map(|r| r.wall).collect::<Vec<_>>()
+            };
+            Ok::<_, threads::Error>((walls(&mutexes), walls(&atomics), differ))
         },
     );
-    if let Some((mutex, atomic, same)) = result {
-        tour.claim(Claim::ratio_at_least(
-            "atomic-faster",
-            "under contention an atomic counter is faster than a Mutex (best of 5 rounds)",
-            Figure::new("Mutex", mutex.wall, "ns/increment"),
-            Figure::new("atomic", atomic.wall, "ns/increment"),
-            1.0,
-        ));
-        tour.claim(Claim::check(
-            "parallel-map",
-            "a parallel map with scoped threads gives the sequential map's results",
-            same,
-            if same {
-                "identical, in order"
-            } else {
-                "they differ"
-            },
-            vec![],
-        ));
+    if let Some((mutex, atomic, differ)) = result {
+        tour.judge(
+            &claims::ATOMIC_FASTER,
+            Inputs::new()
+                .with_rounds("Mutex", &mutex, "ns/increment")
+                .with_rounds("atomic", &atomic, "ns/increment"),
+        );
+        tour.judge(
+            &claims::PARALLEL_MAP,
+            Inputs::new().with(
+                "items that differ from the sequential map",
+                differ as f64,
+                "",
+            ),
+        );
     }
 }
 
@@ -518,9 +507,18 @@ fn pool(tour: &mut Tour) {
             let default_hook = std::panic::take_hook();
             std::panic::set_hook(Box::new(|_| {}));
             submit(Box::new(|| panic!("a job that fails on purpose")))?;
+            // Each job counts itself in while it runs: the most seen at once is how many
+            // workers really run side by side, whatever the machine's speed.
+            let running = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let peak = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
             for _ in 0..jobs {
+                let (running, peak) = (running.clone(), peak.clone());
                 submit(Box::new(move || {
-                    std::thread::sleep(Duration::from_millis(job_ms))
+                    use std::sync::atomic::Ordering::SeqCst;
+                    let now = running.fetch_add(1, SeqCst) + 1;
+                    peak.fetch_max(now, SeqCst);
+                    std::thread::sleep(Duration::from_millis(job_ms));
+                    running.fetch_sub(1, SeqCst);
                 }))?;
             }
             let report = pool.shutdown();
@@ -533,30 +531,29 @@ fn pool(tour: &mut Tour) {
                 "ms",
             );
             exp.figure("jobs that ran", report.ran as f64, "");
+            let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+            exp.figure("jobs running at once, at most", peak as f64, "");
             exp.note(format!("panics reported: {:?}", report.panicked));
-            Ok::<_, threads::Error>((wall, report))
+            Ok::<_, threads::Error>((wall, report, peak))
         },
     );
-    if let Some((wall, report)) = result {
+    if let Some((wall, report, peak)) = result {
         let total = (jobs as u64 * job_ms) as f64;
-        tour.claim(Claim::check(
-            "pool-overlaps",
-            "the pool's workers run jobs at the same time",
-            wall <= 0.5 * total,
-            format!("{wall:.0} ms for {total:.0} ms of jobs (at most 50% allowed)"),
-            vec![Figure::new("wall", wall, "ms")],
-        ));
-        tour.claim(Claim::check(
-            "pool-survives-panic",
-            "a panicking job is reported and the other jobs still run",
-            report.ran == jobs && report.panicked.len() == 1,
-            format!(
-                "{} of {jobs} jobs ran, {} panic reported",
-                report.ran,
-                report.panicked.len()
-            ),
-            vec![],
-        ));
+        tour.judge(
+            &claims::POOL_OVERLAPS,
+            Inputs::new()
+                .with("workers", workers as f64, "")
+                .with("jobs running at once, at most", peak as f64, "")
+                .with("wall time", wall, "ms")
+                .with("jobs' own time", total, "ms"),
+        );
+        tour.judge(
+            &claims::POOL_SURVIVES_PANIC,
+            Inputs::new()
+                .with("jobs submitted after the panic", jobs as f64, "")
+                .with("jobs that ran", report.ran as f64, "")
+                .with("panics reported", report.panicked.len() as f64, ""),
+        );
     }
 }
 

@@ -14,7 +14,7 @@ use procs::spawn::{Program, spawn};
 use crate::error::{Error, Result, panic_message};
 
 /// A thread's and a process's start-up cost, measured in one run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct StartCosts {
     /// `std::thread::spawn` of an empty closure, then `join`.
     pub thread: Cost,
@@ -36,11 +36,13 @@ pub fn start_costs(trials: usize) -> Result<StartCosts> {
             })
     };
     let mut process = || spawn(&program)?.wait().map(drop);
-    let costs = compare_costs(trials, &mut [&mut thread, &mut process])?;
-    Ok(StartCosts {
-        thread: costs[0],
-        process: costs[1],
-    })
+    let [thread, process]: [Cost; 2] = compare_costs(trials, &mut [&mut thread, &mut process])?
+        .try_into()
+        .map_err(|_| Error::Invalid {
+            what: "start costs",
+            reason: "not one cost per operation".into(),
+        })?;
+    Ok(StartCosts { thread, process })
 }
 // ANCHOR_END: start_costs
 
