@@ -1,9 +1,10 @@
-//! `cargo xtask bench`: lesson 5's race, run in release mode, its chart put in the book.
+//! `cargo xtask bench`: lesson 5's race, run in release mode, and the peers.
 //!
 //! The race itself lives in the lesson (`async-download --race`), where a learner can
 //! read and run it; this verb only builds it the way it must be measured (release),
-//! runs it, and puts the results where the book includes them — so the chart in the
-//! book is always the output of a real run, never a drawing.
+//! runs it, and writes its table and chart into `target/bench/`. The book's own race
+//! is the one of the recorded run (`cargo xtask book --record`), so that its chart and
+//! its claims come from the same run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -11,14 +12,12 @@ use std::process::{Command, ExitCode};
 use crate::cli::RunOptions;
 use crate::workspace;
 
-/// Where a full run writes, relative to the workspace root: the book's chapter 5.
-const BOOK_DIR: &str = "docs/src/ch05";
-/// Where a quick run writes: its figures are too rough for the book.
-const QUICK_DIR: &str = "target/bench";
+/// Where the race's table and chart go, relative to the workspace root.
+const OUT_DIR: &str = "target/bench";
 
 pub fn main(options: &RunOptions) -> ExitCode {
     let root = workspace::root();
-    let out = root.join(if options.quick { QUICK_DIR } else { BOOK_DIR });
+    let out = root.join(OUT_DIR);
     if let Err(e) = std::fs::create_dir_all(&out) {
         eprintln!("error: cannot create {}: {e}", out.display());
         return ExitCode::FAILURE;

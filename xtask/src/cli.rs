@@ -24,6 +24,12 @@ pub enum Verb {
     Bench(RunOptions),
     /// `claims --falsify`: every claim decided on its wrong world.
     ClaimsFalsify,
+    /// `book --record [--quick]`: every tour in full, recorded for the book.
+    BookRecord {
+        quick: bool,
+    },
+    /// `mutants`: cargo-mutants over the solution regions, or `--check` its reports.
+    Mutants(crate::cargo_mutants::MutantsOptions),
 }
 
 /// `grade`: which exercises, where to write the results, how long a test may take.
@@ -231,14 +237,14 @@ Usage: cargo xtask bench [--quick] [--json FILE]
 Builds lesson 5 in release mode and runs `async-download --race`: the same corpus
 documents through every engine (sequential, threads, event-loop, tokio, tokio-multi)
 at concurrency 1, 10, 100, 1,000 and 10,000, each run in a process of its own against
-one corpus server process. It prints a table and writes the chart and the table into
-the book (docs/src/ch05/race.svg and race.md). Then `async-download --peers`: the tokio
+a corpus server process of its own. It prints a table and writes the chart and the
+table into target/bench/ (race.svg, race.md). The book's race is the one of the
+recorded run (`cargo xtask book --record`). Then `async-download --peers`: the tokio
 engine and the corpus server against nginx, wrk and Python's aiohttp, each comparison
 skipped (and said so) when its tools are not installed.
 
 Options:
-  --quick      fewer documents and connections (1, 100, 10,000); the results go to
-               target/bench/ instead of the book
+  --quick      fewer documents and connections (1, 100, 10,000)
   --json FILE  also write the race's figures as JSON
   -h, --help   print this help";
 
@@ -262,6 +268,44 @@ Options:
 Exit status: 0 when every claim fails on its wrong world and agrees with its reference
 run, 1 otherwise, 2 on a usage error.";
 
+const BOOK_USAGE: &str = "\
+Usage: cargo xtask book --record [--quick]
+
+Runs every lesson's tour in full (release build), one after another, and records what
+each printed and measured into docs/src/record/: <lesson>.txt (the output the chapters
+include), <lesson>.json (every figure and claim), and lesson 5's race table and chart.
+Then rewrites every number in the prose marked <!-- fig LESSON/ID/FIGURE --> to the
+recorded value, and checks the book. Takes several minutes; run it on a quiet machine.
+
+Options:
+  --record    (required) run the tours and record them
+  --quick     smaller runs, recorded into target/record instead of the book
+  -h, --help  print this help
+
+Exit status: 0 when every tour ran, its claims did not fail and the book checks out;
+1 otherwise (what was recorded is kept); 2 on a usage error.";
+
+const MUTANTS_USAGE: &str = "\
+Usage: cargo xtask mutants [--exercise ID]
+       cargo xtask mutants --check [--exercise ID]
+
+Runs cargo-mutants over the solution regions of every exercise (or of ID), each
+exercise's mutants graded by its own graded tests, and writes the report into
+crates/<lesson>/mutants/cargo-mutants.json with a hash of each solution and its tests.
+Every missed mutant must be killed by a new test or listed, with a reason, in
+crates/<lesson>/mutants/equivalent.toml. A full run takes about a quarter of an hour on
+2 cores. Needs cargo-mutants: cargo install --locked cargo-mutants
+
+Options:
+  --exercise ID  only this exercise (its entry in the lesson's report is replaced)
+  --check        run nothing: check that every report matches its solution and tests
+                 (none changed since it was made) and that every missed mutant is listed
+                 as equivalent; CI runs this
+  -h, --help     print this help
+
+Exit status: 0 when no mutant is missed without a reason (and, with --check, no report
+is stale), 1 otherwise, 2 on a usage error or when cargo-mutants is missing.";
+
 /// The help for the whole tool.
 pub fn usage() -> String {
     let lessons = LESSONS
@@ -281,8 +325,10 @@ pub fn usage() -> String {
          hint <ID>                              an exercise's task and hint\n  \
          watch [ID] [--poll]                    grade again whenever a file changes\n  \
          kit --out DIR | --verify               write the student repository, or prove it works\n  \
-         bench [--quick] [--json FILE]          race every engine (chart into the book), and the peers\n  \
+         bench [--quick] [--json FILE]          race every engine (into target/bench), and the peers\n  \
          claims --falsify                       prove every claim fails on its wrong world\n  \
+         mutants [--exercise ID] [--check]      cargo-mutants over the solutions, or check its reports\n  \
+         book --record [--quick]                record every tour in full for the book\n  \
          help [VERB]                            print this help, or one verb's\n\n\
          `cargo xtask <VERB> --help` explains a verb and its options.\n\n\
          Lessons:\n{lessons}\n\n\
@@ -302,6 +348,8 @@ fn verb_usage(verb: &str) -> Option<&'static str> {
         "watch" => Some(WATCH_USAGE),
         "bench" => Some(BENCH_USAGE),
         "claims" => Some(CLAIMS_USAGE),
+        "mutants" => Some(MUTANTS_USAGE),
+        "book" => Some(BOOK_USAGE),
         _ => None,
     }
 }
@@ -327,6 +375,48 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
                     "error: unexpected argument `{other}` for `claims`\n\n{CLAIMS_USAGE}"
                 )),
             }
+        }
+        "book" => {
+            if rest.iter().any(|a| a == "-h" || a == "--help") {
+                return Parsed::Help(BOOK_USAGE.to_string());
+            }
+            let record = rest.iter().any(|a| a == "--record");
+            let quick = rest.iter().any(|a| a == "--quick");
+            if let Some(other) = rest.iter().find(|a| *a != "--record" && *a != "--quick") {
+                return Parsed::Bad(format!(
+                    "error: unexpected argument `{other}` for `book`\n\n{BOOK_USAGE}"
+                ));
+            }
+            if !record {
+                return Parsed::Bad(format!("error: `book` needs `--record`\n\n{BOOK_USAGE}"));
+            }
+            Parsed::Run(Verb::BookRecord { quick })
+        }
+        "mutants" => {
+            if rest.iter().any(|a| a == "-h" || a == "--help") {
+                return Parsed::Help(MUTANTS_USAGE.to_string());
+            }
+            let mut options = crate::cargo_mutants::MutantsOptions::default();
+            let mut args = rest.iter();
+            while let Some(arg) = args.next() {
+                match arg.as_str() {
+                    "--check" => options.check = true,
+                    "--exercise" => match args.next() {
+                        Some(id) => options.exercise = Some(id.clone()),
+                        None => {
+                            return Parsed::Bad(format!(
+                                "error: `--exercise` needs an exercise id\n\n{MUTANTS_USAGE}"
+                            ));
+                        }
+                    },
+                    other => {
+                        return Parsed::Bad(format!(
+                            "error: unexpected argument `{other}` for `mutants`\n\n{MUTANTS_USAGE}"
+                        ));
+                    }
+                }
+            }
+            Parsed::Run(Verb::Mutants(options))
         }
         "run-all" | "lesson" | "docs-check" | "bench" => {
             // `--help` wins wherever it appears, even next to a bad argument: someone

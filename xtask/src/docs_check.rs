@@ -27,6 +27,8 @@ pub struct BookCheck {
     pub includes: usize,
     /// Links to pages in `SUMMARY.md` (drafts and web links are not checked).
     pub summary_links: usize,
+    /// Measured figures in the prose, each marked with where the record has it.
+    pub figures: usize,
     pub problems: Vec<Problem>,
 }
 
@@ -35,11 +37,11 @@ impl BookCheck {
         self.problems.is_empty()
     }
 
-    /// "3 pages, 12 includes, 5 SUMMARY.md links"
+    /// "3 pages, 12 includes, 5 SUMMARY.md links, 40 recorded figures"
     pub fn counts(&self) -> String {
         format!(
-            "{} pages, {} includes, {} SUMMARY.md links",
-            self.pages, self.includes, self.summary_links
+            "{} pages, {} includes, {} SUMMARY.md links, {} recorded figures",
+            self.pages, self.includes, self.summary_links, self.figures
         )
     }
 }
@@ -73,8 +75,19 @@ pub fn check(docs_dir: &Path, shown_from: &Path) -> BookCheck {
     collect_markdown(&src, &mut pages, &mut report.problems, shown_from);
     pages.sort();
     report.pages = pages.len();
+    let records = match crate::figures::Records::load(&src.join(crate::figures::RECORD_DIR)) {
+        Ok(records) => records,
+        Err(message) => {
+            report.problems.push(Problem {
+                file: shown(&src.join(crate::figures::RECORD_DIR), shown_from),
+                line: None,
+                message,
+            });
+            crate::figures::Records::default()
+        }
+    };
     for page in &pages {
-        check_page(page, shown_from, &mut report);
+        check_page(page, shown_from, &records, &mut report);
     }
     let summary = src.join("SUMMARY.md");
     if summary.is_file() {
@@ -242,7 +255,7 @@ fn parse_selection(selection: Option<&str>) -> Selection {
     }
 }
 
-fn check_page(page: &Path, base: &Path, report: &mut BookCheck) {
+fn check_page(page: &Path, base: &Path, records: &crate::figures::Records, report: &mut BookCheck) {
     let file = shown(page, base);
     let text = match fs::read_to_string(page) {
         Ok(text) => text,
@@ -255,6 +268,14 @@ fn check_page(page: &Path, base: &Path, report: &mut BookCheck) {
             return;
         }
     };
+    report.figures += crate::figures::count(&text);
+    for (line, message) in crate::figures::check_page(&text, records) {
+        report.problems.push(Problem {
+            file: file.clone(),
+            line: Some(line),
+            message,
+        });
+    }
     let dir = page.parent().unwrap_or(Path::new("."));
     for directive in find_directives(&text) {
         if !matches!(

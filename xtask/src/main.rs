@@ -11,6 +11,8 @@
 //! - `kit`: the student repository, and the proof that every exercise is a real test.
 //! - `bench`: lesson 5's race of engines, its chart written into the book.
 //! - `claims --falsify`: every claim decided on its wrong world, which must fail it.
+//! - `mutants`: cargo-mutants over the exercises' solutions; `--check` its reports.
+//! - `book --record`: every tour in full, recorded for the book's outputs and figures.
 //!
 //! How the pieces fit: `cli` decides what to do; `run` does it, using `child` to run
 //! cargo with live `progress`, `cargo_test` and `tour_report` to read what came back;
@@ -21,11 +23,14 @@
 //! `learner` prints `list` and `hint`, and `watch` re-grades on change.
 
 mod bench;
+mod book;
+mod cargo_mutants;
 mod cargo_test;
 mod child;
 mod claims;
 mod cli;
 mod docs_check;
+mod figures;
 mod format;
 mod grade;
 mod kit;
@@ -95,6 +100,8 @@ fn main() -> ExitCode {
         Parsed::Run(Verb::Watch(options)) => watch::main(&options),
         Parsed::Run(Verb::Bench(options)) => bench::main(&options),
         Parsed::Run(Verb::ClaimsFalsify) => claims::falsify(),
+        Parsed::Run(Verb::Mutants(options)) => cargo_mutants::main(&options),
+        Parsed::Run(Verb::BookRecord { quick }) => book::record(quick),
     }
 }
 

@@ -471,6 +471,19 @@ fn the_race(tour: &mut Tour, sizes: &Sizes) {
         },
     );
     let Some((race, again)) = result else { return };
+    // The book shows this very race: its table and chart go into the record.
+    if let Some(dir) = tour.record_dir() {
+        for (name, text) in [
+            ("race.md", race::markdown(&race)),
+            ("race.svg", race::svg(&race)),
+        ] {
+            let path = dir.join(name);
+            if let Err(e) = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, text))
+            {
+                eprintln!("error: cannot write {}: {e}", path.display());
+            }
+        }
+    }
     // Every round of an engine at the top concurrency: the race's run and the runs again.
     let rates = |kind: EngineKind| -> Vec<f64> {
         race.entries

@@ -160,6 +160,9 @@ pub struct TourArgs {
     /// With `falsify`: a JSON report of an earlier run, whose figures decide the claims
     /// again.
     pub reference: Option<std::path::PathBuf>,
+    /// Also write the JSON report as `<lesson>.json` into this folder (and whatever else
+    /// the book shows from this run): `cargo xtask book --record` uses it.
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// What parsing the command line decided.
@@ -185,6 +188,8 @@ impl TourArgs {
              figures a\n               wrong implementation would give); each must fail\n  \
              --reference REPORT.json\n               with --falsify: also decide each \
              claim again on that run's figures\n  \
+             --record DIR  also write the JSON report as DIR/<lesson>.json (the book's \
+             record)\n  \
              -h, --help   print this help\n\n\
              A claim is held, failed, or too close to call (the difference is inside the \
              noise\nmeasured in this run). Exits with status 1 when a claim fails or an \
@@ -198,6 +203,12 @@ impl TourArgs {
                 "--json" => parsed.json = true,
                 "--quick" => parsed.quick = true,
                 "--falsify" => parsed.falsify = true,
+                "--record" => match args.next() {
+                    Some(dir) => parsed.record = Some(dir.into()),
+                    None => {
+                        return Parsed::Bad(format!("error: `--record` needs a folder\n\n{usage}"));
+                    }
+                },
                 "--reference" => match args.next() {
                     Some(path) => parsed.reference = Some(path.into()),
                     None => {
@@ -293,6 +304,12 @@ impl Tour {
         self.args.quick
     }
 
+    /// The folder of the book's record, when this run is recorded (`--record DIR`): a
+    /// tour writes there what the book shows from this run besides its report.
+    pub fn record_dir(&self) -> Option<&std::path::Path> {
+        self.args.record.as_deref()
+    }
+
     /// Runs one experiment. If `body` returns an error the experiment is recorded as
     /// failed (the tour goes on, and exits non-zero at the end) and `None` is returned.
     pub fn experiment<T, E: std::fmt::Display>(
@@ -351,6 +368,20 @@ impl Tour {
     pub fn finish(mut self) -> ExitCode {
         self.report.seconds = self.started.elapsed().as_secs_f64();
         let passed = self.report.passed();
+        if let Some(dir) = &self.args.record {
+            let path = dir.join(format!("{}.json", self.report.lesson));
+            let written = serde_json::to_string_pretty(&self.report)
+                .map_err(|e| e.to_string())
+                .and_then(|text| {
+                    std::fs::create_dir_all(dir)
+                        .and_then(|()| std::fs::write(&path, text + "\n"))
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = written {
+                eprintln!("error: cannot write the record {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
         if self.args.json {
             match serde_json::to_string_pretty(&self.report) {
                 Ok(text) => println!("{text}"),

@@ -1,0 +1,161 @@
+//! `cargo xtask book --record`: one recorded run behind every figure in the book.
+//!
+//! The book shows what the tours print, and its prose quotes what they measured. Both
+//! come from one run, recorded here: every lesson's tour in full (release build, no
+//! `--quick`), one after another, each writing into `docs/src/record/`:
+//!
+//! - `<lesson>.txt`: what the tour printed, host line first; chapters include it;
+//! - `<lesson>.json`: its report, every figure and claim (`cargo xtask claims
+//!   --falsify` decides the claims again on these figures; the docs check compares
+//!   the prose's marked numbers with them);
+//! - what a tour adds for the book (lesson 5: the race's table and chart).
+//!
+//! Then every number in the prose that is marked with where it comes from
+//! (`<!-- fig LESSON/ID/FIGURE -->`, see `figures`) is rewritten to the new value, and
+//! the book is checked. Run it on a quiet machine: a busy one records noisy figures (the
+//! host line of each output says how busy the cores were).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use crate::format::{duration, tail};
+use crate::lessons::LESSONS;
+use crate::progress::{Progress, StepKind};
+use crate::{docs_check, figures, workspace};
+
+/// Where a quick run records: its figures are too rough for the book.
+const QUICK_DIR: &str = "target/record";
+
+/// The entry point: records into the book, or with `quick` into `target/record`.
+pub fn record(quick: bool) -> ExitCode {
+    let root = workspace::root();
+    let dir = if quick {
+        root.join(QUICK_DIR)
+    } else {
+        root.join("docs").join("src").join(figures::RECORD_DIR)
+    };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    let mut progress = Progress::new();
+    let mut failures = Vec::new();
+    for lesson in LESSONS.iter().filter(|l| l.is_written(&root)) {
+        if let Err(e) = record_lesson(&root, lesson.name, &dir, quick, &mut progress) {
+            failures.push(format!("{}: {e}", lesson.name));
+        }
+    }
+    if !quick {
+        match refresh_prose(&root, &dir) {
+            Ok(changed) => progress.line(
+                "book · prose",
+                &format!("{changed} marked figure(s) rewritten to the recorded values"),
+            ),
+            Err(e) => failures.push(format!("the prose: {e}")),
+        }
+        let check = docs_check::check(&root.join("docs"), &root);
+        for problem in &check.problems {
+            println!("{problem}");
+        }
+        if !check.passed() {
+            failures.push(format!(
+                "the book check found {} problem(s) (listed above)",
+                check.problems.len()
+            ));
+        }
+    }
+    println!("\nrecorded into {}", dir.display());
+    if failures.is_empty() {
+        println!("book --record: ok");
+        ExitCode::SUCCESS
+    } else {
+        for f in &failures {
+            println!("error: {f}");
+        }
+        println!(
+            "book --record: FAILED (what was recorded is kept; a failed claim is part of an \
+             honest record, but look at it)"
+        );
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs one lesson's tour with `--record DIR`, its text output saved beside the report.
+fn record_lesson(
+    root: &Path,
+    lesson: &str,
+    dir: &Path,
+    quick: bool,
+    progress: &mut Progress,
+) -> Result<(), String> {
+    let scope = format!("book · {lesson}");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let mut args = vec!["run", "--release", "-p", lesson, "--", "--record", &dir_arg];
+    if quick {
+        args.push("--quick");
+    }
+    let mut command = Command::new(workspace::cargo());
+    command.args(&args).current_dir(root);
+    let out = crate::run::stream(progress, &scope, StepKind::Tour, &mut command)
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let text_path = dir.join(format!("{lesson}.txt"));
+    std::fs::write(&text_path, &out.stdout)
+        .map_err(|e| format!("cannot write {}: {e}", text_path.display()))?;
+    let report = dir.join(format!("{lesson}.json"));
+    if !report.is_file() {
+        return Err(format!(
+            "the tour wrote no {} ({}); the end of its output:\n{}",
+            report.display(),
+            out.status_text(),
+            tail(&out.combined.join("\n"), 20)
+        ));
+    }
+    progress.line(
+        &scope,
+        &format!(
+            "recorded {} and {} ({})",
+            text_path.display(),
+            report.display(),
+            duration(out.seconds)
+        ),
+    );
+    if out.success() {
+        Ok(())
+    } else {
+        Err(format!("the tour ended with {}", out.status_text()))
+    }
+}
+
+/// Rewrites the marked numbers of every page to the recorded values.
+fn refresh_prose(root: &Path, record: &Path) -> Result<usize, String> {
+    let records = figures::Records::load(record)?;
+    let mut changed = 0;
+    for page in pages(&root.join("docs").join("src")) {
+        let text = std::fs::read_to_string(&page)
+            .map_err(|e| format!("cannot read {}: {e}", page.display()))?;
+        let (new, n) = figures::refresh_page(&text, &records);
+        if n > 0 {
+            std::fs::write(&page, new)
+                .map_err(|e| format!("cannot write {}: {e}", page.display()))?;
+            changed += n;
+        }
+    }
+    Ok(changed)
+}
+
+fn pages(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(pages(&path));
+        } else if path.extension().is_some_and(|e| e == "md") {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}

@@ -1,0 +1,608 @@
+//! `cargo xtask mutants`: cargo-mutants over the solution regions, a report kept in the
+//! repository, and a check that the report is not stale.
+//!
+//! The mutants each exercise declares (`kit --verify`) are wrong solutions a person
+//! thought of. [cargo-mutants](https://mutants.rs) is the systematic second layer: it
+//! changes the solution mechanically (an operator flipped, a body replaced by a default,
+//! a condition forced), runs the exercise's graded tests on each change, and lists the
+//! changes no test noticed ("missed"). Each missed mutant is either killed by a new test
+//! or listed, with a reason, as equivalent (a change that does not change behaviour) in
+//! `crates/<lesson>/mutants/equivalent.toml`:
+//!
+//! ```toml
+//! [[equivalent]]
+//! mutant = "crates/threads/src/exercises/barrier.rs: replace == with >= in Barrier::wait"
+//! why = "the count never passes the size: it is reset when it reaches it"
+//! ```
+//!
+//! A run writes `crates/<lesson>/mutants/cargo-mutants.json`: per exercise, a hash of its
+//! solution and its graded tests, and every mutant inside the solution regions with its
+//! outcome. A full run takes a quarter of an hour on 2 cores, so CI does not run it:
+//! `cargo xtask mutants --check` (seconds) fails when a solution or its tests changed
+//! after the report was made, or when the report has a missed mutant that is not listed
+//! as equivalent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::cli::USAGE_ERROR;
+use crate::lessons::Lesson;
+use crate::markers;
+use crate::progress::{Progress, StepKind};
+use crate::registry::{self, Exercise};
+use crate::summary::{Row, render_table};
+use crate::workspace;
+
+/// The report's file name, in `crates/<lesson>/mutants/`.
+pub const REPORT: &str = "cargo-mutants.json";
+/// The hand-written list of equivalent mutants, beside it.
+pub const EQUIVALENTS: &str = "equivalent.toml";
+
+/// One lesson's report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The cargo-mutants version that made it.
+    pub tool: String,
+    pub exercises: BTreeMap<String, ExerciseReport>,
+}
+
+/// One exercise's mutants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExerciseReport {
+    /// A hash of the solution regions and the graded test file when the report was made.
+    pub hash: String,
+    pub mutants: Vec<MutantOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MutantOutcome {
+    /// As cargo-mutants names it, without line and column (so it survives edits above).
+    pub name: String,
+    /// caught, timeout, unviable or missed.
+    pub outcome: String,
+    /// For a missed mutant: why it is equivalent (from equivalent.toml), if it is listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equivalent: Option<String>,
+}
+
+impl MutantOutcome {
+    /// Missed, and not explained as equivalent: a hole in the graded tests.
+    pub fn unexplained(&self) -> bool {
+        self.outcome == "missed" && self.equivalent.is_none()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EquivalentFile {
+    #[serde(default)]
+    equivalent: Vec<Equivalent>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Equivalent {
+    mutant: String,
+    why: String,
+}
+
+/// What to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MutantsOptions {
+    pub exercise: Option<String>,
+    /// Only compare the reports with the sources; run nothing.
+    pub check: bool,
+}
+
+/// The entry point of `cargo xtask mutants`.
+pub fn main(options: &MutantsOptions) -> ExitCode {
+    let root = workspace::root();
+    let all = match registry::load(&root) {
+        Ok(all) => all,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("error: {p}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let selected: Vec<Exercise> = match &options.exercise {
+        None => all,
+        Some(id) => match registry::find(&all, id) {
+            Ok(e) => vec![e.clone()],
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(USAGE_ERROR);
+            }
+        },
+    };
+    if options.check {
+        return check(&root, &selected);
+    }
+    if !installed() {
+        eprintln!(
+            "error: cargo-mutants is not installed. Install it with\n  \
+             cargo install --locked cargo-mutants\nand run this again."
+        );
+        return ExitCode::from(USAGE_ERROR);
+    }
+    let mut progress = Progress::new();
+    let mut ok = true;
+    for lesson in lessons_of(&selected) {
+        let exercises: Vec<&Exercise> = selected.iter().filter(|e| e.lesson == lesson).collect();
+        match run_lesson(&root, lesson, &exercises, &mut progress) {
+            Ok(report) => {
+                println!("\n{}", table(&report, &exercises));
+                ok &= report
+                    .exercises
+                    .values()
+                    .all(|e| e.mutants.iter().all(|m| !m.unexplained()));
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", lesson.name);
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "\nEvery missed mutant needs a test that kills it, or a line in the lesson's \
+             mutants/{EQUIVALENTS} saying why it changes nothing."
+        );
+        ExitCode::FAILURE
+    }
+}
+
+fn installed() -> bool {
+    Command::new(workspace::cargo())
+        .args(["mutants", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn lessons_of(exercises: &[Exercise]) -> Vec<&'static Lesson> {
+    let mut lessons: Vec<&'static Lesson> = Vec::new();
+    for e in exercises {
+        if !lessons.contains(&e.lesson) {
+            lessons.push(e.lesson);
+        }
+    }
+    lessons
+}
+
+fn report_path(root: &Path, lesson: &Lesson) -> PathBuf {
+    root.join("crates")
+        .join(lesson.name)
+        .join("mutants")
+        .join(REPORT)
+}
+
+/// The lesson's report on disk, or an empty one.
+fn read_report(root: &Path, lesson: &Lesson) -> Result<Report, String> {
+    let path = report_path(root, lesson);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a mutants report: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Report::default()),
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// The lesson's equivalent mutants: name -> why.
+fn equivalents(root: &Path, lesson: &Lesson) -> Result<BTreeMap<String, String>, String> {
+    let path = root
+        .join("crates")
+        .join(lesson.name)
+        .join("mutants")
+        .join(EQUIVALENTS);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let file: EquivalentFile =
+        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+    Ok(file
+        .equivalent
+        .into_iter()
+        .map(|e| {
+            (
+                e.mutant,
+                e.why.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
+        })
+        .collect())
+}
+
+/// FNV-1a, 64 bits, of the solution regions and the graded tests: it only has to change
+/// when they change (it guards against forgetting, not against an adversary).
+pub fn fingerprint(root: &Path, exercise: &Exercise) -> Result<String, String> {
+    let source = std::fs::read_to_string(root.join(&exercise.file))
+        .map_err(|e| format!("cannot read {}: {e}", exercise.file.display()))?;
+    let tests = std::fs::read_to_string(root.join(exercise.test_file()))
+        .map_err(|e| format!("cannot read {}: {e}", exercise.test_file().display()))?;
+    let regions =
+        markers::regions(&source).map_err(|e| format!("{}: {e}", exercise.file.display()))?;
+    let lines: Vec<&str> = source.lines().collect();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for r in &regions {
+        for line in &lines[r.begin..r.end - 1] {
+            feed(line.as_bytes());
+            feed(b"\n");
+        }
+    }
+    feed(b"\0");
+    feed(tests.as_bytes());
+    Ok(format!("{hash:016x}"))
+}
+
+/// Runs cargo-mutants over the exercises' solution regions (one run per lesson, each
+/// exercise's mutants graded by its own tests), updates the lesson's report and returns it.
+fn run_lesson(
+    root: &Path,
+    lesson: &'static Lesson,
+    exercises: &[&Exercise],
+    progress: &mut Progress,
+) -> Result<Report, String> {
+    let equivalents = equivalents(root, lesson)?;
+    let mut report = read_report(root, lesson)?;
+    report.tool = tool_version();
+    for exercise in exercises {
+        let scope = format!("mutants · {}", exercise.id);
+        let names = in_regions(root, exercise)?;
+        progress.line(
+            &scope,
+            &format!(
+                "{} mutants inside the solution regions of {}",
+                names.len(),
+                exercise.file.display()
+            ),
+        );
+        let outcomes = if names.is_empty() {
+            Vec::new()
+        } else {
+            run_cargo_mutants(root, exercise, &names, progress, &scope)?
+        };
+        let mutants = outcomes
+            .into_iter()
+            .map(|(name, outcome)| MutantOutcome {
+                equivalent: (outcome == "missed")
+                    .then(|| equivalents.get(&name).cloned())
+                    .flatten(),
+                name,
+                outcome,
+            })
+            .collect();
+        report.exercises.insert(
+            exercise.id.clone(),
+            ExerciseReport {
+                hash: fingerprint(root, exercise)?,
+                mutants,
+            },
+        );
+        let path = report_path(root, lesson);
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(report)
+}
+
+fn tool_version() -> String {
+    Command::new(workspace::cargo())
+        .args(["mutants", "--version"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The names (without line and column) of cargo-mutants' mutants that lie inside the
+/// exercise's solution regions.
+fn in_regions(root: &Path, exercise: &Exercise) -> Result<Vec<String>, String> {
+    let source = std::fs::read_to_string(root.join(&exercise.file))
+        .map_err(|e| format!("cannot read {}: {e}", exercise.file.display()))?;
+    let regions =
+        markers::regions(&source).map_err(|e| format!("{}: {e}", exercise.file.display()))?;
+    let file = exercise.file.to_string_lossy().into_owned();
+    let out = Command::new(workspace::cargo())
+        .args([
+            "mutants",
+            "--list",
+            "--json",
+            "--line-col=false",
+            "-f",
+            &file,
+        ])
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("cannot run cargo mutants: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cargo mutants --list failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let list: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("cargo mutants --list --json printed no JSON: {e}"))?;
+    let mut names = Vec::new();
+    for m in list.as_array().into_iter().flatten() {
+        let line = m["span"]["start"]["line"].as_u64().unwrap_or(0) as usize;
+        let inside = regions.iter().any(|r| r.begin < line && line < r.end);
+        if let (true, Some(name)) = (inside, m["name"].as_str()) {
+            names.push(name.to_string());
+        }
+    }
+    names.dedup();
+    Ok(names)
+}
+
+/// Runs cargo-mutants on exactly `names`, with the exercise's graded tests; returns each
+/// mutant's name and outcome.
+fn run_cargo_mutants(
+    root: &Path,
+    exercise: &Exercise,
+    names: &[String],
+    progress: &mut Progress,
+    scope: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let out_dir = root
+        .join("target")
+        .join("cargo-mutants")
+        .join(&exercise.test);
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let exact = names
+        .iter()
+        .map(|n| format!("^{}$", regex_escape(n)))
+        .collect::<Vec<_>>()
+        .join("|");
+    let file = exercise.file.to_string_lossy().into_owned();
+    let mut command = Command::new(workspace::cargo());
+    command
+        .args([
+            "mutants",
+            "--line-col=false",
+            "--no-shuffle",
+            "-f",
+            &file,
+            "-F",
+            &exact,
+        ])
+        .args(["--test-package", exercise.lesson.name, "-o"])
+        .arg(&out_dir)
+        .args(["--", "--test", &exercise.test])
+        .current_dir(root);
+    let out = crate::run::stream(progress, scope, StepKind::Test, &mut command)
+        .map_err(|e| format!("cannot run cargo mutants: {e}"))?;
+    let outcomes_file = out_dir.join("mutants.out").join("outcomes.json");
+    let text = std::fs::read_to_string(&outcomes_file).map_err(|e| {
+        format!(
+            "cargo mutants wrote no {} ({e}; {}); the end of its output:\n{}",
+            outcomes_file.display(),
+            out.status_text(),
+            crate::format::tail(&out.combined.join("\n"), 20)
+        )
+    })?;
+    let outcomes: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", outcomes_file.display()))?;
+    let mut found = Vec::new();
+    for o in outcomes["outcomes"].as_array().into_iter().flatten() {
+        let Some(name) = o["scenario"]["Mutant"]["name"].as_str() else {
+            continue; // the unmutated baseline
+        };
+        let outcome = match o["summary"].as_str().unwrap_or("") {
+            "CaughtMutant" => "caught",
+            "MissedMutant" => "missed",
+            "Timeout" => "timeout",
+            "Unviable" => "unviable",
+            other => {
+                return Err(format!(
+                    "mutant `{name}`: an outcome this xtask does not know: {other}"
+                ));
+            }
+        };
+        found.push((name.to_string(), outcome.to_string()));
+    }
+    if found.len() != names.len() {
+        return Err(format!(
+            "{} mutants asked for, {} outcomes found in {}",
+            names.len(),
+            found.len(),
+            outcomes_file.display()
+        ));
+    }
+    Ok(found)
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~ ".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `--check`: every exercise has a report entry made from its current solution and
+/// tests, and no unexplained missed mutant.
+fn check(root: &Path, exercises: &[Exercise]) -> ExitCode {
+    let mut problems = Vec::new();
+    let mut counted = (0, 0);
+    for lesson in lessons_of(exercises) {
+        let report = match read_report(root, lesson) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        let equivalents = equivalents(root, lesson).unwrap_or_else(|e| {
+            problems.push(e);
+            BTreeMap::new()
+        });
+        for exercise in exercises.iter().filter(|e| e.lesson == lesson) {
+            problems.extend(check_one(
+                root,
+                exercise,
+                &report,
+                &equivalents,
+                &mut counted,
+            ));
+        }
+    }
+    let (mutants, exercises_checked) = counted;
+    if problems.is_empty() {
+        println!(
+            "mutants --check: ok: the cargo-mutants reports of {exercises_checked} exercises \
+             ({mutants} mutants) match their solutions and tests; every missed mutant is \
+             listed as equivalent"
+        );
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            println!("error: {p}");
+        }
+        println!(
+            "\nmutants --check: FAILED. Run `cargo xtask mutants --exercise ID` for each \
+             exercise named (cargo install --locked cargo-mutants, if it is missing)."
+        );
+        ExitCode::FAILURE
+    }
+}
+
+fn check_one(
+    root: &Path,
+    exercise: &Exercise,
+    report: &Report,
+    equivalents: &BTreeMap<String, String>,
+    counted: &mut (usize, usize),
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(entry) = report.exercises.get(&exercise.id) else {
+        return vec![format!(
+            "{}: no cargo-mutants report in crates/{}/mutants/{REPORT}",
+            exercise.id, exercise.lesson.name
+        )];
+    };
+    match fingerprint(root, exercise) {
+        Ok(hash) if hash == entry.hash => {}
+        Ok(_) => problems.push(format!(
+            "{}: its solution or graded tests changed after its cargo-mutants report was made",
+            exercise.id
+        )),
+        Err(e) => problems.push(e),
+    }
+    for m in &entry.mutants {
+        if m.outcome == "missed" && !equivalents.contains_key(&m.name) {
+            problems.push(format!(
+                "{}: missed mutant not listed as equivalent: {}",
+                exercise.id, m.name
+            ));
+        }
+    }
+    counted.0 += entry.mutants.len();
+    counted.1 += 1;
+    problems
+}
+
+/// Per exercise: mutants in the regions, and how each ended.
+fn table(report: &Report, exercises: &[&Exercise]) -> String {
+    let rows: Vec<Row> = exercises
+        .iter()
+        .filter_map(|e| report.exercises.get(&e.id).map(|r| (e, r)))
+        .map(|(e, r)| {
+            let count = |o: &str| r.mutants.iter().filter(|m| m.outcome == o).count();
+            let equivalent = r.mutants.iter().filter(|m| m.equivalent.is_some()).count();
+            let unexplained = r.mutants.iter().filter(|m| m.unexplained()).count();
+            Row::Cells(vec![
+                e.id.clone(),
+                r.mutants.len().to_string(),
+                count("caught").to_string(),
+                count("timeout").to_string(),
+                count("unviable").to_string(),
+                equivalent.to_string(),
+                if unexplained == 0 {
+                    "0".to_string()
+                } else {
+                    format!("{unexplained} MISSED")
+                },
+            ])
+        })
+        .collect();
+    let mut out = render_table(
+        &[
+            "exercise",
+            "mutants",
+            "caught",
+            "timeout",
+            "unviable",
+            "equivalent",
+            "missed",
+        ],
+        &rows,
+    );
+    for (e, r) in exercises
+        .iter()
+        .filter_map(|e| report.exercises.get(&e.id).map(|r| (e, r)))
+    {
+        for m in r.mutants.iter().filter(|m| m.unexplained()) {
+            out.push_str(&format!("\n  {}: MISSED: {}", e.id, m.name));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_escaped_for_an_exact_match() {
+        let name = "a/b.rs: replace <impl Future for S<A>>::poll -> Poll<T> with Poll::new()";
+        let escaped = regex_escape(name);
+        assert!(escaped.contains(r"b\.rs:"));
+        assert!(escaped.contains(r"Poll::new\(\)"));
+        assert!(escaped.contains(r"\->"));
+    }
+
+    #[test]
+    fn only_a_missed_mutant_without_a_reason_is_a_hole() {
+        let m = |outcome: &str, equivalent: Option<&str>| MutantOutcome {
+            name: "m".into(),
+            outcome: outcome.into(),
+            equivalent: equivalent.map(str::to_string),
+        };
+        assert!(m("missed", None).unexplained());
+        assert!(!m("missed", Some("changes nothing")).unexplained());
+        assert!(!m("caught", None).unexplained());
+        assert!(!m("timeout", None).unexplained());
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_solution_and_the_tests() {
+        let exercises = registry::load(&workspace::root()).unwrap();
+        let root = workspace::root();
+        let a = fingerprint(&root, &exercises[0]).unwrap();
+        let b = fingerprint(&root, &exercises[1]).unwrap();
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, b);
+        assert_eq!(a, fingerprint(&root, &exercises[0]).unwrap());
+    }
+}
