@@ -21,9 +21,10 @@ use std::ptr::NonNull;
 use std::time::Instant;
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 use nix::libc;
 use nix::sys::mman::{MapFlags, MmapAdvise, ProtFlags, madvise, mmap_anonymous, munmap};
-use nix::unistd::{ForkResult, fork, pipe};
+use nix::unistd::{ForkResult, fork, pipe2};
 
 use crate::error::{Error, Result};
 use crate::measure::{Stats, Usage, page_size};
@@ -173,39 +174,79 @@ pub fn time_copy(region: &Region, trials: usize) -> Stats {
 /// and reports how many minor page faults that cost it. Copy-on-write predicts about
 /// one fault per page.
 pub fn child_write_faults(region: &mut Region, pages: usize) -> Result<i64> {
-    let (read_end, write_end) = pipe().map_err(Error::sys("pipe"))?;
+    let in_the_child = |write_end: &OwnedFd| {
+        let faults = |u: std::result::Result<nix::sys::resource::Usage, Errno>| {
+            u.map_or(-1, |u| u.minor_page_faults())
+        };
+        use nix::sys::resource::{UsageWho, getrusage};
+        let before = faults(getrusage(UsageWho::RUSAGE_SELF));
+        region.write_pages(pages, 2);
+        let after = faults(getrusage(UsageWho::RUSAGE_SELF));
+        let _ = nix::unistd::write(write_end, &(after - before).to_ne_bytes());
+        // SAFETY: _exit ends the child without running the parent's destructors
+        // (which would unmap the parent's view of nothing, but also flush stdio).
+        unsafe { libc::_exit(0) }
+    };
     // SAFETY: the child only writes to memory it owns (its copy of the region), calls
     // getrusage, write and _exit (all async-signal-safe), and allocates nothing.
+    let (_, report) = unsafe { child_reports("the page-writing child", in_the_child) }?;
+    report
+}
+// ANCHOR_END: cow_faults
+
+// ANCHOR: child_reports
+/// Forks a child that runs `body` with the write end of a pipe, reads the one number
+/// the child sends back, and waits for the child on every path: a child that dies
+/// before it writes is reaped too, never left a zombie. Returns the child's pid and
+/// what it reported (an error if it sent nothing or did not exit with 0).
+///
+/// # Safety
+///
+/// `body` runs in the child of a process that may have other threads, so it may only
+/// do what is async-signal-safe (no allocation, no lock), and it must end the child
+/// with `_exit` instead of returning.
+unsafe fn child_reports(
+    what: &'static str,
+    body: impl FnOnce(&OwnedFd),
+) -> Result<(nix::unistd::Pid, Result<i64>)> {
+    let (read_end, write_end) = cloexec_pipe()?;
+    // SAFETY: the caller promises that `body` is async-signal-safe and ends in _exit.
     match unsafe { fork() }.map_err(Error::sys("fork"))? {
         ForkResult::Child => {
             drop(read_end);
-            let faults = |u: std::result::Result<nix::sys::resource::Usage, Errno>| {
-                u.map_or(-1, |u| u.minor_page_faults())
-            };
-            use nix::sys::resource::{UsageWho, getrusage};
-            let before = faults(getrusage(UsageWho::RUSAGE_SELF));
-            region.write_pages(pages, 2);
-            let after = faults(getrusage(UsageWho::RUSAGE_SELF));
-            let _ = nix::unistd::write(&write_end, &(after - before).to_ne_bytes());
-            // SAFETY: _exit ends the child without running the parent's destructors
-            // (which would unmap the parent's view of nothing, but also flush stdio).
-            unsafe { libc::_exit(0) }
+            body(&write_end);
+            // SAFETY: only reached if `body` broke its promise and returned: end the
+            // child here rather than let it run the parent's code.
+            unsafe { libc::_exit(101) }
         }
         ForkResult::Parent { child } => {
+            // Our copy of the write end must go, or the read below never sees the end
+            // of the file when the child dies without writing.
             drop(write_end);
             let report = read_i64(&read_end);
             let exit = wait_for(child)?;
-            if exit != Exit::Code(0) {
-                return Err(Error::Invalid {
-                    what: "child",
-                    reason: format!("the page-writing child ended with {exit}"),
-                });
-            }
-            report
+            let report = match (report, exit) {
+                (Ok(n), Exit::Code(0)) => Ok(n),
+                (Ok(_), exit) | (Err(_), exit @ (Exit::Code(1..) | Exit::Signal(_))) => {
+                    Err(Error::Invalid {
+                        what: "child",
+                        reason: format!("{what} ended with {exit}"),
+                    })
+                }
+                (Err(e), _) => Err(e),
+            };
+            Ok((child, report))
         }
     }
 }
-// ANCHOR_END: cow_faults
+// ANCHOR_END: child_reports
+
+/// A pipe whose ends close on exec, like every descriptor in the course: a program that
+/// another thread of this process starts meanwhile must not inherit an end (it would
+/// keep the pipe open, and a reader here would wait for its end-of-file forever).
+fn cloexec_pipe() -> Result<(OwnedFd, OwnedFd)> {
+    pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2"))
+}
 
 fn read_i64(fd: &OwnedFd) -> Result<i64> {
     let mut buf = [0u8; 8];
@@ -233,7 +274,7 @@ pub struct Sharing {
 /// private to each process; if it shares them, they show up as `Shared_Dirty`.
 pub fn sharing_after_fork(region: &Region) -> Result<Sharing> {
     let before = crate::proc::self_mapping(region.start())?;
-    let (read_end, write_end) = pipe().map_err(Error::sys("pipe"))?;
+    let (read_end, write_end) = cloexec_pipe()?;
     // SAFETY: the child only closes a descriptor, reads from a pipe and calls _exit, all
     // async-signal-safe, and allocates nothing.
     match unsafe { fork() }.map_err(Error::sys("fork"))? {
@@ -271,22 +312,15 @@ pub fn sharing_after_fork(region: &Region) -> Result<Sharing> {
 /// child ran, the value the child saw).
 pub fn child_changes_a_copy(start: u64) -> Result<(u64, u64)> {
     let mut value = std::hint::black_box(start);
-    let (read_end, write_end) = pipe().map_err(Error::sys("pipe"))?;
+    let in_the_child = |write_end: &OwnedFd| {
+        value += 1; // changes the child's copy only
+        let _ = nix::unistd::write(write_end, &(value as i64).to_ne_bytes());
+        // SAFETY: _exit ends the child at once; always sound.
+        unsafe { libc::_exit(0) }
+    };
     // SAFETY: the child touches only its own copy of `value`, then write and _exit.
-    match unsafe { fork() }.map_err(Error::sys("fork"))? {
-        ForkResult::Child => {
-            value += 1; // changes the child's copy only
-            let _ = nix::unistd::write(&write_end, &(value as i64).to_ne_bytes());
-            // SAFETY: _exit ends the child at once; always sound.
-            unsafe { libc::_exit(0) }
-        }
-        ForkResult::Parent { child } => {
-            drop(write_end);
-            let seen = read_i64(&read_end)?;
-            wait_for(child)?;
-            Ok((std::hint::black_box(value), seen as u64))
-        }
-    }
+    let (_, seen) = unsafe { child_reports("the child that changed its copy", in_the_child) }?;
+    Ok((std::hint::black_box(value), seen? as u64))
 }
 // ANCHOR_END: fork_copies
 
@@ -351,6 +385,27 @@ pub fn faults_during(f: impl FnOnce()) -> Result<i64> {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    #[test]
+    fn a_child_that_dies_before_it_reports_is_reaped_not_left_a_zombie() {
+        // SAFETY: _exit ends the child at once; always sound.
+        let dies = |_: &OwnedFd| unsafe { libc::_exit(0) };
+        // SAFETY: the body only calls _exit.
+        let (pid, report) = unsafe { child_reports("a child that dies at once", dies) }.unwrap();
+        let error = report.unwrap_err().to_string();
+        assert!(error.contains("expected 8 bytes"), "{error}");
+        // Reaped: the kernel forgot it (a zombie would still have a /proc entry, Z).
+        assert!(
+            crate::proc::read_stat(pid.as_raw()).is_err(),
+            "child {pid} is still in /proc after the error"
+        );
+        // SAFETY: _exit ends the child at once; always sound.
+        let fails = |_: &OwnedFd| unsafe { libc::_exit(3) };
+        // SAFETY: the body only calls _exit.
+        let (pid, report) = unsafe { child_reports("a child that fails", fails) }.unwrap();
+        assert!(report.unwrap_err().to_string().contains("exit code 3"));
+        assert!(crate::proc::read_stat(pid.as_raw()).is_err());
+    }
 
     // RSS and page tables are per process, and tests run on parallel threads: the tests
     // that map memory take turns so one does not disturb another's measurement.
