@@ -319,9 +319,15 @@ pub fn main() -> ExitCode {
                     return ExitCode::from(3);
                 }
             }
+            if !report.panics.is_empty() && cli.quiet {
+                // Quiet or not, a bug is said: the summary above says it otherwise.
+                for panic in &report.panics {
+                    eprintln!("async-download: a bug: the program panicked {panic}");
+                }
+            }
             if report.interrupted {
                 ExitCode::from(130)
-            } else if report.failed > 0 {
+            } else if report.failed > 0 || !report.panics.is_empty() {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -39,6 +39,9 @@ pub struct Report {
     pub ok: u64,
     /// Documents given up on, each in `failures`.
     pub failed: u64,
+    /// Panics caught during the run (bugs): each with where it happened. A run with
+    /// any fails, whatever else it did.
+    pub panics: Vec<String>,
     /// Attempts that failed and were tried again.
     pub retried: u64,
     /// Documents the journal said an earlier run had saved: not fetched again.
@@ -83,6 +86,9 @@ impl Report {
         );
         if self.interrupted {
             text.push_str("interrupted: run the same command again to fetch the rest\n");
+        }
+        for panic in &self.panics {
+            text.push_str(&format!("error: a bug: the program panicked {panic}\n"));
         }
         const SHOWN: usize = 20;
         for failure in self.failures.iter().take(SHOWN) {
@@ -186,6 +192,7 @@ pub struct Collector {
     interrupted: AtomicBool,
     latency: Histogram,
     failures: Mutex<Vec<Failure>>,
+    panics: Mutex<Vec<String>>,
     started: Instant,
 }
 
@@ -202,6 +209,7 @@ impl Collector {
             interrupted: AtomicBool::new(false),
             latency: Histogram::new(),
             failures: Mutex::new(Vec::new()),
+            panics: Mutex::new(Vec::new()),
             started: Instant::now(),
         }
     }
@@ -239,6 +247,23 @@ impl Collector {
         if let Ok(mut failures) = self.failures.lock() {
             failures.push(failure);
         }
+    }
+
+    /// A panic caught while fetching `target`: the target failed, and the run with it.
+    pub fn panicked(&self, target: &Target, message: String, attempts: u32) {
+        self.record_panic(format!("while fetching {}: {message}", target.url));
+        self.failure(target, FetchError::Panicked(message), attempts);
+    }
+
+    /// A panic caught in a worker, outside any one target.
+    pub fn worker_panicked(&self, message: String) {
+        self.record_panic(format!("in a worker: {message}"));
+    }
+
+    fn record_panic(&self, what: String) {
+        // A poisoned lock still holds a list: take it, the panic is what is reported.
+        let mut panics = self.panics.lock().unwrap_or_else(|p| p.into_inner());
+        panics.push(what);
     }
 
     /// An input line that is not a URL: reported, never fetched.
@@ -291,6 +316,7 @@ impl Collector {
             concurrency,
             ok,
             failed: self.failed.load(Relaxed),
+            panics: self.panics.lock().map(|p| p.clone()).unwrap_or_default(),
             retried: self.retried.load(Relaxed),
             skipped: self.skipped.load(Relaxed),
             bytes,

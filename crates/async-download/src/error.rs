@@ -43,6 +43,9 @@ pub enum FetchError {
     Save { name: String, reason: String },
     #[error("stopped before it was fetched (interrupted)")]
     Interrupted,
+    /// A bug: the code fetching it panicked. The run fails (exit status 1) and says so.
+    #[error("the program panicked while fetching it (a bug, please report it): {0}")]
+    Panicked(String),
 }
 
 impl FetchError {

@@ -77,7 +77,9 @@ pub fn is_retryable(error: &FetchError) -> bool {
         | FetchError::BadUrl(_)
         | FetchError::Resolve { .. }
         | FetchError::Save { .. }
-        | FetchError::Interrupted => false,
+        | FetchError::Interrupted
+        // A bug would only panic again.
+        | FetchError::Panicked(_) => false,
     }
 }
 // ANCHOR_END: retryable

@@ -512,7 +512,7 @@ mod tests {
         assert_eq!(missing.verdict, Verdict::Failed);
         assert!(missing.decided_by.contains("`b`"), "{}", missing.decided_by);
         // Falsify: the wrong world, and the reference run's own figures decided again.
-        let found = falsify(&[DOUBLE], Some(&[claim.clone()]));
+        let found = falsify(&[DOUBLE], Some(std::slice::from_ref(&claim)));
         assert_eq!(found[0].on_wrong_world.verdict, Verdict::Failed);
         assert_eq!(
             found[0].on_reference.as_ref().unwrap().verdict,

@@ -16,6 +16,7 @@
 //! - [`memory`]: what fork copies (page tables) and when (copy-on-write).
 //! - [`cost`]: the cost of starting a process, three ways.
 //! - [`zombie`]: an exited child nobody waited for.
+//! - [`deadline`]: deadlines that cannot overflow, whatever wait is asked for.
 //! - [`child_server`]: a server in a child process, for the later lessons' tours.
 //! - [`claim`]: claims that can fail: a decision over figures, and its wrong world;
 //!   [`claims`]: this lesson's.
@@ -33,6 +34,7 @@ pub mod child_server;
 pub mod claim;
 pub mod claims;
 pub mod cost;
+pub mod deadline;
 pub mod error;
 pub mod exercises;
 pub mod host;

@@ -46,7 +46,7 @@ pub fn watch_a_zombie(timeout: Duration) -> Result<ZombieLife> {
 /// Polls `/proc/<pid>/stat` until the state is `want` or `timeout` passes; returns the
 /// last state seen.
 fn wait_for_state(pid: Pid, want: char, timeout: Duration) -> Result<char> {
-    let deadline = Instant::now() + timeout;
+    let deadline = crate::deadline::from_now(timeout);
     loop {
         let state = read_stat(pid.as_raw())?.state;
         if state == want {

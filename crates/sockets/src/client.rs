@@ -240,7 +240,7 @@ impl Connection {
         let deadline = self
             .config
             .exchange_timeout
-            .map(|t| (Instant::now() + t, t));
+            .map(|t| (procs::deadline::from_now(t), t));
         let response = loop {
             // With a deadline for the whole exchange, no read may wait past it.
             if let Some((deadline, whole)) = deadline {

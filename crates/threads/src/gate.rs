@@ -54,7 +54,7 @@ impl Gate {
 
     /// Blocks until `n` threads have arrived, or `timeout` passes; returns how many did.
     pub fn wait_for_arrivals(&self, n: usize, timeout: Duration) -> usize {
-        let deadline = Instant::now() + timeout;
+        let deadline = procs::deadline::from_now(timeout);
         let mut state = self.lock();
         while state.arrived < n {
             let left = deadline.saturating_duration_since(Instant::now());

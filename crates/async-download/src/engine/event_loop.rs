@@ -16,7 +16,7 @@ use event_loop::step5_executor::{TcpStream, block_on, send_and_receive, sleep, s
 use sockets::http::Response;
 use sockets::url::Url;
 
-use crate::engine::{Engine, EngineKind, Job};
+use crate::engine::{CatchUnwind, Engine, EngineKind, Job};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
 use crate::target::Target;
@@ -37,8 +37,17 @@ impl Engine for EventLoopEngine {
     // ANCHOR: run
     fn run(&self, job: Arc<Job>) -> Result<(), DownloadError> {
         block_on(async move {
+            // Panics are caught per document in the workers; one that escaped a worker
+            // ends it, and is reported, never passed over.
             let workers: Vec<_> = (0..job.options.concurrency.max(1))
-                .map(|_| spawn(worker(job.clone())))
+                .map(|_| {
+                    let job = job.clone();
+                    spawn(async move {
+                        if let Err(message) = CatchUnwind::new(worker(job.clone())).await {
+                            job.collector.worker_panicked(message);
+                        }
+                    })
+                })
                 .collect();
             for handle in workers {
                 let _ = handle.await;
@@ -64,28 +73,44 @@ async fn worker(job: Arc<Job>) {
     let mut buf = vec![0; BUF_BYTES];
     let mut request = Vec::with_capacity(256);
     while let Some(target) = job.feed.next(&job.collector) {
-        let started = Instant::now();
-        let mut attempt = 0;
-        loop {
-            get_request(&target.url, attempt, &mut request);
-            let answer = fetch(&mut kept, &target, &request, &mut buf, &job).await;
-            let error = match answer.and_then(policy::check) {
-                Ok(body) => break job.collector.document(&target, &body, attempt + 1, started),
-                Err(error) => error,
-            };
-            match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
-                Some(_) if job.feed.is_stopped() => {
-                    break job
-                        .collector
-                        .failure(&target, FetchError::Interrupted, attempt + 1);
-                }
-                Some(delay) => {
-                    job.collector.retry();
-                    sleep(delay).await;
-                    attempt += 1;
-                }
-                None => break job.collector.failure(&target, error, attempt + 1),
+        // A panic while fetching fails this document (and the run), not the worker.
+        let one = one_target(&mut kept, &mut buf, &mut request, &target, &job);
+        if let Err(message) = CatchUnwind::new(one).await {
+            kept = None; // it may be in the middle of an exchange
+            job.collector.panicked(&target, message, 1);
+        }
+    }
+}
+
+/// One target with its retries.
+async fn one_target(
+    kept: &mut Option<Kept>,
+    buf: &mut [u8],
+    request: &mut Vec<u8>,
+    target: &Target,
+    job: &Job,
+) {
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        get_request(&target.url, attempt, request);
+        let answer = fetch(kept, target, request, buf, job).await;
+        let error = match answer.and_then(policy::check) {
+            Ok(body) => return job.collector.document(target, &body, attempt + 1, started),
+            Err(error) => error,
+        };
+        match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
+            Some(_) if job.feed.is_stopped() => {
+                return job
+                    .collector
+                    .failure(target, FetchError::Interrupted, attempt + 1);
             }
+            Some(delay) => {
+                job.collector.retry();
+                sleep(delay).await;
+                attempt += 1;
+            }
+            None => return job.collector.failure(target, error, attempt + 1),
         }
     }
 }

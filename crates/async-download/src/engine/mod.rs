@@ -19,7 +19,11 @@ mod event_loop;
 mod threads;
 mod tokio;
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use crate::collect::{Collector, Report};
 use crate::error::DownloadError;
@@ -38,6 +42,40 @@ pub struct Job {
     pub feed: Feed,
     pub collector: Collector,
     pub options: Options,
+}
+
+// ANCHOR: catch_unwind
+/// A future that turns a panic inside `F` into `Err(message)`, so that a bug in one
+/// document's code fails that document, and the run with it, loudly: a panic that went
+/// unseen in a worker would end the worker, and the run could finish "successfully"
+/// without the documents it held. (Boxed, so this wrapper is `Unpin` without `unsafe`.)
+pub struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> CatchUnwind<F> {
+    pub fn new(future: F) -> Self {
+        CatchUnwind(Box::pin(future))
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.get_mut().0;
+        // AssertUnwindSafe: after a panic the future is never polled again, so no
+        // half-updated state of it is ever seen.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(poll) => poll.map(Ok),
+            Err(payload) => Poll::Ready(Err(::threads::error::panic_message(payload.as_ref()))),
+        }
+    }
+}
+// ANCHOR_END: catch_unwind
+
+impl<F> std::fmt::Debug for CatchUnwind<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CatchUnwind")
+    }
 }
 
 // ANCHOR: engine

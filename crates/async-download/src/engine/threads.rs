@@ -50,8 +50,11 @@ impl Engine for ThreadsEngine {
                     source: std::io::Error::other(e.to_string()),
                 })?;
         }
-        // Waits for every worker to finish its last document.
-        pool.shutdown();
+        // Waits for every worker to finish its last document. A worker's own panics are
+        // caught per document; one that still escaped is reported, never passed over.
+        for message in pool.shutdown().panicked {
+            job.collector.worker_panicked(message);
+        }
         Ok(())
     }
     // ANCHOR_END: run
@@ -63,7 +66,13 @@ impl Engine for SequentialEngine {
     }
 
     fn run(&self, job: Arc<Job>) -> Result<(), DownloadError> {
-        blocking_worker(&job);
+        // The worker's own panics are caught per document; one that still escaped is
+        // reported, as the pool reports its workers'.
+        let worker = std::panic::AssertUnwindSafe(|| blocking_worker(&job));
+        if let Err(payload) = std::panic::catch_unwind(worker) {
+            job.collector
+                .worker_panicked(threads::error::panic_message(payload.as_ref()));
+        }
         Ok(())
     }
 }
@@ -74,27 +83,46 @@ pub fn blocking_worker(job: &Job) {
     // Each kept connection with the URL whose host and port it goes to.
     let mut connections: Vec<(Url, Connection)> = Vec::new();
     while let Some(target) = job.feed.next(&job.collector) {
-        let started = Instant::now();
-        let mut attempt = 0;
-        loop {
-            let answer = fetch(&mut connections, &target, attempt, job);
-            let error = match answer.and_then(policy::check) {
-                Ok(body) => break job.collector.document(&target, &body, attempt + 1, started),
-                Err(error) => error,
-            };
-            match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
-                Some(_) if job.feed.is_stopped() => {
-                    break job
-                        .collector
-                        .failure(&target, FetchError::Interrupted, attempt + 1);
-                }
-                Some(delay) => {
-                    job.collector.retry();
-                    std::thread::sleep(delay);
-                    attempt += 1;
-                }
-                None => break job.collector.failure(&target, error, attempt + 1),
+        // A panic while fetching fails this document (and the run), not the worker.
+        let attempts = std::cell::Cell::new(0);
+        let one =
+            std::panic::AssertUnwindSafe(|| one_target(&mut connections, &target, job, &attempts));
+        if let Err(payload) = std::panic::catch_unwind(one) {
+            connections.clear(); // a connection in the middle of an exchange is lost
+            let message = threads::error::panic_message(payload.as_ref());
+            job.collector.panicked(&target, message, attempts.get() + 1);
+        }
+    }
+}
+
+/// One target with its retries; `attempts` counts the attempts made so far.
+fn one_target(
+    connections: &mut Vec<(Url, Connection)>,
+    target: &Target,
+    job: &Job,
+    attempts: &std::cell::Cell<u32>,
+) {
+    let started = Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempts.set(attempt);
+        let answer = fetch(connections, target, attempt, job);
+        let error = match answer.and_then(policy::check) {
+            Ok(body) => return job.collector.document(target, &body, attempt + 1, started),
+            Err(error) => error,
+        };
+        match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
+            Some(_) if job.feed.is_stopped() => {
+                return job
+                    .collector
+                    .failure(target, FetchError::Interrupted, attempt + 1);
             }
+            Some(delay) => {
+                job.collector.retry();
+                std::thread::sleep(delay);
+                attempt += 1;
+            }
+            None => return job.collector.failure(target, error, attempt + 1),
         }
     }
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::engine::{Engine, EngineKind, Job};
+use crate::engine::{CatchUnwind, Engine, EngineKind, Job};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
 use crate::target::Target;
@@ -50,7 +50,13 @@ impl Engine for TokioEngine {
             for _ in 0..job.options.concurrency.max(1) {
                 workers.spawn(worker(job.clone()));
             }
-            while workers.join_next().await.is_some() {}
+            // Panics are caught per document in the workers; one that escaped a worker
+            // ends it, and is reported, never passed over.
+            while let Some(ended) = workers.join_next().await {
+                if let Err(error) = ended {
+                    job.collector.worker_panicked(error.to_string());
+                }
+            }
         });
         Ok(())
     }
@@ -74,7 +80,11 @@ pub fn worker_future_bytes() -> usize {
 async fn worker(job: Arc<Job>) {
     let mut connections = Connections::new();
     if job.options.pipeline > 1 {
-        return Box::pin(pipelined_worker(&mut connections, &job)).await;
+        // A batch travels together: a panic in it is the worker's, not one target's.
+        if let Err(message) = CatchUnwind::new(pipelined_worker(&mut connections, &job)).await {
+            job.collector.worker_panicked(message);
+        }
+        return;
     }
     // `let else`, not `while let`: the Option a `while let` matches lives until the end
     // of the body, so the task would keep room for a target twice.
@@ -82,7 +92,11 @@ async fn worker(job: Arc<Job>) {
         let Some(target) = job.feed.next(&job.collector) else {
             return;
         };
-        fetch_one(&mut connections, &target, &job).await;
+        // A panic while fetching fails this document (and the run), not the worker.
+        if let Err(message) = CatchUnwind::new(fetch_one(&mut connections, &target, &job)).await {
+            connections = Connections::new(); // one may be in the middle of an exchange
+            job.collector.panicked(&target, message, 1);
+        }
     }
 }
 

@@ -208,7 +208,7 @@ impl<S: Stream> Flight<S> {
             let id = self.next;
             self.next += 1;
             let target = format!("/wiki/{id}");
-            let deadline = (now + self.batch.timeout).min(self.run_deadline);
+            let deadline = procs::deadline::after(now, self.batch.timeout).min(self.run_deadline);
             match Download::start(self.batch.addr, &self.host, &target, now, deadline) {
                 Ok(download) => {
                     let key = self.downloads.insert((id, download));

@@ -524,7 +524,8 @@ fn hold_in_this_process(max: usize, lifetime: Duration) -> Result<HoldReport, Tu
     writeln!(out, "{addr}")
         .and_then(|()| out.flush())
         .map_err(sys("telling the parent the address"))?;
-    hold_connections(listener, max, Instant::now() + lifetime).map_err(sys("holding connections"))
+    hold_connections(listener, max, procs::deadline::from_now(lifetime))
+        .map_err(sys("holding connections"))
 }
 
 /// A child process holding the far ends of connections (see [`run_holder_if_asked`]).
@@ -590,7 +591,7 @@ impl Holder {
     /// Waits up to `timeout` for the holder to end by itself (it does once all its
     /// connections are closed), then kills it. Its exit status.
     pub fn finish(mut self, timeout: Duration) -> Result<ExitStatus, TurnCostError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = procs::deadline::from_now(timeout);
         loop {
             match self
                 .child
@@ -620,7 +621,7 @@ impl Drop for Holder {
 /// Reads one line ("127.0.0.1:PORT") from the child, waiting at most `timeout` in
 /// `poll(2)` — a plain `read` would wait forever for a child that hangs.
 fn read_address(stdout: &mut ChildStdout, timeout: Duration) -> Result<SocketAddr, String> {
-    let deadline = Instant::now() + timeout;
+    let deadline = procs::deadline::from_now(timeout);
     let mut line = Vec::new();
     let mut chunk = [0u8; 64];
     while !line.contains(&b'\n') {

@@ -124,7 +124,7 @@ impl Step {
 
     /// Sleep for `duration`.
     pub fn sleep(duration: Duration) -> Step {
-        Step::Sleep(Instant::now() + duration)
+        Step::Sleep(procs::deadline::from_now(duration))
     }
 
     fn wait(on: WaitFor) -> Step {

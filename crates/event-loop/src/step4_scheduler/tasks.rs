@@ -246,7 +246,7 @@ impl Task for Download {
     fn step(&mut self, cx: &mut Ctx<'_>) -> Step {
         let deadline = *self
             .deadline
-            .get_or_insert_with(|| Instant::now() + self.time_limit);
+            .get_or_insert_with(|| procs::deadline::from_now(self.time_limit));
         if cx.timed_out() {
             let error = FetchError::Timeout {
                 doing: self.stage.doing(),

@@ -424,12 +424,17 @@ impl Core {
         task.state.queued.store(false, Ordering::SeqCst);
         self.count_poll();
         self.running.set(Some(id));
-        let poll = with_budget(|| {
-            task.future
-                .as_mut()
-                .poll(&mut Context::from_waker(&task.waker))
-        });
-        self.running.set(None);
+        let poll = {
+            // Resets `running` when the poll returns, and also when it panics: the
+            // panic unwinds out of `block_on` to its caller, and the executor, used
+            // again, must not think the dead task is still running.
+            let _running = RunningMark(self);
+            with_budget(|| {
+                task.future
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&task.waker))
+            })
+        };
         let aborted = self.abort_running.replace(false);
         if poll.is_pending() && !aborted {
             self.tasks.borrow_mut().insert(id, task);
@@ -467,6 +472,20 @@ impl Core {
         }
         let task = self.tasks.borrow_mut().remove(&id);
         drop(task); // after the borrow: dropping a future runs its destructors
+    }
+}
+
+/// While a task is polled: marks it as running, and clears the mark when dropped, on
+/// every way out of the poll. After a panic the task is gone (dropped by the unwind),
+/// so an abort it asked for during that poll is forgotten with it.
+struct RunningMark<'a>(&'a Core);
+
+impl Drop for RunningMark<'_> {
+    fn drop(&mut self) {
+        self.0.running.set(None);
+        if std::thread::panicking() {
+            self.0.abort_running.set(false);
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub struct Sleep {
 
 /// A future ready once `duration` has passed.
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(far_or(Instant::now().checked_add(duration)))
+    sleep_until(procs::deadline::from_now(duration))
 }
 
 /// A future ready at `deadline` (at once if it is past).
@@ -39,12 +39,6 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
         deadline,
         timer: None,
     }
-}
-
-/// A deadline that cannot be represented (`Duration::MAX` from now) is taken as "in
-/// about thirty years": later than any test or download lasts.
-fn far_or(deadline: Option<Instant>) -> Instant {
-    deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(30 * 365 * 24 * 3600))
 }
 
 impl Sleep {

@@ -294,7 +294,7 @@ pub fn run_c10k(plan: &C10kPlan) -> Result<C10kReport, C10kError> {
         clients: Slab::with_capacity(plan.connections),
         backoffs: BinaryHeap::new(),
         buf: vec![0; READ_BUFFER],
-        deadline: Instant::now() + plan.time_limit,
+        deadline: procs::deadline::from_now(plan.time_limit),
         go: false,
         next_index: 0,
         opening: 0,

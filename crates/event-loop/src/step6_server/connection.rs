@@ -162,7 +162,7 @@ impl Connection {
             peer_closed: false,
             lingering: None,
             resume_at: None,
-            idle_deadline: cx.now + cx.idle_timeout,
+            idle_deadline: procs::deadline::after(cx.now, cx.idle_timeout),
             scheduled: None,
             later: None,
             readable: false,
@@ -261,7 +261,7 @@ impl Connection {
                     progressed = true;
                 }
                 Ok(n) => {
-                    self.idle_deadline = cx.now + cx.idle_timeout;
+                    self.idle_deadline = procs::deadline::after(cx.now, cx.idle_timeout);
                     // A read that did not fill the buffer emptied the socket: asking
                     // again would only hear WouldBlock. Bytes that arrive later bring
                     // a new edge, so we may treat the readiness as used up now and
@@ -331,7 +331,7 @@ impl Connection {
                 Some(_) => {
                     // The wait was ours, not the client's: its idle time starts anew.
                     self.resume_at = None;
-                    self.idle_deadline = cx.now + cx.idle_timeout;
+                    self.idle_deadline = procs::deadline::after(cx.now, cx.idle_timeout);
                 }
                 None => {}
             }
@@ -339,7 +339,10 @@ impl Connection {
                 break;
             };
             if !front.delay.is_zero() {
-                self.resume_at = Some(cx.now + std::mem::take(&mut front.delay));
+                self.resume_at = Some(procs::deadline::after(
+                    cx.now,
+                    std::mem::take(&mut front.delay),
+                ));
                 break;
             }
             if front.sent < front.piece_end {
@@ -360,7 +363,7 @@ impl Connection {
                         }
                         front.sent += n;
                         Counters::add(&cx.stats.bytes_sent, n as u64);
-                        self.idle_deadline = cx.now + cx.idle_timeout;
+                        self.idle_deadline = procs::deadline::after(cx.now, cx.idle_timeout);
                         progressed = true;
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {
@@ -377,7 +380,7 @@ impl Connection {
             if let (true, Some((piece, pause))) = (front.sent < front.end, front.drip) {
                 // A drip piece is out: the next one after a pause.
                 front.piece_end = front.piece_end.saturating_add(piece).min(front.end);
-                self.resume_at = Some(cx.now + pause);
+                self.resume_at = Some(procs::deadline::after(cx.now, pause));
                 break;
             }
             // The whole reply (or all of it the plan allows) is out.

@@ -237,7 +237,7 @@ fn connection(index: u64, options: &Options, barrier: &Barrier, tickets: &Atomic
     let mut tally = Tally::default();
     let mut stream = open(options);
     barrier.wait();
-    let deadline = Instant::now() + options.duration;
+    let deadline = procs::deadline::from_now(options.duration);
     // A per-thread xorshift generator: the ids need to be spread, not unpredictable.
     let mut rng = 0x9e37_79b9_7f4a_7c15 ^ (index + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let mut request = Vec::with_capacity(128);
