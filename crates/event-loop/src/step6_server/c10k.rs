@@ -61,7 +61,7 @@ const MAX_ATTEMPTS: u32 = 5;
 /// The pause before the first retry; it doubles with each attempt.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 /// Reads and writes per visit, so that one connection cannot hold the loop.
-const IO_PER_VISIT: usize = 16;
+pub const IO_PER_VISIT: usize = 16;
 /// The loop's one read buffer.
 const READ_BUFFER: usize = 64 * 1024;
 
@@ -81,6 +81,9 @@ pub struct C10kPlan {
     pub server_pid: Option<u32>,
     /// The most connects in flight at once. Default 256: far below the backlog.
     pub connect_batch: usize,
+    /// Steps one visit may take before the client lets the others run (default
+    /// [`IO_PER_VISIT`]); a client that spends them all is visited again next turn.
+    pub io_per_visit: usize,
 }
 
 impl C10kPlan {
@@ -97,6 +100,7 @@ impl C10kPlan {
             time_limit,
             server_pid: None,
             connect_batch: 256,
+            io_per_visit: IO_PER_VISIT,
         }
     }
 }
@@ -293,6 +297,8 @@ pub fn run_c10k(plan: &C10kPlan) -> Result<C10kReport, C10kError> {
         host: plan.addr.to_string(),
         clients: Slab::with_capacity(plan.connections),
         backoffs: BinaryHeap::new(),
+        again: Vec::new(),
+        again_now: Vec::new(),
         buf: vec![0; READ_BUFFER],
         deadline: procs::deadline::from_now(plan.time_limit),
         go: false,
@@ -405,6 +411,9 @@ struct Client {
 enum Next {
     /// Wait for the next event.
     Stay,
+    /// The visit's budget is spent with work left: visit again soon, without waiting
+    /// for an event (the server's `Verdict::Again`).
+    Again,
     /// The connect has succeeded (the run counts open connections).
     Connected,
     /// All its documents are done: remove it.
@@ -425,6 +434,11 @@ struct Run<'a> {
     clients: Slab<Client>,
     /// Connections waiting to retry: (when, slab key).
     backoffs: BinaryHeap<Reverse<(Instant, usize)>>,
+    /// Clients whose last visit spent its budget with work left: no event will come
+    /// for that work (its edge has passed), so they are visited again after this turn.
+    again: Vec<usize>,
+    /// The list being visited again, kept to reuse its allocation.
+    again_now: Vec<usize>,
     buf: Vec<u8>,
     deadline: Instant,
     /// Phase 2 has begun: open connections download.
@@ -504,6 +518,9 @@ impl Run<'_> {
             Some(Reverse((at, _))) => (*at).min(self.deadline),
             None => self.deadline,
         };
+        // Clients with work left from their last visit: look at the sockets without
+        // sleeping, then visit them again below.
+        let wake = if self.again.is_empty() { wake } else { now };
         match self
             .poll
             .poll(events, Some(wake.saturating_duration_since(now)))
@@ -533,6 +550,14 @@ impl Run<'_> {
             }
             self.visit(key, now);
         }
+        // The clients that spent their budget last turn, and only those: a visit that
+        // spends it again puts its client back on `again` for the next turn.
+        std::mem::swap(&mut self.again, &mut self.again_now);
+        for i in 0..self.again_now.len() {
+            let key = self.again_now[i];
+            self.visit(key, now);
+        }
+        self.again_now.clear();
         while let Some(Reverse((at, key))) = self.backoffs.peek().copied() {
             if at > now {
                 break;
@@ -592,6 +617,7 @@ impl Run<'_> {
         };
         let next = client.step(&mut Visit {
             go: self.go,
+            budget: self.plan.io_per_visit.max(1),
             n: self.plan.requests_per_connection,
             host: &self.host,
             buf: &mut self.buf,
@@ -605,6 +631,7 @@ impl Run<'_> {
         let n = self.plan.requests_per_connection;
         match next {
             Next::Stay => {}
+            Next::Again => self.again.push(key),
             Next::Connected => {
                 self.open_now += 1;
                 self.tally.peak_open = self.tally.peak_open.max(self.open_now);
@@ -688,6 +715,8 @@ impl Run<'_> {
 struct Visit<'a> {
     /// Phase 2 has begun.
     go: bool,
+    /// Steps this visit may take.
+    budget: usize,
     /// Documents per connection.
     n: usize,
     host: &'a str,
@@ -699,7 +728,7 @@ impl Client {
     /// One visit: moves the state machine as far as the socket allows, without waiting,
     /// and says what the run must do next.
     fn step(&mut self, cx: &mut Visit<'_>) -> Next {
-        for _ in 0..IO_PER_VISIT {
+        for _ in 0..cx.budget {
             let next = match self.stage {
                 Stage::Backoff { .. } => return Next::Stay,
                 Stage::Connecting => return self.check_connect(),
@@ -717,7 +746,9 @@ impl Client {
                 None => continue,
             }
         }
-        Next::Stay
+        // Out of budget, not out of work: a visit that stopped here waiting for an event
+        // could wait forever (a response already read, a writable edge already taken).
+        Next::Again
     }
 
     /// A non-blocking connect is over when the socket turns writable (or reports an
