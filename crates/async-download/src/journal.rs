@@ -4,11 +4,11 @@
 //! Why not just look at which files exist? Because a file that exists says nothing of
 //! *which run* wrote it or whether it is the document the list asks for, and because
 //! checking a million files one `stat` at a time is slow. The journal is one file,
-//! `.journal` in the output folder, with one line per saved document:
+//! `.journal` in the output folder, with one line per saved document and its size:
 //!
 //! ```text
-//! ok example.com_80/%2Fwiki%2FRust
-//! ok corpus/17
+//! saved 5312 example.com_80/%2Fwiki%2FRust
+//! saved 2048 corpus/17
 //! ```
 //!
 //! Lines are only ever *appended*, each with a single `write` to a file opened with
@@ -18,16 +18,19 @@
 //! short, with no `\n`). [`Journal::open`] ignores such a last line and cuts it off, so
 //! the next line starts clean. A torn line only costs a download done again.
 //!
-//! The line starts with a word (`ok`) so that the format can grow: a line this version
-//! does not understand is skipped, not an error.
+//! The line starts with a word (`saved`) so that the format can grow: a line this
+//! version does not understand is skipped, not an error (its document is fetched again).
 //!
-//! What it does not promise: surviving a power cut or a kernel crash. Lines (and the
-//! documents themselves) reach the disk when the kernel decides, unless
-//! [`Journal::sync`] is called; syncing after every line would make each save wait for
-//! the disk. One run at a time may use an output folder: two runs appending to the same
-//! journal are not coordinated.
+//! A power cut or a kernel crash is another matter: lines and documents reach the disk
+//! when the kernel decides, not in the order they were written. On ext4, a journal line
+//! can survive while its document's data did not (the file then exists, empty or
+//! short). So a line records the document's size, and the store trusts a line only while
+//! the file has that size (see [`crate::store::Store::is_done`]): after a crash, a
+//! document that is not whole is fetched again, whatever the journal says. Syncing every
+//! document instead would make each save wait for the disk. One run at a time may use
+//! an output folder: two runs appending to the same journal are not coordinated.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -41,8 +44,8 @@ use crate::names::is_safe_name;
 /// overwrite it.
 pub const JOURNAL_FILE: &str = ".journal";
 
-/// The word that starts the line of a saved document.
-const SAVED: &str = "ok ";
+/// The word that starts the line of a saved document: `saved <bytes> <name>`.
+const SAVED: &str = "saved ";
 
 /// The record of saved documents; [`record`](Journal::record) may be called from many
 /// threads at once.
@@ -68,12 +71,12 @@ struct Appender {
 
 impl Journal {
     /// Opens (creating it if need be) `<dir>/.journal`, and returns it with the names
-    /// it lists. A torn last line is dropped from the set and cut off the file; lines
-    /// not understood are skipped.
+    /// it lists and the size recorded for each. A torn last line is dropped and cut off
+    /// the file; lines not understood are skipped.
     ///
     /// Memory: the set holds every name the journal lists, about 100 bytes each with the
     /// set's own overhead — some 100 MB for a million documents.
-    pub fn open(dir: &Path) -> Result<(Journal, HashSet<String>), DownloadError> {
+    pub fn open(dir: &Path) -> Result<(Journal, HashMap<String, u64>), DownloadError> {
         let path = dir.join(JOURNAL_FILE);
         let error = |source| DownloadError::Journal {
             path: path.clone(),
@@ -107,7 +110,7 @@ impl Journal {
     }
 
     // ANCHOR: record
-    /// Appends `name`'s line, with a single `write` (`write_all` loops only if the
+    /// Appends the line of `name`, saved with `bytes` bytes, with a single `write` (`write_all` loops only if the
     /// kernel takes part of it, which for a regular file means the disk is full; the
     /// part written is then cut off again). Once this returns `Ok`, a killed process
     /// cannot lose the line.
@@ -115,7 +118,7 @@ impl Journal {
     /// A name the store would refuse (see [`is_safe_name`]) is refused here too, with
     /// `InvalidInput`: [`open`](Journal::open) would skip its line, so it would never
     /// read back — and a newline in it could forge a line of its own.
-    pub fn record(&self, name: &str) -> std::io::Result<()> {
+    pub fn record(&self, name: &str, bytes: u64) -> std::io::Result<()> {
         if !is_safe_name(name) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -128,6 +131,8 @@ impl Journal {
         let Appender { file, len, line } = &mut *appender;
         line.clear();
         line.extend_from_slice(SAVED.as_bytes());
+        // Writing a number into a Vec<u8> cannot fail.
+        let _ = write!(line, "{bytes} ");
         line.extend_from_slice(name.as_bytes());
         line.push(b'\n');
         match file.write_all(line) {
@@ -161,9 +166,9 @@ impl Journal {
 /// Reads the names the journal lists, and the length of its complete lines: the bytes
 /// after them are a torn line, which is ignored. Read line by line, so that only the
 /// set grows with the journal, never a copy of the whole file.
-fn read_entries(file: &File) -> std::io::Result<(HashSet<String>, u64)> {
+fn read_entries(file: &File) -> std::io::Result<(HashMap<String, u64>, u64)> {
     let mut reader = BufReader::with_capacity(64 * 1024, file);
-    let mut done = HashSet::new();
+    let mut done = HashMap::new();
     let mut complete = 0u64;
     let mut line = Vec::new();
     loop {
@@ -174,17 +179,19 @@ fn read_entries(file: &File) -> std::io::Result<(HashSet<String>, u64)> {
             return Ok((done, complete));
         }
         complete += read as u64;
-        if let Some(name) = saved_name(&line[..line.len() - 1]) {
-            done.insert(name.to_string());
+        if let Some((name, len)) = saved_entry(&line[..line.len() - 1]) {
+            done.insert(name.to_string(), len);
         }
     }
 }
 
-/// The name on a line `ok <name>`, if the line is one and the name is safe. Anything
-/// else — another word, bytes that are not UTF-8, an unsafe name — is not understood
-/// and is skipped: a name the store would refuse can never be asked about anyway.
-fn saved_name(line: &[u8]) -> Option<&str> {
+/// The name and size on a line `saved <bytes> <name>`, if the line is one and the name
+/// is safe. Anything else — another word (an older version's `ok <name>` too), bytes
+/// that are not UTF-8, an unsafe name — is not understood and is skipped: its document
+/// is fetched again, and a name the store would refuse can never be asked about anyway.
+fn saved_entry(line: &[u8]) -> Option<(&str, u64)> {
     let text = std::str::from_utf8(line).ok()?;
-    let name = text.strip_prefix(SAVED)?;
-    is_safe_name(name).then_some(name)
+    let (len, name) = text.strip_prefix(SAVED)?.split_once(' ')?;
+    let len = len.parse().ok()?;
+    is_safe_name(name).then_some((name, len))
 }

@@ -13,13 +13,21 @@
 //! document they were for); [`Store::open`] removes them. Their names start with `.`,
 //! which no document's name may, so they can never be mistaken for a document.
 //!
-//! What it guards against is a killed *process*: what a process has written is in the
-//! kernel and survives it. It does not `fsync` each document — that would make every
-//! save wait for the disk, and a million saves wait a million times — so a power cut or
-//! a kernel crash can lose documents the journal lists. [`Store::finish`] syncs the
-//! journal once at the end of a run.
+//! A killed *process* loses nothing: what it has written is in the kernel and survives
+//! it. A power cut or a kernel crash can lose what the kernel had not yet put on the
+//! disk, in any order: a journal line can survive its document, which is then empty or
+//! short. The store does not `fsync` each document (every save would wait for the disk,
+//! a million saves a million times); instead the journal records each document's size,
+//! and [`Store::is_done`] trusts a line only while the file has that size. After a
+//! crash, a document that is not whole is fetched again.
+//!
+//! Never outside the folder: a name is checked ([`is_safe_name`]), and so is every
+//! folder on the way to it, which must be a real folder, not a symbolic link. An
+//! existing link `out/example.com_80 -> /elsewhere` would otherwise take every document
+//! of that host elsewhere (`O_EXCL` guards the file's own name, and `rename` follows a
+//! link in the folder part of a path).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
@@ -42,8 +50,9 @@ const TEMP_PREFIX: &str = ".tmp-";
 pub struct Store {
     dir: PathBuf,
     journal: Journal,
-    /// What the journal listed when the store was opened, i.e. what earlier runs saved.
-    done: HashSet<String>,
+    /// What the journal listed when the store was opened, i.e. what earlier runs saved,
+    /// with each document's size.
+    done: HashMap<String, u64>,
     /// The subfolders known to exist, so that a million saves into a few folders make
     /// a few `mkdir`s, not a million.
     folders: Mutex<HashSet<String>>,
@@ -58,7 +67,7 @@ impl Store {
     ///
     /// Time and memory: the top folder and each of its subfolders is listed once (a
     /// million documents take a moment), and every name the journal lists is kept in
-    /// memory for [`is_done`](Store::is_done) — about 100 bytes a name.
+    /// memory for [`is_done`](Store::is_done) — about 110 bytes a name.
     pub fn open(dir: &Path) -> Result<Store, DownloadError> {
         let output_error = |path: &Path| {
             let path = path.to_path_buf();
@@ -82,12 +91,20 @@ impl Store {
         &self.dir
     }
 
-    /// Whether the journal said, when the store was opened, that `name` was saved: by
-    /// an earlier run, that is. Saves of this run are not added (the set is only read,
-    /// so asking takes no lock); a name listed twice in one run is fetched twice.
+    // ANCHOR: is_done
+    /// Whether an earlier run saved `name` whole: the journal, when the store was
+    /// opened, listed it, and the file is there now with the size the journal recorded.
+    /// (After a power cut the line can have survived a document that did not: the file
+    /// is then empty or short, and it is fetched again.) Saves of this run are not added
+    /// (the map is only read, so asking takes no lock); a name listed twice in one run
+    /// is fetched twice.
     pub fn is_done(&self, name: &str) -> bool {
-        self.done.contains(name)
+        self.done.get(name).is_some_and(|&len| {
+            // The entry itself, not what a link points to: a document is a plain file.
+            fs::symlink_metadata(self.dir.join(name)).is_ok_and(|m| m.is_file() && m.len() == len)
+        })
     }
+    // ANCHOR_END: is_done
 
     /// How many documents the journal listed when the store was opened.
     pub fn done_count(&self) -> usize {
@@ -132,7 +149,8 @@ impl Store {
             )));
         }
         // The document is in place, whole: now, and only now, the journal may say so.
-        self.journal.record(name).map_err(|e| {
+        // usize to u64 never loses anything on the platforms Rust supports.
+        self.journal.record(name, body.len() as u64).map_err(|e| {
             fail(format!(
                 "saved, but not recorded in {}: {e}",
                 self.journal.path().display()
@@ -152,22 +170,48 @@ impl Store {
             })
     }
 
-    /// Creates the subfolder `folder` (one level: safe names have at most two
-    /// components) unless it is known to exist.
+    // ANCHOR: make_folder
+    /// Creates the subfolder `folder` (each level of it) unless it is known to exist. A
+    /// level that exists already must be a real folder: a symbolic link (or a file) is
+    /// refused, naming it, since a save through a link would land outside the output
+    /// folder.
     fn make_folder(&self, folder: &str) -> std::io::Result<()> {
         if self.known_folders().contains(folder) {
             return Ok(());
         }
-        // Outside the lock: `mkdir` waits for the disk, and other saves need not wait
-        // for it. Two threads may both get here; the second gets `AlreadyExists`.
-        match fs::create_dir(self.dir.join(folder)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
+        let mut path = self.dir.clone();
+        for part in folder.split('/') {
+            path.push(part);
+            // Outside the lock: `mkdir` waits for the disk, and other saves need not
+            // wait for it. Two threads may both get here; the second gets
+            // `AlreadyExists`, and looks at what is there like any other.
+            match fs::create_dir(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    let what = fs::symlink_metadata(&path)?.file_type();
+                    if !what.is_dir() {
+                        let kind = if what.is_symlink() {
+                            "a symbolic link"
+                        } else {
+                            "not a folder"
+                        };
+                        return Err(std::io::Error::new(
+                            ErrorKind::AlreadyExists,
+                            format!(
+                                "{} is {kind}: documents are saved only in real folders \
+                                 inside the output folder (remove it, or choose another --out)",
+                                path.display()
+                            ),
+                        ));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
         self.known_folders().insert(folder.to_string());
         Ok(())
     }
+    // ANCHOR_END: make_folder
 
     fn known_folders(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         // The set is only ever inserted into, so a panic elsewhere cannot leave it

@@ -102,10 +102,11 @@ pub fn journal_names(out: &Path) -> Vec<String> {
         Some(end) => &text[..=end],
         None => "",
     };
+    // `saved <bytes> <name>`
     complete
         .lines()
-        .filter_map(|line| line.strip_prefix("ok "))
-        .map(str::to_string)
+        .filter_map(|line| line.strip_prefix("saved ")?.split_once(' '))
+        .map(|(_, name)| name.to_string())
         .collect()
 }
 
