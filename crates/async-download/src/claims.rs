@@ -33,7 +33,10 @@ pub const ALL_DOCUMENTS: ClaimDef = ClaimDef {
         let (exact, exact_text) = equals(inputs.get("files exact on disk")?, saved);
         let (clean, _) = equals(inputs.get("files corrupt, missing or temporary")?, 0.0);
         Ok(Decision::new(
-            format!("all {docs} documents arrive, verified, and the saved ones are exact on disk"),
+            format!(
+                "all {docs} documents arrive, verified, and the saved ones are exact on disk",
+                docs = procs::tour::fmt_number(docs)
+            ),
             (
                 all([ok, none_failed, exact, clean]),
                 format!("{ok_text} verified; on disk {exact_text} exact"),
@@ -62,7 +65,8 @@ pub const SMALL_MEMORY: ClaimDef = ClaimDef {
         Ok(Decision::new(
             format!(
                 "the client's peak memory stays under {} for {docs} documents",
-                fmt_bytes(RSS_TARGET)
+                fmt_bytes(RSS_TARGET),
+                docs = procs::tour::fmt_number(docs)
             ),
             (all([small, fact(peak.value > 0.0)]), text),
         ))
@@ -93,7 +97,9 @@ pub const FLAT_COST: ClaimDef = ClaimDef {
         );
         Ok(Decision::new(
             format!(
-                "{big} documents cost no more CPU per document, and no more memory, than {small} did"
+                "{big} documents cost no more CPU per document, and no more memory, than {small} did",
+                big = procs::tour::fmt_number(big),
+                small = procs::tour::fmt_number(small)
             ),
             (
                 all([cpu, memory]),
@@ -124,7 +130,8 @@ pub const FAULTS_SURVIVED: ClaimDef = ClaimDef {
         Ok(Decision::new(
             format!(
                 "with 15% faults, every engine ends with all {n} documents exact on disk and \
-                 no partial file"
+                 no partial file",
+                n = procs::tour::fmt_number(n)
             ),
             (
                 all([perfect, retried]),
@@ -184,7 +191,10 @@ pub const ASYNC_MEMORY: ClaimDef = ClaimDef {
     decide: |inputs| {
         let top = inputs.value("connections")?;
         Ok(Decision::new(
-            format!("at {top} connections, tokio uses at least 10x less memory than threads"),
+            format!(
+                "at {top} connections, tokio uses at least 10x less memory than threads",
+                top = procs::tour::fmt_number(top)
+            ),
             ratio_at_least(
                 inputs.get("threads peak RSS")?,
                 inputs.get("tokio peak RSS")?,
@@ -210,7 +220,10 @@ fn faster(
 ) -> Result<Decision, String> {
     let top = inputs.value("connections")?;
     Ok(Decision::new(
-        format!("at {top} connections, {id_statement}"),
+        format!(
+            "at {top} connections, {id_statement}",
+            top = procs::tour::fmt_number(top)
+        ),
         ratio_at_least(inputs.get(fast)?, inputs.get(slow)?, bar),
     ))
 }

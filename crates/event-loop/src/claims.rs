@@ -66,7 +66,8 @@ pub const EPOLL_SCALES: ClaimDef = ClaimDef {
         let min_ratio = if idle >= 10_000.0 { 50.0 } else { 10.0 };
         Ok(Decision::new(
             format!(
-                "with {idle} idle connections, a poll(2) turn costs at least {min_ratio}x an epoll turn"
+                "with {idle} idle connections, a poll(2) turn costs at least {min_ratio}x an epoll turn",
+                idle = procs::tour::fmt_number(idle)
             ),
             ratio_at_least(
                 inputs.get("poll(2) turn")?,
@@ -93,7 +94,11 @@ pub const POLL_GROWS_EPOLL_NOT: ClaimDef = ClaimDef {
         let (grows, grows_text) = at_least(inputs.get("poll growth")?, 5.0);
         let (flat, flat_text) = below(inputs.get("epoll growth")?, 5.0);
         Ok(Decision::new(
-            format!("from {few} to {most} idle, poll's turn grows with them, epoll's does not"),
+            format!(
+                "from {few} to {most} idle, poll's turn grows with them, epoll's does not",
+                most = procs::tour::fmt_number(most),
+                few = procs::tour::fmt_number(few)
+            ),
             (
                 all([grows, flat]),
                 format!("poll(2) grew {grows_text}, epoll {flat_text}"),
@@ -158,7 +163,10 @@ pub const C10K_HELD: ClaimDef = ClaimDef {
         let (served, served_text) = equals(inputs.get("documents failed")?, 0.0);
         let (accepted, refused_text) = equals(inputs.get("connections refused")?, 0.0);
         Ok(Decision::new(
-            format!("one thread holds {n} connections at once and serves every document"),
+            format!(
+                "one thread holds {n} connections at once and serves every document",
+                n = procs::tour::fmt_number(n)
+            ),
             (
                 all([held, served, accepted]),
                 format!(

@@ -99,7 +99,10 @@ pub const MEMORY_GROWS: ClaimDef = ClaimDef {
     decide: |inputs| {
         let most = inputs.value("threads, most")?;
         Ok(Decision::new(
-            format!("memory grows with threads: each of {most} threads adds at least 4 KiB"),
+            format!(
+                "memory grows with threads: each of {most} threads adds at least 4 KiB",
+                most = procs::tour::fmt_number(most)
+            ),
             at_least(inputs.get("RSS per extra thread")?, 4096.0),
         ))
     },

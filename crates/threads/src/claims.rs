@@ -89,7 +89,10 @@ pub const RESERVED_NOT_USED: ClaimDef = ClaimDef {
     decide: |inputs| {
         let n = inputs.value("idle threads")?;
         Ok(Decision::new(
-            format!("{n} idle threads reserve at least 20x the memory they use"),
+            format!(
+                "{n} idle threads reserve at least 20x the memory they use",
+                n = procs::tour::fmt_number(n)
+            ),
             ratio_at_least(
                 inputs.get("virtual per thread")?,
                 inputs.get("resident per thread")?,
@@ -161,13 +164,15 @@ pub const THOUSAND_NOT_FASTER: ClaimDef = ClaimDef {
         Ok(Decision::new(
             format!(
                 "1,000 threads are not faster than {cores} (the core count): each waits \
-                 for a core most of the time"
+                 for a core most of the time",
+                cores = procs::tour::fmt_number(cores)
             ),
             (
                 all([by_clock, waits]),
                 format!(
                     "by the clock {clock_text}, the bar set by the {used:.2} cores the \
-                     {cores} threads kept busy; each thread's work stretched {stretch_text}"
+                     {cores} threads kept busy; each thread's work stretched {stretch_text}",
+                    cores = procs::tour::fmt_number(cores)
                 ),
             ),
         ))
@@ -190,7 +195,10 @@ pub const SWITCHES_CLIMB: ClaimDef = ClaimDef {
     decide: |inputs| {
         let cores = inputs.value("cores")?;
         Ok(Decision::new(
-            format!("1,000 threads make at least 10x the context switches of {cores}"),
+            format!(
+                "1,000 threads make at least 10x the context switches of {cores}",
+                cores = procs::tour::fmt_number(cores)
+            ),
             ratio_at_least(
                 inputs.get("switches, 1,000 threads")?,
                 inputs.get("switches, cores threads")?,
@@ -214,7 +222,8 @@ pub const STRETCH_GROWS: ClaimDef = ClaimDef {
         let cores = inputs.value("cores")?;
         Ok(Decision::new(
             format!(
-                "each of 1,000 threads waits: its work stretches at least 5x more than with {cores}"
+                "each of 1,000 threads waits: its work stretches at least 5x more than with {cores}",
+                cores = procs::tour::fmt_number(cores)
             ),
             ratio_at_least(
                 inputs.get("stretch, 1,000 threads")?,
