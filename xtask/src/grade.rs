@@ -1105,8 +1105,13 @@ fn previous_entries(path: &Path) -> Vec<Value> {
 
 /// The last recorded result of each exercise, by id (empty when nothing was graded yet).
 pub fn last_results(root: &Path) -> HashMap<String, LastResult> {
+    results_in(&last_results_file(root))
+}
+
+/// [`last_results`] from the results file at `path`.
+fn results_in(path: &Path) -> HashMap<String, LastResult> {
     let mut found = HashMap::new();
-    for entry in previous_entries(&last_results_file(root)) {
+    for entry in previous_entries(path) {
         let status = match entry["status"].as_str() {
             Some("pass") => Status::Pass,
             Some("fail") => Status::Fail,
@@ -1121,7 +1126,14 @@ pub fn last_results(root: &Path) -> HashMap<String, LastResult> {
         ) else {
             continue;
         };
-        let graded_at = UNIX_EPOCH + Duration::from_secs_f64(at.max(0.0));
+        // The file may have been edited or damaged: a time no clock can hold makes the
+        // entry unknown, not a panic of every command that reads it.
+        let Some(graded_at) = Duration::try_from_secs_f64(at.max(0.0))
+            .ok()
+            .and_then(|since| UNIX_EPOCH.checked_add(since))
+        else {
+            continue;
+        };
         found.entry(id.to_string()).or_insert(LastResult {
             status,
             passed,
@@ -1523,5 +1535,31 @@ error: could not compile `procs` (lib) due to 1 previous error; 1 warning emitte
     fn the_tests_of_a_file_that_does_not_compile_are_found_by_name() {
         let source = "use x;\n\n#[test]\nfn first() {}\n\nfn helper() {}\n\n#[test]\n#[should_panic]\npub fn second_one() {}\n";
         assert_eq!(declared_tests(source), ["first", "second_one"]);
+    }
+
+    #[test]
+    fn a_results_file_with_an_impossible_time_is_read_without_a_panic() {
+        let dir = std::env::temp_dir().join(format!("xtask-results-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("grade-last.json");
+        // A hand-edited (or damaged) file: a time no clock can hold, next to a good one.
+        let entry = |id: &str, at: &str| {
+            format!(
+                r#"{{"id": "{id}", "status": "pass", "passed": 1, "total": 1, "graded_at": {at}}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"exercises": [{}, {}]}}"#,
+            entry("procs/far", "1e300"),
+            entry("procs/near", "1700000000.5")
+        );
+        std::fs::write(&path, text).unwrap();
+        let found = results_in(&path);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!found.contains_key("procs/far"), "{found:?}");
+        assert_eq!(
+            found["procs/near"].graded_at,
+            UNIX_EPOCH + Duration::from_secs_f64(1_700_000_000.5)
+        );
     }
 }

@@ -117,6 +117,15 @@ impl<S> HeadReader<S> {
         }
     }
 
+    /// A reader for the head that follows interim (1xx) heads in one exchange: the
+    /// `already` bytes they took count toward `max_head_bytes` too.
+    pub fn message_after(already: usize) -> HeadReader<S> {
+        HeadReader {
+            taken: already,
+            ..HeadReader::message()
+        }
+    }
+
     /// Whether nothing but empty lines has been received.
     pub fn is_blank(&self) -> bool {
         self.start.is_none() && self.line.is_blank()

@@ -12,8 +12,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The most bytes of one head: the start line, the header lines and the empty line
-    /// that ends them, line endings included. Also bounds a chunked body's trailer
-    /// section. Default 64 KiB (servers usually stop at 8 to 64 KiB).
+    /// that ends them, line endings included. A response's interim (1xx) heads count
+    /// toward the final head's limit. Also bounds a chunked body's trailer section.
+    /// Default 64 KiB (servers usually stop at 8 to 64 KiB).
     pub max_head_bytes: usize,
     /// The most header lines in one head (and trailer lines in one trailer section).
     /// Default 100.

@@ -30,7 +30,7 @@
 //! | Transfer-Encoding | only `chunked`; it wins over Content-Length, and then the connection is not reused | `framing` |
 //! | Chunk extensions / trailers | ignored / checked then dropped | `chunked` |
 //! | No body | responses to HEAD, 1xx, 204, 304 | `framing` |
-//! | 1xx responses | skipped, except 101 which is returned | `response` |
+//! | 1xx responses | skipped, except 101 which is returned; their heads count toward the final head's `max_head_bytes` | `response` |
 //! | Neither length nor chunked | response: body until the connection closes; request: no body | `framing` |
 //! | Requests | GET and HEAD, HTTP/1.0 and 1.1, no body | `request` |
 //! | Sizes | every buffer bounded by [`Limits`] | `limits` |

@@ -237,8 +237,14 @@ impl ResponseParser {
                         return Ok(Parsed::NeedMore);
                     };
                     match self.after_head(head)? {
-                        // The state is already a fresh head: read the next one.
-                        Next::Interim => self.interim_seen = true,
+                        // Read the next head, which shares `max_head_bytes` with the
+                        // interim ones before it (as in curl): each is skipped, so a
+                        // server sending them without end would otherwise keep us
+                        // reading forever, every read short and every head small.
+                        Next::Interim => {
+                            self.interim_seen = true;
+                            self.state = State::Head(HeadReader::message_after(self.offset));
+                        }
                         Next::Complete(response) => return Ok(self.done(response, pos)),
                         Next::Body(response, body) => self.state = State::Body { response, body },
                     }
