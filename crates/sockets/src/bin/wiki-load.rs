@@ -18,13 +18,14 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sockets::cli;
 use sockets::corpus::{CHECKSUM_HEADER, verify};
 use sockets::http::{Limits, Method, Parsed, ResponseParser};
+use threads::gate::Gate;
 
 const USAGE: &str = "\
 wiki-load: a bounded load on a corpus server (wiki-server, or lessons 4 and 5's).
@@ -46,7 +47,13 @@ fn main() -> ExitCode {
         Ok(options) => options,
         Err(exit) => return exit,
     };
-    let report = run(&options);
+    let report = match run(&options) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("wiki-load: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!("{report}");
     if report.requests == 0 {
         return ExitCode::FAILURE;
@@ -85,7 +92,15 @@ impl Options {
                 "-h" | "--help" => return Ok(None),
                 "--no-verify" => verify = false,
                 "--addr" => addr = Some(cli::addr(flag, value()?)?),
-                "--connections" => connections = positive(flag, value()?)?,
+                "--connections" => {
+                    connections = positive(flag, value()?)?;
+                    if connections > MAX_CONNECTIONS {
+                        return Err(format!(
+                            "--connections {connections}: at most {MAX_CONNECTIONS} (one thread \
+                             each; for more, use lesson 4's loop or lesson 5's tool)"
+                        ));
+                    }
+                }
                 "--seconds" => duration = Some(seconds(flag, value()?)?),
                 "--requests" => requests = Some(positive(flag, value()?)?),
                 "--ids" => ids = positive(flag, value()?)?,
@@ -179,19 +194,59 @@ impl std::fmt::Display for Report {
     }
 }
 
-fn run(options: &Options) -> Report {
+/// The most `--connections`: one thread each, and a machine runs out of threads (and
+/// of the memory for their stacks) long before it runs out of sockets.
+const MAX_CONNECTIONS: u64 = 10_000;
+
+fn run(options: &Options) -> Result<Report, String> {
     // Every connection is opened before the clock starts: the measure is of serving,
-    // not of connecting.
-    let barrier = Arc::new(Barrier::new(options.connections + 1));
+    // not of connecting. Lesson 2's gate lines the threads up; `abort` sends them home
+    // if the system refuses one of them a thread.
+    let gate = Arc::new(Gate::new());
+    let abort = Arc::new(AtomicBool::new(false));
     // Tickets for `--requests`: a thread takes one before each request.
     let tickets = Arc::new(AtomicU64::new(0));
-    let threads: Vec<_> = (0..options.connections)
-        .map(|index| {
-            let (options, barrier, tickets) = (options.clone(), barrier.clone(), tickets.clone());
-            std::thread::spawn(move || connection(index as u64, &options, &barrier, &tickets))
-        })
-        .collect();
-    barrier.wait();
+    let mut threads = Vec::with_capacity(options.connections);
+    let mut refused = None;
+    for index in 0..options.connections {
+        let (options_, gate_, abort_, tickets_) = (
+            options.clone(),
+            gate.clone(),
+            abort.clone(),
+            tickets.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .spawn(move || connection(index as u64, &options_, &gate_, &abort_, &tickets_));
+        match spawned {
+            Ok(thread) => threads.push(thread),
+            Err(e) => {
+                refused = Some(format!(
+                    "the system refused thread {} of {}: {e}; try fewer --connections",
+                    index + 1,
+                    options.connections
+                ));
+                break;
+            }
+        }
+    }
+    if refused.is_some() {
+        abort.store(true, Ordering::SeqCst);
+    } else {
+        // Each thread arrives once it has connected (or failed to): a generous limit,
+        // since every connect has its own timeout.
+        let limit = options
+            .timeout
+            .saturating_mul(4)
+            .saturating_add(Duration::from_secs(10));
+        gate.wait_for_arrivals(threads.len(), limit);
+    }
+    gate.open();
+    if let Some(refused) = refused {
+        for thread in threads {
+            let _ = thread.join();
+        }
+        return Err(refused);
+    }
     let start = Instant::now();
     let mut all = Tally::default();
     for thread in threads {
@@ -220,7 +275,7 @@ fn run(options: &Options) -> Report {
         };
         Duration::from_micros(u64::from(micros))
     };
-    Report {
+    Ok(Report {
         connections: options.connections,
         elapsed,
         requests: all.requests,
@@ -229,14 +284,23 @@ fn run(options: &Options) -> Report {
         p99: percentile(99),
         errors: all.errors,
         first_error: all.first_error,
-    }
+    })
 }
 
 /// One connection's loop: request, response, check, again, until a bound is reached.
-fn connection(index: u64, options: &Options, barrier: &Barrier, tickets: &AtomicU64) -> Tally {
+fn connection(
+    index: u64,
+    options: &Options,
+    gate: &Gate,
+    abort: &AtomicBool,
+    tickets: &AtomicU64,
+) -> Tally {
     let mut tally = Tally::default();
     let mut stream = open(options);
-    barrier.wait();
+    gate.wait();
+    if abort.load(Ordering::SeqCst) {
+        return tally;
+    }
     let deadline = procs::deadline::from_now(options.duration);
     // A per-thread xorshift generator: the ids need to be spread, not unpredictable.
     let mut rng = 0x9e37_79b9_7f4a_7c15 ^ (index + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
