@@ -1083,7 +1083,13 @@ pub fn remember(root: &Path, grade: &Grade, started: SystemTime) -> std::io::Res
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&path, to_text(&results))?;
+    // A temporary file renamed into place, as lesson 5's store does: `grade` and `watch`
+    // may write at once, and a crash half-way must not lose the earlier results.
+    let temp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+    std::fs::write(&temp, to_text(&results))?;
+    std::fs::rename(&temp, &path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })?;
     Ok(path)
 }
 

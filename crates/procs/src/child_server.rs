@@ -21,6 +21,10 @@ use crate::error::{Error, Result};
 /// The line a child server prints first, followed by its address.
 pub const LISTENING: &str = "listening on http://";
 
+/// How long a child server may take to print its address: far more than starting one
+/// takes, even on a busy machine.
+pub const START_LIMIT: Duration = Duration::from_secs(30);
+
 /// A server running in a child process.
 #[derive(Debug)]
 pub struct ChildServer {
@@ -42,8 +46,16 @@ impl ChildServer {
         ChildServer::start_command(command)
     }
 
-    /// Starts `command` as the server (its stdin and stdout are taken over).
-    pub fn start_command(mut command: Command) -> Result<ChildServer> {
+    /// Starts `command` as the server (its stdin and stdout are taken over), waiting up
+    /// to [`START_LIMIT`] for its address.
+    pub fn start_command(command: Command) -> Result<ChildServer> {
+        ChildServer::start_command_within(command, START_LIMIT)
+    }
+
+    /// [`start_command`](ChildServer::start_command), waiting up to `limit` for the
+    /// address line: a child that hangs before printing it is killed and reaped, not
+    /// waited for forever.
+    pub fn start_command_within(mut command: Command, limit: Duration) -> Result<ChildServer> {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -52,11 +64,21 @@ impl ChildServer {
                 what: "child server",
                 reason: format!("cannot start it: {e}"),
             })?;
+        // The line is read on a thread of its own so that the wait has a limit; the
+        // thread ends when the line comes, or when the killed child's stdout closes.
         let stdout = child.stdout.take();
-        let mut line = String::new();
-        if let Some(stdout) = stdout {
-            let _ = BufReader::new(stdout).read_line(&mut line);
-        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            if let Some(stdout) = stdout {
+                // One line, of bounded length: an address is short.
+                let _ = BufReader::new(stdout.take(4096)).read_line(&mut line);
+            }
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(limit)
+            .unwrap_or_else(|_| format!("nothing within {limit:?}"));
         let addr = line
             .trim()
             .strip_prefix(LISTENING)
@@ -125,6 +147,23 @@ pub fn announce_and_wait(addr: SocketAddr, max: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_child_that_never_prints_its_address_is_killed_and_reaped() {
+        let mut command = Command::new("sleep");
+        command.arg("60");
+        let err = ChildServer::start_command_within(command, Duration::from_millis(300))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nothing within"), "{err}");
+        assert!(
+            crate::zombie::zombies_of(std::process::id() as i32)
+                .unwrap()
+                .iter()
+                .all(|z| z.comm != "sleep"),
+            "the child was left a zombie"
+        );
+    }
 
     #[test]
     fn a_child_that_prints_its_address_is_found_and_stopped() {
