@@ -40,6 +40,7 @@ mod markers;
 mod progress;
 mod registry;
 mod run;
+mod signals;
 mod summary;
 mod test_process;
 mod tour_report;
@@ -52,6 +53,8 @@ use cli::{Parsed, RunOptions, USAGE_ERROR, Verb};
 use lessons::{LESSONS, Lesson};
 
 fn main() -> ExitCode {
+    // First, before any thread starts: Ctrl-C kills the tests still running.
+    signals::watch();
     // Arguments that are not UTF-8 cannot be a verb, a lesson or a flag we know; a file
     // name for --json could be, but such names are rare enough to refuse clearly.
     let args: Result<Vec<String>, _> = std::env::args_os()
