@@ -9,7 +9,7 @@
 //! - `docs-check`: the book's includes resolve.
 //! - `grade`, `list`, `hint`, `watch`: the learner's side: points for the exercises.
 //! - `kit`: the student repository, and the proof that every exercise is a real test.
-//! - `bench`: lesson 5's race of engines, its chart written into the book.
+//! - `bench`: lesson 5's race of engines (into target/bench), and the peers.
 //! - `claims --falsify`: every claim decided on its wrong world, which must fail it.
 //! - `mutants`: cargo-mutants over the exercises' solutions; `--check` its reports.
 //! - `book --record`: every tour in full, recorded for the book's outputs and figures.
