@@ -7,6 +7,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::AsFd;
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -20,22 +21,24 @@ use sockets::http::HttpError;
 mod common;
 use common::{closed_port, server, sizes};
 
+/// The longest any wait of these tests may take: far beyond what any of them needs
+/// (milliseconds), so that only a hang reaches it, never a busy machine.
+const HANG_GUARD: Duration = Duration::from_secs(10);
+
 /// A server that answers each of `count` connections with `reply` (after reading the
-/// request's first bytes), then closes it. Gives up after 5 s.
+/// request's first bytes), then closes it. Gives up after twice [`HANG_GUARD`].
 fn canned(reply: &'static [u8], count: usize) -> (SocketAddr, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     listener.set_nonblocking(true).unwrap();
     let handle = std::thread::spawn(move || {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + 2 * HANG_GUARD;
         let mut served = 0;
         while served < count && Instant::now() < deadline {
             match listener.accept() {
                 Ok((mut stream, _)) => {
                     stream.set_nonblocking(false).unwrap();
-                    stream
-                        .set_read_timeout(Some(Duration::from_secs(2)))
-                        .unwrap();
+                    stream.set_read_timeout(Some(HANG_GUARD)).unwrap();
                     let _ = stream.read(&mut [0u8; 1024]);
                     let _ = stream.write_all(reply);
                     served += 1;
@@ -45,6 +48,30 @@ fn canned(reply: &'static [u8], count: usize) -> (SocketAddr, JoinHandle<()>) {
         }
     });
     (addr, handle)
+}
+
+/// A server for one connection that reads the request, then holds back the reply
+/// (document `id`, whole) until the test sends on the returned channel (or twice
+/// [`HANG_GUARD`] passes). Until then the download can find nothing to read, however
+/// long the test takes between two steps.
+fn held_reply(id: u64) -> (SocketAddr, mpsc::Sender<()>, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (release, released) = mpsc::channel::<()>();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(HANG_GUARD)).unwrap();
+        let _ = stream.read(&mut [0u8; 1024]);
+        let _ = released.recv_timeout(2 * HANG_GUARD);
+        let body = document(id);
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(&body);
+    });
+    (addr, release, handle)
 }
 
 /// Drives one download with `poll(2)` until it is done; panics after `limit`.
@@ -96,6 +123,8 @@ fn the_loop_sleeps_while_the_server_takes_its_time() {
         "{} turns for 10 documents",
         report.turns
     );
+    // The run's clock starts before any request is sent, and each reply waits 40 ms
+    // after its request arrives: a lower bound no busy machine can break.
     assert!(report.wall >= Duration::from_millis(40), "{report}");
     s.stop();
 }
@@ -112,9 +141,10 @@ fn a_refused_connect_shows_up_as_the_socket_error() {
             return;
         }
     };
-    // ... the socket becomes "writable" when it ends, successfully or not ...
+    // ... the socket becomes "writable" when it ends, successfully or not (at once on
+    // loopback; the 10 s only bounds a hang) ...
     let mut fds = [PollFd::new(stream.as_fd(), PollFlags::POLLOUT)];
-    assert_eq!(poll(&mut fds, PollTimeout::from(2000u16)).unwrap(), 1);
+    assert_eq!(poll(&mut fds, PollTimeout::from(10_000u16)).unwrap(), 1);
     let revents = fds[0].revents().unwrap();
     assert!(
         revents.intersects(PollFlags::POLLOUT | PollFlags::POLLERR | PollFlags::POLLHUP),
@@ -143,7 +173,7 @@ fn the_machine_reports_a_refused_connect_as_a_connect_error() {
         }
         Err(e) => panic!("{e}"),
     };
-    drive(&mut machine, Duration::from_secs(2));
+    drive(&mut machine, HANG_GUARD);
     match machine.into_result() {
         Err(DownloadError::Connect { addr: a, source }) => {
             assert_eq!(a, addr);
@@ -166,8 +196,10 @@ fn the_machine_reports_a_refused_connect_as_a_connect_error() {
 
 #[test]
 fn early_wake_ups_are_harmless() {
-    let s = server(50);
-    let mut download = Download::start(s.addr(), "x", "/wiki/7", Instant::now(), far()).unwrap();
+    // The reply is held back until the test lets it go: "nothing yet" is a fact here,
+    // not a race against a server's delay.
+    let (addr, release, held) = held_reply(7);
+    let mut download = Download::start(addr, "x", "/wiki/7", Instant::now(), far()).unwrap();
     let mut buf = [0u8; 4096];
     // Called before anything can have happened, over and over: each call only finds
     // "not yet" and leaves the machine where it was.
@@ -177,8 +209,8 @@ fn early_wake_ups_are_harmless() {
         assert!(matches!(again, Progress::Wait(_)), "{again:?}");
         first = again;
     }
-    // Once the request is out, the reply is 50 ms away: reading finds nothing.
-    let deadline = Instant::now() + Duration::from_secs(2);
+    // Once the request is out, the reply is held back: reading finds nothing.
+    let deadline = Instant::now() + HANG_GUARD;
     while first == Progress::Wait(Want::Write) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
         first = download.advance(&mut buf);
@@ -189,10 +221,11 @@ fn early_wake_ups_are_harmless() {
     // A poll that times out with nothing ready is just another early wake-up.
     let mut fds = [PollFd::new(download.as_fd(), PollFlags::POLLIN)];
     assert_eq!(poll(&mut fds, PollTimeout::ZERO).unwrap(), 0);
-    drive(&mut download, Duration::from_secs(3));
+    release.send(()).unwrap();
+    drive(&mut download, HANG_GUARD);
     let response = download.into_result().unwrap();
     assert_eq!(response.body, document(7));
-    s.stop();
+    held.join().unwrap();
 }
 
 #[test]
@@ -205,12 +238,12 @@ fn a_silent_server_costs_a_timeout_that_says_where() {
     };
     let start = Instant::now();
     let report = download(&batch).unwrap();
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        start.elapsed()
-    );
-    // Two waves of three, each given up at its deadline, sleeping in between.
+    // Guards against a hang: a loop that ignored the 100 ms timeouts would wait for the
+    // batch's 60 s run deadline.
+    assert!(start.elapsed() < HANG_GUARD, "{:?}", start.elapsed());
+    // Two waves of three, each given up at its deadline, sleeping in between. A lower
+    // bound a busy machine cannot break: the second wave's deadlines are set when it
+    // starts, after the first wave's have passed, and both are later than `start`.
     assert!(start.elapsed() >= Duration::from_millis(200));
     assert!(report.turns < 100, "{} turns", report.turns);
     assert_eq!(report.failed(), 6);
@@ -234,21 +267,35 @@ fn the_run_deadline_bounds_the_whole_batch() {
     };
     let start = Instant::now();
     let report = download(&batch).unwrap();
-    assert!(start.elapsed() < Duration::from_secs(2));
+    // Guards against a hang: ten documents of 100 ms each, one after the other, would
+    // take a second; the run deadline ends it after 250 ms.
+    assert!(start.elapsed() < HANG_GUARD, "{:?}", start.elapsed());
     assert_eq!(report.failed(), 10);
     let not_started = report
         .failures
         .iter()
         .filter(|(_, e)| matches!(e, DownloadError::NotStarted { .. }))
         .count();
-    assert!((6..=8).contains(&not_started), "{:?}", report.failures);
+    // One at a time, each given up after 100 ms at the earliest: by the run deadline
+    // (250 ms) at most three can have started (at 0, 100 and 200 ms), however slow the
+    // machine, and the first one starts as soon as the run does. A busy machine only
+    // starts fewer; a loop that ignored the run deadline would leave none out.
+    assert!((7..=9).contains(&not_started), "{:?}", report.failures);
+    assert!(
+        report.failures.iter().all(|(_, e)| matches!(
+            e,
+            DownloadError::NotStarted { .. } | DownloadError::Timeout { .. }
+        )),
+        "{:?}",
+        report.failures
+    );
 }
 
 #[test]
 fn bad_responses_are_errors_with_their_reason() {
     let (addr, server) = canned(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", 1);
     let mut d = Download::start(addr, "x", "/wiki/1", Instant::now(), far()).unwrap();
-    drive(&mut d, Duration::from_secs(3));
+    drive(&mut d, HANG_GUARD);
     assert!(
         matches!(
             d.into_result(),
@@ -263,7 +310,7 @@ fn bad_responses_are_errors_with_their_reason() {
 
     let (addr, server) = canned(b"SMTP ready\r\n\r\n", 1);
     let mut d = Download::start(addr, "x", "/wiki/1", Instant::now(), far()).unwrap();
-    drive(&mut d, Duration::from_secs(3));
+    drive(&mut d, HANG_GUARD);
     let error = d.into_result().unwrap_err();
     assert!(matches!(error, DownloadError::Http { .. }), "{error}");
     assert!(
@@ -274,7 +321,7 @@ fn bad_responses_are_errors_with_their_reason() {
 
     let (addr, server) = canned(b"", 1);
     let mut d = Download::start(addr, "x", "/wiki/1", Instant::now(), far()).unwrap();
-    drive(&mut d, Duration::from_secs(3));
+    drive(&mut d, HANG_GUARD);
     assert!(matches!(d.into_result(), Err(DownloadError::Closed { .. })));
     server.join().unwrap();
 }

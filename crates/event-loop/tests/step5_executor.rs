@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use event_loop::step4_scheduler::FetchError;
 use event_loop::step5_executor::{
     DownloadConfig, Elapsed, Executor, JoinError, TcpListener, TcpStream, block_on, download,
-    download_with, idle_cost, sleep, spawn, timeout, yield_now,
+    download_with, idle_cost, sleep, sleep_until, spawn, timeout, yield_now,
 };
 use sockets::corpus::{FaultKind, FaultPlan, document_size};
 use sockets::server::{ServerConfig, start};
@@ -242,23 +242,29 @@ fn a_wake_from_another_thread_ends_the_sleep_in_epoll_wait() {
         executor.block_on(flag.wait()).unwrap();
         let waited = start.elapsed();
         thread.join().unwrap();
+        // `start` comes before the other thread's 100 ms sleep begins.
         assert!(waited >= ms(100));
-        assert!(waited < Duration::from_secs(2), "woke late: {waited:?}");
+        // Guards against a hang (without the remote wake, nothing ever ends the wait);
+        // `parks` below says the executor slept once rather than polling.
+        assert!(waited < Duration::from_secs(10), "woke late: {waited:?}");
         assert!(executor.stats().parks <= 3, "{:?}", executor.stats());
     });
 }
 
 #[test]
 fn spurious_wake_ups_are_harmless() {
-    // A task waits for bytes that come 100 ms later; meanwhile it is woken for nothing,
-    // thousands of times, from its own thread and from another one. Each wake makes it
-    // try the read again, get WouldBlock, and wait again; the bytes still arrive whole.
+    // A task waits for bytes that come only once the wake-ups are over; meanwhile it is
+    // woken for nothing, thousands of times, from its own thread and from another one.
+    // Each wake makes it try the read again, get WouldBlock, and wait again; the bytes
+    // still arrive whole. (The peer writes when told, not after a delay: on a busy
+    // machine a delay could run out before the wake-ups had happened.)
     bounded(LIMIT, || {
         let listener = StdListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        let (go, write_now) = mpsc::channel::<()>();
         let peer = std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
-            std::thread::sleep(ms(100));
+            write_now.recv().unwrap();
             stream.write_all(b"late bytes").unwrap();
             stream
         });
@@ -281,13 +287,18 @@ fn spurious_wake_ups_are_harmless() {
                     .unwrap();
                     buf[..n].to_vec()
                 });
+                // The reader's first poll leaves its waker in the slot.
+                yield_now().await;
+                assert!(exported.lock().unwrap().is_some(), "the reader was polled");
                 let slot = exported.clone();
                 let from_afar = std::thread::spawn(move || {
+                    // As fast as it can: a pause between two wakes (a yield, a sleep) can
+                    // last a whole round of the scheduler on a busy machine, and two
+                    // thousand of them tens of seconds.
                     for _ in 0..2_000 {
                         if let Some(waker) = slot.lock().unwrap().clone() {
                             waker.wake();
                         }
-                        std::thread::yield_now();
                     }
                 });
                 for _ in 0..200 {
@@ -298,6 +309,7 @@ fn spurious_wake_ups_are_harmless() {
                     }
                     yield_now().await;
                 }
+                go.send(()).unwrap();
                 let received = reader.await.unwrap();
                 from_afar.join().unwrap();
                 (received, polls.get())
@@ -322,13 +334,17 @@ fn timeout_fires_and_leaves_no_timer_behind() {
     bounded(LIMIT, || {
         let executor = Executor::new().unwrap();
         let start = Instant::now();
+        // The loser sleeps an hour: the result says which one won, and the time can
+        // only be short if the timeout ended the wait.
         let late = executor
-            .block_on(timeout(ms(50), sleep(Duration::from_secs(10))))
+            .block_on(timeout(ms(50), sleep(Duration::from_secs(3600))))
             .unwrap();
         let waited = start.elapsed();
         assert_eq!(late, Err(Elapsed { after: ms(50) }));
+        // The timeout's deadline is set after `start`: it cannot fire before 50 ms. The
+        // upper bound guards against a hang, far from the hour of the sleep.
         assert!(
-            waited >= ms(50) && waited < Duration::from_secs(2),
+            waited >= ms(50) && waited < Duration::from_secs(10),
             "{waited:?}"
         );
         let on_time = executor
@@ -344,12 +360,16 @@ fn sleeping_tasks_wake_in_deadline_order() {
     bounded(LIMIT, || {
         let order = block_on(async {
             let order = Rc::new(RefCell::new(Vec::new()));
+            // Every deadline counts from the same instant: with `sleep`, each would count
+            // from its task's first poll, and a machine that paused between two polls
+            // could put them in another order.
+            let base = Instant::now();
             let handles: Vec<_> = [40u64, 10, 30, 20]
                 .into_iter()
                 .map(|nap| {
                     let order = order.clone();
                     spawn(async move {
-                        sleep(ms(nap)).await;
+                        sleep_until(base + ms(nap)).await;
                         order.borrow_mut().push(nap);
                     })
                 })
@@ -493,7 +513,9 @@ fn download_survives_faults_and_reports_each_failure() {
 #[test]
 fn download_gives_up_on_a_silent_server_at_its_time_limit() {
     bounded(LIMIT, || {
-        let server = server(10_000);
+        // A minute of latency: a download that waited for the replies would succeed (and
+        // hit the test's time limit first); one that gives up fails every document.
+        let server = server(60_000);
         let config = DownloadConfig {
             concurrency: 4,
             exchange_timeout: ms(100),
@@ -501,7 +523,8 @@ fn download_gives_up_on_a_silent_server_at_its_time_limit() {
         };
         let start = Instant::now();
         let report = block_on(download_with(server.addr(), (0..8).collect(), config)).unwrap();
-        assert!(start.elapsed() < Duration::from_secs(3));
+        // Guards against a hang: two rounds of 100 ms timeouts end it.
+        assert!(start.elapsed() < Duration::from_secs(10));
         assert_eq!(report.failed, 8);
         assert!(report.failures.iter().all(|(_, e)| matches!(
             e,

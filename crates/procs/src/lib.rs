@@ -47,3 +47,12 @@ pub mod tree;
 pub mod zombie;
 
 pub use error::{Error, Result};
+
+/// Tests that fork and tests that look at this process's memory take turns: a child
+/// forked by one test shares, copy-on-write, the pages another test is measuring, until
+/// it execs or exits, and on a busy machine that can take a while.
+#[cfg(test)]
+pub(crate) fn test_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -384,10 +384,10 @@ pub fn faults_during(f: impl FnOnce()) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
 
     #[test]
     fn a_child_that_dies_before_it_reports_is_reaped_not_left_a_zombie() {
+        let _turn = one_at_a_time();
         // SAFETY: _exit ends the child at once; always sound.
         let dies = |_: &OwnedFd| unsafe { libc::_exit(0) };
         // SAFETY: the body only calls _exit.
@@ -408,13 +408,10 @@ mod tests {
     }
 
     // RSS and page tables are per process, and tests run on parallel threads: the tests
-    // that map memory take turns so one does not disturb another's measurement.
-    static MEMORY: Mutex<()> = Mutex::new(());
-
+    // that map memory take turns so one does not disturb another's measurement, and
+    // with the tests that fork (a child shares the pages it was forked with).
     fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-        MEMORY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::test_lock()
     }
 
     #[test]

@@ -316,6 +316,8 @@ mod tests {
 
     #[test]
     fn runs_a_program_and_reports_its_exit_code() {
+        // Each test that forks takes its turn with the memory tests (see `test_lock`).
+        let _turn = crate::test_lock();
         let (pid, exit) = run("true", &[] as &[&str]).unwrap();
         assert!(pid.as_raw() > 0);
         assert_eq!(exit, Exit::Code(0));
@@ -326,6 +328,7 @@ mod tests {
 
     #[test]
     fn a_killed_child_reports_the_signal() {
+        let _turn = crate::test_lock();
         let (_, exit) = run("sh", &["-c", "kill -9 $$"]).unwrap();
         assert_eq!(exit, Exit::Signal(Signal::SIGKILL));
         assert!(!exit.success());
@@ -333,6 +336,7 @@ mod tests {
 
     #[test]
     fn a_missing_program_is_a_clear_error() {
+        let _turn = crate::test_lock();
         let err = run("no-such-program-xyz", &[] as &[&str]).unwrap_err();
         assert!(matches!(err, Error::ProgramNotFound { .. }), "{err}");
         assert!(err.to_string().contains("no-such-program-xyz"), "{err}");
@@ -361,7 +365,10 @@ mod tests {
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
         let program = Program::new(path.to_str().unwrap(), &[] as &[&str]).unwrap();
-        let err = spawn(&program).unwrap_err();
+        let err = {
+            let _turn = crate::test_lock();
+            spawn(&program).unwrap_err()
+        };
         std::fs::remove_dir_all(&dir).unwrap();
         match err {
             Error::Exec { errno, .. } => assert_eq!(errno, Errno::ENOEXEC),
@@ -382,6 +389,7 @@ mod tests {
 
     #[test]
     fn fork_and_exit_gives_the_code_to_wait() {
+        let _turn = crate::test_lock();
         let pid = fork_and_exit(7).unwrap();
         assert_eq!(wait_for(pid).unwrap(), Exit::Code(7));
     }

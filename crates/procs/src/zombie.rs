@@ -83,6 +83,8 @@ mod tests {
 
     #[test]
     fn an_exited_child_is_a_zombie_until_waited_for() {
+        // Forking: takes its turn with the memory tests (see `test_lock`).
+        let _turn = crate::test_lock();
         let life = watch_a_zombie(Duration::from_secs(5)).unwrap();
         assert_eq!(life.state_before_wait, 'Z');
         assert_eq!(life.exit, Exit::Code(0));
@@ -91,6 +93,7 @@ mod tests {
 
     #[test]
     fn finds_a_zombie_child_and_not_after_reaping() {
+        let _turn = crate::test_lock();
         let me = std::process::id() as i32;
         let pid = fork_and_exit(0).unwrap();
         wait_for_state(pid, 'Z', Duration::from_secs(5)).unwrap();

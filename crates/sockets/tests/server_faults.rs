@@ -119,9 +119,12 @@ fn drip_trickles_the_reply_in_pieces() {
     let server = start(FaultPlan::none());
     let mut stream = connect(server.addr());
     let sent = Instant::now();
-    // 512-byte pieces, 15 ms apart: the reply takes (pieces - 1) * 15 ms at least.
+    // 64-byte pieces, 20 ms apart: the reply takes (pieces - 1) * 20 ms at least, over
+    // a third of a second. Many small pieces, so that the reader keeps up with them on
+    // any machine: only a reader kept off the CPU for the whole drip could get it all in
+    // one read.
     stream
-        .write_all(get_request("/wiki/6?fault=drip&piece=512&pause=15").as_bytes())
+        .write_all(get_request("/wiki/6?fault=drip&piece=64&pause=20").as_bytes())
         .unwrap();
     let mut parser = ResponseParser::new(Method::Get, Limits::default());
     let mut reads = 0;
@@ -135,10 +138,12 @@ fn drip_trickles_the_reply_in_pieces() {
         }
     };
     assert_eq!(response.body, document(6));
-    // The head is over 100 bytes: the body alone fills at least this many pieces.
-    let pieces = (document(6).len() + 100).div_ceil(512) as u64;
+    // The head is over 100 bytes: the reply fills at least this many pieces.
+    let pieces = (document(6).len() + 100).div_ceil(64) as u64;
     assert!(reads >= 2, "{reads} reads: the reply came in one go");
-    let least = Duration::from_millis(15 * (pieces - 1));
+    // The pauses begin after the request arrives, after `sent`: a lower bound no busy
+    // machine can break.
+    let least = Duration::from_millis(20 * (pieces - 1));
     assert!(sent.elapsed() >= least, "{:?} < {least:?}", sent.elapsed());
     server.stop();
 }
@@ -155,6 +160,7 @@ fn latency_delays_the_reply() {
         read_responses(&mut stream, &[Method::Get]).remove(0).body,
         document(7)
     );
+    // The delay begins when the request arrives, after `sent`.
     assert!(
         sent.elapsed() >= Duration::from_millis(120),
         "{:?}",

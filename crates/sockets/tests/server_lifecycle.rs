@@ -11,13 +11,19 @@ use sockets::corpus::document;
 use sockets::http::{Limits, Method, Parsed, Response, ResponseParser};
 use sockets::server::{self, ServerConfig};
 
+/// A minute of idle time: a stop (or a test) that waited for idle connections to time
+/// out would take that long, far beyond the 10 s the tests allow for a prompt one.
 fn config() -> ServerConfig {
     ServerConfig {
         workers: 16,
-        idle_timeout: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(60),
         ..ServerConfig::default()
     }
 }
+
+/// How long a prompt stop may take: it takes milliseconds, and waiting for any of the
+/// connections below would take a minute.
+const PROMPT: Duration = Duration::from_secs(10);
 
 /// Sends a GET for `target` and reads its response.
 fn get(stream: &mut TcpStream, target: &str) -> Response {
@@ -52,11 +58,7 @@ fn a_server_listens_on_loopback_serves_and_stops() {
     let stats = server.stop();
     assert_eq!((stats.connections, stats.requests, stats.faults), (1, 1, 0));
     assert!(stats.bytes_sent > document(12).len() as u64);
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < PROMPT, "{:?}", started.elapsed());
     // The listening socket is closed with the server.
     assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err());
 }
@@ -70,12 +72,13 @@ fn stop_ends_promptly_with_connections_open_and_replies_pending() {
     for stream in &mut idle {
         assert_eq!(get(stream, "/wiki/1").status, 200);
     }
-    // ...one that never sent a byte, one waiting out a 30 s latency, one dripping slowly.
+    // ...one that never sent a byte, one waiting out a minute's latency, one dripping
+    // a byte a second.
     let silent = connect(addr);
     let mut slow = connect(addr);
     write!(
         slow,
-        "GET /wiki/2?latency=30000 HTTP/1.1\r\nHost: t\r\n\r\n"
+        "GET /wiki/2?latency=60000 HTTP/1.1\r\nHost: t\r\n\r\n"
     )
     .unwrap();
     let mut drip = connect(addr);
@@ -84,12 +87,18 @@ fn stop_ends_promptly_with_connections_open_and_replies_pending() {
         "GET /wiki/3?fault=drip&piece=1&pause=1000 HTTP/1.1\r\nHost: t\r\n\r\n"
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(200)); // let the workers get there
+    // Let the workers get there: every connection taken, both requests read.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let there = |s: server::ServerStats| s.connections == 7 && s.requests == 6;
+    while !there(server.stats()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(there(server.stats()), "{}", server.stats());
 
     let stopping = Instant::now();
     let stats = server.stop();
     assert!(
-        stopping.elapsed() < Duration::from_secs(2),
+        stopping.elapsed() < PROMPT,
         "stop took {:?}",
         stopping.elapsed()
     );
@@ -110,7 +119,7 @@ fn dropping_the_handle_stops_the_server_too() {
     assert_eq!(get(&mut stream, "/").status, 200);
     let dropping = Instant::now();
     drop(server);
-    assert!(dropping.elapsed() < Duration::from_secs(2));
+    assert!(dropping.elapsed() < PROMPT);
     assert!(read_to_eof(&mut stream).is_empty());
 }
 

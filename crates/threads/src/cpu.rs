@@ -128,9 +128,24 @@ mod tests {
     #[test]
     fn many_threads_wait_more_and_switch_more() {
         let _alone = crate::test_lock();
-        let few = split_work(200, 2).unwrap();
-        let many = split_work(200, 200).unwrap();
+        let few = split_work(400, 2).unwrap();
+        let many = split_work(400, 400).unwrap();
+        // Counts first. Each of the 400 threads waited at the gate: a switch each, at
+        // least. Two threads that never wait switch only when the scheduler takes
+        // the core away, tens of times per second of work, whatever the load.
+        assert!(many.switches >= 400, "{many:?}");
         assert!(many.switches > few.switches, "{few:?} {many:?}");
+        // Then the stretch, wall time over CPU time. No thread's CPU time can exceed
+        // its wall time: at least 1 for both. And a contrast no load can invert: when
+        // half of the 400 threads are done, they have used 200 units of CPU between
+        // them, which takes the cores at least 200 / cores units of wall time, so the
+        // median thread (one unit of work) is stretched at least 100 times on two
+        // cores, and more on a busy machine; the two threads, doing their share side by
+        // side, are stretched only by what else the machine runs.
+        assert!(
+            few.stretch >= 1.0 && many.stretch >= 1.0,
+            "{few:?} {many:?}"
+        );
         assert!(many.stretch > few.stretch, "{few:?} {many:?}");
         assert!(split_work(1, 2).is_err());
     }
