@@ -38,8 +38,11 @@ impl<T> BoundedQueue<T> {
         }
     }
 
-    /// Adds `item` at the back, waiting while the queue is full. Returns `Err(item)` if
-    /// the queue is (or gets) closed.
+    /// Adds `item` at the back, waiting while the queue is full (it never holds more than
+    /// its capacity). Returns `Err(item)` if the queue is (or gets) closed, at once even
+    /// when it is full. A waiting push sleeps on `not_full` until notified (no spinning,
+    /// no polling) and checks again when it wakes: another thread may have taken the
+    /// room first.
     pub fn push(&self, item: T) -> Result<(), T> {
         // BEGIN SOLUTION
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -57,7 +60,9 @@ impl<T> BoundedQueue<T> {
 
     /// Takes the item at the front, waiting while the queue is empty. Returns `None`
     /// once the queue is closed *and* empty (items pushed before `close` are still
-    /// delivered).
+    /// delivered). A waiting pop sleeps on `not_empty` until notified and checks again
+    /// when it wakes: another thread may have taken the item first. Every push and pop
+    /// wakes a waiting thread that can now go on.
     pub fn pop(&self) -> Option<T> {
         // BEGIN SOLUTION
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());

@@ -3,9 +3,12 @@
 //! `std::thread::scope` lets threads borrow from the caller (the slice, the closure)
 //! because the scope joins every thread before it returns. No `Arc`, no copying.
 
-/// Returns the sum of `f(x)` over `items`, computed by `threads` scoped threads, each
-/// working on one contiguous chunk (`threads` of 0 counts as 1; never start more
-/// threads than there are items). The additions wrap around on overflow.
+/// Returns the sum of `f(x)` over `items`, computed by `threads` scoped threads running
+/// at the same time, each working on one contiguous chunk of at most
+/// `items.len().div_ceil(threads)` items (`threads` of 0 counts as 1; never start more
+/// threads than there are items, so none for an empty slice). The additions wrap around
+/// on overflow. If `f` panics, the caller gets that same panic (its payload, so its
+/// message).
 pub fn parallel_sum<F>(items: &[u64], threads: usize, f: F) -> u64
 where
     F: Fn(u64) -> u64 + Sync,

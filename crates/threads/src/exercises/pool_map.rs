@@ -18,9 +18,12 @@ pub enum PoolMapError {
     Pool(String),
 }
 
-/// Applies `f` to every item on the pool's workers, concurrently, and returns the
-/// results in the items' order. If `f` panics on an item, returns
-/// [`PoolMapError::Panicked`] with the lowest such index.
+/// Applies `f` to every item on the pool's workers, as many at once as there are
+/// workers, and returns the results in the items' order (whatever order they finish
+/// in). Works on a bounded pool too, whose `execute` waits for room. If `f` panics on an
+/// item, returns [`PoolMapError::Panicked`] with the lowest such index. Either way it
+/// returns only once every call of `f` has ended, and while it waits for the results
+/// the caller sleeps (no polling).
 pub fn pool_map<T, U, F>(pool: &ThreadPool, items: Vec<T>, f: F) -> Result<Vec<U>, PoolMapError>
 where
     T: Send + 'static,

@@ -1,0 +1,17 @@
+        let mut round = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let my_generation = round.generation;
+        round.arrived += 1;
+        // Off by one: "the others" are n - 1, so the round is complete at n - 1 arrivals.
+        if round.arrived >= self.n - 1 {
+            round.arrived = 0;
+            round.generation = round.generation.wrapping_add(1);
+            self.all_arrived.notify_all();
+            return true;
+        }
+        while round.generation == my_generation {
+            round = self
+                .all_arrived
+                .wait(round)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        false
