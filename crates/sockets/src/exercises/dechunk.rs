@@ -16,7 +16,9 @@ pub enum DechunkError {
     /// The input ends before the body does: more bytes are needed.
     #[error("the chunked body is incomplete")]
     Incomplete,
-    /// The chunk size at this byte offset is not hexadecimal (or overflows a u64).
+    /// The chunk size on the line that starts at this byte offset is not hexadecimal, or
+    /// is too large: it overflows a u64, or the offset where its chunk would end (after
+    /// its CR LF) overflows a usize.
     #[error("bad chunk size at byte {0}")]
     BadSize(usize),
     /// The CR LF expected at this byte offset (after a chunk's data) is missing.
@@ -39,17 +41,20 @@ pub fn dechunk(input: &[u8]) -> Result<(Vec<u8>, usize), DechunkError> {
     let mut body = Vec::new();
     let mut at = 0;
     loop {
+        // Every size error names the start of its line, even once `at` has moved past it.
+        let line_start = at;
         let end = line_end(input, at)?;
         let line = &input[at..end];
         let size_part = line.split(|&b| b == b';').next().unwrap_or(&[]);
         let size_text = std::str::from_utf8(size_part)
-            .map_err(|_| DechunkError::BadSize(at))?
+            .map_err(|_| DechunkError::BadSize(line_start))?
             .trim();
         if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(DechunkError::BadSize(at));
+            return Err(DechunkError::BadSize(line_start));
         }
-        let size = u64::from_str_radix(size_text, 16).map_err(|_| DechunkError::BadSize(at))?;
-        let size = usize::try_from(size).map_err(|_| DechunkError::BadSize(at))?;
+        let size =
+            u64::from_str_radix(size_text, 16).map_err(|_| DechunkError::BadSize(line_start))?;
+        let size = usize::try_from(size).map_err(|_| DechunkError::BadSize(line_start))?;
         at = end + 2;
         if size == 0 {
             // Trailers, if any, then the final empty line.
@@ -62,15 +67,22 @@ pub fn dechunk(input: &[u8]) -> Result<(Vec<u8>, usize), DechunkError> {
                 }
             }
         }
-        let data_end = at.checked_add(size).ok_or(DechunkError::BadSize(at))?;
-        if input.len() < data_end + 2 {
+        // A size near u64::MAX fits in a usize but its end does not: checked, so that it
+        // is an error rather than an overflow (a panic in a debug build).
+        let data_end = at
+            .checked_add(size)
+            .ok_or(DechunkError::BadSize(line_start))?;
+        let chunk_end = data_end
+            .checked_add(2)
+            .ok_or(DechunkError::BadSize(line_start))?;
+        if input.len() < chunk_end {
             return Err(DechunkError::Incomplete);
         }
         body.extend_from_slice(&input[at..data_end]);
         if &input[data_end..data_end + 2] != b"\r\n" {
             return Err(DechunkError::BadTerminator(data_end));
         }
-        at = data_end + 2;
+        at = chunk_end;
     }
     // END SOLUTION
 }

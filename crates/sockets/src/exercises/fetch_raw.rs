@@ -13,7 +13,9 @@ pub const MAX_RESPONSE: usize = 16 << 20;
 /// Connects to `addr` (waiting at most `timeout`), sends
 /// `GET path HTTP/1.1` with `Host: host` and `Connection: close`, and returns every byte
 /// the server sends until it closes the connection. Every read and write waits at most
-/// `timeout`; a response longer than [`MAX_RESPONSE`] is an `InvalidData` error.
+/// `timeout`, asleep, and one that times out is an error; one that a signal interrupts
+/// is retried. A response longer than [`MAX_RESPONSE`] is an `InvalidData` error, found
+/// as soon as the bytes read pass the limit.
 pub fn fetch_raw(
     addr: SocketAddr,
     host: &str,

@@ -15,7 +15,9 @@
 /// <body>
 /// ```
 ///
-/// A `path` that does not start with `/` gets one in front.
+/// The body is carried byte for byte (it need not be text) and nothing follows it. A
+/// `path` that does not start with `/` gets one in front (an empty one becomes `/`); any
+/// other path, and `host` (port included), are sent as given.
 pub fn post_request(host: &str, path: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
     // BEGIN SOLUTION
     let slash = if path.starts_with('/') { "" } else { "/" };

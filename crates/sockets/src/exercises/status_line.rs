@@ -23,9 +23,10 @@ pub enum StatusLineError {
     Space,
 }
 
-/// Parses a status line (without its CR LF): `HTTP/1.x SP DDD SP reason`. The space
-/// before an empty reason may be missing (`HTTP/1.1 204`); the reason is everything
-/// after that space, kept as is.
+/// Parses a status line (without its CR LF): `HTTP/1.x SP DDD SP reason`. The version
+/// is the first 8 bytes; `SP` is exactly one space (not a tab); `DDD` is three ASCII
+/// digits from 100 to 599. The space before an empty reason may be missing
+/// (`HTTP/1.1 204`); the reason is everything after that space, kept as is.
 pub fn parse_status_line(line: &str) -> Result<StatusLine, StatusLineError> {
     // BEGIN SOLUTION
     let minor = match line.get(..8) {

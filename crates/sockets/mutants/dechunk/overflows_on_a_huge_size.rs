@@ -1,0 +1,45 @@
+    fn line_end(input: &[u8], from: usize) -> Result<usize, DechunkError> {
+        input[from..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map(|p| from + p)
+            .ok_or(DechunkError::Incomplete)
+    }
+    let mut body = Vec::new();
+    let mut at = 0;
+    loop {
+        let line_start = at;
+        let end = line_end(input, at)?;
+        let line = &input[at..end];
+        let size_part = line.split(|&b| b == b';').next().unwrap_or(&[]);
+        let size_text = std::str::from_utf8(size_part)
+            .map_err(|_| DechunkError::BadSize(line_start))?
+            .trim();
+        if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(DechunkError::BadSize(line_start));
+        }
+        let size =
+            u64::from_str_radix(size_text, 16).map_err(|_| DechunkError::BadSize(line_start))?;
+        let size = usize::try_from(size).map_err(|_| DechunkError::BadSize(line_start))?;
+        at = end + 2;
+        if size == 0 {
+            loop {
+                let end = line_end(input, at)?;
+                let empty = end == at;
+                at = end + 2;
+                if empty {
+                    return Ok((body, at));
+                }
+            }
+        }
+        // Unchecked arithmetic: a size near u64::MAX overflows (a panic in a debug build).
+        if input.len() < at + size + 2 {
+            return Err(DechunkError::Incomplete);
+        }
+        let data_end = at + size;
+        body.extend_from_slice(&input[at..data_end]);
+        if &input[data_end..data_end + 2] != b"\r\n" {
+            return Err(DechunkError::BadTerminator(data_end));
+        }
+        at = data_end + 2;
+    }
