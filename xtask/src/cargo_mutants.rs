@@ -248,8 +248,11 @@ pub fn fingerprint(root: &Path, exercise: &Exercise) -> Result<String, String> {
     Ok(format!("{hash:016x}"))
 }
 
-/// Runs cargo-mutants over the exercises' solution regions (one run per lesson, each
-/// exercise's mutants graded by its own tests), updates the lesson's report and returns it.
+/// Runs cargo-mutants over the exercises' solution regions: one run per lesson (one
+/// copy of the workspace to build, not one per exercise), each mutant graded by the
+/// lesson's graded tests of these exercises (another exercise's tests pass whatever is
+/// done to this one, so the verdict is this exercise's own). Updates the lesson's
+/// report and returns it.
 fn run_lesson(
     root: &Path,
     lesson: &'static Lesson,
@@ -259,30 +262,37 @@ fn run_lesson(
     let equivalents = equivalents(root, lesson)?;
     let mut report = read_report(root, lesson)?;
     report.tool = tool_version();
+    let scope = format!("mutants · {}", lesson.name);
+    let mut names = Vec::new();
     for exercise in exercises {
-        let scope = format!("mutants · {}", exercise.id);
-        let names = in_regions(root, exercise)?;
+        let found = in_regions(root, exercise)?;
         progress.line(
             &scope,
             &format!(
-                "{} mutants inside the solution regions of {}",
-                names.len(),
+                "{}: {} mutants inside the solution regions of {}",
+                exercise.id,
+                found.len(),
                 exercise.file.display()
             ),
         );
-        let outcomes = if names.is_empty() {
-            Vec::new()
-        } else {
-            run_cargo_mutants(root, exercise, &names, progress, &scope)?
-        };
+        names.extend(found);
+    }
+    let outcomes = if names.is_empty() {
+        Vec::new()
+    } else {
+        run_cargo_mutants(root, lesson, exercises, &names, progress, &scope)?
+    };
+    for exercise in exercises {
+        let file = format!("{}:", exercise.file.display());
         let mutants = outcomes
-            .into_iter()
+            .iter()
+            .filter(|(name, _)| name.starts_with(&file))
             .map(|(name, outcome)| MutantOutcome {
                 equivalent: (outcome == "missed")
-                    .then(|| equivalents.get(&name).cloned())
+                    .then(|| equivalents.get(name).cloned())
                     .flatten(),
-                name,
-                outcome,
+                name: name.clone(),
+                outcome: outcome.clone(),
             })
             .collect();
         report.exercises.insert(
@@ -292,13 +302,13 @@ fn run_lesson(
                 mutants,
             },
         );
-        let path = report_path(root, lesson);
-        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     }
+    let path = report_path(root, lesson);
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(report)
 }
 
@@ -351,19 +361,17 @@ fn in_regions(root: &Path, exercise: &Exercise) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// Runs cargo-mutants on exactly `names`, with the exercise's graded tests; returns each
-/// mutant's name and outcome.
+/// Runs cargo-mutants on exactly `names`, with the graded tests of `exercises`; returns
+/// each mutant's name and outcome.
 fn run_cargo_mutants(
     root: &Path,
-    exercise: &Exercise,
+    lesson: &Lesson,
+    exercises: &[&Exercise],
     names: &[String],
     progress: &mut Progress,
     scope: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    let out_dir = root
-        .join("target")
-        .join("cargo-mutants")
-        .join(&exercise.test);
+    let out_dir = root.join("target").join("cargo-mutants").join(lesson.name);
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let exact = names
@@ -371,22 +379,19 @@ fn run_cargo_mutants(
         .map(|n| format!("^{}$", regex_escape(n)))
         .collect::<Vec<_>>()
         .join("|");
-    let file = exercise.file.to_string_lossy().into_owned();
     let mut command = Command::new(workspace::cargo());
+    command.args(["mutants", "--line-col=false", "--no-shuffle"]);
+    for exercise in exercises {
+        command.arg("-f").arg(&exercise.file);
+    }
     command
-        .args([
-            "mutants",
-            "--line-col=false",
-            "--no-shuffle",
-            "-f",
-            &file,
-            "-F",
-            &exact,
-        ])
-        .args(["--test-package", exercise.lesson.name, "-o"])
+        .args(["-F", &exact, "--test-package", lesson.name, "-o"])
         .arg(&out_dir)
-        .args(["--", "--test", &exercise.test])
-        .current_dir(root);
+        .arg("--");
+    for exercise in exercises {
+        command.args(["--test", &exercise.test]);
+    }
+    command.current_dir(root);
     let out = crate::run::stream(progress, scope, StepKind::Test, &mut command)
         .map_err(|e| format!("cannot run cargo mutants: {e}"))?;
     let outcomes_file = out_dir.join("mutants.out").join("outcomes.json");
