@@ -94,6 +94,8 @@ struct Equivalent {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MutantsOptions {
     pub exercise: Option<String>,
+    /// Only this lesson's exercises.
+    pub lesson: Option<&'static Lesson>,
     /// Only compare the reports with the sources; run nothing.
     pub check: bool,
 }
@@ -111,7 +113,10 @@ pub fn main(options: &MutantsOptions) -> ExitCode {
         }
     };
     let selected: Vec<Exercise> = match &options.exercise {
-        None => all,
+        None => match options.lesson {
+            None => all,
+            Some(lesson) => all.into_iter().filter(|e| e.lesson == lesson).collect(),
+        },
         Some(id) => match registry::find(&all, id) {
             Ok(e) => vec![e.clone()],
             Err(e) => {

@@ -286,8 +286,8 @@ Exit status: 0 when every tour ran, its claims did not fail and the book checks 
 1 otherwise (what was recorded is kept); 2 on a usage error.";
 
 const MUTANTS_USAGE: &str = "\
-Usage: cargo xtask mutants [--exercise ID]
-       cargo xtask mutants --check [--exercise ID]
+Usage: cargo xtask mutants [--lesson L | --exercise ID]
+       cargo xtask mutants --check [--lesson L | --exercise ID]
 
 Runs cargo-mutants over the solution regions of every exercise (or of ID), each
 exercise's mutants graded by its own graded tests, and writes the report into
@@ -297,6 +297,7 @@ crates/<lesson>/mutants/equivalent.toml. A full run takes about a quarter of an 
 2 cores. Needs cargo-mutants: cargo install --locked cargo-mutants
 
 Options:
+  --lesson L     only this lesson's exercises (by name or number)
   --exercise ID  only this exercise (its entry in the lesson's report is replaced)
   --check        run nothing: check that every report matches its solution and tests
                  (none changed since it was made) and that every missed mutant is listed
@@ -406,6 +407,20 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
                         None => {
                             return Parsed::Bad(format!(
                                 "error: `--exercise` needs an exercise id\n\n{MUTANTS_USAGE}"
+                            ));
+                        }
+                    },
+                    "--lesson" => match args.next().map(|name| (name, lessons::find(name))) {
+                        Some((_, Some(lesson))) => options.lesson = Some(lesson),
+                        Some((name, None)) => {
+                            return Parsed::Bad(format!(
+                                "error: no lesson named `{name}`; the lessons are: {}\n\n{MUTANTS_USAGE}",
+                                lessons::known_names()
+                            ));
+                        }
+                        None => {
+                            return Parsed::Bad(format!(
+                                "error: `--lesson` needs a lesson's name or number\n\n{MUTANTS_USAGE}"
                             ));
                         }
                     },
