@@ -1,8 +1,12 @@
 //! Graded tests for exercise `async-download/map-bounded`. The work is `sleep`s on
-//! tokio's paused clock: each test runs at once, and its times are exact.
+//! tokio's paused clock: each test runs at once, and its times are exact. Besides the
+//! bound (reached, never passed), the order of the results and the start of the next
+//! item as soon as one ends, they check where the work runs (a tokio task per call),
+//! that waiting for a free slot does not spin, that a panic reaches the caller as it
+//! was, and the limits 0, 1, the number of items and `usize::MAX`.
 
 mod common;
-use common::paused;
+use common::{SPIN_LIMIT, paused, polls_until_ready};
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -125,10 +129,28 @@ fn limit_one_is_one_after_another() {
 
 #[test]
 fn a_limit_above_the_number_of_items_runs_them_all_at_once() {
-    let (out, peak, _, took) = run(&[30, 10, 20, 40, 5], 100);
-    assert_eq!(out, [0, 1, 2, 3, 4]);
-    assert_eq!(peak, 5);
-    assert_eq!(took, Duration::from_millis(40), "the longest item's time");
+    for limit in [5, 6, 100, usize::MAX] {
+        let (out, peak, _, took) = run(&[30, 10, 20, 40, 5], limit);
+        assert_eq!(out, [0, 1, 2, 3, 4], "limit {limit}");
+        assert_eq!(peak, 5, "limit {limit}: all five at once");
+        assert_eq!(
+            took,
+            Duration::from_millis(40),
+            "limit {limit}: the longest item's time"
+        );
+    }
+    // One below the number of items: the fifth waits for a free slot, which the 10 ms
+    // item leaves first; it then runs from 10 to 15 ms, within the longest item's 40.
+    let (_, peak, started, took) = run(&[30, 10, 20, 40, 5], 4);
+    assert_eq!((peak, started), (4, vec![0, 1, 2, 3, 4]));
+    assert_eq!(took, Duration::from_millis(40));
+}
+
+#[test]
+fn a_single_item_runs_alone_for_its_own_time() {
+    let (out, peak, started, took) = run(&[25], 3);
+    assert_eq!((out, peak, started), (vec![0], 1, vec![0]));
+    assert_eq!(took, Duration::from_millis(25));
 }
 
 #[test]
@@ -186,4 +208,91 @@ fn items_wait_in_the_list_not_as_tasks() {
         most_unfinished.load(Ordering::SeqCst)
     );
     assert_eq!(took, Duration::from_millis(250));
+}
+
+#[test]
+fn each_call_runs_as_a_tokio_task_of_its_own() {
+    // map_bounded itself runs in a task here, so that "no task" and "the caller's task"
+    // both show: every call must see a task id, its own, not the caller's.
+    let (caller, ids) = paused("map_bounded in a task", async {
+        tokio::spawn(async {
+            let caller = tokio::task::try_id();
+            let work = map_bounded((0..6).collect(), 3, |i: u64| async move {
+                sleep(Duration::from_millis(10 * (6 - i))).await;
+                tokio::task::try_id()
+            });
+            // Counted here too: the test's body only waits for this task.
+            let (ids, polls) = polls_until_ready(work, SPIN_LIMIT).await;
+            let ids = ids.unwrap_or_else(|| panic!("polled {polls} times: it spins"));
+            (caller, ids)
+        })
+        .await
+        .expect("the test's task")
+    });
+    assert!(caller.is_some(), "the test's own task has an id");
+    for (item, id) in ids.iter().enumerate() {
+        assert!(
+            id.is_some() && *id != caller,
+            "item {item} did not run as a tokio task of its own: spawn each call"
+        );
+    }
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 6, "one task per call: {ids:?}");
+}
+
+/// What a call panics with in the tests below: a payload no other panic carries.
+#[derive(Debug, PartialEq, Eq)]
+struct CallPanicked(usize);
+
+#[test]
+fn a_panic_in_a_call_reaches_the_caller_as_it_was() {
+    let caught = std::panic::catch_unwind(|| {
+        paused("map_bounded with a panic", async {
+            map_bounded((0..6).collect(), 2, |i: usize| async move {
+                sleep(Duration::from_millis(10)).await;
+                if i == 3 {
+                    std::panic::panic_any(CallPanicked(3));
+                }
+                i
+            })
+            .await
+        })
+    });
+    let payload = match caught {
+        Ok(out) => panic!("a call panicked, yet map_bounded returned {out:?}"),
+        Err(payload) => payload,
+    };
+    assert_eq!(
+        payload.downcast_ref::<CallPanicked>(),
+        Some(&CallPanicked(3)),
+        "the caller must get the call's own panic (resume_unwind its payload), not a \
+         panic of map_bounded's"
+    );
+}
+
+#[test]
+fn waiting_for_a_free_slot_does_not_spin() {
+    // Twenty items of 100 ms, three at a time. Waiting well, map_bounded is polled when
+    // a task ends or a permit comes back: a few times per item. Checking for a free
+    // slot in a loop polls it without end (and on the paused clock, stops time).
+    let items = 20;
+    let cap = 10_000;
+    let (out, polls) = paused("map_bounded, polls counted", async move {
+        let work = map_bounded((0..items).collect(), 3, |i: usize| async move {
+            sleep(Duration::from_millis(100)).await;
+            i
+        });
+        polls_until_ready(work, cap).await
+    });
+    assert!(
+        out.is_some(),
+        "still not done after {cap} polls: waiting for a free slot must await (the \
+         semaphore, the tasks), not check again and again"
+    );
+    assert_eq!(out.unwrap(), (0..items).collect::<Vec<_>>());
+    assert!(
+        polls <= 4 * items,
+        "map_bounded was polled {polls} times for {items} items: it wakes itself instead \
+         of waiting to be woken"
+    );
 }

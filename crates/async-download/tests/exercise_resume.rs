@@ -1,5 +1,7 @@
 //! Graded tests for exercise `async-download/resume`: reading the journal a killed run
-//! left, and writing it so that it can be read back.
+//! left (torn last lines, unknown lines, duplicates, names with spaces and `\r`), and
+//! writing it so that it can be read back: one `write_all` of the whole line, through
+//! short writes, and nothing at all for a name that is refused.
 
 use std::collections::HashSet;
 use std::io;
@@ -51,6 +53,55 @@ fn a_torn_last_line_is_ignored() {
 fn duplicates_and_unknown_lines_are_harmless() {
     let text = "ok a\n\nok a\n# a comment\nfailed b\nok\nok \nOK c\n ok d\nokay e\nok f\nok a\n";
     assert_eq!(parse_journal(text), set(&["a", "f"]));
+    // `ok ` with only the `\r` of a CRLF line after it has no name either.
+    assert_eq!(parse_journal("ok \r\nok g\r\n\r\n"), set(&["g"]));
+}
+
+#[test]
+fn journals_at_the_edges() {
+    assert_eq!(parse_journal("\n"), set(&[]), "one empty line");
+    assert_eq!(
+        parse_journal("ok a\n"),
+        set(&["a"]),
+        "a single complete line"
+    );
+    assert_eq!(
+        parse_journal("ok a\r"),
+        set(&[]),
+        "a line without its \\n is torn, even if it ends in \\r"
+    );
+    assert_eq!(
+        parse_journal("ok a\nok b\r"),
+        set(&["a"]),
+        "the torn line is the last one"
+    );
+}
+
+#[test]
+fn a_name_is_everything_after_ok_and_a_space_spaces_included() {
+    assert_eq!(
+        parse_journal("ok  padded \nok ok\nok tab\there\n"),
+        set(&[" padded ", "ok", "tab\there"]),
+        "nothing is trimmed from a name but the \\r of a CRLF line"
+    );
+}
+
+#[test]
+fn every_name_record_done_accepts_is_read_back_as_itself() {
+    let names = [
+        " padded ",
+        " ",
+        "ok",
+        "tab\there",
+        "ünïcödé",
+        "sub/dir/page.html?x=1",
+    ];
+    let mut journal = Vec::new();
+    for name in names {
+        record_done(&mut journal, name).unwrap();
+    }
+    let text = String::from_utf8(journal).unwrap();
+    assert_eq!(parse_journal(&text), set(&names), "journal: {text:?}");
 }
 
 #[test]
@@ -105,6 +156,45 @@ fn record_done_writes_one_line_or_nothing() {
     assert_eq!(
         parse_journal(std::str::from_utf8(&journal).unwrap()),
         set(&["sub/a b.html"])
+    );
+}
+
+/// A writer that keeps every `write` call's bytes apart, and takes them all.
+#[derive(Debug, Default)]
+struct Calls {
+    writes: Vec<Vec<u8>>,
+}
+
+impl io::Write for Calls {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes.push(buf.to_vec());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn record_done_writes_the_line_with_one_call() {
+    // A writer that takes everything: one write_all of the line is one `write` of it.
+    // Several calls ("ok ", then the name, then "\n", as `writeln!` makes) let another
+    // writer's line land in between, in a journal shared by two processes.
+    let mut out = Calls::default();
+    record_done(&mut out, "page-7.html").unwrap();
+    assert_eq!(
+        out.writes,
+        [b"ok page-7.html\n".to_vec()],
+        "the whole line in one write_all call"
+    );
+    let mut out = Calls::default();
+    for bad in ["", "a\nb", "c\r"] {
+        record_done(&mut out, bad).expect_err(bad);
+    }
+    assert!(
+        out.writes.is_empty(),
+        "a refused name makes no write call at all: {:?}",
+        out.writes
     );
 }
 

@@ -1,5 +1,7 @@
-//! Graded tests for exercise `async-download/retry`: `backoff`'s arithmetic, then
-//! `retry` on tokio's paused clock, which makes every wait exact and instant.
+//! Graded tests for exercise `async-download/retry`: `backoff`'s arithmetic (up to the
+//! largest attempts and durations), then `retry` on tokio's paused clock, which makes
+//! every wait exact and instant: the attempts, the wait before each, the moment `retry`
+//! returns (no wait after the last attempt or a fatal error) and which error it returns.
 
 mod common;
 use common::paused;
@@ -19,28 +21,34 @@ enum Failure {
     Busy,
     /// Worth another try, after what the server asked.
     BusyFor(Duration),
+    /// Worth another try; says which attempt failed, so that the last error cannot be
+    /// mistaken for another.
+    BusyAt(u32),
     /// Not worth another try (a 404).
     Gone,
+    /// Not worth another try, though it carries a Retry-After.
+    GoneFor(Duration),
 }
 
 impl Retryable for Failure {
     fn is_retryable(&self) -> bool {
-        !matches!(self, Failure::Gone)
+        !matches!(self, Failure::Gone | Failure::GoneFor(_))
     }
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            Failure::BusyFor(d) => Some(*d),
+            Failure::BusyFor(d) | Failure::GoneFor(d) => Some(*d),
             _ => None,
         }
     }
 }
 
-/// What `retry` did: the attempt numbers `op` was called with, and the paused time of
-/// each call since the start.
+/// What `retry` did: the attempt numbers `op` was called with, the paused time of
+/// each call since the start, and the time `retry` returned.
 #[derive(Debug, Default)]
 struct Log {
     attempts: Vec<u32>,
     at: Vec<Duration>,
+    returned_at: Duration,
 }
 
 /// Runs `retry` with `policy` and a jitter that always returns `jitter`, over an
@@ -64,7 +72,9 @@ fn run(
             },
         )
         .await;
-        (result, log.into_inner())
+        let mut log = log.into_inner();
+        log.returned_at = start.elapsed();
+        (result, log)
     })
 }
 
@@ -142,6 +152,33 @@ fn backoff_never_overflows_and_clamps_its_jitter() {
 }
 
 #[test]
+fn backoff_never_overflows_with_the_longest_durations() {
+    // base * 2^(attempt - 1) overflows a Duration long before 2^(attempt - 1) does.
+    let huge = Duration::from_secs(u64::MAX / 3);
+    for (base, max, attempt, want) in [
+        (huge, Duration::MAX, 3, Duration::MAX / 2),
+        (huge, Duration::MAX, 64, Duration::MAX / 2),
+        (huge, Duration::from_secs(10), 5, Duration::from_secs(5)),
+        (Duration::MAX, Duration::MAX, 1, Duration::MAX / 2),
+        (Duration::MAX, Duration::MAX, 2, Duration::MAX / 2),
+        (Duration::MAX, 100 * MS, 2, 50 * MS),
+    ] {
+        let wait = backoff(attempt, base, max, 0.0);
+        assert!(
+            close(wait, want),
+            "attempt {attempt}, base {base:?}, max {max:?}: the ceiling stops at max, so \
+             the wait is {want:?}, not {wait:?}"
+        );
+    }
+    // With all the jitter: the whole ceiling, still no overflow.
+    let wait = backoff(3, huge, Duration::MAX, 1.0);
+    assert!(
+        wait >= Duration::MAX / 2 && wait <= Duration::MAX,
+        "{wait:?}"
+    );
+}
+
+#[test]
 fn a_first_success_is_returned_at_once() {
     let policy = Policy {
         retries: 3,
@@ -152,6 +189,7 @@ fn a_first_success_is_returned_at_once() {
     assert_eq!(result, Ok("doc"));
     assert_eq!(log.attempts, [1]);
     assert_eq!(log.at, [Duration::ZERO]);
+    assert_eq!(log.returned_at, Duration::ZERO);
 }
 
 #[test]
@@ -193,10 +231,11 @@ fn attempts_are_retries_plus_one_and_the_last_error_is_returned() {
     );
     // Capped: the ceiling stops at 300 ms, so the wait at 150 ms (jitter 0).
     assert_eq!(gaps(&log.at), [50, 100, 150, 150, 150].map(|ms| ms * MS));
+    assert_eq!(*log.at.last().unwrap(), 600 * MS);
     assert_eq!(
-        *log.at.last().unwrap(),
+        log.returned_at,
         600 * MS,
-        "no wait after the last attempt"
+        "no wait after the last attempt: retry returns as soon as it failed"
     );
 
     let none = Policy {
@@ -205,6 +244,38 @@ fn attempts_are_retries_plus_one_and_the_last_error_is_returned() {
     };
     let (result, log) = run(none, 0.0, |_| Err(Failure::Busy));
     assert_eq!((result, log.attempts), (Err(Failure::Busy), vec![1]));
+    assert_eq!(
+        log.returned_at,
+        Duration::ZERO,
+        "retries: 0: one attempt, no wait"
+    );
+}
+
+#[test]
+fn the_error_returned_is_the_last_one() {
+    let policy = Policy {
+        retries: 3,
+        base: 100 * MS,
+        max: Duration::from_secs(10),
+    };
+    let (result, log) = run(policy, 0.0, |n| Err(Failure::BusyAt(n)));
+    assert_eq!(log.attempts, [1, 2, 3, 4]);
+    assert_eq!(
+        result,
+        Err(Failure::BusyAt(4)),
+        "the error of the last attempt (4), not of an earlier one"
+    );
+    // A Retry-After on the last attempt asks for a wait that never comes.
+    let (result, log) = run(policy, 0.0, |n| match n {
+        4 => Err(Failure::BusyFor(Duration::from_secs(5))),
+        n => Err(Failure::BusyAt(n)),
+    });
+    assert_eq!(result, Err(Failure::BusyFor(Duration::from_secs(5))));
+    assert_eq!(
+        (log.at.last().copied(), log.returned_at),
+        (Some(350 * MS), 350 * MS),
+        "no wait after the last attempt, even if the server asked for one"
+    );
 }
 
 #[test]
@@ -250,6 +321,11 @@ fn an_error_that_is_not_retryable_stops_at_once() {
     let (result, log) = run(policy, 0.0, |_| Err(Failure::Gone));
     assert_eq!(result, Err(Failure::Gone));
     assert_eq!(log.attempts, [1]);
+    assert_eq!(
+        log.returned_at,
+        Duration::ZERO,
+        "an error not worth retrying is returned at once, without a wait"
+    );
     let (result, log) = run(policy, 0.0, |n| {
         if n < 3 {
             Err(Failure::Busy)
@@ -264,6 +340,11 @@ fn an_error_that_is_not_retryable_stops_at_once() {
         "stops at the first error not worth retrying"
     );
     assert_eq!(log.at.last(), Some(&(150 * MS)));
+    assert_eq!(
+        log.returned_at,
+        150 * MS,
+        "returned at once, without a wait"
+    );
 }
 
 #[test]
@@ -284,5 +365,53 @@ fn retry_after_is_honoured_up_to_max() {
         gaps(&log.at),
         [Duration::from_secs(2), Duration::from_secs(10), 200 * MS],
         "Retry-After: 2 s is waited; 60 s is cut to max; without one, backoff(3)"
+    );
+}
+
+#[test]
+fn a_retry_after_shorter_than_the_backoff_is_waited_as_asked() {
+    // Backoff alone would wait 500 ms, then 1 s: the server asks for less.
+    let policy = Policy {
+        retries: 3,
+        base: Duration::from_secs(1),
+        max: Duration::from_secs(10),
+    };
+    let (result, log) = run(policy, 0.0, |n| match n {
+        1 => Err(Failure::BusyFor(30 * MS)),
+        2 => Err(Failure::BusyFor(Duration::ZERO)),
+        _ => Ok("doc"),
+    });
+    assert_eq!(result, Ok("doc"));
+    assert_eq!(
+        gaps(&log.at),
+        [30 * MS, Duration::ZERO],
+        "a Retry-After is the wait (only capped at max), even when it is shorter than \
+         the backoff"
+    );
+}
+
+#[test]
+fn a_retry_after_does_not_lift_the_other_rules() {
+    let policy = Policy {
+        retries: 2,
+        base: 100 * MS,
+        max: Duration::from_secs(10),
+    };
+    // Every attempt asks for 1 s: still retries + 1 attempts, and no wait after the last.
+    let (result, log) = run(policy, 0.0, |_| {
+        Err(Failure::BusyFor(Duration::from_secs(1)))
+    });
+    assert_eq!(result, Err(Failure::BusyFor(Duration::from_secs(1))));
+    assert_eq!(log.attempts, [1, 2, 3], "retries: 2 means 3 attempts");
+    assert_eq!(log.returned_at, Duration::from_secs(2));
+    // Not retryable, whatever it asks: returned at once.
+    let (result, log) = run(policy, 0.0, |_| {
+        Err(Failure::GoneFor(Duration::from_secs(1)))
+    });
+    assert_eq!(result, Err(Failure::GoneFor(Duration::from_secs(1))));
+    assert_eq!(
+        (log.attempts, log.returned_at),
+        (vec![1], Duration::ZERO),
+        "an error that is not retryable is returned at once, even with a Retry-After"
     );
 }

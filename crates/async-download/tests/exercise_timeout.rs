@@ -1,8 +1,11 @@
 //! Graded tests for exercise `async-download/timeout`, on tokio's paused clock: the
-//! deadlines are exact and no test waits for real.
+//! deadlines are exact and no test waits for real. The `Timeout` is observed while it
+//! is alive (polled by reference: its inner future is dropped before it returns
+//! `Err`), a tie is tried at the first poll and at a later one, and the number of
+//! polls shows that it waits to be woken instead of asking to be polled again.
 
 mod common;
-use common::paused;
+use common::{paused, polls_until_ready};
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -55,10 +58,47 @@ fn a_slow_future_gives_elapsed_at_the_deadline() {
 #[test]
 fn a_future_that_never_wakes_still_times_out() {
     // `pending()` never wakes its task: only the timer can, if it was polled with cx.
-    let out = paused("timeout of pending()", async {
-        timeout(250 * MS, std::future::pending::<()>()).await
+    let (out, took) = paused("timeout of pending()", async {
+        let start = Instant::now();
+        let out = timeout(250 * MS, std::future::pending::<()>()).await;
+        (out, start.elapsed())
     });
     assert_eq!(out, Err(Elapsed { after: 250 * MS }));
+    assert_eq!(
+        took,
+        250 * MS,
+        "the timer must wake the task at the deadline: poll the Sleep with cx"
+    );
+}
+
+#[test]
+fn waiting_is_being_woken_not_polling_in_a_loop() {
+    // Work that never wakes: polled once, then once more when the timer wakes it.
+    let (out, polls) = paused("timeout of pending(), polls counted", async {
+        polls_until_ready(timeout(250 * MS, std::future::pending::<()>()), 1000).await
+    });
+    assert_eq!(out, Some(Err(Elapsed { after: 250 * MS })));
+    assert!(
+        polls <= 3,
+        "polled {polls} times for one wait: Pending must wait for a waker, not wake the \
+         task itself"
+    );
+    // Work that wakes ten times: about one poll per wake.
+    let ten_steps = async {
+        for _ in 0..10 {
+            sleep(10 * MS).await;
+        }
+        "done"
+    };
+    let (out, polls) = paused("timeout of ten steps, polls counted", async {
+        polls_until_ready(timeout(Duration::from_secs(1), ten_steps), 1000).await
+    });
+    assert_eq!(out, Some(Ok("done")));
+    assert!(
+        polls <= 20,
+        "polled {polls} times for ten wakes: Pending must wait for a waker, not wake the \
+         task itself"
+    );
 }
 
 /// Sets its flag when dropped.

@@ -26,8 +26,13 @@ use std::future::Future;
 ///   the others wait in the `Vec`, not as tasks.
 /// - No more than `limit` calls are ever in flight, and `limit` of them are when there
 ///   is enough work: the next item starts as soon as one ends.
-/// - A `limit` of 0 counts as 1. No items: an empty `Vec` at once.
-/// - If a call panics, the panic reaches the caller (`std::panic::resume_unwind`).
+/// - Waiting for a free slot is waiting (awaiting the semaphore or the tasks), not
+///   checking again and again: this future is polled about once per item, not in a loop.
+/// - A `limit` of 0 counts as 1; a `limit` above the number of items, up to
+///   `usize::MAX`, runs them all at once (a `Semaphore` holds at most
+///   `Semaphore::MAX_PERMITS`). No items: an empty `Vec` at once.
+/// - If a call panics, that panic reaches the caller as it was, with its own payload
+///   (`std::panic::resume_unwind`).
 pub async fn map_bounded<T, R, F, Fut>(items: Vec<T>, limit: usize, mut f: F) -> Vec<R>
 where
     F: FnMut(T) -> Fut,
@@ -40,7 +45,9 @@ where
     use tokio::sync::Semaphore;
     use tokio::task::JoinSet;
 
-    let permits = Arc::new(Semaphore::new(limit.max(1)));
+    // Never more permits than items: `Semaphore::new` panics above MAX_PERMITS, and a
+    // `limit` of usize::MAX means "all at once".
+    let permits = Arc::new(Semaphore::new(limit.min(items.len()).max(1)));
     let mut results: Vec<Option<R>> = items.iter().map(|_| None).collect();
     let mut tasks = JoinSet::new();
     for (index, item) in items.into_iter().enumerate() {

@@ -53,8 +53,13 @@ impl RateLimiter {
     ///   bucket is then full: a full bucket saves no partial interval).
     /// - A token is there: take it and return without waiting.
     /// - None: sleep until the next one drips in (`refilled_at + interval`), then try
-    ///   again.
+    ///   again. That is one sleep per token waited for, not a loop that looks again
+    ///   every so often: `acquire` is polled once more when the token is there.
     /// - A zero `interval` never waits.
+    /// - Dropped while it sleeps (cancelled, by a timeout say), it has taken nothing:
+    ///   the token it waited for is still there for the next call.
+    /// - Never panics or overflows, however long the rest (2^32 intervals and more, with
+    ///   a 1 ns `interval`) and however large `burst` (`u32::MAX` included).
     ///
     /// So with `interval` = 100 ms and `burst` = 3, calls made back to back from a full
     /// bucket return at 0, 0, 0, 100, 200, 300 ms ...; after a second of rest, three

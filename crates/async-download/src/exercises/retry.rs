@@ -31,8 +31,9 @@ use std::time::Duration;
 ///   `[0, 1]` (and NaN counts as 0), so the wait is always within
 ///   `[ceiling / 2, ceiling]`.
 /// - `attempt` 0 counts as 1.
-/// - Never panics and never overflows, whatever the attempt (`u32::MAX` included): the
-///   ceiling simply stays at `max`.
+/// - Never panics and never overflows, whatever the attempt (`u32::MAX` included) and
+///   however long `base` and `max` are (`Duration::MAX` included): where
+///   `base * 2^(attempt - 1)` would overflow, the ceiling simply stays at `max`.
 ///
 /// With `base` = 100 ms, `max` = 1 s and `jitter` = 0: 50 ms, 100 ms, 200 ms, 400 ms,
 /// 500 ms, 500 ms ...

@@ -73,7 +73,8 @@ impl<F: Future> Future for Timeout<F> {
     /// - else the timer is ready: drop the inner future right away (before returning),
     ///   and `Ready(Err(Elapsed { after }))`;
     /// - else `Pending`: both were polled with `cx`, so whichever is ready first wakes
-    ///   this task.
+    ///   this task (do not wake it yourself: it would be polled again and again while
+    ///   it waits, instead of once per wake).
     ///
     /// Polling again after `Ready` is a bug of the caller; it may panic.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

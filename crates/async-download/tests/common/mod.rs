@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test file compiles this module on its own and uses a part
 
 use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 /// The longest a test may take, in the paused clock's time: far beyond what any of them
@@ -15,7 +16,9 @@ pub const LIMIT: Duration = Duration::from_secs(3600);
 ///
 /// A test that would wait forever (a permit never given back, a waker never
 /// registered with a timer) fails after [`LIMIT`] of paused time, naming `what`,
-/// instead of hanging.
+/// instead of hanging. So does a test whose body is polled [`SPIN_LIMIT`] times
+/// without finishing: something in it wakes itself instead of waiting, and since the
+/// paused clock only moves when every task waits, time would never move again.
 pub fn paused<F: Future>(what: &str, body: F) -> F::Output {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -23,12 +26,39 @@ pub fn paused<F: Future>(what: &str, body: F) -> F::Output {
         .build()
         .expect("a tokio runtime");
     runtime.block_on(async {
-        match tokio::time::timeout(LIMIT, body).await {
-            Ok(output) => output,
-            Err(_) => panic!(
+        match polls_until_ready(tokio::time::timeout(LIMIT, body), SPIN_LIMIT).await {
+            (Some(Ok(output)), _) => output,
+            (Some(Err(_)), _) => panic!(
                 "{what} did not finish within {LIMIT:?} (of paused time): is a task waiting \
                  for something that never comes?"
             ),
+            (None, polls) => panic!(
+                "{what} was polled {polls} times without finishing: something wakes itself \
+                 to be polled again (it spins) instead of waiting to be woken"
+            ),
         }
     })
+}
+
+/// More polls of a test's body than any of them needs by far (the busiest needs a few
+/// thousand): reaching it means spinning.
+pub const SPIN_LIMIT: usize = 200_000;
+
+/// Awaits `future` like `.await` does, counting how many times it is polled, but gives
+/// up after `cap` polls (`None`). A future that waits well is polled again only when
+/// what it waits for wakes it; one that wakes itself to be polled again (it spins) is
+/// polled without end, and on the paused clock a task that is always ready even stops
+/// time: the cap turns that hang into a failure the test can name.
+pub async fn polls_until_ready<F: Future>(future: F, cap: usize) -> (Option<F::Output>, usize) {
+    let mut future = std::pin::pin!(future);
+    let mut polls = 0;
+    let output = std::future::poll_fn(|cx| {
+        if polls == cap {
+            return Poll::Ready(None);
+        }
+        polls += 1;
+        future.as_mut().poll(cx).map(Some)
+    })
+    .await;
+    (output, polls)
 }
