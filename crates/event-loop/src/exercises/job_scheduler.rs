@@ -53,22 +53,36 @@ pub struct JobReport {
 }
 
 /// Runs `jobs` on the current executor (call it inside `block_on`): at most
-/// `max_at_once` attempts at the same time (0 counts as 1), each job no earlier than its
-/// `start_after`, after all of its `depends_on` succeeded, each attempt within its
-/// `timeout`, retried up to `retries` times. Returns one report per job, in order.
+/// `max_at_once` attempts at the same time (0 counts as 1), each job as soon as it may,
+/// no earlier than its `start_after`, after all of its `depends_on` succeeded, each
+/// attempt within its `timeout` (a timed-out attempt is dropped), retried up to `retries`
+/// times. A job waiting for its start time takes none of the `max_at_once` places. While
+/// nothing can change, it sleeps until a job finishes or the next start time comes.
+/// Returns one report per job, in order.
 pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
     // BEGIN SOLUTION
     use std::cell::RefCell;
+    use std::future::poll_fn;
     use std::rc::Rc;
+    use std::task::{Poll, Waker};
     use std::time::Instant;
 
-    use crate::step5_executor::{JoinHandle, sleep, spawn, timeout};
+    use crate::step5_executor::{sleep_until, spawn, timeout};
 
     #[derive(Clone, Copy, PartialEq, Eq)]
     enum State {
         Waiting,
         Running,
         Done,
+    }
+
+    /// Where a job's task reports that it is done, and how it wakes the loop below.
+    #[derive(Default)]
+    struct Board {
+        /// (job index, outcome, started, ended) of the jobs done since the last look.
+        finished: Vec<(usize, Outcome, Duration, Duration)>,
+        /// The waker of `run_jobs` while it waits for a finished job.
+        waiter: Option<Waker>,
     }
 
     let begun = Instant::now();
@@ -87,12 +101,10 @@ pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
         .collect();
     let mut state = vec![State::Waiting; n];
     let jobs: Vec<Rc<Job>> = jobs.into_iter().map(Rc::new).collect();
-    /// A job's task reports here when it is done: (job index, outcome, started, ended).
-    type Finished = Rc<RefCell<Vec<(usize, Outcome, Duration, Duration)>>>;
-    let finished: Finished = Rc::default();
-    let mut running: Vec<JoinHandle<()>> = Vec::new();
+    let board: Rc<RefCell<Board>> = Rc::default();
+    let mut running = 0;
 
-    // A job whose dependency is missing or part of a cycle can never start.
+    // A job whose dependency is missing can never start.
     for i in 0..n {
         if let Some(bad) = jobs[i].depends_on.iter().find(|&&d| d >= n) {
             state[i] = State::Done;
@@ -104,13 +116,14 @@ pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
 
     loop {
         // Collect what finished.
-        for (i, outcome, started, ended) in finished.borrow_mut().drain(..) {
+        let finished = std::mem::take(&mut board.borrow_mut().finished);
+        for (i, outcome, started, ended) in finished {
             state[i] = State::Done;
+            running -= 1;
             reports[i].outcome = outcome;
             reports[i].started = Some(started);
             reports[i].ended = Some(ended);
         }
-        running.retain(|h| !h.is_finished());
         // Skip jobs whose dependencies ended without success.
         let mut changed = true;
         while changed {
@@ -132,11 +145,11 @@ pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
                 }
             }
         }
-        // Start what may start now.
+        // Start what may start now; note when the next start time comes.
         let now = begun.elapsed();
         let mut next_start: Option<Duration> = None;
         for i in 0..n {
-            if state[i] != State::Waiting || running.len() >= limit {
+            if state[i] != State::Waiting || running >= limit {
                 continue;
             }
             let deps_ok = jobs[i].depends_on.iter().all(|&d| {
@@ -152,17 +165,22 @@ pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
                 continue;
             }
             state[i] = State::Running;
-            let (job, finished) = (jobs[i].clone(), finished.clone());
-            running.push(spawn(async move {
+            running += 1;
+            let (job, board) = (jobs[i].clone(), board.clone());
+            // Detached: the task reports through the board, not through its handle.
+            drop(spawn(async move {
                 let started = begun.elapsed();
                 let mut attempts = 0;
                 let outcome = loop {
                     attempts += 1;
+                    // A timed-out attempt is dropped by `timeout`: cancelled, not left
+                    // running beside the next one.
                     let error = match timeout(job.timeout, (job.attempt)()).await {
                         Ok(Ok(())) => break Outcome::Succeeded { attempts },
                         Ok(Err(e)) => e,
                         Err(_) => "timed out".to_string(),
                     };
+                    // Compared, not `retries + 1`: that overflows for u32::MAX.
                     if attempts > job.retries {
                         break Outcome::Failed {
                             attempts,
@@ -170,38 +188,52 @@ pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
                         };
                     }
                 };
-                finished
-                    .borrow_mut()
-                    .push((i, outcome, started, begun.elapsed()));
+                let waiter = {
+                    let mut board = board.borrow_mut();
+                    board.finished.push((i, outcome, started, begun.elapsed()));
+                    board.waiter.take()
+                };
+                // Woken with no borrow held: the waker may run code that looks at the board.
+                if let Some(waiter) = waiter {
+                    waiter.wake();
+                }
             }));
         }
-        let waiting = state.contains(&State::Waiting);
-        if running.is_empty() && finished.borrow().is_empty() {
-            if !waiting {
+        if running == 0 && board.borrow().finished.is_empty() {
+            if !state.contains(&State::Waiting) {
                 break;
             }
-            match next_start {
-                Some(at) => sleep(at.saturating_sub(begun.elapsed())).await,
+            if next_start.is_none() {
                 // Nothing runs, nothing can start: the rest wait on a cycle.
-                None => {
-                    for i in 0..n {
-                        if state[i] == State::Waiting {
-                            state[i] = State::Done;
-                            reports[i].outcome = Outcome::Skipped {
-                                because: "its dependencies form a cycle".into(),
-                            };
-                        }
+                for i in 0..n {
+                    if state[i] == State::Waiting {
+                        state[i] = State::Done;
+                        reports[i].outcome = Outcome::Skipped {
+                            because: "its dependencies form a cycle".into(),
+                        };
                     }
-                    break;
+                }
+                break;
+            }
+        }
+        // Sleep until something can change: a job finishes (its task wakes us) or the
+        // next start time comes. Never on a short timer: a loop that looked every few
+        // milliseconds would wake hundreds of times a second for nothing.
+        let mut start_time = next_start.map(|at| sleep_until(begun + at));
+        poll_fn(|cx| {
+            let mut board = board.borrow_mut();
+            if !board.finished.is_empty() {
+                return Poll::Ready(());
+            }
+            if let Some(start_time) = start_time.as_mut() {
+                if Pin::new(start_time).poll(cx).is_ready() {
+                    return Poll::Ready(());
                 }
             }
-            continue;
-        }
-        // Wait a little for running jobs to finish or a start time to come. A short
-        // sleep keeps this loop simple; the executor sleeps in poll meanwhile.
-        let step = Duration::from_millis(2);
-        let wait = next_start.map_or(step, |at| at.saturating_sub(begun.elapsed()).min(step));
-        sleep(wait).await;
+            board.waiter = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
     }
     reports
     // END SOLUTION

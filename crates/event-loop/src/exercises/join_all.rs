@@ -36,8 +36,9 @@ pub fn join_all<F: Future>(futures: Vec<F>) -> JoinAll<F> {
 impl<F: Future> Future for JoinAll<F> {
     type Output = Vec<F::Output>;
 
-    /// Polls every unfinished future once; `Ready` with all outputs, in order, when
-    /// none is left.
+    /// Polls every unfinished future once; `Ready` with all outputs, in order, in the
+    /// poll in which the last one finishes. `Pending` wakes nothing itself: the inner
+    /// futures wake the task.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // BEGIN SOLUTION
         let this = self.get_mut();

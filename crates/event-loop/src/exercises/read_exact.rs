@@ -8,9 +8,11 @@ use std::io;
 
 use crate::step5_executor::TcpStream;
 
-/// Reads exactly `buf.len()` bytes from `stream` into `buf`. An end-of-file before
-/// `buf` is full is an `io::ErrorKind::UnexpectedEof` error saying how many bytes came;
-/// `Interrupted` reads are retried; an empty `buf` returns at once.
+/// Reads exactly `buf.len()` bytes from `stream` into `buf`, and not one more (the bytes
+/// after them stay in the stream for the next read). An end-of-file before `buf` is full
+/// is an `io::ErrorKind::UnexpectedEof` error saying how many bytes came; `Interrupted`
+/// reads are retried; any other error is returned as it is; an empty `buf` returns at
+/// once. While no byte comes, the task waits for the socket.
 pub async fn read_exact(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<()> {
     // BEGIN SOLUTION
     let mut filled = 0;

@@ -25,7 +25,9 @@ pub struct Select<A, B> {
 }
 
 /// Polls `left` and `right` until one is ready; returns its output and drops the other
-/// right away (before returning). If both are ready in the same poll, `left` wins.
+/// right away (before returning). If both are ready in the same poll, `left` wins: `right`
+/// is not even polled then. While neither is ready, `Pending` wakes nothing itself: the
+/// inner futures wake the task.
 pub fn select<A: Future, B: Future>(left: A, right: B) -> Select<A, B> {
     Select {
         left: Some(Box::pin(left)),

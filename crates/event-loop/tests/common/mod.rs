@@ -1,8 +1,14 @@
 //! What the graded tests of this lesson share.
 #![allow(dead_code)] // each test file compiles this module on its own and uses a part
 
+use std::cell::Cell;
+use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::mpsc;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use sockets::corpus::document_size;
@@ -73,4 +79,115 @@ pub fn closed_port() -> SocketAddr {
 /// The bytes of the documents `ids`, as a verified download counts them.
 pub fn sizes(ids: std::ops::Range<u64>) -> u64 {
     ids.map(|id| document_size(id) as u64).sum::<u64>()
+}
+
+// What the exercise tests share to watch a future at every poll: futures that follow a
+// script, and a context to poll by hand (pinned, by reference, so the future stays alive
+// and can be looked at between polls).
+
+/// What the test sees of a [`Scripted`] future: how often it was polled, and whether it
+/// was dropped.
+#[derive(Debug, Default)]
+pub struct Probe {
+    polls: Cell<u32>,
+    dropped: Cell<bool>,
+}
+
+impl Probe {
+    pub fn polls(&self) -> u32 {
+        self.polls.get()
+    }
+
+    pub fn dropped(&self) -> bool {
+        self.dropped.get()
+    }
+}
+
+/// Ready at `ready_at` in [`scripted`]: never.
+pub const NEVER: u32 = u32::MAX;
+
+/// A future that is `Pending` until its `ready_at`-th poll, then `Ready` with its value.
+/// Polled again after that, it panics: polling a finished future is a bug. Its `Pending`
+/// wakes nobody: it is made to be polled by hand ([`Hand`]), not by an executor.
+#[derive(Debug)]
+pub struct Scripted<T> {
+    ready_at: u32,
+    value: Option<T>,
+    probe: Rc<Probe>,
+}
+
+/// A [`Scripted`] future, and the probe to watch it with.
+pub fn scripted<T>(ready_at: u32, value: T) -> (Scripted<T>, Rc<Probe>) {
+    let probe = Rc::new(Probe::default());
+    let future = Scripted {
+        ready_at,
+        value: Some(value),
+        probe: probe.clone(),
+    };
+    (future, probe)
+}
+
+impl<T: Unpin> Future for Scripted<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        let polls = this.probe.polls.get() + 1;
+        this.probe.polls.set(polls);
+        assert!(
+            this.value.is_some(),
+            "a future was polled again after it returned Ready (poll {polls})"
+        );
+        if polls >= this.ready_at {
+            Poll::Ready(this.value.take().expect("checked above"))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<T> Drop for Scripted<T> {
+    fn drop(&mut self) {
+        self.probe.dropped.set(true);
+    }
+}
+
+/// A context to poll futures by hand, whose waker counts the wakes it receives.
+#[derive(Debug)]
+pub struct Hand {
+    wakes: Arc<WakeCount>,
+    waker: Waker,
+}
+
+#[derive(Debug, Default)]
+struct WakeCount(AtomicUsize);
+
+impl Wake for WakeCount {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Default for Hand {
+    fn default() -> Hand {
+        let wakes = Arc::new(WakeCount::default());
+        let waker = Waker::from(wakes.clone());
+        Hand { wakes, waker }
+    }
+}
+
+impl Hand {
+    /// Polls `future` once, with this hand's waker.
+    pub fn poll<F: Future + ?Sized>(&self, future: Pin<&mut F>) -> Poll<F::Output> {
+        future.poll(&mut Context::from_waker(&self.waker))
+    }
+
+    /// How many times the waker was woken so far.
+    pub fn wakes(&self) -> usize {
+        self.wakes.0.load(Ordering::SeqCst)
+    }
 }
