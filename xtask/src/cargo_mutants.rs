@@ -294,9 +294,9 @@ fn run_lesson(
             .filter(|(name, _)| name.starts_with(&file))
             .map(|(name, outcome)| MutantOutcome {
                 equivalent: (outcome == "missed")
-                    .then(|| equivalents.get(name).cloned())
+                    .then(|| equivalents.get(&plain(name)).cloned())
                     .flatten(),
-                name: name.clone(),
+                name: plain(name),
                 outcome: outcome.clone(),
             })
             .collect();
@@ -439,6 +439,23 @@ fn run_cargo_mutants(
     Ok(found)
 }
 
+/// A mutant's name without its line and column (`path:12:5: replace ...` becomes
+/// `path: replace ...`): the name an equivalent is listed under, which survives an edit
+/// above it. (cargo-mutants puts them in its JSON whatever `--line-col` says.)
+pub fn plain(name: &str) -> String {
+    let Some((path, rest)) = name.split_once(": ") else {
+        return name.to_string();
+    };
+    let mut parts = path.rsplitn(3, ':');
+    let (col, line, file) = (parts.next(), parts.next(), parts.next());
+    let numeric =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    match file {
+        Some(file) if numeric(col) && numeric(line) => format!("{file}: {rest}"),
+        _ => name.to_string(),
+    }
+}
+
 fn regex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);
     for c in text.chars() {
@@ -520,7 +537,7 @@ fn check_one(
         Err(e) => problems.push(e),
     }
     for m in &entry.mutants {
-        if m.outcome == "missed" && !equivalents.contains_key(&m.name) {
+        if m.outcome == "missed" && !equivalents.contains_key(&plain(&m.name)) {
             problems.push(format!(
                 "{}: missed mutant not listed as equivalent: {}",
                 exercise.id, m.name
@@ -590,6 +607,19 @@ mod tests {
         assert!(escaped.contains(r"b\.rs:"));
         assert!(escaped.contains(r"Poll::new\(\)"));
         assert!(escaped.contains(r"\->"));
+    }
+
+    #[test]
+    fn a_name_is_kept_without_its_line_and_column() {
+        assert_eq!(
+            plain("crates/a/src/x.rs:45:23: replace += with *= in Barrier::wait"),
+            "crates/a/src/x.rs: replace += with *= in Barrier::wait"
+        );
+        assert_eq!(
+            plain("crates/a/src/x.rs: replace a"),
+            "crates/a/src/x.rs: replace a"
+        );
+        assert_eq!(plain("no colon here"), "no colon here");
     }
 
     #[test]
