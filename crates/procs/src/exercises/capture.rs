@@ -15,26 +15,40 @@ pub const MAX_OUTPUT: usize = 16 << 20;
 /// standard output (at most [`MAX_OUTPUT`]; more is an [`crate::Error::Invalid`]).
 ///
 /// - Resolve the program with [`crate::spawn::Program::new`] *before* forking.
-/// - In the child: `dup2` the pipe's write end onto fd 1, then exec.
+/// - In the child: `dup2` the pipe's write end onto fd 1, then exec. The program holds
+///   the pipe only as its fd 1, also when this process started with fds 0 and 1 closed
+///   (`pipe2` then hands out fd 1 itself, and `dup2(1, 1)` leaves `O_CLOEXEC` set).
 /// - In the parent: close the write end (or you never see end-of-file), read until
-///   end-of-file, then wait for the child.
+///   end-of-file, then wait for the child. Past [`MAX_OUTPUT`] bytes, stop reading (the
+///   program then gets SIGPIPE) and still wait for it.
+/// - `EINTR` from `read` or `waitpid` means try again; waiting blocks, it does not poll.
+/// - On every path, success or error, no zombie and no fd of the pipe is left behind.
 pub fn capture(program: &str, args: &[&str]) -> Result<(Exit, Vec<u8>)> {
     // BEGIN SOLUTION
     use crate::error::Error;
     use crate::spawn::{Program, wait_for};
     use nix::errno::Errno;
-    use nix::fcntl::OFlag;
+    use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
     use nix::unistd::{ForkResult, dup2_stdout, fork, pipe2};
+    use std::os::fd::AsRawFd;
 
     let prepared = Program::new(program, args)?;
     // O_CLOEXEC: the program must not inherit a second copy of the write end, or the
     // pipe would never report end-of-file. dup2 onto fd 1 makes a copy without the flag.
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2"))?;
-    // SAFETY: the child calls only dup2, signal, execv and _exit (async-signal-safe) on
-    // memory prepared before the fork.
+    // SAFETY: the child calls only dup2, fcntl, signal, execv and _exit
+    // (async-signal-safe) on memory prepared before the fork.
     match unsafe { fork() }.map_err(Error::sys("fork"))? {
         ForkResult::Child => {
-            if dup2_stdout(&write_end).is_ok() {
+            // If this process started with fd 1 closed, pipe2 may have handed out fd 1
+            // itself as the write end: dup2(1, 1) then does nothing and the fd keeps
+            // O_CLOEXEC, so exec would close the program's stdout. Clear the flag instead.
+            let moved = if write_end.as_raw_fd() == 1 {
+                fcntl(&write_end, FcntlArg::F_SETFD(FdFlag::empty())).map(drop)
+            } else {
+                dup2_stdout(&write_end)
+            };
+            if moved.is_ok() {
                 prepared.exec();
             }
             // SAFETY: _exit ends the child at once; always sound.

@@ -11,14 +11,22 @@ use crate::error::Result;
 use crate::spawn::Exit;
 
 /// Runs `a[0] a[1..] | b[0] b[1..]` and returns how each ended, `a`'s first.
-/// An empty command is an [`crate::Error::Invalid`]; nothing is started then.
+/// An empty command is an [`crate::Error::Invalid`]; nothing is started then, nor when
+/// either program cannot be found.
+///
+/// - `a` holds the pipe only as its fd 1 and `b` only as its fd 0; once both are started
+///   this process holds no end (so `b` sees end-of-file as soon as `a` closes its
+///   stdout, and `a` dies of SIGPIPE when `b` is gone). This holds also when this
+///   process started with fds 0 and 1 closed, and `pipe2` handed out those very numbers.
+/// - Every child started is waited for before returning, on every path, even when a
+///   wait fails; `EINTR` means wait again; waiting blocks, it does not poll.
 pub fn pipeline(a: &[&str], b: &[&str]) -> Result<(Exit, Exit)> {
     // BEGIN SOLUTION
     use crate::error::Error;
     use crate::spawn::{Program, wait_for};
-    use nix::fcntl::OFlag;
+    use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
     use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, fork, pipe2};
-    use std::os::fd::OwnedFd;
+    use std::os::fd::{AsRawFd, OwnedFd};
 
     fn prepare(command: &[&str]) -> Result<Program> {
         match command.split_first() {
@@ -32,10 +40,17 @@ pub fn pipeline(a: &[&str], b: &[&str]) -> Result<(Exit, Exit)> {
 
     /// Forks a child that puts `fd` in place of stdin or stdout, then execs.
     fn start(program: &Program, fd: &OwnedFd, as_stdout: bool) -> Result<Pid> {
-        // SAFETY: the child calls only dup2, signal, execv and _exit (async-signal-safe).
+        // SAFETY: the child calls only dup2, fcntl, signal, execv and _exit
+        // (async-signal-safe).
         match unsafe { fork() }.map_err(Error::sys("fork"))? {
             ForkResult::Child => {
-                let moved = if as_stdout {
+                let target = if as_stdout { 1 } else { 0 };
+                let moved = if fd.as_raw_fd() == target {
+                    // This process started with fd 0 (or 1) closed and pipe2 handed out
+                    // that very number: dup2 onto itself does nothing and the fd keeps
+                    // O_CLOEXEC, so exec would close it. Clear the flag instead.
+                    fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty())).map(drop)
+                } else if as_stdout {
                     dup2_stdout(fd)
                 } else {
                     dup2_stdin(fd)
@@ -62,10 +77,16 @@ pub fn pipeline(a: &[&str], b: &[&str]) -> Result<(Exit, Exit)> {
     let reader = match reader {
         Ok(pid) => pid,
         Err(e) => {
-            wait_for(writer)?; // the writer ends (SIGPIPE or EOF); reap it
+            // The writer ends (SIGPIPE or end of its output); reap it, and report why the
+            // reader could not start.
+            let _ = wait_for(writer);
             return Err(e);
         }
     };
-    Ok((wait_for(writer)?, wait_for(reader)?))
+    // Wait for both before looking at either result: returning as soon as the first
+    // wait fails would leave the reader un-waited (a zombie, or still running).
+    let writer_exit = wait_for(writer);
+    let reader_exit = wait_for(reader);
+    Ok((writer_exit?, reader_exit?))
     // END SOLUTION
 }

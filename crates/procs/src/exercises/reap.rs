@@ -10,8 +10,10 @@ use crate::error::Result;
 use crate::spawn::Exit;
 
 /// Waits for every child of this process, whichever ends first, until none is left.
-/// Returns each child's pid and how it ended, in the order they ended; no zombie is
-/// left behind. With no children at all, returns an empty list. Retries on `EINTR`.
+/// Returns each child's pid and how it ended, in the order they ended: each child is
+/// reaped as soon as it ends, whatever its pid. No zombie is left behind. With no
+/// children at all, returns an empty list. Retries on `EINTR`; waiting blocks, it does
+/// not poll.
 pub fn reap_all() -> Result<Vec<(Pid, Exit)>> {
     // BEGIN SOLUTION
     use crate::error::Error;

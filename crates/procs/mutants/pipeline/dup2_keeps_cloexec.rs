@@ -1,0 +1,60 @@
+    use crate::error::Error;
+    use crate::spawn::{Program, wait_for};
+    use nix::fcntl::OFlag;
+    use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, fork, pipe2};
+    use std::os::fd::OwnedFd;
+
+    fn prepare(command: &[&str]) -> Result<Program> {
+        match command.split_first() {
+            Some((program, args)) => Program::new(program, args),
+            None => Err(Error::Invalid {
+                what: "command",
+                reason: "a pipeline needs a program on each side".into(),
+            }),
+        }
+    }
+
+    /// Forks a child that puts `fd` in place of stdin or stdout, then execs.
+    fn start(program: &Program, fd: &OwnedFd, as_stdout: bool) -> Result<Pid> {
+        // SAFETY: the child calls only dup2, fcntl, signal, execv and _exit
+        // (async-signal-safe).
+        match unsafe { fork() }.map_err(Error::sys("fork"))? {
+            ForkResult::Child => {
+                let moved = if as_stdout {
+                    dup2_stdout(fd)
+                } else {
+                    dup2_stdin(fd)
+                };
+                if moved.is_ok() {
+                    program.exec();
+                }
+                // SAFETY: _exit ends the child at once; always sound.
+                unsafe { nix::libc::_exit(127) }
+            }
+            ForkResult::Parent { child } => Ok(child),
+        }
+    }
+
+    // Both programs are resolved before anything starts: a typo starts nothing.
+    let (first, second) = (prepare(a)?, prepare(b)?);
+    // O_CLOEXEC keeps the *other* end out of each exec'd program; the dup2'd copy on
+    // fd 0 or 1 does not carry the flag and survives.
+    let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2"))?;
+    let writer = start(&first, &write_end, true)?;
+    drop(write_end); // now only the writer holds it: its exit means end-of-file
+    let reader = start(&second, &read_end, false);
+    drop(read_end); // now only the reader holds it: its exit means SIGPIPE for the writer
+    let reader = match reader {
+        Ok(pid) => pid,
+        Err(e) => {
+            // The writer ends (SIGPIPE or end of its output); reap it, and report why the
+            // reader could not start.
+            let _ = wait_for(writer);
+            return Err(e);
+        }
+    };
+    // Wait for both before looking at either result: returning as soon as the first
+    // wait fails would leave the reader un-waited (a zombie, or still running).
+    let writer_exit = wait_for(writer);
+    let reader_exit = wait_for(reader);
+    Ok((writer_exit?, reader_exit?))

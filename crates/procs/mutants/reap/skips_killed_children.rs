@@ -1,0 +1,18 @@
+    use crate::error::Error;
+    use nix::errno::Errno;
+    use nix::sys::wait::{WaitStatus, waitpid};
+
+    let mut reaped = Vec::new();
+    loop {
+        match waitpid(None, None) {
+            Ok(WaitStatus::Exited(pid, code)) => reaped.push((pid, Exit::Code(code))),
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(Errno::ECHILD) => return Ok(reaped),
+            Err(errno) => {
+                return Err(Error::Sys {
+                    what: "waitpid(-1)",
+                    errno,
+                });
+            }
+        }
+    }
