@@ -6,36 +6,34 @@
 //! tests' groups. Without this module, leaving `cargo xtask watch` with Ctrl-C would
 //! leave a hung test running, the very case the time limit exists for.
 //!
-//! So xtask takes SIGINT, SIGTERM and SIGHUP itself, on a thread that waits for them
-//! (`sigwait`, no signal handler: the thread may lock and allocate like any other),
-//! kills every test group still alive, and exits as the signal would have (128 + its
-//! number). The signals are blocked in every other thread; the programs xtask starts
-//! begin with an empty signal mask (the standard library resets it), so Ctrl-C still
-//! reaches cargo and what cargo runs in xtask's own group.
+//! So xtask takes SIGINT, SIGTERM and SIGHUP itself: the `signal-hook` crate's handler
+//! only writes the signal's number to a pipe, and a thread of ours reads it (so that
+//! thread may lock and allocate like any other), kills every test group still alive,
+//! and exits as the signal would have (128 + its number). Nothing is blocked: a signal
+//! mask would be inherited by every program xtask starts, through fork and exec, and a
+//! test that sends SIGTERM to its child would see nothing happen. A handler, unlike a
+//! mask, is reset to the default by exec.
 
 use std::sync::Mutex;
 
-use nix::sys::signal::{SigSet, Signal, killpg};
+use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 /// The process groups of the tests running now.
 static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
 /// Starts the thread that waits for SIGINT, SIGTERM and SIGHUP. Call it first in
-/// `main`, before any other thread starts: threads inherit the signal mask.
+/// `main`. If the handler cannot be installed, the default actions stay.
 pub fn watch() {
-    let mut set = SigSet::empty();
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        set.add(signal);
-    }
-    // Cannot fail with a valid set; if it did, the default actions would stay.
-    if set.thread_block().is_err() {
+    let Ok(mut signals) = Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
         return;
-    }
+    };
     std::thread::spawn(move || {
-        if let Ok(signal) = set.wait() {
+        if let Some(signal) = signals.forever().next() {
             kill_live();
-            std::process::exit(128 + signal as i32);
+            std::process::exit(128 + signal);
         }
     });
 }
@@ -75,6 +73,17 @@ pub fn kill_live() {
 mod tests {
     use super::*;
     use std::os::unix::process::{CommandExt, ExitStatusExt};
+
+    #[test]
+    fn the_programs_xtask_starts_have_no_signal_blocked() {
+        watch();
+        let out = std::process::Command::new("grep")
+            .args(["SigBlk", "/proc/self/status"])
+            .output()
+            .unwrap();
+        let line = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(line.trim(), "SigBlk:\t0000000000000000", "{line}");
+    }
 
     #[test]
     fn a_live_test_group_is_killed_and_a_finished_one_forgotten() {
