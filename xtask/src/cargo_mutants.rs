@@ -17,7 +17,8 @@
 //!
 //! A run writes `crates/<lesson>/mutants/cargo-mutants.json`: per exercise, a hash of its
 //! solution and its graded tests, and every mutant inside the solution regions with its
-//! outcome. A full run takes a quarter of an hour on 2 cores, so CI does not run it:
+//! outcome. Mutants are tried in place, one exercise at a time with its own graded tests
+//! (see `run_cargo_mutants`). A full run takes a while on 2 cores, so CI does not run it:
 //! `cargo xtask mutants --check` (seconds) fails when a solution or its tests changed
 //! after the report was made, or when the report has a missed mutant that is not listed
 //! as equivalent.
@@ -36,6 +37,10 @@ use crate::progress::{Progress, StepKind};
 use crate::registry::{self, Exercise};
 use crate::summary::{Row, render_table};
 use crate::workspace;
+
+/// How long one mutant's graded tests may run: far more than the slowest exercise's
+/// tests take on the reference solution, so only a mutant that hangs reaches it.
+pub const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// The report's file name, in `crates/<lesson>/mutants/`.
 pub const REPORT: &str = "cargo-mutants.json";
@@ -282,11 +287,19 @@ fn run_lesson(
         );
         names.extend(found);
     }
-    let outcomes = if names.is_empty() {
-        Vec::new()
-    } else {
-        run_cargo_mutants(root, lesson, exercises, &names, progress, &scope)?
-    };
+    let mut outcomes = Vec::new();
+    for exercise in exercises {
+        let file = format!("{}:", exercise.file.display());
+        let mine: Vec<String> = names
+            .iter()
+            .filter(|n| n.starts_with(&file))
+            .cloned()
+            .collect();
+        if !mine.is_empty() {
+            let scope = format!("mutants · {}", exercise.id);
+            outcomes.extend(run_cargo_mutants(root, exercise, &mine, progress, &scope)?);
+        }
+    }
     for exercise in exercises {
         let file = format!("{}:", exercise.file.display());
         let mutants = outcomes
@@ -366,17 +379,26 @@ fn in_regions(root: &Path, exercise: &Exercise) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// Runs cargo-mutants on exactly `names`, with the graded tests of `exercises`; returns
-/// each mutant's name and outcome.
+/// Runs cargo-mutants on exactly `names`, in the exercise's file, with its graded tests;
+/// returns each mutant's name and outcome.
+///
+/// In place (`--in-place`): each mutant is written into the course's own file, built
+/// in the course's own (warm) target directory, and the file is put back after each;
+/// cargo-mutants restores it on Ctrl-C too. Building a copy of the workspace instead
+/// took minutes per exercise before the first mutant. The unmutated tests are known to
+/// pass (`kit --verify` proves it), so there is no baseline run, and a mutant whose
+/// tests run past [`TEST_TIMEOUT`] counts as caught by a timeout (the grader has one).
 fn run_cargo_mutants(
     root: &Path,
-    lesson: &Lesson,
-    exercises: &[&Exercise],
+    exercise: &Exercise,
     names: &[String],
     progress: &mut Progress,
     scope: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    let out_dir = root.join("target").join("cargo-mutants").join(lesson.name);
+    let out_dir = root
+        .join("target")
+        .join("cargo-mutants")
+        .join(&exercise.test);
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let exact = names
@@ -384,19 +406,16 @@ fn run_cargo_mutants(
         .map(|n| format!("^{}$", regex_escape(n)))
         .collect::<Vec<_>>()
         .join("|");
+    let timeout = TEST_TIMEOUT.as_secs().to_string();
     let mut command = Command::new(workspace::cargo());
-    command.args(["mutants", "--line-col=false", "--no-shuffle"]);
-    for exercise in exercises {
-        command.arg("-f").arg(&exercise.file);
-    }
     command
-        .args(["-F", &exact, "--test-package", lesson.name, "-o"])
+        .args(["mutants", "--in-place", "--baseline=skip", "--no-shuffle"])
+        .args(["--line-col=false", "--timeout", &timeout, "-f"])
+        .arg(&exercise.file)
+        .args(["-F", &exact, "--test-package", exercise.lesson.name, "-o"])
         .arg(&out_dir)
-        .arg("--");
-    for exercise in exercises {
-        command.args(["--test", &exercise.test]);
-    }
-    command.current_dir(root);
+        .args(["--", "--test", &exercise.test])
+        .current_dir(root);
     let out = crate::run::stream(progress, scope, StepKind::Test, &mut command)
         .map_err(|e| format!("cannot run cargo mutants: {e}"))?;
     let outcomes_file = out_dir.join("mutants.out").join("outcomes.json");
