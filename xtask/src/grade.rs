@@ -56,6 +56,9 @@ pub struct Settings {
     /// `kit --verify` grades mutants this way: one failing test rejects a mutant, and
     /// a mutant that hangs should cost one timeout, not one per test.
     pub fail_fast: bool,
+    /// Build without debug information: quicker to compile and link, for builds nobody
+    /// debugs (`kit --verify` builds a hundred mutants). Panic messages are unchanged.
+    pub lean_build: bool,
 }
 
 /// How one test ended.
@@ -423,6 +426,11 @@ fn build(
     }
     if let Some(dir) = &settings.target_dir {
         command.env("CARGO_TARGET_DIR", dir);
+    }
+    if settings.lean_build {
+        command
+            .env("CARGO_PROFILE_DEV_DEBUG", "0")
+            .env("CARGO_PROFILE_TEST_DEBUG", "0");
     }
     let scope = format!("{} · build", lesson.name);
     let mut filter = LineFilter::new(StepKind::Test);
@@ -1198,6 +1206,7 @@ pub fn main(options: &GradeOptions) -> ExitCode {
     };
     let settings = Settings {
         fail_fast: false,
+        lean_build: false,
         timeout: Duration::from_secs(options.timeout_secs),
         target_dir: None,
         progress: true,

@@ -86,6 +86,7 @@ pub fn verify(
         target_dir: Some(home.join("target")),
         progress: false,
         fail_fast: true,
+        lean_build: true,
         ..settings.clone()
     };
     let total: usize = exercises.iter().map(|e| e.mutants.len()).sum();

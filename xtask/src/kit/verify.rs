@@ -395,6 +395,7 @@ impl Steps {
         // when failing is exactly what a stub's tests must do.
         let quiet = Settings {
             progress: false,
+            lean_build: true,
             ..settings(Some(target.to_path_buf()))
         };
         let grade = grade::grade(kit, &kit_exercises, &quiet);
@@ -495,6 +496,7 @@ fn judge_mutants(rows: &mut [Row], exercises: &[Exercise], graded: Option<&[Muta
 fn settings(target_dir: Option<PathBuf>) -> Settings {
     Settings {
         fail_fast: false,
+        lean_build: false,
         timeout: Duration::from_secs(DEFAULT_TEST_TIMEOUT_SECS),
         target_dir,
         progress: true,
