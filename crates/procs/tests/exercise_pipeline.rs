@@ -98,11 +98,22 @@ fn b_sees_end_of_file_as_soon_as_a_closes_its_stdout() {
 
 #[test]
 fn a_writer_whose_reader_left_is_stopped_by_sigpipe() {
-    // `yes` writes forever; it stops only when the pipe has no reader left. If the parent
-    // still holds the read end, this never finishes.
-    let (a, b) = run(&["yes"], &["sh", "-c", "head -n 1 >/dev/null"]).unwrap();
+    // The writer has 16 MiB to write, 256 pipes full: it stops early only when the pipe
+    // has no reader left, after the reader took one byte. If the parent still holds the
+    // read end, the writer blocks on a full pipe and this never finishes. (Bounded, not
+    // `yes`: a wrong solution that sends the writer's output to this test's own stdout
+    // must not write to it without end.)
+    let (a, b) = run(
+        &["head", "-c", "16777216", "/dev/zero"],
+        &["sh", "-c", "head -c 1 >/dev/null"],
+    )
+    .unwrap();
     assert_eq!(b, Exit::Code(0));
-    assert_eq!(a, Exit::Signal(Signal::SIGPIPE), "yes must die of SIGPIPE");
+    assert_eq!(
+        a,
+        Exit::Signal(Signal::SIGPIPE),
+        "the writer must die of SIGPIPE"
+    );
 }
 
 #[test]
