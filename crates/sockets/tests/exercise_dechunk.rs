@@ -120,6 +120,13 @@ fn bad_sizes_and_terminators_name_their_offset() {
         Err(DechunkError::BadTerminator(12)),
         "a bare LF after the data is not its CR LF"
     );
+    // The two bytes after the data are there, and wrong: that is known now, however
+    // little follows them (here nothing), so it is an error, not a wait for more.
+    assert_eq!(
+        dechunk(b"2\r\nabXY"),
+        Err(DechunkError::BadTerminator(5)),
+        "a wrong terminator at the very end of the input"
+    );
 }
 
 #[test]
