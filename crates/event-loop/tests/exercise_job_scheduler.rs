@@ -483,14 +483,15 @@ fn while_nothing_can_happen_the_scheduler_sleeps() {
     // job's start time comes at 800 ms. A scheduler that sleeps until the next of these
     // is polled a few times (7 for the two jobs and their tasks); one that looks again
     // every few milliseconds, a hundred times or more, even on a busy machine.
-    let (polls, reports) = within(20, "run_jobs", || {
+    let (polls, cpu, reports) = within(20, "run_jobs", || {
         let executor = Executor::new().unwrap();
         let mut late = job("late", 0, 0);
         late.start_after = ms(800);
+        let before = thread_cpu();
         let reports = executor
             .block_on(run_jobs(vec![job("long", 400, 0), late], 2))
             .unwrap();
-        (executor.stats().polls, reports)
+        (executor.stats().polls, thread_cpu() - before, reports)
     });
     assert!(
         reports
@@ -503,4 +504,21 @@ fn while_nothing_can_happen_the_scheduler_sleeps() {
         "the executor polled {polls} times in 800 ms where only two things happened: \
          wait for a job to finish or for the next start time, not on a short timer"
     );
+    // A loop that never yields is polled once, and burns the core: the CPU time of the
+    // thread tells. Waiting costs a fraction of a millisecond.
+    assert!(
+        cpu < Duration::from_millis(100),
+        "run_jobs used {cpu:?} of CPU in 800 ms where only two things happened: it must \
+         sleep until the next start time, not spin towards it"
+    );
+}
+
+/// The CPU time this thread has used so far.
+fn thread_cpu() -> Duration {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let usage = getrusage(UsageWho::RUSAGE_THREAD).expect("getrusage of this thread");
+    let time = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64)
+    };
+    time(usage.user_time()) + time(usage.system_time())
 }
