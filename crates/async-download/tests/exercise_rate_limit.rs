@@ -141,6 +141,19 @@ fn a_full_bucket_saves_no_partial_interval() {
 }
 
 #[test]
+fn a_bucket_full_since_it_was_made_saves_no_partial_interval() {
+    let got = paused("acquire", async {
+        let start = Instant::now();
+        let mut limiter = RateLimiter::new(100 * MS, 3);
+        // Full from the start, and untouched for half an interval: that half does not
+        // count either, so the fourth token drips in a whole interval after 50 ms.
+        sleep(50 * MS).await;
+        times(&mut limiter, 5, start).await
+    });
+    assert_eq!(got, [50, 50, 50, 150, 250]);
+}
+
+#[test]
 fn a_rest_of_two_to_the_32_intervals_fills_the_bucket() {
     // With a 1 ns interval, a rest of 2^32 ns (4.3 s) is 2^32 whole intervals: more
     // than a u32 holds.

@@ -72,16 +72,17 @@ impl RateLimiter {
         loop {
             let now = Instant::now();
             let whole = now.duration_since(self.refilled_at).as_nanos() / self.interval.as_nanos();
-            if whole > 0 {
-                let whole = u32::try_from(whole).unwrap_or(u32::MAX);
-                self.tokens = self.tokens.saturating_add(whole).min(self.burst);
-                self.refilled_at = if self.tokens == self.burst {
-                    now
-                } else {
-                    // Fewer than `burst` intervals went by: no overflow here.
-                    self.refilled_at + self.interval * whole
-                };
-            }
+            let whole = u32::try_from(whole).unwrap_or(u32::MAX);
+            self.tokens = self.tokens.saturating_add(whole).min(self.burst);
+            // A full bucket saves no partial interval, whether it just filled or has
+            // been full all along (since it was made, say): the next token's interval
+            // starts when a token is taken from it.
+            self.refilled_at = if self.tokens == self.burst {
+                now
+            } else {
+                // Fewer than `burst` intervals went by: no overflow here.
+                self.refilled_at + self.interval * whole
+            };
             if self.tokens > 0 {
                 self.tokens -= 1;
                 return;
