@@ -403,6 +403,28 @@ pub fn falsify(claims: &[ClaimDef], reference: Option<&[Claim]>) -> Vec<Falsifie
         .collect()
 }
 
+/// What is wrong with a lesson's claims, for its tests: a claim that does not fail in
+/// its wrong world, or an id declared twice. Empty when all is well.
+pub fn wrong_world_problems(claims: &[ClaimDef]) -> Vec<String> {
+    let mut problems: Vec<String> = claims
+        .iter()
+        .map(|def| (def, def.in_wrong_world()))
+        .filter(|(_, decided)| decided.verdict != Verdict::Failed)
+        .map(|(def, decided)| {
+            format!(
+                "{} is {} in its wrong world ({}): {}",
+                def.id, decided.verdict, def.wrong, decided.decided_by
+            )
+        })
+        .collect();
+    problems.extend(
+        duplicate_ids(claims)
+            .into_iter()
+            .map(|id| format!("claim id {id} is declared twice")),
+    );
+    problems
+}
+
 /// Problems with a lesson's list of claims: ids repeated.
 pub fn duplicate_ids(claims: &[ClaimDef]) -> Vec<&'static str> {
     let mut seen = Vec::new();
