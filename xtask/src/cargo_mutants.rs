@@ -130,6 +130,18 @@ pub fn main(options: &MutantsOptions) -> ExitCode {
             }
         },
     };
+    // An in-place run killed hard (SIGKILL, a power cut) cannot put the file back: the
+    // mutant stays in the course's source, and every later build would grade it.
+    let left = left_behind(&root, &selected);
+    if !left.is_empty() {
+        for file in &left {
+            eprintln!(
+                "error: {file} still holds a mutant from an interrupted cargo-mutants run \
+                 (it contains `{MUTATION_MARK}`). Put it back with\n  git checkout -- {file}"
+            );
+        }
+        return ExitCode::FAILURE;
+    }
     if options.check {
         return check(&root, &selected);
     }
@@ -167,6 +179,23 @@ pub fn main(options: &MutantsOptions) -> ExitCode {
         );
         ExitCode::FAILURE
     }
+}
+
+/// What cargo-mutants writes into every line it mutates.
+const MUTATION_MARK: &str = "~ changed by cargo-mutants ~";
+
+/// The exercise files (of `exercises`) that still hold a mutation.
+fn left_behind(root: &Path, exercises: &[Exercise]) -> Vec<String> {
+    let mut files: Vec<&Path> = exercises.iter().map(|e| e.file.as_path()).collect();
+    files.sort_unstable();
+    files.dedup();
+    files
+        .into_iter()
+        .filter(|f| {
+            std::fs::read_to_string(root.join(f)).is_ok_and(|text| text.contains(MUTATION_MARK))
+        })
+        .map(|f| f.display().to_string())
+        .collect()
 }
 
 fn installed() -> bool {
@@ -320,6 +349,15 @@ fn run_lesson(
                 mutants,
             },
         );
+    }
+    // The other exercises' entries are kept, but explained by today's equivalent.toml:
+    // a line added there since their run counts without running them again.
+    for entry in report.exercises.values_mut() {
+        for m in &mut entry.mutants {
+            m.equivalent = (m.outcome == "missed")
+                .then(|| equivalents.get(&m.name).cloned())
+                .flatten();
+        }
     }
     let path = report_path(root, lesson);
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
