@@ -24,9 +24,6 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -167,17 +164,17 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 const COMPILE_ERROR_LINES: usize = 40;
 
 /// Progress lines, or silence (`kit --verify` grades quietly).
-struct Say(Option<Progress>);
+pub struct Say<'a>(pub Option<&'a mut Progress>);
 
-impl Say {
-    fn line(&mut self, scope: &str, text: &str) {
+impl Say<'_> {
+    pub fn line(&mut self, scope: &str, text: &str) {
         if let Some(progress) = self.0.as_mut() {
             progress.line(scope, text);
         }
     }
 
-    fn quiet_for(&self) -> Duration {
-        self.0.as_ref().map_or(Duration::ZERO, Progress::quiet_for)
+    pub fn quiet_for(&self) -> Duration {
+        self.0.as_ref().map_or(Duration::ZERO, |p| p.quiet_for())
     }
 }
 
@@ -195,7 +192,8 @@ struct Job {
 
 /// Grades `exercises` in the workspace at `root`.
 pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade {
-    let mut say = Say(settings.progress.then(Progress::new));
+    let mut progress = settings.progress.then(Progress::new);
+    let mut say = Say(progress.as_mut());
     let mut results: Vec<ExerciseResult> = exercises
         .iter()
         .map(|e| ExerciseResult {
@@ -224,7 +222,7 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
             }
         }
         let cwd = root.join("crates").join(lesson.name);
-        match build(root, lesson, &targets, settings, &mut say) {
+        match build(root, lesson, Some(&targets), settings, &mut say) {
             Err(message) => {
                 let why = format!("lesson `{}` did not compile", lesson.name);
                 for &i in &members {
@@ -291,40 +289,16 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
 fn run_jobs<'a>(
     jobs: &'a [Job],
     settings: &Settings,
-    say: &mut Say,
+    say: &mut Say<'_>,
 ) -> Vec<(&'a Job, TestOutcome)> {
     let timeout = settings.timeout;
-    let workers = thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(jobs.len());
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel();
-    let mut done = Vec::with_capacity(jobs.len());
-    thread::scope(|scope| {
-        for _ in 0..workers {
-            let tx = tx.clone();
-            let (next, failed) = (&next, &failed);
-            let fail_fast = settings.fail_fast;
-            scope.spawn(move || {
-                while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let outcome = if fail_fast && failed.load(Ordering::Relaxed) {
-                        skipped(&job.name)
-                    } else {
-                        test_process::run_test(&job.bin, &job.name, &job.cwd, timeout)
-                    };
-                    if outcome.status != Status::Pass {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    if tx.send((job, outcome)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        // This thread only reports, so progress lines appear in the order tests end.
-        for (job, outcome) in rx {
+    test_process::run_pool(
+        jobs,
+        settings.fail_fast,
+        |job| test_process::run_test(&job.bin, &job.name, &job.cwd, timeout),
+        |job| skipped(&job.name),
+        // Progress lines appear in the order tests end.
+        |job, outcome| {
             let verdict = match outcome.status {
                 Status::Pass => format!("ok ({})", duration(outcome.seconds)),
                 Status::Fail if outcome.message.starts_with("timed out") => {
@@ -334,10 +308,8 @@ fn run_jobs<'a>(
                 Status::Error => format!("ERROR: {}", first_line(&outcome.message)),
             };
             say.line(&job.exercise_id, &format!("{} · {verdict}", job.name));
-            done.push((job, outcome));
-        }
-    });
-    done
+        },
+    )
 }
 
 /// A test not started because an earlier one failed (`Settings::fail_fast`).
@@ -404,14 +376,15 @@ fn declared_tests(source: &str) -> Vec<String> {
     names
 }
 
-/// Builds a lesson's graded test targets; returns each target's executable, or the
-/// compiler's errors.
-fn build(
+/// Builds a lesson's test targets (`targets`, or every test binary of the lesson when
+/// `None`: its unit tests and each file in tests/); returns each one's executable by
+/// name (see [`executables`]), or the compiler's errors.
+pub fn build(
     root: &Path,
     lesson: &Lesson,
-    targets: &[&str],
+    targets: Option<&[&str]>,
     settings: &Settings,
-    say: &mut Say,
+    say: &mut Say<'_>,
 ) -> Result<HashMap<String, PathBuf>, String> {
     let mut command = Command::new(workspace::cargo());
     command.current_dir(root).args([
@@ -421,7 +394,7 @@ fn build(
         "--no-run",
         "--message-format=json-render-diagnostics",
     ]);
-    for target in targets {
+    for target in targets.unwrap_or_default() {
         command.args(["--test", target]);
     }
     if let Some(dir) = &settings.target_dir {
@@ -457,40 +430,45 @@ fn build(
         return Err(compile_errors(&out.stderr));
     }
     let bins = executables(&out.stdout);
-    let binaries = if targets.len() == 1 {
+    let binaries = if bins.len() == 1 {
         "binary"
     } else {
         "binaries"
     };
     say.line(
         &scope,
-        &format!("ok: {} test {binaries} ({took})", targets.len()),
+        &format!("ok: {} test {binaries} ({took})", bins.len()),
     );
     Ok(bins)
 }
 
-/// Reads cargo's JSON messages: each `compiler-artifact` of a test target that produced
-/// an executable, by target name.
+/// Reads cargo's JSON messages: each test executable cargo built, by name: a file in
+/// tests/ by its target name (`exercise_capture`), unit tests by kind and name
+/// (`lib procs`, `bin tour`).
 fn executables(cargo_stdout: &str) -> HashMap<String, PathBuf> {
     let mut found = HashMap::new();
     for line in cargo_stdout.lines() {
         let Ok(message) = serde_json::from_str::<Value>(line) else {
             continue;
         };
-        if message["reason"] != "compiler-artifact" {
+        // An example is built by `cargo test` too, but as a program, not as tests.
+        if message["reason"] != "compiler-artifact" || message["profile"]["test"] != true {
             continue;
         }
         let target = &message["target"];
-        let is_test = target["kind"]
-            .as_array()
-            .is_some_and(|kinds| kinds.iter().any(|k| k == "test"));
-        if let (true, Some(name), Some(exe)) = (
-            is_test,
+        let (Some(kind), Some(name), Some(exe)) = (
+            target["kind"][0].as_str(),
             target["name"].as_str(),
             message["executable"].as_str(),
-        ) {
-            found.insert(name.to_string(), PathBuf::from(exe));
-        }
+        ) else {
+            continue;
+        };
+        let key = if kind == "test" {
+            name.to_string()
+        } else {
+            format!("{kind} {name}")
+        };
+        found.insert(key, PathBuf::from(exe));
     }
     found
 }
@@ -552,7 +530,7 @@ fn is_cargo_status(line: &str) -> bool {
     line.starts_with(' ') && words.iter().any(|w| line.trim_start().starts_with(w))
 }
 
-fn first_line(text: &str) -> &str {
+pub fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
@@ -1505,16 +1483,22 @@ mod tests {
 
     #[test]
     fn cargo_artifacts_give_the_test_executables() {
-        let stdout = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"procs"},"executable":null}
-{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"procs"},"executable":"/t/debug/procs"}
-{"reason":"compiler-artifact","target":{"kind":["test"],"name":"exercise_reap"},"executable":"/t/debug/deps/exercise_reap-1f2e"}
+        // The bin `procs` as a program (profile.test false) is no test binary; its unit
+        // tests are.
+        let stdout = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"procs"},"profile":{"test":false},"executable":null}
+{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"procs"},"profile":{"test":false},"executable":"/t/debug/procs"}
+{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"procs"},"profile":{"test":true},"executable":"/t/debug/deps/procs-9a"}
+{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"tour"},"profile":{"test":true},"executable":"/t/debug/deps/tour-77"}
+{"reason":"compiler-artifact","target":{"kind":["test"],"name":"exercise_reap"},"profile":{"test":true},"executable":"/t/debug/deps/exercise_reap-1f2e"}
 {"reason":"build-finished","success":true}"#;
         let found = executables(stdout);
-        assert_eq!(found.len(), 1);
+        assert_eq!(found.len(), 3, "{found:?}");
         assert_eq!(
             found["exercise_reap"],
             PathBuf::from("/t/debug/deps/exercise_reap-1f2e")
         );
+        assert_eq!(found["lib procs"], PathBuf::from("/t/debug/deps/procs-9a"));
+        assert_eq!(found["bin tour"], PathBuf::from("/t/debug/deps/tour-77"));
     }
 
     #[test]

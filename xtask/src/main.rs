@@ -113,6 +113,9 @@ fn run_lessons(lessons: &[&'static Lesson], options: &RunOptions, check_docs: bo
     let run = run::run(lessons, options.quick, check_docs);
     println!();
     println!("{}", summary::table(&run));
+    if let Some(slowest) = summary::slowest(&run) {
+        println!("{slowest}");
+    }
     if let Some(close) = summary::too_close(&run) {
         println!("{close}");
     }

@@ -2,8 +2,9 @@
 //!
 //! Each written lesson goes through two steps, both run with the workspace's own cargo:
 //!
-//! - **test**: `cargo test -p <lesson> --no-fail-fast`. `--no-fail-fast` because one
-//!   failing exercise must not hide the results of the others.
+//! - **test**: every test of the lesson, each as its own timed process (see
+//!   `test_step`), then its doc-tests. All of them run even when one fails: one failing
+//!   exercise must not hide the results of the others.
 //! - **tour**: `cargo run --release -p <lesson> -- --json [--quick]`. Release, because
 //!   the tour measures costs, and debug builds measure the debug build.
 //!
@@ -12,7 +13,7 @@
 //! results are collected into a `Run`, which `summary` turns into a table, a list of
 //! failures and JSON.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -20,8 +21,10 @@ use crate::cargo_test::{self, TestCounts};
 use crate::child::{self, Output, Seen};
 use crate::docs_check::{self, BookCheck};
 use crate::format::{duration, tail};
+use crate::grade::{self, Say, Status, first_line};
 use crate::lessons::Lesson;
 use crate::progress::{LineFilter, Progress, StepKind};
+use crate::test_process;
 use crate::tour_report::{self, TourSummary};
 use crate::workspace;
 
@@ -31,6 +34,14 @@ const FAILED_OUTPUT_LINES: usize = 40;
 
 /// A silent step gets a "still running" line this often.
 const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// How long one test may run before it is killed with everything it started. The
+/// course's tests are bounded by themselves (the slowest takes seconds); this catches
+/// a hang, on a machine as slow as a busy 2-core CI runner.
+const TEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A test this slow gets its own progress line.
+const SLOW_TEST_SECONDS: f64 = 10.0;
 
 /// Everything one `run-all` (or `lesson`) found out.
 #[derive(Debug)]
@@ -60,8 +71,12 @@ pub struct DocsResult {
 pub struct LessonResult {
     pub lesson: &'static Lesson,
     pub written: bool,
-    /// `None` when `cargo test` could not be started at all.
+    /// `None` when the tests could not be started at all.
     pub tests: Option<TestCounts>,
+    /// Each test's time (`lesson binary::test`, seconds), for the slowest-tests list.
+    pub test_times: Vec<(String, f64)>,
+    /// Each failed test (`binary · test`) with what it said.
+    pub test_failures: Vec<(String, String)>,
     /// `None` when the tour produced no readable report.
     pub tour: Option<TourSummary>,
     /// Steps that could not run or did something inconsistent: not a failing test or a
@@ -76,6 +91,8 @@ impl LessonResult {
             lesson,
             written: false,
             tests: None,
+            test_times: Vec::new(),
+            test_failures: Vec::new(),
             tour: None,
             errors: Vec::new(),
             seconds: 0.0,
@@ -159,6 +176,8 @@ fn run_lesson(
         lesson,
         written: true,
         tests: None,
+        test_times: Vec::new(),
+        test_failures: Vec::new(),
         tour: None,
         errors: Vec::new(),
         seconds: 0.0,
@@ -215,76 +234,183 @@ fn did_not_compile(out: &Output) -> bool {
 
 /// The test step. Returns true when the lesson did not compile, so the tour step can
 /// say so briefly instead of repeating the same compiler errors.
+///
+/// Not `cargo test`: it runs a package's test binaries one after another and, on stable
+/// Rust, tells no test's time. Here each test runs as its own process (the grader's
+/// `test_process`), one per core at once across all the lesson's binaries, so a slow
+/// test keeps one core busy instead of holding up the next binary, and every test has
+/// its time (for the slowest-tests list) and its own deadline. The doc-tests, which
+/// only cargo can run, are one more step with one time.
 fn test_step(result: &mut LessonResult, root: &Path, progress: &mut Progress) -> bool {
     let name = result.lesson.name;
     let scope = format!("{name} · test");
-    let args = ["test", "-p", name, "--no-fail-fast"];
+    let started = Instant::now();
+    let settings = grade::Settings {
+        timeout: TEST_TIMEOUT,
+        target_dir: None,
+        progress: true,
+        fail_fast: false,
+        lean_build: false,
+    };
+    let bins = match grade::build(
+        root,
+        result.lesson,
+        None,
+        &settings,
+        &mut Say(Some(progress)),
+    ) {
+        Ok(bins) => bins,
+        Err(errors) => {
+            result.errors.push(StepError {
+                step: "test",
+                message: format!("the lesson or its tests do not compile:\n{errors}"),
+            });
+            progress.line(&scope, "FAILED: does not compile");
+            result.tests = Some(TestCounts::default());
+            return true;
+        }
+    };
+    let cwd = root.join("crates").join(name);
+    let mut bins: Vec<(String, PathBuf)> = bins.into_iter().collect();
+    bins.sort();
+    let mut jobs = Vec::new();
+    for (binary, path) in &bins {
+        match test_process::list(path, &cwd, TEST_TIMEOUT) {
+            Ok(names) => jobs.extend(names.into_iter().map(|test| TestJob {
+                binary: binary.clone(),
+                path: path.clone(),
+                test,
+            })),
+            Err(e) => result.errors.push(StepError {
+                step: "test",
+                message: e,
+            }),
+        }
+    }
+    let mut counts = TestCounts {
+        binaries: bins.len(),
+        ..TestCounts::default()
+    };
+    let total = jobs.len();
+    let mut ended = 0;
+    let outcomes = test_process::run_pool(
+        &jobs,
+        false,
+        |job| test_process::run_test(&job.path, &job.test, &cwd, TEST_TIMEOUT),
+        |_| unreachable!("run-all never stops early"),
+        |job, outcome| {
+            ended += 1;
+            // One line per failure, and one per slow test; the rest show in the count.
+            let label = format!("[{ended}/{total}] {} · {}", job.binary, job.test);
+            if outcome.status != Status::Pass {
+                progress.line(
+                    &scope,
+                    &format!("{label} · FAILED: {}", first_line(&outcome.message)),
+                );
+            } else if outcome.seconds >= SLOW_TEST_SECONDS || progress.quiet_for() >= HEARTBEAT {
+                progress.line(
+                    &scope,
+                    &format!("{label} · ok ({})", duration(outcome.seconds)),
+                );
+            }
+        },
+    );
+    for (job, outcome) in outcomes {
+        let label = format!("{} {}::{}", name, job.binary, job.test);
+        if outcome.status == Status::Pass {
+            counts.passed += 1;
+        } else {
+            counts.failed += 1;
+            counts
+                .failing
+                .push(format!("{} · {}", job.binary, job.test));
+            result.test_failures.push((
+                format!("{} · {}", job.binary, job.test),
+                outcome.message.clone(),
+            ));
+        }
+        result.test_times.push((label, outcome.seconds));
+    }
+    doc_tests(result, root, progress, &mut counts);
+    let took = duration(started.elapsed().as_secs_f64());
+    let verdict = if counts.failed > 0 || !result.errors.is_empty() {
+        format!(
+            "FAILED: {} of {} tests failed ({took})",
+            counts.failed,
+            counts.passed + counts.failed
+        )
+    } else {
+        format!("{} passed ({took})", counts.passed)
+    };
+    progress.line(&scope, &verdict);
+    result.tests = Some(counts);
+    false
+}
+
+/// The lesson's doc-tests, with `cargo test --doc`: counted with the other tests, and
+/// timed as one.
+fn doc_tests(
+    result: &mut LessonResult,
+    root: &Path,
+    progress: &mut Progress,
+    counts: &mut TestCounts,
+) {
+    let name = result.lesson.name;
+    let scope = format!("{name} · doc-tests");
+    let args = ["test", "-p", name, "--doc"];
     let out = match run_step(progress, &scope, StepKind::Test, root, &args) {
         Ok(out) => out,
         Err(e) => {
-            let message = format!("could not start `cargo test`: {e}");
-            progress.line(&scope, &format!("FAILED: {message}"));
             result.errors.push(StepError {
                 step: "test",
-                message,
+                message: format!("could not start `cargo test --doc`: {e}"),
             });
-            return false;
+            return;
         }
     };
-    let counts = cargo_test::count(&out.stdout);
-    let took = duration(out.seconds);
-    let compile_failed = did_not_compile(&out);
-    let verdict = if compile_failed {
+    let found = cargo_test::count(&out.stdout);
+    result
+        .test_times
+        .push((format!("{name} doc-tests (all)"), out.seconds));
+    counts.passed += found.passed;
+    counts.failed += found.failed;
+    counts.binaries += found.binaries;
+    for test in &found.failing {
+        result.test_failures.push((
+            format!("doc-test {test}"),
+            "see `cargo test --doc`".to_string(),
+        ));
+        counts.failing.push(format!("doc-test {test}"));
+    }
+    let died = cargo_test::binaries_that_died(&out.stderr, &found);
+    if died > 0 {
         result.errors.push(StepError {
             step: "test",
             message: format!(
-                "the lesson or its tests do not compile; the end of cargo's output:\n{}",
-                tail(&out.combined.join("\n"), FAILED_OUTPUT_LINES)
+                "the doc-tests stopped without reporting results (crashed?); the end of \
+                 cargo's output:\n{}",
+                tail(&out.stderr, FAILED_OUTPUT_LINES)
             ),
         });
-        format!("FAILED: does not compile ({took})")
-    } else if !out.success() && counts.failed == 0 {
-        // cargo failed, yet no test did: a crash, a linker error, a missing package...
+    } else if !out.success() && found.failed == 0 {
         result.errors.push(StepError {
             step: "test",
             message: format!(
-                "`cargo test` ended with {} although no test reported a failure; \
+                "`cargo test --doc` ended with {} although no doc-test reported a failure; \
                  the end of its output:\n{}",
                 out.status_text(),
                 tail(&out.combined.join("\n"), FAILED_OUTPUT_LINES)
             ),
         });
-        format!("FAILED: {} ({took})", out.status_text())
-    } else {
-        // A test binary that died before reporting (a crash, an abort, a signal) has
-        // its tests in no count: without this, a crash could look like a pass.
-        let died = cargo_test::binaries_that_died(&out.stderr, &counts);
-        if died > 0 {
-            result.errors.push(StepError {
-                step: "test",
-                message: format!(
-                    "{died} test binary(ies) stopped without reporting results (crashed?); \
-                     the end of cargo's output:\n{}",
-                    tail(&out.stderr, FAILED_OUTPUT_LINES)
-                ),
-            });
-        }
-        let total = counts.passed + counts.failed;
-        let crashed = if died > 0 {
-            format!(", {died} test binary(ies) crashed")
-        } else {
-            String::new()
-        };
-        if counts.failed > 0 || died > 0 {
-            let failed = counts.failed;
-            format!("FAILED: {failed} of {total} tests failed{crashed} ({took})")
-        } else {
-            format!("{} passed ({took})", counts.passed)
-        }
-    };
-    progress.line(&scope, &verdict);
-    result.tests = Some(counts);
-    compile_failed
+    }
+}
+
+/// One test of the lesson, as run-all runs it.
+struct TestJob {
+    /// The test binary's name: a file in tests/, or `lib <crate>` for unit tests.
+    binary: String,
+    path: PathBuf,
+    test: String,
 }
 
 fn tour_step(

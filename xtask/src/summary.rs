@@ -136,6 +136,30 @@ fn lesson_row(result: &LessonResult) -> Row {
     ])
 }
 
+/// How many of the slowest tests the summary lists.
+pub const SLOWEST: usize = 10;
+
+/// The slowest tests of the run, slowest first, with their times: where a wait for
+/// feedback goes. `None` when no test ran.
+pub fn slowest(run: &Run) -> Option<String> {
+    let mut times: Vec<&(String, f64)> = run.lessons.iter().flat_map(|l| &l.test_times).collect();
+    if times.is_empty() {
+        return None;
+    }
+    times.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let total: f64 = times.iter().map(|t| t.1).sum();
+    let mut out = format!(
+        "The {} slowest tests (of {}, {} of test time in all)\n",
+        SLOWEST.min(times.len()),
+        times.len(),
+        duration(total)
+    );
+    for (name, seconds) in times.into_iter().take(SLOWEST) {
+        out.push_str(&format!("  {:>8}  {name}\n", duration(*seconds)));
+    }
+    Some(out)
+}
+
 /// The claims too close to call and the busy-machine warnings, which fail nothing but
 /// must be seen: `None` when there are none.
 pub fn too_close(run: &Run) -> Option<String> {
@@ -216,11 +240,16 @@ pub fn failures(run: &Run) -> Option<String> {
 }
 
 fn lesson_failures(result: &LessonResult, out: &mut String) {
+    for (name, message) in &result.test_failures {
+        out.push_str(&format!(
+            "  test failed: {name}\n      {}\n",
+            indent_rest(message)
+        ));
+    }
     if let Some(tests) = &result.tests {
-        for name in &tests.failing {
-            out.push_str(&format!("  test failed: {name}\n"));
-        }
-        let unnamed = tests.failed.saturating_sub(tests.failing.len() as u64);
+        let unnamed = tests
+            .failed
+            .saturating_sub(result.test_failures.len() as u64);
         if unnamed > 0 {
             out.push_str(&format!(
                 "  test failed: {unnamed} more, whose names were not found in the output\n"
@@ -269,12 +298,20 @@ pub fn to_json(run: &Run) -> Value {
             "seconds": d.seconds,
         })
     });
+    let mut times: Vec<&(String, f64)> = run.lessons.iter().flat_map(|l| &l.test_times).collect();
+    times.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let slowest: Vec<Value> = times
+        .into_iter()
+        .take(SLOWEST)
+        .map(|(name, seconds)| json!({ "test": name, "seconds": seconds }))
+        .collect();
     json!({
         "passed": run.passed(),
         "quick": run.quick,
         "seconds": run.seconds,
         "docs": docs,
         "lessons": lessons,
+        "slowest_tests": slowest,
     })
 }
 
@@ -389,6 +426,14 @@ mod tests {
                         binaries: 3,
                         failed_binaries: 1,
                     }),
+                    test_times: vec![
+                        ("procs tour::protocol".into(), 0.5),
+                        ("procs exercise_wait_all::reaps".into(), 7.25),
+                    ],
+                    test_failures: vec![(
+                        "exercise_wait_all · reaps".into(),
+                        "assertion failed: left == right".into(),
+                    )],
                     tour: Some(tour_report::parse(report).unwrap()),
                     errors: vec![StepError {
                         step: "tour",
@@ -400,6 +445,8 @@ mod tests {
                     lesson: &LESSONS[1],
                     written: false,
                     tests: None,
+                    test_times: vec![],
+                    test_failures: vec![],
                     tour: None,
                     errors: vec![],
                     seconds: 0.0,
@@ -432,10 +479,25 @@ mod tests {
     }
 
     #[test]
+    fn the_slowest_tests_come_first_with_their_times() {
+        let text = slowest(&sample_run()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("The 2 slowest tests (of 2"), "{text}");
+        assert!(
+            lines[1].contains("procs exercise_wait_all::reaps"),
+            "{text}"
+        );
+        assert!(lines[1].contains("7.2"), "{text}");
+        assert!(lines[2].contains("procs tour::protocol"), "{text}");
+        let json = to_json(&sample_run());
+        assert_eq!(json["slowest_tests"][0]["seconds"], 7.25);
+    }
+
+    #[test]
     fn failures_name_every_test_claim_error_and_step() {
         let text = failures(&sample_run()).unwrap();
         for part in [
-            "test failed: exercise_wait_all",
+            "test failed: exercise_wait_all · reaps\n      assertion failed: left == right",
             "test failed: 1 more",
             "claim failed: fork slows with memory [grows]\n      decided by: 1.2x (>= 3x required)",
             "experiment could not run: fork cost vs memory [big]: mmap failed",

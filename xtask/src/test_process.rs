@@ -23,6 +23,7 @@ use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -181,12 +182,71 @@ fn take_text(tail: &Mutex<Tail>) -> String {
     }
 }
 
-/// The names of the tests in a test binary (`--list --format terse` prints one
-/// `name: test` line per test).
+/// Runs `jobs`, up to one per CPU at once, each with `run` on a worker thread; `done`
+/// sees each result on the calling thread, in the order they end (for progress lines).
+/// With `fail_fast`, once one has failed the rest are not started: `skip` gives their
+/// outcome instead. Returns every job with its outcome, in the order they ended.
+pub fn run_pool<J: Sync>(
+    jobs: &[J],
+    fail_fast: bool,
+    run: impl Fn(&J) -> TestOutcome + Sync,
+    skip: impl Fn(&J) -> TestOutcome + Sync,
+    mut done: impl FnMut(&J, &TestOutcome),
+) -> Vec<(&J, TestOutcome)> {
+    let workers = thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(jobs.len());
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel();
+    let mut finished = Vec::with_capacity(jobs.len());
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, failed, run, skip) = (&next, &failed, &run, &skip);
+            scope.spawn(move || {
+                while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let outcome = if fail_fast && failed.load(Ordering::Relaxed) {
+                        skip(job)
+                    } else {
+                        run(job)
+                    };
+                    if outcome.status != Status::Pass {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if tx.send((job, outcome)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (job, outcome) in rx {
+            done(job, &outcome);
+            finished.push((job, outcome));
+        }
+    });
+    finished
+}
+
+/// The names of the tests in a test binary that are not `#[ignore]`d (`--list --format
+/// terse` prints one `name: test` line per test; `--ignored` lists only the ignored).
 pub fn list(bin: &Path, cwd: &Path, timeout: Duration) -> Result<Vec<String>, String> {
+    let ignored = list_some(bin, cwd, timeout, &["--ignored"])?;
+    let all = list_some(bin, cwd, timeout, &[])?;
+    Ok(all.into_iter().filter(|t| !ignored.contains(t)).collect())
+}
+
+fn list_some(
+    bin: &Path,
+    cwd: &Path,
+    timeout: Duration,
+    which: &[&str],
+) -> Result<Vec<String>, String> {
     let mut command = Command::new(bin);
     command
         .args(["--list", "--format", "terse"])
+        .args(which)
         .current_dir(cwd);
     let shown = bin.display();
     let out = run(command, timeout).map_err(|e| format!("cannot start {shown}: {e}"))?;
@@ -664,7 +724,10 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 4 filtered out; 
         let script = r#"#!/bin/sh
 dir=$(dirname "$0")
 if [ "$1" = "--list" ]; then
-    printf 'passes: test\nfails: test\nhangs: test\n'
+    case "$*" in
+    *--ignored*) printf 'ignored: test\n' ;;
+    *) printf 'passes: test\nignored: test\nfails: test\nhangs: test\n' ;;
+    esac
     exit 0
 fi
 [ "$1" = "--exact" ] || exit 2
@@ -723,6 +786,7 @@ exit 3
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let bin = fake_binary(&dir);
+        // An #[ignore]d test is not listed: run alone, it would pass nothing.
         assert_eq!(list_with_retries(&bin, &dir), ["passes", "fails", "hangs"]);
 
         // The tests that end by themselves get all the time a busy machine could need;

@@ -73,7 +73,7 @@ fn main() -> ExitCode {
     copy_on_write(&mut tour, &plan);
     zombies(&mut tour, me);
 
-    tour.finish()
+    tour.finish(claims::ALL)
 }
 
 fn process_tree(tour: &mut Tour, me: i32) {

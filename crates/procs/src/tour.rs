@@ -249,6 +249,10 @@ impl TourArgs {
     }
 }
 
+/// The id of the claim a tour fails when it breaks its own protocol
+/// ([`Tour::keep_protocol`]).
+pub const PROTOCOL: &str = "tour-protocol";
+
 /// Runs experiments one after another and collects the report.
 #[derive(Debug)]
 pub struct Tour {
@@ -365,7 +369,10 @@ impl Tour {
     }
 
     /// Prints the claims (or the JSON report) and returns the process's exit code.
-    pub fn finish(mut self) -> ExitCode {
+    /// `declared` is the lesson's list of claims (its `claims::ALL`): the tour must have
+    /// made each of them once, in that order, and no other (see [`Tour::keep_protocol`]).
+    pub fn finish(mut self, declared: &[ClaimDef]) -> ExitCode {
+        self.keep_protocol(declared);
         self.report.seconds = self.started.elapsed().as_secs_f64();
         let passed = self.report.passed();
         if let Some(dir) = &self.args.record {
@@ -400,25 +407,67 @@ impl Tour {
         }
     }
 
+    /// Checks what every run of a tour must do, and records a failed claim
+    /// ([`PROTOCOL`]) when it did not: run every experiment it planned, and make every
+    /// claim of `declared` once, in order, and no claim that is not declared (an
+    /// undeclared claim has no wrong world, so nothing shows that it can fail). A claim
+    /// left out because its experiment could not run is no extra failure: the
+    /// experiment's error already fails the tour and says why.
+    ///
+    /// Checked here, in the run that `cargo xtask run-all` makes anyway, rather than by
+    /// a test that would run the whole tour a second time.
+    pub fn keep_protocol(&mut self, declared: &[ClaimDef]) {
+        let mut problems = Vec::new();
+        let ran = self.report.experiments.len();
+        if ran != self.planned {
+            problems.push(format!("{ran} experiments ran, {} planned", self.planned));
+        }
+        let made: Vec<&str> = self.report.claims.iter().map(|c| c.id.as_str()).collect();
+        for id in &made {
+            let problem = if !declared.iter().any(|d| d.id == *id) {
+                format!("claim `{id}` is not declared in the lesson's claims")
+            } else if made.iter().filter(|m| *m == id).count() > 1 {
+                format!("claim `{id}` was made more than once")
+            } else {
+                continue;
+            };
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        }
+        let all_ran = self.report.experiments.iter().all(|e| e.error.is_none());
+        let expected: Vec<&str> = declared.iter().map(|d| d.id).collect();
+        if all_ran && problems.is_empty() && made != expected {
+            problems.push(format!(
+                "claims made {made:?}, declared (in this order) {expected:?}"
+            ));
+        }
+        if !problems.is_empty() {
+            self.report.claims.push(Claim {
+                id: PROTOCOL.to_string(),
+                statement: "the tour runs every experiment it plans and makes every claim it \
+                            declares, once, in order"
+                    .to_string(),
+                verdict: Verdict::Failed,
+                decided_by: problems.join("; "),
+                figures: Vec::new(),
+            });
+        }
+    }
+
     /// The report so far (for tests of tours).
     pub fn report(&self) -> &Report {
         &self.report
     }
 }
 
-/// Checks that a lesson's tour binary keeps the protocol: `--help` succeeds and names
-/// the flags, an unknown flag exits with status 2 naming it, and `--quick --json` prints
-/// one schema-1 report for `lesson` with exactly these experiment ids, none failed, and
-/// exactly the claims `claims` (ids, in order), and `--falsify --json` fails every claim
-/// of `declared` on its wrong world. Every lesson's `tests/tour.rs` calls it; whether the
-/// claims *hold* is `cargo xtask run-all`'s job, on a release build run alone.
-pub fn check_protocol(
-    binary: &std::path::Path,
-    lesson: &str,
-    experiments: &[&str],
-    claims: &[&str],
-    declared: &[ClaimDef],
-) -> Result<(), String> {
+/// Checks the parts of a lesson's tour protocol that need no experiment: `--help`
+/// succeeds and names the flags, an unknown flag exits with status 2 naming it, and
+/// `--falsify --json` fails every claim of `declared` on its wrong world. Every lesson's
+/// `tests/tour.rs` calls it. What a run must do (every planned experiment, every
+/// declared claim in order) the tour checks itself ([`Tour::keep_protocol`]), in the
+/// run `cargo xtask run-all` makes; whether the claims *hold* is decided there too.
+pub fn check_protocol(binary: &std::path::Path, declared: &[ClaimDef]) -> Result<(), String> {
     let run = |args: &[&str]| {
         std::process::Command::new(binary)
             .args(args)
@@ -438,49 +487,6 @@ pub fn check_protocol(
             "an unknown flag gave {} without naming it",
             bad.status
         ));
-    }
-    let out = run(&["--quick", "--json"])?;
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("stdout is not one JSON report ({e})"))?;
-    if report["schema"] != SCHEMA || report["lesson"] != lesson || report["quick"] != true {
-        return Err(format!(
-            "wrong header: schema {}, lesson {}, quick {}",
-            report["schema"], report["lesson"], report["quick"]
-        ));
-    }
-    let list = report["experiments"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let ids: Vec<&str> = list.iter().filter_map(|e| e["id"].as_str()).collect();
-    if ids != experiments {
-        return Err(format!("experiments {ids:?}, expected {experiments:?}"));
-    }
-    if let Some(e) = list.iter().find(|e| !e["error"].is_null()) {
-        return Err(format!(
-            "experiment {} could not run: {}",
-            e["id"], e["error"]
-        ));
-    }
-    let made: Vec<&str> = report["claims"]
-        .as_array()
-        .map(|list| list.iter().filter_map(|c| c["id"].as_str()).collect())
-        .unwrap_or_default();
-    if made != claims {
-        return Err(format!("claims {made:?}, expected {claims:?}"));
-    }
-    if let Some(id) = made
-        .iter()
-        .find(|id| !declared.iter().any(|d| d.id == **id))
-    {
-        return Err(format!(
-            "claim `{id}` is not declared in the lesson's claims, so it has no wrong world"
-        ));
-    }
-    let progress = String::from_utf8_lossy(&out.stderr);
-    let last = format!("[{0}/{0}]", experiments.len());
-    if !progress.contains(&last) {
-        return Err(format!("no progress line {last} on stderr: {progress}"));
     }
     let falsified = run(&["--falsify", "--json"])?;
     let found: serde_json::Value = serde_json::from_slice(&falsified.stdout)
@@ -734,6 +740,57 @@ mod tests {
         assert_eq!(back[0], figures[0]);
         assert!(back[1].value.is_nan());
         assert!(!text.contains(r#""n","value":null,"unit":"s","text":"NaN s","rounds""#));
+    }
+
+    const OTHER: ClaimDef = ClaimDef {
+        id: "other",
+        ..POSITIVE
+    };
+
+    /// A tour that planned two experiments, ran `ran` of them (the first failing when
+    /// `broken`) and made the claims `made`, checked against POSITIVE then OTHER.
+    fn protocol(ran: usize, broken: bool, made: &[&ClaimDef]) -> Option<String> {
+        let mut tour = Tour::start("t", "test", TourArgs::default(), 2);
+        for n in 0..ran {
+            let _: Option<()> = tour.experiment("e", "e", "e", |_| match broken && n == 0 {
+                true => Err("could not run"),
+                false => Ok(()),
+            });
+        }
+        for claim in made {
+            tour.judge(claim, Inputs::new().with("x", 1.0, ""));
+        }
+        tour.keep_protocol(&[POSITIVE, OTHER]);
+        let last = tour.report().claims.last()?;
+        (last.id == PROTOCOL).then(|| {
+            assert_eq!(last.verdict, Verdict::Failed);
+            last.decided_by.clone()
+        })
+    }
+
+    #[test]
+    fn a_tour_fails_its_protocol_claim_when_it_skips_or_adds_a_claim_or_an_experiment() {
+        assert_eq!(protocol(2, false, &[&POSITIVE, &OTHER]), None);
+        let missing = protocol(2, false, &[&POSITIVE]).unwrap();
+        assert!(missing.contains(r#"["positive"]"#), "{missing}");
+        let swapped = protocol(2, false, &[&OTHER, &POSITIVE]).unwrap();
+        assert!(swapped.contains("in this order"), "{swapped}");
+        let twice = protocol(2, false, &[&POSITIVE, &OTHER, &OTHER]).unwrap();
+        assert_eq!(twice, "claim `other` was made more than once");
+        let stranger = ClaimDef {
+            id: "stranger",
+            ..POSITIVE
+        };
+        let undeclared = protocol(2, false, &[&POSITIVE, &OTHER, &stranger]).unwrap();
+        assert!(
+            undeclared.contains("`stranger` is not declared"),
+            "{undeclared}"
+        );
+        let short = protocol(1, false, &[&POSITIVE, &OTHER]).unwrap();
+        assert_eq!(short, "1 experiments ran, 2 planned");
+        // An experiment that could not run already fails the tour and says why; the
+        // claims it could not make are no second failure.
+        assert_eq!(protocol(2, true, &[&OTHER]), None);
     }
 
     #[test]

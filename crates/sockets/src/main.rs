@@ -49,7 +49,7 @@ fn main() -> ExitCode {
             tour.experiment("server", "Starting the corpus server", "", |_| {
                 Err::<(), String>(format!("cannot start the corpus server: {e}"))
             });
-            return tour.finish();
+            return tour.finish(claims::ALL);
         }
     };
     let base = format!("http://{}", server.addr());
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
     downloads(&mut tour, &base, counts);
     faults(&mut tour, &base);
     server.stop();
-    tour.finish()
+    tour.finish(claims::ALL)
 }
 
 fn by_hand(tour: &mut Tour, base: &str) {

@@ -79,7 +79,7 @@ fn main() -> ExitCode {
     sharing(&mut tour, &plan, cores);
     pool(&mut tour);
 
-    tour.finish()
+    tour.finish(claims::ALL)
 }
 
 fn start_cost(tour: &mut Tour, plan: &Plan) {
