@@ -73,12 +73,14 @@ impl Plan {
         }
     }
 
-    /// A short race for a quick check: fewer documents, and concurrency 1, 100 and
-    /// 10,000 (the claims are about 10,000).
+    /// A short race for a quick check: concurrency 1 and 10,000 only (the claims are
+    /// about 10,000, and what one more connection costs is read between the two). Still
+    /// four documents per connection: with fewer, the first threads end before the last
+    /// start, and the threads engine's peak memory no longer shows 10,000 of them.
     pub fn quick() -> Plan {
         Plan {
-            concurrency: vec![1, 100, 10_000],
-            min_docs: 5_000,
+            concurrency: vec![1, 10_000],
+            min_docs: 2_000,
             ..Plan::full()
         }
     }
