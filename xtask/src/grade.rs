@@ -89,6 +89,8 @@ pub struct TestOutcome {
     /// What the test printed (stdout and stderr), shortened.
     pub output: String,
     pub seconds: f64,
+    /// Processes the test started that were still running when it ended (`pid name`).
+    pub left_running: Vec<String>,
 }
 
 /// One exercise's result.
@@ -320,6 +322,7 @@ fn skipped(name: &str) -> TestOutcome {
         message: "not run: an earlier test already failed".to_string(),
         output: String::new(),
         seconds: 0.0,
+        left_running: Vec::new(),
     }
 }
 
@@ -331,6 +334,7 @@ fn placeholder(name: &str) -> TestOutcome {
         message: "not run".to_string(),
         output: String::new(),
         seconds: 0.0,
+        left_running: Vec::new(),
     }
 }
 
@@ -350,6 +354,7 @@ fn not_run(root: &Path, exercise: &Exercise, why: &str) -> Vec<TestOutcome> {
             message: format!("not run: {why}"),
             output: String::new(),
             seconds: 0.0,
+            left_running: Vec::new(),
         })
         .collect()
 }
@@ -1260,6 +1265,7 @@ mod tests {
             message: message.into(),
             output: output.into(),
             seconds: 0.25,
+            left_running: Vec::new(),
         }
     }
 

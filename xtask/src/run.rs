@@ -307,6 +307,9 @@ fn test_step(result: &mut LessonResult, root: &Path, progress: &mut Progress) ->
                     &scope,
                     &format!("{label} · FAILED: {}", first_line(&outcome.message)),
                 );
+            } else if !outcome.left_running.is_empty() {
+                let left = outcome.left_running.join(", ");
+                progress.line(&scope, &format!("{label} · FAILED: left running: {left}"));
             } else if outcome.seconds >= SLOW_TEST_SECONDS || progress.quiet_for() >= HEARTBEAT {
                 progress.line(
                     &scope,
@@ -317,17 +320,25 @@ fn test_step(result: &mut LessonResult, root: &Path, progress: &mut Progress) ->
     );
     for (job, outcome) in outcomes {
         let label = format!("{} {}::{}", name, job.binary, job.test);
-        if outcome.status == Status::Pass {
+        // A test must stop what it starts: a server or child still running once the
+        // test is over is a leak that `cargo test` would never show (it exits with its
+        // parent's pipes closed and goes on running).
+        let leaked = outcome.status == Status::Pass && !outcome.left_running.is_empty();
+        if outcome.status == Status::Pass && !leaked {
             counts.passed += 1;
         } else {
             counts.failed += 1;
-            counts
-                .failing
-                .push(format!("{} · {}", job.binary, job.test));
-            result.test_failures.push((
-                format!("{} · {}", job.binary, job.test),
-                outcome.message.clone(),
-            ));
+            let test = format!("{} · {}", job.binary, job.test);
+            counts.failing.push(test.clone());
+            let message = if leaked {
+                format!(
+                    "it passed, but left processes running when it ended (killed since): {}",
+                    outcome.left_running.join(", ")
+                )
+            } else {
+                outcome.message.clone()
+            };
+            result.test_failures.push((test, message));
         }
         result.test_times.push((label, outcome.seconds));
     }

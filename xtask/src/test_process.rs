@@ -56,6 +56,9 @@ pub struct Finished {
     pub stderr: String,
     /// True when the deadline passed and the process group was killed.
     pub timed_out: bool,
+    /// Processes (`pid name`) the command started that were still running after it
+    /// ended (and were then killed): a child it neither waited for nor stopped.
+    pub left_running: Vec<String>,
     pub seconds: f64,
 }
 
@@ -89,6 +92,11 @@ pub fn run(mut command: Command, timeout: Duration) -> io::Result<Finished> {
     // Killed with the rest if xtask is interrupted (Ctrl-C) while it runs.
     let live = crate::signals::Live::new(pid.as_raw());
     let timed_out = !exited_within(pid, timeout);
+    let left_running = if timed_out {
+        Vec::new()
+    } else {
+        still_in_group(pid.as_raw())
+    };
     // The leader is not reaped yet (`exited_within` waits with WNOWAIT), so its pid
     // cannot have been given to another process: this kills our group and nothing else.
     // It also ends what a finished test left running, e.g. a forked child still asleep.
@@ -110,8 +118,47 @@ pub fn run(mut command: Command, timeout: Duration) -> io::Result<Finished> {
         stdout: take_text(&stdout),
         stderr: take_text(&stderr),
         timed_out,
+        left_running,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The processes of group `group` that are still running (not zombies), other than its
+/// leader, as `pid name`: what a test that has ended left behind. Read from /proc, where
+/// the fifth field of `stat` is the process group; an unreadable entry is a process that
+/// has just gone.
+fn still_in_group(group: i32) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == group {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // `pid (name) state ppid pgrp ...`; the name may hold spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let mut rest = stat[close + 1..].split_whitespace();
+        let (Some(state), _, Some(pgrp)) = (rest.next(), rest.next(), rest.next()) else {
+            continue;
+        };
+        if pgrp.parse() == Ok(group) && state != "Z" {
+            found.push(format!("{pid} {}", &stat[open + 1..close]));
+        }
+    }
+    found
 }
 
 /// Waits up to `timeout` for `pid` to exit, without reaping it. A helper thread does the
@@ -284,6 +331,7 @@ pub fn run_test(bin: &Path, name: &str, cwd: &Path, timeout: Duration) -> TestOu
             message: format!("could not start the test binary {}: {e}", bin.display()),
             output: String::new(),
             seconds: 0.0,
+            left_running: Vec::new(),
         },
     }
 }
@@ -304,6 +352,7 @@ pub fn judge(name: &str, finished: &Finished, timeout: Duration) -> TestOutcome 
         message,
         output: printed.join("\n"),
         seconds: finished.seconds,
+        left_running: finished.left_running.clone(),
     };
     // Exit status 0 alone is not a pass: a test that calls `std::process::exit(0)` in
     // the middle also exits 0. The harness's closing line is the proof. (Not its
@@ -580,6 +629,7 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 4 filtered out; 
             stdout: stdout.to_string(),
             stderr: String::new(),
             timed_out: false,
+            left_running: Vec::new(),
             seconds: 0.1,
         }
     }
@@ -742,6 +792,11 @@ fails)
     printf 'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n'
     printf '\n\nfailures:\n    fails\n\ntest result: FAILED. 0 passed; 1 failed\n'
     exit 101 ;;
+leaves)
+    sleep 1000 &
+    echo $! > "$dir/left.pid"
+    printf '\nrunning 1 test\ntest leaves ... ok\n\ntest result: ok. 1 passed; 0 failed\n'
+    exit 0 ;;
 hangs)
     printf '\nrunning 1 test\n'
     sleep 1000 &
@@ -795,6 +850,17 @@ exit 3
         let timeout = Duration::from_secs(1);
         let passes = run_test(&bin, "passes", &dir, ample);
         assert_eq!(passes.status, Status::Pass, "{passes:?}");
+        assert!(passes.left_running.is_empty(), "{passes:?}");
+
+        // A test that passes but leaves a child running: named, then killed.
+        let leaves = run_test(&bin, "leaves", &dir, ample);
+        assert_eq!(leaves.status, Status::Pass, "{leaves:?}");
+        let left: i32 = std::fs::read_to_string(dir.join("left.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(leaves.left_running, [format!("{left} sleep")]);
 
         let fails = run_test(&bin, "fails", &dir, ample);
         assert_eq!(fails.status, Status::Fail);

@@ -286,16 +286,19 @@ pub const LOOP_BEATS_THREADS: ClaimDef = ClaimDef {
     },
 };
 
-/// The hand-made loop is close to tokio's single thread.
+/// The hand-made loop is close to tokio's single thread. The bar is three quarters,
+/// not nearer 1: on a 2-core machine the rounds at 10,000 connections spread about a
+/// tenth either way, and a bar inside that spread would be decided by the noise (too
+/// close to call on an idle machine), while the wrong executor below lands far under it.
 pub const LOOP_NEAR_TOKIO: ClaimDef = ClaimDef {
     id: "loop-near-tokio",
     decide: |inputs| {
         faster(
-            "the hand-made event loop reaches at least 0.85x tokio's (one thread each) documents/s",
+            "the hand-made event loop reaches at least 0.75x tokio's (one thread each) documents/s",
             inputs,
             "event-loop documents/s",
             "tokio documents/s",
-            0.85,
+            0.75,
         )
     },
     wrong: "an executor that wakes every task on every event: half tokio's rate",

@@ -39,14 +39,14 @@ impl Plan {
                 start_trials: 60,
                 idle_counts: [1_000, 2_000],
                 cpu_units: 1_200,
-                counter_increments: 30_000,
+                counter_increments: 1_000_000,
             }
         } else {
             Plan {
                 start_trials: 300,
                 idle_counts: [1_000, 10_000],
                 cpu_units: 4_000,
-                counter_increments: 100_000,
+                counter_increments: 2_000_000,
             }
         }
     }

@@ -754,6 +754,7 @@ mod tests {
                     message: "assertion failed\nmore".into(),
                     output: String::new(),
                     seconds: 0.0,
+                    left_running: Vec::new(),
                 })
                 .collect(),
             points: 0.0,
