@@ -244,7 +244,7 @@ engine and the corpus server against nginx, wrk and Python's aiohttp, each compa
 skipped (and said so) when its tools are not installed.
 
 Options:
-  --quick      fewer documents and connections (1, 100, 10,000)
+  --quick      fewer documents and connections (1 and 10,000)
   --json FILE  also write the race's figures as JSON
   -h, --help   print this help";
 

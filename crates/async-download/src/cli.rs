@@ -74,7 +74,7 @@ The corpus server (with --corpus):
   -V, --version       the version
 
 The race (--race): every engine on the same corpus work at concurrency 1, 10, 100,
-1000 and 10000 (--quick: 1, 100, 10000, fewer documents), each run in a process of its
+1000 and 10000 (--quick: 1 and 10000, fewer documents), each run in a process of its
 own; prints a table, and writes the figures (--json), a chart (--svg) and the table
 (--markdown). `cargo xtask bench` runs it and writes the chart into the book.
 
