@@ -234,6 +234,22 @@ pub fn clean(line: &str) -> String {
     out
 }
 
+/// Progress lines, or silence (`kit --verify` grades quietly): what the steps that can
+/// run either way write to.
+pub struct Say<'a>(pub Option<&'a mut Progress>);
+
+impl Say<'_> {
+    pub fn line(&mut self, scope: &str, text: &str) {
+        if let Some(progress) = self.0.as_mut() {
+            progress.line(scope, text);
+        }
+    }
+
+    pub fn quiet_for(&self) -> Duration {
+        self.0.as_ref().map_or(Duration::ZERO, |p| p.quiet_for())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

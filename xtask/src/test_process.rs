@@ -34,7 +34,40 @@ use nix::sys::signal::{Signal, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
 
-use crate::grade::{Status, TestOutcome};
+/// How one test ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    /// It could not run: the lesson did not compile, or the runner failed.
+    Error,
+}
+
+impl Status {
+    /// The word Exercism's results.json uses.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One graded test's result.
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    /// The test's name inside its test target, e.g. `captures_what_the_program_prints`.
+    pub name: String,
+    pub status: Status,
+    /// For a failure: the assertion or panic message (or "timed out after 60 s ...").
+    pub message: String,
+    /// What the test printed (stdout and stderr), shortened.
+    pub output: String,
+    pub seconds: f64,
+    /// Processes the test started that were still running when it ended (`pid name`).
+    pub left_running: Vec<String>,
+}
 
 /// How much of each pipe is kept: the end, where the harness reports the failure.
 const KEEP: usize = 64 * 1024;

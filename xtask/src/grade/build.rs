@@ -1,0 +1,165 @@
+//! Step 1 of grading: building a lesson's test binaries once, and reading from cargo
+//! where they are, or which compiler errors kept them from being built.
+
+use super::*;
+
+/// A silent build gets a "still compiling" line this often.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// How many lines of compiler errors an exercise's result keeps: the first errors are
+/// the ones to fix first (later ones often follow from them).
+pub(crate) const COMPILE_ERROR_LINES: usize = 40;
+
+/// Builds a lesson's test targets (`targets`, or every test binary of the lesson when
+/// `None`: its unit tests and each file in tests/); returns each one's executable by
+/// name (see [`executables`]), or the compiler's errors.
+pub fn build(
+    root: &Path,
+    lesson: &Lesson,
+    targets: Option<&[&str]>,
+    settings: &Settings,
+    say: &mut Say<'_>,
+) -> Result<HashMap<String, PathBuf>, String> {
+    let mut command = Command::new(workspace::cargo());
+    command.current_dir(root).args([
+        "test",
+        "-p",
+        lesson.name,
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    for target in targets.unwrap_or_default() {
+        command.args(["--test", target]);
+    }
+    if let Some(dir) = &settings.target_dir {
+        command.env("CARGO_TARGET_DIR", dir);
+    }
+    if settings.lean_build {
+        command
+            .env("CARGO_PROFILE_DEV_DEBUG", "0")
+            .env("CARGO_PROFILE_TEST_DEBUG", "0");
+    }
+    let scope = format!("{} · build", lesson.name);
+    let mut filter = LineFilter::new(StepKind::Test);
+    let started = Instant::now();
+    let out = child::run(&mut command, &mut |seen| match seen {
+        // Stdout carries the JSON messages, read once cargo is done.
+        Seen::Line(Stream::Stderr, line) => {
+            if let Some(text) = filter.show(Stream::Stderr, line, Instant::now()) {
+                say.line(&scope, &text);
+            }
+        }
+        Seen::Line(Stream::Stdout, _) => {}
+        Seen::Quiet => {
+            if say.quiet_for() >= HEARTBEAT {
+                let so_far = duration(started.elapsed().as_secs_f64());
+                say.line(&scope, &format!("still compiling ({so_far} so far)"));
+            }
+        }
+    })
+    .map_err(|e| format!("could not start cargo: {e}"))?;
+    let took = duration(out.seconds);
+    if !out.success() {
+        say.line(&scope, &format!("FAILED: does not compile ({took})"));
+        return Err(compile_errors(&out.stderr));
+    }
+    let bins = executables(&out.stdout);
+    let binaries = if bins.len() == 1 {
+        "binary"
+    } else {
+        "binaries"
+    };
+    say.line(
+        &scope,
+        &format!("ok: {} test {binaries} ({took})", bins.len()),
+    );
+    Ok(bins)
+}
+
+/// Reads cargo's JSON messages: each test executable cargo built, by name: a file in
+/// tests/ by its target name (`exercise_capture`), unit tests by kind and name
+/// (`lib procs`, `bin tour`).
+pub(crate) fn executables(cargo_stdout: &str) -> HashMap<String, PathBuf> {
+    let mut found = HashMap::new();
+    for line in cargo_stdout.lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        // An example is built by `cargo test` too, but as a program, not as tests.
+        if message["reason"] != "compiler-artifact" || message["profile"]["test"] != true {
+            continue;
+        }
+        let target = &message["target"];
+        let (Some(kind), Some(name), Some(exe)) = (
+            target["kind"][0].as_str(),
+            target["name"].as_str(),
+            message["executable"].as_str(),
+        ) else {
+            continue;
+        };
+        let key = if kind == "test" {
+            name.to_string()
+        } else {
+            format!("{kind} {name}")
+        };
+        found.insert(key, PathBuf::from(exe));
+    }
+    found
+}
+
+/// The compiler's errors from cargo's stderr, without the warnings (an unfinished
+/// exercise often has many, and they hide the error) and cargo's status lines.
+pub(crate) fn compile_errors(stderr: &str) -> String {
+    let mut kept = Vec::new();
+    let mut in_error = false;
+    for line in stderr.lines() {
+        if line.starts_with("error") {
+            in_error = true;
+        } else if line.starts_with("warning") || is_cargo_status(line) {
+            in_error = false;
+            continue;
+        }
+        if in_error {
+            kept.push(line);
+        }
+    }
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    if kept.is_empty() {
+        // Not a compiler error (a broken manifest, a missing toolchain): show the end.
+        let lines: Vec<&str> = stderr.lines().collect();
+        kept = lines[lines.len().saturating_sub(20)..].to_vec();
+    }
+    let mut text = kept
+        .iter()
+        .take(COMPILE_ERROR_LINES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    if kept.len() > COMPILE_ERROR_LINES {
+        text.push_str(&format!(
+            "\n... ({} more lines: `cargo build --tests` shows them all)",
+            kept.len() - COMPILE_ERROR_LINES
+        ));
+    }
+    text
+}
+
+/// `   Compiling procs v0.1.0 (...)`, `    Finished ...`: cargo reporting, not the compiler.
+pub(crate) fn is_cargo_status(line: &str) -> bool {
+    let words = [
+        "Compiling",
+        "Checking",
+        "Finished",
+        "Executable",
+        "Blocking",
+        "Updating",
+        "Downloading",
+        "Downloaded",
+        "Locking",
+        "Adding",
+        "Fresh",
+    ];
+    line.starts_with(' ') && words.iter().any(|w| line.trim_start().starts_with(w))
+}

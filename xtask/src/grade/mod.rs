@@ -1,0 +1,445 @@
+//! `cargo xtask grade`: runs the graded tests and scores the exercises.
+//!
+//! Grading happens in three steps, each chosen so that one broken exercise costs only
+//! its own points and never stops the grader:
+//!
+//! 1. **Build** each lesson's graded test targets once, with
+//!    `cargo test -p <lesson> --no-run --message-format=json-render-diagnostics`: cargo
+//!    prints the compiler's errors for people on stderr and, on stdout, one JSON message
+//!    per artifact, from which we read where each test binary is. A lesson that does not
+//!    compile has all its exercises marked as errors, with the compiler's message, and
+//!    grading goes on with the other lessons.
+//! 2. **List** each binary's tests (`--list --format terse`).
+//! 3. **Run** each test alone, as its own process with a deadline (`test_process`),
+//!    several at once. Points are shared out by test: an exercise worth 10 points with
+//!    4 of 5 tests passing earns 8.
+//!
+//! The result (`Grade`) is then shown as a table per lesson and a list of failures, and
+//! written for machines: Exercism's `results.json` (v3) shape, which GitHub Classroom
+//! and other autograders read, JUnit XML, which CI systems show as test reports, and a
+//! Markdown summary for a GitHub Actions run page. The last results are also kept under
+//! the target folder, so `cargo xtask list` can tell which exercises are done.
+//!
+//! One job a file: `build` (step 1), this file (steps 2 and 3, and the points), `text`
+//! (the report for people), `exercism`, `junit` and `markdown` (for machines), and
+//! `history` (the last results).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::child::{self, Seen};
+use crate::cli::{GradeOptions, USAGE_ERROR};
+use crate::format::{duration, width};
+use crate::lessons::Lesson;
+use crate::progress::{LineFilter, Progress, StepKind, Stream};
+use crate::registry::{self, Exercise};
+use crate::summary::{Row, render_table};
+use crate::test_process;
+use crate::workspace;
+
+mod build;
+mod exercism;
+mod history;
+mod junit;
+mod markdown;
+mod text;
+
+pub use crate::progress::Say;
+pub use crate::test_process::{Status, TestOutcome};
+pub use build::*;
+pub use exercism::*;
+pub use history::*;
+pub use junit::*;
+pub use markdown::*;
+pub use text::*;
+
+/// How to grade, apart from what.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long one test may run before its whole process group is killed.
+    pub timeout: Duration,
+    /// Build in this target directory instead of the workspace's own (`kit --verify`
+    /// builds the student copy in its own, so the two trees do not evict each other).
+    pub target_dir: Option<PathBuf>,
+    /// Print progress lines on stderr while grading.
+    pub progress: bool,
+    /// Stop starting tests once one has failed (the rest are reported as not run).
+    /// `kit --verify` grades mutants this way: one failing test rejects a mutant, and
+    /// a mutant that hangs should cost one timeout, not one per test.
+    pub fail_fast: bool,
+    /// Build without debug information: quicker to compile and link, for builds nobody
+    /// debugs (`kit --verify` builds a hundred mutants). Panic messages are unchanged.
+    pub lean_build: bool,
+}
+
+/// One exercise's result.
+#[derive(Debug, Clone)]
+pub struct ExerciseResult {
+    pub exercise: Exercise,
+    pub tests: Vec<TestOutcome>,
+    /// Points earned: `exercise.points` times the share of tests passed.
+    pub points: f64,
+    /// Set when the graded tests could not be built (compiler output, shortened).
+    pub error: Option<String>,
+}
+
+impl ExerciseResult {
+    pub fn passed(&self) -> usize {
+        self.tests
+            .iter()
+            .filter(|t| t.status == Status::Pass)
+            .count()
+    }
+
+    pub fn total(&self) -> usize {
+        self.tests.len()
+    }
+
+    /// Pass when every test passed; error when the tests could not run; fail otherwise.
+    /// An exercise without a single test has not passed: there is nothing to show for it.
+    pub fn status(&self) -> Status {
+        if self.error.is_some() || self.tests.iter().any(|t| t.status == Status::Error) {
+            Status::Error
+        } else if !self.tests.is_empty() && self.passed() == self.total() {
+            Status::Pass
+        } else {
+            Status::Fail
+        }
+    }
+}
+
+/// The result of grading a set of exercises.
+#[derive(Debug, Clone, Default)]
+pub struct Grade {
+    pub exercises: Vec<ExerciseResult>,
+}
+
+impl Grade {
+    /// True when there was something to grade and every graded test passed.
+    pub fn passed(&self) -> bool {
+        !self.exercises.is_empty() && self.exercises.iter().all(|e| e.status() == Status::Pass)
+    }
+
+    pub fn points(&self) -> f64 {
+        self.exercises.iter().map(|e| e.points).sum()
+    }
+
+    pub fn max_points(&self) -> u32 {
+        self.exercises.iter().map(|e| e.exercise.points).sum()
+    }
+
+    pub fn tests_passed(&self) -> usize {
+        self.exercises.iter().map(ExerciseResult::passed).sum()
+    }
+
+    pub fn tests_total(&self) -> usize {
+        self.exercises.iter().map(ExerciseResult::total).sum()
+    }
+}
+
+/// One test to run: which exercise and which of its tests, and how to start it.
+#[derive(Debug)]
+struct Job {
+    exercise: usize,
+    /// For the progress line.
+    exercise_id: String,
+    test: usize,
+    bin: PathBuf,
+    name: String,
+    cwd: PathBuf,
+}
+
+/// Grades `exercises` in the workspace at `root`.
+pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade {
+    let mut progress = settings.progress.then(Progress::new);
+    let mut say = Say(progress.as_mut());
+    let mut results: Vec<ExerciseResult> = exercises
+        .iter()
+        .map(|e| ExerciseResult {
+            exercise: e.clone(),
+            tests: Vec::new(),
+            points: 0.0,
+            error: None,
+        })
+        .collect();
+
+    let mut lessons: Vec<&'static Lesson> = Vec::new();
+    for e in exercises {
+        if !lessons.contains(&e.lesson) {
+            lessons.push(e.lesson);
+        }
+    }
+    let mut jobs = Vec::new();
+    for lesson in lessons {
+        let members: Vec<usize> = (0..exercises.len())
+            .filter(|&i| exercises[i].lesson == lesson)
+            .collect();
+        let mut targets: Vec<&str> = Vec::new();
+        for &i in &members {
+            if !targets.contains(&exercises[i].test.as_str()) {
+                targets.push(&exercises[i].test);
+            }
+        }
+        let cwd = root.join("crates").join(lesson.name);
+        match build(root, lesson, Some(&targets), settings, &mut say) {
+            Err(message) => {
+                let why = format!("lesson `{}` did not compile", lesson.name);
+                for &i in &members {
+                    results[i].error = Some(message.clone());
+                    results[i].tests = not_run(root, &exercises[i], &why);
+                }
+            }
+            Ok(bins) => {
+                let mut listed: HashMap<&str, Result<Vec<String>, String>> = HashMap::new();
+                for &i in &members {
+                    let target = exercises[i].test.as_str();
+                    let Some(bin) = bins.get(target) else {
+                        let why = format!("cargo built no test binary for target `{target}`");
+                        results[i].tests = not_run(root, &exercises[i], &why);
+                        results[i].error = Some(why);
+                        continue;
+                    };
+                    let names = listed
+                        .entry(target)
+                        .or_insert_with(|| test_process::list(bin, &cwd, settings.timeout));
+                    match names {
+                        Ok(names) if !names.is_empty() => {
+                            for (k, name) in names.iter().enumerate() {
+                                results[i].tests.push(placeholder(name));
+                                jobs.push(Job {
+                                    exercise: i,
+                                    exercise_id: exercises[i].id.clone(),
+                                    test: k,
+                                    bin: bin.clone(),
+                                    name: name.clone(),
+                                    cwd: cwd.clone(),
+                                });
+                            }
+                        }
+                        Ok(_) => {
+                            results[i].error =
+                                Some(format!("the test target `{target}` has no tests"));
+                        }
+                        Err(e) => {
+                            results[i].tests = not_run(root, &exercises[i], e);
+                            results[i].error = Some(e.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    for (job, outcome) in run_jobs(&jobs, settings, &mut say) {
+        results[job.exercise].tests[job.test] = outcome;
+    }
+    for r in &mut results {
+        r.points = if r.total() == 0 || r.error.is_some() {
+            0.0
+        } else {
+            f64::from(r.exercise.points) * r.passed() as f64 / r.total() as f64
+        };
+    }
+    Grade { exercises: results }
+}
+
+/// Runs every job, up to one per CPU at once. Each test is its own process, so running
+/// them side by side cannot make them interfere (not even tests that reap any child).
+fn run_jobs<'a>(
+    jobs: &'a [Job],
+    settings: &Settings,
+    say: &mut Say<'_>,
+) -> Vec<(&'a Job, TestOutcome)> {
+    let timeout = settings.timeout;
+    test_process::run_pool(
+        jobs,
+        settings.fail_fast,
+        |job| test_process::run_test(&job.bin, &job.name, &job.cwd, timeout),
+        |job| skipped(&job.name),
+        // Progress lines appear in the order tests end.
+        |job, outcome| {
+            let verdict = match outcome.status {
+                Status::Pass => format!("ok ({})", duration(outcome.seconds)),
+                Status::Fail if outcome.message.starts_with("timed out") => {
+                    format!("FAILED: timed out after {}", duration(outcome.seconds))
+                }
+                Status::Fail => "FAILED".to_string(),
+                Status::Error => format!("ERROR: {}", first_line(&outcome.message)),
+            };
+            say.line(&job.exercise_id, &format!("{} · {verdict}", job.name));
+        },
+    )
+}
+
+/// A test not started because an earlier one failed (`Settings::fail_fast`).
+fn skipped(name: &str) -> TestOutcome {
+    TestOutcome {
+        name: name.to_string(),
+        status: Status::Error,
+        message: "not run: an earlier test already failed".to_string(),
+        output: String::new(),
+        seconds: 0.0,
+        left_running: Vec::new(),
+    }
+}
+
+/// A test slot waiting for its result; it is always replaced once the test has run.
+fn placeholder(name: &str) -> TestOutcome {
+    TestOutcome {
+        name: name.to_string(),
+        status: Status::Error,
+        message: "not run".to_string(),
+        output: String::new(),
+        seconds: 0.0,
+        left_running: Vec::new(),
+    }
+}
+
+/// The tests of an exercise that could not be built, as errors. Their names come from
+/// the test file itself, so reports still list (and count) every test.
+fn not_run(root: &Path, exercise: &Exercise, why: &str) -> Vec<TestOutcome> {
+    let source = std::fs::read_to_string(root.join(exercise.test_file())).unwrap_or_default();
+    let mut names = declared_tests(&source);
+    if names.is_empty() {
+        names.push(exercise.test.clone());
+    }
+    names
+        .iter()
+        .map(|name| TestOutcome {
+            name: name.clone(),
+            status: Status::Error,
+            message: format!("not run: {why}"),
+            output: String::new(),
+            seconds: 0.0,
+            left_running: Vec::new(),
+        })
+        .collect()
+}
+
+/// The names of the `#[test]` functions in a test file, in order. A plain scan, not a
+/// parser: it only has to name the tests of a file that does not compile.
+fn declared_tests(source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut after_test_attribute = false;
+    for line in source.lines().map(str::trim) {
+        if line.starts_with("#[test]") {
+            after_test_attribute = true;
+        } else if let Some(at) = line.find("fn ").filter(|_| after_test_attribute) {
+            let name: String = line[at + 3..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                names.push(name);
+            }
+            after_test_attribute = false;
+        }
+    }
+    names
+}
+
+/// Which exercises the options ask for, or why none can be graded.
+fn select(all: &[Exercise], options: &GradeOptions, root: &Path) -> Result<Vec<Exercise>, String> {
+    if let Some(id) = &options.exercise {
+        let exercise = registry::find(all, id)?;
+        if let Some(lesson) = options.lesson.filter(|l| *l != exercise.lesson) {
+            return Err(format!(
+                "exercise `{id}` belongs to lesson `{}`, not `{}`",
+                exercise.lesson.name, lesson.name
+            ));
+        }
+        return Ok(vec![exercise.clone()]);
+    }
+    if let Some(lesson) = options.lesson {
+        if !lesson.is_written(root) {
+            return Err(format!(
+                "lesson {} `{}` is not written yet: it has no exercises",
+                lesson.number, lesson.name
+            ));
+        }
+        return Ok(all.iter().filter(|e| e.lesson == lesson).cloned().collect());
+    }
+    if all.is_empty() {
+        return Err("the course has no exercises yet".to_string());
+    }
+    Ok(all.to_vec())
+}
+
+pub fn main(options: &GradeOptions) -> ExitCode {
+    let root = workspace::root();
+    let all = match registry::load(&root) {
+        Ok(all) => all,
+        Err(problems) => {
+            eprintln!("error: the exercise registry has problems:");
+            for problem in problems {
+                eprintln!("  {problem}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let chosen = match select(&all, options, &root) {
+        Ok(chosen) => chosen,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
+    let settings = Settings {
+        fail_fast: false,
+        lean_build: false,
+        timeout: Duration::from_secs(options.timeout_secs),
+        target_dir: None,
+        progress: true,
+    };
+    let started = SystemTime::now();
+    let grade = grade(&root, &chosen, &settings);
+
+    println!();
+    println!("{}", report(&grade));
+    if let Some(failures) = failures(&grade) {
+        println!("\n{failures}");
+    }
+    let mut ok = grade.passed();
+    let mut write = |what: &str, path: &Path, text: String| match std::fs::write(path, text) {
+        Ok(()) => eprintln!("{what} written to {}", path.display()),
+        Err(e) => {
+            // Whoever asked for the file depends on it: not writing it is a failure.
+            eprintln!("error: cannot write {what} to {}: {e}", path.display());
+            ok = false;
+        }
+    };
+    if let Some(path) = &options.json {
+        write("results (JSON)", path, json_text(&grade));
+    }
+    if let Some(path) = &options.junit {
+        write("results (JUnit XML)", path, to_junit(&grade));
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(to_markdown(&grade).as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("warning: cannot append to GITHUB_STEP_SUMMARY ({path:?}): {e}");
+        }
+    }
+    // `list` is a convenience: failing to remember is worth a warning, not a failure.
+    if let Err(e) = remember(&root, &grade, started) {
+        eprintln!("warning: cannot keep the results for `cargo xtask list`: {e}");
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests;

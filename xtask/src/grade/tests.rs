@@ -1,0 +1,327 @@
+//! Tests of the grade's sums and of every format it is written in.
+
+use super::*;
+use crate::lessons::LESSONS;
+
+fn exercise(name: &str, points: u32) -> Exercise {
+    Exercise {
+        lesson: &LESSONS[0],
+        id: format!("procs/{name}"),
+        title: format!("The {name} <exercise> & \"more\""),
+        points,
+        file: PathBuf::from(format!("crates/procs/src/exercises/{name}.rs")),
+        test: format!("exercise_{name}"),
+        task: "Do it.".into(),
+        hint: "Think.".into(),
+        declared_at: "crates/procs/exercises.toml:1".into(),
+        mutants: Vec::new(),
+    }
+}
+
+fn test(name: &str, status: Status, message: &str, output: &str) -> TestOutcome {
+    TestOutcome {
+        name: name.into(),
+        status,
+        message: message.into(),
+        output: output.into(),
+        seconds: 0.25,
+        left_running: Vec::new(),
+    }
+}
+
+/// Two passing tests and one failing (with every character XML and JSON find
+/// awkward), and an exercise whose lesson did not compile.
+fn sample() -> Grade {
+    let nasty = "assertion `left == right` failed: <tag> & \"quote\" 'apos' \u{7}bell\n  left: 1\n right: 2";
+    Grade {
+        exercises: vec![
+            ExerciseResult {
+                exercise: exercise("reap", 10),
+                tests: vec![
+                    test("first", Status::Pass, "", ""),
+                    test("second", Status::Pass, "", "printed\n"),
+                    test("third", Status::Fail, nasty, &"x".repeat(2000)),
+                ],
+                points: 10.0 * 2.0 / 3.0,
+                error: None,
+            },
+            ExerciseResult {
+                exercise: exercise("capture", 15),
+                tests: vec![test("only", Status::Error, "not run", "")],
+                points: 0.0,
+                error: Some("error[E0308]: mismatched types".into()),
+            },
+        ],
+    }
+}
+
+#[test]
+fn points_are_shown_with_at_most_one_decimal() {
+    assert_eq!(show_points(10.0), "10");
+    assert_eq!(show_points(10.0 * 2.0 / 3.0), "6.7");
+    assert_eq!(show_points(7.5), "7.5");
+    assert_eq!(show_points(0.0), "0");
+}
+
+#[test]
+fn the_json_has_every_exercism_v3_field_with_its_type() {
+    let grade = sample();
+    let doc = to_json(&grade);
+    assert_eq!(doc["version"], 3);
+    assert_eq!(doc["status"], "error");
+    assert!(doc["message"].as_str().unwrap().contains("E0308"));
+    let tests = doc["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 4);
+    for t in tests {
+        assert!(t["name"].is_string(), "{t}");
+        assert!(
+            ["pass", "fail", "error"].contains(&t["status"].as_str().unwrap()),
+            "{t}"
+        );
+        assert!(t["message"].is_string() || t["message"].is_null(), "{t}");
+        assert!(t["output"].is_string() || t["output"].is_null(), "{t}");
+        if let Some(output) = t["output"].as_str() {
+            assert!(output.chars().count() <= 500, "{t}");
+        }
+        assert_eq!(t["test_code"], "");
+        assert!(t["task_id"].as_u64().is_some_and(|id| id >= 1), "{t}");
+    }
+    assert_eq!(tests[0]["name"], "procs/reap: first");
+    assert_eq!(tests[0]["message"], Value::Null);
+    assert_eq!(tests[2]["status"], "fail");
+    assert!(tests[2]["message"].as_str().unwrap().contains("left: 1"));
+    assert_eq!(tests[3]["task_id"], 2);
+
+    let exercises = doc["exercises"].as_array().unwrap();
+    assert_eq!(exercises.len(), 2);
+    for (key, check) in [
+        ("id", Value::is_string as fn(&Value) -> bool),
+        ("title", Value::is_string),
+        ("points", Value::is_number),
+        ("max_points", Value::is_u64),
+        ("passed", Value::is_u64),
+        ("total", Value::is_u64),
+        ("status", Value::is_string),
+    ] {
+        assert!(exercises.iter().all(|e| check(&e[key])), "{key}");
+    }
+    assert_eq!(exercises[0]["points"], 6.67);
+    assert_eq!(exercises[0]["status"], "fail");
+    assert_eq!(exercises[1]["status"], "error");
+    let sum: f64 = exercises
+        .iter()
+        .map(|e| e["points"].as_f64().unwrap())
+        .sum();
+    assert!((doc["points"].as_f64().unwrap() - sum).abs() < 1e-9);
+    assert_eq!(doc["max_points"], 25);
+    // It must survive a round trip as text.
+    let text = serde_json::to_string(&doc).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), doc);
+}
+
+#[test]
+fn a_grade_without_errors_is_fail_or_pass_with_no_message() {
+    let mut grade = sample();
+    grade.exercises.pop();
+    let doc = to_json(&grade);
+    assert_eq!(doc["status"], "fail");
+    assert_eq!(doc["message"], Value::Null);
+    grade.exercises[0].tests.pop();
+    assert_eq!(to_json(&grade)["status"], "pass");
+    assert!(grade.passed());
+    assert!(!Grade::default().passed());
+    assert_eq!(to_json(&Grade::default())["status"], "error");
+}
+
+/// A small XML checker: every tag is closed in order, every `&` starts an entity,
+/// no control character other than tab and newlines appears.
+fn check_xml(xml: &str) -> Vec<(String, String)> {
+    let mut stack: Vec<String> = Vec::new();
+    let mut opened = Vec::new();
+    let mut rest = xml
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        .unwrap();
+    for c in rest.chars() {
+        assert!(
+            !c.is_control() || "\t\n\r".contains(c),
+            "control char {c:?}"
+        );
+    }
+    for (i, _) in rest.match_indices('&') {
+        let entity = &rest[i..rest[i..].find(';').map_or(rest.len(), |e| i + e + 1)];
+        assert!(
+            [
+                "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#10;", "&#13;", "&#9;"
+            ]
+            .contains(&entity),
+            "bad entity {entity:?}"
+        );
+    }
+    while let Some(start) = rest.find('<') {
+        let end = start + rest[start..].find('>').unwrap();
+        let tag = &rest[start + 1..end];
+        assert!(!tag.contains('<'), "unescaped < in {tag:?}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name), "closing {name}");
+        } else {
+            let name = tag.split_whitespace().next().unwrap().trim_end_matches('/');
+            opened.push((name.to_string(), tag.to_string()));
+            if !tag.ends_with('/') {
+                stack.push(name.to_string());
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+    opened
+}
+
+fn attr<'a>(tag: &'a str, name: &str) -> &'a str {
+    let start = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+    let len = tag[start..].find('"').unwrap();
+    &tag[start..start + len]
+}
+
+#[test]
+fn the_junit_xml_is_well_formed_and_its_counts_match() {
+    let xml = to_junit(&sample());
+    let tags = check_xml(&xml);
+    let named = |n: &str| tags.iter().filter(|(t, _)| t == n).collect::<Vec<_>>();
+    let suites = named("testsuites");
+    assert_eq!(suites.len(), 1);
+    let top = &suites[0].1;
+    assert_eq!(attr(top, "tests"), "4");
+    assert_eq!(attr(top, "failures"), "1");
+    assert_eq!(attr(top, "errors"), "1");
+    assert_eq!(named("testcase").len(), 4);
+    assert_eq!(named("failure").len(), 1);
+    assert_eq!(named("error").len(), 1);
+    let suite = &named("testsuite")[0].1;
+    assert_eq!(attr(suite, "name"), "procs/reap");
+    assert_eq!(attr(suite, "tests"), "3");
+    assert_eq!(attr(suite, "failures"), "1");
+    let failure = &named("failure")[0].1;
+    assert_eq!(
+        attr(failure, "message"),
+        "assertion `left == right` failed: &lt;tag&gt; &amp; &quot;quote&quot; &apos;apos&apos; bell"
+    );
+    assert!(xml.contains("  left: 1\n right: 2"));
+    assert!(!xml.contains('\u{7}'));
+    assert!(xml.contains("error[E0308]: mismatched types"));
+}
+
+#[test]
+fn the_markdown_summary_has_a_row_per_exercise_and_the_failures() {
+    let md = to_markdown(&sample());
+    assert!(md.starts_with("## Exercises: 6.7 / 25 points"), "{md}");
+    assert!(md.contains("| `procs/reap` |"), "{md}");
+    assert!(md.contains("| 2/3 | 6.7 / 10 |"), "{md}");
+    assert!(md.contains("**`procs/reap`** · `third`"), "{md}");
+    assert!(md.contains("did not build"), "{md}");
+    assert_eq!(fenced("a ``` b"), "````text\na ``` b\n````");
+}
+
+#[test]
+fn the_text_report_totals_each_lesson_and_lists_the_failures() {
+    let grade = sample();
+    let text = report(&grade);
+    assert!(text.contains("Lesson 1 · procs"), "{text}");
+    let row = |first: &str| -> Vec<&str> {
+        let line = text.lines().find(|l| l.trim_start().starts_with(first));
+        line.unwrap_or_else(|| panic!("no row {first} in\n{text}"))
+            .split_whitespace()
+            .collect()
+    };
+    assert!(row("procs/reap").ends_with(&["2/3", "6.7/10", "FAIL"]));
+    assert!(row("procs/capture").ends_with(&["ERROR", "(did", "not", "build)"]));
+    assert_eq!(row("total"), ["total", "2/4", "6.7/25"]);
+    assert!(text.ends_with("FAILED: 6.7 of 25 points (27%), 2 of 4 graded tests passed."));
+    let failures = failures(&grade).unwrap();
+    assert!(
+        failures.contains("procs/reap · third\n    assertion"),
+        "{failures}"
+    );
+    assert!(
+        failures.contains("procs/capture: did not build\n    error[E0308]"),
+        "{failures}"
+    );
+}
+
+#[test]
+fn cargo_artifacts_give_the_test_executables() {
+    // The bin `procs` as a program (profile.test false) is no test binary; its unit
+    // tests are.
+    let stdout = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"procs"},"profile":{"test":false},"executable":null}
+{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"procs"},"profile":{"test":false},"executable":"/t/debug/procs"}
+{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"procs"},"profile":{"test":true},"executable":"/t/debug/deps/procs-9a"}
+{"reason":"compiler-artifact","target":{"kind":["bin"],"name":"tour"},"profile":{"test":true},"executable":"/t/debug/deps/tour-77"}
+{"reason":"compiler-artifact","target":{"kind":["test"],"name":"exercise_reap"},"profile":{"test":true},"executable":"/t/debug/deps/exercise_reap-1f2e"}
+{"reason":"build-finished","success":true}"#;
+    let found = executables(stdout);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(
+        found["exercise_reap"],
+        PathBuf::from("/t/debug/deps/exercise_reap-1f2e")
+    );
+    assert_eq!(found["lib procs"], PathBuf::from("/t/debug/deps/procs-9a"));
+    assert_eq!(found["bin tour"], PathBuf::from("/t/debug/deps/tour-77"));
+}
+
+#[test]
+fn compile_errors_keep_the_errors_and_drop_warnings_and_status_lines() {
+    let stderr = "   Compiling procs v0.1.0 (/w/crates/procs)
+warning: unused variable: `x`
+ --> crates/procs/src/exercises/reap.rs:3:9
+  |
+3 |     let x = 1;
+  |         ^
+
+error[E0308]: mismatched types
+ --> crates/procs/src/exercises/reap.rs:5:5
+  |
+5 |     1
+  |     ^ expected `Result`, found integer
+
+error: could not compile `procs` (lib) due to 1 previous error; 1 warning emitted
+";
+    assert_eq!(
+        compile_errors(stderr),
+        "error[E0308]: mismatched types
+ --> crates/procs/src/exercises/reap.rs:5:5
+  |
+5 |     1
+  |     ^ expected `Result`, found integer
+
+error: could not compile `procs` (lib) due to 1 previous error; 1 warning emitted"
+    );
+}
+
+#[test]
+fn the_tests_of_a_file_that_does_not_compile_are_found_by_name() {
+    let source = "use x;\n\n#[test]\nfn first() {}\n\nfn helper() {}\n\n#[test]\n#[should_panic]\npub fn second_one() {}\n";
+    assert_eq!(declared_tests(source), ["first", "second_one"]);
+}
+
+#[test]
+fn a_results_file_with_an_impossible_time_is_read_without_a_panic() {
+    let dir = std::env::temp_dir().join(format!("xtask-results-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("grade-last.json");
+    // A hand-edited (or damaged) file: a time no clock can hold, next to a good one.
+    let entry = |id: &str, at: &str| {
+        format!(r#"{{"id": "{id}", "status": "pass", "passed": 1, "total": 1, "graded_at": {at}}}"#)
+    };
+    let text = format!(
+        r#"{{"exercises": [{}, {}]}}"#,
+        entry("procs/far", "1e300"),
+        entry("procs/near", "1700000000.5")
+    );
+    std::fs::write(&path, text).unwrap();
+    let found = results_in(&path);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!found.contains_key("procs/far"), "{found:?}");
+    assert_eq!(
+        found["procs/near"].graded_at,
+        UNIX_EPOCH + Duration::from_secs_f64(1_700_000_000.5)
+    );
+}
