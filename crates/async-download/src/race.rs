@@ -11,9 +11,8 @@
 //! results make a Markdown table and an SVG chart, drawn here by hand: two panels,
 //! throughput and memory against concurrency on log scales, one line per engine.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -180,7 +179,8 @@ pub fn rounds(
 }
 
 /// One run in a child process: this program again, with [`RACE_ONE`], printing its
-/// entry as JSON. Its peak memory and threads are its own.
+/// entry as JSON. Its peak memory and threads are its own. A run still going after
+/// [`RUN_LIMIT`] is stuck: it is killed, and the race reports it.
 pub fn run_in_child(
     engine: EngineKind,
     concurrency: usize,
@@ -189,28 +189,28 @@ pub fn run_in_child(
 ) -> Result<Entry, String> {
     let me = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let what = format!("{} at concurrency {concurrency}", engine.name());
-    let mut child = Command::new(me)
-        .args([
-            RACE_ONE,
-            engine.name(),
-            &concurrency.to_string(),
-            &docs.to_string(),
-            &addr.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{what}: cannot start: {e}"))?;
-    let mut line = String::new();
-    if let Some(stdout) = child.stdout.take() {
-        let _ = BufReader::new(stdout).read_line(&mut line);
+    let mut command = Command::new(me);
+    command.args([
+        RACE_ONE,
+        engine.name(),
+        &concurrency.to_string(),
+        &docs.to_string(),
+        &addr.to_string(),
+    ]);
+    // One line of JSON: a few hundred bytes.
+    let out = procs::bounded::output_within(command, RUN_LIMIT, 64 * 1024)
+        .map_err(|e| format!("{what}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{what}: the run failed ({})", out.status));
     }
-    let status = child.wait().map_err(|e| format!("{what}: {e}"))?;
-    if !status.success() {
-        return Err(format!("{what}: the run failed ({status})"));
-    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().next().unwrap_or("");
     serde_json::from_str(line.trim()).map_err(|e| format!("{what}: bad result {line:?}: {e}"))
 }
+
+/// The longest one run of the race may take: a million documents take about half a
+/// minute on 2 cores, so a run past this is stuck, not slow.
+pub const RUN_LIMIT: Duration = Duration::from_secs(600);
 
 // ANCHOR: run_one
 /// One run in this process: `docs` corpus documents from `addr` on `engine` with

@@ -30,6 +30,7 @@ compile_error!(
      use a Linux machine, a VM, or a container (see the README's platform notes)"
 );
 
+pub mod bounded;
 pub mod child_server;
 pub mod claim;
 pub mod claims;
