@@ -457,7 +457,7 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
     // at a time: raise the soft limit to the hard one first (each connection is one
     // descriptor here; the corpus server is another process).
     if options.concurrency > 512 {
-        let _ = event_loop::step3_mio::raise_fd_limit();
+        let _ = event_loop::fd_limit::raise_fd_limit();
     }
     let store = match &options.out {
         Some(dir) => Some(Store::open(dir)?),

@@ -217,7 +217,7 @@ pub const RUN_LIMIT: Duration = Duration::from_secs(600);
 /// `concurrency` workers, discarding the bodies (after checking them).
 pub fn run_one(engine: EngineKind, concurrency: usize, docs: u64, addr: SocketAddr) -> Entry {
     if concurrency > 512 {
-        let _ = event_loop::step3_mio::raise_fd_limit();
+        let _ = event_loop::fd_limit::raise_fd_limit();
     }
     let sampler = ThreadSampler::start();
     let before = Usage::of_self().unwrap_or_default();

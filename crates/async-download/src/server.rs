@@ -536,7 +536,7 @@ pub fn serve_as_child(args: &[String]) -> ExitCode {
     // Every connection is a file descriptor and the soft limit is often 1024, too few
     // for a race at concurrency 10,000. Raising it to the hard limit is allowed to any
     // process; if it fails, the server still runs, and accepts pause at the limit.
-    let _ = event_loop::step3_mio::raise_fd_limit();
+    let _ = event_loop::fd_limit::raise_fd_limit();
     match start_with(config, idle_timeout) {
         Ok(server) => {
             // Nothing may be printed on stdout after this line: the parent reads only

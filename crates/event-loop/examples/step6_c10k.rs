@@ -19,7 +19,6 @@ use std::net::SocketAddr;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
-use event_loop::step3_mio;
 use event_loop::step6_server::{self, C10kPlan, LoopServerConfig, run_c10k};
 
 const USAGE: &str = "\
@@ -49,7 +48,7 @@ fn main() -> ExitCode {
 
 /// The server side: a loop server in this process, until the parent closes our stdin.
 fn serve() -> ExitCode {
-    let limit = step3_mio::raise_fd_limit();
+    let limit = event_loop::fd_limit::raise_fd_limit();
     let server = match step6_server::start(LoopServerConfig {
         // Opening ten thousand connections takes a moment; none must time out meanwhile.
         idle_timeout: Duration::from_secs(120),

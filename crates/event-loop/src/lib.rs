@@ -17,10 +17,13 @@
 //! 6. [`step6_server`]: lesson 3's corpus served from one thread, thousands of
 //!    connections.
 //!
-//! [`claims`] holds the tour's claims, each with the world where it would fail.
+//! [`claims`] holds the tour's claims, each with the world where it would fail, and
+//! [`fd_limit`] raises the number of descriptors a process may hold: step 3 needs it
+//! first, step 6 and lesson 5's race too.
 
 pub mod claims;
 pub mod exercises;
+pub mod fd_limit;
 pub mod slab;
 pub mod step1_busy;
 pub mod step2_poll;

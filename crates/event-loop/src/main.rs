@@ -311,7 +311,7 @@ fn serve_corpus(latency_ms: Option<&String>) -> ExitCode {
 
 /// Child: step 6's one-thread server, with as many descriptors as the system allows.
 fn serve_loop() -> ExitCode {
-    let _ = step3_mio::raise_fd_limit();
+    let _ = event_loop::fd_limit::raise_fd_limit();
     let config = LoopServerConfig {
         // Opening ten thousand connections takes a moment; none must time out meanwhile.
         idle_timeout: Duration::from_secs(120),

@@ -36,7 +36,6 @@
 //! [`mio::net::TcpStream`] instead of std's: the same non-blocking socket, which mio
 //! knows how to register.
 
-pub mod fd_limit;
 pub mod turn_cost;
 
 use std::time::{Duration, Instant};
@@ -44,8 +43,8 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Registry, Token};
 
+pub use crate::fd_limit::{FdLimit, raise_fd_limit};
 pub use crate::step2_poll::{Batch, Download, Flight, Progress, Report, RunError};
-pub use fd_limit::{FdLimit, raise_fd_limit};
 pub use turn_cost::{
     HOLDER_ARG, HoldReport, Holder, TurnCost, TurnCostError, hold_connections, room_for_fds,
     run_holder_if_asked, turn_cost, turn_cost_with_child,

@@ -16,7 +16,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use event_loop::step3_mio;
 use event_loop::step6_server::{self, LoopServerConfig};
 use sockets::cli;
 use sockets::corpus::FaultPlan;
@@ -50,7 +49,7 @@ fn main() -> ExitCode {
     // Every connection is a descriptor, and the soft limit is often 1024. Raising it to
     // the hard limit needs no privilege; past that, connections beyond the limit wait
     // (the loop pauses accepting) instead of failing.
-    match step3_mio::raise_fd_limit() {
+    match event_loop::fd_limit::raise_fd_limit() {
         Ok(limit) if limit.before < limit.soft => println!(
             "file descriptors: limit raised from {} to {} (the hard limit)",
             limit.before, limit.soft

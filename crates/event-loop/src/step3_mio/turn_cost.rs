@@ -40,7 +40,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use procs::measure::Stats;
 use socket2::SockRef;
 
-use super::fd_limit::{FdLimit, raise_fd_limit};
+use crate::fd_limit::{FdLimit, raise_fd_limit};
 use crate::slab::Slab;
 
 /// Descriptors a process needs besides the measured ones: standard streams, the epoll

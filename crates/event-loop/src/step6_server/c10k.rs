@@ -50,8 +50,8 @@ use procs::measure::Usage;
 use sockets::corpus::{CHECKSUM_HEADER, verify};
 use sockets::http::{Limits, Method, Parsed, RequestHead, Response, ResponseParser, write_request};
 
+use crate::fd_limit::raise_fd_limit;
 use crate::slab::Slab;
-use crate::step3_mio::raise_fd_limit;
 
 /// Descriptors the process needs besides the connections: standard streams, epoll,
 /// the test harness's own, a little room.

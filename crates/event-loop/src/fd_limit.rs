@@ -5,7 +5,8 @@
 //! 1,024) is the one enforced, and the process may raise it itself, up to the **hard**
 //! limit (`ulimit -Hn`), which only a privileged process can raise. Step 3's measurement
 //! needs 10,000 idle connections, step 6's server as many as come, lesson 5's race
-//! 10,000 clients: each raises its soft limit here before it opens anything.
+//! 10,000 clients: each raises its soft limit here before it opens anything. (A module
+//! of its own, not of step 3, because all of them use it.)
 
 use std::io;
 
