@@ -445,23 +445,26 @@ pub fn svg(race: &Race) -> String {
             y0 + panel_h + 34.0
         ));
         for (kind, colour) in EngineKind::ALL.iter().zip(COLOURS) {
-            let points: Vec<String> = race
+            let points: Vec<(f64, f64)> = race
                 .entries
                 .iter()
                 .filter(|e| e.engine == kind.name() && value(e) > 0.0)
-                .map(|e| format!("{:.1},{:.1}", x(e.concurrency as f64), y(value(e))))
+                .map(|e| (x(e.concurrency as f64), y(value(e))))
                 .collect();
             if points.is_empty() {
                 continue;
             }
+            let line: Vec<String> = points
+                .iter()
+                .map(|(px, py)| format!("{px:.1},{py:.1}"))
+                .collect();
             out.push_str(&format!(
                 "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>\n",
-                points.join(" ")
+                line.join(" ")
             ));
-            for point in &points {
-                let (px, py) = point.split_once(',').unwrap_or(("0", "0"));
+            for (px, py) in &points {
                 out.push_str(&format!(
-                    "<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{colour}\"/>\n"
+                    "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"3\" fill=\"{colour}\"/>\n"
                 ));
             }
         }
@@ -492,4 +495,52 @@ fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(engine: EngineKind, concurrency: usize, docs_per_sec: f64) -> Entry {
+        Entry {
+            engine: engine.name().to_string(),
+            concurrency,
+            docs: 1_000,
+            ok: 1_000,
+            failed: 0,
+            wall_secs: 1.0,
+            docs_per_sec,
+            cpu_us_per_doc: 10.0,
+            peak_rss_bytes: 4 << 20,
+            peak_threads: 1,
+        }
+    }
+
+    #[test]
+    fn the_chart_puts_a_dot_on_every_point_of_each_line() {
+        let race = Race {
+            machine: "2 cores, <test> & co".to_string(),
+            entries: vec![
+                entry(EngineKind::Tokio, 1, 10_000.0),
+                entry(EngineKind::Tokio, 100, 60_000.0),
+                entry(EngineKind::Threads, 1, 9_000.0),
+                entry(EngineKind::Threads, 100, 40_000.0),
+            ],
+        };
+        let svg = svg(&race);
+        assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("2 cores, &lt;test&gt; &amp; co"), "{svg}");
+        // Two panels, two engines each: four lines, each of two points, each with a dot
+        // at the same place.
+        let lines: Vec<&str> = svg.lines().filter(|l| l.starts_with("<polyline")).collect();
+        assert_eq!(lines.len(), 4, "{svg}");
+        for line in lines {
+            let points = line.split('"').nth(1).unwrap();
+            for point in points.split(' ') {
+                let (x, y) = point.split_once(',').unwrap();
+                let dot = format!("<circle cx=\"{x}\" cy=\"{y}\"");
+                assert!(svg.contains(&dot), "no dot at {point}");
+            }
+        }
+    }
 }
