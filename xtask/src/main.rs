@@ -125,11 +125,10 @@ fn run_lessons(lessons: &[&'static Lesson], options: &RunOptions, check_docs: bo
     println!("{}", summary::verdict(&run));
     let mut passed = run.passed();
     if let Some(path) = &options.json {
-        let text = match serde_json::to_string_pretty(&summary::to_json(&run)) {
-            Ok(text) => text + "\n",
-            Err(e) => format!("{{\"error\": \"cannot serialise the results: {e}\"}}\n"),
-        };
-        match std::fs::write(path, text) {
+        let written = serde_json::to_string_pretty(&summary::to_json(&run))
+            .map_err(std::io::Error::other)
+            .and_then(|text| std::fs::write(path, text + "\n"));
+        match written {
             Ok(()) => eprintln!("results written to {}", path.display()),
             Err(e) => {
                 // Whoever asked for the file depends on it: not writing it is a failure.

@@ -137,20 +137,16 @@ pub(crate) fn results_json(grade: &Grade) -> ResultsJson<'_> {
 }
 
 /// The results as JSON text, as `--json` writes them.
-pub fn json_text(grade: &Grade) -> String {
+pub fn json_text(grade: &Grade) -> serde_json::Result<String> {
     to_text(&results_json(grade))
 }
 
-pub(crate) fn to_text(results: &ResultsJson<'_>) -> String {
-    // Serialising plain structs of strings and numbers cannot fail; if it ever did,
-    // the file says so rather than being empty.
-    serde_json::to_string_pretty(results)
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise the results: {e}\"}}"))
-        + "\n"
+pub(crate) fn to_text(results: &ResultsJson<'_>) -> serde_json::Result<String> {
+    Ok(serde_json::to_string_pretty(results)? + "\n")
 }
 
 /// The same results as a JSON value.
 #[cfg(test)]
 pub(crate) fn to_json(grade: &Grade) -> Value {
-    serde_json::from_str(&json_text(grade)).unwrap_or(Value::Null)
+    serde_json::from_str(&json_text(grade).unwrap()).unwrap()
 }

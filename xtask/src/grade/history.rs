@@ -55,7 +55,7 @@ pub fn remember(root: &Path, grade: &Grade, started: SystemTime) -> std::io::Res
     // A temporary file renamed into place, as lesson 5's store does: `grade` and `watch`
     // may write at once, and a crash half-way must not lose the earlier results.
     let temp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-    std::fs::write(&temp, to_text(&results))?;
+    std::fs::write(&temp, to_text(&results)?)?;
     std::fs::rename(&temp, &path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temp);
     })?;

@@ -406,7 +406,9 @@ pub fn main(options: &GradeOptions) -> ExitCode {
         println!("\n{failures}");
     }
     let mut ok = grade.passed();
-    let mut write = |what: &str, path: &Path, text: String| match std::fs::write(path, text) {
+    let mut write = |what: &str, path: &Path, text: Result<String, String>| match text
+        .and_then(|text| std::fs::write(path, text).map_err(|e| e.to_string()))
+    {
         Ok(()) => eprintln!("{what} written to {}", path.display()),
         Err(e) => {
             // Whoever asked for the file depends on it: not writing it is a failure.
@@ -415,10 +417,11 @@ pub fn main(options: &GradeOptions) -> ExitCode {
         }
     };
     if let Some(path) = &options.json {
-        write("results (JSON)", path, json_text(&grade));
+        let text = json_text(&grade).map_err(|e| e.to_string());
+        write("results (JSON)", path, text);
     }
     if let Some(path) = &options.junit {
-        write("results (JUnit XML)", path, to_junit(&grade));
+        write("results (JUnit XML)", path, Ok(to_junit(&grade)));
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         let appended = std::fs::OpenOptions::new()
