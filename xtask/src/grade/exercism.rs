@@ -38,8 +38,20 @@ pub(crate) fn overall(grade: &Grade) -> (&'static str, Option<String>) {
     if grade.exercises.is_empty() {
         return ("error", Some("no exercise was graded".to_string()));
     }
-    if !errors.is_empty() {
-        return ("error", Some(errors.join("\n\n")));
+    // `error` only when no test ran at all; a lesson that did not compile next to one
+    // that did is a `fail`, its tests reported one by one as errors.
+    let ran = grade
+        .exercises
+        .iter()
+        .flat_map(|r| &r.tests)
+        .any(|t| t.status != Status::Error);
+    if !ran {
+        let why = if errors.is_empty() {
+            "no graded test could run".to_string()
+        } else {
+            errors.join("\n\n")
+        };
+        return ("error", Some(why));
     }
     if grade.passed() {
         ("pass", None)
@@ -74,7 +86,7 @@ pub(crate) struct TestJson {
     pub(crate) status: &'static str,
     pub(crate) message: Option<String>,
     pub(crate) output: Option<String>,
-    pub(crate) test_code: &'static str,
+    pub(crate) test_code: String,
     pub(crate) task_id: usize,
 }
 
@@ -95,7 +107,9 @@ pub(crate) struct ExerciseJson<'a> {
 pub(crate) fn results_json(grade: &Grade) -> ResultsJson<'_> {
     let (status, message) = overall(grade);
     let mut tests = Vec::new();
+    let root = crate::workspace::root();
     for (i, r) in grade.exercises.iter().enumerate() {
+        let bodies = test_bodies(&source_of(&root, &r.exercise));
         for t in &r.tests {
             tests.push(TestJson {
                 name: format!("{}: {}", r.exercise.id, t.name),
@@ -103,7 +117,7 @@ pub(crate) fn results_json(grade: &Grade) -> ResultsJson<'_> {
                 message: (t.status != Status::Pass && !t.message.is_empty())
                     .then(|| t.message.clone()),
                 output: (!t.output.is_empty()).then(|| exercism_output(&t.output)),
-                test_code: "",
+                test_code: bodies.get(&t.name).cloned().unwrap_or_default(),
                 task_id: i + 1,
             });
         }

@@ -210,6 +210,8 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
                         .or_insert_with(|| test_process::list(bin, &cwd, settings.timeout));
                     match names {
                         Ok(names) if !names.is_empty() => {
+                            let names =
+                                in_file_order(names.clone(), &source_of(root, &exercises[i]));
                             for (k, name) in names.iter().enumerate() {
                                 results[i].tests.push(placeholder(name));
                                 jobs.push(Job {
@@ -320,6 +322,81 @@ fn not_run(root: &Path, exercise: &Exercise, why: &str) -> Vec<TestOutcome> {
             left_running: Vec::new(),
         })
         .collect()
+}
+
+/// The graded test file of `exercise`, or nothing if it cannot be read.
+pub(crate) fn source_of(root: &Path, exercise: &Exercise) -> String {
+    std::fs::read_to_string(root.join(exercise.test_file())).unwrap_or_default()
+}
+
+/// `names` (as the test binary lists them: sorted by name) in the order the tests are
+/// written in `source`, which is the order a reader of the file expects, and the one
+/// Exercism's results.json asks for. A name not found in the file goes last.
+fn in_file_order(mut names: Vec<String>, source: &str) -> Vec<String> {
+    let written = declared_tests(source);
+    names.sort_by_key(|n| written.iter().position(|w| w == n).unwrap_or(usize::MAX));
+    names
+}
+
+/// The body of each `#[test]` function of `source`, by name: the text between its
+/// braces, dedented. Braces inside string and character literals are skipped; a body
+/// that cannot be delimited is left out.
+pub(crate) fn test_bodies(source: &str) -> HashMap<String, String> {
+    let mut bodies = HashMap::new();
+    for name in declared_tests(source) {
+        let Some(at) = source.find(&format!("fn {name}(")) else {
+            continue;
+        };
+        let Some(open) = source[at..].find('{').map(|o| at + o) else {
+            continue;
+        };
+        if let Some(close) = matching_brace(source, open) {
+            bodies.insert(name, dedent(source[open + 1..close].trim_matches('\n')));
+        }
+    }
+    bodies
+}
+
+/// The index of the `}` that closes the `{` at `open`, skipping literals.
+fn matching_brace(source: &str, open: usize) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let (mut depth, mut i) = (0usize, open);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // To the closing quote, past escaped ones.
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2, // '{' or '}'
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Removes the indentation all non-empty lines share.
+fn dedent(text: &str) -> String {
+    let indent = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    text.lines()
+        .map(|l| l.get(indent..).unwrap_or(l.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The names of the `#[test]` functions in a test file, in order. A plain scan, not a
