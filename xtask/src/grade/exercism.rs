@@ -6,12 +6,13 @@ use super::*;
 /// Exercism asks for at most 500 characters of a test's output.
 pub(crate) const EXERCISM_OUTPUT_CHARS: usize = 500;
 
-/// At most 500 characters, the cut said in the text itself.
+/// At most 500 characters; a longer output is cut, and ends with the message the spec
+/// gives for that.
 pub(crate) fn exercism_output(text: &str) -> String {
     if text.chars().count() <= EXERCISM_OUTPUT_CHARS {
         return text.to_string();
     }
-    let note = "\n[output truncated]";
+    let note = "\nOutput was truncated. Please limit to 500 chars";
     let kept: String = text
         .chars()
         .take(EXERCISM_OUTPUT_CHARS - note.chars().count())
