@@ -18,6 +18,8 @@ pub enum Verb {
     Grade(GradeOptions),
     Kit(KitOptions),
     List,
+    /// `next`: the first exercise not done yet, with its task and hint.
+    Next,
     Hint(String),
     Watch(WatchOptions),
     /// `bench`: the race of engines (and the peers, when installed).
@@ -207,6 +209,16 @@ was edited since.
 Options:
   -h, --help  print this help";
 
+const NEXT_USAGE: &str = "\
+Usage: cargo xtask next
+
+Prints the first exercise, in the course's order, that is not done yet (its body is
+still todo!(), it failed or was never graded, or it changed since its last grade),
+with its task, its hint, the file to edit and how to grade it.
+
+Options:
+  -h, --help  print this help";
+
 const HINT_USAGE: &str = "\
 Usage: cargo xtask hint <ID>
 
@@ -324,6 +336,7 @@ pub fn usage() -> String {
          grade [--lesson L] [--exercise ID]     grade the exercises, with points (--json, --junit)\n  \
          list                                   every exercise, its points and status\n  \
          hint <ID>                              an exercise's task and hint\n  \
+         next                                   the first exercise not done yet, and its hint\n  \
          watch [ID] [--poll]                    grade again whenever a file changes\n  \
          kit --out DIR | --verify               write the student repository, or prove it works\n  \
          bench [--quick] [--json FILE]          race every engine (into target/bench), and the peers\n  \
@@ -346,6 +359,7 @@ fn verb_usage(verb: &str) -> Option<&'static str> {
         "kit" => Some(KIT_USAGE),
         "list" => Some(LIST_USAGE),
         "hint" => Some(HINT_USAGE),
+        "next" => Some(NEXT_USAGE),
         "watch" => Some(WATCH_USAGE),
         "bench" => Some(BENCH_USAGE),
         "claims" => Some(CLAIMS_USAGE),
@@ -445,7 +459,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
                 Err(message) => Parsed::Bad(format!("error: {message}\n\n{usage}")),
             }
         }
-        "grade" | "kit" | "list" | "hint" | "watch" => {
+        "grade" | "kit" | "list" | "next" | "hint" | "watch" => {
             let usage = verb_usage(verb).unwrap_or_default();
             if rest.iter().any(|a| a == "-h" || a == "--help") {
                 return Parsed::Help(usage.to_string());
@@ -644,6 +658,10 @@ fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
             no_more(0)?;
             Ok(Verb::List)
         }
+        "next" => {
+            no_more(0)?;
+            Ok(Verb::Next)
+        }
         "hint" => {
             no_more(1)?;
             match positional.first() {
@@ -782,6 +800,9 @@ mod tests {
             })))
         );
         assert_eq!(parse_strs(&["list"]), Parsed::Run(Verb::List));
+        assert_eq!(parse_strs(&["next"]), Parsed::Run(Verb::Next));
+        assert!(matches!(parse_strs(&["next", "extra"]), Parsed::Bad(_)));
+        assert!(matches!(parse_strs(&["next", "--help"]), Parsed::Help(_)));
         assert_eq!(
             parse_strs(&["hint", "procs/capture"]),
             Parsed::Run(Verb::Hint("procs/capture".into()))

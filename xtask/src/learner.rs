@@ -1,4 +1,4 @@
-//! `cargo xtask list` and `cargo xtask hint`: where a learner stands, and a way forward.
+//! `cargo xtask list`, `hint` and `next`: where a learner stands, and a way forward.
 //!
 //! Both only read: the registry (what the exercises are), the exercise files (is the
 //! `todo!()` still there?) and the results the last `cargo xtask grade` kept. Neither
@@ -165,6 +165,44 @@ fn indent(text: &str) -> String {
         .join("\n")
 }
 
+/// The first exercise, in the course's order, that is not done, with its standing.
+pub fn first_unfinished(standings: &[(&Exercise, Standing)]) -> Option<usize> {
+    standings.iter().position(|(_, s)| *s != Standing::Done)
+}
+
+/// `cargo xtask next`: the first exercise not done yet, with its task and hint.
+pub fn next() -> ExitCode {
+    let root = workspace::root();
+    let exercises = match load_or_report(&root) {
+        Ok(exercises) => exercises,
+        Err(code) => return code,
+    };
+    let last = grade::last_results(&root);
+    let standings: Vec<(&Exercise, Standing)> = exercises
+        .iter()
+        .map(|e| (e, standing_of(&root, e, &last)))
+        .collect();
+    match first_unfinished(&standings) {
+        Some(k) => {
+            let (exercise, standing) = &standings[k];
+            println!(
+                "Next: {} ({}; exercise {} of {})\n",
+                exercise.id,
+                standing.label(),
+                k + 1,
+                standings.len()
+            );
+            println!("{}", hint_text(exercise));
+        }
+        None => println!(
+            "Every exercise is done: {} of {}, as the last `cargo xtask grade` found.",
+            standings.len(),
+            standings.len()
+        ),
+    }
+    ExitCode::SUCCESS
+}
+
 pub fn hint(id: &str) -> ExitCode {
     let root = workspace::root();
     let exercises = match load_or_report(&root) {
@@ -212,6 +250,28 @@ mod tests {
             total: 3,
             graded_at: at,
         }
+    }
+
+    #[test]
+    fn next_is_the_first_exercise_not_done_in_the_course_order() {
+        let (a, b, c) = (exercise(), exercise(), exercise());
+        let failing = Standing::Failing {
+            passed: 1,
+            total: 3,
+        };
+        let course = [
+            (&a, Standing::Done),
+            (&b, failing.clone()),
+            (&c, Standing::Todo),
+        ];
+        assert_eq!(first_unfinished(&course), Some(1));
+        let changed = [(&a, Standing::Done), (&b, Standing::Changed)];
+        assert_eq!(first_unfinished(&changed), Some(1));
+        assert_eq!(
+            first_unfinished(&[(&a, Standing::Done), (&b, Standing::Done)]),
+            None
+        );
+        assert_eq!(first_unfinished(&[]), None);
     }
 
     #[test]
