@@ -92,6 +92,7 @@ mod tests {
             "an unknown placeholder is left:\n{text}"
         );
         assert!(text.contains(&format!("cargo xtask hint {}", exercises[0].id)));
+        assert!(text.contains("cargo xtask next "));
         assert!(text.contains("| `procs/capture` |"));
         assert!(text.contains("## For instructors: GitHub Classroom setup"));
         let total: u32 = exercises.iter().map(|e| e.points).sum();
