@@ -20,6 +20,11 @@ pub enum Verb {
     List,
     /// `next`: the first exercise not done yet, with its task and hint.
     Next,
+    /// `reset <ID> [--yes]`: the exercise's file back as it was handed out.
+    Reset {
+        id: String,
+        yes: bool,
+    },
     Hint(String),
     Watch(WatchOptions),
     /// `bench`: the race of engines (and the peers, when installed).
@@ -219,6 +224,17 @@ with its task, its hint, the file to edit and how to grade it.
 Options:
   -h, --help  print this help";
 
+const RESET_USAGE: &str = "\
+Usage: cargo xtask reset <ID> [--yes]
+
+In the students' copy, puts an exercise's file back as it was handed out (its body
+todo!() again), after asking for a confirmation: everything written in that file is
+lost. A file that holds two exercises goes back for both.
+
+Options:
+  --yes       do not ask (needed where there is no terminal to ask on)
+  -h, --help  print this help";
+
 const HINT_USAGE: &str = "\
 Usage: cargo xtask hint <ID>
 
@@ -337,6 +353,7 @@ pub fn usage() -> String {
          list                                   every exercise, its points and status\n  \
          hint <ID>                              an exercise's task and hint\n  \
          next                                   the first exercise not done yet, and its hint\n  \
+         reset <ID> [--yes]                     an exercise's file back as handed out (students' copy)\n  \
          watch [ID] [--poll]                    grade again whenever a file changes\n  \
          kit --out DIR | --verify               write the student repository, or prove it works\n  \
          bench [--quick] [--json FILE]          race every engine (into target/bench), and the peers\n  \
@@ -360,6 +377,7 @@ fn verb_usage(verb: &str) -> Option<&'static str> {
         "list" => Some(LIST_USAGE),
         "hint" => Some(HINT_USAGE),
         "next" => Some(NEXT_USAGE),
+        "reset" => Some(RESET_USAGE),
         "watch" => Some(WATCH_USAGE),
         "bench" => Some(BENCH_USAGE),
         "claims" => Some(CLAIMS_USAGE),
@@ -459,7 +477,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
                 Err(message) => Parsed::Bad(format!("error: {message}\n\n{usage}")),
             }
         }
-        "grade" | "kit" | "list" | "next" | "hint" | "watch" => {
+        "grade" | "kit" | "list" | "next" | "reset" | "hint" | "watch" => {
             let usage = verb_usage(verb).unwrap_or_default();
             if rest.iter().any(|a| a == "-h" || a == "--help") {
                 return Parsed::Help(usage.to_string());
@@ -568,6 +586,7 @@ fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
     let mut watch = WatchOptions::default();
     let mut kit: Option<KitOptions> = None;
     let mut mutants_only = false;
+    let mut yes = false;
     let mut positional: Vec<&str> = Vec::new();
     let mut args = rest.iter();
     while let Some(arg) = args.next() {
@@ -620,6 +639,7 @@ fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
             }
             ("kit", "--mutants-only") => mutants_only = true,
             ("watch", "--poll") => watch.poll = true,
+            ("reset", "--yes") => yes = true,
             (_, a) if a.starts_with('-') && a != "-" => {
                 return Err(format!("unknown option `{a}` for `{verb}`"));
             }
@@ -661,6 +681,16 @@ fn parse_exercise_verb(verb: &str, rest: &[String]) -> Result<Verb, String> {
         "next" => {
             no_more(0)?;
             Ok(Verb::Next)
+        }
+        "reset" => {
+            no_more(1)?;
+            match positional.first() {
+                Some(id) => Ok(Verb::Reset {
+                    id: id.to_string(),
+                    yes,
+                }),
+                None => Err("`reset` needs an exercise id (`cargo xtask list` shows them)".into()),
+            }
         }
         "hint" => {
             no_more(1)?;
@@ -801,6 +831,22 @@ mod tests {
         );
         assert_eq!(parse_strs(&["list"]), Parsed::Run(Verb::List));
         assert_eq!(parse_strs(&["next"]), Parsed::Run(Verb::Next));
+        assert_eq!(
+            parse_strs(&["reset", "procs/reap", "--yes"]),
+            Parsed::Run(Verb::Reset {
+                id: "procs/reap".into(),
+                yes: true
+            })
+        );
+        assert_eq!(
+            parse_strs(&["reset", "procs/reap"]),
+            Parsed::Run(Verb::Reset {
+                id: "procs/reap".into(),
+                yes: false
+            })
+        );
+        assert!(matches!(parse_strs(&["reset"]), Parsed::Bad(_)));
+        assert!(matches!(parse_strs(&["next", "--yes"]), Parsed::Bad(_)));
         assert!(matches!(parse_strs(&["next", "extra"]), Parsed::Bad(_)));
         assert!(matches!(parse_strs(&["next", "--help"]), Parsed::Help(_)));
         assert_eq!(

@@ -26,6 +26,8 @@ mod plan;
 mod readme;
 mod verify;
 
+pub use plan::STUBS_DIR;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -414,10 +416,15 @@ hint = "Multiply."
         assert!(read("crates/procs/src/exercises/second.rs").contains("todo!("));
         assert_eq!(read("crates/procs/src/lib.rs"), FIXTURE_LIB);
         assert_eq!(read("xtask/src/notes.rs"), FIXTURE[4].1);
-        // 13 fixture files - 2 instructor-only, the README replaced, classroom.yml added.
-        assert_eq!(written.files, 12);
+        // 13 fixture files - 2 instructor-only, the README replaced, classroom.yml added,
+        // and a pristine copy of each of the 2 stubbed files for `cargo xtask reset`.
+        assert_eq!(written.files, 14);
+        assert_eq!(
+            read("xtask/stubs/crates/procs/src/exercises/second.rs"),
+            read("crates/procs/src/exercises/second.rs")
+        );
         let text = describe(&written, &out);
-        assert!(text.contains("wrote 12 files"), "{text}");
+        assert!(text.contains("wrote 14 files"), "{text}");
         assert!(
             text.contains("stubbed 2 exercises (3 solution regions"),
             "{text}"

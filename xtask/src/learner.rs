@@ -1,6 +1,7 @@
-//! `cargo xtask list`, `hint` and `next`: where a learner stands, and a way forward.
+//! `cargo xtask list`, `hint`, `next` and `reset`: where a learner stands, a way forward,
+//! and a way back to the start of an exercise.
 //!
-//! Both only read: the registry (what the exercises are), the exercise files (is the
+//! All but `reset` only read: the registry (what the exercises are), the exercise files (is the
 //! `todo!()` still there?) and the results the last `cargo xtask grade` kept. Neither
 //! compiles nor runs anything, so they answer at once, even when the code is broken.
 
@@ -203,6 +204,112 @@ pub fn next() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// What `reset` found to do, before it asks.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ResetPlan {
+    /// Not a students' copy: there are no stubs to go back to.
+    NoStubs,
+    /// The file already is the stub.
+    AlreadyStub,
+    /// Copy the stub over the file.
+    Restore { stub: Vec<u8> },
+}
+
+/// Decides what `reset` of `exercise` would do in the workspace at `root`.
+pub fn reset_plan(root: &Path, exercise: &Exercise) -> ResetPlan {
+    let stub_path = root.join(crate::kit::STUBS_DIR).join(&exercise.file);
+    let Ok(stub) = std::fs::read(&stub_path) else {
+        return ResetPlan::NoStubs;
+    };
+    if std::fs::read(root.join(&exercise.file)).is_ok_and(|now| now == stub) {
+        return ResetPlan::AlreadyStub;
+    }
+    ResetPlan::Restore { stub }
+}
+
+/// `cargo xtask reset <ID>`: puts an exercise's file back as it was handed out, after
+/// asking (or at once with `--yes`).
+pub fn reset(id: &str, yes: bool) -> ExitCode {
+    let root = workspace::root();
+    let exercises = match load_or_report(&root) {
+        Ok(exercises) => exercises,
+        Err(code) => return code,
+    };
+    let exercise = match registry::find(&exercises, id) {
+        Ok(exercise) => exercise,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
+    let file = exercise.file.display();
+    let stub = match reset_plan(&root, exercise) {
+        ResetPlan::NoStubs => {
+            eprintln!(
+                "error: there is no stub of {file} to go back to: `reset` works in the \
+                 students' copy that `cargo xtask kit --out DIR` writes (this looks like the \
+                 course repository, which holds the solutions)"
+            );
+            return ExitCode::from(USAGE_ERROR);
+        }
+        ResetPlan::AlreadyStub => {
+            println!("{file} already is the stub it was handed out as: nothing to do.");
+            return ExitCode::SUCCESS;
+        }
+        ResetPlan::Restore { stub } => stub,
+    };
+    // Every exercise of the file goes back, not only this one.
+    let sharing: Vec<&str> = exercises
+        .iter()
+        .filter(|e| e.file == exercise.file)
+        .map(|e| e.id.as_str())
+        .collect();
+    if !yes {
+        let question = format!(
+            "Put {file} back as it was handed out ({})? Everything written in it is lost. [y/N] ",
+            sharing.join(", ")
+        );
+        match confirmed(&question) {
+            Some(true) => {}
+            Some(false) => {
+                println!("Nothing changed.");
+                return ExitCode::SUCCESS;
+            }
+            None => {
+                eprintln!(
+                    "error: there is no terminal to ask on, so nothing changed: add --yes to \
+                     confirm ({question})"
+                );
+                return ExitCode::from(USAGE_ERROR);
+            }
+        }
+    }
+    match std::fs::write(root.join(&exercise.file), stub) {
+        Ok(()) => {
+            println!("{file} is the stub again. Start over with `cargo xtask hint {id}`.");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {file}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Asks `question` on the terminal: yes only for an answer starting with y or Y, and
+/// `None` when there is no terminal to ask on (a script, CI: `--yes` is for them).
+fn confirmed(question: &str) -> Option<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    print!("{question}");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    Some(answer.trim_start().starts_with(['y', 'Y']))
+}
+
 pub fn hint(id: &str) -> ExitCode {
     let root = workspace::root();
     let exercises = match load_or_report(&root) {
@@ -250,6 +357,30 @@ mod tests {
             total: 3,
             graded_at: at,
         }
+    }
+
+    #[test]
+    fn reset_goes_back_to_the_stub_only_in_a_students_copy() {
+        let root = std::env::temp_dir().join(format!("xtask-reset-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let e = exercise();
+        let file = root.join(&e.file);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "my work\n").unwrap();
+        // The course repository has no stubs.
+        assert_eq!(reset_plan(&root, &e), ResetPlan::NoStubs);
+        let stub = root.join(crate::kit::STUBS_DIR).join(&e.file);
+        std::fs::create_dir_all(stub.parent().unwrap()).unwrap();
+        std::fs::write(&stub, "todo!()\n").unwrap();
+        assert_eq!(
+            reset_plan(&root, &e),
+            ResetPlan::Restore {
+                stub: b"todo!()\n".to_vec()
+            }
+        );
+        std::fs::write(&file, "todo!()\n").unwrap();
+        assert_eq!(reset_plan(&root, &e), ResetPlan::AlreadyStub);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -100,6 +100,7 @@ fn main() -> ExitCode {
         Parsed::Run(Verb::Kit(options)) => kit::main(&options),
         Parsed::Run(Verb::List) => learner::list(),
         Parsed::Run(Verb::Next) => learner::next(),
+        Parsed::Run(Verb::Reset { id, yes }) => learner::reset(&id, yes),
         Parsed::Run(Verb::Hint(id)) => learner::hint(&id),
         Parsed::Run(Verb::Watch(options)) => watch::main(&options),
         Parsed::Run(Verb::Bench(options)) => bench::main(&options),

@@ -61,6 +61,10 @@ impl Kit {
     }
 }
 
+/// Where the kit keeps a copy of each exercise file as it was handed out, for
+/// `cargo xtask reset` (see `learner::reset`).
+pub const STUBS_DIR: &str = "xtask/stubs";
+
 /// Files generated for the kit: the course's own versions, if any, are not copied.
 pub const GENERATED: &[&str] = &["README.md", classroom::PATH];
 
@@ -123,6 +127,16 @@ pub fn build(sources: &[Source], exercises: &[Exercise]) -> Result<Kit, Vec<Stri
         }
         return Err(problems);
     }
+    let pristine: Vec<KitFile> = files
+        .iter()
+        .filter(|f| stubs.iter().any(|s| s.file == f.path))
+        .map(|f| KitFile {
+            path: Path::new(STUBS_DIR).join(&f.path),
+            bytes: f.bytes.clone(),
+            executable: false,
+        })
+        .collect();
+    files.extend(pristine);
     for (path, text) in [
         ("README.md", readme::render(exercises)),
         (classroom::PATH, classroom::workflow(exercises)),
