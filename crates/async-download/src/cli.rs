@@ -356,9 +356,9 @@ pub fn hidden_mode() -> Option<ExitCode> {
 /// writes the files asked for.
 pub fn run_race(args: &RaceArgs) -> ExitCode {
     let plan = if args.quick {
-        crate::race::Plan::quick()
+        crate::race::RacePlan::quick()
     } else {
-        crate::race::Plan::full()
+        crate::race::RacePlan::full()
     };
     let runs = plan.runs().len();
     let mut done = 0;
@@ -412,9 +412,9 @@ pub fn run_race(args: &RaceArgs) -> ExitCode {
 /// installed failed to run, 130 on Ctrl-C.
 pub fn run_peers(args: &PeersArgs) -> ExitCode {
     let plan = if args.quick {
-        crate::peers::Plan::quick()
+        crate::peers::PeerPlan::quick()
     } else {
-        crate::peers::Plan::full()
+        crate::peers::PeerPlan::full()
     };
     let peers = match crate::peers::run(&plan, |line| eprintln!("{line}")) {
         Ok(peers) => peers,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_download::claims;
 use async_download::engine::{EngineKind, Job};
-use async_download::race::{self, Plan, Race};
+use async_download::race::{self, Race, RacePlan};
 use async_download::verify::{FolderCheck, check_corpus_folder};
 use async_download::{Options, collect::Collector, feed::Feed, progress::Progress, store::Store};
 use procs::child_server::ChildServer;
@@ -26,7 +26,7 @@ struct Sizes {
     disk: u64,
     faults: u64,
     resume: u64,
-    race: Plan,
+    race: RacePlan,
 }
 
 impl Sizes {
@@ -37,7 +37,7 @@ impl Sizes {
                 disk: 2_000,
                 faults: 200,
                 resume: 2_000,
-                race: Plan::quick(),
+                race: RacePlan::quick(),
             }
         } else {
             Sizes {
@@ -45,7 +45,7 @@ impl Sizes {
                 disk: 50_000,
                 faults: 2_000,
                 resume: 20_000,
-                race: Plan::full(),
+                race: RacePlan::full(),
             }
         }
     }

@@ -60,7 +60,7 @@ const DOCUMENT_SIZES: std::ops::RangeInclusive<usize> = 2048..=8192;
 
 /// What to measure, and for how long.
 #[derive(Debug, Clone, Serialize)]
-pub struct Plan {
+pub struct PeerPlan {
     /// Documents nginx serves; each round of an engine fetches them all.
     pub documents: u64,
     /// Documents aiohttp fetches in a round: fewer, since it is some ten times slower
@@ -80,11 +80,11 @@ pub struct Plan {
     pub pipeline: usize,
 }
 
-impl Plan {
+impl PeerPlan {
     /// The benchmark the issue describes: 100,000 documents, 5-second wrk runs, the
     /// median of 3 rounds: about two minutes, and 450 MB in the temp folder.
-    pub fn full() -> Plan {
-        Plan {
+    pub fn full() -> PeerPlan {
+        PeerPlan {
             documents: 100_000,
             aiohttp_documents: 20_000,
             connections: 100,
@@ -96,13 +96,13 @@ impl Plan {
     }
 
     /// A check that everything runs: 10,000 documents, one round of 2-second wrk runs.
-    pub fn quick() -> Plan {
-        Plan {
+    pub fn quick() -> PeerPlan {
+        PeerPlan {
             documents: 10_000,
             aiohttp_documents: 10_000,
             wrk_secs: 2,
             rounds: 1,
-            ..Plan::full()
+            ..PeerPlan::full()
         }
     }
 }
@@ -200,7 +200,7 @@ const COMPARISONS: [(&str, &str, &str, f64); 9] = [
 #[derive(Debug, Clone, Serialize)]
 pub struct Peers {
     pub machine: String,
-    pub plan: Plan,
+    pub plan: PeerPlan,
     /// The documents' total size in bytes (0 when nginx is missing: none were made).
     pub document_bytes: u64,
     pub tools: Vec<Tool>,
@@ -294,7 +294,7 @@ impl std::fmt::Display for Outcome {
 /// Runs the benchmark `plan` describes; `log` hears of each step as it ends (for
 /// progress). `Err` only when the run could not be prepared or was interrupted (see
 /// [`interrupted`]); a tool that failed is in the result, as [`Figure::Failed`].
-pub fn run(plan: &Plan, mut log: impl FnMut(&str)) -> Result<Peers, String> {
+pub fn run(plan: &PeerPlan, mut log: impl FnMut(&str)) -> Result<Peers, String> {
     watch_ctrl_c();
     let tools = Tools::detect();
     let mut board = Board::new();
@@ -342,7 +342,7 @@ pub fn run(plan: &Plan, mut log: impl FnMut(&str)) -> Result<Peers, String> {
 
 /// The clients on nginx with 2 workers: wrk, both tokio engines, aiohttp.
 fn clients(
-    plan: &Plan,
+    plan: &PeerPlan,
     tools: &Tools,
     nginx: &Path,
     work: &Workdir,
@@ -428,7 +428,7 @@ fn clients(
 
 /// The servers under wrk: nginx with 1 worker, the tokio corpus server with 1 worker.
 fn servers(
-    plan: &Plan,
+    plan: &PeerPlan,
     tools: &Tools,
     nginx: &Path,
     work: &Workdir,
@@ -936,7 +936,7 @@ struct WrkReport {
 /// `depth` requests sent at once on each connection (1: no pipelining).
 fn run_wrk(
     wrk: &Path,
-    plan: &Plan,
+    plan: &PeerPlan,
     work: &Workdir,
     addr: SocketAddr,
     secs: u64,
@@ -1035,7 +1035,7 @@ fn engine(
     pipeline: usize,
     urls: &Path,
     count: u64,
-    plan: &Plan,
+    plan: &PeerPlan,
 ) -> Result<Sample, String> {
     let name = kind.name();
     let file =
@@ -1079,7 +1079,12 @@ struct AiohttpReport {
 }
 
 /// The aiohttp script on the first `plan.aiohttp_documents` URLs of `urls`.
-fn run_aiohttp(python: &Path, plan: &Plan, work: &Workdir, urls: &Path) -> Result<Sample, String> {
+fn run_aiohttp(
+    python: &Path,
+    plan: &PeerPlan,
+    work: &Workdir,
+    urls: &Path,
+) -> Result<Sample, String> {
     let count = plan.aiohttp_documents.min(plan.documents);
     let mut command = Command::new(python);
     command
@@ -1213,7 +1218,7 @@ struct Workdir {
 
 impl Workdir {
     /// Makes the folder, the documents and the scripts.
-    fn create(plan: &Plan, log: &mut dyn FnMut(&str)) -> Result<Workdir, String> {
+    fn create(plan: &PeerPlan, log: &mut dyn FnMut(&str)) -> Result<Workdir, String> {
         let dir = std::env::temp_dir().join(format!("async-download-peers-{}", std::process::id()));
         // A folder of this name is left from a killed run that had our pid: nobody
         // else uses it.

@@ -49,7 +49,7 @@ pub struct Entry {
 
 /// What to race.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub struct RacePlan {
     pub engines: Vec<EngineKind>,
     pub concurrency: Vec<usize>,
     /// Documents per run: at least this many...
@@ -60,10 +60,10 @@ pub struct Plan {
     pub server_workers: usize,
 }
 
-impl Plan {
+impl RacePlan {
     /// The full race: concurrency 1, 10, 100, 1,000, 10,000.
-    pub fn full() -> Plan {
-        Plan {
+    pub fn full() -> RacePlan {
+        RacePlan {
             engines: EngineKind::ALL.to_vec(),
             concurrency: vec![1, 10, 100, 1_000, 10_000],
             min_docs: 20_000,
@@ -76,11 +76,11 @@ impl Plan {
     /// about 10,000, and what one more connection costs is read between the two). Still
     /// four documents per connection: with fewer, the first threads end before the last
     /// start, and the threads engine's peak memory no longer shows 10,000 of them.
-    pub fn quick() -> Plan {
-        Plan {
+    pub fn quick() -> RacePlan {
+        RacePlan {
             concurrency: vec![1, 10_000],
             min_docs: 2_000,
-            ..Plan::full()
+            ..RacePlan::full()
         }
     }
 
@@ -132,7 +132,7 @@ impl Race {
 /// against the same server was measured spending far more system time per document
 /// than the same run a few seconds later. A new server listens on a new port, where no
 /// run before stands in the way, so the order of the runs does not matter.
-pub fn race(plan: &Plan, mut each: impl FnMut(&Entry)) -> Result<Race, String> {
+pub fn race(plan: &RacePlan, mut each: impl FnMut(&Entry)) -> Result<Race, String> {
     let workers = plan.server_workers.to_string();
     let mut entries = Vec::new();
     for (engine, concurrency) in plan.runs() {
@@ -156,7 +156,7 @@ pub fn race(plan: &Plan, mut each: impl FnMut(&Entry)) -> Result<Race, String> {
 /// A claim comparing two engines reads every round: a difference smaller than the
 /// spread of the rounds is too close to call.
 pub fn rounds(
-    plan: &Plan,
+    plan: &RacePlan,
     engines: &[EngineKind],
     concurrency: usize,
     rounds: usize,

@@ -145,7 +145,7 @@ impl Grade {
 
 /// One test to run: which exercise and which of its tests, and how to start it.
 #[derive(Debug)]
-struct Job {
+struct GradedTest {
     exercise: usize,
     /// For the progress line.
     exercise_id: String,
@@ -214,7 +214,7 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
                                 in_file_order(names.clone(), &source_of(root, &exercises[i]));
                             for (k, name) in names.iter().enumerate() {
                                 results[i].tests.push(placeholder(name));
-                                jobs.push(Job {
+                                jobs.push(GradedTest {
                                     exercise: i,
                                     exercise_id: exercises[i].id.clone(),
                                     test: k,
@@ -254,10 +254,10 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
 /// Runs every job, up to one per CPU at once. Each test is its own process, so running
 /// them side by side cannot make them interfere (not even tests that reap any child).
 fn run_jobs<'a>(
-    jobs: &'a [Job],
+    jobs: &'a [GradedTest],
     settings: &Settings,
     say: &mut Say<'_>,
-) -> Vec<(&'a Job, TestOutcome)> {
+) -> Vec<(&'a GradedTest, TestOutcome)> {
     let timeout = settings.timeout;
     test_process::run_pool(
         jobs,
