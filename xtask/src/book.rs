@@ -1,4 +1,5 @@
-//! `cargo xtask book --record`: one recorded run behind every figure in the book.
+//! `cargo xtask book --record`: one recorded run behind every figure in the book; and
+//! `cargo xtask book`: the book rendered to HTML (see [`render`]).
 //!
 //! The book shows what the tours print, and its prose quotes what they measured. Both
 //! come from one run, recorded here: every lesson's tour in full (release build, no
@@ -158,4 +159,97 @@ fn pages(dir: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
+}
+
+/// What to tell someone who has no mdBook: the book reads fine without it, and how to
+/// get it.
+const NO_MDBOOK: &str = "mdBook is not installed, so the book cannot be rendered to \
+HTML. Install it with\n  cargo install --locked mdbook\nand run `cargo xtask book` \
+again. Nothing else needs it: the chapters in docs/src are Markdown that reads fine as \
+it is, and `cargo xtask docs-check` checks them.";
+
+/// `cargo xtask book`: checks the book, then renders it with mdBook into
+/// `target/book`. mdBook is the one tool of the course that is not installed by cargo
+/// on its own, so its absence is reported with how to install it, not as a failure of
+/// the book.
+pub fn render() -> ExitCode {
+    let root = crate::workspace::root();
+    let check = crate::docs_check::check(&root.join("docs"), &root);
+    if !check.passed() {
+        for problem in &check.problems {
+            eprintln!("error: {problem}");
+        }
+        eprintln!("the book has problems (above); fix them before rendering it");
+        return ExitCode::FAILURE;
+    }
+    let out = root.join("target").join("book");
+    match render_with("mdbook", &root.join("docs"), &out) {
+        Ok(()) => {
+            println!(
+                "book: {} checked; rendered into {} (open index.html)",
+                check.counts(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(RenderError::NotInstalled) => {
+            eprintln!("{NO_MDBOOK}");
+            ExitCode::from(crate::cli::USAGE_ERROR)
+        }
+        Err(RenderError::Failed(why)) => {
+            eprintln!("error: mdBook could not render the book: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RenderError {
+    /// No `mdbook` program on the PATH.
+    NotInstalled,
+    /// It ran and failed; the end of what it said.
+    Failed(String),
+}
+
+/// Runs `mdbook build BOOK --dest-dir OUT` with the program `mdbook`.
+fn render_with(mdbook: &str, book: &Path, out: &Path) -> Result<(), RenderError> {
+    let result = Command::new(mdbook)
+        .arg("build")
+        .arg(book)
+        .arg("--dest-dir")
+        .arg(out)
+        .output();
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(RenderError::NotInstalled),
+        Err(e) => Err(RenderError::Failed(format!("cannot start {mdbook}: {e}"))),
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(RenderError::Failed(format!(
+            "{}; it said:\n{}",
+            o.status,
+            tail(&String::from_utf8_lossy(&o.stderr), 20)
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_mdbook_is_named_with_how_to_install_it() {
+        let none = render_with(
+            "mdbook-that-is-not-installed-anywhere",
+            Path::new("docs"),
+            Path::new("/nonexistent"),
+        );
+        assert_eq!(none, Err(RenderError::NotInstalled));
+        assert!(NO_MDBOOK.contains("cargo install --locked mdbook"));
+    }
+
+    #[test]
+    fn a_failing_mdbook_says_what_it_said() {
+        // `false` stands for an mdBook that fails.
+        let failed = render_with("false", Path::new("docs"), Path::new("/nonexistent"));
+        assert!(matches!(failed, Err(RenderError::Failed(why)) if why.contains("exit status: 1")));
+    }
 }

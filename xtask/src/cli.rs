@@ -35,6 +35,8 @@ pub enum Verb {
     BookRecord {
         quick: bool,
     },
+    /// `book`: the book checked, then rendered to HTML with mdBook.
+    BookRender,
     /// `mutants`: cargo-mutants over the solution regions, or `--check` its reports.
     Mutants(crate::cargo_mutants::MutantsOptions),
 }
@@ -297,8 +299,14 @@ Exit status: 0 when every claim fails on its wrong world and agrees with its ref
 run, 1 otherwise, 2 on a usage error.";
 
 const BOOK_USAGE: &str = "\
-Usage: cargo xtask book --record [--quick]
+Usage: cargo xtask book
+       cargo xtask book --record [--quick]
 
+Without options: checks the book (includes, links, recorded figures), then renders it
+to HTML with mdBook into target/book (open target/book/index.html). mdBook is not
+needed for anything else; when it is missing, this says how to install it.
+
+With --record:
 Runs every lesson's tour in full (release build), one after another, and records what
 each printed and measured into docs/src/record/: <lesson>.txt (the output the chapters
 include), <lesson>.json (every figure and claim), and lesson 5's race table and chart.
@@ -306,7 +314,7 @@ Then rewrites every number in the prose marked <!-- fig LESSON/ID/FIGURE --> to 
 recorded value, and checks the book. Takes several minutes; run it on a quiet machine.
 
 Options:
-  --record    (required) run the tours and record them
+  --record    run the tours and record them
   --quick     smaller runs, recorded into target/record instead of the book
   -h, --help  print this help
 
@@ -359,7 +367,7 @@ pub fn usage() -> String {
          bench [--quick] [--json FILE]          race every engine (into target/bench), and the peers\n  \
          claims --falsify                       prove every claim fails on its wrong world\n  \
          mutants [--exercise ID] [--check]      cargo-mutants over the solutions, or check its reports\n  \
-         book --record [--quick]                record every tour in full for the book\n  \
+         book [--record [--quick]]              render the book with mdBook, or record every tour for it\n  \
          help [VERB]                            print this help, or one verb's\n\n\
          `cargo xtask <VERB> --help` explains a verb and its options.\n\n\
          Lessons:\n{lessons}\n\n\
@@ -420,10 +428,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Parsed {
                     "error: unexpected argument `{other}` for `book`\n\n{BOOK_USAGE}"
                 ));
             }
-            if !record {
-                return Parsed::Bad(format!("error: `book` needs `--record`\n\n{BOOK_USAGE}"));
+            match (record, quick) {
+                (true, _) => Parsed::Run(Verb::BookRecord { quick }),
+                (false, false) => Parsed::Run(Verb::BookRender),
+                (false, true) => Parsed::Bad(format!(
+                    "error: `--quick` goes with `--record`\n\n{BOOK_USAGE}"
+                )),
             }
-            Parsed::Run(Verb::BookRecord { quick })
         }
         "mutants" => {
             if rest.iter().any(|a| a == "-h" || a == "--help") {
@@ -831,6 +842,12 @@ mod tests {
         );
         assert_eq!(parse_strs(&["list"]), Parsed::Run(Verb::List));
         assert_eq!(parse_strs(&["next"]), Parsed::Run(Verb::Next));
+        assert_eq!(parse_strs(&["book"]), Parsed::Run(Verb::BookRender));
+        assert_eq!(
+            parse_strs(&["book", "--record", "--quick"]),
+            Parsed::Run(Verb::BookRecord { quick: true })
+        );
+        assert!(matches!(parse_strs(&["book", "--quick"]), Parsed::Bad(_)));
         assert_eq!(
             parse_strs(&["reset", "procs/reap", "--yes"]),
             Parsed::Run(Verb::Reset {

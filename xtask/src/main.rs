@@ -107,6 +107,7 @@ fn main() -> ExitCode {
         Parsed::Run(Verb::ClaimsFalsify) => claims::falsify(),
         Parsed::Run(Verb::Mutants(options)) => cargo_mutants::main(&options),
         Parsed::Run(Verb::BookRecord { quick }) => book::record(quick),
+        Parsed::Run(Verb::BookRender) => book::render(),
     }
 }
 
