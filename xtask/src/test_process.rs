@@ -197,6 +197,10 @@ fn still_in_group(group: i32) -> Vec<String> {
 /// Waits up to `timeout` for `pid` to exit, without reaping it. A helper thread does the
 /// waiting because `waitid` has no timeout of its own; when the deadline passes, the
 /// caller kills the process, which ends the helper's wait too.
+///
+/// Lesson 1's `procs::bounded` does the same for the lessons; xtask keeps its own copy
+/// on purpose: it depends on no lesson crate, so that a lesson a student left broken
+/// can still be graded (the grader must build when the lesson does not).
 fn exited_within(pid: Pid, timeout: Duration) -> bool {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
