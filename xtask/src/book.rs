@@ -194,7 +194,7 @@ pub fn render() -> ExitCode {
         }
         Err(RenderError::NotInstalled) => {
             eprintln!("{NO_MDBOOK}");
-            ExitCode::from(crate::cli::USAGE_ERROR)
+            crate::cli::Exit::Usage.into()
         }
         Err(RenderError::Failed(why)) => {
             eprintln!("error: mdBook could not render the book: {why}");

@@ -30,7 +30,6 @@ use std::process::{Command, ExitCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::cli::USAGE_ERROR;
 use crate::lessons::Lesson;
 use crate::markers;
 use crate::progress::{Progress, StepKind};
@@ -126,7 +125,7 @@ pub fn main(options: &MutantsOptions) -> ExitCode {
             Ok(e) => vec![e.clone()],
             Err(e) => {
                 eprintln!("error: {e}");
-                return ExitCode::from(USAGE_ERROR);
+                return crate::cli::Exit::Usage.into();
             }
         },
     };
@@ -150,7 +149,7 @@ pub fn main(options: &MutantsOptions) -> ExitCode {
             "error: cargo-mutants is not installed. Install it with\n  \
              cargo install --locked cargo-mutants\nand run this again."
         );
-        return ExitCode::from(USAGE_ERROR);
+        return crate::cli::Exit::Usage.into();
     }
     let mut progress = Progress::new();
     let mut ok = true;

@@ -31,7 +31,7 @@ pub use plan::STUBS_DIR;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::{KitOptions, USAGE_ERROR};
+use crate::cli::KitOptions;
 use crate::registry::{self, Exercise};
 use crate::workspace;
 
@@ -136,7 +136,7 @@ pub fn write_kit(root: &Path, out: &Path) -> Result<Written, Vec<String>> {
 fn write_to(root: &Path, out: &Path) -> ExitCode {
     if let Err(e) = files::check_out_dir(root, out) {
         eprintln!("error: {e}");
-        return ExitCode::from(USAGE_ERROR);
+        return crate::cli::Exit::Usage.into();
     }
     match write_kit(root, out) {
         Ok(written) => {

@@ -10,7 +10,6 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use crate::cli::USAGE_ERROR;
 use crate::grade::{self, LastResult, Status};
 use crate::registry::{self, Exercise};
 use crate::summary::{Row, render_table};
@@ -239,7 +238,7 @@ pub fn reset(id: &str, yes: bool) -> ExitCode {
         Ok(exercise) => exercise,
         Err(message) => {
             eprintln!("error: {message}");
-            return ExitCode::from(USAGE_ERROR);
+            return crate::cli::Exit::Usage.into();
         }
     };
     let file = exercise.file.display();
@@ -250,7 +249,7 @@ pub fn reset(id: &str, yes: bool) -> ExitCode {
                  students' copy that `cargo xtask kit --out DIR` writes (this looks like the \
                  course repository, which holds the solutions)"
             );
-            return ExitCode::from(USAGE_ERROR);
+            return crate::cli::Exit::Usage.into();
         }
         ResetPlan::AlreadyStub => {
             println!("{file} already is the stub it was handed out as: nothing to do.");
@@ -280,7 +279,7 @@ pub fn reset(id: &str, yes: bool) -> ExitCode {
                     "error: there is no terminal to ask on, so nothing changed: add --yes to \
                      confirm ({question})"
                 );
-                return ExitCode::from(USAGE_ERROR);
+                return crate::cli::Exit::Usage.into();
             }
         }
     }
@@ -323,7 +322,7 @@ pub fn hint(id: &str) -> ExitCode {
         }
         Err(message) => {
             eprintln!("error: {message}");
-            ExitCode::from(USAGE_ERROR)
+            crate::cli::Exit::Usage.into()
         }
     }
 }

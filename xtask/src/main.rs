@@ -7,12 +7,15 @@
 //! - `run-all`: check the book, then test every written lesson and run its tour.
 //! - `lesson <name>`: the same for one lesson.
 //! - `docs-check`: the book's includes resolve.
-//! - `grade`, `list`, `hint`, `watch`: the learner's side: points for the exercises.
+//! - `grade`, `list`, `hint`, `next`, `reset`, `watch`: the learner's side: points for
+//!   the exercises.
 //! - `kit`: the student repository, and the proof that every exercise is a real test.
-//! - `bench`: lesson 5's race of engines (into target/bench), and the peers.
+//! - `bench`: lesson 5's race of engines (into target/bench); `bench --peers` runs the
+//!   benchmark against nginx, wrk and aiohttp (the `peers` package in `xtask/peers`).
 //! - `claims --falsify`: every claim decided on its wrong world, which must fail it.
 //! - `mutants`: cargo-mutants over the exercises' solutions; `--check` its reports.
-//! - `book --record`: every tour in full, recorded for the book's outputs and figures.
+//! - `book`: the book rendered; `book --record`: every tour in full, recorded for the
+//!   book's outputs and figures.
 //!
 //! How the pieces fit: `cli` decides what to do; `run` does it, using `child` to run
 //! cargo with live `progress`, `cargo_test` and `tour_report` to read what came back;
@@ -49,39 +52,23 @@ mod workspace;
 
 use std::process::ExitCode;
 
-use cli::{Parsed, RunOptions, USAGE_ERROR, Verb};
+use cli::{Exit, RunOptions, Verb};
 use lessons::{LESSONS, Lesson};
 
 fn main() -> ExitCode {
     // First, before any thread starts: Ctrl-C kills the tests still running.
     signals::watch();
-    // Arguments that are not UTF-8 cannot be a verb, a lesson or a flag we know; a file
-    // name for --json could be, but such names are rare enough to refuse clearly.
-    let args: Result<Vec<String>, _> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.into_string())
-        .collect();
-    let parsed = match args {
-        Ok(args) => cli::parse(args),
-        Err(bad) => Parsed::Bad(format!(
-            "error: argument {bad:?} is not valid UTF-8\n\n{}",
-            cli::usage()
-        )),
+    let verb = match cli::parse(std::env::args_os()) {
+        Ok(verb) => verb,
+        // --help, --version (exit 0), or a usage error (exit 2), printed by clap.
+        Err(e) => e.exit(),
     };
-    match parsed {
-        Parsed::Help(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
-        Parsed::Bad(text) => {
-            eprintln!("{text}");
-            ExitCode::from(USAGE_ERROR)
-        }
-        Parsed::Run(Verb::RunAll(options)) => {
+    match verb {
+        Verb::RunAll(options) => {
             let all: Vec<&'static Lesson> = LESSONS.iter().collect();
             run_lessons(&all, &options, true)
         }
-        Parsed::Run(Verb::Lesson(lesson, options)) => {
+        Verb::Lesson(lesson, options) => {
             let root = workspace::root();
             if !lesson.is_written(&root) {
                 eprintln!(
@@ -91,23 +78,23 @@ fn main() -> ExitCode {
                     lesson.title,
                     lesson.manifest()
                 );
-                return ExitCode::from(USAGE_ERROR);
+                return Exit::Usage.into();
             }
             run_lessons(&[lesson], &options, false)
         }
-        Parsed::Run(Verb::DocsCheck) => docs_check(),
-        Parsed::Run(Verb::Grade(options)) => grade::main(&options),
-        Parsed::Run(Verb::Kit(options)) => kit::main(&options),
-        Parsed::Run(Verb::List) => learner::list(),
-        Parsed::Run(Verb::Next) => learner::next(),
-        Parsed::Run(Verb::Reset { id, yes }) => learner::reset(&id, yes),
-        Parsed::Run(Verb::Hint(id)) => learner::hint(&id),
-        Parsed::Run(Verb::Watch(options)) => watch::main(&options),
-        Parsed::Run(Verb::Bench(options)) => bench::main(&options),
-        Parsed::Run(Verb::ClaimsFalsify) => claims::falsify(),
-        Parsed::Run(Verb::Mutants(options)) => cargo_mutants::main(&options),
-        Parsed::Run(Verb::BookRecord { quick }) => book::record(quick),
-        Parsed::Run(Verb::BookRender) => book::render(),
+        Verb::DocsCheck => docs_check(),
+        Verb::Grade(options) => grade::main(&options),
+        Verb::Kit(options) => kit::main(&options),
+        Verb::List => learner::list(),
+        Verb::Next => learner::next(),
+        Verb::Reset { id, yes } => learner::reset(&id, yes),
+        Verb::Hint(id) => learner::hint(&id),
+        Verb::Watch(options) => watch::main(&options),
+        Verb::Bench { options, peers } => bench::main(&options, peers),
+        Verb::ClaimsFalsify => claims::falsify(),
+        Verb::Mutants(options) => cargo_mutants::main(&options),
+        Verb::BookRecord { quick } => book::record(quick),
+        Verb::BookRender => book::render(),
     }
 }
 

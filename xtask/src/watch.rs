@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode, Watcher};
 
-use crate::cli::{GradeOptions, USAGE_ERROR, WatchOptions};
+use crate::cli::{GradeOptions, WatchOptions};
 use crate::{grade, registry, workspace};
 
 /// How long the files must stay quiet after a change before grading starts.
@@ -54,7 +54,7 @@ pub fn main(options: &WatchOptions) -> ExitCode {
     if let Some(id) = &options.exercise {
         if let Err(message) = registry::find(&exercises, id) {
             eprintln!("error: {message}");
-            return ExitCode::from(USAGE_ERROR);
+            return crate::cli::Exit::Usage.into();
         }
     }
 

@@ -1,10 +1,11 @@
-//! The `async-download` command: flags, the corpus server it starts for trying things
-//! out, Ctrl-C, the report and the exit code.
+//! The `async-download` command: its flags, the corpus server it starts for trying
+//! things out, Ctrl-C, the report and the exit code.
 //!
-//! Exit codes, so that a script can tell what happened: 0 every document was fetched,
-//! 1 some failed (the report names each one), 2 the command was called wrongly, 3 the
-//! run could not go on (the output folder, the input, the runtime), 130 interrupted by
-//! Ctrl-C (run the same command again: the journal makes it go on where it stopped).
+//! The flags are read by clap from one definition ([`Cli`]): each option once, with its
+//! default, and `--help`, the errors and the suggestions come from it. What clap cannot
+//! say alone (pipelining only with the tokio engines, the server's flags only with
+//! `--corpus`, the race's only with `--race`) is said with its relations between
+//! arguments, so that every usage error is clap's, with exit code 2.
 
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -12,8 +13,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, RangedU64ValueParser};
+use clap::{Parser, ValueEnum};
 use procs::child_server::ChildServer;
-use sockets::cli::{number, seconds};
+use sockets::cli::{FaultList, fault_list, fraction, positive_seconds};
 
 use crate::collect::{Collector, Report};
 use crate::engine::{EngineKind, Job};
@@ -24,68 +27,154 @@ use crate::progress::Progress;
 use crate::store::Store;
 use crate::target;
 
-/// The hidden first argument that makes the program a corpus server (in a child
-/// process: see [`crate::server::serve_as_child`]).
-pub const SERVE_CORPUS: &str = "--serve-corpus";
+// ANCHOR: exit
+/// The command's exit codes, so that a script can tell what happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every document was fetched (or the race ran).
+    AllFetched = 0,
+    /// Some failed: the report names each one, with its reason.
+    SomeFailed = 1,
+    /// The command was called wrongly (clap's code for a usage error).
+    Usage = 2,
+    /// The run could not go on: the output folder, the input, the runtime.
+    CouldNotRun = 3,
+    /// Interrupted by Ctrl-C: run the same command again, and the journal makes it go
+    /// on where it stopped.
+    Interrupted = 130,
+}
+// ANCHOR_END: exit
 
-pub const USAGE: &str = "\
-async-download: fetch many documents over HTTP/1.1, concurrently, robustly.
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
 
-Usage:
-  async-download [--corpus N | --urls FILE|-] [--out DIR] [options]
-  async-download --race [--quick] [--json FILE] [--svg FILE] [--markdown FILE]
-  async-download --peers [--quick] [--json FILE]
+const EXIT_CODES: &str = "\
+Exit codes: 0 all fetched, 1 some failed, 2 bad usage, 3 could not run, 130 Ctrl-C
+(run the same command again: with --out, only what is missing is fetched).";
 
-Input (one of):
-  --corpus N          start the course's corpus server (a child process on 127.0.0.1)
-                      and fetch its documents 0..N  [default: --corpus 10000]
-  --urls FILE|-       the URLs in FILE (or on stdin with -), one http:// URL a line;
-                      blank lines and lines starting with # are skipped
+// ANCHOR: cli
+/// Fetch many documents over HTTP/1.1, concurrently, robustly.
+///
+/// The race (--race): every engine on the same corpus work at concurrency 1, 10, 100,
+/// 1000 and 10000 (--quick: 1 and 10000, fewer documents), each run in a process of its
+/// own; prints a table, and writes the figures (--json), a chart (--svg) and the table
+/// (--markdown). `cargo xtask bench` runs it and writes the chart into target/bench.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "async-download", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Start the course's corpus server (a child process on 127.0.0.1) and fetch its
+    /// documents 0..N [default: --corpus 10000]
+    #[arg(long, value_name = "N", help_heading = "Input (one of)", conflicts_with = "urls",
+          value_parser = clap::value_parser!(u64).range(0..=sockets::corpus::MAX_INDEX))]
+    pub corpus: Option<u64>,
+    /// The URLs in FILE (or on stdin with -), one http:// URL a line; blank lines and
+    /// lines starting with # are skipped
+    #[arg(long, value_name = "FILE|-", help_heading = "Input (one of)")]
+    pub urls: Option<String>,
 
-Output:
-  --out DIR           save each document under DIR (written atomically; a journal,
-                      DIR/.journal, lets a killed or interrupted run resume: run the
-                      same command again and only what is missing is fetched)
-                      [default: check each document and discard it]
-  --json FILE|-       write the report as JSON to FILE (or stdout)
-  -q, --quiet         no progress bar and no report on stderr (the bar is never
-                      drawn when stderr is not a terminal)
+    /// Save each document under DIR (written atomically; a journal, DIR/.journal, lets a
+    /// killed or interrupted run resume) [default: check each document and discard it]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub out: Option<PathBuf>,
+    /// Write the report as JSON to FILE (or stdout); with --race, the race's figures
+    #[arg(long, value_name = "FILE|-", help_heading = "Output")]
+    pub json: Option<String>,
+    /// No progress bar and no report on stderr (the bar is never drawn when stderr is
+    /// not a terminal)
+    #[arg(short, long, help_heading = "Output")]
+    pub quiet: bool,
 
-How:
-  --engine E          tokio-multi | tokio | event-loop | threads | sequential
-                      [default: tokio-multi]
-  --concurrency N     documents in flight at once [default: 64]
-  --pipeline N        requests sent at once on each connection (HTTP/1.1 pipelining;
-                      tokio engines only; for servers known to handle it, as nginx
-                      does), 1 to 64 [default: 1: each response before the next request]
-  --retries N         tries after the first, for what may succeed later (refused,
-                      reset, timed out, truncated, 5xx, 429) [default: 4]
-  --timeout SECS      longest wait for one request's whole response [default: 30]
-  --connect-timeout SECS  longest wait for a TCP handshake [default: 5]
-  --max-size BYTES    refuse a document bigger than this [default: 16777216]
+    /// Which engine fetches
+    #[arg(
+        long,
+        value_name = "E",
+        default_value = "tokio-multi",
+        help_heading = "How"
+    )]
+    pub engine: EngineKind,
+    /// Documents in flight at once (each connection is a descriptor: more than this is
+    /// a typo, not a plan)
+    #[arg(long, value_name = "N", default_value_t = 64, help_heading = "How",
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub concurrency: usize,
+    /// Requests sent at once on each connection (HTTP/1.1 pipelining; tokio engines
+    /// only; for servers known to handle it) [default: 1: each response
+    /// before the next request]
+    #[arg(long, value_name = "N", help_heading = "How",
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=crate::wire::MAX_PIPELINE as u64))]
+    pub pipeline: Option<usize>,
+    /// Tries after the first, for what may succeed later (refused, reset, timed out,
+    /// truncated, 5xx, 429)
+    #[arg(long, value_name = "N", default_value_t = 4, help_heading = "How")]
+    pub retries: u32,
+    /// Longest wait for one request's whole response, in seconds
+    #[arg(long, value_name = "SECS", default_value = "30", help_heading = "How",
+          value_parser = positive_seconds)]
+    pub timeout: Duration,
+    /// Longest wait for a TCP handshake, in seconds
+    #[arg(long, value_name = "SECS", default_value = "5", help_heading = "How",
+          value_parser = positive_seconds)]
+    pub connect_timeout: Duration,
+    /// Refuse a document bigger than this
+    #[arg(long, value_name = "BYTES", default_value_t = sockets::http::Limits::default().max_body_bytes,
+          help_heading = "How")]
+    pub max_size: usize,
 
-The corpus server (with --corpus):
-  --fault-rate R      fraction of requests that meet a fault, 0 to 1 [default: 0]
-  --faults LIST       which: latency,drop,unavailable,truncate,chunked,close,drip
-                      [default: all]
-  --seed N            another seed, other unlucky documents [default: 0]
+    /// The fraction of requests that meet a fault, 0 to 1
+    #[arg(long, value_name = "R", help_heading = "The corpus server (with --corpus)",
+          conflicts_with = "urls", value_parser = fraction)]
+    pub fault_rate: Option<f64>,
+    /// Which: latency,drop,unavailable,truncate,chunked,close,drip [default: all]
+    #[arg(long, value_name = "LIST", help_heading = "The corpus server (with --corpus)",
+          conflicts_with = "urls", value_parser = fault_list)]
+    pub faults: Option<FaultList>,
+    /// Another seed, other unlucky documents [default: 0]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "The corpus server (with --corpus)",
+        conflicts_with = "urls"
+    )]
+    pub seed: Option<u64>,
 
-  -h, --help          this text
-  -V, --version       the version
+    /// Race every engine on the same corpus work instead of downloading
+    #[arg(long, help_heading = "The race",
+          conflicts_with_all = ["corpus", "urls", "out", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+    pub race: bool,
+    /// With --race: 1 and 10000 connections, fewer documents
+    #[arg(long, help_heading = "The race", requires = "race")]
+    pub quick: bool,
+    /// With --race: write the chart (SVG) to FILE
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "The race",
+        requires = "race"
+    )]
+    pub svg: Option<PathBuf>,
+    /// With --race: write the table (Markdown) to FILE
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "The race",
+        requires = "race"
+    )]
+    pub markdown: Option<PathBuf>,
+}
+// ANCHOR_END: cli
 
-The race (--race): every engine on the same corpus work at concurrency 1, 10, 100,
-1000 and 10000 (--quick: 1 and 10000, fewer documents), each run in a process of its
-own; prints a table, and writes the figures (--json), a chart (--svg) and the table
-(--markdown). `cargo xtask bench` runs it and writes the chart into the book.
+impl ValueEnum for EngineKind {
+    fn value_variants<'a>() -> &'a [EngineKind] {
+        &EngineKind::ALL
+    }
 
-Against real peers (--peers): on nginx (2 workers) serving 100,000 documents of 2-8 KB
-(--quick: 10,000), the tokio engines against wrk and Python's aiohttp at 100
-connections, and the tokio corpus server against nginx (1 worker) under wrk; prints the
-figures and each target met or missed. A comparison whose tool is not installed is
-skipped (apt-get install nginx wrk; pip install aiohttp).
-
-Exit codes: 0 all fetched, 1 some failed, 2 bad usage, 3 could not run, 130 Ctrl-C.
-";
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
+}
 
 /// Where the URLs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,219 +184,84 @@ pub enum Input {
     Stdin,
 }
 
-/// The command line, read.
-#[derive(Debug, Clone)]
-pub struct Cli {
-    pub input: Input,
-    pub engine: EngineKind,
-    pub options: Options,
-    pub json: Option<String>,
-    pub quiet: bool,
-    /// Flags for the corpus server's child process.
-    pub server_args: Vec<String>,
-}
-
-/// Where `--race` writes its results.
-#[derive(Debug, Clone, Default)]
-pub struct RaceArgs {
-    pub quick: bool,
-    pub json: Option<String>,
-    pub svg: Option<PathBuf>,
-    pub markdown: Option<PathBuf>,
-}
-
-/// What `--peers` was asked for.
-#[derive(Debug, Clone, Default)]
-pub struct PeersArgs {
-    pub quick: bool,
-    pub json: Option<String>,
-}
-
-/// What the command line asks for.
-#[derive(Debug)]
-pub enum Command {
-    Download(Box<Cli>),
-    /// `--race`: every engine at every concurrency (see [`crate::race`]).
-    Race(RaceArgs),
-    /// `--peers`: side by side with nginx, wrk and aiohttp (see [`crate::peers`]).
-    Peers(PeersArgs),
-    Help,
-    Version,
-}
-
-// ANCHOR: parse
-/// Reads the arguments (without the program's name). `Err` is a usage error.
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    let mut cli = Cli {
-        input: Input::Corpus(10_000),
-        engine: EngineKind::TokioMulti,
-        options: Options::default(),
-        json: None,
-        quiet: false,
-        server_args: Vec::new(),
-    };
-    if args.first().map(String::as_str) == Some("--race") {
-        return parse_race(&args[1..]).map(Command::Race);
-    }
-    if args.first().map(String::as_str) == Some("--peers") {
-        return parse_peers(&args[1..]).map(Command::Peers);
-    }
-    let mut input_given = false;
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let flag = flag.as_str();
-        let mut value = |what: &str| {
-            args.next()
-                .map(String::as_str)
-                .ok_or_else(|| format!("{flag} needs a value: {what}"))
-        };
-        match flag {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "-q" | "--quiet" => cli.quiet = true,
-            "--corpus" | "--urls" if input_given => {
-                return Err("give one input: --corpus N or --urls FILE".into());
-            }
-            "--corpus" => {
-                let n: u64 = number(flag, value("a number of documents")?)?;
-                if n > sockets::corpus::MAX_INDEX {
-                    return Err(format!(
-                        "--corpus: at most {} documents",
-                        sockets::corpus::MAX_INDEX
-                    ));
-                }
-                cli.input = Input::Corpus(n);
-                input_given = true;
-            }
-            "--urls" => {
-                let path = value("a file, or - for stdin")?;
-                cli.input = if path == "-" {
-                    Input::Stdin
-                } else {
-                    Input::File(PathBuf::from(path))
-                };
-                input_given = true;
-            }
-            "--out" => cli.options.out = Some(PathBuf::from(value("a folder")?)),
-            "--json" => cli.json = Some(value("a file, or - for stdout")?.to_string()),
-            "--engine" => {
-                let name = value("an engine")?;
-                cli.engine = EngineKind::parse(name).ok_or_else(|| {
-                    let names: Vec<&str> = EngineKind::ALL.iter().map(|k| k.name()).collect();
-                    format!("--engine: `{name}` is not one of {}", names.join(", "))
-                })?;
-            }
-            "--concurrency" => {
-                cli.options.concurrency = number(flag, value("a number")?)?;
-                // Each connection is a descriptor; more than this is a typo, not a plan.
-                if !(1..=100_000).contains(&cli.options.concurrency) {
-                    return Err("--concurrency: from 1 to 100000".into());
-                }
-            }
-            "--pipeline" => {
-                cli.options.pipeline = number(flag, value("a number")?)?;
-                if !(1..=crate::wire::MAX_PIPELINE).contains(&cli.options.pipeline) {
-                    return Err(format!(
-                        "--pipeline: from 1 to {}",
-                        crate::wire::MAX_PIPELINE
-                    ));
-                }
-            }
-            "--retries" => cli.options.retries = number(flag, value("a number")?)?,
-            "--timeout" => cli.options.timeout = positive(flag, value("seconds")?)?,
-            "--connect-timeout" => cli.options.connect_timeout = positive(flag, value("seconds")?)?,
-            "--max-size" => cli.options.limits.max_body_bytes = number(flag, value("bytes")?)?,
-            "--fault-rate" | "--faults" | "--seed" => {
-                let v = value("a value")?.to_string();
-                cli.server_args.extend([flag.to_string(), v]);
-            }
-            other => return Err(format!("unknown option `{other}`")),
-        }
-    }
-    if cli.options.pipeline > 1 && !matches!(cli.engine, EngineKind::Tokio | EngineKind::TokioMulti)
+impl Cli {
+    /// Reads `args` (the program's name first, as in `std::env::args`). `Err` is
+    /// clap's: a usage error (exit code 2), or `--help` and `--version` (exit code 0);
+    /// `Error::exit` prints it where it belongs.
+    pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
     {
-        return Err(format!(
-            "--pipeline: only the tokio engines pipeline, not `{}`",
-            cli.engine.name()
-        ));
+        let cli = Cli::try_parse_from(args)?;
+        let pipelined = cli.pipeline.is_some_and(|depth| depth > 1);
+        if pipelined && !matches!(cli.engine, EngineKind::Tokio | EngineKind::TokioMulti) {
+            return Err(<Cli as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "--pipeline: only the tokio engines pipeline, not `{}`",
+                    cli.engine.name()
+                ),
+            ));
+        }
+        Ok(cli)
     }
-    if !cli.server_args.is_empty() && !matches!(cli.input, Input::Corpus(_)) {
-        return Err(
-            "--fault-rate, --faults and --seed are for the corpus server (--corpus)".into(),
-        );
-    }
-    Ok(Command::Download(Box::new(cli)))
-}
-// ANCHOR_END: parse
 
-fn parse_race(args: &[String]) -> Result<RaceArgs, String> {
-    let mut race = RaceArgs::default();
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let flag = flag.as_str();
-        let mut value = || {
-            args.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a file"))
+    /// Where the URLs come from: `--urls`, or the corpus (10,000 documents unless
+    /// `--corpus` says).
+    pub fn input(&self) -> Input {
+        match self.urls.as_deref() {
+            Some("-") => Input::Stdin,
+            Some(path) => Input::File(PathBuf::from(path)),
+            None => Input::Corpus(self.corpus.unwrap_or(10_000)),
+        }
+    }
+
+    /// The download's settings, from the flags and [`Options::default`].
+    pub fn options(&self) -> Options {
+        let mut options = Options {
+            concurrency: self.concurrency,
+            pipeline: self.pipeline.unwrap_or(1),
+            retries: self.retries,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            out: self.out.clone(),
+            ..Options::default()
         };
-        match flag {
-            "--quick" => race.quick = true,
-            "--json" => race.json = Some(value()?),
-            "--svg" => race.svg = Some(PathBuf::from(value()?)),
-            "--markdown" => race.markdown = Some(PathBuf::from(value()?)),
-            other => return Err(format!("--race: unknown option `{other}`")),
-        }
+        options.limits.max_body_bytes = self.max_size;
+        options
     }
-    Ok(race)
-}
 
-fn parse_peers(args: &[String]) -> Result<PeersArgs, String> {
-    let mut peers = PeersArgs::default();
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        match flag.as_str() {
-            "--quick" => peers.quick = true,
-            "--json" => {
-                let file = args.next().ok_or("--json needs a file, or - for stdout")?;
-                peers.json = Some(file.clone());
-            }
-            other => return Err(format!("--peers: unknown option `{other}`")),
+    /// The flags for the corpus server's child process.
+    pub fn server_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(rate) = self.fault_rate {
+            args.extend(["--fault-rate".to_string(), rate.to_string()]);
         }
+        if let Some(FaultList(kinds)) = &self.faults {
+            let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+            args.extend(["--faults".to_string(), names.join(",")]);
+        }
+        if let Some(seed) = self.seed {
+            args.extend(["--seed".to_string(), seed.to_string()]);
+        }
+        args
     }
-    Ok(peers)
-}
-
-fn positive(flag: &str, text: &str) -> Result<Duration, String> {
-    let d = seconds(flag, text)?;
-    if d.is_zero() {
-        return Err(format!("{flag}: must be more than 0"));
-    }
-    Ok(d)
 }
 
 /// The whole command: what `main` calls.
 pub fn main() -> ExitCode {
-    if let Some(exit) = hidden_mode() {
+    if let Some(exit) = crate::child_mode::hidden_mode() {
         return exit;
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let cli = match parse(&args) {
-        Ok(Command::Download(cli)) => cli,
-        Ok(Command::Race(race)) => return run_race(&race),
-        Ok(Command::Peers(peers)) => return run_peers(&peers),
-        Ok(Command::Help) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Ok(Command::Version) => {
-            println!("async-download {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("async-download: {message}\n\nRun `async-download --help` for the options.");
-            return ExitCode::from(2);
-        }
+    let cli = match Cli::parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        // --help and --version (exit 0), or a usage error (exit 2).
+        Err(e) => e.exit(),
     };
+    if cli.race {
+        return run_race(&cli).into();
+    }
     match run(&cli) {
         Ok(report) => {
             if !cli.quiet {
@@ -316,7 +270,7 @@ pub fn main() -> ExitCode {
             if let Some(json) = &cli.json {
                 if let Err(e) = write_json(json, &report) {
                     eprintln!("async-download: cannot write the report to {json}: {e}");
-                    return ExitCode::from(3);
+                    return Exit::CouldNotRun.into();
                 }
             }
             if !report.panics.is_empty() && cli.quiet {
@@ -326,36 +280,24 @@ pub fn main() -> ExitCode {
                 }
             }
             if report.interrupted {
-                ExitCode::from(130)
+                Exit::Interrupted.into()
             } else if report.failed > 0 || !report.panics.is_empty() {
-                ExitCode::from(1)
+                Exit::SomeFailed.into()
             } else {
-                ExitCode::SUCCESS
+                Exit::AllFetched.into()
             }
         }
         Err(error) => {
             eprintln!("async-download: {error}");
-            ExitCode::from(3)
+            Exit::CouldNotRun.into()
         }
-    }
-}
-
-/// The modes a program of this crate runs in when it starts itself again as a child
-/// process: the corpus server, or one run of the race. `None`: not one of those.
-/// Every binary of the crate calls this first.
-pub fn hidden_mode() -> Option<ExitCode> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some(SERVE_CORPUS) => Some(crate::server::serve_as_child(&args[1..])),
-        Some(crate::race::RACE_ONE) => Some(crate::race::child_main(&args[1..])),
-        _ => None,
     }
 }
 
 /// `--race`: runs the race, prints each run as it ends and the table at the end, and
 /// writes the files asked for.
-pub fn run_race(args: &RaceArgs) -> ExitCode {
-    let plan = if args.quick {
+pub fn run_race(cli: &Cli) -> Exit {
+    let plan = if cli.quick {
         crate::race::RacePlan::quick()
     } else {
         crate::race::RacePlan::full()
@@ -378,19 +320,19 @@ pub fn run_race(args: &RaceArgs) -> ExitCode {
         Ok(race) => race,
         Err(e) => {
             eprintln!("async-download --race: {e}");
-            return ExitCode::from(3);
+            return Exit::CouldNotRun;
         }
     };
     let table = crate::race::markdown(&race);
     println!("{table}");
     let mut writes: Vec<(String, String)> = Vec::new();
-    if let Some(path) = &args.svg {
+    if let Some(path) = &cli.svg {
         writes.push((path.display().to_string(), crate::race::svg(&race)));
     }
-    if let Some(path) = &args.markdown {
+    if let Some(path) = &cli.markdown {
         writes.push((path.display().to_string(), table));
     }
-    if let Some(path) = &args.json {
+    if let Some(path) = &cli.json {
         match serde_json::to_string_pretty(&race) {
             Ok(text) if path == "-" => println!("{text}"),
             Ok(text) => writes.push((path.clone(), text + "\n")),
@@ -400,59 +342,16 @@ pub fn run_race(args: &RaceArgs) -> ExitCode {
     for (path, text) in writes {
         if let Err(e) = std::fs::write(&path, text) {
             eprintln!("async-download --race: cannot write {path}: {e}");
-            return ExitCode::from(3);
+            return Exit::CouldNotRun;
         }
         eprintln!("wrote {path}");
     }
-    ExitCode::SUCCESS
-}
-
-/// `--peers`: measures, prints the table (stdout) and writes the figures (`--json`).
-/// Exit 0 even when a target is missed — it is a report; 3 when a tool that is
-/// installed failed to run, 130 on Ctrl-C.
-pub fn run_peers(args: &PeersArgs) -> ExitCode {
-    let plan = if args.quick {
-        crate::peers::PeerPlan::quick()
-    } else {
-        crate::peers::PeerPlan::full()
-    };
-    let peers = match crate::peers::run(&plan, |line| eprintln!("{line}")) {
-        Ok(peers) => peers,
-        Err(e) if crate::peers::interrupted() => {
-            eprintln!("async-download --peers: {e}");
-            return ExitCode::from(130);
-        }
-        Err(e) => {
-            eprintln!("async-download --peers: {e}");
-            return ExitCode::from(3);
-        }
-    };
-    println!("{}", crate::peers::markdown(&peers));
-    if let Some(path) = &args.json {
-        let written = serde_json::to_string_pretty(&peers)
-            .map_err(std::io::Error::other)
-            .and_then(|text| match path.as_str() {
-                "-" => {
-                    println!("{text}");
-                    Ok(())
-                }
-                _ => std::fs::write(path, text + "\n"),
-            });
-        if let Err(e) = written {
-            eprintln!("async-download --peers: cannot write {path}: {e}");
-            return ExitCode::from(3);
-        }
-    }
-    if peers.failed() {
-        ExitCode::from(3)
-    } else {
-        ExitCode::SUCCESS
-    }
+    Exit::AllFetched
 }
 
 /// Runs the download the command line describes.
 pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
-    let mut options = cli.options.clone();
+    let mut options = cli.options();
     // A wish for more connections than descriptors would fail as EMFILE, one connection
     // at a time: raise the soft limit to the hard one first (each connection is one
     // descriptor here; the corpus server is another process).
@@ -464,18 +363,19 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
         None => None,
     };
     let mut server = None;
-    let (lines, total): (Lines, Option<u64>) = match &cli.input {
+    let (lines, total): (Lines, Option<u64>) = match cli.input() {
         Input::Corpus(n) => {
-            let mut args = vec![SERVE_CORPUS];
-            args.extend(cli.server_args.iter().map(String::as_str));
+            let mut args = vec![crate::server::SERVE_CORPUS];
+            let server_args = cli.server_args();
+            args.extend(server_args.iter().map(String::as_str));
             let child =
                 ChildServer::start(&args).map_err(|e| DownloadError::Server(e.to_string()))?;
-            let lines = target::corpus(child.addr(), *n).map(Ok);
+            let lines = target::corpus(child.addr(), n).map(Ok);
             server = Some(child);
-            (Box::new(lines), Some(*n))
+            (Box::new(lines), Some(n))
         }
         Input::File(path) => {
-            let file = std::fs::File::open(path).map_err(|source| DownloadError::Input {
+            let file = std::fs::File::open(&path).map_err(|source| DownloadError::Input {
                 what: path.display().to_string(),
                 source,
             })?;
@@ -510,38 +410,10 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
 /// the journal keeps what was saved); on a second one, exit at once — nothing is lost
 /// then either: a document is in its file whole, or not at all.
 fn stop_on_ctrl_c(job: Arc<Job>) {
-    on_ctrl_c(
+    crate::ctrl_c::on_ctrl_c(
         "finishing the documents in flight",
         Box::new(move || job.feed.stop()),
     );
-}
-
-/// Runs `first` on the first Ctrl-C (after saying `what` it does), and exits with 130
-/// on a second one. A thread of its own waits for the signal, with tokio's
-/// `ctrl_c`, whatever engine (or none) the program runs.
-pub fn on_ctrl_c(what: &'static str, first: Box<dyn FnOnce() + Send>) {
-    let spawned = std::thread::Builder::new()
-        .name("ctrl-c".into())
-        .spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!("\ninterrupted: {what} (Ctrl-C again to quit now)");
-                    first();
-                }
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            });
-        });
-    // Without the thread, Ctrl-C keeps its default: the process ends at once, which
-    // the journal makes safe too.
-    drop(spawned);
 }
 // ANCHOR_END: ctrl_c
 

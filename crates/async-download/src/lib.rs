@@ -25,16 +25,19 @@
 //!   killed run resume.
 //! - [`collect`]: every document's outcome, counted: the [`Report`](collect::Report).
 //! - [`server`]: the corpus of lesson 3 served by tokio — the fast one the races use.
-//! - [`race`]: every engine at concurrency 1 to 10,000 on the same work; [`peers`]: the
-//!   tokio engine and server beside nginx, wrk and aiohttp, when they are installed.
+//! - [`race`]: every engine at concurrency 1 to 10,000 on the same work (outside peers,
+//!   nginx, wrk and aiohttp, are the course's tooling: `cargo xtask bench --peers`).
 //! - [`verify`]: a folder of corpus documents checked against the corpus itself.
-//! - [`cli`], [`progress`]: the `async-download` command.
+//! - [`cli`], [`progress`], [`ctrl_c`]: the `async-download` command;
+//!   [`child_mode`]: the same program started again as a corpus server or a race run.
 //! - [`claims`]: the tour's claims, each with the world where it would fail.
 //! - [`exercises`]: your tasks.
 
+pub mod child_mode;
 pub mod claims;
 pub mod cli;
 pub mod collect;
+pub mod ctrl_c;
 pub mod engine;
 pub mod error;
 pub mod exercises;
@@ -42,7 +45,6 @@ pub mod feed;
 pub mod journal;
 pub mod names;
 pub mod options;
-pub mod peers;
 pub mod policy;
 pub mod progress;
 pub mod race;

@@ -52,7 +52,7 @@ impl Sizes {
 }
 
 fn main() -> ExitCode {
-    if let Some(exit) = async_download::cli::hidden_mode() {
+    if let Some(exit) = async_download::child_mode::hidden_mode() {
         return exit;
     }
     let args = TourArgs::from_env(ABOUT);
@@ -85,7 +85,7 @@ fn scratch(name: &str) -> Fallible<PathBuf> {
 }
 
 fn start_server(args: &[&str]) -> Fallible<ChildServer> {
-    let mut all = vec![async_download::cli::SERVE_CORPUS];
+    let mut all = vec![async_download::server::SERVE_CORPUS];
     all.extend_from_slice(args);
     Ok(ChildServer::start(&all)?)
 }

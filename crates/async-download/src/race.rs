@@ -136,7 +136,7 @@ pub fn race(plan: &RacePlan, mut each: impl FnMut(&Entry)) -> Result<Race, Strin
     let workers = plan.server_workers.to_string();
     let mut entries = Vec::new();
     for (engine, concurrency) in plan.runs() {
-        let server = ChildServer::start(&[crate::cli::SERVE_CORPUS, "--workers", &workers])
+        let server = ChildServer::start(&[crate::server::SERVE_CORPUS, "--workers", &workers])
             .map_err(|e| format!("cannot start the corpus server: {e}"))?;
         let entry = run_in_child(engine, concurrency, plan.docs(concurrency), server.addr());
         server.stop();
@@ -166,7 +166,7 @@ pub fn rounds(
     let mut entries = Vec::new();
     for _ in 0..rounds {
         for &engine in engines {
-            let server = ChildServer::start(&[crate::cli::SERVE_CORPUS, "--workers", &workers])
+            let server = ChildServer::start(&[crate::server::SERVE_CORPUS, "--workers", &workers])
                 .map_err(|e| format!("cannot start the corpus server: {e}"))?;
             let entry = run_in_child(engine, concurrency, plan.docs(concurrency), server.addr());
             server.stop();

@@ -494,24 +494,26 @@ async fn close(stream: &mut TcpStream) {
 }
 // ANCHOR_END: close
 
-const CHILD_USAGE: &str = "\
-The tokio corpus server, run as a child process (the first argument, --serve-corpus,
-chooses this mode). It prints `listening on http://ADDR`, then serves until its stdin
-closes.
+/// The hidden first argument that makes a program of this crate a corpus server in a
+/// child process (see [`serve_as_child`]): the downloader's `--corpus`, the race and the
+/// tour start their server this way, and a benchmark that links this crate can too.
+pub const SERVE_CORPUS: &str = "--serve-corpus";
 
-Options:
-  --addr ADDR          where to listen (default 127.0.0.1:0: any free port)
-  --workers N          tokio worker threads; 0: one current-thread runtime
-                       (default: one per core)
-  --latency MS         wait before every reply, in milliseconds (default 0)
-  --fault-rate R       the fraction of article requests, 0 to 1, that meet a fault (default 0)
-  --faults LIST        the faults to choose from, comma-separated (default all):
-                       latency,drop,unavailable,truncate,chunked,close,drip
-  --seed S             which article ids are unlucky (default 0)
-  --idle-timeout S     close a connection silent for S seconds (default 60)
-  --for SECONDS        serve at most this long (default 3600)
-  --allow-remote       allow an address other than loopback
-  -h, --help           this text";
+/// The tokio corpus server, run as a child process (the first argument,
+/// --serve-corpus, chooses this mode). It prints `listening on http://ADDR`, then serves
+/// until its stdin closes.
+#[derive(Debug, clap::Parser)]
+#[command(name = "corpus server", no_binary_name = true)]
+struct ChildOptions {
+    #[command(flatten)]
+    flags: sockets::cli::ServerFlags,
+    /// tokio worker threads; 0: one current-thread runtime [default: one per core]
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Close a connection silent for this many seconds
+    #[arg(long, value_name = "S", default_value = "60", value_parser = sockets::cli::positive_seconds)]
+    idle_timeout: Duration,
+}
 
 // ANCHOR: serve_as_child
 /// The whole life of a corpus server in a child process (see `procs::child_server`):
@@ -522,17 +524,28 @@ Options:
 /// [`CHILD_MAX_LIFE`]), then stops. Exit code 2 for wrong arguments, 1 if it cannot
 /// listen.
 pub fn serve_as_child(args: &[String]) -> ExitCode {
-    let (config, idle_timeout, max_life) = match child_options(args) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{CHILD_USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("corpus server: {message}\n\n{CHILD_USAGE}");
-            return ExitCode::from(2);
+    let options = match <ChildOptions as clap::Parser>::try_parse_from(args) {
+        Ok(options) => options,
+        // Help (exit code 0) or a usage error (2), printed where clap prints it. Not
+        // `e.exit()`: a caller in the same process (a test) gets the code back.
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    if let Err(e) = options.flags.check() {
+        eprintln!("corpus server: {e}");
+        return ExitCode::from(2);
+    }
+    let config = ServerConfig {
+        addr: options.flags.addr,
+        faults: options.flags.faults(),
+        workers: options.workers.unwrap_or_else(default_workers),
+    };
+    let (idle_timeout, max_life) = (
+        options.idle_timeout,
+        options.flags.serve_for.unwrap_or(CHILD_MAX_LIFE),
+    );
     // Every connection is a file descriptor and the soft limit is often 1024, too few
     // for a race at concurrency 10,000. Raising it to the hard limit is allowed to any
     // process; if it fails, the server still runs, and accepts pause at the limit.
@@ -552,34 +565,3 @@ pub fn serve_as_child(args: &[String]) -> ExitCode {
     }
 }
 // ANCHOR_END: serve_as_child
-
-/// The server's configuration, idle timeout and longest life from a child's
-/// arguments; `None` for `--help`; `Err` is a usage error's message.
-fn child_options(args: &[String]) -> Result<Option<(ServerConfig, Duration, Duration)>, String> {
-    let defaults = ServerConfig::default();
-    let mut workers = defaults.workers;
-    let shared = sockets::cli::ServerFlags {
-        addr: defaults.addr,
-        faults: defaults.faults,
-        idle_timeout: IDLE_TIMEOUT,
-        serve_for: None,
-    };
-    // The shared flags are read in `sockets::cli`; `--workers` is this server's own.
-    let own = |flag: &str, args: &mut sockets::cli::Args<'_>| match flag {
-        "--workers" => {
-            workers = sockets::cli::number(flag, args.value(flag, "a number")?)?;
-            Ok(true)
-        }
-        _ => Ok(false),
-    };
-    let Some(flags) = sockets::cli::ServerFlags::parse(args, shared, own)? else {
-        return Ok(None);
-    };
-    let config = ServerConfig {
-        addr: flags.addr,
-        faults: flags.faults,
-        workers,
-    };
-    let max_life = flags.serve_for.unwrap_or(CHILD_MAX_LIFE);
-    Ok(Some((config, flags.idle_timeout, max_life)))
-}

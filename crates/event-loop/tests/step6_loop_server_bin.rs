@@ -127,10 +127,10 @@ fn loop_server_refuses_a_non_loopback_address_and_bad_flags() {
     ] {
         let output = Command::new(SERVER).args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&output.stderr).starts_with("loop-server: "),
-            "{args:?}"
-        );
+        // A usage error names the flag it is about (clap's format: `error: ...`).
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(stderr.contains(args[0]), "{args:?}: {stderr}");
     }
     let help = Command::new(SERVER).arg("--help").output().unwrap();
     assert!(help.status.success());

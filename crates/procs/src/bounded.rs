@@ -24,12 +24,15 @@ use nix::unistd::Pid;
 
 use crate::error::{Error, Result};
 
-/// How a child run with [`output_within`] ended.
+/// How a child run with [`output_within`] or [`outputs_within`] ended.
 #[derive(Debug)]
 pub struct Output {
     pub status: ExitStatus,
     /// What it wrote to its standard output: the first `max` bytes of it.
     pub stdout: Vec<u8>,
+    /// What it wrote to its standard error, the first `max` bytes of it, when
+    /// [`outputs_within`] read it; empty for [`output_within`], which leaves it alone.
+    pub stderr: Vec<u8>,
 }
 
 /// Runs `command` with its standard input empty and its standard output read (at most
@@ -37,35 +40,33 @@ pub struct Output {
 /// pipe), until it exits or `limit` passes. A child still running at the deadline is
 /// killed and reaped, and the error says so. Its standard error is left as it is: the
 /// child's messages reach the same place as the parent's.
-pub fn output_within(mut command: Command, limit: Duration, max: usize) -> Result<Output> {
+pub fn output_within(command: Command, limit: Duration, max: usize) -> Result<Output> {
+    run_within(command, limit, max, false)
+}
+
+/// [`output_within`], with the standard error read as well (for a tool whose messages
+/// are part of what it answers, such as a version banner, or go into an error report).
+pub fn outputs_within(command: Command, limit: Duration, max: usize) -> Result<Output> {
+    run_within(command, limit, max, true)
+}
+
+fn run_within(
+    mut command: Command,
+    limit: Duration,
+    max: usize,
+    with_stderr: bool,
+) -> Result<Output> {
     let deadline = crate::deadline::from_now(limit);
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::Invalid {
-            what: "child process",
-            reason: format!("cannot start {command:?}: {e}"),
-        })?;
-    let (done_tx, done_rx) = mpsc::channel();
-    if let Some(mut pipe) = child.stdout.take() {
-        std::thread::spawn(move || {
-            let mut kept = Vec::new();
-            let mut chunk = [0u8; 8192];
-            loop {
-                match pipe.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        let room = max.saturating_sub(kept.len());
-                        kept.extend_from_slice(&chunk[..n.min(room)]);
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                }
-            }
-            let _ = done_tx.send(kept);
-        });
+    command.stdin(Stdio::null()).stdout(Stdio::piped());
+    if with_stderr {
+        command.stderr(Stdio::piped());
     }
+    let mut child = command.spawn().map_err(|e| Error::Invalid {
+        what: "child process",
+        reason: format!("cannot start {command:?}: {e}"),
+    })?;
+    let stdout = child.stdout.take().map(|pipe| read_in_thread(pipe, max));
+    let stderr = child.stderr.take().map(|pipe| read_in_thread(pipe, max));
     if !exited_by(&child, deadline) {
         // SIGKILL, then reap: nothing of it is left behind.
         let _ = child.kill();
@@ -82,11 +83,42 @@ pub fn output_within(mut command: Command, limit: Duration, max: usize) -> Resul
         what: "child process",
         reason: format!("cannot wait for {command:?}: {e}"),
     })?;
-    // The child has exited; a process it started may still hold the pipe open, so the
+    // The child has exited; a process it started may still hold a pipe open, so the
     // output is awaited no longer than the deadline either.
-    let left = deadline.saturating_duration_since(Instant::now());
-    let stdout = done_rx.recv_timeout(left).unwrap_or_default();
-    Ok(Output { status, stdout })
+    let collect = |reader: Option<mpsc::Receiver<Vec<u8>>>| {
+        let left = deadline.saturating_duration_since(Instant::now());
+        reader
+            .and_then(|rx| rx.recv_timeout(left).ok())
+            .unwrap_or_default()
+    };
+    Ok(Output {
+        status,
+        stdout: collect(stdout),
+        stderr: collect(stderr),
+    })
+}
+
+/// Reads `pipe` to its end in a thread of its own, keeping the first `max` bytes; the
+/// bytes arrive on the channel when the pipe is closed.
+fn read_in_thread(mut pipe: impl Read + Send + 'static, max: usize) -> mpsc::Receiver<Vec<u8>> {
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    let room = max.saturating_sub(kept.len());
+                    kept.extend_from_slice(&chunk[..n.min(room)]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = done_tx.send(kept);
+    });
+    done_rx
 }
 
 /// Waits until `child` has exited or `deadline` has passed, without reaping it; true
@@ -122,6 +154,18 @@ mod tests {
         let out = output_within(sh("echo one line; exit 3"), Duration::from_secs(60), 64).unwrap();
         assert_eq!(out.stdout, b"one line\n");
         assert_eq!(out.status.code(), Some(3));
+        assert!(out.stderr.is_empty());
+    }
+
+    #[test]
+    fn both_streams_are_read_when_asked() {
+        let script = "echo out; echo err >&2; exit 1";
+        let out = outputs_within(sh(script), Duration::from_secs(60), 64).unwrap();
+        assert_eq!(
+            (out.stdout, out.stderr),
+            (b"out\n".to_vec(), b"err\n".to_vec())
+        );
+        assert_eq!(out.status.code(), Some(1));
     }
 
     #[test]

@@ -1,174 +1,138 @@
-//! What the `wiki-server` and `wiki-load` commands (and lesson 4's `loop-server`)
-//! share: how they read their arguments and answer a wrong call.
+//! The command-line pieces every tool of the course shares, from this lesson on (the
+//! first with programs besides its tour): `wiki-server` and `wiki-load` here, lesson 4's
+//! `loop-server`, lesson 5's `async-download` and its corpus server.
 //!
-//! Each command parses its own flags by hand (a dozen flags do not need a library, and
-//! the errors say which flag and which value were wrong); this module holds the parts
-//! that are the same for all. They answer alike: `--help` prints the usage on stdout
-//! and exits with 0; a usage error is one line on stderr, a hint to run `--help`, and
-//! exit code 2, the convention for "called wrongly" that lets a script tell it apart
-//! from the work itself failing (1). The two servers also share their flags
-//! ([`ServerFlags`]), so that they are called alike and can be compared side by side.
+//! The tools read their arguments with clap: each option is defined once, with its
+//! default, and `--help`, the errors and the suggestions ("did you mean `--seed`?") come
+//! from that one definition. They answer alike: `--help` prints the usage on stdout and
+//! exits with 0; a usage error is a message on stderr and exit code 2, the convention for
+//! "called wrongly" that lets a script tell it apart from the work itself failing (1).
+//!
+//! What is here is what clap does not know: how to read seconds (`0.5`), a fraction, a
+//! list of faults; the flags both corpus servers take ([`ServerFlags`]), so that they are
+//! called, and compared, alike; and the rest of a server's `main` once it listens.
 
 use std::net::SocketAddr;
-use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::corpus::{FaultKind, FaultPlan};
+use crate::corpus::{FaultKind, FaultPlan, UnknownFault};
 
-/// The options `parse` makes of this process's arguments (the program's name left
-/// out), or, when the command should stop at once, the code to exit with: after
-/// printing `usage` (`parse` returned `None`, for `--help`), or after printing the
-/// usage error `parse` returned.
-///
-/// ```no_run
-/// # use std::process::ExitCode;
-/// # fn parse(args: &[String]) -> Result<Option<u16>, String> { Ok(Some(0)) }
-/// fn main() -> ExitCode {
-///     let port = match sockets::cli::options("my-tool", "Usage: my-tool", parse) {
-///         Ok(port) => port,
-///         Err(exit) => return exit,
-///     };
-///     // ... the work ...
-///     ExitCode::SUCCESS
-/// }
-/// ```
-pub fn options<T>(
-    program: &str,
-    usage: &str,
-    parse: impl FnOnce(&[String]) -> Result<Option<T>, String>,
-) -> Result<T, ExitCode> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match parse(&args) {
-        Ok(Some(options)) => Ok(options),
-        Ok(None) => {
-            println!("{usage}");
-            Err(ExitCode::SUCCESS)
-        }
-        Err(message) => {
-            eprintln!("{program}: {message}\n\nRun `{program} --help` for the options.");
-            Err(ExitCode::from(2))
-        }
-    }
+/// Why a flag's value was refused. clap prints it after the flag and the value.
+#[derive(Debug, thiserror::Error)]
+pub enum ValueError {
+    #[error("not a number of seconds (fractions allowed: 0.5)")]
+    NotSeconds,
+    /// A zero timeout means "no timeout" to the socket API: refused rather than let it
+    /// mean the opposite of what it says.
+    #[error("must be more than 0 seconds")]
+    ZeroSeconds,
+    #[error("not a fraction from 0 to 1")]
+    NotFraction,
+    #[error(transparent)]
+    Fault(#[from] UnknownFault),
 }
 
-/// The value of an address flag such as `--addr`: `IP:PORT`, a socket address (not a
-/// host name).
-pub fn addr(flag: &str, text: &str) -> Result<SocketAddr, String> {
-    text.parse()
-        .map_err(|_| format!("{flag}: `{text}` is not an IP:PORT address"))
-}
-
-/// The arguments still to read, from which a flag takes its value.
-#[derive(Debug)]
-pub struct Args<'a>(std::slice::Iter<'a, String>);
-
-impl<'a> Args<'a> {
-    /// The value that follows `flag`, or a usage error saying `what` it should be.
-    pub fn value(&mut self, flag: &str, what: &str) -> Result<&'a str, String> {
-        self.0
-            .next()
-            .map(String::as_str)
-            .ok_or_else(|| format!("{flag} needs a value ({what})"))
-    }
-}
-
-/// The flags every corpus server takes (`wiki-server` of this lesson, `loop-server` of
-/// lesson 4), so that the two are called, and compared, alike:
-/// `--addr --latency --fault-rate --faults --seed --idle-timeout --for --allow-remote`
-/// and `-h`/`--help`.
-#[derive(Debug, Clone)]
-pub struct ServerFlags {
-    /// `--addr`: where to listen (a loopback address unless `--allow-remote`).
-    pub addr: SocketAddr,
-    /// `--latency`, `--fault-rate`, `--faults`, `--seed`: what to inject.
-    pub faults: FaultPlan,
-    /// `--idle-timeout`: never zero.
-    pub idle_timeout: Duration,
-    /// `--for`: serve this long, then stop and print the counts; `None`: until killed.
-    pub serve_for: Option<Duration>,
-}
-
-impl ServerFlags {
-    /// Reads `args` (the program's name left out), starting from `defaults`: the
-    /// shared flags here, any other flag by `own`, which returns `Ok(false)` for a flag
-    /// it does not know either, and takes its value with [`Args::value`]. `None` for
-    /// `--help`; `Err` is a usage error's message.
-    pub fn parse(
-        args: &[String],
-        defaults: ServerFlags,
-        mut own: impl FnMut(&str, &mut Args<'_>) -> Result<bool, String>,
-    ) -> Result<Option<ServerFlags>, String> {
-        let mut flags = defaults;
-        let mut allow_remote = false;
-        let mut args = Args(args.iter());
-        while let Some(flag) = args.0.next() {
-            let flag = flag.as_str();
-            match flag {
-                "-h" | "--help" => return Ok(None),
-                "--allow-remote" => allow_remote = true,
-                "--addr" => {
-                    flags.addr = addr(flag, args.value(flag, "an address such as 127.0.0.1:8080")?)?
-                }
-                "--latency" => {
-                    flags.faults.latency =
-                        Duration::from_millis(number(flag, args.value(flag, "milliseconds")?)?)
-                }
-                "--fault-rate" => {
-                    let text = args.value(flag, "a fraction from 0 to 1")?;
-                    flags.faults.rate = match text.parse::<f64>() {
-                        Ok(rate) if (0.0..=1.0).contains(&rate) => rate,
-                        _ => return Err(format!("--fault-rate: `{text}` is not between 0 and 1")),
-                    };
-                }
-                "--faults" => {
-                    let text = args.value(flag, "a list such as drop,truncate")?;
-                    flags.faults.kinds =
-                        FaultKind::parse_list(text).map_err(|e| format!("--faults: {e}"))?;
-                }
-                "--seed" => flags.faults.seed = number(flag, args.value(flag, "a number")?)?,
-                "--idle-timeout" => {
-                    flags.idle_timeout = seconds(flag, args.value(flag, "seconds")?)?;
-                    if flags.idle_timeout.is_zero() {
-                        // A zero timeout means "no timeout" to the socket API: refuse it
-                        // rather than let it mean the opposite of what it says.
-                        return Err("--idle-timeout: must be more than 0".into());
-                    }
-                }
-                "--for" => flags.serve_for = Some(seconds(flag, args.value(flag, "seconds")?)?),
-                other => {
-                    if !own(other, &mut args)? {
-                        return Err(format!("unknown option `{other}`"));
-                    }
-                }
-            }
-        }
-        // The corpus has no authentication and does what any request asks: wait a
-        // minute, hold a connection, send 14 MB. On this machine that is a test tool;
-        // on a network interface, anyone who can reach it could tie it up.
-        if !flags.addr.ip().is_loopback() && !allow_remote {
-            return Err(format!(
-                "{} is not a loopback address: the corpus server is a test tool that \
-                 does whatever a request asks (long waits, big lists), so it listens on \
-                 this machine only; add --allow-remote if you really mean it",
-                flags.addr
-            ));
-        }
-        Ok(Some(flags))
-    }
-}
-
-/// The value of a flag that takes a whole number, such as `--seed`.
-pub fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
-    text.parse()
-        .map_err(|_| format!("{flag}: `{text}` is not a whole number in range"))
-}
-
-/// The value of a flag that takes seconds, fractions allowed (`0.5`).
-pub fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
+/// Seconds, fractions allowed (`0.5`): for `--for`, `--timeout` and the like.
+pub fn seconds(text: &str) -> Result<Duration, ValueError> {
     text.parse::<f64>()
         .ok()
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| format!("{flag}: `{text}` is not a number of seconds"))
+        .ok_or(ValueError::NotSeconds)
+}
+
+/// Seconds, more than 0: for a timeout, where 0 would mean "wait forever".
+pub fn positive_seconds(text: &str) -> Result<Duration, ValueError> {
+    match seconds(text)? {
+        d if d.is_zero() => Err(ValueError::ZeroSeconds),
+        d => Ok(d),
+    }
+}
+
+/// A fraction from 0 to 1, such as `--fault-rate 0.05`.
+pub fn fraction(text: &str) -> Result<f64, ValueError> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(ValueError::NotFraction),
+    }
+}
+
+/// The faults of `--faults`, comma-separated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultList(pub Vec<FaultKind>);
+
+/// `--faults drop,truncate`.
+pub fn fault_list(text: &str) -> Result<FaultList, ValueError> {
+    Ok(FaultList(FaultKind::parse_list(text)?))
+}
+
+// ANCHOR: server_flags
+/// The flags every corpus server takes (`wiki-server` of this lesson, `loop-server` of
+/// lesson 4, lesson 5's server): a server adds them to its own with
+/// `#[command(flatten)]`. Each server has its own `--idle-timeout` (their defaults
+/// differ) and its own measure of size (`--workers`, `--max-connections`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerFlags {
+    /// Where to listen (port 0: any free port); a loopback address unless --allow-remote
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+    /// Wait before every reply, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency: u64,
+    /// The fraction of article requests, 0 to 1, that meet a fault
+    #[arg(long, value_name = "R", default_value = "0", value_parser = fraction)]
+    pub fault_rate: f64,
+    /// The faults to choose from, comma-separated:
+    /// latency,drop,unavailable,truncate,chunked,close,drip [default: all]
+    #[arg(long, value_name = "LIST", value_parser = fault_list)]
+    pub faults: Option<FaultList>,
+    /// Which article ids are unlucky
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Stop after SECONDS and print the counts [default: until killed]
+    #[arg(long = "for", value_name = "SECONDS", value_parser = seconds)]
+    pub serve_for: Option<Duration>,
+    /// Allow an address other than loopback
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+// ANCHOR_END: server_flags
+
+/// Why a server refuses the flags it was given, beyond what each flag says alone.
+#[derive(Debug, thiserror::Error)]
+pub enum FlagsError {
+    // The corpus has no authentication and does what any request asks: wait a minute,
+    // hold a connection, send 14 MB. On this machine that is a test tool; on a network
+    // interface, anyone who can reach it could tie it up.
+    #[error(
+        "{0} is not a loopback address: the corpus server is a test tool that does whatever \
+         a request asks (long waits, big lists), so it listens on this machine only; add \
+         --allow-remote if you really mean it"
+    )]
+    NotLoopback(SocketAddr),
+}
+
+impl ServerFlags {
+    /// The faults the flags ask for.
+    pub fn faults(&self) -> FaultPlan {
+        FaultPlan {
+            latency: Duration::from_millis(self.latency),
+            rate: self.fault_rate,
+            kinds: self
+                .faults
+                .clone()
+                .map_or_else(|| FaultKind::ALL.to_vec(), |list| list.0),
+            seed: self.seed,
+        }
+    }
+
+    /// The checks that concern the flags together: a loopback address unless
+    /// `--allow-remote`.
+    pub fn check(&self) -> Result<(), FlagsError> {
+        if !self.addr.ip().is_loopback() && !self.allow_remote {
+            return Err(FlagsError::NotLoopback(self.addr));
+        }
+        Ok(())
+    }
 }
 
 /// The rest of a corpus server's `main` once it listens: prints `listening on
@@ -192,5 +156,74 @@ pub fn announce_and_serve<S: std::fmt::Display>(
         None => loop {
             std::thread::park();
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Server {
+        #[command(flatten)]
+        flags: ServerFlags,
+    }
+
+    fn parse(args: &[&str]) -> Result<ServerFlags, clap::Error> {
+        Server::try_parse_from(std::iter::once("server").chain(args.iter().copied()))
+            .map(|s| s.flags)
+    }
+
+    #[test]
+    fn values_are_read_and_checked() {
+        assert_eq!(seconds("0.5").unwrap(), Duration::from_millis(500));
+        assert!(matches!(seconds("soon"), Err(ValueError::NotSeconds)));
+        assert!(matches!(seconds("-1"), Err(ValueError::NotSeconds)));
+        assert!(matches!(
+            positive_seconds("0"),
+            Err(ValueError::ZeroSeconds)
+        ));
+        assert_eq!(fraction("1").unwrap(), 1.0);
+        assert!(fraction("1.5").is_err() && fraction("NaN").is_err());
+        assert!(fault_list("drop,nonsense").is_err());
+    }
+
+    #[test]
+    fn the_flags_make_a_fault_plan() {
+        let flags = parse(&["--latency", "5", "--fault-rate", "0.25", "--faults", "drop"]).unwrap();
+        let plan = flags.faults();
+        assert_eq!(plan.latency, Duration::from_millis(5));
+        assert_eq!((plan.rate, plan.kinds), (0.25, vec![FaultKind::Drop]));
+        let plain = parse(&[]).unwrap();
+        assert_eq!(plain.faults().kinds, FaultKind::ALL.to_vec());
+        assert!(plain.addr.ip().is_loopback() && plain.check().is_ok());
+    }
+
+    #[test]
+    fn a_remote_address_needs_allow_remote() {
+        let flags = parse(&["--addr", "0.0.0.0:0"]).unwrap();
+        assert!(
+            flags
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("--allow-remote")
+        );
+        let flags = parse(&["--addr", "0.0.0.0:0", "--allow-remote"]).unwrap();
+        assert!(flags.check().is_ok());
+    }
+
+    #[test]
+    fn a_wrong_value_is_a_usage_error_that_names_the_flag() {
+        for args in [
+            &["--fault-rate", "2"][..],
+            &["--faults", "x"],
+            &["--for", "x"],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains(args[0]), "{e}");
+        }
     }
 }

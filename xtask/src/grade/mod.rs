@@ -34,7 +34,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::child::{self, Seen};
-use crate::cli::{GradeOptions, USAGE_ERROR};
+use crate::cli::GradeOptions;
 use crate::format::{duration, width};
 use crate::lessons::Lesson;
 use crate::progress::{LineFilter, Progress, StepKind, Stream};
@@ -464,7 +464,7 @@ pub fn main(options: &GradeOptions) -> ExitCode {
         Ok(chosen) => chosen,
         Err(message) => {
             eprintln!("error: {message}");
-            return ExitCode::from(USAGE_ERROR);
+            return crate::cli::Exit::Usage.into();
         }
     };
     let settings = Settings {

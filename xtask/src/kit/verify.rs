@@ -132,7 +132,7 @@ pub fn run(root: &Path, options: &VerifyOptions) -> ExitCode {
             Ok(exercise) => vec![exercise.clone()],
             Err(e) => {
                 eprintln!("error: {e}");
-                return ExitCode::from(crate::cli::USAGE_ERROR);
+                return crate::cli::Exit::Usage.into();
             }
         },
     };
@@ -218,7 +218,7 @@ fn run_mutants_only(root: &Path, only: Option<&str>) -> ExitCode {
             Ok(exercise) => vec![exercise.clone()],
             Err(e) => {
                 eprintln!("error: {e}");
-                return ExitCode::from(crate::cli::USAGE_ERROR);
+                return crate::cli::Exit::Usage.into();
             }
         },
     };

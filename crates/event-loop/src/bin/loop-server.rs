@@ -16,35 +16,44 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::{CommandFactory, Parser};
 use event_loop::step6_server::{self, LoopServerConfig};
-use sockets::cli;
-use sockets::corpus::FaultPlan;
+use sockets::cli::{self, ServerFlags};
 
-const USAGE: &str = "\
-loop-server: the offline Wikipedia of lesson 3, served from one thread with an event loop.
-
-Usage: loop-server [OPTIONS]
-
-Options:
-  --addr ADDR            where to listen (default 127.0.0.1:0: any free port)
-  --max-connections N    the most connections held at once (default 100000; the
-                         descriptor limit, printed at start, usually binds first)
-  --latency MS           wait before every reply, in milliseconds (default 0)
-  --fault-rate R         the fraction of article requests, 0 to 1, that meet a fault (default 0)
-  --faults LIST          the faults to choose from, comma-separated (default all):
-                         latency,drop,unavailable,truncate,chunked,close,drip
-  --seed S               which article ids are unlucky (default 0)
-  --idle-timeout S       close a connection silent for S seconds (default 10)
-  --for SECONDS          stop after SECONDS and print the counts (default: until killed)
-  --allow-remote         allow an address other than loopback
-  -h, --help             this text
-
-Try: curl -i http://ADDR/  (the routes and the per-request fault parameters)";
+/// The offline Wikipedia of lesson 3, served from one thread with an event loop.
+#[derive(Debug, Parser)]
+#[command(
+    name = "loop-server",
+    version,
+    after_help = "Try: curl -i http://ADDR/  (the routes and the per-request fault parameters)\n\n\
+                  Exit codes: 0 served, 1 could not listen, 2 called wrongly."
+)]
+struct Options {
+    #[command(flatten)]
+    flags: ServerFlags,
+    /// The most connections held at once (the descriptor limit, printed at start,
+    /// usually binds first)
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Close a connection silent for this many seconds
+    #[arg(long, value_name = "S", default_value = "10", value_parser = cli::positive_seconds)]
+    idle_timeout: Duration,
+}
 
 fn main() -> ExitCode {
-    let options = match cli::options("loop-server", USAGE, Options::parse) {
-        Ok(options) => options,
-        Err(exit) => return exit,
+    let options = Options::parse();
+    if let Err(e) = options.flags.check() {
+        Options::command()
+            .error(clap::error::ErrorKind::ValueValidation, e)
+            .exit();
+    }
+    let config = LoopServerConfig {
+        addr: options.flags.addr,
+        faults: options.flags.faults(),
+        idle_timeout: options.idle_timeout,
+        max_connections: options.max_connections as usize,
+        ..LoopServerConfig::default()
     };
     // Every connection is a descriptor, and the soft limit is often 1024. Raising it to
     // the hard limit needs no privilege; past that, connections beyond the limit wait
@@ -60,58 +69,14 @@ fn main() -> ExitCode {
         ),
         Err(e) => eprintln!("loop-server: cannot raise the descriptor limit: {e}"),
     }
-    let addr = options.config.addr;
-    let server = match step6_server::start(options.config) {
+    let addr = config.addr;
+    let server = match step6_server::start(config) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("loop-server: cannot listen on {addr}: {e}");
             return ExitCode::FAILURE;
         }
     };
-    cli::announce_and_serve(server.addr(), options.serve_for, || server.stop());
+    cli::announce_and_serve(server.addr(), options.flags.serve_for, || server.stop());
     ExitCode::SUCCESS
-}
-
-struct Options {
-    config: LoopServerConfig,
-    serve_for: Option<Duration>,
-}
-
-impl Options {
-    /// The options, `None` for `--help`, or the message of a usage error.
-    fn parse(args: &[String]) -> Result<Option<Options>, String> {
-        let defaults = LoopServerConfig::default();
-        let mut max_connections = defaults.max_connections;
-        let shared = cli::ServerFlags {
-            addr: defaults.addr,
-            faults: FaultPlan::none(),
-            idle_timeout: defaults.idle_timeout,
-            serve_for: None,
-        };
-        // The flags it shares with `wiki-server` are read in `sockets::cli`, so the two
-        // are called alike; only `--max-connections` is this server's own.
-        let own = |flag: &str, args: &mut cli::Args<'_>| match flag {
-            "--max-connections" => {
-                max_connections = cli::number(flag, args.value(flag, "a number")?)?;
-                if max_connections == 0 {
-                    return Err("--max-connections: must be at least 1".into());
-                }
-                Ok(true)
-            }
-            _ => Ok(false),
-        };
-        let Some(flags) = cli::ServerFlags::parse(args, shared, own)? else {
-            return Ok(None);
-        };
-        Ok(Some(Options {
-            config: LoopServerConfig {
-                addr: flags.addr,
-                faults: flags.faults,
-                idle_timeout: flags.idle_timeout,
-                max_connections,
-                ..defaults
-            },
-            serve_for: flags.serve_for,
-        }))
-    }
 }

@@ -22,31 +22,78 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sockets::cli;
+use clap::Parser;
 use sockets::corpus::{CHECKSUM_HEADER, verify};
 use sockets::http::{Limits, Method, Parsed, ResponseParser};
 use threads::gate::Gate;
 
-const USAGE: &str = "\
-wiki-load: a bounded load on a corpus server (wiki-server, or lessons 4 and 5's).
+/// A bounded load on a corpus server (wiki-server, or lessons 4 and 5's).
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "wiki-load",
+    version,
+    after_help = "Exit codes: 0 requests were served, 1 none was (or the load could not \
+                  start), 2 called wrongly."
+)]
+struct Options {
+    /// The server, e.g. 127.0.0.1:8080
+    #[arg(long, value_name = "IP:PORT")]
+    addr: SocketAddr,
+    /// Keep-alive connections, one thread each
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = connections)]
+    connections: usize,
+    /// Stop after S seconds [default: 5; 60 when --requests is given]
+    #[arg(long = "seconds", value_name = "S", value_parser = sockets::cli::positive_seconds)]
+    duration: Option<Duration>,
+    /// Stop after N requests in all
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    requests: Option<u64>,
+    /// Request ids drawn from 0..N
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    ids: u64,
+    /// The limit on each connect, read and write, in seconds
+    #[arg(long, value_name = "S", default_value = "5", value_parser = sockets::cli::positive_seconds)]
+    timeout: Duration,
+    /// Do not check the checksums (saves the client's CPU)
+    #[arg(long = "no-verify", action = clap::ArgAction::SetFalse)]
+    verify: bool,
+}
 
-Usage: wiki-load --addr ADDR [OPTIONS]
+impl Options {
+    /// How long the load lasts: `--seconds`, or its default.
+    fn duration(&self) -> Duration {
+        let fallback = if self.requests.is_some() { 60 } else { 5 };
+        self.duration.unwrap_or(Duration::from_secs(fallback))
+    }
+}
 
-Options:
-  --addr ADDR          the server (required), e.g. 127.0.0.1:8080
-  --connections N      keep-alive connections, one thread each (default 64)
-  --seconds S          stop after S seconds (default 5; 60 when --requests is given)
-  --requests N         stop after N requests in all
-  --ids N              request ids drawn from 0..N (default 100000)
-  --timeout S          the limit on each connect, read and write (default 5)
-  --no-verify          do not check the checksums (saves the client's CPU)
-  -h, --help           this text";
+/// The most `--connections`: one thread each, and a machine runs out of threads (and
+/// of the memory for their stacks) long before it runs out of sockets.
+const MAX_CONNECTIONS: usize = 10_000;
+
+/// Why `--connections` was refused.
+#[derive(Debug, thiserror::Error)]
+enum ConnectionsError {
+    #[error("not a whole number above 0")]
+    NotANumber,
+    #[error(
+        "at most {MAX_CONNECTIONS} (one thread each; for more, use lesson 4's loop or \
+         lesson 5's tool)"
+    )]
+    TooMany,
+}
+
+fn connections(text: &str) -> Result<usize, ConnectionsError> {
+    match text.parse::<u128>() {
+        Ok(0) | Err(_) => Err(ConnectionsError::NotANumber),
+        Ok(n) if n > MAX_CONNECTIONS as u128 => Err(ConnectionsError::TooMany),
+        Ok(n) => Ok(n as usize),
+    }
+}
 
 fn main() -> ExitCode {
-    let options = match cli::options("wiki-load", USAGE, Options::parse) {
-        Ok(options) => options,
-        Err(exit) => return exit,
-    };
+    let options = Options::parse();
     let report = match run(&options) {
         Ok(report) => report,
         Err(e) => {
@@ -59,82 +106,6 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
-}
-
-#[derive(Debug, Clone)]
-struct Options {
-    addr: SocketAddr,
-    connections: usize,
-    duration: Duration,
-    requests: Option<u64>,
-    ids: u64,
-    timeout: Duration,
-    verify: bool,
-}
-
-impl Options {
-    fn parse(args: &[String]) -> Result<Option<Options>, String> {
-        let mut addr = None;
-        let mut connections = 64;
-        let mut duration = None;
-        let mut requests = None;
-        let mut ids = 100_000;
-        let mut timeout = Duration::from_secs(5);
-        let mut verify = true;
-        let mut args = args.iter();
-        while let Some(flag) = args.next() {
-            let mut value = || {
-                args.next()
-                    .map(String::as_str)
-                    .ok_or_else(|| format!("{flag} needs a value"))
-            };
-            match flag.as_str() {
-                "-h" | "--help" => return Ok(None),
-                "--no-verify" => verify = false,
-                "--addr" => addr = Some(cli::addr(flag, value()?)?),
-                "--connections" => {
-                    connections = positive(flag, value()?)?;
-                    if connections > MAX_CONNECTIONS {
-                        return Err(format!(
-                            "--connections {connections}: at most {MAX_CONNECTIONS} (one thread \
-                             each; for more, use lesson 4's loop or lesson 5's tool)"
-                        ));
-                    }
-                }
-                "--seconds" => duration = Some(seconds(flag, value()?)?),
-                "--requests" => requests = Some(positive(flag, value()?)?),
-                "--ids" => ids = positive(flag, value()?)?,
-                "--timeout" => timeout = seconds(flag, value()?)?,
-                other => return Err(format!("unknown option `{other}`")),
-            }
-        }
-        let addr = addr.ok_or("--addr is required (the server's IP:PORT)")?;
-        let fallback = if requests.is_some() { 60 } else { 5 };
-        Ok(Some(Options {
-            addr,
-            connections: connections as usize,
-            duration: duration.unwrap_or(Duration::from_secs(fallback)),
-            requests,
-            ids,
-            timeout,
-            verify,
-        }))
-    }
-}
-
-fn positive(flag: &str, text: &str) -> Result<u64, String> {
-    match text.parse() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("{flag}: `{text}` is not a whole number above 0")),
-    }
-}
-
-fn seconds(flag: &str, text: &str) -> Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .filter(|s| *s > 0.0)
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .ok_or_else(|| format!("{flag}: `{text}` is not a number of seconds above 0"))
 }
 
 /// What one connection's thread measured.
@@ -193,10 +164,6 @@ impl std::fmt::Display for Report {
         Ok(())
     }
 }
-
-/// The most `--connections`: one thread each, and a machine runs out of threads (and
-/// of the memory for their stacks) long before it runs out of sockets.
-const MAX_CONNECTIONS: u64 = 10_000;
 
 fn run(options: &Options) -> Result<Report, String> {
     // Every connection is opened before the clock starts: the measure is of serving,
@@ -301,7 +268,7 @@ fn connection(
     if abort.load(Ordering::SeqCst) {
         return tally;
     }
-    let deadline = procs::deadline::from_now(options.duration);
+    let deadline = procs::deadline::from_now(options.duration());
     // A per-thread xorshift generator: the ids need to be spread, not unpredictable.
     let mut rng = 0x9e37_79b9_7f4a_7c15 ^ (index + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let mut request = Vec::with_capacity(128);

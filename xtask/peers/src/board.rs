@@ -1,0 +1,285 @@
+//! The rows as they fill up, round after round, and the targets judged from them.
+
+use procs::measure::{Stats, ratio};
+
+use crate::error::PeersError;
+use crate::plan::{COMPARISONS, ROWS};
+use crate::report::{Comparison, Figure, Measurement, Outcome};
+
+/// One round of one client.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub per_sec: f64,
+    pub cpu_us_per_doc: Option<f64>,
+}
+
+/// The rows as they fill up.
+#[derive(Debug)]
+pub struct Board {
+    rows: Vec<(&'static str, &'static str, Row)>,
+}
+
+#[derive(Debug)]
+enum Row {
+    Open(Vec<Sample>),
+    Skipped(String),
+    Failed(String),
+}
+
+impl Board {
+    pub fn new() -> Board {
+        Board {
+            rows: ROWS
+                .iter()
+                .map(|&(name, unit)| (name, unit, Row::Open(Vec::new())))
+                .collect(),
+        }
+    }
+
+    fn row(&mut self, name: &str) -> Option<&mut Row> {
+        self.rows
+            .iter_mut()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, _, row)| row)
+    }
+
+    /// Whether `name` is still to be measured (not skipped, not failed).
+    pub fn wants(&self, name: &str) -> bool {
+        self.rows
+            .iter()
+            .any(|(n, _, row)| *n == name && matches!(row, Row::Open(_)))
+    }
+
+    pub fn skip(&mut self, name: &str, reason: impl std::fmt::Display) {
+        if let Some(row @ Row::Open(_)) = self.row(name) {
+            *row = Row::Skipped(reason.to_string());
+        }
+    }
+
+    /// The first failure is kept: the later ones are usually its consequences.
+    pub fn fail(&mut self, name: &str, error: impl std::fmt::Display) {
+        if let Some(row @ Row::Open(_)) = self.row(name) {
+            *row = Row::Failed(error.to_string());
+        }
+    }
+
+    pub fn record(
+        &mut self,
+        name: &str,
+        sample: Result<Sample, PeersError>,
+        round: usize,
+        log: &mut dyn FnMut(&str),
+    ) {
+        let unit = ROWS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, unit)| unit);
+        match sample {
+            Ok(sample) => {
+                let cpu = sample
+                    .cpu_us_per_doc
+                    .map_or(String::new(), |us| format!(", {us:.1} µs CPU/doc"));
+                log(&format!(
+                    "[round {round}] {name}: {:.0} {unit}{cpu}",
+                    sample.per_sec
+                ));
+                if let Some(Row::Open(samples)) = self.row(name) {
+                    samples.push(sample);
+                }
+            }
+            Err(error) => {
+                log(&format!("[round {round}] {name}: FAILED: {error}"));
+                self.fail(name, &error);
+            }
+        }
+    }
+
+    pub fn into_measurements(self) -> Vec<Measurement> {
+        self.rows
+            .into_iter()
+            .map(|(name, unit, row)| {
+                let figure = match row {
+                    Row::Skipped(reason) => Figure::Skipped { reason },
+                    Row::Failed(error) => Figure::Failed { error },
+                    Row::Open(samples) => figure_of(&samples),
+                };
+                Measurement {
+                    name: name.to_string(),
+                    unit: unit.to_string(),
+                    figure,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The median of the rounds.
+fn figure_of(samples: &[Sample]) -> Figure {
+    let per_sec: Vec<f64> = samples.iter().map(|s| s.per_sec).collect();
+    let Some(stats) = Stats::from_samples(per_sec.clone()) else {
+        return Figure::Skipped {
+            reason: "not measured".into(),
+        };
+    };
+    let cpu: Option<Vec<f64>> = samples.iter().map(|s| s.cpu_us_per_doc).collect();
+    let cpu = cpu.and_then(Stats::from_samples).map(|s| s.median);
+    Figure::Measured {
+        per_sec: stats.median,
+        samples: per_sec,
+        cpu_us_per_doc: cpu,
+    }
+}
+
+/// Each target, checked against this run's figures.
+pub fn compare(measurements: &[Measurement]) -> Vec<Comparison> {
+    let find = |name: &str| measurements.iter().find(|m| m.name == name);
+    COMPARISONS
+        .iter()
+        .map(|&(name, ours, theirs, target)| {
+            let (ratio, outcome) = match (find(ours), find(theirs)) {
+                (Some(a), Some(b)) => judge(&a.figure, &b.figure, target),
+                _ => (
+                    None,
+                    Outcome::Failed {
+                        error: "no such measurement".into(),
+                    },
+                ),
+            };
+            Comparison {
+                name: name.to_string(),
+                ours: ours.to_string(),
+                theirs: theirs.to_string(),
+                target,
+                ratio,
+                outcome,
+            }
+        })
+        .collect()
+}
+
+/// ours / theirs against `target`; a failure outranks a skip, which outranks a figure,
+/// and the peer's reason to be skipped (its tool is missing) is the one told.
+fn judge(ours: &Figure, theirs: &Figure, target: f64) -> (Option<f64>, Outcome) {
+    match (ours, theirs) {
+        (Figure::Failed { error }, _) | (_, Figure::Failed { error }) => (
+            None,
+            Outcome::Failed {
+                error: error.clone(),
+            },
+        ),
+        (_, Figure::Skipped { reason }) | (Figure::Skipped { reason }, _) => (
+            None,
+            Outcome::Skipped {
+                reason: reason.clone(),
+            },
+        ),
+        (Figure::Measured { per_sec: a, .. }, Figure::Measured { per_sec: b, .. }) => {
+            let r = ratio(*a, *b);
+            // NaN (nothing measured on their side) is not >= anything: missed.
+            let outcome = if r >= target {
+                Outcome::Met
+            } else {
+                Outcome::Missed
+            };
+            (r.is_finite().then_some(r), outcome)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{AIOHTTP_NGINX2, MULTI_NGINX2, WRK_NGINX2};
+
+    fn measured(per_sec: f64) -> Figure {
+        Figure::Measured {
+            per_sec,
+            samples: vec![per_sec],
+            cpu_us_per_doc: None,
+        }
+    }
+
+    #[test]
+    fn ratios_come_from_the_figures() {
+        let (r, outcome) = judge(&measured(65_000.0), &measured(50_000.0), 1.25);
+        assert_eq!((r, outcome), (Some(1.3), Outcome::Met));
+        let (r, outcome) = judge(&measured(60_000.0), &measured(50_000.0), 1.25);
+        assert_eq!((r, outcome), (Some(1.2), Outcome::Missed));
+        let (r, outcome) = judge(&measured(60_000.0), &measured(0.0), 1.25);
+        assert_eq!((r, outcome), (None, Outcome::Missed));
+    }
+
+    #[test]
+    fn a_failure_outranks_a_skip_which_outranks_a_figure() {
+        let skipped = Figure::Skipped {
+            reason: "wrk not installed".into(),
+        };
+        let failed = Figure::Failed {
+            error: "boom".into(),
+        };
+        assert_eq!(
+            judge(&measured(1.0), &skipped, 1.0).1,
+            Outcome::Skipped {
+                reason: "wrk not installed".into()
+            }
+        );
+        assert_eq!(
+            judge(&skipped, &failed, 1.0).1,
+            Outcome::Failed {
+                error: "boom".into()
+            }
+        );
+    }
+
+    #[test]
+    fn every_comparison_names_a_row() {
+        let board = Board::new();
+        let measurements = board.into_measurements();
+        for c in compare(&measurements) {
+            assert_ne!(
+                c.outcome,
+                Outcome::Failed {
+                    error: "no such measurement".into()
+                },
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn a_board_keeps_the_first_failure_and_the_median() {
+        let mut board = Board::new();
+        let mut quiet = |_: &str| {};
+        for per_sec in [3.0, 1.0, 2.0] {
+            let sample = Sample {
+                per_sec,
+                cpu_us_per_doc: Some(per_sec * 10.0),
+            };
+            board.record(MULTI_NGINX2, Ok(sample), 1, &mut quiet);
+        }
+        board.record(
+            WRK_NGINX2,
+            Err(PeersError::Nginx("first".into())),
+            1,
+            &mut quiet,
+        );
+        board.fail(WRK_NGINX2, "second");
+        board.skip(AIOHTTP_NGINX2, "no aiohttp");
+        assert!(!board.wants(WRK_NGINX2));
+        let rows = board.into_measurements();
+        let row = |name: &str| {
+            rows.iter()
+                .find(|m| m.name == name)
+                .map(|m| m.figure.clone())
+        };
+        assert!(matches!(
+            row(MULTI_NGINX2),
+            Some(Figure::Measured { per_sec, cpu_us_per_doc: Some(cpu), .. }) if per_sec == 2.0 && cpu == 20.0
+        ));
+        assert!(
+            matches!(row(WRK_NGINX2), Some(Figure::Failed { error }) if error == "nginx: first")
+        );
+        assert!(matches!(row(AIOHTTP_NGINX2), Some(Figure::Skipped { .. })));
+    }
+}

@@ -1,0 +1,152 @@
+//! What the benchmark measures: its sizes, its rows (a client fetching from a server)
+//! and its targets (one row against another).
+
+use serde::Serialize;
+
+/// The tokio engine against wrk: documents per second, at least this many times wrk's.
+pub const CLIENT_VS_WRK: f64 = 1.25;
+/// The tokio engine against aiohttp: documents per second, at least this many times.
+pub const CLIENT_VS_AIOHTTP: f64 = 8.0;
+/// The tokio corpus server against nginx with 1 worker: requests per second under wrk.
+pub const SERVER_VS_NGINX: f64 = 1.2;
+
+/// The documents' sizes: the issue's "2–8 KB". Corpus ids outside it are skipped.
+pub const DOCUMENT_SIZES: std::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// What to measure, and for how long.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerPlan {
+    /// Documents nginx serves; each round of an engine fetches them all.
+    pub documents: u64,
+    /// Documents aiohttp fetches in a round: fewer, since it is some ten times slower
+    /// and its rate is steady after a few thousand.
+    pub aiohttp_documents: u64,
+    /// Connections: wrk's `-c`, the engines' concurrency, aiohttp's workers.
+    pub connections: usize,
+    /// wrk's threads (`-t`).
+    pub wrk_threads: usize,
+    /// How long one wrk run lasts (`-d`), in seconds.
+    pub wrk_secs: u64,
+    /// Each side is measured this many times, in turns, and the median kept.
+    pub rounds: usize,
+    /// Requests sent at once on each connection in the pipelined rows (wrk's and the
+    /// tokio engines' `--pipeline`). Four: nginx with `tcp_nopush` answers 8 pipelined
+    /// requests of these sizes some 40 ms late, to wrk and to us alike.
+    pub pipeline: usize,
+}
+
+impl PeerPlan {
+    /// The benchmark the issue describes: 100,000 documents, 5-second wrk runs, the
+    /// median of 3 rounds: about two minutes, and 450 MB in the temp folder.
+    pub fn full() -> PeerPlan {
+        PeerPlan {
+            documents: 100_000,
+            aiohttp_documents: 20_000,
+            connections: 100,
+            wrk_threads: 2,
+            wrk_secs: 5,
+            rounds: 3,
+            pipeline: 4,
+        }
+    }
+
+    /// A check that everything runs: 10,000 documents, one round of 2-second wrk runs.
+    pub fn quick() -> PeerPlan {
+        PeerPlan {
+            documents: 10_000,
+            aiohttp_documents: 10_000,
+            wrk_secs: 2,
+            rounds: 1,
+            ..PeerPlan::full()
+        }
+    }
+}
+
+// The measurements, by name. Each is a row of the table and a side of a comparison.
+pub const WRK_NGINX2: &str = "wrk → nginx, 2 workers";
+pub const MULTI_NGINX2: &str = "tokio-multi engine → nginx, 2 workers";
+pub const CURRENT_NGINX2: &str = "tokio engine (current-thread) → nginx, 2 workers";
+pub const WRK_PIPELINED: &str = "wrk, pipelined → nginx, 2 workers";
+pub const MULTI_PIPELINED: &str = "tokio-multi engine, pipelined → nginx, 2 workers";
+pub const CURRENT_PIPELINED: &str = "tokio engine (current-thread), pipelined → nginx, 2 workers";
+pub const AIOHTTP_NGINX2: &str = "aiohttp → nginx, 2 workers";
+pub const WRK_NGINX1: &str = "wrk → nginx, 1 worker";
+pub const WRK_CORPUS1: &str = "wrk → tokio corpus server, 1 worker";
+
+pub const DOCS_PER_SEC: &str = "documents/s";
+pub const REQUESTS_PER_SEC: &str = "requests/s";
+
+/// Every row, in the order of the table.
+pub const ROWS: [(&str, &str); 9] = [
+    (WRK_NGINX2, REQUESTS_PER_SEC),
+    (MULTI_NGINX2, DOCS_PER_SEC),
+    (CURRENT_NGINX2, DOCS_PER_SEC),
+    (WRK_PIPELINED, REQUESTS_PER_SEC),
+    (MULTI_PIPELINED, DOCS_PER_SEC),
+    (CURRENT_PIPELINED, DOCS_PER_SEC),
+    (AIOHTTP_NGINX2, DOCS_PER_SEC),
+    (WRK_NGINX1, REQUESTS_PER_SEC),
+    (WRK_CORPUS1, REQUESTS_PER_SEC),
+];
+
+/// The comparisons: (name, ours, theirs, target ratio). "The tokio engine" of the issue
+/// is compared in both its forms: the default, multi-thread one, and the one thread;
+/// and each both as it runs by default (a request waits for the previous response) and
+/// pipelined, against wrk as it runs by default. How the pipelined engines compare
+/// with wrk pipelined too is told under the table (`report::markdown`).
+pub const COMPARISONS: [(&str, &str, &str, f64); 9] = [
+    (
+        "tokio-multi engine vs wrk (nginx, 2 workers)",
+        MULTI_NGINX2,
+        WRK_NGINX2,
+        CLIENT_VS_WRK,
+    ),
+    (
+        "tokio engine vs wrk (nginx, 2 workers)",
+        CURRENT_NGINX2,
+        WRK_NGINX2,
+        CLIENT_VS_WRK,
+    ),
+    (
+        "tokio-multi engine, pipelined vs wrk (nginx, 2 workers)",
+        MULTI_PIPELINED,
+        WRK_NGINX2,
+        CLIENT_VS_WRK,
+    ),
+    (
+        "tokio engine, pipelined vs wrk (nginx, 2 workers)",
+        CURRENT_PIPELINED,
+        WRK_NGINX2,
+        CLIENT_VS_WRK,
+    ),
+    (
+        "tokio-multi engine, pipelined vs aiohttp (nginx, 2 workers)",
+        MULTI_PIPELINED,
+        AIOHTTP_NGINX2,
+        CLIENT_VS_AIOHTTP,
+    ),
+    (
+        "tokio engine, pipelined vs aiohttp (nginx, 2 workers)",
+        CURRENT_PIPELINED,
+        AIOHTTP_NGINX2,
+        CLIENT_VS_AIOHTTP,
+    ),
+    (
+        "tokio-multi engine vs aiohttp (nginx, 2 workers)",
+        MULTI_NGINX2,
+        AIOHTTP_NGINX2,
+        CLIENT_VS_AIOHTTP,
+    ),
+    (
+        "tokio engine vs aiohttp (nginx, 2 workers)",
+        CURRENT_NGINX2,
+        AIOHTTP_NGINX2,
+        CLIENT_VS_AIOHTTP,
+    ),
+    (
+        "tokio corpus server vs nginx (1 worker), under wrk",
+        WRK_CORPUS1,
+        WRK_NGINX1,
+        SERVER_VS_NGINX,
+    ),
+];

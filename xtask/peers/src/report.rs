@@ -1,0 +1,237 @@
+//! The result of a run: what `--json` writes, and the same as Markdown tables.
+
+use procs::measure::ratio;
+use serde::Serialize;
+
+use crate::plan::{CURRENT_PIPELINED, MULTI_PIPELINED, PeerPlan, WRK_PIPELINED};
+
+/// Everything one run measured: what `--json` writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Peers {
+    pub machine: String,
+    pub plan: PeerPlan,
+    /// The documents' total size in bytes (0 when nginx is missing: none were made).
+    pub document_bytes: u64,
+    pub tools: Vec<Tool>,
+    pub measurements: Vec<Measurement>,
+    pub comparisons: Vec<Comparison>,
+}
+
+impl Peers {
+    /// Whether something that was available failed to run (the command's exit code).
+    pub fn failed(&self) -> bool {
+        self.measurements
+            .iter()
+            .any(|m| matches!(m.figure, Figure::Failed { .. }))
+    }
+}
+
+/// A tool this benchmark uses, and whether it was found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: String,
+    /// Its version and where it is, or why it is not used.
+    pub status: String,
+    pub found: bool,
+}
+
+/// One row: a client fetching from a server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measurement {
+    pub name: String,
+    pub unit: String,
+    #[serde(flatten)]
+    pub figure: Figure,
+}
+
+/// What a row holds.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Figure {
+    Measured {
+        /// The median of the rounds.
+        per_sec: f64,
+        /// Each round's figure, in order.
+        samples: Vec<f64>,
+        /// The client's CPU time (user + system) per document, in µs, median of the
+        /// rounds: `None` when the kernel would not say.
+        cpu_us_per_doc: Option<f64>,
+    },
+    Skipped {
+        reason: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+/// One target of the issue, checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub name: String,
+    pub ours: String,
+    pub theirs: String,
+    pub target: f64,
+    /// ours / theirs, when both were measured.
+    pub ratio: Option<f64>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// How a comparison came out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "lowercase")]
+pub enum Outcome {
+    Met,
+    Missed,
+    Skipped { reason: String },
+    Failed { error: String },
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Met => write!(f, "met"),
+            Outcome::Missed => write!(f, "missed"),
+            Outcome::Skipped { reason } => write!(f, "skipped: {}", cell(reason)),
+            Outcome::Failed { error } => write!(f, "failed: {}", cell(error)),
+        }
+    }
+}
+
+// ANCHOR: markdown
+/// The run as Markdown: the figures, then the targets.
+pub fn markdown(peers: &Peers) -> String {
+    let plan = &peers.plan;
+    let mut text = format!(
+        "{} documents of 2–8 KB ({:.0} MB), {} connections, wrk -t{} -d{}s, median of {} round{}; {}.\n",
+        thousands(plan.documents as f64),
+        peers.document_bytes as f64 / 1e6,
+        plan.connections,
+        plan.wrk_threads,
+        plan.wrk_secs,
+        plan.rounds,
+        if plan.rounds == 1 { "" } else { "s" },
+        peers.machine,
+    );
+    let tools: Vec<String> = peers
+        .tools
+        .iter()
+        .map(|t| format!("{}: {}", t.name, t.status))
+        .collect();
+    text.push_str(&format!(
+        "Pipelined: {} requests sent at once on each connection, before the first response.\n",
+        plan.pipeline
+    ));
+    text.push_str(&format!("Tools: {}.\n\n", tools.join("; ")));
+    text.push_str("| client → server | figure | client CPU µs/doc | rounds |\n");
+    text.push_str("|---|---:|---:|---|\n");
+    for m in &peers.measurements {
+        let (figure, cpu, rounds) = match &m.figure {
+            Figure::Measured {
+                per_sec,
+                samples,
+                cpu_us_per_doc,
+            } => (
+                format!("{} {}", thousands(*per_sec), m.unit),
+                cpu_us_per_doc.map_or("?".into(), |us| format!("{us:.1}")),
+                samples
+                    .iter()
+                    .map(|s| thousands(*s))
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+            ),
+            Figure::Skipped { reason } => (
+                format!("skipped: {}", cell(reason)),
+                String::new(),
+                String::new(),
+            ),
+            Figure::Failed { error } => (
+                format!("failed: {}", cell(error)),
+                String::new(),
+                String::new(),
+            ),
+        };
+        text.push_str(&format!("| {} | {figure} | {cpu} | {rounds} |\n", m.name));
+    }
+    text.push_str("\n| target | ratio | wanted | result |\n|---|---:|---:|---|\n");
+    for c in &peers.comparisons {
+        let ratio = c.ratio.map_or("–".into(), |r| format!("{r:.2}x"));
+        text.push_str(&format!(
+            "| {} | {ratio} | ≥ {}x | {} |\n",
+            c.name, c.target, c.outcome
+        ));
+    }
+    text.push_str(&same_footing(&peers.measurements));
+    text
+}
+
+/// Pipelining against pipelining: how the pipelined engines compare with wrk
+/// pipelined as deep (no target; said so that the targets above are read rightly).
+fn same_footing(measurements: &[Measurement]) -> String {
+    let per_sec = |name: &str| {
+        measurements.iter().find_map(|m| match &m.figure {
+            Figure::Measured { per_sec, .. } if m.name == name => Some(*per_sec),
+            _ => None,
+        })
+    };
+    let Some(wrk) = per_sec(WRK_PIPELINED) else {
+        return String::new();
+    };
+    let ours: Vec<String> = [
+        ("tokio-multi", MULTI_PIPELINED),
+        ("tokio (current-thread)", CURRENT_PIPELINED),
+    ]
+    .iter()
+    .filter_map(|&(engine, name)| {
+        per_sec(name).map(|ours| format!("{engine} {:.2}x", ratio(ours, wrk)))
+    })
+    .collect();
+    if ours.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\nBoth sides pipelined, the engines against wrk pipelined as deep: {}.\n",
+        ours.join(", ")
+    )
+}
+// ANCHOR_END: markdown
+
+/// 65432.1 as "65,432".
+pub fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` fit for a table cell: one line, no `|`, at most 200 characters (the whole
+/// text is in the log and in the JSON).
+pub fn cell(text: &str) -> String {
+    let line = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|");
+    match line.char_indices().nth(200) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(thousands(65_432.4), "65,432");
+        assert_eq!(thousands(999.0), "999");
+        assert_eq!(thousands(1_000_000.0), "1,000,000");
+    }
+}
