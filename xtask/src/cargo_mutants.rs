@@ -30,11 +30,11 @@ use std::process::{Command, ExitCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::format::{Row, render_table};
 use crate::lessons::Lesson;
 use crate::markers;
 use crate::progress::{Progress, StepKind};
 use crate::registry::{self, Exercise};
-use crate::summary::{Row, render_table};
 use crate::workspace;
 
 /// How long one mutant's graded tests may run: far more than the slowest exercise's
@@ -94,18 +94,8 @@ struct Equivalent {
     why: String,
 }
 
-/// What to do.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MutantsOptions {
-    pub exercise: Option<String>,
-    /// Only this lesson's exercises.
-    pub lesson: Option<&'static Lesson>,
-    /// Only compare the reports with the sources; run nothing.
-    pub check: bool,
-}
-
 /// The entry point of `cargo xtask mutants`.
-pub fn main(options: &MutantsOptions) -> ExitCode {
+pub fn main(options: &crate::cli::MutantsOptions) -> ExitCode {
     let root = workspace::root();
     let all = match registry::load(&root) {
         Ok(all) => all,

@@ -19,9 +19,9 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 use crate::format::tail;
+use crate::format::{Row, render_table};
 use crate::lessons::{LESSONS, Lesson};
 use crate::progress::{Progress, StepKind};
-use crate::summary::{Row, render_table};
 use crate::workspace;
 
 /// Where a lesson's reference run is recorded (see `book --record`).

@@ -66,7 +66,7 @@ pub enum Verb {
     /// `book`: the book checked, then rendered to HTML with mdBook.
     BookRender,
     /// `mutants`: cargo-mutants over the solution regions, or `--check` its reports.
-    Mutants(crate::cargo_mutants::MutantsOptions),
+    Mutants(MutantsOptions),
 }
 
 /// `grade`: which exercises, where to write the results, how long a test may take.
@@ -125,6 +125,17 @@ pub struct WatchOptions {
     pub exercise: Option<String>,
     /// Look for changes by polling instead of file events (network drives, some WSL setups).
     pub poll: bool,
+}
+
+/// `mutants`: which exercises, and whether to run cargo-mutants or only check its
+/// reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MutantsOptions {
+    pub exercise: Option<String>,
+    /// Only this lesson's exercises.
+    pub lesson: Option<&'static Lesson>,
+    /// Only compare the reports with the sources; run nothing.
+    pub check: bool,
 }
 
 /// The options shared by `run-all` and `lesson`.
@@ -485,7 +496,7 @@ where
             lesson,
             exercise,
             check,
-        } => Verb::Mutants(crate::cargo_mutants::MutantsOptions {
+        } => Verb::Mutants(MutantsOptions {
             exercise,
             lesson,
             check,
@@ -571,7 +582,7 @@ mod tests {
         );
         assert_eq!(
             ok(&["mutants", "--lesson", "2", "--check"]),
-            Verb::Mutants(crate::cargo_mutants::MutantsOptions {
+            Verb::Mutants(MutantsOptions {
                 exercise: None,
                 lesson: Some(&LESSONS[1]),
                 check: true

@@ -1,4 +1,4 @@
-//! How durations and long outputs are written for a person.
+//! How durations, long outputs and tables are written for a person.
 //!
 //! Figures are not formatted here: each tour's report carries its figures' text as the
 //! tour printed it (`procs::tour::Figure::text`), and xtask shows that text as it is.
@@ -37,6 +37,59 @@ pub fn tail(text: &str, n: usize) -> String {
     }
     out.truncate(out.trim_end().len());
     out
+}
+
+/// A row of a text table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    /// One cell per column.
+    Cells(Vec<String>),
+    /// A first cell aligned with the others, then free text across the other columns
+    /// (for "not written yet", which has no figures to line up).
+    Span(String, String),
+}
+
+/// Renders rows under a header with every column aligned. Widths count characters, not
+/// bytes, so "µs" does not shift a column. Each line is indented two spaces and has no
+/// trailing spaces (they show up as noise in diffs and CI logs).
+pub fn render_table(header: &[&str], rows: &[Row]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for row in rows {
+        match row {
+            Row::Cells(cells) => {
+                for (i, cell) in cells.iter().enumerate() {
+                    if i == widths.len() {
+                        widths.push(0);
+                    }
+                    widths[i] = widths[i].max(width(cell));
+                }
+            }
+            Row::Span(first, _) => widths[0] = widths[0].max(width(first)),
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut out = String::from("  ");
+        for (i, cell) in cells.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < cells.len() {
+                let pad = widths
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(width(cell));
+                out.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        out.trim_end().to_string()
+    };
+    let mut out = vec![line(header)];
+    for row in rows {
+        out.push(match row {
+            Row::Cells(cells) => line(&cells.iter().map(String::as_str).collect::<Vec<_>>()),
+            Row::Span(first, rest) => line(&[first.as_str(), rest.as_str()]),
+        });
+    }
+    out.join("\n")
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+use crate::format::{Row, render_table};
 use crate::grade::{self, LastResult, Status};
 use crate::registry::{self, Exercise};
-use crate::summary::{Row, render_table};
 use crate::workspace;
 
 /// Where an exercise stands.

@@ -30,6 +30,8 @@ mod book;
 mod cargo_mutants;
 mod cargo_test;
 mod child;
+#[cfg(test)]
+mod circles;
 mod claims;
 mod cli;
 mod docs_check;

@@ -30,7 +30,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::tour::{Figure, fmt_ratio, fmt_value};
+use crate::figure::{Figure, fmt_ratio, fmt_value};
 
 /// What the figures of one run say about a claim.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -21,7 +21,8 @@
 //! - [`claim`]: claims that can fail: a decision over figures, and its wrong world;
 //!   [`claims`]: this lesson's.
 //! - [`host`]: the machine a tour ran on, and how busy it was.
-//! - [`tour`]: the report format every lesson's tour uses.
+//! - [`tour`]: the report format every lesson's tour uses; [`figure`]: a measured
+//!   figure and how it is written, for the tours and the claims alike.
 //! - [`exercises`]: your tasks.
 
 #[cfg(not(target_os = "linux"))]
@@ -38,6 +39,7 @@ pub mod cost;
 pub mod deadline;
 pub mod error;
 pub mod exercises;
+pub mod figure;
 pub mod host;
 pub mod measure;
 pub mod memory;

@@ -35,11 +35,11 @@ use serde_json::Value;
 
 use crate::child::{self, Seen};
 use crate::cli::GradeOptions;
+use crate::format::{Row, render_table};
 use crate::format::{duration, width};
 use crate::lessons::Lesson;
 use crate::progress::{LineFilter, Progress, StepKind, Stream};
 use crate::registry::{self, Exercise};
-use crate::summary::{Row, render_table};
 use crate::test_process;
 use crate::workspace;
 
