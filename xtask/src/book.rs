@@ -16,6 +16,7 @@
 //! the book is checked. Run it on a quiet machine: a busy one records noisy figures (the
 //! host line of each output says how busy the cores were).
 
+use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -88,7 +89,7 @@ fn record_lesson(
     dir: &Path,
     quick: bool,
     progress: &mut Progress,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let scope = format!("book · {lesson}");
     let dir_arg = dir.to_string_lossy().into_owned();
     let mut args = vec!["run", "--release", "-p", lesson, "--", "--record", &dir_arg];
@@ -98,17 +99,19 @@ fn record_lesson(
     let mut command = Command::new(workspace::cargo());
     command.args(&args).current_dir(root);
     let out = crate::run::stream(progress, &scope, StepKind::Tour, &mut command)
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+        .map_err(Error::spawn("cargo"))?;
     let text_path = dir.join(format!("{lesson}.txt"));
-    std::fs::write(&text_path, &out.stdout)
-        .map_err(|e| format!("cannot write {}: {e}", text_path.display()))?;
+    std::fs::write(&text_path, &out.stdout).map_err(Error::write(&text_path))?;
     let report = dir.join(format!("{lesson}.json"));
     if !report.is_file() {
-        return Err(format!(
-            "the tour wrote no {} ({}); the end of its output:\n{}",
-            report.display(),
-            out.status_text(),
-            tail(&out.combined.join("\n"), 20)
+        return Err(Error::answer(
+            format!("the tour of {lesson}"),
+            format!(
+                "it wrote no {} ({}); the end of its output:\n{}",
+                report.display(),
+                out.status_text(),
+                tail(&out.combined.join("\n"), 20)
+            ),
         ));
     }
     progress.line(
@@ -123,21 +126,22 @@ fn record_lesson(
     if out.success() {
         Ok(())
     } else {
-        Err(format!("the tour ended with {}", out.status_text()))
+        Err(Error::answer(
+            format!("the tour of {lesson}"),
+            format!("it ended with {}", out.status_text()),
+        ))
     }
 }
 
 /// Rewrites the marked numbers of every page to the recorded values.
-fn refresh_prose(root: &Path, record: &Path) -> Result<usize, String> {
+fn refresh_prose(root: &Path, record: &Path) -> Result<usize, Error> {
     let records = figures::Records::load(record)?;
     let mut changed = 0;
     for page in pages(&root.join("docs").join("src")) {
-        let text = std::fs::read_to_string(&page)
-            .map_err(|e| format!("cannot read {}: {e}", page.display()))?;
+        let text = std::fs::read_to_string(&page).map_err(Error::read(&page))?;
         let (new, n) = figures::refresh_page(&text, &records);
         if n > 0 {
-            std::fs::write(&page, new)
-                .map_err(|e| format!("cannot write {}: {e}", page.display()))?;
+            std::fs::write(&page, new).map_err(Error::write(&page))?;
             changed += n;
         }
     }

@@ -23,6 +23,7 @@
 //! after the report was made, or when the report has a missed mutant that is not listed
 //! as equivalent.
 
+use crate::error::Error;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -212,18 +213,24 @@ fn report_path(root: &Path, lesson: &Lesson) -> PathBuf {
 }
 
 /// The lesson's report on disk, or an empty one.
-fn read_report(root: &Path, lesson: &Lesson) -> Result<Report, String> {
+fn read_report(root: &Path, lesson: &Lesson) -> Result<Report, Error> {
     let path = report_path(root, lesson);
     match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| format!("{} is not a mutants report: {e}", path.display())),
+        Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Json {
+            path: path.to_path_buf(),
+            what: "a mutants report",
+            source: e,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Report::default()),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => Err(Error::Read {
+            path: path.to_path_buf(),
+            source: e,
+        }),
     }
 }
 
 /// The lesson's equivalent mutants: name -> why.
-fn equivalents(root: &Path, lesson: &Lesson) -> Result<BTreeMap<String, String>, String> {
+fn equivalents(root: &Path, lesson: &Lesson) -> Result<BTreeMap<String, String>, Error> {
     let path = root
         .join("crates")
         .join(lesson.name)
@@ -232,10 +239,15 @@ fn equivalents(root: &Path, lesson: &Lesson) -> Result<BTreeMap<String, String>,
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => {
+            return Err(Error::Read {
+                path: path.to_path_buf(),
+                source: e,
+            });
+        }
     };
-    let file: EquivalentFile =
-        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+    let file: EquivalentFile = toml::from_str(&text)
+        .map_err(|e| Error::course(path.display().to_string(), e.message().trim().to_string()))?;
     Ok(file
         .equivalent
         .into_iter()
@@ -250,13 +262,16 @@ fn equivalents(root: &Path, lesson: &Lesson) -> Result<BTreeMap<String, String>,
 
 /// FNV-1a, 64 bits, of the solution regions and the graded tests: it only has to change
 /// when they change (it guards against forgetting, not against an adversary).
-pub fn fingerprint(root: &Path, exercise: &Exercise) -> Result<String, String> {
-    let source = std::fs::read_to_string(root.join(&exercise.file))
-        .map_err(|e| format!("cannot read {}: {e}", exercise.file.display()))?;
-    let tests = std::fs::read_to_string(root.join(exercise.test_file()))
-        .map_err(|e| format!("cannot read {}: {e}", exercise.test_file().display()))?;
-    let regions =
-        markers::regions(&source).map_err(|e| format!("{}: {e}", exercise.file.display()))?;
+pub fn fingerprint(root: &Path, exercise: &Exercise) -> Result<String, Error> {
+    let source =
+        std::fs::read_to_string(root.join(&exercise.file)).map_err(Error::read(&exercise.file))?;
+    let tests =
+        std::fs::read_to_string(root.join(exercise.test_file())).map_err(|e| Error::Read {
+            path: exercise.test_file().to_path_buf(),
+            source: e,
+        })?;
+    let regions = markers::regions(&source)
+        .map_err(|e| Error::course(exercise.file.display().to_string(), e.to_string()))?;
     let lines: Vec<&str> = source.lines().collect();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |bytes: &[u8]| {
@@ -286,7 +301,7 @@ fn run_lesson(
     lesson: &'static Lesson,
     exercises: &[&Exercise],
     progress: &mut Progress,
-) -> Result<Report, String> {
+) -> Result<Report, Error> {
     let equivalents = equivalents(root, lesson)?;
     let mut report = read_report(root, lesson)?;
     report.tool = tool_version();
@@ -349,11 +364,15 @@ fn run_lesson(
         }
     }
     let path = report_path(root, lesson);
-    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
+    let text = serde_json::to_string_pretty(&report).map_err(|source| Error::Json {
+        path: path.clone(),
+        what: "a mutants report that can be written",
+        source,
+    })? + "\n";
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(Error::write(dir))?;
     }
-    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, text).map_err(Error::write(&path))?;
     Ok(report)
 }
 
@@ -368,11 +387,11 @@ fn tool_version() -> String {
 
 /// The names (without line and column) of cargo-mutants' mutants that lie inside the
 /// exercise's solution regions.
-fn in_regions(root: &Path, exercise: &Exercise) -> Result<Vec<String>, String> {
-    let source = std::fs::read_to_string(root.join(&exercise.file))
-        .map_err(|e| format!("cannot read {}: {e}", exercise.file.display()))?;
-    let regions =
-        markers::regions(&source).map_err(|e| format!("{}: {e}", exercise.file.display()))?;
+fn in_regions(root: &Path, exercise: &Exercise) -> Result<Vec<String>, Error> {
+    let source =
+        std::fs::read_to_string(root.join(&exercise.file)).map_err(Error::read(&exercise.file))?;
+    let regions = markers::regions(&source)
+        .map_err(|e| Error::course(exercise.file.display().to_string(), e.to_string()))?;
     let file = exercise.file.to_string_lossy().into_owned();
     let out = Command::new(workspace::cargo())
         .args([
@@ -385,15 +404,19 @@ fn in_regions(root: &Path, exercise: &Exercise) -> Result<Vec<String>, String> {
         ])
         .current_dir(root)
         .output()
-        .map_err(|e| format!("cannot run cargo mutants: {e}"))?;
+        .map_err(Error::spawn("cargo mutants"))?;
     if !out.status.success() {
-        return Err(format!(
-            "cargo mutants --list failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+        return Err(Error::answer(
+            "cargo mutants --list",
+            format!("it failed: {}", String::from_utf8_lossy(&out.stderr)),
         ));
     }
-    let list: Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("cargo mutants --list --json printed no JSON: {e}"))?;
+    let list: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        Error::answer(
+            "cargo mutants --list --json",
+            format!("it printed no JSON: {e}"),
+        )
+    })?;
     let mut names = Vec::new();
     for m in list.as_array().into_iter().flatten() {
         let line = m["span"]["start"]["line"].as_u64().unwrap_or(0) as usize;
@@ -421,13 +444,13 @@ fn run_cargo_mutants(
     names: &[String],
     progress: &mut Progress,
     scope: &str,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, Error> {
     let out_dir = root
         .join("target")
         .join("cargo-mutants")
         .join(&exercise.test);
     let _ = std::fs::remove_dir_all(&out_dir);
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    std::fs::create_dir_all(&out_dir).map_err(Error::write(&out_dir))?;
     let exact = names
         .iter()
         .map(|n| format!("^{}$", regex_escape(n)))
@@ -444,18 +467,24 @@ fn run_cargo_mutants(
         .args(["--", "--test", &exercise.test])
         .current_dir(root);
     let out = crate::run::stream(progress, scope, StepKind::Test, &mut command)
-        .map_err(|e| format!("cannot run cargo mutants: {e}"))?;
+        .map_err(Error::spawn("cargo mutants"))?;
     let outcomes_file = out_dir.join("mutants.out").join("outcomes.json");
     let text = std::fs::read_to_string(&outcomes_file).map_err(|e| {
-        format!(
-            "cargo mutants wrote no {} ({e}; {}); the end of its output:\n{}",
-            outcomes_file.display(),
-            out.status_text(),
-            crate::format::tail(&out.combined.join("\n"), 20)
+        Error::answer(
+            "cargo mutants",
+            format!(
+                "it wrote no {} ({e}; {}); the end of its output:\n{}",
+                outcomes_file.display(),
+                out.status_text(),
+                crate::format::tail(&out.combined.join("\n"), 20)
+            ),
         )
     })?;
-    let outcomes: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", outcomes_file.display()))?;
+    let outcomes: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
+        path: outcomes_file.clone(),
+        what: "the outcomes of cargo mutants",
+        source,
+    })?;
     let mut found = Vec::new();
     for o in outcomes["outcomes"].as_array().into_iter().flatten() {
         let Some(name) = o["scenario"]["Mutant"]["name"].as_str() else {
@@ -467,19 +496,23 @@ fn run_cargo_mutants(
             "Timeout" => "timeout",
             "Unviable" => "unviable",
             other => {
-                return Err(format!(
-                    "mutant `{name}`: an outcome this xtask does not know: {other}"
+                return Err(Error::answer(
+                    "cargo mutants",
+                    format!("mutant `{name}`: an outcome this xtask does not know: {other}"),
                 ));
             }
         };
         found.push((name.to_string(), outcome.to_string()));
     }
     if found.len() != names.len() {
-        return Err(format!(
-            "{} mutants asked for, {} outcomes found in {}",
-            names.len(),
-            found.len(),
-            outcomes_file.display()
+        return Err(Error::answer(
+            "cargo mutants",
+            format!(
+                "{} mutants asked for, {} outcomes found in {}",
+                names.len(),
+                found.len(),
+                outcomes_file.display()
+            ),
         ));
     }
     Ok(found)
@@ -522,12 +555,12 @@ fn check(root: &Path, exercises: &[Exercise]) -> ExitCode {
         let report = match read_report(root, lesson) {
             Ok(r) => r,
             Err(e) => {
-                problems.push(e);
+                problems.push(e.to_string());
                 continue;
             }
         };
         let equivalents = equivalents(root, lesson).unwrap_or_else(|e| {
-            problems.push(e);
+            problems.push(e.to_string());
             BTreeMap::new()
         });
         for exercise in exercises.iter().filter(|e| e.lesson == lesson) {
@@ -580,7 +613,7 @@ fn check_one(
             "{}: its solution or graded tests changed after its cargo-mutants report was made",
             exercise.id
         )),
-        Err(e) => problems.push(e),
+        Err(e) => problems.push(e.to_string()),
     }
     for m in &entry.mutants {
         if m.outcome == "missed" && !equivalents.contains_key(&plain(&m.name)) {

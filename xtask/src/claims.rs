@@ -13,6 +13,7 @@
 //! It runs in seconds and is deterministic: it, not a live run on a busy machine, is
 //! CI's gate on the claims.
 
+use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -119,7 +120,7 @@ fn lesson_claims(
     root: &Path,
     lesson: &Lesson,
     progress: &mut Progress,
-) -> Result<(Vec<Checked>, Vec<String>), String> {
+) -> Result<(Vec<Checked>, Vec<String>), Error> {
     let scope = format!("{} · claims", lesson.name);
     let reference = reference_report(root, lesson);
     let reference_arg = reference.to_string_lossy().into_owned();
@@ -138,13 +139,15 @@ fn lesson_claims(
     let mut command = std::process::Command::new(workspace::cargo());
     command.args(&args).current_dir(root);
     let out = crate::run::stream(progress, &scope, StepKind::Tour, &mut command)
-        .map_err(|e| format!("could not start cargo: {e}"))?;
+        .map_err(Error::spawn("cargo"))?;
     let answer: Value = serde_json::from_str(&out.stdout).map_err(|e| {
-        format!(
-            "`cargo {}` printed no JSON ({e}; {}); the end of its output:\n{}",
-            args.join(" "),
-            out.status_text(),
-            tail(&out.combined.join("\n"), 20)
+        Error::answer(
+            format!("cargo {}", args.join(" ")),
+            format!(
+                "printed no JSON ({e}; {}); the end of its output:\n{}",
+                out.status_text(),
+                tail(&out.combined.join("\n"), 20)
+            ),
         )
     })?;
     let mut problems = Vec::new();
@@ -153,9 +156,12 @@ fn lesson_claims(
             problems.push(format!("{}: claim id {id} is declared twice", lesson.name));
         }
     }
-    let claims = answer["claims"]
-        .as_array()
-        .ok_or("the --falsify report has no `claims` list")?;
+    let claims = answer["claims"].as_array().ok_or_else(|| {
+        Error::answer(
+            format!("the tour of {}", lesson.name),
+            "its --falsify report has no `claims` list",
+        )
+    })?;
     let checked: Vec<Checked> = claims
         .iter()
         .map(|c| Checked {
@@ -194,11 +200,13 @@ fn lesson_claims(
 }
 
 /// The claim ids of a recorded report.
-fn recorded_ids(path: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let report: Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a tour's JSON report: {e}", path.display()))?;
+fn recorded_ids(path: &Path) -> Result<Vec<String>, Error> {
+    let text = std::fs::read_to_string(path).map_err(Error::read(path))?;
+    let report: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        what: "a tour's JSON report",
+        source,
+    })?;
     Ok(report["claims"]
         .as_array()
         .map(|list| list.iter().map(|c| self::text(&c["id"])).collect())

@@ -81,7 +81,7 @@ pub fn check(docs_dir: &Path, shown_from: &Path) -> BookCheck {
             report.problems.push(Problem {
                 file: shown(&src.join(crate::figures::RECORD_DIR), shown_from),
                 line: None,
-                message,
+                message: message.to_string(),
             });
             crate::figures::Records::default()
         }

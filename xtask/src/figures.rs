@@ -24,6 +24,7 @@
 //! without a marker: such a number would drift from the record unseen. `book --record`
 //! rewrites each marked number to the newly recorded value.
 
+use crate::error::Error;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -68,7 +69,7 @@ pub struct Records {
 
 impl Records {
     /// Reads every `<lesson>.json` in the record folder (none yet: no records).
-    pub fn load(dir: &Path) -> Result<Records, String> {
+    pub fn load(dir: &Path) -> Result<Records, Error> {
         let mut records = Records::default();
         let Ok(entries) = std::fs::read_dir(dir) else {
             return Ok(records);
@@ -78,10 +79,12 @@ impl Records {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let report: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{} is not a tour's report: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path).map_err(Error::read(&path))?;
+            let report: Value = serde_json::from_str(&text).map_err(|source| Error::Json {
+                path: path.clone(),
+                what: "a tour's report",
+                source,
+            })?;
             if let Some(lesson) = report["lesson"].as_str() {
                 records.reports.insert(lesson.to_string(), report);
             }
@@ -100,14 +103,14 @@ impl Records {
     }
 
     /// What a `fig` marker names: a figure's text, or a claim's deciding comparison.
-    fn lookup(&self, path: &str) -> Result<Found, String> {
+    fn lookup(&self, path: &str) -> Result<Found, Unrecorded> {
         let mut parts = path.splitn(3, '/');
         let (lesson, id, name) = (parts.next().unwrap_or(""), parts.next(), parts.next());
         let Some(report) = self.reports.get(lesson) else {
-            return Err(format!("no recorded run of lesson `{lesson}`"));
+            return Err(Unrecorded::Lesson(lesson.to_string()));
         };
         let Some(id) = id else {
-            return Err("a marker names LESSON/ID or LESSON/ID/FIGURE".into());
+            return Err(Unrecorded::Marker);
         };
         let in_list = |key: &str| {
             report[key]
@@ -127,16 +130,38 @@ impl Records {
                         return Ok(Found::Figure(text.to_string()));
                     }
                 }
-                Err(format!(
-                    "the recorded run of `{lesson}` has no figure `{name}` in `{id}`"
-                ))
+                Err(Unrecorded::Figure {
+                    lesson: lesson.to_string(),
+                    id: id.to_string(),
+                    name: name.to_string(),
+                })
             }
             None => in_list("claims")
                 .and_then(|c| c["decided_by"].as_str())
                 .map(|d| Found::Claim(d.to_string()))
-                .ok_or_else(|| format!("the recorded run of `{lesson}` has no claim `{id}`")),
+                .ok_or_else(|| Unrecorded::Claim {
+                    lesson: lesson.to_string(),
+                    id: id.to_string(),
+                }),
         }
     }
+}
+
+/// What a `fig` marker names that the recorded run does not have.
+#[derive(Debug, thiserror::Error)]
+enum Unrecorded {
+    #[error("no recorded run of lesson `{0}`")]
+    Lesson(String),
+    #[error("a marker names LESSON/ID or LESSON/ID/FIGURE")]
+    Marker,
+    #[error("the recorded run of `{lesson}` has no figure `{name}` in `{id}`")]
+    Figure {
+        lesson: String,
+        id: String,
+        name: String,
+    },
+    #[error("the recorded run of `{lesson}` has no claim `{id}`")]
+    Claim { lesson: String, id: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]

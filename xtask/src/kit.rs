@@ -102,7 +102,7 @@ pub struct Written {
 pub fn write_kit(root: &Path, out: &Path) -> Result<Written, Vec<String>> {
     let exercises = registry::load(root)
         .map_err(|problems| problems.iter().map(|p| p.to_string()).collect::<Vec<_>>())?;
-    let listed = files::list(root).map_err(|e| vec![e])?;
+    let listed = files::list(root).map_err(|e| vec![e.to_string()])?;
     let (left_out, kept): (Vec<PathBuf>, Vec<PathBuf>) =
         listed.into_iter().partition(|p| is_instructor_only(p));
     let sources: Vec<Source> = files::read(root, &kept)?;

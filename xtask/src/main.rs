@@ -35,6 +35,7 @@ mod circles;
 mod claims;
 mod cli;
 mod docs_check;
+mod error;
 mod figures;
 mod format;
 mod grade;

@@ -326,11 +326,22 @@ pub fn parse(
     }
 }
 
+/// An exercise id that the course does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("no exercise `{id}`; the exercises are: {known}")]
+pub struct UnknownExercise {
+    id: String,
+    known: String,
+}
+
 /// Finds an exercise by id, or says which ids exist.
-pub fn find<'a>(exercises: &'a [Exercise], id: &str) -> Result<&'a Exercise, String> {
+pub fn find<'a>(exercises: &'a [Exercise], id: &str) -> Result<&'a Exercise, UnknownExercise> {
     exercises.iter().find(|e| e.id == id).ok_or_else(|| {
         let ids: Vec<&str> = exercises.iter().map(|e| e.id.as_str()).collect();
-        format!("no exercise `{id}`; the exercises are: {}", ids.join(", "))
+        UnknownExercise {
+            id: id.to_string(),
+            known: ids.join(", "),
+        }
     })
 }
 
@@ -472,6 +483,7 @@ hint = "Think."
         assert!(
             find(&exercises, "procs/nope")
                 .unwrap_err()
+                .to_string()
                 .contains(&exercises[0].id)
         );
     }

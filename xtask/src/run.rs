@@ -283,7 +283,7 @@ fn test_step(result: &mut LessonResult, root: &Path, progress: &mut Progress) ->
             })),
             Err(e) => result.errors.push(StepError {
                 step: "test",
-                message: e,
+                message: e.to_string(),
             }),
         }
     }

@@ -19,6 +19,7 @@
 //! it writes is full and nobody reads), and only the last `KEEP` bytes are kept, so a
 //! test that prints without end costs memory it cannot exhaust.
 
+use crate::error::Error;
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
@@ -315,7 +316,7 @@ pub fn run_pool<J: Sync>(
 
 /// The names of the tests in a test binary that are not `#[ignore]`d (`--list --format
 /// terse` prints one `name: test` line per test; `--ignored` lists only the ignored).
-pub fn list(bin: &Path, cwd: &Path, timeout: Duration) -> Result<Vec<String>, String> {
+pub fn list(bin: &Path, cwd: &Path, timeout: Duration) -> Result<Vec<String>, Error> {
     let ignored = list_some(bin, cwd, timeout, &["--ignored"])?;
     let all = list_some(bin, cwd, timeout, &[])?;
     Ok(all.into_iter().filter(|t| !ignored.contains(t)).collect())
@@ -326,22 +327,28 @@ fn list_some(
     cwd: &Path,
     timeout: Duration,
     which: &[&str],
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, Error> {
     let mut command = Command::new(bin);
     command
         .args(["--list", "--format", "terse"])
         .args(which)
         .current_dir(cwd);
     let shown = bin.display();
-    let out = run(command, timeout).map_err(|e| format!("cannot start {shown}: {e}"))?;
+    let out = run(command, timeout).map_err(Error::spawn(shown.to_string()))?;
     if out.timed_out {
-        return Err(format!("listing the tests of {shown} timed out"));
+        return Err(Error::answer(
+            shown.to_string(),
+            "listing its tests timed out",
+        ));
     }
     if !out.status.is_some_and(|s| s.success()) {
-        return Err(format!(
-            "listing the tests of {shown} failed ({}): {}",
-            status_text(out.status),
-            out.stderr.trim()
+        return Err(Error::answer(
+            shown.to_string(),
+            format!(
+                "listing its tests failed ({}): {}",
+                status_text(out.status),
+                out.stderr.trim()
+            ),
         ));
     }
     Ok(out
@@ -855,7 +862,9 @@ exit 3
         for _ in 0..50 {
             match list(bin, dir, Duration::from_secs(5)) {
                 Ok(names) => return names,
-                Err(e) if e.contains("busy") => thread::sleep(Duration::from_millis(20)),
+                Err(e) if e.to_string().contains("busy") => {
+                    thread::sleep(Duration::from_millis(20))
+                }
                 Err(e) => panic!("{e}"),
             }
         }

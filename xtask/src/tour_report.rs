@@ -75,38 +75,39 @@ impl TourSummary {
     }
 }
 
-/// Parses a tour's stdout. The error is a complete message for a person: what was wrong
-/// and the end of what the tour printed instead.
-pub fn parse(stdout: &str) -> Result<TourSummary, String> {
+/// Why a tour's stdout is not a report this xtask reads. Each message is complete for a
+/// person: what was wrong, and the end of what the tour printed instead.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the tour printed nothing on stdout, no JSON report ({0})")]
+    Empty(serde_json::Error),
+    #[error("the tour's stdout is not a JSON report ({0}); it ended with:\n{1}")]
+    NotJson(serde_json::Error, String),
+    #[error(
+        "the tour's report has schema {0}, but this xtask reads schema {SCHEMA}: update \
+         whichever of the two is behind"
+    )]
+    Schema(u64),
+    #[error(
+        "the tour's stdout is JSON but has no numeric `schema` field (expected {SCHEMA}); it \
+         ended with:\n{0}"
+    )]
+    NoSchema(String),
+    #[error("the tour's report has no `{0}` list (schema {SCHEMA} has one)")]
+    NoList(String),
+}
+
+/// Parses a tour's stdout.
+pub fn parse(stdout: &str) -> Result<TourSummary, ReportError> {
     let report: Value = match serde_json::from_str(stdout) {
         Ok(v) => v,
-        Err(e) if stdout.trim().is_empty() => {
-            return Err(format!(
-                "the tour printed nothing on stdout, no JSON report ({e})"
-            ));
-        }
-        Err(e) => {
-            return Err(format!(
-                "the tour's stdout is not a JSON report ({e}); it ended with:\n{}",
-                tail(stdout, TAIL_LINES)
-            ));
-        }
+        Err(e) if stdout.trim().is_empty() => return Err(ReportError::Empty(e)),
+        Err(e) => return Err(ReportError::NotJson(e, tail(stdout, TAIL_LINES))),
     };
     match report.get("schema").and_then(Value::as_u64) {
         Some(SCHEMA) => {}
-        Some(other) => {
-            return Err(format!(
-                "the tour's report has schema {other}, but this xtask reads schema {SCHEMA}: \
-                 update whichever of the two is behind"
-            ));
-        }
-        None => {
-            return Err(format!(
-                "the tour's stdout is JSON but has no numeric `schema` field (expected {SCHEMA}); \
-                 it ended with:\n{}",
-                tail(stdout, TAIL_LINES)
-            ));
-        }
+        Some(other) => return Err(ReportError::Schema(other)),
+        None => return Err(ReportError::NoSchema(tail(stdout, TAIL_LINES))),
     }
     let claims = list(&report, "claims")?;
     let experiments = list(&report, "experiments")?;
@@ -178,11 +179,11 @@ pub fn parse(stdout: &str) -> Result<TourSummary, String> {
     Ok(summary)
 }
 
-fn list<'a>(report: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
+fn list<'a>(report: &'a Value, key: &str) -> Result<&'a Vec<Value>, ReportError> {
     report
         .get(key)
         .and_then(Value::as_array)
-        .ok_or_else(|| format!("the tour's report has no `{key}` list (schema {SCHEMA} has one)"))
+        .ok_or_else(|| ReportError::NoList(key.to_string()))
 }
 
 /// A string field, or "?" so that a report missing one still produces a readable line.
@@ -275,25 +276,29 @@ mod tests {
     #[test]
     fn text_instead_of_json_is_shown_in_the_error() {
         let stdout = "procs: fork, exec, wait\nhost: Linux\n\n[1/7] fork+exec cost\n";
-        let e = parse(stdout).unwrap_err();
+        let e = parse(stdout).unwrap_err().to_string();
         assert!(e.contains("not a JSON report"), "{e}");
         assert!(e.contains("    | [1/7] fork+exec cost"), "{e}");
-        let e = parse("").unwrap_err();
+        let e = parse("").unwrap_err().to_string();
         assert!(e.contains("printed nothing"), "{e}");
     }
 
     #[test]
     fn a_wrong_or_missing_schema_is_refused() {
-        let e = parse(r#"{"schema":2,"claims":[],"experiments":[]}"#).unwrap_err();
+        let e = parse(r#"{"schema":2,"claims":[],"experiments":[]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("schema 2") && e.contains("reads schema 1"),
             "{e}"
         );
-        let e = parse(r#"{"claims":[]}"#).unwrap_err();
+        let e = parse(r#"{"claims":[]}"#).unwrap_err().to_string();
         assert!(e.contains("no numeric `schema`"), "{e}");
-        let e = parse(r#"{"schema":1,"experiments":[]}"#).unwrap_err();
+        let e = parse(r#"{"schema":1,"experiments":[]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no `claims` list"), "{e}");
-        let e = parse("[1, 2]").unwrap_err();
+        let e = parse("[1, 2]").unwrap_err().to_string();
         assert!(e.contains("schema"), "{e}");
     }
 }

@@ -217,7 +217,7 @@ fn faster(
     fast: &str,
     slow: &str,
     bar: f64,
-) -> Result<Decision, String> {
+) -> Result<Decision, procs::claim::MissingFigure> {
     let top = inputs.value("connections")?;
     Ok(Decision::new(
         format!(

@@ -110,7 +110,7 @@ fn million(tour: &mut Tour, sizes: &Sizes) {
             let server = start_server(&["--workers", "2"])?;
             let entry = race::run_in_child(EngineKind::TokioMulti, 256, n, server.addr());
             let disk = scratch("disk");
-            let outcome = entry.and_then(|entry| {
+            let outcome = entry.map_err(|e| e.to_string()).and_then(|entry| {
                 let dir = disk.map_err(|e| e.to_string())?;
                 let memory = async_download::download_corpus(
                     EngineKind::TokioMulti,
@@ -434,7 +434,8 @@ fn the_race(tour: &mut Tour, sizes: &Sizes) {
                     "  {:<11} {:>6} connections: {:>7.0} docs/s",
                     e.engine, e.concurrency, e.docs_per_sec
                 );
-            })?;
+            })
+            .map_err(|e| e.to_string())?;
             for line in race::markdown(&race).lines() {
                 exp.note(line.to_string());
             }
@@ -485,7 +486,8 @@ fn the_race(tour: &mut Tour, sizes: &Sizes) {
                     "  {:<11} {:>6} connections: {:>7.0} docs/s (again)",
                     e.engine, e.concurrency, e.docs_per_sec
                 );
-            })?;
+            })
+            .map_err(|e| e.to_string())?;
             Ok::<(Race, Vec<race::Entry>), String>((race, again))
         },
     );

@@ -132,12 +132,12 @@ impl Race {
 /// against the same server was measured spending far more system time per document
 /// than the same run a few seconds later. A new server listens on a new port, where no
 /// run before stands in the way, so the order of the runs does not matter.
-pub fn race(plan: &RacePlan, mut each: impl FnMut(&Entry)) -> Result<Race, String> {
+pub fn race(plan: &RacePlan, mut each: impl FnMut(&Entry)) -> Result<Race, RaceError> {
     let workers = plan.server_workers.to_string();
     let mut entries = Vec::new();
     for (engine, concurrency) in plan.runs() {
         let server = ChildServer::start(&[crate::server::SERVE_CORPUS, "--workers", &workers])
-            .map_err(|e| format!("cannot start the corpus server: {e}"))?;
+            .map_err(RaceError::Server)?;
         let entry = run_in_child(engine, concurrency, plan.docs(concurrency), server.addr());
         server.stop();
         let entry = entry?;
@@ -161,13 +161,13 @@ pub fn rounds(
     concurrency: usize,
     rounds: usize,
     mut each: impl FnMut(&Entry),
-) -> Result<Vec<Entry>, String> {
+) -> Result<Vec<Entry>, RaceError> {
     let workers = plan.server_workers.to_string();
     let mut entries = Vec::new();
     for _ in 0..rounds {
         for &engine in engines {
             let server = ChildServer::start(&[crate::server::SERVE_CORPUS, "--workers", &workers])
-                .map_err(|e| format!("cannot start the corpus server: {e}"))?;
+                .map_err(RaceError::Server)?;
             let entry = run_in_child(engine, concurrency, plan.docs(concurrency), server.addr());
             server.stop();
             let entry = entry?;
@@ -178,6 +178,28 @@ pub fn rounds(
     Ok(entries)
 }
 
+/// Why the race could not be run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum RaceError {
+    #[error("cannot start the corpus server: {0}")]
+    Server(procs::Error),
+    #[error("cannot find this program to run it again: {0}")]
+    NoProgram(std::io::Error),
+    #[error("{what}: {source}")]
+    Run { what: String, source: procs::Error },
+    #[error("{what}: the run failed ({status})")]
+    Failed {
+        what: String,
+        status: std::process::ExitStatus,
+    },
+    #[error("{what}: bad result {line:?}: {source}")]
+    BadResult {
+        what: String,
+        line: String,
+        source: serde_json::Error,
+    },
+}
+
 /// One run in a child process: this program again, with [`RACE_ONE`], printing its
 /// entry as JSON. Its peak memory and threads are its own. A run still going after
 /// [`RUN_LIMIT`] is stuck: it is killed, and the race reports it.
@@ -186,8 +208,8 @@ pub fn run_in_child(
     concurrency: usize,
     docs: u64,
     addr: SocketAddr,
-) -> Result<Entry, String> {
-    let me = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+) -> Result<Entry, RaceError> {
+    let me = std::env::current_exe().map_err(RaceError::NoProgram)?;
     let what = format!("{} at concurrency {concurrency}", engine.name());
     let mut command = Command::new(me);
     command.args([
@@ -198,14 +220,25 @@ pub fn run_in_child(
         &addr.to_string(),
     ]);
     // One line of JSON: a few hundred bytes.
-    let out = procs::bounded::output_within(command, RUN_LIMIT, 64 * 1024)
-        .map_err(|e| format!("{what}: {e}"))?;
+    let out = procs::bounded::output_within(command, RUN_LIMIT, 64 * 1024).map_err(|source| {
+        RaceError::Run {
+            what: what.clone(),
+            source,
+        }
+    })?;
     if !out.status.success() {
-        return Err(format!("{what}: the run failed ({})", out.status));
+        return Err(RaceError::Failed {
+            what,
+            status: out.status,
+        });
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().next().unwrap_or("");
-    serde_json::from_str(line.trim()).map_err(|e| format!("{what}: bad result {line:?}: {e}"))
+    let line = text.lines().next().unwrap_or("").trim();
+    serde_json::from_str(line).map_err(|source| RaceError::BadResult {
+        what,
+        line: line.to_string(),
+        source,
+    })
 }
 
 /// The longest one run of the race may take: a million documents take about half a

@@ -96,18 +96,24 @@ impl Inputs {
     }
 
     /// The figure called `name`, or an error naming it.
-    pub fn get(&self, name: &str) -> Result<&Figure, String> {
+    pub fn get(&self, name: &str) -> Result<&Figure, MissingFigure> {
         self.0
             .iter()
             .find(|f| f.name == name)
-            .ok_or_else(|| format!("the figure `{name}` was not measured"))
+            .ok_or_else(|| MissingFigure(name.to_string()))
     }
 
     /// The value of the figure called `name`.
-    pub fn value(&self, name: &str) -> Result<f64, String> {
+    pub fn value(&self, name: &str) -> Result<f64, MissingFigure> {
         self.get(name).map(|f| f.value)
     }
 }
+
+/// A claim could not be decided: a figure it reads was not measured in this run (its
+/// experiment failed, or the report is of another version). The claim then fails.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the figure `{0}` was not measured")]
+pub struct MissingFigure(pub String);
 
 /// A decision: the statement (which may name figures, like a core count), the verdict,
 /// and the comparison in words.
@@ -133,7 +139,7 @@ impl Decision {
 pub struct ClaimDef {
     pub id: &'static str,
     /// Decides from the figures alone. An `Err` (a figure missing) fails the claim.
-    pub decide: fn(&Inputs) -> Result<Decision, String>,
+    pub decide: fn(&Inputs) -> Result<Decision, MissingFigure>,
     /// What the wrong world models, in one line.
     pub wrong: &'static str,
     /// The figures a wrong implementation or the wrong theory would give.
@@ -146,7 +152,7 @@ impl ClaimDef {
         let decision = (self.decide)(&inputs).unwrap_or_else(|why| Decision {
             statement: self.id.to_string(),
             verdict: Verdict::Failed,
-            decided_by: why,
+            decided_by: why.to_string(),
         });
         Claim {
             id: self.id.to_string(),
@@ -509,7 +515,7 @@ mod tests {
         assert_eq!(all([]), Held);
     }
 
-    fn decide_double(inputs: &Inputs) -> Result<Decision, String> {
+    fn decide_double(inputs: &Inputs) -> Result<Decision, MissingFigure> {
         let a = inputs.get("a")?;
         let b = inputs.get("b")?;
         Ok(Decision::new("a is twice b", ratio_at_least(a, b, 2.0)))

@@ -424,41 +424,51 @@ impl Tour {
 /// `tests/tour.rs` calls it. What a run must do (every planned experiment, every
 /// declared claim in order) the tour checks itself ([`Tour::keep_protocol`]), in the
 /// run `cargo xtask run-all` makes; whether the claims *hold* is decided there too.
-pub fn check_protocol(binary: &std::path::Path, declared: &[ClaimDef]) -> Result<(), String> {
+pub fn check_protocol(binary: &std::path::Path, declared: &[ClaimDef]) -> crate::Result<()> {
     let run = |args: &[&str]| {
         std::process::Command::new(binary)
             .args(args)
             .output()
-            .map_err(|e| format!("cannot run {}: {e}", binary.display()))
+            .map_err(|e| broken(format!("cannot run {}: {e}", binary.display())))
     };
     let help = run(&["--help"])?;
     let text = String::from_utf8_lossy(&help.stdout);
     if !help.status.success() || !text.contains("--quick") || !text.contains("--json") {
-        return Err(format!("--help did not succeed with the flags: {text}"));
+        return Err(broken(format!(
+            "--help did not succeed with the flags: {text}"
+        )));
     }
     let bad = run(&["--no-such-flag"])?;
     if bad.status.code() != Some(2)
         || !String::from_utf8_lossy(&bad.stderr).contains("--no-such-flag")
     {
-        return Err(format!(
+        return Err(broken(format!(
             "an unknown flag gave {} without naming it",
             bad.status
-        ));
+        )));
     }
     let falsified = run(&["--falsify", "--json"])?;
     let found: serde_json::Value = serde_json::from_slice(&falsified.stdout)
-        .map_err(|e| format!("--falsify --json printed no JSON ({e})"))?;
+        .map_err(|e| broken(format!("--falsify --json printed no JSON ({e})")))?;
     let list = found["claims"].as_array().cloned().unwrap_or_default();
     if !falsified.status.success() || list.len() != declared.len() {
-        return Err(format!(
+        return Err(broken(format!(
             "--falsify: {} (exit {}), {} of {} claims decided",
             String::from_utf8_lossy(&falsified.stdout),
             falsified.status,
             list.len(),
             declared.len()
-        ));
+        )));
     }
     Ok(())
+}
+
+/// A tour that does not keep the protocol: what it did instead.
+fn broken(reason: String) -> crate::Error {
+    crate::Error::Invalid {
+        what: "tour protocol",
+        reason,
+    }
 }
 
 fn print_experiment(exp: &Experiment) {
@@ -571,16 +581,21 @@ pub fn falsify(lesson: &str, claims: &[ClaimDef], args: &TourArgs) -> ExitCode {
 }
 
 /// The claims of a tour's JSON report.
-pub fn read_claims(path: &std::path::Path) -> Result<Vec<Claim>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the report {}: {e}", path.display()))?;
+pub fn read_claims(path: &std::path::Path) -> crate::Result<Vec<Claim>> {
+    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::Invalid {
+        what: "reference report",
+        reason: format!("cannot read {}: {e}", path.display()),
+    })?;
     #[derive(Deserialize)]
     struct Claims {
         claims: Vec<Claim>,
     }
     serde_json::from_str::<Claims>(&text)
         .map(|r| r.claims)
-        .map_err(|e| format!("{} is not a tour's JSON report: {e}", path.display()))
+        .map_err(|e| crate::Error::Invalid {
+            what: "reference report",
+            reason: format!("{} is not a tour's JSON report: {e}", path.display()),
+        })
 }
 
 fn textwrap(text: &str, width: usize) -> Vec<String> {
@@ -605,7 +620,9 @@ fn textwrap(text: &str, width: usize) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn held_if_positive(inputs: &Inputs) -> Result<crate::claim::Decision, String> {
+    fn held_if_positive(
+        inputs: &Inputs,
+    ) -> Result<crate::claim::Decision, crate::claim::MissingFigure> {
         let x = inputs.get("x")?;
         Ok(crate::claim::Decision::new(
             "x is positive",

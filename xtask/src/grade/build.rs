@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// Why a lesson's graded tests were not built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("could not start cargo: {0}")]
+    Spawn(std::io::Error),
+    /// What the compiler said, its errors only.
+    #[error("{0}")]
+    Compile(String),
+}
+
 /// A silent build gets a "still compiling" line this often.
 pub(crate) const HEARTBEAT: Duration = Duration::from_secs(30);
 
@@ -19,7 +29,7 @@ pub fn build(
     targets: Option<&[&str]>,
     settings: &Settings,
     say: &mut Say<'_>,
-) -> Result<HashMap<String, PathBuf>, String> {
+) -> Result<HashMap<String, PathBuf>, BuildError> {
     let mut command = Command::new(workspace::cargo());
     command.current_dir(root).args([
         "test",
@@ -57,11 +67,11 @@ pub fn build(
             }
         }
     })
-    .map_err(|e| format!("could not start cargo: {e}"))?;
+    .map_err(BuildError::Spawn)?;
     let took = duration(out.seconds);
     if !out.success() {
         say.line(&scope, &format!("FAILED: does not compile ({took})"));
-        return Err(compile_errors(&out.stderr));
+        return Err(BuildError::Compile(compile_errors(&out.stderr)));
     }
     let bins = executables(&out.stdout);
     let binaries = if bins.len() == 1 {

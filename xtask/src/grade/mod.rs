@@ -191,12 +191,13 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
             Err(message) => {
                 let why = format!("lesson `{}` did not compile", lesson.name);
                 for &i in &members {
-                    results[i].error = Some(message.clone());
+                    results[i].error = Some(message.to_string());
                     results[i].tests = not_run(root, &exercises[i], &why);
                 }
             }
             Ok(bins) => {
-                let mut listed: HashMap<&str, Result<Vec<String>, String>> = HashMap::new();
+                let mut listed: HashMap<&str, Result<Vec<String>, crate::error::Error>> =
+                    HashMap::new();
                 for &i in &members {
                     let target = exercises[i].test.as_str();
                     let Some(bin) = bins.get(target) else {
@@ -229,8 +230,9 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
                                 Some(format!("the test target `{target}` has no tests"));
                         }
                         Err(e) => {
-                            results[i].tests = not_run(root, &exercises[i], e);
-                            results[i].error = Some(e.clone());
+                            let why = e.to_string();
+                            results[i].tests = not_run(root, &exercises[i], &why);
+                            results[i].error = Some(why);
                         }
                     }
                 }
@@ -421,29 +423,51 @@ fn declared_tests(source: &str) -> Vec<String> {
     names
 }
 
+/// Why the options choose no exercise to grade.
+#[derive(Debug, thiserror::Error)]
+enum SelectError {
+    #[error(transparent)]
+    Unknown(#[from] registry::UnknownExercise),
+    #[error("exercise `{id}` belongs to lesson `{belongs}`, not `{asked}`")]
+    OtherLesson {
+        id: String,
+        belongs: &'static str,
+        asked: &'static str,
+    },
+    #[error("lesson {number} `{name}` is not written yet: it has no exercises")]
+    Unwritten { number: u32, name: &'static str },
+    #[error("the course has no exercises yet")]
+    None,
+}
+
 /// Which exercises the options ask for, or why none can be graded.
-fn select(all: &[Exercise], options: &GradeOptions, root: &Path) -> Result<Vec<Exercise>, String> {
+fn select(
+    all: &[Exercise],
+    options: &GradeOptions,
+    root: &Path,
+) -> Result<Vec<Exercise>, SelectError> {
     if let Some(id) = &options.exercise {
         let exercise = registry::find(all, id)?;
         if let Some(lesson) = options.lesson.filter(|l| *l != exercise.lesson) {
-            return Err(format!(
-                "exercise `{id}` belongs to lesson `{}`, not `{}`",
-                exercise.lesson.name, lesson.name
-            ));
+            return Err(SelectError::OtherLesson {
+                id: id.clone(),
+                belongs: exercise.lesson.name,
+                asked: lesson.name,
+            });
         }
         return Ok(vec![exercise.clone()]);
     }
     if let Some(lesson) = options.lesson {
         if !lesson.is_written(root) {
-            return Err(format!(
-                "lesson {} `{}` is not written yet: it has no exercises",
-                lesson.number, lesson.name
-            ));
+            return Err(SelectError::Unwritten {
+                number: lesson.number,
+                name: lesson.name,
+            });
         }
         return Ok(all.iter().filter(|e| e.lesson == lesson).cloned().collect());
     }
     if all.is_empty() {
-        return Err("the course has no exercises yet".to_string());
+        return Err(SelectError::None);
     }
     Ok(all.to_vec())
 }
@@ -483,8 +507,8 @@ pub fn main(options: &GradeOptions) -> ExitCode {
         println!("\n{failures}");
     }
     let mut ok = grade.passed();
-    let mut write = |what: &str, path: &Path, text: Result<String, String>| match text
-        .and_then(|text| std::fs::write(path, text).map_err(|e| e.to_string()))
+    let mut write = |what: &str, path: &Path, text: std::io::Result<String>| match text
+        .and_then(|text| std::fs::write(path, text))
     {
         Ok(()) => eprintln!("{what} written to {}", path.display()),
         Err(e) => {
@@ -494,7 +518,7 @@ pub fn main(options: &GradeOptions) -> ExitCode {
         }
     };
     if let Some(path) = &options.json {
-        let text = json_text(&grade).map_err(|e| e.to_string());
+        let text = json_text(&grade).map_err(std::io::Error::other);
         write("results (JSON)", path, text);
     }
     if let Some(path) = &options.junit {

@@ -10,6 +10,7 @@
 //! written is checked to be a plain relative path (no `..`, no root), and the folders
 //! inside are created by us, so no symlink can redirect a write.
 
+use crate::error::Error;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
@@ -36,7 +37,7 @@ impl Source {
 
 /// The repository's files, relative to `root`, sorted: from git when it can tell,
 /// otherwise from walking the tree.
-pub fn list(root: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn list(root: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut paths = match git_list(root) {
         Some(paths) => paths,
         None => walk(root)?,
@@ -77,20 +78,17 @@ fn git_list(root: &Path) -> Option<Vec<PathBuf>> {
 }
 
 /// Every file under `root`, relative to it, skipping build output and git's own folder.
-pub fn walk(root: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn walk(root: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut found = Vec::new();
     let mut pending = vec![PathBuf::new()];
     while let Some(rel) = pending.pop() {
         let dir = root.join(&rel);
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir).map_err(Error::read(&dir))?;
         for entry in entries {
-            let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+            let entry = entry.map_err(Error::read(&dir))?;
             let name = entry.file_name();
             let path = rel.join(&name);
-            let kind = entry
-                .file_type()
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let kind = entry.file_type().map_err(Error::read(&path))?;
             if kind.is_dir() {
                 if name != "target" && name != ".git" {
                     pending.push(path);
@@ -156,28 +154,36 @@ pub fn is_plain_relative(path: &Path) -> bool {
 /// Checks that `out` can receive a kit: new, or an empty folder, and not inside the
 /// course (the kit is a repository of its own, and the course's `git ls-files` would
 /// start listing it), except under `target/`, which git ignores.
-pub fn check_out_dir(root: &Path, out: &Path) -> Result<(), String> {
+pub fn check_out_dir(root: &Path, out: &Path) -> Result<(), Error> {
     if out.exists() {
         if !out.is_dir() {
-            return Err(format!("{} exists and is not a folder", out.display()));
+            return Err(Error::course(
+                "kit --out",
+                format!("{} exists and is not a folder", out.display()),
+            ));
         }
-        let mut entries = std::fs::read_dir(out)
-            .map_err(|e| format!("cannot read the folder {}: {e}", out.display()))?;
+        let mut entries = std::fs::read_dir(out).map_err(Error::read(out))?;
         if entries.next().is_some() {
-            return Err(format!(
-                "{} is not empty: give a new or empty folder, so that nothing in it is \
+            return Err(Error::course(
+                "kit --out",
+                format!(
+                    "{} is not empty: give a new or empty folder, so that nothing in it is \
                  overwritten or mixed into the kit",
-                out.display()
+                    out.display()
+                ),
             ));
         }
     }
     let out_abs = resolved(out);
     let root_abs = resolved(root);
     if out_abs.starts_with(&root_abs) && !out_abs.starts_with(root_abs.join("target")) {
-        return Err(format!(
-            "{} is inside the course repository: write the kit outside it (it is a \
+        return Err(Error::course(
+            "kit --out",
+            format!(
+                "{} is inside the course repository: write the kit outside it (it is a \
              repository of its own), e.g. /tmp/student-kit",
-            out.display()
+                out.display()
+            ),
         ));
     }
     Ok(())
@@ -204,32 +210,32 @@ pub struct OutFile<'a> {
 }
 
 /// Writes `files` under `out`, which `check_out_dir` accepted.
-pub fn write<'a>(
-    out: &Path,
-    files: impl IntoIterator<Item = OutFile<'a>>,
-) -> Result<usize, String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+pub fn write<'a>(out: &Path, files: impl IntoIterator<Item = OutFile<'a>>) -> Result<usize, Error> {
+    std::fs::create_dir_all(out).map_err(Error::write(out))?;
     let mut written = 0;
     for file in files {
         // Paths come from git or the registry; a bad one would be a bug, but a bug
         // here writes outside the folder, so it is checked every time.
         if !is_plain_relative(file.path) {
-            return Err(format!(
-                "refusing to write {}: not a plain relative path",
-                file.path.display()
+            return Err(Error::course(
+                "kit --out",
+                format!(
+                    "refusing to write {}: not a plain relative path",
+                    file.path.display()
+                ),
             ));
         }
         let target = out.join(file.path);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(Error::write(parent))?;
         }
-        std::fs::write(&target, file.bytes)
-            .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        std::fs::write(&target, file.bytes).map_err(Error::write(&target))?;
         if file.executable {
             let mode = std::fs::Permissions::from_mode(0o755);
-            std::fs::set_permissions(&target, mode)
-                .map_err(|e| format!("cannot make {} executable: {e}", target.display()))?;
+            std::fs::set_permissions(&target, mode).map_err(|e| Error::Write {
+                path: target.clone(),
+                source: e,
+            })?;
         }
         written += 1;
     }
@@ -283,7 +289,12 @@ mod tests {
             bytes: b"x",
             executable: false,
         };
-        assert!(write(&out, [bad]).unwrap_err().contains("refusing"));
+        assert!(
+            write(&out, [bad])
+                .unwrap_err()
+                .to_string()
+                .contains("refusing")
+        );
         assert!(!out.parent().unwrap().join("escaped").exists());
         let good = OutFile {
             path: Path::new("bin/run"),
@@ -308,11 +319,17 @@ mod tests {
         std::fs::create_dir_all(root.join("empty")).unwrap();
         assert!(check_out_dir(&course, &root.join("empty")).is_ok());
         std::fs::write(root.join("empty/x"), "x").unwrap();
-        let err = check_out_dir(&course, &root.join("empty")).unwrap_err();
+        let err = check_out_dir(&course, &root.join("empty"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not empty"), "{err}");
-        let err = check_out_dir(&course, &root.join("empty/x")).unwrap_err();
+        let err = check_out_dir(&course, &root.join("empty/x"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a folder"), "{err}");
-        let err = check_out_dir(&course, &course.join("kit")).unwrap_err();
+        let err = check_out_dir(&course, &course.join("kit"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("inside the course"), "{err}");
         assert!(check_out_dir(&course, &course.join("target/kit")).is_ok());
         std::fs::remove_dir_all(root).unwrap();

@@ -12,6 +12,7 @@
 //! its own target directory beside it. Only files that changed are rewritten, so a second verification
 //! rebuilds only what the mutants touch.
 
+use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -68,7 +69,7 @@ pub fn verify(
     exercises: &[Exercise],
     settings: &Settings,
     progress: &mut Progress,
-) -> Result<Vec<MutantResult>, String> {
+) -> Result<Vec<MutantResult>, Error> {
     let home = home(root, exercises);
     let course = home.join("course");
     let scope = "mutants · copy";
@@ -93,8 +94,7 @@ pub fn verify(
     let mut results = Vec::new();
     for exercise in exercises {
         let file = course.join(&exercise.file);
-        let original = std::fs::read_to_string(&file)
-            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let original = std::fs::read_to_string(&file).map_err(Error::read(&file))?;
         for mutant in &exercise.mutants {
             let scope = format!("mutants · {}", exercise.id);
             let n = results.len() + 1;
@@ -102,8 +102,10 @@ pub fn verify(
             let started = Instant::now();
             let outcome = grade_one(root, &course, exercise, mutant, &original, &settings);
             // Whatever happened, the next mutant starts from the reference solution.
-            std::fs::write(&file, &original)
-                .map_err(|e| format!("cannot restore {}: {e}", file.display()))?;
+            std::fs::write(&file, &original).map_err(|e| Error::Write {
+                path: file.clone(),
+                source: e,
+            })?;
             let took = duration(started.elapsed().as_secs_f64());
             let said = match &outcome {
                 Outcome::Rejected(by) => format!("rejected by {} ({took})", by.join(", ")),
@@ -172,12 +174,16 @@ fn ran(message: &str) -> bool {
 
 /// Replaces the body of solution region `region` (1-based) of `source` with `body`,
 /// keeping the markers.
-pub fn apply(source: &str, region: usize, body: &str) -> Result<String, String> {
-    let regions = markers::regions(source).map_err(|e| e.to_string())?;
+pub fn apply(source: &str, region: usize, body: &str) -> Result<String, Error> {
+    let regions = markers::regions(source)
+        .map_err(|e| Error::course("the exercise's solution markers", e.to_string()))?;
     let Some(r) = region.checked_sub(1).and_then(|i| regions.get(i)) else {
-        return Err(format!(
-            "it has {} solution region(s), the mutant replaces region {region}",
-            regions.len()
+        return Err(Error::course(
+            "the mutants",
+            format!(
+                "it has {} solution region(s), the mutant replaces region {region}",
+                regions.len()
+            ),
         ));
     };
     let lines: Vec<&str> = source.lines().collect();
@@ -200,9 +206,10 @@ pub fn apply(source: &str, region: usize, body: &str) -> Result<String, String> 
 /// Makes `copy` hold the course's files (as git lists them) and nothing else, rewriting
 /// only the files whose bytes differ, so that cargo rebuilds only what changed. Returns
 /// how many files were written.
-fn mirror(root: &Path, copy: &Path) -> Result<usize, String> {
+fn mirror(root: &Path, copy: &Path) -> Result<usize, Error> {
     let listed = files::list(root)?;
-    let sources = files::read(root, &listed).map_err(|problems| problems.join("\n"))?;
+    let sources = files::read(root, &listed)
+        .map_err(|problems| Error::course("the course's files", problems.join("\n")))?;
     let mut written = 0;
     for source in &sources {
         let target = copy.join(&source.path);
@@ -269,12 +276,14 @@ fn b() -> u32 {
         assert!(
             apply(SOURCE, 3, "x")
                 .unwrap_err()
+                .to_string()
                 .contains("2 solution region(s)")
         );
         assert!(apply(SOURCE, 0, "x").is_err());
         assert!(
             apply("fn f() {}\n", 1, "x")
                 .unwrap_err()
+                .to_string()
                 .contains("0 solution")
         );
     }

@@ -100,7 +100,7 @@ pub fn build(sources: &[Source], exercises: &[Exercise]) -> Result<Kit, Vec<Stri
                     text.into_bytes()
                 }
                 Err(problem) => {
-                    problems.push(problem);
+                    problems.push(problem.to_string());
                     continue;
                 }
             },
@@ -163,27 +163,47 @@ fn exercises_by_file(exercises: &[Exercise]) -> BTreeMap<PathBuf, Vec<String>> {
     by_file
 }
 
+/// Why an exercise file cannot be stubbed: each message names the file.
+#[derive(Debug, thiserror::Error)]
+enum StubError {
+    #[error("{0}: an exercise file must be UTF-8 text")]
+    NotText(String),
+    #[error("{file}:{line}: {message}")]
+    Marker {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "exercise {exercises} has no solution region in {file}: mark the reference solution \
+         with `{begin}` ... `{end}`",
+        begin = markers::BEGIN,
+        end = markers::END
+    )]
+    NoRegion { exercises: String, file: String },
+}
+
 /// The stubbed text of an exercise file and how many regions it had.
 fn stub(
     source: &Source,
     declared: &[String],
     exercises: &[Exercise],
-) -> Result<(String, usize), String> {
-    let file = source.path.display();
+) -> Result<(String, usize), StubError> {
+    let file = source.path.display().to_string();
     let text = source
         .text()
-        .ok_or_else(|| format!("{file}: an exercise file must be UTF-8 text"))?;
-    let regions = markers::regions(text)
-        .map_err(|e| format!("{file}:{}: {}", e.line, e.message))?
-        .len();
+        .ok_or_else(|| StubError::NotText(file.clone()))?;
+    let marker = |e: markers::MarkerError| StubError::Marker {
+        file: file.clone(),
+        line: e.line,
+        message: e.message,
+    };
+    let regions = markers::regions(text).map_err(marker)?.len();
     if regions == 0 {
-        return Err(format!(
-            "exercise {} has no solution region in {file}: mark the reference solution \
-             with `{}` ... `{}`",
-            declared.join(", "),
-            markers::BEGIN,
-            markers::END
-        ));
+        return Err(StubError::NoRegion {
+            exercises: declared.join(", "),
+            file,
+        });
     }
     let message = match declared {
         [one] => {
@@ -197,8 +217,7 @@ fn stub(
         // Several exercises in one file: the stub cannot tell which region is whose.
         several => format!("{}: see the tasks in exercises.toml", several.join(", ")),
     };
-    let stubbed =
-        markers::strip(text, &message).map_err(|e| format!("{file}:{}: {}", e.line, e.message))?;
+    let stubbed = markers::strip(text, &message).map_err(marker)?;
     Ok((stubbed, regions))
 }
 

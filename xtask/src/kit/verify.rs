@@ -22,6 +22,7 @@
 //! The temporary folder is removed at the end, unless the kit itself was found wrong:
 //! then it is kept, and its path printed, so the problem can be looked at in place.
 
+use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -322,7 +323,7 @@ impl Steps {
             Err(e) => {
                 self.progress
                     .line(scope, "FAILED: cannot read the kit back");
-                self.kit_problems.push(e);
+                self.kit_problems.push(e.to_string());
             }
         }
     }
@@ -352,7 +353,7 @@ impl Steps {
         match cargo_step(&mut self.progress, scope, kit, target, args) {
             Ok(()) => true,
             Err(problem) => {
-                self.kit_problems.push(problem);
+                self.kit_problems.push(problem.to_string());
                 false
             }
         }
@@ -508,12 +509,14 @@ fn took(started: Instant) -> String {
 }
 
 /// Searches the kit as written: the leaks, and how many files were searched.
-fn leaks_on_disk(kit: &Path, secrets: &Secrets) -> Result<(Vec<leak::Leak>, usize), String> {
+fn leaks_on_disk(kit: &Path, secrets: &Secrets) -> Result<(Vec<leak::Leak>, usize), Error> {
     let paths = files::walk(kit)?;
     let mut leaks = Vec::new();
     for path in &paths {
-        let bytes = std::fs::read(kit.join(path))
-            .map_err(|e| format!("cannot read the kit's {}: {e}", path.display()))?;
+        let bytes = std::fs::read(kit.join(path)).map_err(|e| Error::Read {
+            path: path.clone(),
+            source: e,
+        })?;
         leaks.extend(leak::find(secrets, [(path.as_path(), bytes.as_slice())]));
     }
     Ok((leaks, paths.len()))
@@ -539,7 +542,7 @@ fn cargo_step(
     kit: &Path,
     target: &Path,
     args: &[&str],
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let shown = format!("cargo {}", args.join(" "));
     progress.line(scope, &shown);
     let mut command = Command::new(workspace::cargo());
@@ -548,16 +551,19 @@ fn cargo_step(
         .current_dir(kit)
         .env("CARGO_TARGET_DIR", target);
     let out = crate::run::stream(progress, scope, StepKind::Test, &mut command)
-        .map_err(|e| format!("`{shown}` could not start: {e}"))?;
+        .map_err(Error::spawn(shown.to_string()))?;
     if out.success() {
         progress.line(scope, &format!("ok ({})", duration(out.seconds)));
         Ok(())
     } else {
         progress.line(scope, &format!("FAILED ({})", duration(out.seconds)));
-        Err(format!(
-            "`{shown}` failed in the kit ({}); the end of its output:\n{}",
-            out.status_text(),
-            tail(&out.combined.join("\n"), FAILED_OUTPUT_LINES)
+        Err(Error::answer(
+            shown.to_string(),
+            format!(
+                "it failed in the kit ({}); the end of its output:\n{}",
+                out.status_text(),
+                tail(&out.combined.join("\n"), FAILED_OUTPUT_LINES)
+            ),
         ))
     }
 }

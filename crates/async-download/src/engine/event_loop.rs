@@ -16,7 +16,7 @@ use event_loop::step5_executor::{TcpStream, block_on, send_and_receive, sleep, s
 use sockets::http::Response;
 use sockets::url::Url;
 
-use crate::engine::{CatchUnwind, Engine, EngineKind, Job};
+use crate::engine::{CatchUnwind, Engine, EngineKind, Job, Panicked};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
 use crate::target::Target;
@@ -43,7 +43,8 @@ impl Engine for EventLoopEngine {
                 .map(|_| {
                     let job = job.clone();
                     spawn(async move {
-                        if let Err(message) = CatchUnwind::new(worker(job.clone())).await {
+                        if let Err(Panicked(message)) = CatchUnwind::new(worker(job.clone())).await
+                        {
                             job.collector.worker_panicked(message);
                         }
                     })
@@ -75,7 +76,7 @@ async fn worker(job: Arc<Job>) {
     while let Some(target) = job.feed.next(&job.collector) {
         // A panic while fetching fails this document (and the run), not the worker.
         let one = one_target(&mut kept, &mut buf, &mut request, &target, &job);
-        if let Err(message) = CatchUnwind::new(one).await {
+        if let Err(Panicked(message)) = CatchUnwind::new(one).await {
             kept = None; // it may be in the middle of an exchange
             job.collector.panicked(&target, message, 1);
         }

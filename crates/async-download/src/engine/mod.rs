@@ -57,8 +57,13 @@ impl<F: Future> CatchUnwind<F> {
     }
 }
 
+/// A panic caught by [`CatchUnwind`]: its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("panicked: {0}")]
+pub struct Panicked(pub String);
+
 impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, String>;
+    type Output = Result<F::Output, Panicked>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = &mut self.get_mut().0;
@@ -66,7 +71,9 @@ impl<F: Future> Future for CatchUnwind<F> {
         // half-updated state of it is ever seen.
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
             Ok(poll) => poll.map(Ok),
-            Err(payload) => Poll::Ready(Err(::threads::error::panic_message(payload.as_ref()))),
+            Err(payload) => Poll::Ready(Err(Panicked(::threads::error::panic_message(
+                payload.as_ref(),
+            )))),
         }
     }
 }

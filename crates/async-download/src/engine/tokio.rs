@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::engine::{CatchUnwind, Engine, EngineKind, Job};
+use crate::engine::{CatchUnwind, Engine, EngineKind, Job, Panicked};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
 use crate::target::Target;
@@ -81,7 +81,9 @@ async fn worker(job: Arc<Job>) {
     let mut connections = Connections::new();
     if job.options.pipeline > 1 {
         // A batch travels together: a panic in it is the worker's, not one target's.
-        if let Err(message) = CatchUnwind::new(pipelined_worker(&mut connections, &job)).await {
+        if let Err(Panicked(message)) =
+            CatchUnwind::new(pipelined_worker(&mut connections, &job)).await
+        {
             job.collector.worker_panicked(message);
         }
         return;
@@ -93,7 +95,9 @@ async fn worker(job: Arc<Job>) {
             return;
         };
         // A panic while fetching fails this document (and the run), not the worker.
-        if let Err(message) = CatchUnwind::new(fetch_one(&mut connections, &target, &job)).await {
+        if let Err(Panicked(message)) =
+            CatchUnwind::new(fetch_one(&mut connections, &target, &job)).await
+        {
             connections = Connections::new(); // one may be in the middle of an exchange
             job.collector.panicked(&target, message, 1);
         }

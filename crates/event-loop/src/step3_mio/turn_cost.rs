@@ -618,39 +618,60 @@ impl Drop for Holder {
     }
 }
 
+/// Why the holder's first line did not give its address.
+#[derive(Debug, thiserror::Error)]
+enum AddressError {
+    #[error("no address within {0:?}")]
+    Late(Duration),
+    #[error("poll: {0}")]
+    Poll(Errno),
+    #[error("it closed its stdout")]
+    Closed,
+    #[error("reading its stdout: {0}")]
+    Read(io::Error),
+    #[error("its first line is too long")]
+    TooLong,
+    #[error("{line:?} is not an address: {source}")]
+    NotAnAddress {
+        line: String,
+        source: std::net::AddrParseError,
+    },
+}
+
 /// Reads one line ("127.0.0.1:PORT") from the child, waiting at most `timeout` in
 /// `poll(2)` — a plain `read` would wait forever for a child that hangs.
-fn read_address(stdout: &mut ChildStdout, timeout: Duration) -> Result<SocketAddr, String> {
+fn read_address(stdout: &mut ChildStdout, timeout: Duration) -> Result<SocketAddr, AddressError> {
     let deadline = procs::deadline::from_now(timeout);
     let mut line = Vec::new();
     let mut chunk = [0u8; 64];
     while !line.contains(&b'\n') {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(format!("no address within {timeout:?}"));
+            return Err(AddressError::Late(timeout));
         }
         let millis = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
         let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, PollTimeout::from(millis)) {
             Ok(0) | Err(Errno::EINTR) => continue,
             Ok(_) => {}
-            Err(e) => return Err(format!("poll: {e}")),
+            Err(e) => return Err(AddressError::Poll(e)),
         }
         match stdout.read(&mut chunk) {
-            Ok(0) => return Err("it closed its stdout".into()),
+            Ok(0) => return Err(AddressError::Closed),
             Ok(n) => line.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("reading its stdout: {e}")),
+            Err(e) => return Err(AddressError::Read(e)),
         }
         if line.len() > 256 {
-            return Err("its first line is too long".into());
+            return Err(AddressError::TooLong);
         }
     }
     let text = String::from_utf8_lossy(&line);
     let first = text.lines().next().unwrap_or("").trim();
-    first
-        .parse()
-        .map_err(|e| format!("{first:?} is not an address: {e}"))
+    first.parse().map_err(|source| AddressError::NotAnAddress {
+        line: first.to_string(),
+        source,
+    })
 }
 
 /// [`turn_cost`] with the far ends in a child process ([`Holder::spawn`]: this program,

@@ -165,7 +165,30 @@ impl std::fmt::Display for Report {
     }
 }
 
-fn run(options: &Options) -> Result<Report, String> {
+/// Why one request failed, or the load could not start.
+#[derive(Debug, thiserror::Error)]
+enum LoadError {
+    #[error("the system refused thread {index} of {of}: {source}; try fewer --connections")]
+    Thread {
+        index: usize,
+        of: usize,
+        source: std::io::Error,
+    },
+    #[error("write: {0}")]
+    Write(std::io::Error),
+    #[error("read: {0}")]
+    Read(std::io::Error),
+    #[error("the server closed the connection")]
+    Closed,
+    #[error(transparent)]
+    Http(#[from] sockets::http::HttpError),
+    #[error("status {0}")]
+    Status(u16),
+    #[error("checksum mismatch (header {0:?})")]
+    Checksum(String),
+}
+
+fn run(options: &Options) -> Result<Report, LoadError> {
     // Every connection is opened before the clock starts: the measure is of serving,
     // not of connecting. Lesson 2's gate lines the threads up; `abort` sends them home
     // if the system refuses one of them a thread.
@@ -187,11 +210,11 @@ fn run(options: &Options) -> Result<Report, String> {
         match spawned {
             Ok(thread) => threads.push(thread),
             Err(e) => {
-                refused = Some(format!(
-                    "the system refused thread {} of {}: {e}; try fewer --connections",
-                    index + 1,
-                    options.connections
-                ));
+                refused = Some(LoadError::Thread {
+                    index: index + 1,
+                    of: options.connections,
+                    source: e,
+                });
                 break;
             }
         }
@@ -336,10 +359,8 @@ fn exchange(
     request: &[u8],
     buf: &mut [u8],
     check: bool,
-) -> Result<(u64, bool), String> {
-    stream
-        .write_all(request)
-        .map_err(|e| format!("write: {e}"))?;
+) -> Result<(u64, bool), LoadError> {
+    stream.write_all(request).map_err(LoadError::Write)?;
     let mut parser = ResponseParser::new(Method::Get, Limits::default());
     let mut received = 0u64;
     let response = loop {
@@ -348,28 +369,28 @@ fn exchange(
                 // End of stream: fine only for a body delimited by the close.
                 match parser.finish() {
                     Ok(Some(response)) => break response,
-                    Ok(None) => return Err("the server closed the connection".into()),
-                    Err(e) => return Err(e.to_string()),
+                    Ok(None) => return Err(LoadError::Closed),
+                    Err(e) => return Err(e.into()),
                 }
             }
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("read: {e}")),
+            Err(e) => return Err(LoadError::Read(e)),
         };
         received += n as u64;
         match parser.feed(&buf[..n]) {
             Ok(Parsed::NeedMore) => {}
             Ok(Parsed::Done { message, .. }) => break message,
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         }
     };
     if response.status != 200 {
-        return Err(format!("status {}", response.status));
+        return Err(LoadError::Status(response.status));
     }
     if check {
         let sum = response.headers.get(CHECKSUM_HEADER).unwrap_or_default();
         if !verify(&response.body, sum) {
-            return Err(format!("checksum mismatch (header {sum:?})"));
+            return Err(LoadError::Checksum(sum.to_string()));
         }
     }
     Ok((received, response.keep_alive))

@@ -191,8 +191,8 @@ fn answer(ask: &Ask<'_>, plan: &FaultPlan) -> Reply {
     let (path, query) = ask.target.split_once('?').unwrap_or((ask.target, ""));
     let query = match Query::parse(query) {
         Ok(query) => query,
-        Err(message) => {
-            let page = Page::text(400, "Bad Request", message.into_bytes());
+        Err(error) => {
+            let page = Page::text(400, "Bad Request", format!("{error}\n").into_bytes());
             return finish(ask, &Query::default(), page, None, plan.latency);
         }
     };
@@ -200,7 +200,10 @@ fn answer(ask: &Ask<'_>, plan: &FaultPlan) -> Reply {
         "/" => (Page::text(200, "OK", HOME.as_bytes().to_vec()), None),
         "/index" => match index(query.n.unwrap_or(DEFAULT_INDEX)) {
             Ok(list) => (Page::text(200, "OK", list), None),
-            Err(message) => (Page::text(400, "Bad Request", message.into_bytes()), None),
+            Err(error) => {
+                let page = Page::text(400, "Bad Request", format!("{error}\n").into_bytes());
+                (page, None)
+            }
         },
         _ => match path.strip_prefix("/wiki/").and_then(parse_id) {
             Some(id) => {
@@ -370,11 +373,9 @@ fn parse_id(text: &str) -> Option<u64> {
 }
 
 /// `/wiki/0` to `/wiki/{n-1}`, one per line.
-fn index(n: u64) -> Result<Vec<u8>, String> {
+fn index(n: u64) -> Result<Vec<u8>, QueryError> {
     if n > MAX_INDEX {
-        return Err(format!(
-            "n={n} is more than the {MAX_INDEX} paths /index lists\n"
-        ));
+        return Err(QueryError::TooMany(n));
     }
     // Each line is "/wiki/" (6 bytes), at most 6 digits for ids under a million, "\n".
     let mut list = String::with_capacity(n as usize * 13);
@@ -400,12 +401,12 @@ impl Query {
     /// Parses `a=1&b=2`. A known parameter with a bad value is an error, with a message
     /// for the 400 page: a test that mistyped `fault=trunacte` should hear about it,
     /// not get a healthy reply.
-    fn parse(query: &str) -> Result<Query, String> {
+    fn parse(query: &str) -> Result<Query, QueryError> {
         let mut parsed = Query::default();
         for pair in query.split('&').filter(|pair| !pair.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match key {
-                "fault" => parsed.fault = Some(value.parse().map_err(|e| format!("{e}\n"))?),
+                "fault" => parsed.fault = Some(value.parse()?),
                 "latency" => parsed.latency = Some(millis(key, value)?),
                 "pause" => parsed.pause = Some(millis(key, value)?),
                 "retry_after" => parsed.retry_after = Some(number(key, value, 86_400)?),
@@ -419,8 +420,24 @@ impl Query {
     }
 }
 
-/// A decimal number up to `max`, or the message of a 400.
-fn number(key: &str, value: &str, max: u64) -> Result<u64, String> {
+/// A query parameter the corpus knows, with a value it cannot use: the message of the
+/// 400 page.
+#[derive(Debug, thiserror::Error)]
+enum QueryError {
+    #[error(transparent)]
+    Fault(#[from] UnknownFault),
+    #[error("n={0} is more than the {MAX_INDEX} paths /index lists")]
+    TooMany(u64),
+    #[error("{key} must be a whole number from 0 to {max}, not `{value}`")]
+    Number {
+        key: String,
+        max: u64,
+        value: String,
+    },
+}
+
+/// A decimal number up to `max`.
+fn number(key: &str, value: &str, max: u64) -> Result<u64, QueryError> {
     let parsed = if value.bytes().all(|b| b.is_ascii_digit()) {
         value.parse::<u64>().ok()
     } else {
@@ -428,14 +445,16 @@ fn number(key: &str, value: &str, max: u64) -> Result<u64, String> {
     };
     match parsed {
         Some(n) if n <= max => Ok(n),
-        _ => Err(format!(
-            "{key} must be a whole number from 0 to {max}, not `{value}`\n"
-        )),
+        _ => Err(QueryError::Number {
+            key: key.to_string(),
+            max,
+            value: value.to_string(),
+        }),
     }
 }
 
 /// Milliseconds up to [`MAX_WAIT`].
-fn millis(key: &str, value: &str) -> Result<Duration, String> {
+fn millis(key: &str, value: &str) -> Result<Duration, QueryError> {
     number(key, value, MAX_WAIT.as_millis() as u64).map(Duration::from_millis)
 }
 
