@@ -16,10 +16,10 @@
 //! the book is checked. Run it on a quiet machine: a busy one records noisy figures (the
 //! host line of each output says how busy the cores were).
 
-use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use crate::error::Error;
 use crate::format::{duration, tail};
 use crate::lessons::LESSONS;
 use crate::progress::{Progress, StepKind};

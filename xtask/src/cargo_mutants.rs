@@ -23,7 +23,6 @@
 //! after the report was made, or when the report has a missed mutant that is not listed
 //! as equivalent.
 
-use crate::error::Error;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -31,6 +30,7 @@ use std::process::{Command, ExitCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::error::Error;
 use crate::format::{Row, render_table};
 use crate::lessons::Lesson;
 use crate::markers;

@@ -13,12 +13,12 @@
 //! It runs in seconds and is deterministic: it, not a live run on a busy machine, is
 //! CI's gate on the claims.
 
-use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::Value;
 
+use crate::error::Error;
 use crate::format::tail;
 use crate::format::{Row, render_table};
 use crate::lessons::{LESSONS, Lesson};

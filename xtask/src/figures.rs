@@ -24,11 +24,12 @@
 //! without a marker: such a number would drift from the record unseen. `book --record`
 //! rewrites each marked number to the newly recorded value.
 
-use crate::error::Error;
 use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::Value;
+
+use crate::error::Error;
 
 /// Where the record lives, relative to the book's `src/`.
 pub const RECORD_DIR: &str = "record";

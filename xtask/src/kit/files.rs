@@ -10,12 +10,13 @@
 //! written is checked to be a plain relative path (no `..`, no root), and the folders
 //! inside are created by us, so no symlink can redirect a write.
 
-use crate::error::Error;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
+
+use crate::error::Error;
 
 /// One file of the course, read into memory (the course is small; having every file's
 /// bytes at hand lets the checks and the stripping be plain functions).

@@ -12,10 +12,10 @@
 //! its own target directory beside it. Only files that changed are rewritten, so a second verification
 //! rebuilds only what the mutants touch.
 
-use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::error::Error;
 use crate::format::duration;
 use crate::grade::{self, Settings, Status};
 use crate::markers;

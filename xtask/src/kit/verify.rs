@@ -22,12 +22,12 @@
 //! The temporary folder is removed at the end, unless the kit itself was found wrong:
 //! then it is kept, and its path printed, so the problem can be looked at in place.
 
-use crate::error::Error;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use crate::cli::{DEFAULT_TEST_TIMEOUT_SECS, VerifyOptions};
+use crate::error::Error;
 use crate::format::{duration, tail, width};
 use crate::grade::{self, ExerciseResult, Grade, Settings, Status};
 use crate::progress::{Progress, StepKind};

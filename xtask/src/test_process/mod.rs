@@ -11,29 +11,27 @@
 //!   test of the file down with it.
 //!
 //! So the grader starts the compiled test binary once per test (`--exact NAME`), each in
-//! its own process *group*. The group is what makes a timeout clean: a test and every
-//! process it forked share the group, so one `killpg(SIGKILL)` ends them all, where
-//! killing the test alone would leave its children running and holding its pipes open.
-//!
-//! What a test printed is read by two threads, one per pipe (a child blocks when a pipe
-//! it writes is full and nobody reads), and only the last `KEEP` bytes are kept, so a
-//! test that prints without end costs memory it cannot exhaust.
+//! its own process group (`child`), and judges it from its exit and what the harness
+//! printed (`panics`). This module runs the tests, a pool of them at once, and judges.
+
+mod child;
+mod panics;
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Command, ExitStatus};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
 
 use crate::error::Error;
-use std::io::{self, Read};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
-use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::sys::signal::{Signal, killpg};
-use nix::sys::wait::{Id, WaitPidFlag, waitid};
-use nix::unistd::Pid;
+pub use child::{Finished, run};
+pub use panics::panic_message;
+use panics::{read_report, shorten};
 
 /// How one test ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,203 +66,6 @@ pub struct TestOutcome {
     pub seconds: f64,
     /// Processes the test started that were still running when it ended (`pid name`).
     pub left_running: Vec<String>,
-}
-
-/// How much of each pipe is kept: the end, where the harness reports the failure.
-const KEEP: usize = 64 * 1024;
-
-/// How long to keep reading once the test's process group is gone. A process that left
-/// the group (`setsid`) could hold the pipes open forever; we stop waiting for it.
-const GRACE: Duration = Duration::from_secs(2);
-
-/// How many lines of a failure message are kept: an `assert_eq!` on a long vector can
-/// print thousands, and the first ones say what went wrong.
-const MESSAGE_LINES: usize = 40;
-
-/// How a process ended, with the end of what it printed.
-#[derive(Debug)]
-pub struct Finished {
-    /// `None` when waiting for it failed.
-    pub status: Option<ExitStatus>,
-    pub stdout: String,
-    pub stderr: String,
-    /// True when the deadline passed and the process group was killed.
-    pub timed_out: bool,
-    /// Processes (`pid name`) the command started that were still running after it
-    /// ended (and were then killed): a child it neither waited for nor stopped.
-    pub left_running: Vec<String>,
-    pub seconds: f64,
-}
-
-/// Runs `command` in its own process group until it exits or `timeout` passes; either
-/// way, whatever is left of its group is then killed. Fails only when it cannot start.
-pub fn run(mut command: Command, timeout: Duration) -> io::Result<Finished> {
-    let started = Instant::now();
-    let mut child = command
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()?;
-    let (done_tx, done_rx) = mpsc::channel();
-    let stdout = Arc::new(Mutex::new(Tail::default()));
-    let stderr = Arc::new(Mutex::new(Tail::default()));
-    let mut pipes = 0;
-    if let Some(pipe) = child.stdout.take() {
-        spawn_reader(pipe, Arc::clone(&stdout), done_tx.clone());
-        pipes += 1;
-    }
-    if let Some(pipe) = child.stderr.take() {
-        spawn_reader(pipe, Arc::clone(&stderr), done_tx.clone());
-        pipes += 1;
-    }
-    drop(done_tx);
-
-    // process_group(0) made the child the leader of a new group whose id is its pid.
-    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-    // Killed with the rest if xtask is interrupted (Ctrl-C) while it runs.
-    let live = crate::signals::Live::new(pid.as_raw());
-    let timed_out = !exited_within(pid, timeout);
-    let left_running = if timed_out {
-        Vec::new()
-    } else {
-        still_in_group(pid.as_raw())
-    };
-    // The leader is not reaped yet (`exited_within` waits with WNOWAIT), so its pid
-    // cannot have been given to another process: this kills our group and nothing else.
-    // It also ends what a finished test left running, e.g. a forked child still asleep.
-    // ESRCH (the group is already empty) is the usual, happy case.
-    let _ = killpg(pid, Signal::SIGKILL);
-    // Forgotten before the leader is reaped: until then its group id cannot be reused.
-    drop(live);
-    let status = child.wait().ok();
-
-    let deadline = Instant::now() + GRACE;
-    for _ in 0..pipes {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if done_rx.recv_timeout(left).is_err() {
-            break;
-        }
-    }
-    Ok(Finished {
-        status,
-        stdout: take_text(&stdout),
-        stderr: take_text(&stderr),
-        timed_out,
-        left_running,
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// The processes of group `group` that are still running (not zombies), other than its
-/// leader, as `pid name`: what a test that has ended left behind. Read from /proc, where
-/// the fifth field of `stat` is the process group; an unreadable entry is a process that
-/// has just gone.
-fn still_in_group(group: i32) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == group {
-            continue;
-        }
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // `pid (name) state ppid pgrp ...`; the name may hold spaces and parentheses.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let mut rest = stat[close + 1..].split_whitespace();
-        let (Some(state), _, Some(pgrp)) = (rest.next(), rest.next(), rest.next()) else {
-            continue;
-        };
-        if pgrp.parse() == Ok(group) && state != "Z" {
-            found.push(format!("{pid} {}", &stat[open + 1..close]));
-        }
-    }
-    found
-}
-
-/// Waits up to `timeout` for `pid` to exit, without reaping it. A helper thread does the
-/// waiting because `waitid` has no timeout of its own; when the deadline passes, the
-/// caller kills the process, which ends the helper's wait too.
-///
-/// Lesson 1's `procs::bounded` does the same for the lessons; xtask keeps its own copy
-/// on purpose: it depends on no lesson crate, so that a lesson a student left broken
-/// can still be graded (the grader must build when the lesson does not).
-fn exited_within(pid: Pid, timeout: Duration) -> bool {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        // WNOWAIT leaves the exited child a zombie, so its pid (and group id) stays ours
-        // until `Child::wait` reaps it. EINTR (a signal arrived) means: wait again.
-        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
-        while let Err(Errno::EINTR) = waitid(Id::Pid(pid), flags) {}
-        let _ = tx.send(());
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(()) | Err(RecvTimeoutError::Disconnected) => true,
-        Err(RecvTimeoutError::Timeout) => false,
-    }
-}
-
-/// The end of what a pipe carried: at most about `KEEP` bytes, and how many came before.
-#[derive(Debug, Default)]
-struct Tail {
-    bytes: Vec<u8>,
-    dropped: usize,
-}
-
-impl Tail {
-    fn push(&mut self, chunk: &[u8]) {
-        self.bytes.extend_from_slice(chunk);
-        // Trim only once twice the limit is reached, so trimming is rare.
-        if self.bytes.len() > 2 * KEEP {
-            let cut = self.bytes.len() - KEEP;
-            self.bytes.drain(..cut);
-            self.dropped += cut;
-        }
-    }
-}
-
-fn spawn_reader(mut pipe: impl Read + Send + 'static, into: Arc<Mutex<Tail>>, done: Sender<()>) {
-    thread::spawn(move || {
-        let mut chunk = [0u8; 8192];
-        loop {
-            match pipe.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => lock(&into).push(&chunk[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            }
-        }
-        let _ = done.send(());
-    });
-}
-
-/// A reader thread cannot panic while holding the lock, but if it did, the bytes it
-/// collected are still good: take them rather than fail.
-fn lock(tail: &Mutex<Tail>) -> std::sync::MutexGuard<'_, Tail> {
-    tail.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn take_text(tail: &Mutex<Tail>) -> String {
-    let tail = lock(tail);
-    let text = String::from_utf8_lossy(&tail.bytes);
-    if tail.dropped > 0 {
-        format!("[... {} earlier bytes not kept ...]\n{text}", tail.dropped)
-    } else {
-        text.into_owned()
-    }
 }
 
 /// Runs `jobs`, up to one per CPU at once, each with `run` on a worker thread; `done`
@@ -466,162 +267,13 @@ fn signal_name(signal: i32) -> String {
     }
 }
 
-/// A panic, as the standard panic hook reports it:
-///
-/// ```text
-/// thread 'name' (1234) panicked at crates/procs/tests/exercise_reap.rs:31:5:
-/// assertion `left == right` failed
-///   left: []
-///  right: [(101, Code(1))]
-/// note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Panic {
-    /// `crates/procs/tests/exercise_reap.rs:31:5`
-    pub location: String,
-    /// The lines after the location, up to the `note:`.
-    pub message: String,
-}
-
-/// What the harness printed for one test, taken apart.
-#[derive(Debug, Default)]
-struct Report {
-    panics: Vec<Panic>,
-    /// What the test itself printed (its captured output, panics taken out).
-    printed: Vec<String>,
-    /// The captured section as a whole: the fallback message when nothing panicked.
-    failure_text: String,
-}
-
-/// Reads the harness's output of a single-test run. A failing test's captured output
-/// is shown between `---- NAME stdout ----` and the final `failures:` list; anything
-/// else (a passing test, a killed one) is searched whole, minus the harness's lines.
-fn read_report(stdout: &str, name: &str) -> Report {
-    let header = format!("---- {name} stdout ----");
-    let lines: Vec<&str> = stdout.lines().collect();
-    let section: Vec<&str> = match lines.iter().position(|l| l.trim_end() == header) {
-        Some(start) => lines[start + 1..]
-            .iter()
-            .take_while(|l| l.trim_end() != "failures:")
-            .copied()
-            .collect(),
-        None => lines
-            .iter()
-            .filter(|l| !is_harness_line(l))
-            .copied()
-            .collect(),
-    };
-    let mut report = Report {
-        failure_text: section.join("\n").trim().to_string(),
-        ..Report::default()
-    };
-    let mut lines = section.iter().peekable();
-    while let Some(line) = lines.next() {
-        let Some(location) = panic_location(line) else {
-            if !is_backtrace_note(line) {
-                report.printed.push(line.to_string());
-            }
-            continue;
-        };
-        let mut message = Vec::new();
-        while let Some(next) = lines.next_if(|l| !ends_a_panic(l)) {
-            message.push(next.trim_end());
-        }
-        while message.last().is_some_and(|l| l.is_empty()) {
-            message.pop();
-        }
-        report.panics.push(Panic {
-            location,
-            message: message.join("\n"),
-        });
-    }
-    while report.printed.last().is_some_and(|l| l.trim().is_empty()) {
-        report.printed.pop();
-    }
-    while report.printed.first().is_some_and(|l| l.trim().is_empty()) {
-        report.printed.remove(0);
-    }
-    report
-}
-
-/// `thread 'x' (123) panicked at src/lib.rs:4:9:` -> `src/lib.rs:4:9`. Older Rust
-/// versions print no thread id; both forms are read.
-fn panic_location(line: &str) -> Option<String> {
-    let line = line.trim_end();
-    if !line.starts_with("thread '") {
-        return None;
-    }
-    let at = line.find(" panicked at ")? + " panicked at ".len();
-    Some(line[at..].trim_end_matches(':').to_string())
-}
-
-fn is_backtrace_note(line: &str) -> bool {
-    line.starts_with("note: run with `RUST_BACKTRACE") || line.starts_with("stack backtrace:")
-}
-
-fn ends_a_panic(line: &str) -> bool {
-    line.starts_with("note: ")
-        || line.starts_with("stack backtrace:")
-        || panic_location(line).is_some()
-}
-
-fn is_harness_line(line: &str) -> bool {
-    let line = line.trim_end();
-    line.is_empty()
-        || line.starts_with("running ")
-        || line.starts_with("test result:")
-        // `test NAME ... ok`, or `test NAME ...` of a test killed before it ended.
-        || (line.starts_with("test ") && (line.contains(" ... ") || line.ends_with(" ...")))
-}
-
-/// The panics as one message: the first in full (it is usually the cause: a helper
-/// thread's `todo!()` before the test's own "the helper panicked"), later ones after it.
-pub fn panic_message(panics: &[Panic]) -> String {
-    let text = panics
-        .iter()
-        .map(|p| {
-            if p.message.is_empty() {
-                format!("panicked at {}", p.location)
-            } else {
-                format!("panicked at {}:\n{}", p.location, p.message)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    shorten(&text)
-}
-
-/// At most `MESSAGE_LINES` lines of at most 300 characters each.
-fn shorten(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out: Vec<String> = lines
-        .iter()
-        .take(MESSAGE_LINES)
-        .map(|l| {
-            if l.chars().count() > 300 {
-                format!("{}...", l.chars().take(297).collect::<String>())
-            } else {
-                l.to_string()
-            }
-        })
-        .collect();
-    if lines.len() > MESSAGE_LINES {
-        out.push(format!("... ({} more lines)", lines.len() - MESSAGE_LINES));
-    }
-    out.join("\n")
-}
-
-/// The panics found in a harness's output.
-#[cfg(test)]
-fn panics_in(stdout: &str, name: &str) -> Vec<Panic> {
-    read_report(stdout, name).panics
-}
-
 #[cfg(test)]
 mod tests {
+    use super::panics::{MESSAGE_LINES, Panic, panics_in};
     use super::*;
     use std::os::unix::fs::PermissionsExt;
     use std::path::PathBuf;
+    use std::time::Instant;
 
     const ASSERT_EQ: &str = "
 running 1 test
