@@ -82,6 +82,23 @@ pub struct GradeOptions {
     pub junit: Option<PathBuf>,
     /// Seconds one test may run before it is killed and failed.
     pub timeout_secs: u64,
+    /// What goes to stdout: the table, or Exercism's results.json.
+    pub format: GradeFormat,
+    /// Only build what grading these exercises builds (the same cargo commands), and
+    /// run nothing: a CI job's one build, which each exercise's step then reuses.
+    pub build_only: bool,
+}
+
+/// `grade --format`: what is printed on stdout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum GradeFormat {
+    /// A table per lesson, and every failing test's assertion
+    #[default]
+    Table,
+    /// Exercism's test-runner results.json (version 3), to the letter; the table goes
+    /// to stderr. One lesson at a time: a lesson is Exercism's exercise, and its
+    /// exercises are the tasks that `task_id` numbers
+    Exercism,
 }
 
 /// Seconds a graded test may run by default: generous for a slow laptop, short enough
@@ -96,6 +113,8 @@ impl Default for GradeOptions {
             json: None,
             junit: None,
             timeout_secs: DEFAULT_TEST_TIMEOUT_SECS,
+            format: GradeFormat::Table,
+            build_only: false,
         }
     }
 }
@@ -412,6 +431,13 @@ struct GradeArgs {
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TEST_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = GradeFormat::Table)]
+    format: GradeFormat,
+    /// Only build what grading builds (the same cargo commands, so a later grade
+    /// recompiles nothing), and run no test
+    #[arg(long, conflicts_with_all = ["json", "junit", "format"])]
+    build_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -474,6 +500,8 @@ where
             json: g.json,
             junit: g.junit,
             timeout_secs: g.timeout,
+            format: g.format,
+            build_only: g.build_only,
         }),
         VerbArgs::List => Verb::List,
         VerbArgs::Hint { id } => Verb::Hint(id),
@@ -661,6 +689,23 @@ mod tests {
             })
         );
         assert_eq!(ok(&["grade"]), Verb::Grade(GradeOptions::default()));
+        assert_eq!(
+            ok(&["grade", "--lesson", "procs", "--format", "exercism"]),
+            Verb::Grade(GradeOptions {
+                lesson: Some(&LESSONS[0]),
+                format: GradeFormat::Exercism,
+                ..GradeOptions::default()
+            })
+        );
+        assert!(bad(&["grade", "--format", "xml"]).contains("exercism"));
+        assert_eq!(
+            ok(&["grade", "--build-only"]),
+            Verb::Grade(GradeOptions {
+                build_only: true,
+                ..GradeOptions::default()
+            })
+        );
+        assert!(bad(&["grade", "--build-only", "--json", "x"]).contains("cannot be used"));
         assert_eq!(
             ok(&["kit", "--out", "student"]),
             Verb::Kit(KitOptions::Out("student".into()))

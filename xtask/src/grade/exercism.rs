@@ -61,34 +61,54 @@ pub(crate) fn overall(grade: &Grade) -> (&'static str, Option<String>) {
     }
 }
 
-/// The results in Exercism's results.json (version 3) shape, which autograders read,
-/// with the points added: `points`, `max_points`, and one entry per exercise. A test's
-/// `task_id` is its exercise's position in `exercises`, counting from 1.
+// ANCHOR: exercism
+/// Exercism's test-runner `results.json`, version 3, to the letter: these keys and no
+/// other, `message` only when it says something. A lesson is Exercism's unit (one
+/// "exercise" of theirs), and its exercises are its tasks: a test's `task_id` is its
+/// exercise's number in the lesson, in the order of `exercises.toml` and of the
+/// chapter's table of exercises, counting from 1.
+#[derive(Debug, Serialize)]
+pub(crate) struct ExercismResults {
+    pub(crate) version: u32,
+    pub(crate) status: &'static str,
+    /// Why nothing could run: only with `status: error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) message: Option<String>,
+    pub(crate) tests: Vec<TestJson>,
+}
+
+/// One test, in the order it is written in its file.
+#[derive(Debug, Serialize)]
+pub(crate) struct TestJson {
+    pub(crate) name: String,
+    /// The test's body, as the spec's "Test Code" shows it beside the result.
+    pub(crate) test_code: String,
+    pub(crate) status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) message: Option<String>,
+    /// What the test printed, at most 500 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) output: Option<String>,
+    pub(crate) task_id: usize,
+}
+// ANCHOR_END: exercism
+
+/// The same results with the points added, for GitHub Classroom and `cargo xtask list`
+/// (`grade --json`): Exercism's keys, then `points`, `max_points` and one entry per
+/// exercise.
 ///
 /// Typed structs rather than `json!`: they keep the fields in this order in the file
 /// (version and status first), which is the order a person reads them in.
 #[derive(Debug, Serialize)]
 pub(crate) struct ResultsJson<'a> {
-    pub(crate) version: u32,
-    pub(crate) status: &'static str,
-    pub(crate) message: Option<String>,
-    pub(crate) tests: Vec<TestJson>,
+    #[serde(flatten)]
+    pub(crate) results: ExercismResults,
     pub(crate) points: f64,
     pub(crate) max_points: u32,
     pub(crate) exercises: Vec<ExerciseJson<'a>>,
     /// Only in the kept copy for `list`: exercises graded by earlier runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) earlier: Option<Vec<Value>>,
-}
-
-#[derive(Debug, Serialize)]
-pub(crate) struct TestJson {
-    pub(crate) name: String,
-    pub(crate) status: &'static str,
-    pub(crate) message: Option<String>,
-    pub(crate) output: Option<String>,
-    pub(crate) test_code: String,
-    pub(crate) task_id: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -105,24 +125,65 @@ pub(crate) struct ExerciseJson<'a> {
     pub(crate) graded_at: Option<f64>,
 }
 
-pub(crate) fn results_json(grade: &Grade) -> ResultsJson<'_> {
+/// Each exercise's number in its lesson (1 for the first of `exercises.toml`), read from
+/// the registries; an exercise not found there (a test's made-up one) gets its place in
+/// `grade` among those of its lesson.
+fn task_numbers(root: &Path, grade: &Grade) -> HashMap<String, usize> {
+    let mut numbers = HashMap::new();
+    for r in &grade.exercises {
+        let lesson = r.exercise.lesson;
+        if let Ok(list) = registry::load_lesson(root, lesson) {
+            for (i, e) in list.iter().enumerate() {
+                numbers.entry(e.id.clone()).or_insert(i + 1);
+            }
+        }
+        if !numbers.contains_key(&r.exercise.id) {
+            let place = grade
+                .exercises
+                .iter()
+                .filter(|o| o.exercise.lesson == lesson)
+                .position(|o| o.exercise.id == r.exercise.id)
+                .map_or(1, |p| p + 1);
+            numbers.insert(r.exercise.id.clone(), place);
+        }
+    }
+    numbers
+}
+
+/// The grade as Exercism's `results.json`, version 3.
+pub(crate) fn exercism_results(grade: &Grade) -> ExercismResults {
     let (status, message) = overall(grade);
-    let mut tests = Vec::new();
     let root = crate::workspace::root();
-    for (i, r) in grade.exercises.iter().enumerate() {
+    let numbers = task_numbers(&root, grade);
+    let mut tests = Vec::new();
+    for r in &grade.exercises {
         let bodies = test_bodies(&source_of(&root, &r.exercise));
         for t in &r.tests {
             tests.push(TestJson {
                 name: format!("{}: {}", r.exercise.id, t.name),
+                test_code: bodies.get(&t.name).cloned().unwrap_or_default(),
                 status: t.status.word(),
                 message: (t.status != Status::Pass && !t.message.is_empty())
                     .then(|| t.message.clone()),
                 output: (!t.output.is_empty()).then(|| exercism_output(&t.output)),
-                test_code: bodies.get(&t.name).cloned().unwrap_or_default(),
-                task_id: i + 1,
+                task_id: numbers.get(&r.exercise.id).copied().unwrap_or(1),
             });
         }
     }
+    ExercismResults {
+        version: 3,
+        status,
+        message,
+        tests,
+    }
+}
+
+/// `grade --format exercism`: Exercism's `results.json` and nothing else.
+pub fn exercism_text(grade: &Grade) -> serde_json::Result<String> {
+    Ok(serde_json::to_string_pretty(&exercism_results(grade))? + "\n")
+}
+
+pub(crate) fn results_json(grade: &Grade) -> ResultsJson<'_> {
     let exercises: Vec<ExerciseJson<'_>> = grade
         .exercises
         .iter()
@@ -140,10 +201,7 @@ pub(crate) fn results_json(grade: &Grade) -> ResultsJson<'_> {
     // The total is the sum of the rounded parts, so the file adds up as printed.
     let points = round2(exercises.iter().map(|e| e.points).sum());
     ResultsJson {
-        version: 3,
-        status,
-        message,
-        tests,
+        results: exercism_results(grade),
         points,
         max_points: grade.max_points(),
         exercises,

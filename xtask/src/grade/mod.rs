@@ -34,7 +34,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::child::{self, Seen};
-use crate::cli::GradeOptions;
+use crate::cli::{GradeFormat, GradeOptions};
 use crate::format::{Row, render_table};
 use crate::format::{duration, width};
 use crate::lessons::Lesson;
@@ -440,6 +440,43 @@ enum SelectError {
     None,
 }
 
+/// `grade --build-only`: each lesson's graded test targets built with the very command
+/// grading runs, so that grading them later (one exercise, or all) compiles nothing.
+/// Exit 0 when every lesson built; 1 otherwise (each failure is printed, and the lessons
+/// after it are still built).
+fn build_only(root: &Path, exercises: &[Exercise]) -> ExitCode {
+    let settings = Settings {
+        fail_fast: false,
+        lean_build: false,
+        timeout: Duration::from_secs(crate::cli::DEFAULT_TEST_TIMEOUT_SECS),
+        target_dir: None,
+        progress: true,
+    };
+    let mut progress = Progress::new();
+    let mut say = Say(Some(&mut progress));
+    let mut failed = 0;
+    for lesson in crate::lessons::LESSONS.iter() {
+        let mut targets: Vec<&str> = Vec::new();
+        for e in exercises.iter().filter(|e| e.lesson == lesson) {
+            if !targets.contains(&e.test.as_str()) {
+                targets.push(&e.test);
+            }
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        if let Err(e) = build(root, lesson, Some(&targets), &settings, &mut say) {
+            eprintln!("error: lesson `{}` did not build:\n{e}", lesson.name);
+            failed += 1;
+        }
+    }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 /// Which exercises the options ask for, or why none can be graded.
 fn select(
     all: &[Exercise],
@@ -491,6 +528,17 @@ pub fn main(options: &GradeOptions) -> ExitCode {
             return crate::cli::Exit::Usage.into();
         }
     };
+    if options.build_only {
+        return build_only(&root, &chosen);
+    }
+    let exercism = options.format == GradeFormat::Exercism;
+    if exercism && chosen.iter().any(|e| e.lesson != chosen[0].lesson) {
+        eprintln!(
+            "error: --format exercism grades one lesson (Exercism's exercise, whose tasks \
+             are the lesson's exercises): add --lesson NAME or --exercise ID"
+        );
+        return crate::cli::Exit::Usage.into();
+    }
     let settings = Settings {
         fail_fast: false,
         lean_build: false,
@@ -501,12 +549,29 @@ pub fn main(options: &GradeOptions) -> ExitCode {
     let started = SystemTime::now();
     let grade = grade(&root, &chosen, &settings);
 
-    println!();
-    println!("{}", report(&grade));
-    if let Some(failures) = failures(&grade) {
-        println!("\n{failures}");
+    // The table is for a person: on stdout, unless stdout carries results.json.
+    let table = format!("\n{}", report(&grade));
+    let failures = failures(&grade).map(|f| format!("\n{f}"));
+    for text in std::iter::once(table).chain(failures) {
+        if exercism {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
     }
     let mut ok = grade.passed();
+    if exercism {
+        match exercism_text(&grade) {
+            Ok(text) => print!("{text}"),
+            Err(e) => {
+                eprintln!("error: cannot write the results as JSON: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        // Exercism's runners exit with 0 whenever results.json was written, whatever
+        // the tests did: the file says how they did.
+        ok = true;
+    }
     let mut write = |what: &str, path: &Path, text: std::io::Result<String>| match text
         .and_then(|text| std::fs::write(path, text))
     {

@@ -99,7 +99,11 @@ fn the_json_has_every_exercism_v3_field_with_its_type() {
     assert_eq!(tests[0]["message"], Value::Null);
     assert_eq!(tests[2]["status"], "fail");
     assert!(tests[2]["message"].as_str().unwrap().contains("left: 1"));
-    assert_eq!(tests[3]["task_id"], 2);
+    // Each exercise's number in its lesson's exercises.toml.
+    let procs = crate::registry::load_lesson(&crate::workspace::root(), &LESSONS[0]).unwrap();
+    let number = |id: &str| procs.iter().position(|e| e.id == id).unwrap() + 1;
+    assert_eq!(tests[0]["task_id"], number("procs/reap"));
+    assert_eq!(tests[3]["task_id"], number("procs/capture"));
 
     let exercises = doc["exercises"].as_array().unwrap();
     assert_eq!(exercises.len(), 2);
@@ -382,4 +386,179 @@ fn a_results_file_with_an_impossible_time_is_read_without_a_panic() {
         found["procs/near"].graded_at,
         UNIX_EPOCH + Duration::from_secs_f64(1_700_000_000.5)
     );
+}
+
+/// What is wrong with `doc` as an Exercism test-runner `results.json` (version 2 or 3),
+/// rule by rule from the spec: the keys it defines and no other, each with its type; the
+/// overall status agreeing with the tests' (`error` only when no test ran, and then with
+/// a `message`); `output` at most 500 characters; `task_id` a task number (from 1).
+fn exercism_violations(doc: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    let Some(top) = doc.as_object() else {
+        return vec!["not a JSON object".into()];
+    };
+    for key in top.keys() {
+        if !["version", "status", "message", "tests"].contains(&key.as_str()) {
+            found.push(format!("a key the spec does not define: `{key}`"));
+        }
+    }
+    let version = top.get("version").and_then(Value::as_u64);
+    if !matches!(version, Some(2 | 3)) {
+        found.push(format!(
+            "version must be 2 or 3, not {:?}",
+            top.get("version")
+        ));
+    }
+    let status = top.get("status").and_then(Value::as_str).unwrap_or("");
+    if !["pass", "fail", "error"].contains(&status) {
+        found.push(format!("status `{status}` is not pass, fail or error"));
+    }
+    let message = top.get("message").unwrap_or(&Value::Null);
+    match (status, message) {
+        ("error", Value::String(m)) if !m.is_empty() && m.chars().count() <= 65_535 => {}
+        ("error", _) => found.push("status error needs a message (at most 65,535 chars)".into()),
+        (_, Value::Null) => {}
+        (_, _) => found.push("a message is for status error only (else null or absent)".into()),
+    }
+    let tests = top.get("tests").and_then(Value::as_array);
+    if status != "error" && tests.is_none() {
+        found.push("pass or fail needs the tests".into());
+    }
+    let mut statuses = Vec::new();
+    for (i, t) in tests.into_iter().flatten().enumerate() {
+        let Some(t) = t.as_object() else {
+            found.push(format!("test {i} is not an object"));
+            continue;
+        };
+        for key in t.keys() {
+            let known = [
+                "name",
+                "test_code",
+                "status",
+                "message",
+                "output",
+                "task_id",
+            ];
+            if !known.contains(&key.as_str()) || (key == "task_id" && version != Some(3)) {
+                found.push(format!("test {i}: a key the spec does not define: `{key}`"));
+            }
+        }
+        if !t.get("name").is_some_and(Value::is_string) {
+            found.push(format!("test {i}: no name"));
+        }
+        if t.get("test_code").is_some_and(|c| !c.is_string()) {
+            found.push(format!("test {i}: test_code is not a string"));
+        }
+        let s = t.get("status").and_then(Value::as_str).unwrap_or("");
+        if !["pass", "fail", "error"].contains(&s) {
+            found.push(format!("test {i}: status `{s}` is not pass, fail or error"));
+        }
+        statuses.push(s.to_string());
+        for key in ["message", "output"] {
+            if t.get(key).is_some_and(|v| !v.is_string() && !v.is_null()) {
+                found.push(format!("test {i}: {key} is neither a string nor null"));
+            }
+        }
+        if let Some(output) = t.get("output").and_then(Value::as_str) {
+            if output.chars().count() > 500 {
+                found.push(format!("test {i}: output longer than 500 characters"));
+            }
+        }
+        if let Some(id) = t.get("task_id") {
+            if id.as_u64().is_none_or(|id| id < 1) {
+                found.push(format!("test {i}: task_id {id} is not a task number"));
+            }
+        }
+    }
+    let expected = if statuses.is_empty() || statuses.iter().all(|s| s == "error") {
+        "error"
+    } else if statuses.iter().all(|s| s == "pass") {
+        "pass"
+    } else {
+        "fail"
+    };
+    if tests.is_some() && status != expected {
+        found.push(format!("status `{status}`, but the tests say `{expected}`"));
+    }
+    found
+}
+
+/// Files shaped as the spec's examples of a valid results.json (its v2 and v3 examples,
+/// and an error with no test run): the checker above must accept them.
+const SPEC_EXAMPLES: [&str; 3] = [
+    r#"{"version": 2, "status": "fail", "message": null, "tests": [
+        {"name": "adds two numbers", "status": "fail", "message": "wanted 4, got 5",
+         "output": "printed by the student", "test_code": "assert_eq!(add(2, 2), 4);"}]}"#,
+    r#"{"version": 3, "status": "fail", "message": null, "tests": [
+        {"name": "adds two numbers", "status": "fail", "message": "wanted 4, got 5",
+         "output": "printed by the student", "test_code": "assert_eq!(add(2, 2), 4);",
+         "task_id": 1}]}"#,
+    r#"{"version": 3, "status": "error", "message": "error[E0308]: mismatched types"}"#,
+];
+
+#[test]
+fn the_checker_accepts_the_spec_examples() {
+    for example in SPEC_EXAMPLES {
+        let doc: Value = serde_json::from_str(example).unwrap();
+        assert_eq!(exercism_violations(&doc), Vec::<String>::new(), "{example}");
+    }
+}
+
+#[test]
+fn format_exercism_follows_the_spec_to_the_letter() {
+    for grade in [sample(), Grade::default(), {
+        let mut only_error = sample();
+        only_error.exercises.remove(0);
+        only_error
+    }] {
+        let doc: Value = serde_json::from_str(&exercism_text(&grade).unwrap()).unwrap();
+        assert_eq!(exercism_violations(&doc), Vec::<String>::new(), "{doc:#}");
+    }
+    let doc: Value = serde_json::from_str(&exercism_text(&sample()).unwrap()).unwrap();
+    assert_eq!(doc["status"], "fail");
+    assert!(
+        doc.get("message").is_none(),
+        "no message unless status error: {doc}"
+    );
+    let tests = doc["tests"].as_array().unwrap();
+    // A passing test carries no message; each test its body as test_code.
+    assert!(tests[0].get("message").is_none());
+    // Each exercise's tests link to its task: its number in its lesson.
+    assert_eq!(tests[0]["task_id"], tests[2]["task_id"]);
+    assert_ne!(tests[0]["task_id"], tests[3]["task_id"]);
+}
+
+#[test]
+fn the_checker_finds_each_broken_rule() {
+    let good: Value = serde_json::from_str(SPEC_EXAMPLES[1]).unwrap();
+    type Break = fn(&mut Value);
+    let broken: [(&str, Break); 9] = [
+        ("a key", |d| d["points"] = 10.into()),
+        ("a key", |d| d["tests"][0]["points"] = 1.into()),
+        ("status `pass`", |d| d["status"] = "pass".into()),
+        ("status `error`", |d| d["status"] = "error".into()),
+        ("a message is for status error only", |d| {
+            d["message"] = "why".into()
+        }),
+        ("output longer", |d| {
+            d["tests"][0]["output"] = "x".repeat(501).into()
+        }),
+        ("task_id", |d| d["tests"][0]["task_id"] = 0.into()),
+        ("version", |d| d["version"] = 4.into()),
+        ("no name", |d| {
+            d["tests"][0].as_object_mut().unwrap().remove("name");
+        }),
+    ];
+    for (says, breaking) in broken {
+        let mut doc = good.clone();
+        breaking(&mut doc);
+        let found = exercism_violations(&doc);
+        assert!(
+            found.iter().any(|f| f.contains(says)),
+            "{says}: {found:?} in {doc}"
+        );
+    }
+    // The --json file (points added) is not Exercism's format, and the checker says so.
+    let with_points = to_json(&sample());
+    assert!(!exercism_violations(&with_points).is_empty());
 }

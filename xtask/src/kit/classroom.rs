@@ -21,6 +21,20 @@ pub const STEP_TIMEOUT_MINUTES: u32 = 10;
 /// Where the workflow goes in the kit.
 pub const PATH: &str = ".github/workflows/classroom.yml";
 
+/// The workflow's one build: exactly what grading builds (the same cargo commands,
+/// xtask included), so that no exercise's step compiles anything. `kit --verify` runs
+/// it in the kit and checks that a step then compiles nothing.
+pub const BUILD_ARGS: [&str; 3] = ["xtask", "grade", "--build-only"];
+
+/// The cargo arguments of an exercise's step.
+pub fn step_args(exercise: &Exercise) -> [&str; 4] {
+    ["xtask", "grade", "--exercise", exercise.id.as_str()]
+}
+
+/// The folder where the last step writes the grade (table, JSON, JUnit XML), which the
+/// workflow keeps as the run's artifact.
+pub const GRADE_DIR: &str = "grade";
+
 /// The step id of an exercise: `procs/capture` -> `procs-capture`. GitHub step ids may
 /// not contain `/`; the reporter finds each step's result in the environment variable
 /// `<STEP ID IN UPPER CASE>_RESULTS`.
@@ -70,16 +84,17 @@ pub fn workflow(exercises: &[Exercise]) -> String {
     // error shows once, near the top of the log. It may fail: the graded steps still
     // run, and a compile error then costs the exercises it breaks (in their own lesson),
     // not every step, which GitHub would otherwise skip.
+    let build = format!("cargo {}", BUILD_ARGS.join(" "));
     step(
         &mut y,
-        "Build the lessons and their tests",
-        &[("run", "cargo test --workspace --no-run")],
+        "Build what grading builds, once",
+        &[("run", &build)],
         &[],
     );
     y.push_str("        continue-on-error: true\n");
     for exercise in exercises {
         let id = step_id(exercise);
-        let command = format!("cargo xtask grade --exercise {}", exercise.id);
+        let command = format!("cargo {}", step_args(exercise).join(" "));
         let timeout = STEP_TIMEOUT_MINUTES.to_string();
         let points = exercise.points.to_string();
         step(
@@ -99,18 +114,27 @@ pub fn workflow(exercises: &[Exercise]) -> String {
         );
     }
     // `cargo xtask grade` appends its table (points per test, the failing assertions)
-    // to the job summary; `always()` because the graded steps above may have failed.
+    // to the job summary, and the files are kept as the run's artifact; `always()`
+    // because the graded steps above may have failed.
+    let grade_all = format!(
+        "set -o pipefail; mkdir -p {GRADE_DIR}; cargo xtask grade --json {GRADE_DIR}/results.json \
+         --junit {GRADE_DIR}/junit.xml | tee {GRADE_DIR}/table.txt"
+    );
     step(
         &mut y,
         "Grade table for the job summary",
-        &[
-            ("if", "always()"),
-            (
-                "run",
-                "cargo xtask grade --json grade.json --junit grade.xml",
-            ),
-        ],
+        &[("if", "always()"), ("shell", "bash"), ("run", &grade_all)],
         &[],
+    );
+    step(
+        &mut y,
+        "Keep the grade table",
+        &[("if", "always()"), ("uses", "actions/upload-artifact@v4")],
+        &[
+            ("name", "grade"),
+            ("path", GRADE_DIR),
+            ("if-no-files-found", "warn"),
+        ],
     );
     let ids: Vec<String> = exercises.iter().map(step_id).collect();
     y.push_str("      - name: Autograding Reporter\n");
@@ -212,7 +236,7 @@ mod tests {
             "    if: github.actor != 'github-classroom[bot]'\n",
             "        uses: actions/checkout@v4\n",
             "        uses: dtolnay/rust-toolchain@stable\n",
-            "        run: cargo test --workspace --no-run\n        continue-on-error: true\n",
+            "        run: cargo xtask grade --build-only\n        continue-on-error: true\n",
             "      - name: procs/capture\n\
              \x20       id: procs-capture\n\
              \x20       uses: classroom-resources/autograding-command-grader@v1\n\
@@ -223,7 +247,11 @@ mod tests {
              \x20         timeout: 10\n\
              \x20         max-score: 10\n",
             "          max-score: 15\n",
-            "        if: always()\n        run: cargo xtask grade --json grade.json --junit grade.xml\n",
+            "        if: always()\n        shell: bash\n        run: 'set -o pipefail; mkdir -p grade; \
+             cargo xtask grade --json grade/results.json --junit grade/junit.xml | tee \
+             grade/table.txt'\n",
+            "        uses: actions/upload-artifact@v4\n        with:\n          name: grade\n\
+             \x20         path: grade\n",
             "          PROCS-CAPTURE_RESULTS: \"${{steps.procs-capture.outputs.result}}\"\n",
             "          PROCS-A-B_RESULTS: \"${{steps.procs-a-b.outputs.result}}\"\n",
             "          runners: procs-capture,procs-a-b\n",
@@ -234,6 +262,7 @@ mod tests {
         // The reporter is the last step: it fails the job when a test failed.
         let reporter = y.find("Autograding Reporter").unwrap();
         assert!(y.find("Grade table").unwrap() < reporter);
+        assert!(y.find("Keep the grade table").unwrap() < reporter);
         assert!(!y.contains('\t'), "YAML forbids tabs in indentation");
     }
 }

@@ -139,6 +139,9 @@ pub fn run(root: &Path, options: &VerifyOptions) -> ExitCode {
     };
     steps.leaks(&kit, &written.secrets);
     let builds = steps.builds(&kit, &target);
+    if let (true, None, Some(first)) = (builds, only, written.exercises.first()) {
+        steps.classroom_build_is_reused(&kit, &target, first);
+    }
     let stub_grade = if builds {
         steps.grade_stubs(&kit, &written.exercises, &selected, &target)
     } else {
@@ -356,6 +359,53 @@ impl Steps {
                 self.kit_problems.push(problem.to_string());
                 false
             }
+        }
+    }
+
+    /// 3b. The Classroom workflow's one build, then one exercise's step as the workflow
+    ///     runs it: the step must compile nothing (no `Compiling` in its output), so
+    ///     that every step reuses the one build.
+    fn classroom_build_is_reused(&mut self, kit: &Path, target: &Path, first: &Exercise) {
+        let scope = "kit · classroom";
+        if !self.cargo(scope, kit, target, &super::classroom::BUILD_ARGS) {
+            return;
+        }
+        let args = super::classroom::step_args(first);
+        let shown = format!("cargo {}", args.join(" "));
+        self.progress.line(scope, &shown);
+        let mut command = Command::new(workspace::cargo());
+        command
+            .args(args)
+            .current_dir(kit)
+            .env("CARGO_TARGET_DIR", target);
+        // The step fails (a stub's tests fail): only what it compiled matters here.
+        let out = match crate::run::stream(&mut self.progress, scope, StepKind::Test, &mut command)
+        {
+            Ok(out) => out,
+            Err(e) => {
+                self.kit_problems
+                    .push(format!("`{shown}` could not start: {e}"));
+                return;
+            }
+        };
+        let compiled: Vec<&str> = out
+            .combined
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.contains("Compiling "))
+            .collect();
+        if compiled.is_empty() {
+            self.progress.line(
+                scope,
+                "ok: after the workflow's build, an exercise's step compiles nothing",
+            );
+        } else {
+            self.progress.line(scope, "FAILED: the step compiled again");
+            self.kit_problems.push(format!(
+                "after `cargo {}`, the Classroom step `{shown}` compiled again:\n{}",
+                super::classroom::BUILD_ARGS.join(" "),
+                compiled.join("\n")
+            ));
         }
     }
 
