@@ -16,7 +16,8 @@
 //! - `plan`: the kit in memory: stubs, marker checks, the generated files;
 //! - `readme` and `classroom`: the two generated files;
 //! - `leak`: the check that no solution line reached the kit;
-//! - `verify`: building and grading the kit and the course to prove it all.
+//! - `verify`: building and grading the kit and the course to prove it all; `verdict`:
+//!   its verdict per exercise, and the table.
 
 mod classroom;
 mod files;
@@ -24,6 +25,7 @@ mod leak;
 mod mutants;
 mod plan;
 mod readme;
+mod verdict;
 mod verify;
 
 pub use plan::STUBS_DIR;

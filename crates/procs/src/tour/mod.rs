@@ -34,19 +34,31 @@
 //! With `--json`, progress (one line per experiment as it starts) goes to stderr and the
 //! report to stdout, so a driver can show progress live and still parse the result.
 
+//!
+//! The pieces: this module holds the report and the [`Tour`] that fills it; `args` reads
+//! the two flags every tour takes; `print` writes the report for a person; `protocol`
+//! is `--falsify` and the checks that a tour keeps the protocol.
+
+mod args;
+mod print;
+mod protocol;
+
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub use crate::claim::{Claim, ClaimDef, Inputs, Verdict};
+pub use crate::figure::{Figure, fmt_bytes, fmt_number, fmt_ratio, fmt_value};
 pub use crate::host::Host;
+pub use args::{Parsed, TourArgs};
+pub use protocol::{check_protocol, falsify, read_claims};
+
+use print::{print_claims, print_experiment};
 
 /// Version of the JSON layout above; `cargo xtask` refuses reports it does not know.
 pub const SCHEMA: u32 = 1;
-
-pub use crate::figure::{Figure, fmt_bytes, fmt_number, fmt_ratio, fmt_value};
 
 /// What one experiment showed.
 #[derive(Debug, Clone, Serialize)]
@@ -102,107 +114,6 @@ impl Report {
     /// How many claims ended with `verdict`.
     pub fn count(&self, verdict: Verdict) -> usize {
         self.claims.iter().filter(|c| c.verdict == verdict).count()
-    }
-}
-
-/// Command-line options shared by every tour.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TourArgs {
-    /// Print the report as JSON on stdout (progress goes to stderr).
-    pub json: bool,
-    /// Smaller sizes and fewer trials, for CI.
-    pub quick: bool,
-    /// Run no experiment: decide every claim on its wrong world (and on `reference`).
-    pub falsify: bool,
-    /// With `falsify`: a JSON report of an earlier run, whose figures decide the claims
-    /// again.
-    pub reference: Option<std::path::PathBuf>,
-    /// Also write the JSON report as `<lesson>.json` into this folder (and whatever else
-    /// the book shows from this run): `cargo xtask book --record` uses it.
-    pub record: Option<std::path::PathBuf>,
-}
-
-/// What parsing the command line decided.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Parsed {
-    Run(TourArgs),
-    /// `--help` was asked for: print this and exit successfully.
-    Help(String),
-    /// A bad argument: print this and exit with status 2.
-    Bad(String),
-}
-
-impl TourArgs {
-    /// Parses `--json`, `--quick` and `--help`; `about` is the tour's one-paragraph summary.
-    pub fn parse(program: &str, about: &str, args: impl IntoIterator<Item = String>) -> Parsed {
-        let usage = format!(
-            "{about}\n\nUsage: {program} [--quick] [--json]\n       \
-             {program} --falsify [--reference REPORT.json] [--json]\n\n\
-             Options:\n  \
-             --quick      smaller sizes and fewer trials (for CI; a few seconds)\n  \
-             --json       print the report as JSON on stdout, progress on stderr\n  \
-             --falsify    run no experiment: decide every claim on its wrong world (the \
-             figures a\n               wrong implementation would give); each must fail\n  \
-             --reference REPORT.json\n               with --falsify: also decide each \
-             claim again on that run's figures\n  \
-             --record DIR  also write the JSON report as DIR/<lesson>.json (the book's \
-             record)\n  \
-             -h, --help   print this help\n\n\
-             A claim is held, failed, or too close to call (the difference is inside the \
-             noise\nmeasured in this run). Exits with status 1 when a claim fails or an \
-             experiment cannot run;\nwith --falsify, when a claim does not fail on its \
-             wrong world."
-        );
-        let mut parsed = TourArgs::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--json" => parsed.json = true,
-                "--quick" => parsed.quick = true,
-                "--falsify" => parsed.falsify = true,
-                "--record" => match args.next() {
-                    Some(dir) => parsed.record = Some(dir.into()),
-                    None => {
-                        return Parsed::Bad(format!("error: `--record` needs a folder\n\n{usage}"));
-                    }
-                },
-                "--reference" => match args.next() {
-                    Some(path) => parsed.reference = Some(path.into()),
-                    None => {
-                        return Parsed::Bad(format!(
-                            "error: `--reference` needs a report file\n\n{usage}"
-                        ));
-                    }
-                },
-                "-h" | "--help" => return Parsed::Help(usage),
-                other => {
-                    return Parsed::Bad(format!("error: unknown argument `{other}`\n\n{usage}"));
-                }
-            }
-        }
-        if parsed.reference.is_some() && !parsed.falsify {
-            return Parsed::Bad(format!(
-                "error: `--reference` goes with `--falsify`\n\n{usage}"
-            ));
-        }
-        Parsed::Run(parsed)
-    }
-
-    /// Parses the process's own arguments, exiting on `--help` or a bad argument.
-    pub fn from_env(about: &str) -> TourArgs {
-        let mut args = std::env::args();
-        let program = args.next().unwrap_or_else(|| "tour".into());
-        match TourArgs::parse(&program, about, args) {
-            Parsed::Run(a) => a,
-            Parsed::Help(text) => {
-                println!("{text}");
-                std::process::exit(0);
-            }
-            Parsed::Bad(text) => {
-                eprintln!("{text}");
-                std::process::exit(2);
-            }
-        }
     }
 }
 
@@ -416,204 +327,6 @@ impl Tour {
     pub fn report(&self) -> &Report {
         &self.report
     }
-}
-
-/// Checks the parts of a lesson's tour protocol that need no experiment: `--help`
-/// succeeds and names the flags, an unknown flag exits with status 2 naming it, and
-/// `--falsify --json` fails every claim of `declared` on its wrong world. Every lesson's
-/// `tests/tour.rs` calls it. What a run must do (every planned experiment, every
-/// declared claim in order) the tour checks itself ([`Tour::keep_protocol`]), in the
-/// run `cargo xtask run-all` makes; whether the claims *hold* is decided there too.
-pub fn check_protocol(binary: &std::path::Path, declared: &[ClaimDef]) -> crate::Result<()> {
-    let run = |args: &[&str]| {
-        std::process::Command::new(binary)
-            .args(args)
-            .output()
-            .map_err(|e| broken(format!("cannot run {}: {e}", binary.display())))
-    };
-    let help = run(&["--help"])?;
-    let text = String::from_utf8_lossy(&help.stdout);
-    if !help.status.success() || !text.contains("--quick") || !text.contains("--json") {
-        return Err(broken(format!(
-            "--help did not succeed with the flags: {text}"
-        )));
-    }
-    let bad = run(&["--no-such-flag"])?;
-    if bad.status.code() != Some(2)
-        || !String::from_utf8_lossy(&bad.stderr).contains("--no-such-flag")
-    {
-        return Err(broken(format!(
-            "an unknown flag gave {} without naming it",
-            bad.status
-        )));
-    }
-    let falsified = run(&["--falsify", "--json"])?;
-    let found: serde_json::Value = serde_json::from_slice(&falsified.stdout)
-        .map_err(|e| broken(format!("--falsify --json printed no JSON ({e})")))?;
-    let list = found["claims"].as_array().cloned().unwrap_or_default();
-    if !falsified.status.success() || list.len() != declared.len() {
-        return Err(broken(format!(
-            "--falsify: {} (exit {}), {} of {} claims decided",
-            String::from_utf8_lossy(&falsified.stdout),
-            falsified.status,
-            list.len(),
-            declared.len()
-        )));
-    }
-    Ok(())
-}
-
-/// A tour that does not keep the protocol: what it did instead.
-fn broken(reason: String) -> crate::Error {
-    crate::Error::Invalid {
-        what: "tour protocol",
-        reason,
-    }
-}
-
-fn print_experiment(exp: &Experiment) {
-    for line in textwrap(&exp.shows, 88) {
-        println!("  {line}");
-    }
-    let width = exp.figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
-    for f in &exp.figures {
-        println!("    {:<width$}  {}", f.name, f.text);
-    }
-    for note in &exp.notes {
-        println!("    {note}");
-    }
-    if let Some(err) = &exp.error {
-        println!("  ERROR: {err}");
-    }
-}
-
-fn print_claims(report: &Report) {
-    println!("\nClaims");
-    for c in &report.claims {
-        let mark = match c.verdict {
-            Verdict::Held => "held  ",
-            Verdict::Failed => "FAILED",
-            Verdict::TooClose => "close ",
-        };
-        println!("  {mark} {}: {}", c.statement, c.decided_by);
-    }
-    let close = report.count(Verdict::TooClose);
-    let broken = report
-        .experiments
-        .iter()
-        .filter(|e| e.error.is_some())
-        .count();
-    println!(
-        "\n{}/{} claims held, {} failed, {close} too close to call; {broken} experiment(s) \
-         could not run; in {:.1} s",
-        report.count(Verdict::Held),
-        report.claims.len(),
-        report.count(Verdict::Failed),
-        report.seconds
-    );
-    if close > 0 {
-        println!(
-            "Too close to call: the difference was inside the spread of the rounds measured \
-             in this run\n(a busy machine widens it). It is no failure; run the tour again \
-             on a quieter machine."
-        );
-    }
-}
-
-/// `--falsify`: decides every claim of `claims` on its wrong world, and on the figures of
-/// the `--reference` report when given; prints a table (or JSON) and returns the exit
-/// code: success only when every claim fails on its wrong world.
-pub fn falsify(lesson: &str, claims: &[ClaimDef], args: &TourArgs) -> ExitCode {
-    let reference: Option<Vec<Claim>> = match &args.reference {
-        None => None,
-        Some(path) => match read_claims(path) {
-            Ok(claims) => Some(claims),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        },
-    };
-    let found = crate::claim::falsify(claims, reference.as_deref());
-    let repeated = crate::claim::duplicate_ids(claims);
-    let survivors = found
-        .iter()
-        .filter(|f| f.on_wrong_world.verdict != Verdict::Failed)
-        .count();
-    if args.json {
-        let report = serde_json::json!({
-            "schema": SCHEMA,
-            "lesson": lesson,
-            "claims": found,
-            "repeated_ids": repeated,
-        });
-        println!("{report:#}");
-    } else {
-        println!("{lesson}: every claim on its wrong world\n");
-        for f in &found {
-            println!(
-                "  {:<24} wrong world: {}\n  {:<24}   -> {}: {}",
-                f.id, f.wrong, "", f.on_wrong_world.verdict, f.on_wrong_world.decided_by
-            );
-            if let Some(again) = &f.on_reference {
-                println!(
-                    "  {:<24}   reference run: {} (recorded: {})",
-                    "",
-                    again.verdict,
-                    f.recorded.map_or("?", Verdict::word)
-                );
-            }
-        }
-        println!(
-            "\n{} of {} claims fail on their wrong world",
-            found.len() - survivors,
-            found.len()
-        );
-        for id in &repeated {
-            println!("error: claim id `{id}` is declared twice");
-        }
-    }
-    if survivors == 0 && repeated.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-/// The claims of a tour's JSON report.
-pub fn read_claims(path: &std::path::Path) -> crate::Result<Vec<Claim>> {
-    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::Invalid {
-        what: "reference report",
-        reason: format!("cannot read {}: {e}", path.display()),
-    })?;
-    #[derive(Deserialize)]
-    struct Claims {
-        claims: Vec<Claim>,
-    }
-    serde_json::from_str::<Claims>(&text)
-        .map(|r| r.claims)
-        .map_err(|e| crate::Error::Invalid {
-            what: "reference report",
-            reason: format!("{} is not a tour's JSON report: {e}", path.display()),
-        })
-}
-
-fn textwrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.len() + 1 + word.len() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 #[cfg(test)]
