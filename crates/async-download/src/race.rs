@@ -299,7 +299,7 @@ pub fn child_main(args: &[String]) -> ExitCode {
     })();
     let Some((engine, concurrency, docs, addr)) = parsed else {
         eprintln!("{RACE_ONE} ENGINE CONCURRENCY DOCS ADDR: bad arguments {args:?}");
-        return ExitCode::from(2);
+        return ExitCode::from(procs::exit::Exit::Usage);
     };
     let entry = run_one(engine, concurrency, docs, addr);
     match serde_json::to_string(&entry) {

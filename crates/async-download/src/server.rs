@@ -535,7 +535,7 @@ pub fn serve_as_child(args: &[String]) -> ExitCode {
     };
     if let Err(e) = options.flags.check() {
         eprintln!("corpus server: {e}");
-        return ExitCode::from(2);
+        return ExitCode::from(procs::exit::Exit::Usage);
     }
     let config = ServerConfig {
         addr: options.flags.addr,

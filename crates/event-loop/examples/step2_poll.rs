@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         option(&args, "--latency-ms", 20),
     ) else {
         eprintln!("{USAGE}");
-        return ExitCode::from(2);
+        return ExitCode::from(procs::exit::Exit::Usage);
     };
     let server = match start(ServerConfig::with_latency(Duration::from_millis(latency))) {
         Ok(server) => server,

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         numbers
     else {
         eprintln!("{USAGE}");
-        return ExitCode::from(2);
+        return ExitCode::from(procs::exit::Exit::Usage);
     };
     let server = match start(ServerConfig::with_latency(Duration::from_millis(latency))) {
         Ok(server) => server,

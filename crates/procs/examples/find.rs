@@ -26,10 +26,10 @@ fn main() -> ExitCode {
     }
     match run(&args) {
         Ok(exit) if exit.success() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::from(1),
+        Ok(_) => ExitCode::from(procs::exit::Exit::Failure),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            ExitCode::from(procs::exit::Exit::Usage)
         }
     }
 }

@@ -25,14 +25,14 @@ fn main() -> ExitCode {
         Ok(s) if s <= 600 => s,
         _ => {
             eprintln!("error: SECONDS must be a whole number from 0 to 600");
-            return ExitCode::from(2);
+            return ExitCode::from(procs::exit::Exit::Usage);
         }
     };
     match run(seconds) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(1)
+            ExitCode::from(procs::exit::Exit::Failure)
         }
     }
 }

@@ -39,6 +39,7 @@ pub mod cost;
 pub mod deadline;
 pub mod error;
 pub mod exercises;
+pub mod exit;
 pub mod figure;
 pub mod host;
 pub mod measure;

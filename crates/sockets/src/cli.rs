@@ -97,6 +97,10 @@ pub struct ServerFlags {
 }
 // ANCHOR_END: server_flags
 
+/// The end of every corpus server's `--help`: where to start, and its exit codes.
+pub const SERVER_AFTER_HELP: &str = "Try: curl -i http://ADDR/  (the routes and the per-request fault parameters)\n\n\
+     Exit codes: 0 served, 1 could not listen, 2 called wrongly.";
+
 /// Why a server refuses the flags it was given, beyond what each flag says alone.
 #[derive(Debug, thiserror::Error)]
 pub enum FlagsError {

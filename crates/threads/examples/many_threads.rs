@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     };
     let (Some(n), Some(seconds)) = (number(0, 1000, 20_000), number(1, 30, 600)) else {
         eprintln!("error: THREADS must be 0..=20000 and SECONDS 0..=600");
-        return ExitCode::from(2);
+        return ExitCode::from(procs::exit::Exit::Usage);
     };
     let before = procs::proc::self_status();
     let gate = std::sync::Arc::new(threads::gate::Gate::new());

@@ -577,7 +577,7 @@ fn demo_child(args: &[String]) -> ExitCode {
     let parse = |i: usize| args.get(i).and_then(|s| s.parse::<u64>().ok());
     let (Some(asked), Some(room)) = (parse(0), parse(1)) else {
         eprintln!("usage: threads {DEMO_ARG} ASKED ROOM_BYTES (used by the tour itself)");
-        return ExitCode::from(2);
+        return ExitCode::from(procs::exit::Exit::Usage);
     };
     match hit_limit(asked.min(10_000) as usize, room) {
         Ok(report) => {

@@ -25,8 +25,7 @@ use sockets::cli::{self, ServerFlags};
 #[command(
     name = "loop-server",
     version,
-    after_help = "Try: curl -i http://ADDR/  (the routes and the per-request fault parameters)\n\n\
-                  Exit codes: 0 served, 1 could not listen, 2 called wrongly."
+    after_help = cli::SERVER_AFTER_HELP
 )]
 struct Options {
     #[command(flatten)]

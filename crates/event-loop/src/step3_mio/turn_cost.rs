@@ -504,7 +504,7 @@ pub fn run_holder_if_asked() -> Option<ExitCode> {
     let seconds = number();
     let (Some(max), Some(seconds)) = (max, seconds) else {
         eprintln!("usage: PROGRAM {HOLDER_ARG} MAX_CONNECTIONS SECONDS");
-        return Some(ExitCode::from(2));
+        return Some(ExitCode::from(procs::exit::Exit::Usage));
     };
     match hold_in_this_process(max, Duration::from_secs(seconds)) {
         Ok(_) => Some(ExitCode::SUCCESS),

@@ -68,7 +68,7 @@ pub fn falsify(lesson: &str, claims: &[ClaimDef], args: &TourArgs) -> ExitCode {
             Ok(claims) => Some(claims),
             Err(e) => {
                 eprintln!("error: {e}");
-                return ExitCode::from(2);
+                return ExitCode::from(crate::exit::Exit::Usage);
             }
         },
     };

@@ -22,8 +22,7 @@ use sockets::server::{self, ServerConfig};
 #[command(
     name = "wiki-server",
     version,
-    after_help = "Try: curl -i http://ADDR/  (the routes and the per-request fault parameters)\n\n\
-                  Exit codes: 0 served, 1 could not listen, 2 called wrongly."
+    after_help = cli::SERVER_AFTER_HELP
 )]
 struct Options {
     #[command(flatten)]
