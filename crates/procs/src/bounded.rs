@@ -121,6 +121,18 @@ fn read_in_thread(mut pipe: impl Read + Send + 'static, max: usize) -> mpsc::Rec
     done_rx
 }
 
+/// Waits until `child` has exited or `limit` has passed, without polling; true when it
+/// exited, and then it is reaped too. On false it is still running, and still the
+/// caller's to stop (and reap).
+pub fn reaped_within(child: &mut Child, limit: Duration) -> bool {
+    if exited_by(child, crate::deadline::from_now(limit)) {
+        let _ = child.wait();
+        true
+    } else {
+        false
+    }
+}
+
 /// Waits until `child` has exited or `deadline` has passed, without reaping it; true
 /// when it exited.
 fn exited_by(child: &Child, deadline: Instant) -> bool {
@@ -155,6 +167,19 @@ mod tests {
         assert_eq!(out.stdout, b"one line\n");
         assert_eq!(out.status.code(), Some(3));
         assert!(out.stderr.is_empty());
+    }
+
+    #[test]
+    fn a_child_is_reaped_when_it_ends_and_left_running_when_it_does_not() {
+        let mut quick = sh("exit 0").spawn().unwrap();
+        assert!(reaped_within(&mut quick, Duration::from_secs(60)));
+        // Reaped: no process of that pid is left, not even a zombie.
+        assert!(!std::path::Path::new(&format!("/proc/{}", quick.id())).exists());
+        let mut slow = sh("exec sleep 1000").spawn().unwrap();
+        assert!(!reaped_within(&mut slow, Duration::from_millis(100)));
+        assert!(slow.try_wait().unwrap().is_none(), "still running");
+        slow.kill().unwrap();
+        slow.wait().unwrap();
     }
 
     #[test]

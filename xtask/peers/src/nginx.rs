@@ -130,7 +130,7 @@ impl Nginx {
             .arg(&self.conf)
             .args(["-s", "stop"]);
         let _ = run_bounded(quit, Duration::from_secs(5), "nginx -s stop");
-        if wait_at_most(&mut child, Duration::from_secs(5)) {
+        if procs::bounded::reaped_within(&mut child, Duration::from_secs(5)) {
             return;
         }
         let workers = children_of(child.id());
@@ -225,18 +225,6 @@ fn children_of(pid: u32) -> Vec<i32> {
     pids.into_iter()
         .filter(|&p| procs::proc::read_stat(p).is_ok_and(|s| s.ppid as i64 == i64::from(pid)))
         .collect()
-}
-
-/// Whether `child` ended within `limit` (polled: a few milliseconds late at most).
-fn wait_at_most(child: &mut Child, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => return true,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) | Err(_) => return false,
-        }
-    }
 }
 
 #[cfg(test)]
