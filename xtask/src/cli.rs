@@ -50,7 +50,11 @@ pub enum Verb {
         id: String,
         yes: bool,
     },
-    Hint(String),
+    /// `hint <ID> [--step N]`: the task and the first N hints.
+    Hint {
+        id: String,
+        step: usize,
+    },
     Watch(WatchOptions),
     /// `bench`: the race of engines; `bench --peers`: the comparison with outside peers.
     Bench {
@@ -255,14 +259,20 @@ enum VerbArgs {
     /// todo!(), `done` or `failing` after `cargo xtask grade` graded it, `changed` when it
     /// was edited since.
     List,
-    /// An exercise's task and hint.
+    /// An exercise's task and hints, one step at a time.
     ///
-    /// Prints an exercise's task, its hint, the file to edit and how to grade it.
-    /// `cargo xtask list` shows the ids.
+    /// Prints an exercise's task, its first hint (the idea to look for), the file to edit
+    /// and how to grade it. The hints come in steps, each closer to a solution than the
+    /// one before: `--step 2` shows the first two, and so on; the last may come close to
+    /// a solution, so take one step at a time. `cargo xtask list` shows the ids.
     #[command(after_help = "Exit status: 0, or 2 for an unknown id.")]
     Hint {
         /// The exercise, e.g. procs/capture
         id: String,
+        /// Show the hints up to this step (the last step if there are fewer)
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u64).range(1..100))]
+        step: u64,
     },
     /// The first exercise not done yet, and its hint.
     ///
@@ -504,7 +514,10 @@ where
             build_only: g.build_only,
         }),
         VerbArgs::List => Verb::List,
-        VerbArgs::Hint { id } => Verb::Hint(id),
+        VerbArgs::Hint { id, step } => Verb::Hint {
+            id,
+            step: step as usize,
+        },
         VerbArgs::Next => Verb::Next,
         VerbArgs::Reset { id, yes } => Verb::Reset { id, yes },
         VerbArgs::Watch { id, poll } => Verb::Watch(WatchOptions { exercise: id, poll }),
@@ -751,7 +764,17 @@ mod tests {
         );
         assert_eq!(
             ok(&["hint", "procs/capture"]),
-            Verb::Hint("procs/capture".into())
+            Verb::Hint {
+                id: "procs/capture".into(),
+                step: 1
+            }
+        );
+        assert_eq!(
+            ok(&["hint", "procs/capture", "--step", "3"]),
+            Verb::Hint {
+                id: "procs/capture".into(),
+                step: 3
+            }
         );
         assert_eq!(
             ok(&["watch", "procs/reap", "--poll"]),

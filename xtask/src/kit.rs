@@ -351,7 +351,7 @@ hint = "Multiply."
             file: format!("crates/procs/src/exercises/{name}.rs").into(),
             test: format!("exercise_{name}"),
             task: task.to_string(),
-            hint: "h".to_string(),
+            hints: vec!["h".to_string()],
             declared_at: "crates/procs/exercises.toml:1".to_string(),
             mutants: Vec::new(),
         };

@@ -132,13 +132,27 @@ pub fn list() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// What `hint` prints for an exercise.
-pub fn hint_text(exercise: &Exercise) -> String {
+/// What `hint` prints for an exercise: its task and its hints up to step `step` (from
+/// 1), and how to ask for the next one.
+pub fn hint_text(exercise: &Exercise, step: usize) -> String {
     let id = &exercise.id;
+    let all = exercise.hints.len();
+    let shown = step.clamp(1, all.max(1));
+    let mut hints = String::new();
+    for (i, hint) in exercise.hints.iter().take(shown).enumerate() {
+        hints.push_str(&format!("Hint {} of {all}:\n{}\n\n", i + 1, indent(hint)));
+    }
+    if shown < all {
+        hints.push_str(&format!(
+            "Stuck still? `cargo xtask hint {id} --step {}` gives the next hint, a step \
+             closer to a solution.\n\n",
+            shown + 1
+        ));
+    }
     format!(
         "{id} — {} ({} points)\n\n\
          Task:\n{}\n\n\
-         Hint:\n{}\n\n\
+         {hints}\
          Edit:   {}\n\
          Tests:  {}\n\
          Grade:  cargo xtask grade --exercise {id}\n\
@@ -146,7 +160,6 @@ pub fn hint_text(exercise: &Exercise) -> String {
         exercise.title,
         exercise.points,
         indent(&exercise.task),
-        indent(&exercise.hint),
         exercise.file.display(),
         exercise.test_file().display(),
     )
@@ -192,7 +205,7 @@ pub fn next() -> ExitCode {
                 k + 1,
                 standings.len()
             );
-            println!("{}", hint_text(exercise));
+            println!("{}", hint_text(exercise, 1));
         }
         None => println!(
             "Every exercise is done: {} of {}, as the last `cargo xtask grade` found.",
@@ -309,7 +322,7 @@ fn confirmed(question: &str) -> Option<bool> {
     Some(answer.trim_start().starts_with(['y', 'Y']))
 }
 
-pub fn hint(id: &str) -> ExitCode {
+pub fn hint(id: &str, step: usize) -> ExitCode {
     let root = workspace::root();
     let exercises = match load_or_report(&root) {
         Ok(exercises) => exercises,
@@ -317,7 +330,7 @@ pub fn hint(id: &str) -> ExitCode {
     };
     match registry::find(&exercises, id) {
         Ok(exercise) => {
-            println!("{}", hint_text(exercise));
+            println!("{}", hint_text(exercise, step));
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -343,7 +356,7 @@ mod tests {
             file: PathBuf::from("crates/procs/src/exercises/reap.rs"),
             test: "exercise_reap".into(),
             task: "Wait for all children.\nIn order.".into(),
-            hint: "waitpid(None, None).".into(),
+            hints: vec!["Wait for any child.".into(), "waitpid(None, None).".into()],
             declared_at: "crates/procs/exercises.toml:40".into(),
             mutants: Vec::new(),
         }
@@ -426,11 +439,12 @@ mod tests {
 
     #[test]
     fn a_hint_names_the_files_and_the_commands() {
-        let text = hint_text(&exercise());
+        let text = hint_text(&exercise(), 1);
         for want in [
             "procs/reap — Reap every child (10 points)",
             "Task:\n  Wait for all children.\n  In order.",
-            "Hint:\n  waitpid(None, None).",
+            "Hint 1 of 2:\n  Wait for any child.",
+            "cargo xtask hint procs/reap --step 2",
             "crates/procs/src/exercises/reap.rs",
             "crates/procs/tests/exercise_reap.rs",
             "cargo xtask grade --exercise procs/reap",
@@ -438,5 +452,15 @@ mod tests {
         ] {
             assert!(text.contains(want), "missing {want:?} in\n{text}");
         }
+        // One step at a time: the closer hint only when asked for.
+        assert!(!text.contains("waitpid(None, None)"), "{text}");
+        let both = hint_text(&exercise(), 2);
+        assert!(
+            both.contains("Hint 2 of 2:\n  waitpid(None, None)."),
+            "{both}"
+        );
+        assert!(!both.contains("--step 3"), "{both}");
+        // A step past the last shows them all, not an error.
+        assert_eq!(hint_text(&exercise(), 9), both);
     }
 }

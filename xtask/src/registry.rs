@@ -49,7 +49,9 @@ pub struct Exercise {
     /// The graded test target (`cargo test -p <lesson> --test <test>`).
     pub test: String,
     pub task: String,
-    pub hint: String,
+    /// The hints, in steps: the first points at the idea; each next one is closer to a
+    /// solution; the last may come close to one.
+    pub hints: Vec<String>,
     /// Where it is declared: `crates/procs/exercises.toml:12`.
     pub declared_at: String,
     /// Plausible wrong solutions that the graded tests must reject.
@@ -138,7 +140,12 @@ struct Entry {
     file: String,
     test: String,
     task: String,
-    hint: String,
+    /// One hint (older registries), or `hints`: steps, the first pointing at the idea,
+    /// each next one closer to a solution.
+    #[serde(default)]
+    hint: Option<String>,
+    #[serde(default)]
+    hints: Vec<String>,
     #[serde(default)]
     mutant: Vec<MutantEntry>,
 }
@@ -242,14 +249,24 @@ pub fn parse(
         if entry.points == 0 {
             bad(format!("`{}` is worth 0 points", entry.id));
         }
-        for (field, value) in [
-            ("title", &entry.title),
-            ("task", &entry.task),
-            ("hint", &entry.hint),
-        ] {
+        for (field, value) in [("title", &entry.title), ("task", &entry.task)] {
             if value.trim().is_empty() {
                 bad(format!("`{}` has an empty {field}", entry.id));
             }
+        }
+        let hints: Vec<String> = match (&entry.hint, entry.hints.is_empty()) {
+            (Some(_), false) => {
+                bad(format!(
+                    "`{}` has both `hint` and `hints`: keep `hints`",
+                    entry.id
+                ));
+                Vec::new()
+            }
+            (Some(one), true) => vec![one.trim().to_string()],
+            (None, _) => entry.hints.iter().map(|h| h.trim().to_string()).collect(),
+        };
+        if hints.is_empty() || hints.iter().any(String::is_empty) {
+            bad(format!("`{}` needs `hints`, none of them empty", entry.id));
         }
         let crate_dir = PathBuf::from("crates").join(lesson.name);
         let file = crate_dir.join(&entry.file);
@@ -298,7 +315,7 @@ pub fn parse(
             file,
             test: entry.test,
             task: entry.task.trim().to_string(),
-            hint: entry.hint.trim().to_string(),
+            hints,
             declared_at: here.clone(),
             mutants,
         };

@@ -12,7 +12,7 @@ fn exercise(name: &str, points: u32) -> Exercise {
         file: PathBuf::from(format!("crates/procs/src/exercises/{name}.rs")),
         test: format!("exercise_{name}"),
         task: "Do it.".into(),
-        hint: "Think.".into(),
+        hints: vec!["Think.".into()],
         declared_at: "crates/procs/exercises.toml:1".into(),
         mutants: Vec::new(),
     }

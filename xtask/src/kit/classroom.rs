@@ -205,7 +205,7 @@ mod tests {
             file: "crates/procs/src/x.rs".into(),
             test: "exercise_x".into(),
             task: "Do it.".into(),
-            hint: "h".into(),
+            hints: vec!["h".into()],
             declared_at: "crates/procs/exercises.toml:1".into(),
             mutants: Vec::new(),
         }
