@@ -399,6 +399,8 @@ fn in_regions(root: &Path, exercise: &Exercise) -> Result<Vec<String>, Error> {
             "--list",
             "--json",
             "--line-col=false",
+            "--package",
+            &exercise.package(),
             "-f",
             &file,
         ])
@@ -462,7 +464,8 @@ fn run_cargo_mutants(
         .args(["mutants", "--in-place", "--baseline=skip", "--no-shuffle"])
         .args(["--line-col=false", "--timeout", &timeout, "-f"])
         .arg(&exercise.file)
-        .args(["-F", &exact, "--test-package", exercise.lesson.name, "-o"])
+        .args(["--package", &exercise.package()])
+        .args(["-F", &exact, "--test-package", &exercise.package(), "-o"])
         .arg(&out_dir)
         .args(["--", "--test", &exercise.test])
         .current_dir(root);

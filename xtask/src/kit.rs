@@ -232,8 +232,6 @@ pub(crate) mod tests {
     use crate::lessons::LESSONS;
 
     pub const FIXTURE_LIB: &str = "\
-pub mod exercises;
-
 /// A helper the lesson shows: its line also appears in a solution, so it is public.
 pub fn helper(n: u32) -> u32 {
     let doubled = n.wrapping_mul(2);
@@ -244,7 +242,7 @@ pub fn helper(n: u32) -> u32 {
     pub const FIXTURE: &[(&str, &str)] = &[
         (
             "Cargo.toml",
-            "[workspace]\nmembers = [\"crates/*\"]\nresolver = \"3\"\n",
+            "[workspace]\nmembers = [\"crates/*\", \"crates/*/exercises/*\"]\nresolver = \"3\"\n",
         ),
         ("README.md", "# The course (with solutions)\n"),
         (".ci/run", "#!/bin/sh\ncargo xtask kit --verify\n"),
@@ -257,11 +255,17 @@ pub fn helper(n: u32) -> u32 {
         ),
         ("crates/procs/src/lib.rs", FIXTURE_LIB),
         (
-            "crates/procs/src/exercises/mod.rs",
-            "pub mod first;\npub mod second;\n",
+            "crates/procs/exercises/first/Cargo.toml",
+            "[package]\nname = \"procs-first\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
+             [lib]\npath = \"first.rs\"\n[dependencies]\nprocs = { path = \"../..\" }\n",
         ),
         (
-            "crates/procs/src/exercises/first.rs",
+            "crates/procs/exercises/second/Cargo.toml",
+            "[package]\nname = \"procs-second\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
+             [lib]\npath = \"second.rs\"\n[dependencies]\nprocs = { path = \"../..\" }\n",
+        ),
+        (
+            "crates/procs/exercises/first/first.rs",
             "\
 /// Adds one, saturating.
 pub fn add_one(n: u32) -> u32 {
@@ -286,7 +290,7 @@ pub fn add_one_if_positive(n: u32) -> u32 {
 ",
         ),
         (
-            "crates/procs/src/exercises/second.rs",
+            "crates/procs/exercises/second/second.rs",
             "\
 pub fn double(n: u32) -> u32 {
     // BEGIN SOLUTION
@@ -297,12 +301,12 @@ pub fn double(n: u32) -> u32 {
 ",
         ),
         (
-            "crates/procs/tests/exercise_first.rs",
-            "#[test]\nfn adds() { assert_eq!(procs::exercises::first::add_one(1), 2); }\n",
+            "crates/procs/exercises/first/tests/exercise_first.rs",
+            "#[test]\nfn adds() { assert_eq!(procs_first::add_one(1), 2); }\n",
         ),
         (
-            "crates/procs/tests/exercise_second.rs",
-            "#[test]\nfn doubles() { assert_eq!(procs::exercises::second::double(2), 4); }\n",
+            "crates/procs/exercises/second/tests/exercise_second.rs",
+            "#[test]\nfn doubles() { assert_eq!(procs_second::double(2), 4); }\n",
         ),
         (
             "crates/procs/exercises.toml",
@@ -310,19 +314,19 @@ pub fn double(n: u32) -> u32 {
 id = "procs/first"
 title = "Add one"
 points = 10
-file = "src/exercises/first.rs"
+file = "exercises/first/first.rs"
 test = "exercise_first"
 task = "Add one to a number. Saturate at the top."
-hint = "checked_add."
+hints = ["checked_add.", "unwrap_or(n)."]
 
 [[exercise]]
 id = "procs/second"
 title = "Double"
 points = 15
-file = "src/exercises/second.rs"
+file = "exercises/second/second.rs"
 test = "exercise_second"
 task = "Double a number."
-hint = "Multiply."
+hints = ["Multiply.", "wrapping_mul(2)."]
 "#,
         ),
     ];
@@ -348,7 +352,7 @@ hint = "Multiply."
             id: format!("procs/{name}"),
             title: name.to_string(),
             points,
-            file: format!("crates/procs/src/exercises/{name}.rs").into(),
+            file: format!("crates/procs/exercises/{name}/{name}.rs").into(),
             test: format!("exercise_{name}"),
             task: task.to_string(),
             hints: vec!["h".to_string()],
@@ -415,18 +419,18 @@ hint = "Multiply."
         let read = |path: &str| std::fs::read_to_string(out.join(path)).unwrap();
         assert!(read("README.md").contains("## For instructors: GitHub Classroom setup"));
         assert!(read(".github/workflows/classroom.yml").contains("max-score: 15"));
-        assert!(read("crates/procs/src/exercises/second.rs").contains("todo!("));
+        assert!(read("crates/procs/exercises/second/second.rs").contains("todo!("));
         assert_eq!(read("crates/procs/src/lib.rs"), FIXTURE_LIB);
         assert_eq!(read("xtask/src/notes.rs"), FIXTURE[4].1);
-        // 13 fixture files - 2 instructor-only, the README replaced, classroom.yml added,
+        // 14 fixture files - 2 instructor-only, the README replaced, classroom.yml added,
         // and a pristine copy of each of the 2 stubbed files for `cargo xtask reset`.
-        assert_eq!(written.files, 14);
+        assert_eq!(written.files, 15);
         assert_eq!(
-            read("xtask/stubs/crates/procs/src/exercises/second.rs"),
-            read("crates/procs/src/exercises/second.rs")
+            read("xtask/stubs/crates/procs/exercises/second/second.rs"),
+            read("crates/procs/exercises/second/second.rs")
         );
         let text = describe(&written, &out);
-        assert!(text.contains("wrote 14 files"), "{text}");
+        assert!(text.contains("wrote 15 files"), "{text}");
         assert!(
             text.contains("stubbed 2 exercises (3 solution regions"),
             "{text}"

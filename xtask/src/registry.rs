@@ -80,12 +80,31 @@ impl Mutant {
 }
 
 impl Exercise {
-    /// The graded test file, relative to the workspace root.
-    pub fn test_file(&self) -> PathBuf {
+    /// The exercise's name within its lesson: `capture` for `procs/capture`.
+    pub fn name(&self) -> &str {
+        self.id
+            .split_once('/')
+            .map_or(self.id.as_str(), |(_, name)| name)
+    }
+
+    /// The exercise's own folder, relative to the workspace root: its package (no
+    /// lesson and no other exercise depends on it, so a mistake in it stops nothing
+    /// else from building), the file to edit, and its graded tests.
+    pub fn dir(&self) -> PathBuf {
         PathBuf::from("crates")
             .join(self.lesson.name)
-            .join("tests")
-            .join(format!("{}.rs", self.test))
+            .join("exercises")
+            .join(self.name())
+    }
+
+    /// The exercise's package: `procs-capture`.
+    pub fn package(&self) -> String {
+        format!("{}-{}", self.lesson.name, self.name())
+    }
+
+    /// The graded test file, relative to the workspace root.
+    pub fn test_file(&self) -> PathBuf {
+        self.dir().join("tests").join(format!("{}.rs", self.test))
     }
 
     /// The task on one line, for `todo!()` messages and tables: the first sentence,
@@ -319,6 +338,17 @@ pub fn parse(
             declared_at: here.clone(),
             mutants,
         };
+        // The exercise's folder is its package: the file to edit must be in it, or the
+        // package would compile something else (and cargo-mutants mutate nothing).
+        let dir = exercise.dir();
+        if !exercise.file.starts_with(&dir) || !root.join(&dir).join("Cargo.toml").is_file() {
+            bad(format!(
+                "`{}`: its file must be in its own package, {}/ (with a Cargo.toml), not {}",
+                exercise.id,
+                dir.display(),
+                exercise.file.display()
+            ));
+        }
         let test_file = exercise.test_file();
         match std::fs::read_to_string(root.join(&test_file)) {
             Ok(source) if source.contains("#[test]") => {}
@@ -403,12 +433,14 @@ mod tests {
         let root =
             std::env::temp_dir().join(format!("xtask-registry-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
-        let krate = root.join("crates/procs");
-        std::fs::create_dir_all(krate.join("src")).unwrap();
-        std::fs::create_dir_all(krate.join("tests")).unwrap();
-        std::fs::write(krate.join("src/ex.rs"), "fn f() {}\n").unwrap();
-        std::fs::write(krate.join("tests/exercise_ex.rs"), "#[test]\nfn t() {}\n").unwrap();
-        std::fs::write(krate.join("tests/empty.rs"), "\n").unwrap();
+        let ex = root.join("crates/procs/exercises/ex");
+        std::fs::create_dir_all(ex.join("tests")).unwrap();
+        std::fs::write(ex.join("Cargo.toml"), "[package]\nname = \"procs-ex\"\n").unwrap();
+        std::fs::write(ex.join("ex.rs"), "fn f() {}\n").unwrap();
+        std::fs::write(ex.join("tests/exercise_ex.rs"), "#[test]\nfn t() {}\n").unwrap();
+        std::fs::write(ex.join("tests/empty.rs"), "\n").unwrap();
+        std::fs::create_dir_all(root.join("crates/procs/src")).unwrap();
+        std::fs::write(root.join("crates/procs/src/elsewhere.rs"), "fn g() {}\n").unwrap();
         root
     }
 
@@ -417,12 +449,12 @@ mod tests {
 id = "procs/ex"
 title = "An exercise"
 points = 10
-file = "src/ex.rs"
+file = "exercises/ex/ex.rs"
 test = "exercise_ex"
 task = """
 Do the thing. Then more.
 """
-hint = "Think."
+hints = ["Think.", "Think harder."]
 "#;
 
     #[test]
@@ -432,11 +464,13 @@ hint = "Think."
         assert_eq!(list.len(), 1);
         let e = &list[0];
         assert_eq!((e.id.as_str(), e.points), ("procs/ex", 10));
-        assert_eq!(e.file, PathBuf::from("crates/procs/src/ex.rs"));
+        assert_eq!(e.file, PathBuf::from("crates/procs/exercises/ex/ex.rs"));
         assert_eq!(
             e.test_file(),
-            PathBuf::from("crates/procs/tests/exercise_ex.rs")
+            PathBuf::from("crates/procs/exercises/ex/tests/exercise_ex.rs")
         );
+        assert_eq!(e.package(), "procs-ex");
+        assert_eq!(e.hints, ["Think.", "Think harder."]);
         assert_eq!(e.declared_at, "crates/procs/exercises.toml:3");
         assert_eq!(e.task_line(80), "Do the thing.");
         assert_eq!(e.task_line(12), "Do the...");
@@ -450,19 +484,39 @@ hint = "Think."
         let text = GOOD
             .replace("procs/ex\"", "threads/ex\"")
             .replace("points = 10", "points = 0")
-            .replace("src/ex.rs", "src/missing.rs")
-            .replace("exercise_ex", "empty");
+            .replace("exercises/ex/ex.rs", "exercises/ex/missing.rs")
+            .replace("exercise_ex", "empty")
+            .replace("hints = [\"Think.\", \"Think harder.\"]", "hints = []");
         let problems = parse(&root, &LESSONS[0], "r.toml", &text).unwrap_err();
         let all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         let joined = all.join("\n");
         for want in [
             "r.toml:3: id `threads/ex` must be `procs/<name>`",
             "r.toml:3: `threads/ex` is worth 0 points",
-            "r.toml:3: file `src/missing.rs` does not exist",
+            "r.toml:3: file `exercises/ex/missing.rs` does not exist",
             "r.toml:3: `threads/ex` has no graded test",
+            "r.toml:3: `threads/ex` needs `hints`",
         ] {
             assert!(joined.contains(want), "missing {want:?} in\n{joined}");
         }
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn an_exercise_file_outside_its_own_package_is_refused() {
+        let root = fixture("outside");
+        let text = GOOD.replace("exercises/ex/ex.rs", "src/elsewhere.rs");
+        let problems = parse(&root, &LESSONS[0], "r.toml", &text).unwrap_err();
+        let joined: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert!(
+            joined
+                .iter()
+                .any(|p| p.contains("must be in its own package")),
+            "{joined:?}"
+        );
+        let both = GOOD.replace("hints = ", "hint = \"One.\"\nhints = ");
+        let problems = parse(&root, &LESSONS[0], "r.toml", &both).unwrap_err();
+        assert!(problems[0].message.contains("both"), "{problems:?}");
         std::fs::remove_dir_all(root).unwrap();
     }
 
@@ -471,7 +525,7 @@ hint = "Think."
         let root = fixture("syntax");
         let problems = parse(&root, &LESSONS[0], "r.toml", "[[exercise]]\nid = \n").unwrap_err();
         assert!(problems[0].at.starts_with("r.toml:2"), "{problems:?}");
-        let text = GOOD.replace("hint = \"Think.\"", "hint = \"Think.\"\npoint = 3");
+        let text = GOOD.replace("test = ", "point = 3\ntest = ");
         let problems = parse(&root, &LESSONS[0], "r.toml", &text).unwrap_err();
         assert!(problems[0].message.contains("point"), "{problems:?}");
         let problems = parse(&root, &LESSONS[0], "r.toml", "# nothing\n").unwrap_err();
@@ -495,6 +549,10 @@ hint = "Think."
             exercises.len() >= 3,
             "lesson 1 has at least three exercises"
         );
+        // Every exercise of the course has its hints in steps: the idea, then closer.
+        for e in &exercises {
+            assert!(e.hints.len() >= 2, "{}: {} hint(s)", e.id, e.hints.len());
+        }
         let first = find(&exercises, &exercises[0].id).unwrap();
         assert_eq!(first.lesson.name, "procs");
         assert!(

@@ -252,14 +252,31 @@ fn test_step(result: &mut LessonResult, root: &Path, progress: &mut Progress) ->
         fail_fast: false,
         lean_build: false,
     };
-    let bins = match grade::build(
+    // The lesson and its exercises, each exercise a package of its own: a student's
+    // exercise that does not compile fails its own tests, and the rest still run.
+    let mut packages = vec![name.to_string()];
+    if let Ok(exercises) = crate::registry::load_lesson(root, result.lesson) {
+        packages.extend(exercises.iter().map(crate::registry::Exercise::package));
+    }
+    let built = match grade::build(
         root,
-        result.lesson,
+        name,
+        &packages,
         None,
         &settings,
         &mut Say(Some(progress)),
     ) {
-        Ok(bins) => bins,
+        Ok(built) if !built.failed.contains_key(name) => built,
+        Ok(built) => {
+            let errors = built.failed.get(name).cloned().unwrap_or_default();
+            result.errors.push(StepError {
+                step: "test",
+                message: format!("the lesson or its tests do not compile:\n{errors}"),
+            });
+            progress.line(&scope, "FAILED: does not compile");
+            result.tests = Some(TestCounts::default());
+            return true;
+        }
         Err(errors) => {
             result.errors.push(StepError {
                 step: "test",
@@ -270,16 +287,29 @@ fn test_step(result: &mut LessonResult, root: &Path, progress: &mut Progress) ->
             return true;
         }
     };
-    let cwd = root.join("crates").join(name);
-    let mut bins: Vec<(String, PathBuf)> = bins.into_iter().collect();
+    for (package, errors) in &built.failed {
+        result.errors.push(StepError {
+            step: "test",
+            message: format!("`{package}` does not compile, so its tests cannot run:\n{errors}"),
+        });
+    }
+    let lesson_dir = root.join("crates").join(name);
+    let mut bins: Vec<(String, PathBuf)> = built.bins.into_iter().collect();
     bins.sort();
     let mut jobs = Vec::new();
     for (binary, path) in &bins {
+        // Where `cargo test` would run it: its package's folder.
+        let cwd = built
+            .dirs
+            .get(binary)
+            .cloned()
+            .unwrap_or_else(|| lesson_dir.clone());
         match test_process::list(path, &cwd, TEST_TIMEOUT) {
             Ok(names) => jobs.extend(names.into_iter().map(|test| TestJob {
                 binary: binary.clone(),
                 path: path.clone(),
                 test,
+                cwd: cwd.clone(),
             })),
             Err(e) => result.errors.push(StepError {
                 step: "test",
@@ -296,7 +326,7 @@ fn test_step(result: &mut LessonResult, root: &Path, progress: &mut Progress) ->
     let outcomes = test_process::run_pool(
         &jobs,
         false,
-        |job| test_process::run_test(&job.path, &job.test, &cwd, TEST_TIMEOUT),
+        |job| test_process::run_test(&job.path, &job.test, &job.cwd, TEST_TIMEOUT),
         |_| unreachable!("run-all never stops early"),
         |job, outcome| {
             ended += 1;
@@ -422,6 +452,8 @@ struct TestJob {
     binary: String,
     path: PathBuf,
     test: String,
+    /// Where it runs: its package's folder, as under `cargo test`.
+    cwd: PathBuf,
 }
 
 fn tour_step(

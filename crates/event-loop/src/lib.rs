@@ -22,7 +22,6 @@
 //! first, step 6 and lesson 5's race too.
 
 pub mod claims;
-pub mod exercises;
 pub mod fd_limit;
 pub mod slab;
 pub mod step1_busy;

@@ -20,24 +20,43 @@ pub(crate) const HEARTBEAT: Duration = Duration::from_secs(30);
 /// the ones to fix first (later ones often follow from them).
 pub(crate) const COMPILE_ERROR_LINES: usize = 40;
 
-/// Builds a lesson's test targets (`targets`, or every test binary of the lesson when
-/// `None`: its unit tests and each file in tests/); returns each one's executable by
-/// name (see [`executables`]), or the compiler's errors.
+/// What one build made: each test executable by name (see [`executables`]), and for
+/// each package that did not compile, the compiler's errors.
+#[derive(Debug, Default)]
+pub struct Built {
+    pub bins: HashMap<String, PathBuf>,
+    /// Each test executable's package folder, by the same name: where `cargo test`
+    /// would run it.
+    pub dirs: HashMap<String, PathBuf>,
+    /// Package name -> its compiler errors.
+    pub failed: BTreeMap<String, String>,
+}
+
+// ANCHOR: build
+/// Builds the test targets of `packages` (`targets`, or every test binary of each when
+/// `None`) in one cargo run that goes on past a package that does not compile
+/// (`--no-fail-fast`), so that one exercise's mistake never keeps another's tests from
+/// being built. `Err` only when cargo could not run at all, or failed with no compiler
+/// error to show for it (a broken manifest).
 pub fn build(
     root: &Path,
-    lesson: &Lesson,
+    scope: &str,
+    packages: &[String],
     targets: Option<&[&str]>,
     settings: &Settings,
     say: &mut Say<'_>,
-) -> Result<HashMap<String, PathBuf>, BuildError> {
+) -> Result<Built, BuildError> {
     let mut command = Command::new(workspace::cargo());
     command.current_dir(root).args([
         "test",
-        "-p",
-        lesson.name,
         "--no-run",
-        "--message-format=json-render-diagnostics",
+        "--no-fail-fast",
+        "--message-format=json",
     ]);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    // ANCHOR_END: build
     for target in targets.unwrap_or_default() {
         command.args(["--test", target]);
     }
@@ -49,7 +68,7 @@ pub fn build(
             .env("CARGO_PROFILE_DEV_DEBUG", "0")
             .env("CARGO_PROFILE_TEST_DEBUG", "0");
     }
-    let scope = format!("{} · build", lesson.name);
+    let scope = format!("{scope} · build");
     let mut filter = LineFilter::new(StepKind::Test);
     let started = Instant::now();
     let out = child::run(&mut command, &mut |seen| match seen {
@@ -69,9 +88,13 @@ pub fn build(
     })
     .map_err(BuildError::Spawn)?;
     let took = duration(out.seconds);
-    if !out.success() {
-        say.line(&scope, &format!("FAILED: does not compile ({took})"));
+    let failed = errors_by_package(&out.stdout);
+    if !out.success() && failed.is_empty() {
+        say.line(&scope, &format!("FAILED: cargo failed ({took})"));
         return Err(BuildError::Compile(compile_errors(&out.stderr)));
+    }
+    for package in failed.keys() {
+        say.line(&scope, &format!("FAILED: {package} does not compile"));
     }
     let bins = executables(&out.stdout);
     let binaries = if bins.len() == 1 {
@@ -83,7 +106,90 @@ pub fn build(
         &scope,
         &format!("ok: {} test {binaries} ({took})", bins.len()),
     );
-    Ok(bins)
+    let dirs = package_dirs(&out.stdout);
+    Ok(Built { bins, dirs, failed })
+}
+
+/// Each test executable's package folder (the folder of its `Cargo.toml`), by the name
+/// [`executables`] gives it.
+pub(crate) fn package_dirs(cargo_stdout: &str) -> HashMap<String, PathBuf> {
+    let mut found = HashMap::new();
+    for line in cargo_stdout.lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if message["reason"] != "compiler-artifact" || message["profile"]["test"] != true {
+            continue;
+        }
+        let target = &message["target"];
+        let (Some(kind), Some(name), Some(manifest)) = (
+            target["kind"][0].as_str(),
+            target["name"].as_str(),
+            message["manifest_path"].as_str(),
+        ) else {
+            continue;
+        };
+        let key = if kind == "test" {
+            name.to_string()
+        } else {
+            format!("{kind} {name}")
+        };
+        if let Some(dir) = Path::new(manifest).parent() {
+            found.insert(key, dir.to_path_buf());
+        }
+    }
+    found
+}
+
+/// The compiler's errors in cargo's JSON messages, by the package they are in.
+pub(crate) fn errors_by_package(cargo_stdout: &str) -> BTreeMap<String, String> {
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in cargo_stdout.lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if message["reason"] != "compiler-message" || message["message"]["level"] != "error" {
+            continue;
+        }
+        let (Some(id), Some(rendered)) = (
+            message["package_id"].as_str(),
+            message["message"]["rendered"].as_str(),
+        ) else {
+            continue;
+        };
+        found
+            .entry(package_name(id))
+            .or_default()
+            .push(rendered.trim_end().to_string());
+    }
+    found
+        .into_iter()
+        .map(|(package, errors)| (package, shorten_errors(&errors.join("\n"))))
+        .collect()
+}
+
+/// A package's name from its id: `path+file:///w/crates/procs/exercises/capture#procs-capture@0.1.0`
+/// gives `procs-capture`; `path+file:///w/crates/procs#0.1.0` (the name is the folder's)
+/// gives `procs`.
+fn package_name(id: &str) -> String {
+    let (path, fragment) = id.rsplit_once('#').unwrap_or((id, ""));
+    match fragment.split_once('@') {
+        Some((name, _)) => name.to_string(),
+        None => path.rsplit('/').next().unwrap_or(path).to_string(),
+    }
+}
+
+/// At most [`COMPILE_ERROR_LINES`] lines of errors, and how many more there were.
+fn shorten_errors(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut kept = lines[..lines.len().min(COMPILE_ERROR_LINES)].join("\n");
+    if lines.len() > COMPILE_ERROR_LINES {
+        kept.push_str(&format!(
+            "\n... ({} more lines: `cargo build --tests` shows them all)",
+            lines.len() - COMPILE_ERROR_LINES
+        ));
+    }
+    kept
 }
 
 /// Reads cargo's JSON messages: each test executable cargo built, by name: a file in

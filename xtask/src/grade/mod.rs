@@ -24,7 +24,7 @@
 //! (the report for people), `exercism`, `junit` and `markdown` (for machines), and
 //! `history` (the last results).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -180,14 +180,16 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
         let members: Vec<usize> = (0..exercises.len())
             .filter(|&i| exercises[i].lesson == lesson)
             .collect();
-        let mut targets: Vec<&str> = Vec::new();
+        // Each exercise is a package of its own: built together, in one cargo run that
+        // goes on past one that does not compile, so a mistake costs its own points only.
+        let mut packages: Vec<String> = Vec::new();
         for &i in &members {
-            if !targets.contains(&exercises[i].test.as_str()) {
-                targets.push(&exercises[i].test);
+            let package = exercises[i].package();
+            if !packages.contains(&package) {
+                packages.push(package);
             }
         }
-        let cwd = root.join("crates").join(lesson.name);
-        match build(root, lesson, Some(&targets), settings, &mut say) {
+        match build(root, lesson.name, &packages, None, settings, &mut say) {
             Err(message) => {
                 let why = format!("lesson `{}` did not compile", lesson.name);
                 for &i in &members {
@@ -195,15 +197,29 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
                     results[i].tests = not_run(root, &exercises[i], &why);
                 }
             }
-            Ok(bins) => {
+            Ok(built) => {
                 let mut listed: HashMap<&str, Result<Vec<String>, crate::error::Error>> =
                     HashMap::new();
                 for &i in &members {
                     let target = exercises[i].test.as_str();
-                    let Some(bin) = bins.get(target) else {
-                        let why = format!("cargo built no test binary for target `{target}`");
+                    let package = exercises[i].package();
+                    // As `cargo test -p <exercise>` runs them: in the exercise's folder.
+                    let cwd = root.join(exercises[i].dir());
+                    if let Some(errors) = built.failed.get(&package) {
+                        let why = format!("`{}` did not compile", exercises[i].id);
                         results[i].tests = not_run(root, &exercises[i], &why);
-                        results[i].error = Some(why);
+                        results[i].error = Some(errors.clone());
+                        continue;
+                    }
+                    let Some(bin) = built.bins.get(target) else {
+                        // Its package compiled, so something it depends on did not.
+                        let others: Vec<&str> = built.failed.values().map(String::as_str).collect();
+                        let why = format!(
+                            "cargo built no test binary for `{target}`: a package it depends \
+                             on did not compile"
+                        );
+                        results[i].tests = not_run(root, &exercises[i], &why);
+                        results[i].error = Some(format!("{why}\n{}", others.join("\n")));
                         continue;
                     };
                     let names = listed
@@ -456,18 +472,25 @@ fn build_only(root: &Path, exercises: &[Exercise]) -> ExitCode {
     let mut say = Say(Some(&mut progress));
     let mut failed = 0;
     for lesson in crate::lessons::LESSONS.iter() {
-        let mut targets: Vec<&str> = Vec::new();
-        for e in exercises.iter().filter(|e| e.lesson == lesson) {
-            if !targets.contains(&e.test.as_str()) {
-                targets.push(&e.test);
-            }
-        }
-        if targets.is_empty() {
+        let packages: Vec<String> = exercises
+            .iter()
+            .filter(|e| e.lesson == lesson)
+            .map(Exercise::package)
+            .collect();
+        if packages.is_empty() {
             continue;
         }
-        if let Err(e) = build(root, lesson, Some(&targets), &settings, &mut say) {
-            eprintln!("error: lesson `{}` did not build:\n{e}", lesson.name);
-            failed += 1;
+        match build(root, lesson.name, &packages, None, &settings, &mut say) {
+            Err(e) => {
+                eprintln!("error: lesson `{}` did not build:\n{e}", lesson.name);
+                failed += 1;
+            }
+            Ok(built) => {
+                for (package, errors) in &built.failed {
+                    eprintln!("error: `{package}` did not build:\n{errors}");
+                    failed += 1;
+                }
+            }
         }
     }
     if failed == 0 {

@@ -268,7 +268,7 @@ mod tests {
             let file = kit.files.iter().find(|f| f.path == Path::new(path));
             String::from_utf8(file.unwrap().bytes.clone()).unwrap()
         };
-        let first = text("crates/procs/src/exercises/first.rs");
+        let first = text("crates/procs/exercises/first/first.rs");
         assert_eq!(
             first
                 .matches("todo!(\"procs/first: Add one to a number.\")")
@@ -286,7 +286,7 @@ mod tests {
             !first.contains("SOLUTION") && !first.contains("n + 1"),
             "{first}"
         );
-        let second = text("crates/procs/src/exercises/second.rs");
+        let second = text("crates/procs/exercises/second/second.rs");
         assert!(second.contains("todo!(\"procs/second: Double a number.\")"));
         assert_eq!(
             kit.stubs
@@ -348,7 +348,7 @@ mod tests {
             problems,
             [format!(
                 "exercise procs/second has no solution region in \
-                 crates/procs/src/exercises/second.rs: mark the reference solution with \
+                 crates/procs/exercises/second/second.rs: mark the reference solution with \
                  `{}` ... `{}`",
                 markers::BEGIN,
                 markers::END
@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
             problems[0].starts_with(
-                "crates/procs/src/exercises/second.rs:2: BEGIN SOLUTION is never closed"
+                "crates/procs/exercises/second/second.rs:2: BEGIN SOLUTION is never closed"
             ),
             "{problems:?}"
         );

@@ -96,6 +96,7 @@ pub fn run(root: &Path, options: &VerifyOptions) -> ExitCode {
     let mut steps = Steps {
         progress: Progress::new(),
         kit_problems: Vec::new(),
+        isolation_line: None,
     };
     let Some(written) = steps.write(root, &kit) else {
         println!("\nkit --verify: FAILED");
@@ -117,7 +118,12 @@ pub fn run(root: &Path, options: &VerifyOptions) -> ExitCode {
         steps.classroom_build_is_reused(&kit, &target, first);
     }
     let stub_grade = if builds {
-        steps.grade_stubs(&kit, &written.exercises, &selected, &target)
+        let grade = steps.grade_stubs(&kit, &written.exercises, &selected, &target);
+        // Only for the whole kit: one exercise's isolation says nothing of the others.
+        if only.is_none() {
+            steps.isolation(&kit, &written.exercises, &target);
+        }
+        grade
     } else {
         let scope = "kit · grade stubs";
         steps
@@ -164,6 +170,9 @@ pub fn run(root: &Path, options: &VerifyOptions) -> ExitCode {
         let tests: usize = rows.iter().map(|r| r.passing_on_solution.1).sum();
         let (_, mutants) = mutant_counts(&rows);
         println!("\nmutants: {mutants} of {mutants} rejected");
+        if let Some(line) = &steps.isolation_line {
+            println!("{line}");
+        }
         println!(
             "\nkit --verify: ok: {} exercises, {tests} graded tests, each failing on the stub \
              and passing on the solution, {mutants} mutants each rejected; the kit builds \
@@ -203,6 +212,7 @@ fn run_mutants_only(root: &Path, only: Option<&str>) -> ExitCode {
     let mut steps = Steps {
         progress: Progress::new(),
         kit_problems: Vec::new(),
+        isolation_line: None,
     };
     let course_grade = steps.grade_course(root, &selected);
     let mut rows = judge(&selected, None, &course_grade);
@@ -238,6 +248,8 @@ fn run_mutants_only(root: &Path, only: Option<&str>) -> ExitCode {
 struct Steps {
     progress: Progress,
     kit_problems: Vec<String>,
+    /// `isolation: N of N exercises break alone`, once proved.
+    isolation_line: Option<String>,
 }
 
 impl Steps {
@@ -420,6 +432,71 @@ impl Steps {
         self.progress
             .line(scope, &format!("done ({})", took(started)));
         Some(grade)
+    }
+
+    /// 4b. Proves that each exercise breaks alone: for every exercise in turn, a compile
+    ///     error is planted in the kit's copy of its file and every exercise's package
+    ///     is built; only that exercise's may fail. The file is put back after each.
+    fn isolation(&mut self, kit: &Path, exercises: &[Exercise], target: &Path) {
+        let scope = "kit · isolation";
+        let quiet = Settings {
+            progress: false,
+            lean_build: true,
+            ..settings(Some(target.to_path_buf()))
+        };
+        let packages: Vec<String> = exercises.iter().map(Exercise::package).collect();
+        let started = Instant::now();
+        let mut alone = 0;
+        for exercise in exercises {
+            let file = kit.join(&exercise.file);
+            let Ok(original) = std::fs::read_to_string(&file) else {
+                self.kit_problems
+                    .push(format!("isolation: cannot read {}", file.display()));
+                continue;
+            };
+            // A type error, as a student makes them, in this exercise's file only.
+            let planted =
+                format!("{original}\nconst _PLANTED_BY_KIT_VERIFY: u8 = \"not a number\";\n");
+            if let Err(e) = std::fs::write(&file, planted) {
+                self.kit_problems
+                    .push(format!("isolation: cannot write {}: {e}", file.display()));
+                continue;
+            }
+            let built = grade::build(kit, "kit", &packages, None, &quiet, &mut grade::Say(None));
+            let restored = std::fs::write(&file, &original);
+            let failed: Vec<String> = match built {
+                Ok(built) => built.failed.into_keys().collect(),
+                Err(e) => vec![format!("(the whole build: {e})")],
+            };
+            if failed == [exercise.package()] {
+                alone += 1;
+            } else {
+                self.kit_problems.push(format!(
+                    "isolation: a compile error planted in {} broke {} (only {} may fail)",
+                    exercise.id,
+                    if failed.is_empty() {
+                        "nothing, not even itself".to_string()
+                    } else {
+                        failed.join(", ")
+                    },
+                    exercise.package()
+                ));
+            }
+            if let Err(e) = restored {
+                self.kit_problems.push(format!(
+                    "isolation: cannot put back {}: {e}",
+                    file.display()
+                ));
+                return;
+            }
+        }
+        let text = format!(
+            "isolation: {alone} of {} exercises break alone ({})",
+            exercises.len(),
+            took(started)
+        );
+        self.progress.line(scope, &text);
+        self.isolation_line = Some(text);
     }
 
     /// 5. Grades the course itself, on its reference solutions.

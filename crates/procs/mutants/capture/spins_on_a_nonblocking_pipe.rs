@@ -1,5 +1,5 @@
-    use crate::error::Error;
-    use crate::spawn::{Program, wait_for};
+    use procs::error::Error;
+    use procs::spawn::{Program, wait_for};
     use nix::errno::Errno;
     use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
     use nix::unistd::{ForkResult, dup2_stdout, fork, pipe2};

@@ -1,5 +1,5 @@
-    use crate::error::Error;
-    use crate::spawn::{Program, wait_for};
+    use procs::error::Error;
+    use procs::spawn::{Program, wait_for};
     use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
     use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, fork, pipe2};
     use std::os::fd::{AsRawFd, OwnedFd};

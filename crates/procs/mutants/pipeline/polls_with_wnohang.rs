@@ -1,5 +1,5 @@
-    use crate::error::Error;
-    use crate::spawn::{Program, wait_for};
+    use procs::error::Error;
+    use procs::spawn::{Program, wait_for};
     use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
     use nix::unistd::{ForkResult, Pid, dup2_stdin, dup2_stdout, fork, pipe2};
     use std::os::fd::{AsRawFd, OwnedFd};
@@ -61,16 +61,16 @@
     };
     // Check on both children in turn until both have ended, whichever ends first.
     use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-    let mut exits: [Option<crate::spawn::Exit>; 2] = [None, None];
+    let mut exits: [Option<procs::spawn::Exit>; 2] = [None, None];
     while exits.iter().any(Option::is_none) {
         for (slot, pid) in exits.iter_mut().zip([writer, reader]) {
             if slot.is_some() {
                 continue;
             }
             match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(_, code)) => *slot = Some(crate::spawn::Exit::Code(code)),
+                Ok(WaitStatus::Exited(_, code)) => *slot = Some(procs::spawn::Exit::Code(code)),
                 Ok(WaitStatus::Signaled(_, signal, _)) => {
-                    *slot = Some(crate::spawn::Exit::Signal(signal))
+                    *slot = Some(procs::spawn::Exit::Signal(signal))
                 }
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
                 Err(errno) => {

@@ -1,4 +1,4 @@
-    use crate::proc::{pids_in, read_stat_in};
+    use procs::proc::{pids_in, read_stat_in};
     use std::collections::BTreeMap;
 
     let root_stat = read_stat_in(proc_root, root)?;

@@ -1,4 +1,4 @@
-    use crate::error::Error;
+    use procs::error::Error;
     use nix::errno::Errno;
     use nix::sys::wait::{WaitStatus, waitpid};
 

@@ -1,6 +1,6 @@
-    use crate::error::Error;
-    use crate::proc::{PROC_ROOT, pids_in, read_stat_in};
-    use crate::spawn::wait_for;
+    use procs::error::Error;
+    use procs::proc::{PROC_ROOT, pids_in, read_stat_in};
+    use procs::spawn::wait_for;
     use std::path::Path;
 
     // Find this process's children in /proc, then wait for each, smallest pid first.

@@ -1,0 +1,245 @@
+//! Exercise `event-loop/job-scheduler` (the capstone): a job runner on the executor.
+//!
+//! A job scheduler, the homework the course's argument ends on: jobs that start no
+//! earlier than a given time, at most K at a time, each attempt limited in time,
+//! retried when they fail, and started only after the jobs they depend on succeeded.
+//! Everything the lesson built comes together: `spawn` and `JoinHandle`, `sleep`,
+//! `timeout`, and one thread.
+
+// In your copy the body is `todo!()` and ignores its arguments until you write it:
+// no warnings for that.
+#![allow(unused_variables, unused_mut, dead_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// One attempt at a job: a fresh future each time (a retry starts over).
+pub type Attempt = Box<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>>>>>;
+
+/// A job to run.
+// Holds a closure, which has no Debug.
+#[allow(missing_debug_implementations)]
+pub struct Job {
+    pub name: String,
+    /// Do not start before this long after `run_jobs` was called.
+    pub start_after: Duration,
+    /// Each attempt may take at most this long; a slower attempt counts as failed.
+    pub timeout: Duration,
+    /// Attempts after the first one, when an attempt fails or times out.
+    pub retries: u32,
+    /// Indexes (in the `jobs` list) of jobs that must succeed before this one starts.
+    pub depends_on: Vec<usize>,
+    pub attempt: Attempt,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It succeeded on attempt number `attempts` (1 = the first).
+    Succeeded { attempts: u32 },
+    /// Every attempt failed; `last` is the last attempt's error ("timed out" for a
+    /// timeout).
+    Failed { attempts: u32, last: String },
+    /// It never ran: a job it depends on did not succeed (or the dependencies form a
+    /// cycle, or name a job that does not exist).
+    Skipped { because: String },
+}
+
+/// What happened to one job (in the order of the `jobs` list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobReport {
+    pub name: String,
+    pub outcome: Outcome,
+    /// When its first attempt started and when it ended, relative to the call; `None`
+    /// for a skipped job.
+    pub started: Option<Duration>,
+    pub ended: Option<Duration>,
+}
+
+/// Runs `jobs` on the current executor (call it inside `block_on`): at most
+/// `max_at_once` attempts at the same time (0 counts as 1), each job as soon as it may,
+/// no earlier than its `start_after`, after all of its `depends_on` succeeded, each
+/// attempt within its `timeout` (a timed-out attempt is dropped), retried up to `retries`
+/// times. A job waiting for its start time takes none of the `max_at_once` places. While
+/// nothing can change, it sleeps until a job finishes or the next start time comes.
+/// Returns one report per job, in order.
+pub async fn run_jobs(jobs: Vec<Job>, max_at_once: usize) -> Vec<JobReport> {
+    // BEGIN SOLUTION
+    use std::cell::RefCell;
+    use std::future::poll_fn;
+    use std::rc::Rc;
+    use std::task::{Poll, Waker};
+    use std::time::Instant;
+
+    use event_loop::step5_executor::{sleep_until, spawn, timeout};
+
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum State {
+        Waiting,
+        Running,
+        Done,
+    }
+
+    /// Where a job's task reports that it is done, and how it wakes the loop below.
+    #[derive(Default)]
+    struct Board {
+        /// (job index, outcome, started, ended) of the jobs done since the last look.
+        finished: Vec<(usize, Outcome, Duration, Duration)>,
+        /// The waker of `run_jobs` while it waits for a finished job.
+        waiter: Option<Waker>,
+    }
+
+    let begun = Instant::now();
+    let n = jobs.len();
+    let limit = max_at_once.max(1);
+    let mut reports: Vec<JobReport> = jobs
+        .iter()
+        .map(|j| JobReport {
+            name: j.name.clone(),
+            outcome: Outcome::Skipped {
+                because: String::new(),
+            },
+            started: None,
+            ended: None,
+        })
+        .collect();
+    let mut state = vec![State::Waiting; n];
+    let jobs: Vec<Rc<Job>> = jobs.into_iter().map(Rc::new).collect();
+    let board: Rc<RefCell<Board>> = Rc::default();
+    let mut running = 0;
+
+    // A job whose dependency is missing can never start.
+    for i in 0..n {
+        if let Some(bad) = jobs[i].depends_on.iter().find(|&&d| d >= n) {
+            state[i] = State::Done;
+            reports[i].outcome = Outcome::Skipped {
+                because: format!("it depends on job {bad}, which does not exist"),
+            };
+        }
+    }
+
+    loop {
+        // Collect what finished.
+        let finished = std::mem::take(&mut board.borrow_mut().finished);
+        for (i, outcome, started, ended) in finished {
+            state[i] = State::Done;
+            running -= 1;
+            reports[i].outcome = outcome;
+            reports[i].started = Some(started);
+            reports[i].ended = Some(ended);
+        }
+        // Skip jobs whose dependencies ended without success.
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..n {
+                if state[i] != State::Waiting {
+                    continue;
+                }
+                let failed_dep = jobs[i].depends_on.iter().find(|&&d| {
+                    state[d] == State::Done
+                        && !matches!(reports[d].outcome, Outcome::Succeeded { .. })
+                });
+                if let Some(&d) = failed_dep {
+                    state[i] = State::Done;
+                    reports[i].outcome = Outcome::Skipped {
+                        because: format!("job {} ({}) did not succeed", d, reports[d].name),
+                    };
+                    changed = true;
+                }
+            }
+        }
+        // Start what may start now; note when the next start time comes.
+        let now = begun.elapsed();
+        let mut next_start: Option<Duration> = None;
+        for i in 0..n {
+            if state[i] != State::Waiting || running >= limit {
+                continue;
+            }
+            let deps_ok = jobs[i].depends_on.iter().all(|&d| {
+                state[d] == State::Done && matches!(reports[d].outcome, Outcome::Succeeded { .. })
+            });
+            if !deps_ok {
+                continue;
+            }
+            if jobs[i].start_after > now {
+                next_start = Some(next_start.map_or(jobs[i].start_after, |t: Duration| {
+                    t.min(jobs[i].start_after)
+                }));
+                continue;
+            }
+            state[i] = State::Running;
+            running += 1;
+            let (job, board) = (jobs[i].clone(), board.clone());
+            // Detached: the task reports through the board, not through its handle.
+            drop(spawn(async move {
+                let started = begun.elapsed();
+                let mut attempts = 0;
+                let outcome = loop {
+                    attempts += 1;
+                    // A timed-out attempt is dropped by `timeout`: cancelled, not left
+                    // running beside the next one.
+                    let error = match timeout(job.timeout, (job.attempt)()).await {
+                        Ok(Ok(())) => break Outcome::Succeeded { attempts },
+                        Ok(Err(e)) => e,
+                        Err(_) => "timed out".to_string(),
+                    };
+                    // Compared, not `retries + 1`: that overflows for u32::MAX.
+                    if attempts > job.retries {
+                        break Outcome::Failed {
+                            attempts,
+                            last: error,
+                        };
+                    }
+                };
+                let waiter = {
+                    let mut board = board.borrow_mut();
+                    board.finished.push((i, outcome, started, begun.elapsed()));
+                    board.waiter.take()
+                };
+                // Woken with no borrow held: the waker may run code that looks at the board.
+                if let Some(waiter) = waiter {
+                    waiter.wake();
+                }
+            }));
+        }
+        if running == 0 && board.borrow().finished.is_empty() {
+            if !state.contains(&State::Waiting) {
+                break;
+            }
+            if next_start.is_none() {
+                // Nothing runs, nothing can start: the rest wait on a cycle.
+                for i in 0..n {
+                    if state[i] == State::Waiting {
+                        state[i] = State::Done;
+                        reports[i].outcome = Outcome::Skipped {
+                            because: "its dependencies form a cycle".into(),
+                        };
+                    }
+                }
+                break;
+            }
+        }
+        // Sleep until something can change: a job finishes (its task wakes us) or the
+        // next start time comes. Never on a short timer: a loop that looked every few
+        // milliseconds would wake hundreds of times a second for nothing.
+        let mut start_time = next_start.map(|at| sleep_until(begun + at));
+        poll_fn(|cx| {
+            let mut board = board.borrow_mut();
+            if !board.finished.is_empty() {
+                return Poll::Ready(());
+            }
+            if let Some(start_time) = start_time.as_mut() {
+                if Pin::new(start_time).poll(cx).is_ready() {
+                    return Poll::Ready(());
+                }
+            }
+            board.waiter = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+    }
+    reports
+    // END SOLUTION
+}
