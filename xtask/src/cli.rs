@@ -491,15 +491,42 @@ impl From<RunArgs> for RunOptions {
     }
 }
 
+/// The verbs for whoever keeps the course, not for a student: hidden from `--help` in a
+/// student's copy (they still work there, for an instructor trying the kit).
+pub const INSTRUCTOR_VERBS: [&str; 6] = ["kit", "bench", "claims", "mutants", "book", "docs-check"];
+
+/// Whether this is a student's copy of the course: it has no `.ci/run`, which stays with
+/// the course (see `kit::INSTRUCTOR_ONLY`).
+pub fn is_student_copy() -> bool {
+    !crate::workspace::root().join(".ci/run").is_file()
+}
+
 /// Reads the command line (the program's name first). `Err` is clap's: `--help`,
 /// `--version` (exit code 0) or a usage error (exit code 2); `Error::exit` prints it
-/// where it belongs.
+/// where it belongs. In a student's copy the instructor's verbs are hidden.
 pub fn parse<I, T>(args: I) -> Result<Verb, clap::Error>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = Cli::try_parse_from(args)?;
+    parse_for(args, is_student_copy())
+}
+
+/// [`parse`], for a student's copy (`student`) or the course's.
+pub fn parse_for<I, T>(args: I, student: bool) -> Result<Verb, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    if student {
+        for verb in INSTRUCTOR_VERBS {
+            command = command.mut_subcommand(verb, |c| c.hide(true));
+        }
+    }
+    let matches = command.try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
     Ok(match cli.verb {
         VerbArgs::RunAll(run) => Verb::RunAll(run.into()),
         VerbArgs::Lesson { lesson, run } => Verb::Lesson(lesson, run.into()),
@@ -556,7 +583,7 @@ mod tests {
     use crate::lessons::LESSONS;
 
     fn parse_strs(args: &[&str]) -> Result<Verb, clap::Error> {
-        parse(std::iter::once("xtask").chain(args.iter().copied()))
+        parse_for(std::iter::once("xtask").chain(args.iter().copied()), false)
     }
 
     fn ok(args: &[&str]) -> Verb {
@@ -664,6 +691,30 @@ mod tests {
             assert!(text.contains(&format!("cargo xtask {verb}")), "{text}");
             assert!(help_text(&["help", verb]).contains(&format!("cargo xtask {verb}")));
         }
+    }
+
+    #[test]
+    fn a_students_help_shows_the_students_verbs_only() {
+        let help = |student| match parse_for(["xtask", "--help"], student) {
+            Err(e) if e.exit_code() == 0 => e.render().to_string(),
+            other => panic!("{other:?}"),
+        };
+        let (course, kit) = (help(false), help(true));
+        for verb in ["run-all", "grade", "list", "hint", "next", "reset", "watch"] {
+            assert!(kit.contains(&format!("\n  {verb} ")), "{verb} in\n{kit}");
+        }
+        for verb in INSTRUCTOR_VERBS {
+            assert!(
+                course.contains(&format!("\n  {verb} ")),
+                "{verb} in\n{course}"
+            );
+            assert!(!kit.contains(&format!("\n  {verb} ")), "{verb} in\n{kit}");
+        }
+        // Hidden, not gone: an instructor trying the kit can still run them.
+        assert_eq!(
+            parse_for(["xtask", "claims", "--falsify"], true).unwrap(),
+            Verb::ClaimsFalsify
+        );
     }
 
     #[test]

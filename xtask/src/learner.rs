@@ -183,6 +183,30 @@ pub fn first_unfinished(standings: &[(&Exercise, Standing)]) -> Option<usize> {
     standings.iter().position(|(_, s)| *s != Standing::Done)
 }
 
+/// After a grade in which every exercise passed: the line that names the next exercise
+/// not done yet (by the results just kept), so a learner goes on without looking it up.
+pub fn next_line(root: &std::path::Path, exercises: &[Exercise]) -> String {
+    let last = grade::last_results(root);
+    let standings: Vec<(&Exercise, Standing)> = exercises
+        .iter()
+        .map(|e| (e, standing_of(root, e, &last)))
+        .collect();
+    match first_unfinished(&standings) {
+        Some(k) => {
+            let e = standings[k].0;
+            format!(
+                "Next: {} ({}): `cargo xtask hint {}` for its task and a first hint.",
+                e.id, e.title, e.id
+            )
+        }
+        None => format!(
+            "Every exercise is done: {} of {}.",
+            standings.len(),
+            standings.len()
+        ),
+    }
+}
+
 /// `cargo xtask next`: the first exercise not done yet, with its task and hint.
 pub fn next() -> ExitCode {
     let root = workspace::root();

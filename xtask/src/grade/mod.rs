@@ -626,6 +626,16 @@ pub fn main(options: &GradeOptions) -> ExitCode {
     if let Err(e) = remember(&root, &grade, started) {
         eprintln!("warning: cannot keep the results for `cargo xtask list`: {e}");
     }
+    // Everything graded passed: say where to go on (on stderr with --format exercism,
+    // whose stdout is the JSON alone).
+    if grade.passed() {
+        let line = crate::learner::next_line(&root, &all);
+        if exercism {
+            eprintln!("\n{line}");
+        } else {
+            println!("\n{line}");
+        }
+    }
     if ok {
         ExitCode::SUCCESS
     } else {
