@@ -5,83 +5,13 @@
 //! `todo!()` still there?) and the results the last `cargo xtask grade` kept. Neither
 //! compiles nor runs anything, so they answer at once, even when the code is broken.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use crate::format::{Row, render_table};
-use crate::grade::{self, LastResult, Status};
+use crate::grade::{self, Standing, first_unfinished, standing_of};
 use crate::registry::{self, Exercise};
 use crate::workspace;
-
-/// Where an exercise stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Standing {
-    /// Its function body is still the `todo!()` stub.
-    Todo,
-    /// Never graded (or its results were cleaned away with `target/`).
-    Ungraded,
-    /// Edited since it was last graded: the old result may no longer hold.
-    Changed,
-    /// Every graded test passed at the last grade.
-    Done,
-    /// Some tests failed at the last grade: `passed` of `total` passed.
-    Failing { passed: u64, total: u64 },
-    /// The lesson did not compile at the last grade.
-    Broken,
-}
-
-impl Standing {
-    pub fn label(&self) -> String {
-        match self {
-            Standing::Todo => "todo".to_string(),
-            Standing::Ungraded => "ungraded".to_string(),
-            Standing::Changed => "changed".to_string(),
-            Standing::Done => "done".to_string(),
-            Standing::Failing { passed, total } => format!("failing {passed}/{total}"),
-            Standing::Broken => "failing (did not compile)".to_string(),
-        }
-    }
-}
-
-/// Decides an exercise's standing from its file and the last results.
-///
-/// The `todo!()` check comes first: a stub cannot be done, whatever an old result says.
-/// A result counts only if the file was not modified after that grading started.
-pub fn standing(
-    exercise: &Exercise,
-    source: &str,
-    modified: Option<SystemTime>,
-    last: Option<&LastResult>,
-) -> Standing {
-    if source.contains(&format!("todo!(\"{}", exercise.id)) {
-        return Standing::Todo;
-    }
-    let Some(last) = last else {
-        return Standing::Ungraded;
-    };
-    // A file whose time cannot be read is treated as changed: better to ask for a
-    // grade again than to show a result that may be stale.
-    if modified.is_none_or(|m| m > last.graded_at) {
-        return Standing::Changed;
-    }
-    match last.status {
-        Status::Pass => Standing::Done,
-        Status::Fail => Standing::Failing {
-            passed: last.passed,
-            total: last.total,
-        },
-        Status::Error => Standing::Broken,
-    }
-}
-
-fn standing_of(root: &Path, exercise: &Exercise, last: &HashMap<String, LastResult>) -> Standing {
-    let path = root.join(&exercise.file);
-    let source = std::fs::read_to_string(&path).unwrap_or_default();
-    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-    standing(exercise, &source, modified, last.get(&exercise.id))
-}
 
 fn load_or_report(root: &Path) -> Result<Vec<Exercise>, ExitCode> {
     registry::load(root).map_err(|problems| {
@@ -176,35 +106,6 @@ fn indent(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The first exercise, in the course's order, that is not done, with its standing.
-pub fn first_unfinished(standings: &[(&Exercise, Standing)]) -> Option<usize> {
-    standings.iter().position(|(_, s)| *s != Standing::Done)
-}
-
-/// After a grade in which every exercise passed: the line that names the next exercise
-/// not done yet (by the results just kept), so a learner goes on without looking it up.
-pub fn next_line(root: &std::path::Path, exercises: &[Exercise]) -> String {
-    let last = grade::last_results(root);
-    let standings: Vec<(&Exercise, Standing)> = exercises
-        .iter()
-        .map(|e| (e, standing_of(root, e, &last)))
-        .collect();
-    match first_unfinished(&standings) {
-        Some(k) => {
-            let e = standings[k].0;
-            format!(
-                "Next: {} ({}): `cargo xtask hint {}` for its task and a first hint.",
-                e.id, e.title, e.id
-            )
-        }
-        None => format!(
-            "Every exercise is done: {} of {}.",
-            standings.len(),
-            standings.len()
-        ),
-    }
 }
 
 /// `cargo xtask next`: the first exercise not done yet, with its task and hint.
@@ -367,9 +268,11 @@ pub fn hint(id: &str, step: usize) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grade::{LastResult, Status, standing};
     use crate::lessons::LESSONS;
     use std::path::PathBuf;
     use std::time::Duration;
+    use std::time::SystemTime;
 
     fn exercise() -> Exercise {
         Exercise {

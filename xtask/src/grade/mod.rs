@@ -629,7 +629,7 @@ pub fn main(options: &GradeOptions) -> ExitCode {
     // Everything graded passed: say where to go on (on stderr with --format exercism,
     // whose stdout is the JSON alone).
     if grade.passed() {
-        let line = crate::learner::next_line(&root, &all);
+        let line = next_line(&root, &all);
         if exercism {
             eprintln!("\n{line}");
         } else {
