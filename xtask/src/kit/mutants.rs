@@ -32,8 +32,8 @@ pub const MIN_MUTANTS: usize = 3;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// At least one graded test failed: these tests (the ones that ran before the rest
-    /// were skipped).
-    Rejected(Vec<String>),
+    /// were skipped), and the first one's failure message, as a student would read it.
+    Rejected { by: Vec<String>, message: String },
     /// Every graded test passed: the tests cannot tell this wrong solution from a right one.
     Survived,
     /// The mutant could not be graded (does not compile, its file is missing): a mutant
@@ -108,11 +108,20 @@ pub fn verify(
             })?;
             let took = duration(started.elapsed().as_secs_f64());
             let said = match &outcome {
-                Outcome::Rejected(by) => format!("rejected by {} ({took})", by.join(", ")),
+                Outcome::Rejected { by, .. } => {
+                    format!("rejected by {} ({took})", by.join(", "))
+                }
                 Outcome::Survived => format!("SURVIVED: every graded test passed ({took})"),
                 Outcome::Broken(why) => format!("BROKEN: {} ({took})", first_line(why)),
             };
             progress.line(&scope, &format!("{} · {said}", mutant.name()));
+            // One exercise's run is the one an author reads to check that each wrong
+            // solution gets a failure that names its input, rule and result: show it.
+            if let (Outcome::Rejected { message, .. }, [_]) = (&outcome, exercises) {
+                for line in message.lines() {
+                    progress.line(&scope, &format!("    {line}"));
+                }
+            }
             results.push(MutantResult {
                 exercise: exercise.id.clone(),
                 name: mutant.name(),
@@ -152,18 +161,20 @@ fn grade_one(
     if let Some(error) = &result.error {
         return Outcome::Broken(format!("does not compile:\n{error}"));
     }
-    let failing: Vec<String> = result
+    let failing: Vec<_> = result
         .tests
         .iter()
         .filter(|t| t.status == Status::Fail || (t.status == Status::Error && ran(&t.message)))
-        .map(|t| t.name.clone())
         .collect();
     if result.tests.iter().all(|t| t.status == Status::Pass) {
         Outcome::Survived
-    } else if failing.is_empty() {
-        Outcome::Broken("no graded test ran".into())
+    } else if let Some(first) = failing.first() {
+        Outcome::Rejected {
+            by: failing.iter().map(|t| t.name.clone()).collect(),
+            message: first.message.clone(),
+        }
     } else {
-        Outcome::Rejected(failing)
+        Outcome::Broken("no graded test ran".into())
     }
 }
 

@@ -67,12 +67,12 @@ pub(super) fn judge_mutants(
         }
         let rejected = mine
             .iter()
-            .filter(|m| matches!(m.outcome, Outcome::Rejected(_)))
+            .filter(|m| matches!(m.outcome, Outcome::Rejected { .. }))
             .count();
         row.mutants_rejected = Some((rejected, mine.len()));
         for m in mine {
             match &m.outcome {
-                Outcome::Rejected(_) => {}
+                Outcome::Rejected { .. } => {}
                 Outcome::Survived => row.mutant_defects.push(format!(
                     "mutant `{}` SURVIVED: every graded test passes on it, yet it is wrong: {}",
                     m.name, m.wrong
@@ -359,6 +359,13 @@ mod tests {
         }
     }
 
+    fn rejected(test: &str) -> Outcome {
+        Outcome::Rejected {
+            by: vec![test.into()],
+            message: format!("{test} failed"),
+        }
+    }
+
     #[test]
     fn a_surviving_mutant_or_too_few_mutants_are_defects() {
         let mut list = exercises();
@@ -381,11 +388,11 @@ mod tests {
         };
         let mut rows = judge(&list, None, &course);
         let graded = [
-            mutant("procs/first", "m0", Outcome::Rejected(vec!["a".into()])),
+            mutant("procs/first", "m0", rejected("a")),
             mutant("procs/first", "m1", Outcome::Survived),
             mutant("procs/first", "m2", Outcome::Broken("error[E0308]".into())),
-            mutant("procs/second", "m0", Outcome::Rejected(vec!["c".into()])),
-            mutant("procs/second", "m1", Outcome::Rejected(vec!["c".into()])),
+            mutant("procs/second", "m0", rejected("c")),
+            mutant("procs/second", "m1", rejected("c")),
         ];
         judge_mutants(&mut rows, &list, Some(&graded));
         assert_eq!(rows[0].mutants_rejected, Some((1, 3)));

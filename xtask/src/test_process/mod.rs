@@ -350,7 +350,7 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 4 filtered out; 
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(
             outcome.message,
-            "panicked at crates/procs/tests/exercise_reap.rs:31:5:\n\
+            "a graded check failed at crates/procs/tests/exercise_reap.rs:31:5:\n\
              assertion `left == right` failed: wanted three children\n  left: 0\n right: 3"
         );
         assert!(!outcome.message.contains("exit status"));
@@ -383,7 +383,7 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 4 filtered out; 
         assert_eq!(outcome.status, Status::Fail);
         assert_eq!(
             outcome.message,
-            "panicked at crates/procs/tests/exercise_capture.rs:3:73:\nboom: 42"
+            "a graded check failed at crates/procs/tests/exercise_capture.rs:3:73:\nboom: 42"
         );
         assert_eq!(outcome.output, "some stdout\nsome stderr");
     }
@@ -403,13 +403,38 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 4 filtered out; 
             Duration::from_secs(60),
         );
         assert!(
-            outcome
-                .message
-                .starts_with("panicked at crates/procs/src/exercises/pipeline.rs:20:5:\nnot yet"),
+            outcome.message.starts_with(
+                "your code panicked at crates/procs/src/exercises/pipeline.rs:20:5:\nnot yet"
+            ),
             "{}",
             outcome.message
         );
         assert_eq!(outcome.output, "");
+    }
+
+    #[test]
+    fn a_panic_a_graded_case_caught_is_shown_once_inside_the_case() {
+        let panics = [
+            Panic {
+                location: "crates/sockets/exercises/status-line/status_line.rs:41:28".into(),
+                message: "byte index 8 is not a char boundary".into(),
+            },
+            Panic {
+                location: "crates/sockets/exercises/status-line/tests/exercise_status_line.rs:9:5"
+                    .into(),
+                message: "input:    \"HTTP/1.é\"\nthe task: never a panic\n\
+                          got:      your code panicked: byte index 8 is not a char boundary"
+                    .into(),
+            },
+        ];
+        assert_eq!(
+            panic_message(&panics),
+            "a graded check failed at \
+             crates/sockets/exercises/status-line/tests/exercise_status_line.rs:9:5:\n\
+             input:    \"HTTP/1.é\"\nthe task: never a panic\n\
+             got:      your code panicked: byte index 8 is not a char boundary\n\
+             (your code panicked at crates/sockets/exercises/status-line/status_line.rs:41:28)"
+        );
     }
 
     #[test]
@@ -570,7 +595,7 @@ exit 3
         assert_eq!(fails.status, Status::Fail);
         assert_eq!(
             fails.message,
-            "panicked at tests/fake.rs:3:5:\nassertion `left == right` failed\n  left: 1\n right: 2"
+            "a graded check failed at tests/fake.rs:3:5:\nassertion `left == right` failed\n  left: 1\n right: 2"
         );
 
         let started = Instant::now();

@@ -115,19 +115,53 @@ fn is_harness_line(line: &str) -> bool {
 
 /// The panics as one message: the first in full (it is usually the cause: a helper
 /// thread's `todo!()` before the test's own "the helper panicked"), later ones after it.
+///
+/// Each says whose it is: a panic located in a `tests/` file is a graded check that
+/// failed; any other is the learner's code panicking. A panic of the code that a graded
+/// check caught and reported with its case (`graded::Case::run`: "got: your code
+/// panicked: MESSAGE") is shown once, inside that report, with its location added.
 pub fn panic_message(panics: &[Panic]) -> String {
-    let text = panics
-        .iter()
-        .map(|p| {
-            if p.message.is_empty() {
-                format!("panicked at {}", p.location)
-            } else {
-                format!("panicked at {}:\n{}", p.location, p.message)
+    let mut shown: Vec<String> = Vec::new();
+    let mut caught_at: Vec<String> = Vec::new();
+    for (k, panic) in panics.iter().enumerate() {
+        let is_check = is_test_location(&panic.location);
+        if !is_check {
+            let reported_later = !panic.message.is_empty()
+                && panics[k + 1..].iter().any(|later| {
+                    is_test_location(&later.location)
+                        && later
+                            .message
+                            .contains(&format!("your code panicked: {}", panic.message))
+                });
+            if reported_later {
+                caught_at.push(panic.location.clone());
+                continue;
             }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    shorten(&text)
+        }
+        let head = if is_check {
+            format!("a graded check failed at {}", panic.location)
+        } else {
+            format!("your code panicked at {}", panic.location)
+        };
+        let mut text = if panic.message.is_empty() {
+            head
+        } else {
+            format!("{head}:\n{}", panic.message)
+        };
+        if is_check {
+            for at in caught_at.drain(..) {
+                text.push_str(&format!("\n(your code panicked at {at})"));
+            }
+        }
+        shown.push(text);
+    }
+    shorten(&shown.join("\n"))
+}
+
+/// `crates/procs/exercises/reap/tests/exercise_reap.rs:31:5` is a test's; a location in
+/// the exercise's own file, the lesson's, or the standard library's is not.
+fn is_test_location(location: &str) -> bool {
+    location.starts_with("tests/") || location.contains("/tests/")
 }
 
 /// At most `MESSAGE_LINES` lines of at most 300 characters each.

@@ -4,7 +4,12 @@
 //! and the ones just outside it, a code with a fourth digit or a sign in front, a tab
 //! where a space must be, a reason that starts with a space, and characters of two
 //! bytes where a parser that slices at byte offsets would panic instead of answering.
+//!
+//! Every check names the line it parsed and the rule of the task it checks
+//! ([`graded::case`]), and a panic in `parse_status_line` is reported as one, with the
+//! line that caused it.
 
+use graded::case;
 use sockets_status_line::{StatusLine, StatusLineError, parse_status_line};
 
 fn line(minor: u8, code: u16, reason: &str) -> StatusLine {
@@ -15,52 +20,58 @@ fn line(minor: u8, code: u16, reason: &str) -> StatusLine {
     }
 }
 
+/// Parses `input` and checks the answer against `expected`, for the task's `rule`. A
+/// failure points at the line that called it (`track_caller`), not at this helper.
+#[track_caller]
+fn parses(input: &str, rule: &str, expected: Result<StatusLine, StatusLineError>) {
+    let c = case(input, rule);
+    let got = c.run(|| parse_status_line(input));
+    c.eq(got, expected);
+}
+
 #[test]
 fn parses_common_lines() {
-    assert_eq!(parse_status_line("HTTP/1.1 200 OK"), Ok(line(1, 200, "OK")));
-    assert_eq!(
-        parse_status_line("HTTP/1.0 404 Not Found"),
-        Ok(line(0, 404, "Not Found"))
+    let rule = "HTTP/1.x, one space, three digits, one space, the reason";
+    parses("HTTP/1.1 200 OK", rule, Ok(line(1, 200, "OK")));
+    parses(
+        "HTTP/1.0 404 Not Found",
+        rule,
+        Ok(line(0, 404, "Not Found")),
     );
-    assert_eq!(
-        parse_status_line("HTTP/1.1 503 Service  Unavailable "),
+    parses(
+        "HTTP/1.1 503 Service  Unavailable ",
+        "the reason is everything after the space, kept as is",
         Ok(line(1, 503, "Service  Unavailable ")),
-        "the reason is kept as is"
     );
 }
 
 #[test]
 fn an_empty_reason_is_fine() {
-    assert_eq!(parse_status_line("HTTP/1.1 204 "), Ok(line(1, 204, "")));
-    assert_eq!(parse_status_line("HTTP/1.1 204"), Ok(line(1, 204, "")));
+    let rule = "after the code: nothing, or one space and the reason (here empty)";
+    parses("HTTP/1.1 204 ", rule, Ok(line(1, 204, "")));
+    parses("HTTP/1.1 204", rule, Ok(line(1, 204, "")));
 }
 
 #[test]
 fn the_reason_is_everything_after_one_space_even_more_spaces() {
     // Only the one space after the code separates; the rest, spaces included, is the
     // reason.
-    assert_eq!(
-        parse_status_line("HTTP/1.1 200  OK"),
-        Ok(line(1, 200, " OK"))
-    );
-    assert_eq!(parse_status_line("HTTP/1.0 500  "), Ok(line(0, 500, " ")));
-    assert_eq!(
-        parse_status_line("HTTP/1.1 418 I'm a teapot\t(ünïcode)"),
-        Ok(line(1, 418, "I'm a teapot\t(ünïcode)"))
+    let rule = "one space separates; the reason is everything after it, spaces included";
+    parses("HTTP/1.1 200  OK", rule, Ok(line(1, 200, " OK")));
+    parses("HTTP/1.0 500  ", rule, Ok(line(0, 500, " ")));
+    parses(
+        "HTTP/1.1 418 I'm a teapot\t(ünïcode)",
+        rule,
+        Ok(line(1, 418, "I'm a teapot\t(ünïcode)")),
     );
 }
 
 #[test]
 fn the_first_and_last_codes_of_the_range_are_accepted() {
-    assert_eq!(
-        parse_status_line("HTTP/1.1 100 Continue"),
-        Ok(line(1, 100, "Continue"))
-    );
-    assert_eq!(
-        parse_status_line("HTTP/1.0 599 Last"),
-        Ok(line(0, 599, "Last"))
-    );
-    assert_eq!(parse_status_line("HTTP/1.1 599"), Ok(line(1, 599, "")));
+    let rule = "the code is from 100 to 599, both ends included";
+    parses("HTTP/1.1 100 Continue", rule, Ok(line(1, 100, "Continue")));
+    parses("HTTP/1.0 599 Last", rule, Ok(line(0, 599, "Last")));
+    parses("HTTP/1.1 599", rule, Ok(line(1, 599, "")));
 }
 
 #[test]
@@ -74,10 +85,10 @@ fn rejects_bad_versions() {
         "HTTP/1.",
         " HTTP/1.1 200 OK",
     ] {
-        assert_eq!(
-            parse_status_line(bad),
+        parses(
+            bad,
+            "the first 8 bytes are exactly HTTP/1.0 or HTTP/1.1, else Version",
             Err(StatusLineError::Version),
-            "{bad:?}"
         );
     }
 }
@@ -98,10 +109,10 @@ fn rejects_bad_codes() {
         "HTTP/1.1 ",
         "HTTP/1.1 20",
     ] {
-        assert_eq!(
-            parse_status_line(bad),
+        parses(
+            bad,
+            "exactly three ASCII digits from 100 to 599, no sign, else Code",
             Err(StatusLineError::Code),
-            "{bad:?}"
         );
     }
 }
@@ -111,10 +122,11 @@ fn a_fourth_digit_is_a_code_or_a_space_error() {
     // "2000": three digits followed by a fourth where a space should be. Either way of
     // seeing it is an error; accepting it (as 200 or as 2000) is not.
     for bad in ["HTTP/1.1 2000 OK", "HTTP/1.1 2001"] {
-        let got = parse_status_line(bad);
-        assert!(
+        let c = case(bad, "a fourth digit is an error: Code or Space");
+        let got = c.run(|| parse_status_line(bad));
+        c.check(
             matches!(got, Err(StatusLineError::Code | StatusLineError::Space)),
-            "{bad:?} gave {got:?}"
+            got,
         );
     }
 }
@@ -128,10 +140,10 @@ fn requires_single_spaces_after_version_and_code() {
         "HTTP/1.1",
         "HTTP/1.10 200 OK",
     ] {
-        assert_eq!(
-            parse_status_line(bad),
+        parses(
+            bad,
+            "exactly one space after the version, and one after the code, else Space",
             Err(StatusLineError::Space),
-            "{bad:?}"
         );
     }
 }
@@ -139,10 +151,10 @@ fn requires_single_spaces_after_version_and_code() {
 #[test]
 fn a_tab_is_not_a_space() {
     for bad in ["HTTP/1.1\t200 OK", "HTTP/1.1 200\tOK"] {
-        assert_eq!(
-            parse_status_line(bad),
+        parses(
+            bad,
+            "the separator is a space, not a tab, else Space",
             Err(StatusLineError::Space),
-            "{bad:?}"
         );
     }
 }
@@ -151,23 +163,15 @@ fn a_tab_is_not_a_space() {
 fn characters_of_several_bytes_are_errors_not_panics() {
     // "é" is two bytes in UTF-8: here it straddles byte 8 (the end of the version) or
     // byte 3 of the code, where a slice `[..8]` or `[..3]` would panic.
-    assert_eq!(
-        parse_status_line("HTTP/1.é 200 OK"),
-        Err(StatusLineError::Version)
-    );
-    assert_eq!(parse_status_line("é"), Err(StatusLineError::Version));
-    assert_eq!(
-        parse_status_line("HTTP/1.1 12é OK"),
-        Err(StatusLineError::Code)
-    );
-    assert_eq!(parse_status_line("HTTP/1.1 2é"), Err(StatusLineError::Code));
-    assert_eq!(
-        parse_status_line("HTTP/1.1 200é"),
-        Err(StatusLineError::Space)
-    );
-    assert_eq!(
-        parse_status_line("HTTP/1.1\u{a0}200 OK"),
+    let rule = "a character of several bytes is an error like any other, never a panic";
+    parses("HTTP/1.é 200 OK", rule, Err(StatusLineError::Version));
+    parses("é", rule, Err(StatusLineError::Version));
+    parses("HTTP/1.1 12é OK", rule, Err(StatusLineError::Code));
+    parses("HTTP/1.1 2é", rule, Err(StatusLineError::Code));
+    parses("HTTP/1.1 200é", rule, Err(StatusLineError::Space));
+    parses(
+        "HTTP/1.1\u{a0}200 OK",
+        "a no-break space is not a space: Space",
         Err(StatusLineError::Space),
-        "a no-break space is not a space"
     );
 }
