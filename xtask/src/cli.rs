@@ -50,10 +50,11 @@ pub enum Verb {
         id: String,
         yes: bool,
     },
-    /// `hint <ID> [--step N]`: the task and the first N hints.
+    /// `hint <ID> [--more | --step N]`: the task and the hints seen so far, one more,
+    /// or the first N.
     Hint {
         id: String,
-        step: usize,
+        ask: HintAsk,
     },
     Watch(WatchOptions),
     /// `bench`: the race of engines; `bench --peers`: the comparison with outside peers.
@@ -71,6 +72,17 @@ pub enum Verb {
     BookRender,
     /// `mutants`: cargo-mutants over the solution regions, or `--check` its reports.
     Mutants(MutantsOptions),
+}
+
+/// Which of an exercise's hints `hint` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HintAsk {
+    /// The hints seen so far; the first, the first time.
+    Seen,
+    /// One more than seen so far.
+    More,
+    /// The first N.
+    UpTo(usize),
 }
 
 /// `grade`: which exercises, where to write the results, how long a test may take.
@@ -257,22 +269,26 @@ enum VerbArgs {
     ///
     /// Lists every exercise with its points and status: `todo` while its body is still
     /// todo!(), `done` or `failing` after `cargo xtask grade` graded it, `changed` when it
-    /// was edited since.
+    /// was edited since. Ends with a legend of every status.
     List,
     /// An exercise's task and hints, one step at a time.
     ///
-    /// Prints an exercise's task, its first hint (the idea to look for), the file to edit
-    /// and how to grade it. The hints come in steps, each closer to a solution than the
-    /// one before: `--step 2` shows the first two, and so on; the last may come close to
-    /// a solution, so take one step at a time. `cargo xtask list` shows the ids.
+    /// Prints an exercise's task, the hints you have seen so far (the first time: the
+    /// first hint, which points at the idea to look for), the file to edit and how to
+    /// grade it. The hints come in steps, each closer to a solution than the one before:
+    /// `--more` shows the next one, and the last may come close to a solution, so take
+    /// one step at a time. How many you have seen is kept in progress.toml.
+    /// `cargo xtask list` shows the ids.
     #[command(after_help = "Exit status: 0, or 2 for an unknown id.")]
     Hint {
         /// The exercise, e.g. procs/capture
         id: String,
+        /// Show one hint more than you have seen
+        #[arg(long, conflicts_with = "step")]
+        more: bool,
         /// Show the hints up to this step (the last step if there are fewer)
-        #[arg(long, value_name = "N", default_value_t = 1,
-              value_parser = clap::value_parser!(u64).range(1..100))]
-        step: u64,
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..100))]
+        step: Option<u64>,
     },
     /// The first exercise not done yet, and its hint.
     ///
@@ -541,9 +557,13 @@ where
             build_only: g.build_only,
         }),
         VerbArgs::List => Verb::List,
-        VerbArgs::Hint { id, step } => Verb::Hint {
+        VerbArgs::Hint { id, more, step } => Verb::Hint {
             id,
-            step: step as usize,
+            ask: match (more, step) {
+                (_, Some(n)) => HintAsk::UpTo(n as usize),
+                (true, None) => HintAsk::More,
+                (false, None) => HintAsk::Seen,
+            },
         },
         VerbArgs::Next => Verb::Next,
         VerbArgs::Reset { id, yes } => Verb::Reset { id, yes },
@@ -813,19 +833,18 @@ mod tests {
                 yes: false
             }
         );
+        let hint = |ask| Verb::Hint {
+            id: "procs/capture".into(),
+            ask,
+        };
+        assert_eq!(ok(&["hint", "procs/capture"]), hint(HintAsk::Seen));
         assert_eq!(
-            ok(&["hint", "procs/capture"]),
-            Verb::Hint {
-                id: "procs/capture".into(),
-                step: 1
-            }
+            ok(&["hint", "procs/capture", "--more"]),
+            hint(HintAsk::More)
         );
         assert_eq!(
             ok(&["hint", "procs/capture", "--step", "3"]),
-            Verb::Hint {
-                id: "procs/capture".into(),
-                step: 3
-            }
+            hint(HintAsk::UpTo(3))
         );
         assert_eq!(
             ok(&["watch", "procs/reap", "--poll"]),
@@ -849,6 +868,7 @@ mod tests {
             &["grade", "extra"],
             &["hint"],
             &["hint", "a", "b"],
+            &["hint", "a", "--more", "--step", "2"],
             &["list", "--poll"],
             &["reset"],
             &["next", "--yes"],

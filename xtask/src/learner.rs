@@ -8,8 +8,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::cli::HintAsk;
 use crate::format::{Row, render_table};
-use crate::grade::{self, Standing, first_unfinished, standing_of};
+use crate::grade::{self, ProgressFile, Standing, Status, first_unfinished, standing_of};
 use crate::registry::{self, Exercise};
 use crate::workspace;
 
@@ -29,20 +30,27 @@ pub fn list() -> ExitCode {
         Ok(exercises) => exercises,
         Err(code) => return code,
     };
-    let last = grade::last_results(&root);
+    let progress = read_progress_or_warn(&root);
+    let last = progress.results();
     let mut rows = Vec::new();
-    let (mut done, mut done_points, mut all_points) = (0, 0, 0);
+    let (mut done, mut earned_points, mut all_points) = (0, 0.0, 0);
     for e in &exercises {
         let standing = standing_of(&root, e, &last);
         all_points += e.points;
         if standing == Standing::Done {
             done += 1;
-            done_points += e.points;
         }
+        // The points of the last grade, counted as `grade` counts them; a stub earns
+        // none whatever an old result says, and neither does an exercise never graded.
+        let points = match (&standing, last.get(&e.id)) {
+            (Standing::Todo | Standing::Ungraded, _) | (_, None) => 0.0,
+            (_, Some(r)) => grade::earned(e.points, r.passed, r.total, r.status != Status::Error),
+        };
+        earned_points += points;
         rows.push(Row::Cells(vec![
             e.id.clone(),
             e.title.clone(),
-            e.points.to_string(),
+            format!("{}/{}", grade::show_points(points), e.points),
             standing.label(),
         ]));
     }
@@ -51,15 +59,37 @@ pub fn list() -> ExitCode {
         render_table(&["exercise", "title", "points", "status"], &rows)
     );
     println!(
-        "Done: {done} of {} exercises ({done_points} of {all_points} points). \
-         `failing N/M`: N of M tests passed at the last grade.",
-        exercises.len()
+        "Done: {done} of {} exercises; {} of {all_points} points, counted as `cargo xtask \
+         grade` counts them (an exercise's points times the share of its tests that passed).",
+        exercises.len(),
+        grade::show_points(earned_points),
     );
+    println!("\n{LEGEND}");
     println!(
-        "Grade: `cargo xtask grade` (all) or `cargo xtask grade --exercise ID`. \
-         A hint: `cargo xtask hint ID`."
+        "\nGrade: `cargo xtask grade` (all) or `cargo xtask grade --exercise ID`. \
+         A hint: `cargo xtask hint ID`. Progress is kept in {} (commit it with your work).",
+        grade::PROGRESS_FILE
     );
     ExitCode::SUCCESS
+}
+
+/// What each status of `list` means; a test checks that every [`Standing`] is here.
+pub const LEGEND: &str = "\
+Status:
+  todo                        the function body is still todo!(): start here
+  ungraded                    edited, but never graded: run `cargo xtask grade --exercise ID`
+  changed                     edited since its last grade: the points shown are from that grade
+  failing N/M                 N of its M graded tests passed at the last grade
+  failing (did not compile)   its code or tests did not compile at the last grade (0 points)
+  done                        every graded test passed at the last grade, on the file as it is";
+
+/// The progress file, or none with a warning when it cannot be read: `list`, `next` and
+/// `hint` still answer (as if nothing were graded), and say why.
+fn read_progress_or_warn(root: &Path) -> ProgressFile {
+    ProgressFile::read(&grade::progress_file(root)).unwrap_or_else(|e| {
+        eprintln!("warning: {e}");
+        ProgressFile::default()
+    })
 }
 
 /// What `hint` prints for an exercise: its task and its hints up to step `step` (from
@@ -74,10 +104,11 @@ pub fn hint_text(exercise: &Exercise, step: usize) -> String {
     }
     if shown < all {
         hints.push_str(&format!(
-            "Stuck still? `cargo xtask hint {id} --step {}` gives the next hint, a step \
-             closer to a solution.\n\n",
-            shown + 1
+            "Stuck still? `cargo xtask hint {id} --more` gives the next hint, a step \
+             closer to a solution.\n\n"
         ));
+    } else if all > 1 {
+        hints.push_str("That was the last hint.\n\n");
     }
     format!(
         "{id} — {} ({} points)\n\n\
@@ -93,6 +124,16 @@ pub fn hint_text(exercise: &Exercise, step: usize) -> String {
         exercise.file.display(),
         exercise.test_file().display(),
     )
+}
+
+/// The step `hint` shows, given how many hints were seen and what was asked: the hints
+/// seen so far (at least the first), one more, or the first N.
+pub fn hint_step(seen: usize, ask: HintAsk) -> usize {
+    match ask {
+        HintAsk::Seen => seen.max(1),
+        HintAsk::More => seen + 1,
+        HintAsk::UpTo(n) => n,
+    }
 }
 
 fn indent(text: &str) -> String {
@@ -115,7 +156,8 @@ pub fn next() -> ExitCode {
         Ok(exercises) => exercises,
         Err(code) => return code,
     };
-    let last = grade::last_results(&root);
+    let progress = read_progress_or_warn(&root);
+    let last = progress.results();
     let standings: Vec<(&Exercise, Standing)> = exercises
         .iter()
         .map(|e| (e, standing_of(&root, e, &last)))
@@ -130,7 +172,9 @@ pub fn next() -> ExitCode {
                 k + 1,
                 standings.len()
             );
-            println!("{}", hint_text(exercise, 1));
+            // The hints seen so far: `next` shows where the learner is, it reveals nothing.
+            let seen = progress.hints_seen(&exercise.id) as usize;
+            println!("{}", hint_text(exercise, seen));
         }
         None => println!(
             "Every exercise is done: {} of {}, as the last `cargo xtask grade` found.",
@@ -247,32 +291,54 @@ fn confirmed(question: &str) -> Option<bool> {
     Some(answer.trim_start().starts_with(['y', 'Y']))
 }
 
-pub fn hint(id: &str, step: usize) -> ExitCode {
+pub fn hint(id: &str, ask: HintAsk) -> ExitCode {
     let root = workspace::root();
     let exercises = match load_or_report(&root) {
         Ok(exercises) => exercises,
         Err(code) => return code,
     };
-    match registry::find(&exercises, id) {
-        Ok(exercise) => {
-            println!("{}", hint_text(exercise, step));
-            ExitCode::SUCCESS
-        }
+    let exercise = match registry::find(&exercises, id) {
+        Ok(exercise) => exercise,
         Err(message) => {
             eprintln!("error: {message}");
-            crate::cli::Exit::Usage.into()
+            return crate::cli::Exit::Usage.into();
         }
+    };
+    let path = grade::progress_file(&root);
+    let progress = ProgressFile::read(&path);
+    let seen = progress
+        .as_ref()
+        .map_or(0, |p| p.hints_seen(&exercise.id) as usize);
+    let step = hint_step(seen, ask).clamp(1, exercise.hints.len().max(1));
+    println!("{}", hint_text(exercise, step));
+    // Keep how far the learner has gone, so the next `hint` starts there. A file that
+    // cannot be read is not overwritten: it may hold results worth repairing.
+    match progress {
+        Ok(mut progress) if step > seen => {
+            progress
+                .exercises
+                .entry(exercise.id.clone())
+                .or_default()
+                .hints_seen = step as u64;
+            if let Err(e) = progress.write(&path) {
+                eprintln!(
+                    "warning: cannot keep the hints seen in {}: {e}",
+                    path.display()
+                );
+            }
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: {e}"),
     }
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grade::{LastResult, Status, standing};
+    use crate::grade::{LastResult, fingerprint, standing};
     use crate::lessons::LESSONS;
     use std::path::PathBuf;
-    use std::time::Duration;
-    use std::time::SystemTime;
 
     fn exercise() -> Exercise {
         Exercise {
@@ -289,12 +355,12 @@ mod tests {
         }
     }
 
-    fn last(status: Status, passed: u64, at: SystemTime) -> LastResult {
+    fn last(status: Status, passed: u64, source: &str) -> LastResult {
         LastResult {
             status,
             passed,
             total: 3,
-            graded_at: at,
+            source: fingerprint(source.as_bytes()),
         }
     }
 
@@ -345,23 +411,58 @@ mod tests {
     }
 
     #[test]
-    fn the_standing_follows_the_stub_the_file_time_and_the_last_grade() {
+    fn the_standing_follows_the_stub_the_file_as_graded_and_the_last_grade() {
         let e = exercise();
-        let graded = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        let before = Some(graded - Duration::from_secs(5));
-        let after = Some(graded + Duration::from_secs(5));
         let stub = "pub fn reap_all() { todo!(\"procs/reap: Wait for all\") }";
-        let pass = last(Status::Pass, 3, graded);
-        assert_eq!(standing(&e, stub, before, Some(&pass)), Standing::Todo);
-        assert_eq!(standing(&e, "done", before, None), Standing::Ungraded);
-        assert_eq!(standing(&e, "done", before, Some(&pass)), Standing::Done);
-        assert_eq!(standing(&e, "done", after, Some(&pass)), Standing::Changed);
-        assert_eq!(standing(&e, "done", None, Some(&pass)), Standing::Changed);
-        let fail = last(Status::Fail, 1, graded);
-        let failing = standing(&e, "done", before, Some(&fail));
+        let pass = last(Status::Pass, 3, "done");
+        assert_eq!(standing(&e, stub, Some(&pass)), Standing::Todo);
+        assert_eq!(standing(&e, "done", None), Standing::Ungraded);
+        assert_eq!(standing(&e, "done", Some(&pass)), Standing::Done);
+        // One byte more than the file that was graded: the result may no longer hold.
+        assert_eq!(standing(&e, "done ", Some(&pass)), Standing::Changed);
+        let failing = standing(&e, "done", Some(&last(Status::Fail, 1, "done")));
         assert_eq!(failing.label(), "failing 1/3");
-        let broken = last(Status::Error, 0, graded);
-        assert_eq!(standing(&e, "x", before, Some(&broken)), Standing::Broken);
+        let broken = last(Status::Error, 0, "x");
+        assert_eq!(standing(&e, "x", Some(&broken)), Standing::Broken);
+    }
+
+    #[test]
+    fn the_legend_explains_every_status_list_can_show() {
+        let every = [
+            Standing::Todo,
+            Standing::Ungraded,
+            Standing::Changed,
+            Standing::Done,
+            Standing::Failing {
+                passed: 1,
+                total: 3,
+            },
+            Standing::Broken,
+        ];
+        for standing in every {
+            // `failing 1/3` is explained as `failing N/M`.
+            let label = standing.label().replace("1/3", "N/M");
+            assert!(
+                LEGEND.lines().any(|l| l.trim_start().starts_with(&label)),
+                "{label:?} is not in the legend:\n{LEGEND}"
+            );
+        }
+    }
+
+    #[test]
+    fn hints_come_one_step_at_a_time_and_the_step_is_kept() {
+        assert_eq!(
+            hint_step(0, HintAsk::Seen),
+            1,
+            "the first time: the first hint"
+        );
+        assert_eq!(hint_step(2, HintAsk::Seen), 2, "asked again: what was seen");
+        assert_eq!(hint_step(0, HintAsk::More), 1);
+        assert_eq!(hint_step(2, HintAsk::More), 3);
+        assert_eq!(hint_step(2, HintAsk::UpTo(1)), 1, "a look back");
+        let text = hint_text(&exercise(), 2);
+        assert!(text.contains("That was the last hint."), "{text}");
+        assert!(!text.contains("--more"), "{text}");
     }
 
     #[test]
@@ -371,7 +472,7 @@ mod tests {
             "procs/reap — Reap every child (10 points)",
             "Task:\n  Wait for all children.\n  In order.",
             "Hint 1 of 2:\n  Wait for any child.",
-            "cargo xtask hint procs/reap --step 2",
+            "cargo xtask hint procs/reap --more",
             "crates/procs/exercises/reap/reap.rs",
             "crates/procs/exercises/reap/tests/exercise_reap.rs",
             "cargo xtask grade --exercise procs/reap",
@@ -386,7 +487,7 @@ mod tests {
             both.contains("Hint 2 of 2:\n  waitpid(None, None)."),
             "{both}"
         );
-        assert!(!both.contains("--step 3"), "{both}");
+        assert!(!both.contains("--more"), "{both}");
         // A step past the last shows them all, not an error.
         assert_eq!(hint_text(&exercise(), 9), both);
     }

@@ -91,7 +91,7 @@ fn main() -> ExitCode {
         Verb::List => learner::list(),
         Verb::Next => learner::next(),
         Verb::Reset { id, yes } => learner::reset(&id, yes),
-        Verb::Hint { id, step } => learner::hint(&id, step),
+        Verb::Hint { id, ask } => learner::hint(&id, ask),
         Verb::Watch(options) => watch::main(&options),
         Verb::Bench { options, peers } => bench::main(&options, peers),
         Verb::ClaimsFalsify => claims::falsify(),

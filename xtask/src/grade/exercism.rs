@@ -106,9 +106,6 @@ pub(crate) struct ResultsJson<'a> {
     pub(crate) points: f64,
     pub(crate) max_points: u32,
     pub(crate) exercises: Vec<ExerciseJson<'a>>,
-    /// Only in the kept copy for `list`: exercises graded by earlier runs.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) earlier: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -120,9 +117,6 @@ pub(crate) struct ExerciseJson<'a> {
     pub(crate) passed: usize,
     pub(crate) total: usize,
     pub(crate) status: &'static str,
-    /// Only in the kept copy for `list`: when this grading started (seconds since 1970).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) graded_at: Option<f64>,
 }
 
 /// Each exercise's number in its lesson (1 for the first of `exercises.toml`), read from
@@ -195,7 +189,6 @@ pub(crate) fn results_json(grade: &Grade) -> ResultsJson<'_> {
             passed: r.passed(),
             total: r.total(),
             status: r.status().word(),
-            graded_at: None,
         })
         .collect();
     // The total is the sum of the rounded parts, so the file adds up as printed.
@@ -205,7 +198,6 @@ pub(crate) fn results_json(grade: &Grade) -> ResultsJson<'_> {
         points,
         max_points: grade.max_points(),
         exercises,
-        earlier: None,
     }
 }
 

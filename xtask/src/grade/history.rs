@@ -1,25 +1,35 @@
-//! The last results, kept under the target folder, and where each exercise stands by
-//! them (its [`Standing`]): what `cargo xtask list` and `next` show, and the line that
-//! names the next exercise after a grade where everything passed.
+//! The learner's progress, kept in `progress.toml` at the root of their repository, and
+//! where each exercise stands by it (its [`Standing`]): what `cargo xtask list` and
+//! `next` show, and the line that names the next exercise after a grade where everything
+//! passed.
+//!
+//! The file lives beside the work, not under `target/`, the way rustlings keeps its
+//! state: `cargo clean`, another `CARGO_TARGET_DIR` or a fresh clone on another machine
+//! lose nothing, and the learner commits it with their code. It is small TOML, one table
+//! per exercise, so a commit's diff shows what changed. Whether a result still holds is
+//! decided by a fingerprint of the exercise file as it was graded, not by file times,
+//! which a clone or a checkout resets.
+//!
+//! In the course repository (the one with the solutions) the file is ignored by git, so
+//! an instructor's grading never lands in a kit; the kit's `.gitignore` drops that line.
 
 use super::*;
 
-/// Where cargo builds: the explicit folder, else `CARGO_TARGET_DIR`, else `target/`.
-pub fn target_dir(root: &Path, explicit: Option<&Path>) -> PathBuf {
-    if let Some(dir) = explicit {
-        return dir.to_path_buf();
-    }
-    match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
-        // Cargo reads a relative CARGO_TARGET_DIR from where it runs: the root, for us.
-        Some(dir) => root.join(dir),
-        None => root.join("target"),
-    }
+/// The progress file's name, at the root of the workspace.
+pub const PROGRESS_FILE: &str = "progress.toml";
+
+/// The progress file of the workspace at `root`.
+pub fn progress_file(root: &Path) -> PathBuf {
+    root.join(PROGRESS_FILE)
 }
 
-/// The last results, kept for `cargo xtask list`.
-pub fn last_results_file(root: &Path) -> PathBuf {
-    target_dir(root, None).join("xtask").join("grade-last.json")
-}
+/// What the file says at its top, for a learner who opens it.
+const PROGRESS_HEADER: &str = "\
+# Your progress through the exercises, kept by `cargo xtask grade` (and `watch`, `hint`).
+# Commit it with your work: `cargo clean` or a fresh clone keeps it. `cargo xtask list`
+# reads it. `source` is a fingerprint of the exercise file as it was graded: once you
+# edit the file, its result shows as \"changed\" until you grade it again.
+";
 
 /// An exercise's result as the last `grade` recorded it.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,97 +37,168 @@ pub struct LastResult {
     pub status: Status,
     pub passed: u64,
     pub total: u64,
-    /// When that grading started: a file changed after it may grade differently now.
-    pub graded_at: SystemTime,
+    /// The fingerprint of the exercise file that was graded ([`fingerprint`]).
+    pub source: String,
 }
 
-/// Keeps `grade`'s results for `list`: the same JSON as `--json`, each exercise with the
-/// time its grading started (`graded_at`, seconds since 1970), and under `earlier` the
-/// exercises graded by an earlier run but not this one, so grading one exercise does
-/// not make `list` forget the others.
-pub fn remember(root: &Path, grade: &Grade, started: SystemTime) -> std::io::Result<PathBuf> {
-    let path = last_results_file(root);
-    let at = started
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    let mut results = results_json(grade);
-    for entry in &mut results.exercises {
-        entry.graded_at = Some(at);
-    }
-    let graded_now: Vec<&str> = results.exercises.iter().map(|e| e.id).collect();
-    let earlier: Vec<Value> = previous_entries(&path)
-        .into_iter()
-        .filter(|e| e["id"].as_str().is_some_and(|id| !graded_now.contains(&id)))
-        .collect();
-    results.earlier = Some(earlier);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    // A temporary file renamed into place, as lesson 5's store does: `grade` and `watch`
-    // may write at once, and a crash half-way must not lose the earlier results.
-    let temp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-    std::fs::write(&temp, to_text(&results)?)?;
-    std::fs::rename(&temp, &path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temp);
-    })?;
-    Ok(path)
+/// One exercise's entry in the progress file. Every field is optional: a learner who
+/// asked for a hint but never graded has only `hints_seen`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Entry {
+    /// `pass`, `fail` or `error` (the graded tests did not build).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// How many of the exercise's hints `cargo xtask hint` has shown.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hints_seen: u64,
 }
 
-/// Every exercise entry of a results file, current and earlier.
-pub(crate) fn previous_entries(path: &Path) -> Vec<Value> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    let Ok(doc) = serde_json::from_str::<Value>(&text) else {
-        return Vec::new();
-    };
-    ["exercises", "earlier"]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The progress file's contents: an entry per exercise id, in id order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ProgressFile {
+    pub exercises: BTreeMap<String, Entry>,
+}
+
+impl ProgressFile {
+    /// Reads the file at `path`. A missing file is no progress yet; a file that cannot be
+    /// read or parsed (a merge left conflict markers in it) is an error that says so.
+    pub fn read(path: &Path) -> Result<ProgressFile, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                format!(
+                    "{} cannot be read as progress ({}); fix it, or delete it and grade \
+                     again",
+                    path.display(),
+                    e.message()
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ProgressFile::default()),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Writes the file whole: a temporary file renamed into place, as lesson 5's store
+    /// does, since `grade` and `watch` may write at once and a crash half-way must not
+    /// lose the earlier results.
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let body = toml::to_string(self).map_err(std::io::Error::other)?;
+        let temp = path.with_extension(format!("toml.tmp-{}", std::process::id()));
+        std::fs::write(&temp, format!("{PROGRESS_HEADER}\n{body}"))?;
+        std::fs::rename(&temp, path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&temp);
+        })
+    }
+
+    /// The last recorded result of each exercise that has one, by id.
+    pub fn results(&self) -> HashMap<String, LastResult> {
+        let mut found = HashMap::new();
+        for (id, entry) in &self.exercises {
+            let status = match entry.result.as_deref() {
+                Some("pass") => Status::Pass,
+                Some("fail") => Status::Fail,
+                Some("error") => Status::Error,
+                _ => continue,
+            };
+            let (Some(passed), Some(total), Some(source)) =
+                (entry.passed, entry.total, entry.source.clone())
+            else {
+                continue;
+            };
+            found.insert(
+                id.clone(),
+                LastResult {
+                    status,
+                    passed,
+                    total,
+                    source,
+                },
+            );
+        }
+        found
+    }
+
+    /// How many hints of exercise `id` were shown.
+    pub fn hints_seen(&self, id: &str) -> u64 {
+        self.exercises.get(id).map_or(0, |e| e.hints_seen)
+    }
+}
+
+/// A fingerprint of an exercise file's bytes (64-bit FNV-1a, in hex): the same bytes give
+/// the same fingerprint on every machine and Rust version, which the standard library's
+/// hasher does not promise. It only has to notice an edit, not resist an attacker.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// The fingerprints of the exercises' files now, by id (before grading starts, so that a
+/// file saved during the grading shows as changed afterwards).
+pub fn fingerprints(root: &Path, exercises: &[Exercise]) -> HashMap<String, String> {
+    exercises
         .iter()
-        .filter_map(|key| doc[*key].as_array())
-        .flatten()
-        .cloned()
+        .map(|e| {
+            let bytes = std::fs::read(root.join(&e.file)).unwrap_or_default();
+            (e.id.clone(), fingerprint(&bytes))
+        })
         .collect()
 }
 
-/// The last recorded result of each exercise, by id (empty when nothing was graded yet).
-pub fn last_results(root: &Path) -> HashMap<String, LastResult> {
-    results_in(&last_results_file(root))
+/// Keeps `grade`'s results in the progress file: each exercise graded now gets its
+/// result and the fingerprint of its file as graded; the others, and every hint count,
+/// are kept as they were.
+pub fn remember(
+    root: &Path,
+    grade: &Grade,
+    sources: &HashMap<String, String>,
+) -> Result<PathBuf, String> {
+    let path = progress_file(root);
+    let mut progress = ProgressFile::read(&path)?;
+    for r in &grade.exercises {
+        let entry = progress.exercises.entry(r.exercise.id.clone()).or_default();
+        entry.result = Some(r.status().word().to_string());
+        entry.passed = Some(r.passed() as u64);
+        entry.total = Some(r.total() as u64);
+        entry.source = sources.get(&r.exercise.id).cloned();
+    }
+    progress
+        .write(&path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
 }
 
-/// [`last_results`] from the results file at `path`.
-pub(crate) fn results_in(path: &Path) -> HashMap<String, LastResult> {
-    let mut found = HashMap::new();
-    for entry in previous_entries(path) {
-        let status = match entry["status"].as_str() {
-            Some("pass") => Status::Pass,
-            Some("fail") => Status::Fail,
-            Some("error") => Status::Error,
-            _ => continue,
-        };
-        let (Some(id), Some(passed), Some(total), Some(at)) = (
-            entry["id"].as_str(),
-            entry["passed"].as_u64(),
-            entry["total"].as_u64(),
-            entry["graded_at"].as_f64(),
-        ) else {
-            continue;
-        };
-        // The file may have been edited or damaged: a time no clock can hold makes the
-        // entry unknown, not a panic of every command that reads it.
-        let Some(graded_at) = Duration::try_from_secs_f64(at.max(0.0))
-            .ok()
-            .and_then(|since| UNIX_EPOCH.checked_add(since))
-        else {
-            continue;
-        };
-        found.entry(id.to_string()).or_insert(LastResult {
-            status,
-            passed,
-            total,
-            graded_at,
-        });
+/// The last recorded result of each exercise, by id (empty when nothing was graded yet,
+/// or when the file cannot be read: `list` then says so once).
+pub fn last_results(root: &Path) -> HashMap<String, LastResult> {
+    ProgressFile::read(&progress_file(root))
+        .map(|p| p.results())
+        .unwrap_or_default()
+}
+
+/// Points earned, counted one way everywhere (`grade`'s table, `list`, the JSON): the
+/// exercise's points times the share of its graded tests that passed; none when the
+/// tests did not build or there were none.
+pub fn earned(points: u32, passed: u64, total: u64, built: bool) -> f64 {
+    if total == 0 || !built {
+        0.0
+    } else {
+        f64::from(points) * passed as f64 / total as f64
     }
-    found
 }
 
 /// Where an exercise stands.
@@ -125,7 +206,7 @@ pub(crate) fn results_in(path: &Path) -> HashMap<String, LastResult> {
 pub enum Standing {
     /// Its function body is still the `todo!()` stub.
     Todo,
-    /// Never graded (or its results were cleaned away with `target/`).
+    /// Never graded (no result in the progress file).
     Ungraded,
     /// Edited since it was last graded: the old result may no longer hold.
     Changed,
@@ -153,22 +234,15 @@ impl Standing {
 /// Decides an exercise's standing from its file and the last results.
 ///
 /// The `todo!()` check comes first: a stub cannot be done, whatever an old result says.
-/// A result counts only if the file was not modified after that grading started.
-pub fn standing(
-    exercise: &Exercise,
-    source: &str,
-    modified: Option<SystemTime>,
-    last: Option<&LastResult>,
-) -> Standing {
+/// A result counts only for the file it graded: same fingerprint, same bytes.
+pub fn standing(exercise: &Exercise, source: &str, last: Option<&LastResult>) -> Standing {
     if source.contains(&format!("todo!(\"{}", exercise.id)) {
         return Standing::Todo;
     }
     let Some(last) = last else {
         return Standing::Ungraded;
     };
-    // A file whose time cannot be read is treated as changed: better to ask for a
-    // grade again than to show a result that may be stale.
-    if modified.is_none_or(|m| m > last.graded_at) {
+    if fingerprint(source.as_bytes()) != last.source {
         return Standing::Changed;
     }
     match last.status {
@@ -186,10 +260,8 @@ pub fn standing_of(
     exercise: &Exercise,
     last: &HashMap<String, LastResult>,
 ) -> Standing {
-    let path = root.join(&exercise.file);
-    let source = std::fs::read_to_string(&path).unwrap_or_default();
-    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-    standing(exercise, &source, modified, last.get(&exercise.id))
+    let source = std::fs::read_to_string(root.join(&exercise.file)).unwrap_or_default();
+    standing(exercise, &source, last.get(&exercise.id))
 }
 
 /// The first exercise, in the course's order, that is not done, with its standing.

@@ -17,18 +17,18 @@
 //! The result (`Grade`) is then shown as a table per lesson and a list of failures, and
 //! written for machines: Exercism's `results.json` (v3) shape, which GitHub Classroom
 //! and other autograders read, JUnit XML, which CI systems show as test reports, and a
-//! Markdown summary for a GitHub Actions run page. The last results are also kept under
-//! the target folder, so `cargo xtask list` can tell which exercises are done.
+//! Markdown summary for a GitHub Actions run page. The results are also kept in the
+//! learner's `progress.toml`, so `cargo xtask list` can tell which exercises are done.
 //!
 //! One job a file: `build` (step 1), this file (steps 2 and 3, and the points), `text`
 //! (the report for people), `exercism`, `junit` and `markdown` (for machines), and
-//! `history` (the last results).
+//! `history` (the progress file).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -260,11 +260,12 @@ pub fn grade(root: &Path, exercises: &[Exercise], settings: &Settings) -> Grade 
         results[job.exercise].tests[job.test] = outcome;
     }
     for r in &mut results {
-        r.points = if r.total() == 0 || r.error.is_some() {
-            0.0
-        } else {
-            f64::from(r.exercise.points) * r.passed() as f64 / r.total() as f64
-        };
+        r.points = earned(
+            r.exercise.points,
+            r.passed() as u64,
+            r.total() as u64,
+            r.error.is_none(),
+        );
     }
     Grade { exercises: results }
 }
@@ -569,7 +570,7 @@ pub fn main(options: &GradeOptions) -> ExitCode {
         target_dir: None,
         progress: true,
     };
-    let started = SystemTime::now();
+    let sources = fingerprints(&root, &chosen);
     let grade = grade(&root, &chosen, &settings);
 
     // The table is for a person: on stdout, unless stdout carries results.json.
@@ -622,9 +623,10 @@ pub fn main(options: &GradeOptions) -> ExitCode {
             eprintln!("warning: cannot append to GITHUB_STEP_SUMMARY ({path:?}): {e}");
         }
     }
-    // `list` is a convenience: failing to remember is worth a warning, not a failure.
-    if let Err(e) = remember(&root, &grade, started) {
-        eprintln!("warning: cannot keep the results for `cargo xtask list`: {e}");
+    // The grade itself is what was asked for: failing to keep it in the progress file
+    // is worth a warning that says what to do, not a failed grade.
+    if let Err(e) = remember(&root, &grade, &sources) {
+        eprintln!("warning: your progress was not kept: {e}");
     }
     // Everything graded passed: say where to go on (on stderr with --format exercism,
     // whose stdout is the JSON alone).

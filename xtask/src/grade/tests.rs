@@ -365,27 +365,78 @@ fn the_tests_of_a_file_that_does_not_compile_are_found_by_name() {
 }
 
 #[test]
-fn a_results_file_with_an_impossible_time_is_read_without_a_panic() {
-    let dir = std::env::temp_dir().join(format!("xtask-results-{}", std::process::id()));
+fn progress_is_kept_beside_the_work_and_survives_a_clean_and_a_damaged_file_is_named() {
+    let dir = std::env::temp_dir().join(format!("xtask-progress-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("grade-last.json");
-    // A hand-edited (or damaged) file: a time no clock can hold, next to a good one.
-    let entry = |id: &str, at: &str| {
-        format!(r#"{{"id": "{id}", "status": "pass", "passed": 1, "total": 1, "graded_at": {at}}}"#)
-    };
-    let text = format!(
-        r#"{{"exercises": [{}, {}]}}"#,
-        entry("procs/far", "1e300"),
-        entry("procs/near", "1700000000.5")
+    let path = progress_file(&dir);
+    assert_eq!(path, dir.join("progress.toml"));
+    let mut progress = ProgressFile::default();
+    progress.exercises.insert(
+        "procs/reap".into(),
+        Entry {
+            result: Some("fail".into()),
+            passed: Some(3),
+            total: Some(4),
+            source: Some(fingerprint(b"fn reap_all() {}")),
+            hints_seen: 2,
+        },
     );
-    std::fs::write(&path, text).unwrap();
-    let found = results_in(&path);
+    progress.exercises.insert(
+        "procs/pstree".into(),
+        Entry {
+            hints_seen: 1,
+            ..Entry::default()
+        },
+    );
+    progress.write(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("# Your progress"), "{text}");
+    assert!(text.contains("[exercises.\"procs/reap\"]"), "{text}");
+    // Nothing under target/ is involved: removing it (cargo clean) keeps everything.
+    let _ = std::fs::remove_dir_all(dir.join("target"));
+    let read = ProgressFile::read(&path).unwrap();
+    assert_eq!(read, progress);
+    let results = read.results();
+    assert_eq!(results["procs/reap"].passed, 3);
+    assert!(
+        !results.contains_key("procs/pstree"),
+        "hints only: no result"
+    );
+    assert_eq!(read.hints_seen("procs/pstree"), 1);
+    assert_eq!(read.hints_seen("procs/capture"), 0);
+
+    // A merge left conflict markers: the error names the file and what to do.
+    std::fs::write(&path, "<<<<<<< HEAD\n[exercises]\n").unwrap();
+    let e = ProgressFile::read(&path).unwrap_err();
+    assert!(
+        e.contains("progress.toml") && e.contains("grade again"),
+        "{e}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
-    assert!(!found.contains_key("procs/far"), "{found:?}");
     assert_eq!(
-        found["procs/near"].graded_at,
-        UNIX_EPOCH + Duration::from_secs_f64(1_700_000_000.5)
+        ProgressFile::read(&path),
+        Ok(ProgressFile::default()),
+        "no file: no progress"
     );
+}
+
+#[test]
+fn a_fingerprint_is_stable_and_notices_one_byte() {
+    // FNV-1a of the empty input is its offset basis: a fixed value, on every machine.
+    assert_eq!(fingerprint(b""), "cbf29ce484222325");
+    assert_eq!(fingerprint(b"a"), "af63dc4c8601ec8c");
+    assert_ne!(fingerprint(b"fn f() {}"), fingerprint(b"fn f() { }"));
+}
+
+#[test]
+fn points_are_counted_one_way() {
+    assert_eq!(earned(10, 4, 5, true), 8.0);
+    assert_eq!(
+        earned(10, 5, 5, false),
+        0.0,
+        "tests that did not build earn nothing"
+    );
+    assert_eq!(earned(10, 0, 0, true), 0.0, "no tests, nothing to show");
 }
 
 /// What is wrong with `doc` as an Exercism test-runner `results.json` (version 2 or 3),

@@ -104,6 +104,10 @@ pub fn build(sources: &[Source], exercises: &[Exercise]) -> Result<Kit, Vec<Stri
                     continue;
                 }
             },
+            None if source.path == Path::new(".gitignore") => match source.text() {
+                Some(text) => student_gitignore(text).into_bytes(),
+                None => source.bytes.clone(),
+            },
             None => {
                 if source.path.starts_with("crates") {
                     problems.extend(stray_markers(source));
@@ -149,6 +153,28 @@ pub fn build(sources: &[Source], exercises: &[Exercise]) -> Result<Kit, Vec<Stri
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Kit { files, stubs })
+}
+
+/// The course's `.gitignore` without the rule that ignores the progress file (and the
+/// comment lines just above it): in the course an instructor's grading stays out of git;
+/// in a kit the student's progress is part of their work, committed with it.
+pub fn student_gitignore(text: &str) -> String {
+    let rule = format!("/{}", crate::grade::PROGRESS_FILE);
+    let mut kept: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        if line.trim() == rule {
+            while kept.last().is_some_and(|l| l.trim_start().starts_with('#')) {
+                kept.pop();
+            }
+        } else {
+            kept.push(line);
+        }
+    }
+    let mut out = kept.join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 /// Exercise files and the ids declared in each (two exercises may share a file).
@@ -376,6 +402,17 @@ mod tests {
             ),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn a_kit_commits_the_progress_file_the_course_ignores() {
+        let course = "/target\n# the progress file\n# two lines of why\n/progress.toml\n/x\n";
+        assert_eq!(student_gitignore(course), "/target\n/x\n");
+        // The course's own .gitignore ignores it: an instructor's grade stays out of git.
+        let root = crate::workspace::root();
+        let ours = std::fs::read_to_string(root.join(".gitignore")).unwrap();
+        assert!(ours.lines().any(|l| l == "/progress.toml"), "{ours}");
+        assert!(!student_gitignore(&ours).contains("progress.toml"));
     }
 
     #[test]
