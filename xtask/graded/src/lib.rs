@@ -127,6 +127,7 @@ fn payload_text(payload: &(dyn Any + Send)) -> String {
 
 /// Re-raises a panic caught elsewhere (a helper thread's, from `join`) as a failure of
 /// this case, with the panic's message.
+#[track_caller]
 pub fn rethrow(case: &Case, payload: Box<dyn Any + Send>) -> ! {
     case.fail_with(&format!(
         "your code panicked: {}",

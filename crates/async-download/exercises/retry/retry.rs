@@ -43,10 +43,18 @@ use std::time::Duration;
 /// 500 ms, 500 ms ...
 pub fn backoff(attempt: u32, base: Duration, max: Duration, jitter: f64) -> Duration {
     // BEGIN SOLUTION
-    // 2^(attempt - 1), saturating: past 2^31 the ceiling is `max` anyway.
-    let exponent = attempt.max(1) - 1;
-    let factor = 1u32.checked_shl(exponent).unwrap_or(u32::MAX);
-    let ceiling = base.checked_mul(factor).unwrap_or(max).min(max);
+    // The ceiling doubles from `base` once per failed attempt after the first, and stops
+    // at `max`. Doubling the Duration itself (saturating, then capped) never overflows,
+    // whereas a factor 2^(attempt - 1) held in an integer runs out (a u32 at attempt 33)
+    // while base * factor can still be below `max` (a base of 1 ns). After 94 doublings
+    // a ceiling of 1 ns or more would be 2^94 ns or more, past Duration::MAX, so it has
+    // reached `max` (and a zero one stays zero): more doublings change nothing, and
+    // stopping at 94 keeps attempt u32::MAX quick.
+    let doublings = (attempt.max(1) - 1).min(94);
+    let mut ceiling = base.min(max);
+    for _ in 0..doublings {
+        ceiling = ceiling.saturating_mul(2).min(max);
+    }
     let jitter = if jitter.is_nan() {
         0.0
     } else {

@@ -3,15 +3,13 @@
         }
         let now = Instant::now();
         let whole = now.duration_since(self.refilled_at).as_nanos() / self.interval.as_nanos();
-        if whole > 0 {
-            let whole = u32::try_from(whole).unwrap_or(u32::MAX);
-            self.tokens = self.tokens.saturating_add(whole).min(self.burst);
-            self.refilled_at = if self.tokens == self.burst {
-                now
-            } else {
-                self.refilled_at + self.interval * whole
-            };
-        }
+        let whole = u32::try_from(whole).unwrap_or(u32::MAX);
+        self.tokens = self.tokens.saturating_add(whole).min(self.burst);
+        self.refilled_at = if self.tokens == self.burst {
+            now
+        } else {
+            self.refilled_at + self.interval * whole
+        };
         if self.tokens > 0 {
             self.tokens -= 1;
             return;

@@ -6,14 +6,12 @@
             let whole = now.duration_since(self.refilled_at).as_nanos() / self.interval.as_nanos();
             // `as` keeps the low 32 bits: 2^32 intervals become 0.
             let whole = whole as u32;
-            if whole > 0 {
-                self.tokens = self.tokens.saturating_add(whole).min(self.burst);
-                self.refilled_at = if self.tokens == self.burst {
-                    now
-                } else {
-                    self.refilled_at + self.interval * whole
-                };
-            }
+            self.tokens = self.tokens.saturating_add(whole).min(self.burst);
+            self.refilled_at = if self.tokens == self.burst {
+                now
+            } else {
+                self.refilled_at + self.interval * whole
+            };
             if self.tokens > 0 {
                 self.tokens -= 1;
                 return;

@@ -2,87 +2,141 @@
 //! left (torn last lines, unknown lines, duplicates, names with spaces and `\r`), and
 //! writing it so that it can be read back: one `write_all` of the whole line, through
 //! short writes, and nothing at all for a name that is refused.
+//!
+//! Every check names the journal text, the names or the name it tried and the rule of
+//! the task it checks ([`graded::case`]); a panic in the exercise's functions is
+//! reported as one, with that case. Sets of names are shown sorted, so that a failure
+//! reads the same every time.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io;
 
 use async_download_resume::{parse_journal, record_done, still_to_fetch};
+use graded::{Case, case, scene};
 
 fn set(names: &[&str]) -> HashSet<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
+/// A set of names in order, to show: a HashSet's order changes from run to run.
+fn sorted(names: HashSet<String>) -> BTreeSet<String> {
+    names.into_iter().collect()
+}
+
+/// Parses the journal `text` and checks that the names it records as done are
+/// `expected`, for the task's `rule`. A failure points at the line that called it
+/// (`track_caller`), not at this helper.
+#[track_caller]
+fn parses(text: &str, rule: &str, expected: &[&str]) {
+    let c = case(text, rule);
+    let got = c.run(|| parse_journal(text));
+    c.eq(sorted(got), sorted(set(expected)));
+}
+
+/// Checks that `still_to_fetch(all, done)` is `expected`, for the task's `rule`.
+#[track_caller]
+fn to_fetch(all: &[&str], done: &[&str], rule: &str, expected: &[&str]) {
+    let c = scene(format!("still_to_fetch({all:?}, done {done:?})"), rule);
+    let done = set(done);
+    let got = c.run(|| still_to_fetch(all, &done));
+    c.eq(got, expected.to_vec());
+}
+
+/// Records `name` in `journal` for case `c`, which fails if `record_done` refuses it
+/// or panics.
+#[track_caller]
+fn records(c: &Case, journal: &mut impl io::Write, name: &str) {
+    if let Err(error) = c.run(|| record_done(journal, name)) {
+        c.fail(error);
+    }
+}
+
+/// Checks that `record_done` refuses `name` with an `InvalidInput` error, for case `c`.
+#[track_caller]
+fn refuses(c: &Case, journal: &mut impl io::Write, name: &str) {
+    let got = c.run(|| record_done(journal, name));
+    c.check(
+        matches!(&got, Err(e) if e.kind() == io::ErrorKind::InvalidInput),
+        got,
+    );
+}
+
+/// What was written, as text: the journal is read as text.
+#[track_caller]
+fn text_of(c: &Case, journal: Vec<u8>) -> String {
+    String::from_utf8(journal).unwrap_or_else(|e| c.fail(e))
+}
+
 #[test]
 fn complete_ok_lines_are_the_done_names() {
-    assert_eq!(
-        parse_journal("ok a.html\nok b.html\n"),
-        set(&["a.html", "b.html"])
-    );
-    assert_eq!(parse_journal(""), set(&[]));
-    assert_eq!(
-        parse_journal("ok sub/page one.html\nok c\r\n"),
-        set(&["sub/page one.html", "c"]),
-        "the name is everything after `ok `; a \\r before the \\n is not part of it"
+    let rule = "every complete line `ok <name>` records <name> as done";
+    parses("ok a.html\nok b.html\n", rule, &["a.html", "b.html"]);
+    parses("", "an empty journal records nothing", &[]);
+    parses(
+        "ok sub/page one.html\nok c\r\n",
+        "the name is everything after `ok `; a \\r before the \\n is not part of it",
+        &["sub/page one.html", "c"],
     );
 }
 
 #[test]
 fn a_torn_last_line_is_ignored() {
     // Killed while writing `ok doc-1234\n`: the name was cut.
-    assert_eq!(
-        parse_journal("ok doc-1\nok doc-2\nok doc-12"),
-        set(&["doc-1", "doc-2"])
+    let rule = "a last line without its \\n is torn: it is ignored, whatever it says";
+    parses("ok doc-1\nok doc-2\nok doc-12", rule, &["doc-1", "doc-2"]);
+    parses("ok doc-1\nok doc-2\nok", rule, &["doc-1", "doc-2"]);
+    parses(
+        "ok only",
+        "one line without its \\n is torn too: nothing counts",
+        &[],
     );
-    assert_eq!(
-        parse_journal("ok doc-1\nok doc-2\nok"),
-        set(&["doc-1", "doc-2"])
-    );
-    assert_eq!(
-        parse_journal("ok only"),
-        set(&[]),
-        "one line without its \\n is torn too"
-    );
-    assert_eq!(
-        parse_journal("ok doc-1\nok doc-1"),
-        set(&["doc-1"]),
-        "a torn line is ignored even if its name is also on a complete line"
+    parses(
+        "ok doc-1\nok doc-1",
+        "a torn line is ignored even if its name is also on a complete line",
+        &["doc-1"],
     );
 }
 
 #[test]
 fn duplicates_and_unknown_lines_are_harmless() {
     let text = "ok a\n\nok a\n# a comment\nfailed b\nok\nok \nOK c\n ok d\nokay e\nok f\nok a\n";
-    assert_eq!(parse_journal(text), set(&["a", "f"]));
+    parses(
+        text,
+        "other lines (empty, `ok` without a name, unknown words) are ignored; a name \
+         recorded twice is in the set once",
+        &["a", "f"],
+    );
     // `ok ` with only the `\r` of a CRLF line after it has no name either.
-    assert_eq!(parse_journal("ok \r\nok g\r\n\r\n"), set(&["g"]));
+    parses(
+        "ok \r\nok g\r\n\r\n",
+        "`ok ` and the \\r of a CRLF line is `ok` without a name: ignored",
+        &["g"],
+    );
 }
 
 #[test]
 fn journals_at_the_edges() {
-    assert_eq!(parse_journal("\n"), set(&[]), "one empty line");
-    assert_eq!(
-        parse_journal("ok a\n"),
-        set(&["a"]),
-        "a single complete line"
+    parses("\n", "one empty line records nothing", &[]);
+    parses("ok a\n", "a single complete line", &["a"]);
+    parses(
+        "ok a\r",
+        "a line without its \\n is torn, even if it ends in \\r",
+        &[],
     );
-    assert_eq!(
-        parse_journal("ok a\r"),
-        set(&[]),
-        "a line without its \\n is torn, even if it ends in \\r"
-    );
-    assert_eq!(
-        parse_journal("ok a\nok b\r"),
-        set(&["a"]),
-        "the torn line is the last one"
+    parses(
+        "ok a\nok b\r",
+        "the last line, without its \\n, is torn",
+        &["a"],
     );
 }
 
 #[test]
 fn a_name_is_everything_after_ok_and_a_space_spaces_included() {
-    assert_eq!(
-        parse_journal("ok  padded \nok ok\nok tab\there\n"),
-        set(&[" padded ", "ok", "tab\there"]),
-        "nothing is trimmed from a name but the \\r of a CRLF line"
+    parses(
+        "ok  padded \nok ok\nok tab\there\n",
+        "the name is everything after `ok `, spaces included: nothing is trimmed but the \
+         \\r of a CRLF line",
+        &[" padded ", "ok", "tab\there"],
     );
 }
 
@@ -98,65 +152,91 @@ fn every_name_record_done_accepts_is_read_back_as_itself() {
     ];
     let mut journal = Vec::new();
     for name in names {
-        record_done(&mut journal, name).unwrap();
+        let c = case(name, "a name that reads back as itself is recorded: Ok");
+        records(&c, &mut journal, name);
     }
-    let text = String::from_utf8(journal).unwrap();
-    assert_eq!(parse_journal(&text), set(&names), "journal: {text:?}");
+    let c = case(
+        names,
+        "every name record_done wrote is read back by parse_journal as itself",
+    );
+    let text = text_of(&c, journal);
+    let c = scene(
+        format!("the names {names:?}, which record_done wrote as the journal {text:?}"),
+        "every name record_done wrote is read back by parse_journal as itself",
+    );
+    let got = c.run(|| parse_journal(&text));
+    c.eq(sorted(got), sorted(set(&names)));
 }
 
 #[test]
 fn still_to_fetch_keeps_the_order_and_skips_what_is_done() {
     let all = ["a", "b", "c", "d", "e"];
-    let done = set(&["b", "d", "zzz"]);
-    assert_eq!(still_to_fetch(&all, &done), ["a", "c", "e"]);
-    assert_eq!(still_to_fetch(&all, &set(&[])), all);
-    assert_eq!(still_to_fetch(&all, &set(&all)), Vec::<&str>::new());
-    assert_eq!(still_to_fetch(&[], &done), Vec::<&str>::new());
+    let rule = "the names of `all` that are not done, in the order of `all`";
+    to_fetch(&all, &["b", "d", "zzz"], rule, &["a", "c", "e"]);
+    to_fetch(&all, &[], rule, &all);
+    to_fetch(&all, &all, rule, &[]);
+    to_fetch(&[], &["b", "d", "zzz"], rule, &[]);
 }
 
 #[test]
 fn a_name_listed_twice_is_fetched_once() {
     let all = ["a", "b", "a", "c", "b", "a"];
-    assert_eq!(still_to_fetch(&all, &set(&[])), ["a", "b", "c"]);
-    assert_eq!(still_to_fetch(&all, &set(&["a"])), ["b", "c"]);
+    let rule = "a name listed twice is fetched once, where it first appears";
+    to_fetch(&all, &[], rule, &["a", "b", "c"]);
+    to_fetch(&all, &["a"], rule, &["b", "c"]);
 }
 
 #[test]
 fn the_journal_of_a_killed_run_resumes_it() {
     let all = ["p1", "p2", "p3", "p4", "p5"];
     // The first run saved p1, p3 (twice) and was killed while recording p4.
+    let c = scene(
+        "a run of p1..p5 that recorded p1, p3 and p3 with record_done, then was killed \
+         while writing `ok p4\\n`, after `ok p`",
+        "the next run reads p1 and p3 as done and fetches p2, p4, p5",
+    );
     let mut journal = Vec::new();
     for name in ["p1", "p3", "p3"] {
-        record_done(&mut journal, name).unwrap();
+        records(&c, &mut journal, name);
     }
     journal.extend_from_slice(b"ok p");
-    let text = String::from_utf8(journal.clone()).unwrap();
-    assert!(
-        text.starts_with("ok p1\nok p3\n"),
-        "record_done writes `ok <name>\\n`: {text:?}"
-    );
-    let done = parse_journal(&text);
-    assert_eq!(done, set(&["p1", "p3"]));
-    assert_eq!(still_to_fetch(&all, &done), ["p2", "p4", "p5"]);
+    let text = text_of(&c, journal);
+    c.rule("record_done writes `ok <name>\\n`")
+        .check(text.starts_with("ok p1\nok p3\n"), &text);
+    let done = c.run(|| parse_journal(&text));
+    c.eq(sorted(done.clone()), sorted(set(&["p1", "p3"])));
+    let to_fetch = c.run(|| still_to_fetch(&all, &done));
+    c.eq(to_fetch, vec!["p2", "p4", "p5"]);
 }
 
 #[test]
 fn record_done_writes_one_line_or_nothing() {
     let mut journal = Vec::new();
-    record_done(&mut journal, "sub/a b.html").unwrap();
-    assert_eq!(journal, b"ok sub/a b.html\n");
+    let c = case(
+        "sub/a b.html",
+        "record_done appends the line `ok <name>\\n`",
+    );
+    records(&c, &mut journal, "sub/a b.html");
+    c.eq(
+        text_of(&c, journal.clone()),
+        "ok sub/a b.html\n".to_string(),
+    );
     for bad in ["", "x\nok forged", "cut\r", "\n"] {
-        let err = record_done(&mut journal, bad).expect_err(bad);
-        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{bad:?}");
+        let c = case(
+            bad,
+            "an empty name, or one with \\n or \\r, is refused with InvalidInput, and \
+             nothing is written",
+        );
+        refuses(&c, &mut journal, bad);
+        c.rule("a refused name writes nothing").eq(
+            text_of(&c, journal.clone()),
+            "ok sub/a b.html\n".to_string(),
+        );
     }
-    assert_eq!(
-        journal, b"ok sub/a b.html\n",
-        "a refused name writes nothing"
-    );
-    assert_eq!(
-        parse_journal(std::str::from_utf8(&journal).unwrap()),
-        set(&["sub/a b.html"])
-    );
+    let text = text_of(&c, journal);
+    let c = case(&text, "the journal reads back as the one name recorded");
+    let got = c.run(|| parse_journal(&text));
+    c.eq(sorted(got), sorted(set(&["sub/a b.html"])));
 }
 
 /// A writer that keeps every `write` call's bytes apart, and takes them all.
@@ -175,27 +255,37 @@ impl io::Write for Calls {
     }
 }
 
+/// Each `write` call's bytes, as text where they are.
+fn calls_of(out: &Calls) -> Vec<String> {
+    out.writes
+        .iter()
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect()
+}
+
 #[test]
 fn record_done_writes_the_line_with_one_call() {
     // A writer that takes everything: one write_all of the line is one `write` of it.
     // Several calls ("ok ", then the name, then "\n", as `writeln!` makes) let another
     // writer's line land in between, in a journal shared by two processes.
-    let mut out = Calls::default();
-    record_done(&mut out, "page-7.html").unwrap();
-    assert_eq!(
-        out.writes,
-        [b"ok page-7.html\n".to_vec()],
-        "the whole line in one write_all call"
+    let c = case(
+        "page-7.html",
+        "the whole line in one write_all call: one `write` to a writer that takes it all",
     );
+    let mut out = Calls::default();
+    records(&c, &mut out, "page-7.html");
+    c.eq(calls_of(&out), vec!["ok page-7.html\n".to_string()]);
+    // Exact bytes too, should a lossy conversion have hidden a difference.
+    c.eq(out.writes, vec![b"ok page-7.html\n".to_vec()]);
     let mut out = Calls::default();
     for bad in ["", "a\nb", "c\r"] {
-        record_done(&mut out, bad).expect_err(bad);
+        let c = case(
+            bad,
+            "a refused name (empty, \\n or \\r in it) makes no write call at all",
+        );
+        refuses(&c, &mut out, bad);
+        c.eq(calls_of(&out), vec![]);
     }
-    assert!(
-        out.writes.is_empty(),
-        "a refused name makes no write call at all: {:?}",
-        out.writes
-    );
 }
 
 /// A writer that takes at most 3 bytes per `write` call, as a pipe or a nearly full
@@ -218,7 +308,12 @@ impl io::Write for Trickle {
 
 #[test]
 fn record_done_writes_the_whole_line_through_short_writes() {
+    let c = case(
+        "document-42.html",
+        "the whole line `ok <name>\\n` is written (write_all), even to a writer that takes \
+         3 bytes per write call",
+    );
     let mut out = Trickle::default();
-    record_done(&mut out, "document-42.html").unwrap();
-    assert_eq!(out.bytes, b"ok document-42.html\n");
+    records(&c, &mut out, "document-42.html");
+    c.eq(text_of(&c, out.bytes), "ok document-42.html\n".to_string());
 }
