@@ -21,11 +21,12 @@ pub enum Error {
 
     /// The child was created but could not become the program. The child told the
     /// parent through a close-on-exec pipe, so this is the real reason, not a guess.
-    #[error("the child could not exec `{program}`: {errno} ({})", errno.desc())]
+    /// (nix shows an errno with its meaning already: `ENOENT: No such file or directory`.)
+    #[error("the child could not exec `{program}`: {errno}")]
     Exec { program: String, errno: Errno },
 
     /// A system call failed; `what` names the call and its purpose.
-    #[error("{what} failed: {errno} ({})", errno.desc())]
+    #[error("{what} failed: {errno}")]
     Sys { what: &'static str, errno: Errno },
 
     /// A file under /proc could not be read (the process may have exited meanwhile).

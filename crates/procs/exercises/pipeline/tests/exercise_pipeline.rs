@@ -1,10 +1,13 @@
 //! Graded tests for exercise `procs/pipeline`.
 //!
 //! A pipeline with a pipe end left open hangs instead of failing, so every call runs on
-//! a helper thread and the test fails after a deadline instead of hanging the grader.
-//! Checks that change or count per-process state (closed stdin and stdout, a signal
-//! handler, SIGCHLD ignored, this process's fds and children) run in a fresh process of
-//! their own ([`common::in_a_fresh_process`]).
+//! a helper thread and the test fails after a deadline instead of hanging the grader
+//! ([`run`]). Checks that change or count per-process state (closed stdin and stdout, a
+//! signal handler, SIGCHLD ignored, this process's fds and children) run in a fresh
+//! process of their own ([`common::in_a_fresh_process`]).
+//!
+//! Every check names the call it made and the rule of the task it checks
+//! ([`graded::scene`]), and a panic in `pipeline` is reported as one, with that call.
 // One test sets SIGCHLD to SIG_IGN (an unsafe call in nix), in a process of its own.
 #![allow(unsafe_code)]
 
@@ -12,73 +15,129 @@
 mod common;
 
 use std::path::Path;
+use std::sync::mpsc;
 
+use graded::{Case, scene};
 use nix::sys::signal::{SigHandler, Signal, signal};
 use procs::Error;
 use procs::spawn::Exit;
 use procs_pipeline::pipeline;
 
-/// `pipeline(a, b)` on a helper thread, under the deadline.
-fn run(a: &[&str], b: &[&str]) -> procs::Result<(Exit, Exit)> {
-    run_measured(a, b).0
+/// What `pipeline` returned.
+type Answer = procs::Result<(Exit, Exit)>;
+
+/// The case of the call `pipeline(a, b)`, for the task's `rule`.
+fn call(a: &[&str], b: &[&str], rule: &str) -> Case {
+    scene(format!("pipeline({a:?}, {b:?})"), rule)
 }
 
-/// Like [`run`], with what the calling thread of `pipeline` spent while it ran.
-fn run_measured(a: &[&str], b: &[&str]) -> (procs::Result<(Exit, Exit)>, common::Usage) {
+/// `pipeline`'s answer in the form the checks compare and show: an error as its message.
+fn shown(got: Answer) -> Result<(Exit, Exit), String> {
+    got.map_err(|e| e.to_string())
+}
+
+/// Both programs exited with 0, in the form of [`shown`].
+const BOTH_OK: Result<(Exit, Exit), String> = Ok((Exit::Code(0), Exit::Code(0)));
+
+/// Calls `pipeline(a, b)` as the case [`call`] names, on a helper thread under the
+/// deadline. Returns the case, for the checks, and the answer.
+#[track_caller]
+fn run(a: &[&str], b: &[&str], rule: &str) -> (Case, Answer) {
+    let c = call(a, b, rule);
+    let (got, _) = run_measured(&c, a, b);
+    (c, got)
+}
+
+/// `pipeline(a, b)` for case `c`, on a helper thread under the deadline, with what that
+/// thread spent while `pipeline` ran. A hang or a panic in `pipeline` fails the case.
+#[track_caller]
+fn run_measured(c: &Case, a: &[&str], b: &[&str]) -> (Answer, common::Usage) {
     let owned = |command: &[&str]| command.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let (a, b) = (owned(a), owned(b));
-    let what = format!(
-        "`{} | {}` (is a copy of a pipe end still open in the parent or in a child?)",
-        a.join(" "),
-        b.join(" ")
-    );
-    common::within(common::DEADLINE, &what, move || {
+    let (tx, rx) = mpsc::channel();
+    let case = c.clone();
+    let worker = std::thread::spawn(move || {
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let b: Vec<&str> = b.iter().map(String::as_str).collect();
-        common::usage_of(|| pipeline(&a, &b))
-    })
+        let _ = tx.send(common::usage_of(|| case.run(|| pipeline(&a, &b))));
+    });
+    match rx.recv_timeout(common::DEADLINE) {
+        Ok(answer) => answer,
+        Err(mpsc::RecvTimeoutError::Timeout) => c.fail_with(&format!(
+            "no answer after {:?}: it hangs (is a copy of a pipe end still open in the \
+             parent or in a child?)",
+            common::DEADLINE
+        )),
+        // `case.run` failed the case (a panic in `pipeline`): pass its report on.
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => c.fail_with("pipeline ended without an answer"),
+        },
+    }
+}
+
+/// Checks that `usage` is that of a thread that blocked while it waited.
+#[track_caller]
+fn waited_without_spinning(c: &Case, usage: common::Usage) {
+    let c = c.rule("waiting blocks, it does not poll");
+    if usage.cpu >= common::WAITING_CPU {
+        c.fail_with(&format!(
+            "{:?} of CPU burned while the children ran (less than {:?} expected): it \
+             spins instead of blocking",
+            usage.cpu,
+            common::WAITING_CPU
+        ));
+    }
+    if usage.wakeups > common::WAITING_WAKEUPS {
+        c.fail_with(&format!(
+            "{} wakeups while the children ran (at most {} expected): it polls instead \
+             of blocking",
+            usage.wakeups,
+            common::WAITING_WAKEUPS
+        ));
+    }
 }
 
 #[test]
 fn data_flows_from_a_to_b() {
-    let exits = run(&["echo", "hi"], &["sh", "-c", "read x; test \"$x\" = hi"]).unwrap();
-    assert_eq!(
-        exits,
-        (Exit::Code(0), Exit::Code(0)),
-        "b did not read `hi` from a"
+    let (c, got) = run(
+        &["echo", "hi"],
+        &["sh", "-c", "read x; test \"$x\" = hi"],
+        "a's stdout goes into b's stdin: b reads `hi` and exits with 0",
     );
+    c.eq(shown(got), BOTH_OK);
 }
 
 #[test]
 fn more_than_a_pipe_holds_flows_through() {
     // 1 MiB + 1 byte: a must be able to write while b reads (a pipe holds 64 KiB).
-    let exits = run(
+    let (c, got) = run(
         &["head", "-c", "1048577", "/dev/zero"],
         &["sh", "-c", "test \"$(wc -c)\" -eq 1048577"],
-    )
-    .unwrap();
-    assert_eq!(
-        exits,
-        (Exit::Code(0), Exit::Code(0)),
-        "b did not count 1048577 bytes"
+        "a's stdout goes into b's stdin, more than a pipe holds: b counts 1048577 bytes",
     );
+    c.eq(shown(got), BOTH_OK);
 }
 
 #[test]
 fn both_exit_codes_come_back_in_order() {
-    let exits = run(
+    let (c, got) = run(
         &["sh", "-c", "exit 3"],
         &["sh", "-c", "cat >/dev/null; exit 5"],
-    )
-    .unwrap();
-    assert_eq!(exits, (Exit::Code(3), Exit::Code(5)));
+        "return both exit statuses, a's first",
+    );
+    c.eq(shown(got), Ok((Exit::Code(3), Exit::Code(5))));
 }
 
 #[test]
 fn the_reader_sees_end_of_file() {
     // `cat` ends only at end-of-file: every write end must be closed.
-    let exits = run(&["true"], &["cat"]).unwrap();
-    assert_eq!(exits, (Exit::Code(0), Exit::Code(0)));
+    let (c, got) = run(
+        &["true"],
+        &["cat"],
+        "no copy of the write end is left but a's: b (cat) sees end-of-file when a ends",
+    );
+    c.eq(shown(got), BOTH_OK);
 }
 
 #[test]
@@ -93,8 +152,14 @@ fn b_sees_end_of_file_as_soon_as_a_closes_its_stdout() {
         done.display()
     );
     let b = format!("cat >/dev/null; touch {}", done.display());
-    let exits = run(&["sh", "-c", &a], &["sh", "-c", &b]);
-    assert_eq!(exits.unwrap(), (Exit::Code(0), Exit::Code(0)));
+    let c = scene(
+        "a: `echo hi`, then it closes its stdout and waits until b has ended; \
+         b: `cat >/dev/null`, then it ends",
+        "no copy of the write end but a's fd 1, neither in a nor in this process once \
+         both are started: b sees end-of-file as soon as a closes its stdout",
+    );
+    let (got, _) = run_measured(&c, &["sh", "-c", &a], &["sh", "-c", &b]);
+    c.eq(shown(got), BOTH_OK);
 }
 
 #[test]
@@ -104,25 +169,34 @@ fn a_writer_whose_reader_left_is_stopped_by_sigpipe() {
     // read end, the writer blocks on a full pipe and this never finishes. (Bounded, not
     // `yes`: a wrong solution that sends the writer's output to this test's own stdout
     // must not write to it without end.)
-    let (a, b) = run(
+    let (c, got) = run(
         &["head", "-c", "16777216", "/dev/zero"],
         &["sh", "-c", "head -c 1 >/dev/null"],
-    )
-    .unwrap();
-    assert_eq!(b, Exit::Code(0));
-    assert_eq!(
-        a,
-        Exit::Signal(Signal::SIGPIPE),
-        "the writer must die of SIGPIPE"
+        "a writer whose reader has ended dies of SIGPIPE, as in a shell \
+         (no copy of the read end is left but b's)",
+    );
+    c.eq(
+        shown(got),
+        Ok((Exit::Signal(Signal::SIGPIPE), Exit::Code(0))),
     );
 }
 
 #[test]
 fn an_empty_or_missing_command_is_an_error() {
-    assert!(matches!(run(&[], &["cat"]), Err(Error::Invalid { .. })));
-    assert!(matches!(run(&["echo"], &[]), Err(Error::Invalid { .. })));
-    let err = run(&["echo", "x"], &["no-such-program-for-pipeline"]).unwrap_err();
-    assert!(matches!(err, Error::ProgramNotFound { .. }), "{err}");
+    let empty = "an empty command is an error (Error::Invalid)";
+    let (c, got) = run(&[], &["cat"], empty);
+    let holds = matches!(got, Err(Error::Invalid { .. }));
+    c.check(holds, shown(got));
+    let (c, got) = run(&["echo"], &[], empty);
+    let holds = matches!(got, Err(Error::Invalid { .. }));
+    c.check(holds, shown(got));
+    let (c, got) = run(
+        &["echo", "x"],
+        &["no-such-program-for-pipeline"],
+        "a missing program is an error (Error::ProgramNotFound)",
+    );
+    let holds = matches!(got, Err(Error::ProgramNotFound { .. }));
+    c.check(holds, shown(got));
 }
 
 #[test]
@@ -133,15 +207,31 @@ fn a_bad_second_command_starts_nothing() {
         let marker = common::scratch_file("pipeline-started");
         let touch = format!("touch {}", marker.display());
         let a = ["sh", "-c", touch.as_str()];
-        let err = pipeline(&a, &[]).unwrap_err();
-        assert!(matches!(err, Error::Invalid { .. }), "{err}");
-        let err = pipeline(&a, &["no-such-program-for-pipeline"]).unwrap_err();
-        assert!(matches!(err, Error::ProgramNotFound { .. }), "{err}");
-        assert_eq!(common::my_children(), [], "a child was started");
-        assert!(
-            !marker.exists(),
-            "a ran although b could not: resolve both before starting either"
-        );
+        let bad_commands: [(&[&str], &str); 2] = [
+            (&[], "an empty command is an error (Error::Invalid)"),
+            (
+                &["no-such-program-for-pipeline"],
+                "a missing program is an error (Error::ProgramNotFound)",
+            ),
+        ];
+        for (b, rule) in bad_commands {
+            let c = call(&a, b, rule);
+            let got = c.run(|| pipeline(&a, b));
+            // Each with its own error: empty is Invalid, a missing program is not found.
+            let holds = match b {
+                [] => matches!(got, Err(Error::Invalid { .. })),
+                _ => matches!(got, Err(Error::ProgramNotFound { .. })),
+            };
+            c.check(holds, shown(got));
+            let starts_nothing = c.rule(
+                "a bad or empty command starts nothing: resolve both programs before \
+                 starting either",
+            );
+            starts_nothing.eq(common::my_children(), vec![]);
+            if marker.exists() {
+                starts_nothing.fail_with("a ran: it left its file behind");
+            }
+        }
     });
 }
 
@@ -161,54 +251,56 @@ fn each_program_holds_only_its_own_end_of_the_pipe() {
     };
     let a_script = format!("{}; echo hi", list_fds(&a_file));
     let b_script = format!("{}; cat >/dev/null", list_fds(&b_file));
-    let exits = run(&["sh", "-c", &a_script], &["sh", "-c", &b_script]).unwrap();
-    assert_eq!(exits, (Exit::Code(0), Exit::Code(0)));
+    let (c, got) = run(
+        &["sh", "-c", &a_script],
+        &["sh", "-c", &b_script],
+        "each program lists its own fds, and both exit with 0",
+    );
+    c.eq(shown(got), BOTH_OK);
     let read = |file: &Path| {
-        let text = std::fs::read_to_string(file).unwrap();
+        let text = std::fs::read_to_string(file).expect("the list of fds a program wrote");
         common::parse_fd_listing(&text)
     };
     let (a_fds, b_fds) = (read(&a_file), read(&b_file));
-    assert!(
-        a_fds.get(&1).is_some_and(|t| t.starts_with("pipe:")),
-        "a's fd 1 is not a pipe: {a_fds:?}"
-    );
-    assert_eq!(a_fds.get(&1), b_fds.get(&0), "a's stdout is not b's stdin");
-    assert_eq!(
-        common::fds_sharing(&a_fds, 1),
-        [1],
-        "a holds the pipe on more fds than its stdout: {a_fds:?}"
-    );
-    assert_eq!(
-        common::fds_sharing(&b_fds, 0),
-        [0],
-        "b holds the pipe on more fds than its stdin: {b_fds:?}"
-    );
+    let a_pipe = a_fds.get(&1).is_some_and(|t| t.starts_with("pipe:"));
+    c.rule("a's fd 1 is the pipe").check(a_pipe, &a_fds);
+    c.rule("a's stdout goes into b's stdin: a's fd 1 and b's fd 0 are one pipe")
+        .eq(b_fds.get(&0), a_fds.get(&1));
+    c.rule("a holds the pipe only as its fd 1: no other fd on it (either end)")
+        .check(common::fds_sharing(&a_fds, 1) == [1], &a_fds);
+    c.rule("b holds the pipe only as its fd 0: no other fd on it (either end)")
+        .check(common::fds_sharing(&b_fds, 0) == [0], &b_fds);
 }
 
 #[test]
 fn waits_without_spinning() {
     // Half a second until a ends and b sees end-of-file: the calling thread should sleep
     // in waitpid meanwhile, not poll.
-    let (exits, usage) = run_measured(&["sleep", "0.5"], &["cat"]);
-    assert_eq!(exits.unwrap(), (Exit::Code(0), Exit::Code(0)));
-    common::assert_waited_without_spinning(usage, "pipeline");
+    let (a, b) = (["sleep", "0.5"], ["cat"]);
+    let c = call(&a, &b, "return both exit statuses");
+    let (got, usage) = run_measured(&c, &a, &b);
+    c.eq(shown(got), BOTH_OK);
+    waited_without_spinning(&c, usage);
 }
 
 #[test]
 fn a_signal_during_the_wait_is_not_an_error() {
     common::in_a_fresh_process("a_signal_during_the_wait_is_not_an_error", || {
-        let (result, signals) = common::interrupted_by_signals(|| {
-            pipeline(
-                &["sh", "-c", "sleep 0.3; exit 3"],
-                &["sh", "-c", "cat >/dev/null; sleep 0.3; exit 4"],
-            )
-        });
-        assert!(
-            signals > 10,
-            "only {signals} signals arrived: the test did not work"
+        let a = ["sh", "-c", "sleep 0.3; exit 3"];
+        let b = ["sh", "-c", "cat >/dev/null; sleep 0.3; exit 4"];
+        let c = call(
+            &a,
+            &b,
+            "a signal that interrupts waitpid (EINTR) is not an error: wait again",
         );
-        let exits = result.expect("EINTR means: wait again, not fail");
-        assert_eq!(exits, (Exit::Code(3), Exit::Code(4)));
+        let (got, signals) = common::interrupted_by_signals(|| c.run(|| pipeline(&a, &b)));
+        c.eq(shown(got), Ok((Exit::Code(3), Exit::Code(4))));
+        if signals <= 10 {
+            c.rule("(a check of the test) its signals reach pipeline, one every 2 ms")
+                .fail_with(&format!(
+                    "only {signals} signals arrived: the test did not work"
+                ));
+        }
     });
 }
 
@@ -219,15 +311,16 @@ fn works_when_this_process_started_without_stdin_and_stdout() {
         || {
             // With fds 0 and 1 free, pipe2 hands them out: the read end is fd 0 and the
             // write end fd 1, already where b's stdin and a's stdout go.
-            nix::unistd::close(0).unwrap();
-            nix::unistd::close(1).unwrap();
-            let exits =
-                pipeline(&["echo", "hi"], &["sh", "-c", "read x; test \"$x\" = hi"]).unwrap();
-            assert_eq!(
-                exits,
-                (Exit::Code(0), Exit::Code(0)),
-                "a's stdout or b's stdin was closed by exec (FD_CLOEXEC left on fd 0 or 1?)"
+            nix::unistd::close(0).expect("close this process's stdin");
+            nix::unistd::close(1).expect("close this process's stdout");
+            let (a, b) = (["echo", "hi"], ["sh", "-c", "read x; test \"$x\" = hi"]);
+            let c = scene(
+                format!("pipeline({a:?}, {b:?}) in a process started with fds 0 and 1 closed"),
+                "a's stdout goes into b's stdin also when pipe2 returns fds 0 and 1 \
+                 (dup2 onto the same fd then leaves O_CLOEXEC set, and exec closes it)",
             );
+            let got = c.run(|| pipeline(&a, &b));
+            c.eq(shown(got), BOTH_OK);
         },
     );
 }
@@ -239,17 +332,23 @@ fn every_child_is_waited_for_even_when_a_wait_fails() {
         // until the child ends, then fails with ECHILD. The first wait fails; the
         // reader must still be waited for, not left running.
         // SAFETY: SIG_IGN installs no handler; this process is the test's own.
-        unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }.unwrap();
-        let result = pipeline(&["true"], &["sleep", "0.5"]);
+        unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }.expect("ignore SIGCHLD");
+        let (a, b) = (["true"], ["sleep", "0.5"]);
+        let c = scene(
+            format!("pipeline({a:?}, {b:?}) with SIGCHLD ignored, so that every wait fails"),
+            "every child started is waited for before returning, even when a wait fails",
+        );
+        let got = c.run(|| pipeline(&a, &b));
         let running: Vec<(i32, char)> = common::my_children()
             .into_iter()
             .filter(|(_, state)| *state != 'Z')
             .collect();
-        assert_eq!(
-            running,
-            [],
-            "pipeline returned ({result:?}) while a child still ran"
-        );
+        if !running.is_empty() {
+            c.fail_with(&format!(
+                "it returned {:?} while a child still ran (pid, state): {running:?}",
+                shown(got)
+            ));
+        }
     });
 }
 
@@ -257,12 +356,28 @@ fn every_child_is_waited_for_even_when_a_wait_fails() {
 fn leaves_no_fd_open_and_no_child_on_success_or_error() {
     common::in_a_fresh_process("leaves_no_fd_open_and_no_child_on_success_or_error", || {
         let before = common::my_fds();
-        pipeline(&["echo", "hi"], &["cat"]).unwrap();
-        assert_eq!(common::my_fds(), before, "fds left open after a pipeline");
-        assert_eq!(common::my_children(), [], "children left behind");
-        assert!(pipeline(&["echo", "hi"], &["no-such-program-for-pipeline"]).is_err());
-        assert!(pipeline(&[], &["cat"]).is_err());
-        assert_eq!(common::my_fds(), before, "fds left open after an error");
-        assert_eq!(common::my_children(), [], "children left behind");
+        let no_fd_left = "no fd of the pipe is left open in this process";
+        let no_child_left = "every child started is waited for before returning";
+
+        let (a, b) = (["echo", "hi"], ["cat"]);
+        let c = call(&a, &b, "return both exit statuses");
+        let got = c.run(|| pipeline(&a, &b));
+        c.eq(shown(got), BOTH_OK);
+        c.rule(no_fd_left).eq(common::my_fds(), before.clone());
+        c.rule(no_child_left).eq(common::my_children(), vec![]);
+
+        let (a, b) = (["echo", "hi"], ["no-such-program-for-pipeline"]);
+        let c = call(&a, &b, "a missing program is an error");
+        let got = c.run(|| pipeline(&a, &b));
+        c.check(got.is_err(), shown(got));
+        c.rule(no_fd_left).eq(common::my_fds(), before.clone());
+        c.rule(no_child_left).eq(common::my_children(), vec![]);
+
+        let (a, b): ([&str; 0], _) = ([], ["cat"]);
+        let c = call(&a, &b, "an empty command is an error");
+        let got = c.run(|| pipeline(&a, &b));
+        c.check(got.is_err(), shown(got));
+        c.rule(no_fd_left).eq(common::my_fds(), before.clone());
+        c.rule(no_child_left).eq(common::my_children(), vec![]);
     });
 }

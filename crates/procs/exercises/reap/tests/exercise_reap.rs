@@ -3,13 +3,19 @@
 //! `reap_all` waits for *any* child of the process, so the tests in this file take
 //! turns: two at once would reap each other's children (the fresh process a test starts
 //! for itself is a child too). A `reap_all` that waits for the wrong child can hang, so
-//! it runs under a deadline ([`common::within`]).
+//! it runs on a helper thread under a deadline ([`reap_all_within`]).
+//!
+//! Every check names the children the test started and the rule of the task it checks
+//! ([`graded::scene`]), and a panic in `reap_all` is reported as one, with those
+//! children.
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
 
+use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 
+use graded::{Case, scene};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use procs::spawn::{Exit, Program, spawn};
@@ -23,18 +29,77 @@ fn my_turn() -> MutexGuard<'static, ()> {
 
 /// Starts `sh -c script` as a child of this process and returns its pid.
 fn start(script: &str) -> i32 {
-    let program = Program::new("sh", &["-c", script]).unwrap();
-    spawn(&program).unwrap().pid().as_raw()
+    let program = Program::new("sh", &["-c", script]).expect("prepare `sh`");
+    spawn(&program).expect("start a child").pid().as_raw()
 }
 
-/// `reap_all` under the deadline, with the pids as plain numbers.
-fn reap_all_within() -> Vec<(i32, Exit)> {
-    let reaped = common::within(common::DEADLINE, "reap_all", reap_all).unwrap();
-    as_numbers(&reaped)
+/// `reap_all`'s answer in the form the checks compare and show: the pids as plain
+/// numbers, an error as its message.
+type Shown = Result<Vec<(i32, Exit)>, String>;
+
+fn shown(got: procs::Result<Vec<(Pid, Exit)>>) -> Shown {
+    got.map(|reaped| reaped.iter().map(|(p, e)| (p.as_raw(), *e)).collect())
+        .map_err(|e| e.to_string())
 }
 
-fn as_numbers(reaped: &[(Pid, Exit)]) -> Vec<(i32, Exit)> {
-    reaped.iter().map(|(p, e)| (p.as_raw(), *e)).collect()
+/// `reap_all` for case `c`, on a helper thread under the deadline.
+#[track_caller]
+fn reap_all_within(c: &Case) -> Shown {
+    shown(within(c, reap_all))
+}
+
+/// Runs `f` (a call of `reap_all`) for case `c` on a helper thread and returns its
+/// result. The case fails if `f` takes longer than [`common::DEADLINE`] (a hang) or
+/// panics.
+#[track_caller]
+fn within<T: Send + 'static>(c: &Case, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let case = c.clone();
+    let worker = std::thread::spawn(move || {
+        let _ = tx.send(case.run(f));
+    });
+    match rx.recv_timeout(common::DEADLINE) {
+        Ok(value) => value,
+        Err(mpsc::RecvTimeoutError::Timeout) => c.fail_with(&format!(
+            "no answer after {:?}: it hangs (does it wait for one particular child, \
+             or go on waiting after ECHILD?)",
+            common::DEADLINE
+        )),
+        // `case.run` failed the case (a panic in `reap_all`): pass its report on.
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => c.fail_with("reap_all ended without an answer"),
+        },
+    }
+}
+
+/// Checks that no child of this process is left, running or a zombie.
+#[track_caller]
+fn no_child_left(c: &Case) {
+    c.rule("no zombie is left behind (nor a child still running)")
+        .eq(common::my_children(), vec![]);
+}
+
+/// Checks that `usage` is that of a thread that blocked while it waited.
+#[track_caller]
+fn waited_without_spinning(c: &Case, usage: common::Usage) {
+    let c = c.rule("waiting blocks, it does not poll");
+    if usage.cpu >= common::WAITING_CPU {
+        c.fail_with(&format!(
+            "{:?} of CPU burned while the child ran (less than {:?} expected): it spins \
+             instead of blocking",
+            usage.cpu,
+            common::WAITING_CPU
+        ));
+    }
+    if usage.wakeups > common::WAITING_WAKEUPS {
+        c.fail_with(&format!(
+            "{} wakeups while the child ran (at most {} expected): it polls instead of \
+             blocking",
+            usage.wakeups,
+            common::WAITING_WAKEUPS
+        ));
+    }
 }
 
 #[test]
@@ -56,18 +121,25 @@ fn reaps_every_child_in_the_order_they_end() {
     ));
     // Written whole, then renamed into place: `slow` never reads half a number.
     let partial = common::scratch_file("reap-middle-pid-partial");
-    std::fs::write(&partial, format!("{middle}\n")).unwrap();
-    std::fs::rename(&partial, &middle_pid_file).unwrap();
-    let got = reap_all_within();
-    assert_eq!(
-        got,
-        [
+    std::fs::write(&partial, format!("{middle}\n")).expect("write the scratch file");
+    std::fs::rename(&partial, &middle_pid_file).expect("rename the scratch file");
+    let c = scene(
+        format!(
+            "children {slow} (exits with 3 once {middle} is reaped), {fast} (exits with 1 \
+             at once), {middle} (exits with 2 once {fast} is reaped)"
+        ),
+        "return each pid with how it ended, in the order they ended; each child is \
+         reaped as soon as it ends, whatever its pid",
+    );
+    c.eq(
+        reap_all_within(&c),
+        Ok(vec![
             (fast, Exit::Code(1)),
             (middle, Exit::Code(2)),
-            (slow, Exit::Code(3))
-        ]
+            (slow, Exit::Code(3)),
+        ]),
     );
-    assert_eq!(common::my_children(), [], "children left behind");
+    no_child_left(&c);
 }
 
 #[test]
@@ -75,13 +147,21 @@ fn a_killed_child_is_reported_with_its_signal() {
     let _turn = my_turn();
     // SIGKILL, which no signal mask inherited from the grader can hold back.
     let pid = start("kill -KILL $$");
-    assert_eq!(reap_all_within(), [(pid, Exit::Signal(Signal::SIGKILL))]);
+    let c = scene(
+        format!("child {pid}, which kills itself with SIGKILL"),
+        "a child killed by a signal is an Exit::Signal",
+    );
+    c.eq(
+        reap_all_within(&c),
+        Ok(vec![(pid, Exit::Signal(Signal::SIGKILL))]),
+    );
 }
 
 #[test]
 fn with_no_children_returns_an_empty_list() {
     let _turn = my_turn();
-    assert_eq!(reap_all_within(), []);
+    let c = scene("no children", "with no children the list is empty");
+    c.eq(reap_all_within(&c), Ok(vec![]));
 }
 
 #[test]
@@ -91,12 +171,17 @@ fn reaps_many_children_each_once() {
     let mut expected: Vec<(i32, Exit)> = (10..30)
         .map(|code| (start(&format!("exit {code}")), Exit::Code(code)))
         .collect();
-    let mut got = reap_all_within();
-    assert_eq!(got.len(), expected.len(), "{got:?}");
-    got.sort_by_key(|(pid, _)| *pid);
+    let c = scene(
+        "twenty children that exit with the codes 10 to 29, all at about the same time",
+        "each child is reaped once, with how it ended (both lists sorted by pid here)",
+    );
+    let got = reap_all_within(&c).map(|mut reaped| {
+        reaped.sort_by_key(|(pid, _)| *pid);
+        reaped
+    });
     expected.sort_by_key(|(pid, _)| *pid);
-    assert_eq!(got, expected);
-    assert_eq!(common::my_children(), [], "children left behind");
+    c.eq(got, Ok(expected));
+    no_child_left(&c);
 }
 
 #[test]
@@ -105,10 +190,13 @@ fn waits_without_spinning() {
     // Half a second until the child ends: the calling thread should sleep in waitpid
     // meanwhile, not poll.
     let pid = start("sleep 0.5; exit 6");
-    let (reaped, usage) =
-        common::within(common::DEADLINE, "reap_all", || common::usage_of(reap_all));
-    assert_eq!(as_numbers(&reaped.unwrap()), [(pid, Exit::Code(6))]);
-    common::assert_waited_without_spinning(usage, "reap_all");
+    let c = scene(
+        format!("child {pid}, which sleeps 0.5 s, then exits with 6"),
+        "return each pid with how it ended",
+    );
+    let (got, usage) = within(&c, || common::usage_of(reap_all));
+    c.eq(shown(got), Ok(vec![(pid, Exit::Code(6))]));
+    waited_without_spinning(&c, usage);
 }
 
 #[test]
@@ -117,16 +205,24 @@ fn a_signal_during_the_wait_is_not_an_error() {
     common::in_a_fresh_process("a_signal_during_the_wait_is_not_an_error", || {
         let first = start("sleep 0.3; exit 7");
         let second = start("sleep 0.6; exit 8");
-        let (result, signals) = common::interrupted_by_signals(reap_all);
-        assert!(
-            signals > 10,
-            "only {signals} signals arrived: the test did not work"
+        let c = scene(
+            format!(
+                "children {first} (exits with 7 after 0.3 s) and {second} (exits with 8 \
+                 after 0.6 s), while signals arrive every 2 ms"
+            ),
+            "a signal that interrupts waitpid (EINTR) is not an error: wait again, until \
+             every child is reaped",
         );
-        let reaped = result.expect("EINTR means: wait again, not fail");
-        assert_eq!(
-            as_numbers(&reaped),
-            [(first, Exit::Code(7)), (second, Exit::Code(8))],
-            "a signal ended the wait before every child was reaped"
+        let (got, signals) = common::interrupted_by_signals(|| c.run(reap_all));
+        c.eq(
+            shown(got),
+            Ok(vec![(first, Exit::Code(7)), (second, Exit::Code(8))]),
         );
+        if signals <= 10 {
+            c.rule("(a check of the test) its signals reach reap_all, one every 2 ms")
+                .fail_with(&format!(
+                    "only {signals} signals arrived: the test did not work"
+                ));
+        }
     });
 }
