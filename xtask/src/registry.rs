@@ -428,6 +428,41 @@ fn find_line(text: &str, needle: &str, from: &mut usize) -> usize {
 mod tests {
     use super::*;
 
+    /// The exercise tables of each lesson's README and chapter copy each task's text
+    /// (on one line): they must say what the registry says, or a learner reads a task
+    /// the tests no longer grade.
+    #[test]
+    fn every_exercise_table_row_is_its_task() {
+        let root = crate::workspace::root();
+        let exercises = load(&root).expect("the course's registry loads");
+        let mut stale = Vec::new();
+        for e in &exercises {
+            let flat = e.task.split_whitespace().collect::<Vec<_>>().join(" ");
+            let row = format!("| `{}` | {} | {flat} |", e.id, e.points);
+            let lesson = e.lesson.name;
+            let chapter = std::fs::read_dir(root.join("docs/src"))
+                .unwrap()
+                .filter_map(|f| f.ok().map(|f| f.path()))
+                .find(|p| {
+                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                        n.starts_with("ch") && n.ends_with(&format!("-{lesson}.md"))
+                    })
+                })
+                .expect("each lesson has a chapter");
+            for page in [chapter, root.join("crates").join(lesson).join("README.md")] {
+                let text = std::fs::read_to_string(&page).unwrap();
+                if !text.contains(&row) {
+                    stale.push(format!(
+                        "{}: the row of {} should read\n{row}",
+                        page.display(),
+                        e.id
+                    ));
+                }
+            }
+        }
+        assert!(stale.is_empty(), "{}", stale.join("\n"));
+    }
+
     /// A workspace-shaped temporary folder with one lesson file and one test file.
     fn fixture(name: &str) -> PathBuf {
         let root =

@@ -7,8 +7,9 @@
 //! 4\r\nWiki\r\n5;note=x\r\npedia\r\n0\r\n\r\n
 //! ```
 //!
-//! After the size, `;name=value` extensions may follow (ignored); after the last chunk,
-//! trailer header lines may follow before the final empty line (ignored here too).
+//! The size is hex digits and nothing else, not even a space. After it, `;name=value`
+//! extensions may follow (ignored); after the last chunk, trailer header lines may follow
+//! before the final empty line (ignored here too).
 
 // In your copy the body is `todo!()` and ignores its arguments until you write it:
 // no warnings for that.
@@ -20,8 +21,8 @@ pub enum DechunkError {
     /// The input ends before the body does: more bytes are needed.
     #[error("the chunked body is incomplete")]
     Incomplete,
-    /// The chunk size on the line that starts at this byte offset is not hexadecimal, or
-    /// is too large: it overflows a u64, or the offset where its chunk would end (after
+    /// The chunk size on the line that starts at this byte offset is not hex digits only,
+    /// or is too large: it overflows a u64, or the offset where its chunk would end (after
     /// its CR LF) overflows a usize.
     #[error("bad chunk size at byte {0}")]
     BadSize(usize),
@@ -49,10 +50,11 @@ pub fn dechunk(input: &[u8]) -> Result<(Vec<u8>, usize), DechunkError> {
         let line_start = at;
         let end = line_end(input, at)?;
         let line = &input[at..end];
+        // The size is everything before the first ';' (after it: extensions, ignored),
+        // and all of it must be hex digits: no spaces around them, no sign.
         let size_part = line.split(|&b| b == b';').next().unwrap_or(&[]);
-        let size_text = std::str::from_utf8(size_part)
-            .map_err(|_| DechunkError::BadSize(line_start))?
-            .trim();
+        let size_text =
+            std::str::from_utf8(size_part).map_err(|_| DechunkError::BadSize(line_start))?;
         if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(DechunkError::BadSize(line_start));
         }

@@ -12,9 +12,8 @@
         let end = line_end(input, at)?;
         let line = &input[at..end];
         let size_part = line.split(|&b| b == b';').next().unwrap_or(&[]);
-        let size_text = std::str::from_utf8(size_part)
-            .map_err(|_| DechunkError::BadSize(line_start))?
-            .trim();
+        let size_text =
+            std::str::from_utf8(size_part).map_err(|_| DechunkError::BadSize(line_start))?;
         if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(DechunkError::BadSize(line_start));
         }

@@ -14,9 +14,8 @@
         let size_part = line.split(|&b| b == b';').next().unwrap_or(&[]);
         // from_str_radix is the only check on the size, and it takes a leading '+':
         // "+4" is read as a size of 4.
-        let size_text = std::str::from_utf8(size_part)
-            .map_err(|_| DechunkError::BadSize(line_start))?
-            .trim();
+        let size_text =
+            std::str::from_utf8(size_part).map_err(|_| DechunkError::BadSize(line_start))?;
         let size =
             u64::from_str_radix(size_text, 16).map_err(|_| DechunkError::BadSize(line_start))?;
         let size = usize::try_from(size).map_err(|_| DechunkError::BadSize(line_start))?;
