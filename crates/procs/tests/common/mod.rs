@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use graded::Case;
 use nix::sys::pthread::{pthread_kill, pthread_self};
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
@@ -94,26 +95,30 @@ pub fn in_the_fresh_process() -> bool {
     std::env::var_os(FRESH_PROCESS).is_some()
 }
 
-/// Runs `f` on a helper thread and returns its result; panics if it takes longer than
-/// `limit` (a hang) or panics itself. `what` names the call in the message.
+/// Runs `f` (a call of the learner's function) for case `c` on a helper thread, under
+/// [`DEADLINE`], and returns its result. A panic in `f` fails the case as the learner's
+/// ([`Case::run`]); a hang fails it with `hangs`, the likely reasons (the test goes on
+/// while the helper thread stays blocked: the process ends with the test).
+#[track_caller]
 pub fn within<T: Send + 'static>(
-    limit: Duration,
-    what: &str,
+    c: &Case,
+    hangs: &str,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> T {
     let (tx, rx) = mpsc::channel();
+    let case = c.clone();
     let worker = std::thread::spawn(move || {
-        let _ = tx.send(f());
+        let _ = tx.send(case.run(f));
     });
-    match rx.recv_timeout(limit) {
+    match rx.recv_timeout(DEADLINE) {
         Ok(value) => value,
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("{what} did not finish in {limit:?}: it hangs")
+            c.fail_with(&format!("no answer after {DEADLINE:?}: it hangs ({hangs})"))
         }
-        // The closure panicked: pass its message on.
+        // `case.run` failed the case (a panic in the learner's code): pass its report on.
         Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
             Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => panic!("{what} ended without a result"),
+            Ok(()) => c.fail_with("it ended without an answer"),
         },
     }
 }
@@ -157,18 +162,25 @@ pub const WAITING_CPU: Duration = Duration::from_millis(60);
 /// milliseconds has a hundred or more in half a second.
 pub const WAITING_WAKEUPS: i64 = 20;
 
-/// Asserts that `usage` is that of a thread that blocked while it waited.
-pub fn assert_waited_without_spinning(usage: Usage, what: &str) {
-    assert!(
-        usage.cpu < WAITING_CPU,
-        "{what} burned {:?} of CPU while waiting: it spins instead of blocking",
-        usage.cpu
-    );
-    assert!(
-        usage.wakeups <= WAITING_WAKEUPS,
-        "{what} woke up {} times while waiting: it polls instead of blocking",
-        usage.wakeups
-    );
+/// Fails case `c` unless `usage` is that of a thread that blocked while it waited;
+/// `while_` says what it waited for ("the child ran").
+#[track_caller]
+pub fn waited_without_spinning(c: &Case, usage: Usage, while_: &str) {
+    let c = c.rule("waiting blocks, it does not poll");
+    if usage.cpu >= WAITING_CPU {
+        c.fail_with(&format!(
+            "{:?} of CPU burned while {while_} (less than {WAITING_CPU:?} expected): it \
+             spins instead of blocking",
+            usage.cpu
+        ));
+    }
+    if usage.wakeups > WAITING_WAKEUPS {
+        c.fail_with(&format!(
+            "{} wakeups while {while_} (at most {WAITING_WAKEUPS} expected): it polls \
+             instead of blocking",
+            usage.wakeups
+        ));
+    }
 }
 
 static INTERRUPTIONS: AtomicUsize = AtomicUsize::new(0);

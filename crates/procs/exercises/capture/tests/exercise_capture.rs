@@ -12,7 +12,6 @@
 mod common;
 
 use std::fmt;
-use std::sync::mpsc;
 
 use graded::{Case, scene};
 use nix::sys::signal::Signal;
@@ -33,36 +32,16 @@ fn capture_within(program: &str, args: &[&str], rule: &str) -> (Case, Answer) {
     let c = call(program, args, rule);
     let program = program.to_string();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let got = within(&c, move || {
+    let got = common::within(&c, HANGS, move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         capture(&program, &args)
     });
     (c, got)
 }
 
-/// Runs `f` (a call of `capture`) for case `c` on a helper thread and returns its result.
-/// The case fails if `f` takes longer than [`common::DEADLINE`] (a hang) or panics.
-#[track_caller]
-fn within<T: Send + 'static>(c: &Case, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let case = c.clone();
-    let worker = std::thread::spawn(move || {
-        let _ = tx.send(case.run(f));
-    });
-    match rx.recv_timeout(common::DEADLINE) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Timeout) => c.fail_with(&format!(
-            "no answer after {:?}: it hangs (is a copy of a pipe end still open, here \
-             or in the program, or does it wait for the program before reading?)",
-            common::DEADLINE
-        )),
-        // `case.run` failed the case (a panic in `capture`): pass its report on.
-        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => c.fail_with("capture ended without an answer"),
-        },
-    }
-}
+/// Why `capture` would hang, said when it does.
+const HANGS: &str = "is a copy of a pipe end still open, here or in the program, or does it \
+                     wait for the program before reading?";
 
 /// What `capture` returned.
 type Answer = procs::Result<(Exit, Vec<u8>)>;
@@ -110,28 +89,6 @@ fn pid_in(file: &std::path::Path) -> i32 {
         .trim()
         .parse()
         .expect("a pid")
-}
-
-/// Checks that `usage` is that of a thread that blocked while it waited.
-#[track_caller]
-fn waited_without_spinning(c: &Case, usage: common::Usage) {
-    let c = c.rule("waiting blocks, it does not poll");
-    if usage.cpu >= common::WAITING_CPU {
-        c.fail_with(&format!(
-            "{:?} of CPU burned while the program was silent (less than {:?} expected): \
-             it spins instead of blocking",
-            usage.cpu,
-            common::WAITING_CPU
-        ));
-    }
-    if usage.wakeups > common::WAITING_WAKEUPS {
-        c.fail_with(&format!(
-            "{} wakeups while the program was silent (at most {} expected): it polls \
-             instead of blocking",
-            usage.wakeups,
-            common::WAITING_WAKEUPS
-        ));
-    }
 }
 
 /// The task's first rule, which most cases check.
@@ -310,9 +267,9 @@ fn waits_without_spinning() {
     // read() and waitpid() meanwhile, not poll.
     let args = ["-c", "sleep 0.5; echo late"];
     let c = call("sh", &args, RETURNS);
-    let (got, usage) = within(&c, move || common::usage_of(|| capture("sh", &args)));
+    let (got, usage) = common::within(&c, HANGS, move || common::usage_of(|| capture("sh", &args)));
     c.eq(shown(got), ok(Exit::Code(0), b"late\n"));
-    waited_without_spinning(&c, usage);
+    common::waited_without_spinning(&c, usage, "the program was silent");
 }
 
 #[test]

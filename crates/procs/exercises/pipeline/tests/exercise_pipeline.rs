@@ -15,7 +15,6 @@
 mod common;
 
 use std::path::Path;
-use std::sync::mpsc;
 
 use graded::{Case, scene};
 use nix::sys::signal::{SigHandler, Signal, signal};
@@ -54,48 +53,17 @@ fn run(a: &[&str], b: &[&str], rule: &str) -> (Case, Answer) {
 fn run_measured(c: &Case, a: &[&str], b: &[&str]) -> (Answer, common::Usage) {
     let owned = |command: &[&str]| command.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let (a, b) = (owned(a), owned(b));
-    let (tx, rx) = mpsc::channel();
-    let case = c.clone();
-    let worker = std::thread::spawn(move || {
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        let b: Vec<&str> = b.iter().map(String::as_str).collect();
-        let _ = tx.send(common::usage_of(|| case.run(|| pipeline(&a, &b))));
-    });
-    match rx.recv_timeout(common::DEADLINE) {
-        Ok(answer) => answer,
-        Err(mpsc::RecvTimeoutError::Timeout) => c.fail_with(&format!(
-            "no answer after {:?}: it hangs (is a copy of a pipe end still open in the \
-             parent or in a child?)",
-            common::DEADLINE
-        )),
-        // `case.run` failed the case (a panic in `pipeline`): pass its report on.
-        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => c.fail_with("pipeline ended without an answer"),
+    // Measured on the helper thread itself: the thread that runs `pipeline` is the one
+    // that must sleep while the children run.
+    common::within(
+        c,
+        "is a copy of a pipe end still open in the parent or in a child?",
+        move || {
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            let b: Vec<&str> = b.iter().map(String::as_str).collect();
+            common::usage_of(|| pipeline(&a, &b))
         },
-    }
-}
-
-/// Checks that `usage` is that of a thread that blocked while it waited.
-#[track_caller]
-fn waited_without_spinning(c: &Case, usage: common::Usage) {
-    let c = c.rule("waiting blocks, it does not poll");
-    if usage.cpu >= common::WAITING_CPU {
-        c.fail_with(&format!(
-            "{:?} of CPU burned while the children ran (less than {:?} expected): it \
-             spins instead of blocking",
-            usage.cpu,
-            common::WAITING_CPU
-        ));
-    }
-    if usage.wakeups > common::WAITING_WAKEUPS {
-        c.fail_with(&format!(
-            "{} wakeups while the children ran (at most {} expected): it polls instead \
-             of blocking",
-            usage.wakeups,
-            common::WAITING_WAKEUPS
-        ));
-    }
+    )
 }
 
 #[test]
@@ -280,7 +248,7 @@ fn waits_without_spinning() {
     let c = call(&a, &b, "return both exit statuses");
     let (got, usage) = run_measured(&c, &a, &b);
     c.eq(shown(got), BOTH_OK);
-    waited_without_spinning(&c, usage);
+    common::waited_without_spinning(&c, usage, "the children ran");
 }
 
 #[test]

@@ -12,7 +12,6 @@
 #[path = "../../../tests/common/mod.rs"]
 mod common;
 
-use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 
 use graded::{Case, scene};
@@ -42,35 +41,13 @@ fn shown(got: procs::Result<Vec<(Pid, Exit)>>) -> Shown {
         .map_err(|e| e.to_string())
 }
 
+/// Why `reap_all` would hang, said when it does.
+const HANGS: &str = "does it wait for one particular child, or go on waiting after ECHILD?";
+
 /// `reap_all` for case `c`, on a helper thread under the deadline.
 #[track_caller]
 fn reap_all_within(c: &Case) -> Shown {
-    shown(within(c, reap_all))
-}
-
-/// Runs `f` (a call of `reap_all`) for case `c` on a helper thread and returns its
-/// result. The case fails if `f` takes longer than [`common::DEADLINE`] (a hang) or
-/// panics.
-#[track_caller]
-fn within<T: Send + 'static>(c: &Case, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let case = c.clone();
-    let worker = std::thread::spawn(move || {
-        let _ = tx.send(case.run(f));
-    });
-    match rx.recv_timeout(common::DEADLINE) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Timeout) => c.fail_with(&format!(
-            "no answer after {:?}: it hangs (does it wait for one particular child, \
-             or go on waiting after ECHILD?)",
-            common::DEADLINE
-        )),
-        // `case.run` failed the case (a panic in `reap_all`): pass its report on.
-        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => c.fail_with("reap_all ended without an answer"),
-        },
-    }
+    shown(common::within(c, HANGS, reap_all))
 }
 
 /// Checks that no child of this process is left, running or a zombie.
@@ -78,28 +55,6 @@ fn within<T: Send + 'static>(c: &Case, f: impl FnOnce() -> T + Send + 'static) -
 fn no_child_left(c: &Case) {
     c.rule("no zombie is left behind (nor a child still running)")
         .eq(common::my_children(), vec![]);
-}
-
-/// Checks that `usage` is that of a thread that blocked while it waited.
-#[track_caller]
-fn waited_without_spinning(c: &Case, usage: common::Usage) {
-    let c = c.rule("waiting blocks, it does not poll");
-    if usage.cpu >= common::WAITING_CPU {
-        c.fail_with(&format!(
-            "{:?} of CPU burned while the child ran (less than {:?} expected): it spins \
-             instead of blocking",
-            usage.cpu,
-            common::WAITING_CPU
-        ));
-    }
-    if usage.wakeups > common::WAITING_WAKEUPS {
-        c.fail_with(&format!(
-            "{} wakeups while the child ran (at most {} expected): it polls instead of \
-             blocking",
-            usage.wakeups,
-            common::WAITING_WAKEUPS
-        ));
-    }
 }
 
 #[test]
@@ -194,9 +149,9 @@ fn waits_without_spinning() {
         format!("child {pid}, which sleeps 0.5 s, then exits with 6"),
         "return each pid with how it ended",
     );
-    let (got, usage) = within(&c, || common::usage_of(reap_all));
+    let (got, usage) = common::within(&c, HANGS, || common::usage_of(reap_all));
     c.eq(shown(got), Ok(vec![(pid, Exit::Code(6))]));
-    waited_without_spinning(&c, usage);
+    common::waited_without_spinning(&c, usage, "the child ran");
 }
 
 #[test]
