@@ -260,8 +260,8 @@ fn equivalents(root: &Path, lesson: &Lesson) -> Result<BTreeMap<String, String>,
         .collect())
 }
 
-/// FNV-1a, 64 bits, of the solution regions and the graded tests: it only has to change
-/// when they change (it guards against forgetting, not against an adversary).
+/// The fingerprint ([`crate::fnv`]) of the solution regions and the graded tests: it
+/// changes when they change, so a report made from other ones is found stale.
 pub fn fingerprint(root: &Path, exercise: &Exercise) -> Result<String, Error> {
     let source =
         std::fs::read_to_string(root.join(&exercise.file)).map_err(Error::read(&exercise.file))?;
@@ -273,22 +273,16 @@ pub fn fingerprint(root: &Path, exercise: &Exercise) -> Result<String, Error> {
     let regions = markers::regions(&source)
         .map_err(|e| Error::course(exercise.file.display().to_string(), e.to_string()))?;
     let lines: Vec<&str> = source.lines().collect();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
+    let mut fnv = crate::fnv::Fnv::new();
     for r in &regions {
         for line in &lines[r.begin..r.end - 1] {
-            feed(line.as_bytes());
-            feed(b"\n");
+            fnv.feed(line.as_bytes());
+            fnv.feed(b"\n");
         }
     }
-    feed(b"\0");
-    feed(tests.as_bytes());
-    Ok(format!("{hash:016x}"))
+    fnv.feed(b"\0");
+    fnv.feed(tests.as_bytes());
+    Ok(fnv.hex())
 }
 
 /// Runs cargo-mutants over the exercises' solution regions: one run per lesson (one

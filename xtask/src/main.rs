@@ -37,6 +37,7 @@ mod cli;
 mod docs_check;
 mod error;
 mod figures;
+mod fnv;
 mod format;
 mod grade;
 mod kit;

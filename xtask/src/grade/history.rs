@@ -135,17 +135,9 @@ impl ProgressFile {
     }
 }
 
-/// A fingerprint of an exercise file's bytes (64-bit FNV-1a, in hex): the same bytes give
-/// the same fingerprint on every machine and Rust version, which the standard library's
-/// hasher does not promise. It only has to notice an edit, not resist an attacker.
-pub fn fingerprint(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
-}
+/// A fingerprint of an exercise file's bytes ([`crate::fnv`]): the same bytes give the
+/// same fingerprint on every machine and Rust version.
+pub use crate::fnv::fingerprint;
 
 /// The fingerprints of the exercises' files now, by id (before grading starts, so that a
 /// file saved during the grading shows as changed afterwards).

@@ -20,6 +20,43 @@ use sockets::http::{
     HttpError, Limits, Method, Parsed, Request, RequestParser, Response, ResponseParser,
 };
 
+// ----- bytes, as a failure shows them -----
+
+/// Bytes shown as a byte string, `b"HTTP/1.1 200 OK\r\n"`: printable ASCII as it is, CR,
+/// LF and every other byte escaped, so that a failure shows exactly which bytes were
+/// there. A long one is cut after [`Bytes::SHOWN`] characters, with its length (some
+/// responses in the tests are 16 MiB). `Bytes::of(&slice)` copies a borrowed one.
+#[derive(PartialEq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Bytes {
+    /// Enough for a request head or a short response.
+    pub const SHOWN: usize = 180;
+
+    pub fn of(bytes: impl AsRef<[u8]>) -> Bytes {
+        Bytes(bytes.as_ref().to_vec())
+    }
+}
+
+impl Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let all = &self.0;
+        let mut text = String::new();
+        let mut bytes = all.iter();
+        while text.len() < Self::SHOWN {
+            match bytes.next() {
+                Some(byte) => text.extend(byte.escape_ascii().map(char::from)),
+                None => return write!(f, "b\"{text}\""),
+            }
+        }
+        if bytes.len() == 0 {
+            write!(f, "b\"{text}\"")
+        } else {
+            write!(f, "b\"{text}\"... ({} bytes in all)", all.len())
+        }
+    }
+}
+
 // ----- running a parser over cut-up bytes -----
 
 /// What happened on a stream: each message with the stream position where it ended,
