@@ -12,36 +12,13 @@
 //! rule of the task it checks ([`graded::case`]), and a panic in `dechunk` is reported
 //! as one, with the input that caused it.
 
-use std::fmt;
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+
+use common::Bytes;
 
 use graded::case;
 use sockets_dechunk::{DechunkError, dechunk};
-
-/// Bytes shown as a byte string, `b"4\r\nWiki"`: printable ASCII as it is, CR, LF and
-/// every other byte escaped, so that a failure shows exactly which bytes were there. A
-/// long one is cut, with its length.
-#[derive(PartialEq)]
-struct Bytes(Vec<u8>);
-
-impl fmt::Debug for Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Enough for every input here but the longest, which stay readable cut.
-        const SHOWN: usize = 160;
-        let mut text = String::new();
-        let mut bytes = self.0.iter();
-        while text.len() < SHOWN {
-            match bytes.next() {
-                Some(byte) => text.extend(byte.escape_ascii().map(char::from)),
-                None => return write!(f, "b\"{text}\""),
-            }
-        }
-        if bytes.len() == 0 {
-            write!(f, "b\"{text}\"")
-        } else {
-            write!(f, "b\"{text}\"... ({} bytes in all)", self.0.len())
-        }
-    }
-}
 
 /// Decodes `input` and checks the answer against `expected` (the body and how many bytes
 /// it used, or the error), for the task's `rule`. A failure points at the line that

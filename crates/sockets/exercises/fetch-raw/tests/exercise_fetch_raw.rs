@@ -28,6 +28,10 @@
 // `install_counting_handler`); nothing else here is unsafe.
 #![allow(unsafe_code)]
 
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+
+use common::Bytes;
 use std::any::Any;
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
@@ -47,39 +51,13 @@ const SHORT: Duration = Duration::from_millis(300);
 
 // ----- what a failure shows -----
 
-/// Bytes shown as a byte string, `b"HTTP/1.1 200 OK\r\n"`: printable ASCII as it is, CR,
-/// LF and every other byte escaped, so that a failure shows exactly which bytes were
-/// there. A long one is cut, with its length (some here are 16 MiB).
-#[derive(PartialEq)]
-struct Bytes<'a>(&'a [u8]);
-
-impl fmt::Debug for Bytes<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Enough for a request head or a short response.
-        const SHOWN: usize = 160;
-        let mut text = String::new();
-        let mut bytes = self.0.iter();
-        while text.len() < SHOWN {
-            match bytes.next() {
-                Some(byte) => text.extend(byte.escape_ascii().map(char::from)),
-                None => return write!(f, "b\"{text}\""),
-            }
-        }
-        if bytes.len() == 0 {
-            write!(f, "b\"{text}\"")
-        } else {
-            write!(f, "b\"{text}\"... ({} bytes in all)", self.0.len())
-        }
-    }
-}
-
 /// What `fetch_raw` returned: the response as [`Bytes`], or the error's kind and message.
 struct Returned<'a>(&'a io::Result<Vec<u8>>);
 
 impl fmt::Debug for Returned<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Ok(bytes) => write!(f, "Ok({:?})", Bytes(bytes)),
+            Ok(bytes) => write!(f, "Ok({:?})", Bytes::of(bytes)),
             Err(e) => write!(f, "Err({:?}: {e})", e.kind()),
         }
     }
@@ -183,13 +161,13 @@ fn returns(c: &Case, got: &io::Result<Vec<u8>>, want: &[u8]) {
         c.fail(Returned(got))
     };
     if want.len() <= 100 {
-        c.eq(Bytes(bytes), Bytes(want));
+        c.eq(Bytes::of(bytes), Bytes::of(want));
     } else if let Some(at) = first_difference(bytes, want) {
         c.fail_with(&format!(
             "{} bytes instead of {}, the same only up to byte {at}: {:?}",
             bytes.len(),
             want.len(),
-            Bytes(bytes)
+            Bytes::of(bytes)
         ));
     }
 }
@@ -297,7 +275,7 @@ fn returns_every_byte_the_server_sent() {
     let server = serve_reply(reply.clone(), After::Close);
     let call = Fetch::new("example.org", "/x", SECOND * 5);
     let c = call.case(
-        &format!("replies {:?} and closes", Bytes(&reply)),
+        &format!("replies {:?} and closes", Bytes::of(&reply)),
         "returns every byte the server sent, until it closes the connection",
     );
     let got = call.run(&c, server.addr);
@@ -324,7 +302,7 @@ fn sends_a_whole_get_with_host_and_connection_close() {
     let sent = |holds: bool, rule: &str| {
         if !holds {
             c.rule(rule)
-                .fail_with(&format!("the server received {:?}", Bytes(&seen)));
+                .fail_with(&format!("the server received {:?}", Bytes::of(&seen)));
         }
     };
     let mut headers = [httparse::EMPTY_HEADER; 16];
@@ -507,7 +485,7 @@ fn a_server_silent_after_part_of_its_response_is_an_error() {
     let c = call.case(
         &format!(
             "sends {:?}, 3 of the 10 body bytes, then nothing, the connection open",
-            Bytes(&reply)
+            Bytes::of(&reply)
         ),
         "a read timeout is an error, never the end of the response",
     );
@@ -777,13 +755,13 @@ fn signals_in_this_process() {
                 "the server received {} bytes of a request of at least {}: {:?}",
                 seen.len(),
                 start.len() + 4,
-                Bytes(&seen)
+                Bytes::of(&seen)
             ));
     }
     match &got {
         Ok(bytes) => c.eq(
-            Bytes(bytes),
-            Bytes(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+            Bytes::of(bytes),
+            Bytes::of(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
         ),
         Err(_) => c.fail(Returned(&got)),
     }

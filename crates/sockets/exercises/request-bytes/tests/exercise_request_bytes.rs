@@ -12,36 +12,14 @@
 //! string (`b"POST /b HTTP/1.1\r\n..."`); a panic in `post_request` is reported as one,
 //! with the call that caused it.
 
+#[path = "../../../tests/common/mod.rs"]
+mod common;
+
+use common::Bytes;
 use std::fmt;
 
 use graded::{Case, case};
 use sockets_request_bytes::post_request;
-
-/// Bytes shown as a byte string, `b"POST / HTTP/1.1\r\n"`: printable ASCII as it is, CR,
-/// LF and every other byte escaped, so that a failure shows exactly which bytes were
-/// there. A long one is cut, with its length.
-#[derive(PartialEq)]
-struct Bytes(Vec<u8>);
-
-impl fmt::Debug for Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Enough for a whole request with a short body.
-        const SHOWN: usize = 180;
-        let mut text = String::new();
-        let mut bytes = self.0.iter();
-        while text.len() < SHOWN {
-            match bytes.next() {
-                Some(byte) => text.extend(byte.escape_ascii().map(char::from)),
-                None => return write!(f, "b\"{text}\""),
-            }
-        }
-        if bytes.len() == 0 {
-            write!(f, "b\"{text}\"")
-        } else {
-            write!(f, "b\"{text}\"... ({} bytes in all)", self.0.len())
-        }
-    }
-}
 
 /// The arguments of one call of `post_request`: the input of a graded case, shown as
 /// the call itself.
