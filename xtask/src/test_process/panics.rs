@@ -125,18 +125,19 @@ pub fn panic_message(panics: &[Panic]) -> String {
     let mut caught_at: Vec<String> = Vec::new();
     for (k, panic) in panics.iter().enumerate() {
         let is_check = is_test_location(&panic.location);
-        if !is_check {
-            let reported_later = !panic.message.is_empty()
-                && panics[k + 1..].iter().any(|later| {
-                    is_test_location(&later.location)
-                        && later
-                            .message
-                            .contains(&format!("your code panicked: {}", panic.message))
-                });
-            if reported_later {
-                caught_at.push(panic.location.clone());
-                continue;
-            }
+        // Caught and reported again inside a later check's case: shown there, once. (A
+        // test's own helper can panic inside the learner's code too, a future that
+        // refuses to be polled again: that is folded the same way.)
+        let reported_later = !panic.message.is_empty()
+            && panics[k + 1..].iter().any(|later| {
+                is_test_location(&later.location)
+                    && later
+                        .message
+                        .contains(&format!("your code panicked: {}", panic.message))
+            });
+        if reported_later {
+            caught_at.push(panic.location.clone());
+            continue;
         }
         let head = if is_check {
             format!("a graded check failed at {}", panic.location)

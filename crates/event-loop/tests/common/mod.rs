@@ -11,29 +11,36 @@ use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use graded::Case;
 use sockets::corpus::document_size;
 use sockets::server::{ServerConfig, ServerHandle, start};
 
-/// Runs `f` on a thread of its own (with its own executor inside, if it makes one) and
-/// returns its result; fails the test, naming `what`, if it does not finish within
-/// `secs`. A future that is never woken hangs instead of failing: this turns the hang
-/// into a failure with a message.
+/// Runs `body` (the learner's code under test) on a thread of its own, with a copy of
+/// `case` for the checks it makes there, and returns what it returns: code that never
+/// answers (a loop, or a wake-up that never comes: Pending returned without a registered
+/// waker) fails `case` after `secs` instead of hanging the test. A check that fails in
+/// there fails the test as it is: its message was already printed, with its case.
+#[track_caller]
 pub fn within<T: Send + 'static>(
+    case: &Case,
     secs: u64,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
+    body: impl FnOnce(Case) -> T + Send + 'static,
 ) -> T {
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
+    let copy = case.clone();
+    let thread = std::thread::spawn(move || {
+        let _ = tx.send(body(copy));
     });
     match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-            "{what} did not finish within {secs} s: is a future waiting for a wake-up \
-             that never comes (Pending returned without a registered waker)?"
-        ),
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what} panicked"),
+        Ok(value) => value,
+        Err(mpsc::RecvTimeoutError::Timeout) => case.fail_with(&format!(
+            "no answer after {secs} s (is a future waiting for a wake-up that never comes?)"
+        )),
+        Err(mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
+            // resume_unwind: the panic is not printed again.
+            Err(payload) => std::panic::resume_unwind(payload),
+            Ok(()) => unreachable!("the thread sends its result before it ends"),
+        },
     }
 }
 

@@ -4,10 +4,14 @@
 //! of attempts alive), so the rules are checked on the order of events the test saw, not
 //! only on the reports `run_jobs` writes about itself. One test runs the scheduler on an
 //! executor of its own to count how often it is polled while nothing can happen.
+//!
+//! Every check names the jobs it ran (what their attempts do, their start times,
+//! dependencies and retries, and K) and the rule of the task it checks
+//! ([`graded::scene`]); a panic in `run_jobs`, or in a task it spawned, is reported as
+//! one, with those jobs.
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
-use common::within;
 
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
@@ -15,8 +19,9 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use event_loop::step5_executor::{Executor, block_on, sleep, timeout};
-use event_loop_job_scheduler::{Attempt, Job, Outcome, run_jobs};
+use event_loop::step5_executor::{Executor, sleep, timeout};
+use event_loop_job_scheduler::{Attempt, Job, JobReport, Outcome, run_jobs};
+use graded::{Case, scene};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -75,35 +80,74 @@ fn logged_job(name: &str, work: u64, log: &Log) -> Job {
     )
 }
 
-/// Where `event` is in `log` (fails the test if it is not there).
-fn position(log: &[String], event: &str) -> usize {
-    log.iter()
-        .position(|e| e == event)
-        .unwrap_or_else(|| panic!("no {event:?} in {log:?}"))
+/// Checks that `first` comes before `then` in the attempts' `log`, for the task's rule in
+/// `c`. An event that is not there at all fails too.
+#[track_caller]
+fn before(c: &Case, log: &[String], first: &str, then: &str) {
+    let at = |event: &str| log.iter().position(|e| e == event);
+    match (at(first), at(then)) {
+        (Some(a), Some(b)) => c.check(a < b, log),
+        _ => c.fail_with(&format!(
+            "the attempts' log has no {first:?} or no {then:?}: {log:?}"
+        )),
+    }
+}
+
+/// Runs `jobs` with at most `k` at once on `executor` (on this thread) and returns the
+/// reports, once checked to be one per job, in the order of the list. A panic in
+/// `run_jobs`, or in a task it spawned (it unwinds out of `block_on`), is reported with
+/// `c`.
+#[track_caller]
+fn run_on(executor: &Executor, c: &Case, jobs: Vec<Job>, k: usize) -> Vec<JobReport> {
+    let names: Vec<String> = jobs.iter().map(|j| j.name.clone()).collect();
+    let reports = c
+        .run(|| executor.block_on(run_jobs(jobs, k)))
+        .expect("the lesson's executor runs (epoll_wait)");
+    let reported: Vec<String> = reports.iter().map(|r| r.name.clone()).collect();
+    c.rule("report on each job, in the order of the list (the names in the reports)")
+        .eq(reported, names);
+    reports
+}
+
+/// [`run_on`] an executor made for this call.
+#[track_caller]
+fn run(c: &Case, jobs: Vec<Job>, k: usize) -> Vec<JobReport> {
+    let executor = Executor::new().expect("the lesson's executor starts (epoll, eventfd)");
+    run_on(&executor, c, jobs, k)
+}
+
+fn outcomes(reports: &[JobReport]) -> Vec<Outcome> {
+    reports.iter().map(|r| r.outcome.clone()).collect()
 }
 
 #[test]
 fn every_job_runs_and_reports_in_the_order_of_the_list() {
     // They finish in the order b, c, a; the reports keep the list's order.
-    let reports = within(20, "run_jobs", || {
-        block_on(run_jobs(
-            vec![job("a", 200, 0), job("b", 10, 0), job("c", 100, 0)],
-            3,
-        ))
-        .unwrap()
+    let c = scene(
+        "jobs a, b, c whose attempts take 200, 10 and 100 ms and succeed; K = 3",
+        "run each job and report on each, in the order of the list",
+    );
+    let reports = common::within(&c, 20, move |c| {
+        let jobs = vec![job("a", 200, 0), job("b", 10, 0), job("c", 100, 0)];
+        run(&c, jobs, 3)
     });
-    let names: Vec<&str> = reports.iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, ["a", "b", "c"]);
-    for r in &reports {
-        assert_eq!(r.outcome, Outcome::Succeeded { attempts: 1 }, "{r:?}");
-        assert!(r.started.is_some() && r.ended >= r.started, "{r:?}");
-    }
+    c.rule("each job runs, and succeeds at its 1st attempt").eq(
+        outcomes(&reports),
+        vec![Outcome::Succeeded { attempts: 1 }; 3],
+    );
+    c.rule("a job that ran says when it started and ended, the end not before the start")
+        .check(
+            reports
+                .iter()
+                .all(|r| r.started.is_some() && r.ended >= r.started),
+            &reports,
+        );
 }
 
 /// Runs 8 jobs of 40 ms with at most `k` at once; returns the most attempts seen running
-/// at the same time, and whether every job succeeded.
-fn peak_with_limit(k: usize) -> (usize, bool) {
-    within(20, "run_jobs", move || {
+/// at the same time, and the outcomes.
+fn peak_with_limit(c: &Case, k: usize) -> (usize, Vec<Outcome>) {
+    common::within(c, 20, move |c| {
         let now = Rc::new(Cell::new(0usize));
         let peak = Rc::new(Cell::new(0usize));
         let jobs = (0..8)
@@ -124,37 +168,56 @@ fn peak_with_limit(k: usize) -> (usize, bool) {
                 )
             })
             .collect();
-        let reports = block_on(run_jobs(jobs, k)).unwrap();
-        let all_succeeded = reports
-            .iter()
-            .all(|r| matches!(r.outcome, Outcome::Succeeded { .. }));
-        (peak.get(), all_succeeded)
+        let reports = run(&c, jobs, k);
+        (peak.get(), outcomes(&reports))
     })
 }
 
 #[test]
 fn at_most_k_run_at_once_and_k_is_reached() {
-    let (peak, all_succeeded) = peak_with_limit(3);
-    assert!(all_succeeded);
-    assert_eq!(
-        peak, 3,
-        "with K = 3 and 8 jobs, exactly 3 should run at once at some point"
+    let c = scene(
+        "8 jobs whose attempts take 40 ms and succeed; K = 3",
+        "at most K attempts at once",
     );
+    let (peak, outcomes) = peak_with_limit(&c, 3);
+    c.rule("each job runs, and succeeds").check(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Outcome::Succeeded { .. })),
+        outcomes,
+    );
+    c.rule(
+        "at most K attempts at once, and with 8 jobs K = 3 are reached (the most attempts \
+         seen running at once)",
+    )
+    .eq(peak, 3);
 }
 
 #[test]
 fn zero_at_once_counts_as_one() {
-    let (peak, all_succeeded) = peak_with_limit(0);
-    assert!(
-        all_succeeded,
-        "with K = 0 (taken as 1), every job still runs"
+    let c = scene(
+        "8 jobs whose attempts take 40 ms and succeed; K = 0",
+        "K = 0 counts as 1",
     );
-    assert_eq!(peak, 1, "K = 0 counts as 1");
+    let (peak, outcomes) = peak_with_limit(&c, 0);
+    c.rule("K = 0 counts as 1: every job still runs, and succeeds")
+        .check(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::Succeeded { .. })),
+            outcomes,
+        );
+    c.rule("K = 0 counts as 1 (the most attempts seen running at once)")
+        .eq(peak, 1);
 }
 
 #[test]
 fn a_job_starts_no_earlier_than_its_start_time() {
-    let (reports, seen_at) = within(20, "run_jobs", || {
+    let c = scene(
+        "job \"now\" (0 ms), and job \"late\" that may start 300 ms after the call; K = 2",
+        "no earlier than its start time",
+    );
+    let (reports, seen_at) = common::within(&c, 20, move |c| {
         let seen_at: Rc<Cell<Option<Duration>>> = Rc::default();
         let called = Instant::now();
         let seen = seen_at.clone();
@@ -166,33 +229,50 @@ fn a_job_starts_no_earlier_than_its_start_time() {
             }),
         );
         late.start_after = ms(300);
-        let reports = block_on(run_jobs(vec![job("now", 0, 0), late], 2)).unwrap();
+        let reports = run(&c, vec![job("now", 0, 0), late], 2);
         (reports, seen_at.get())
     });
     // Timers never fire early: whatever the machine's load, 300 ms have passed.
-    let seen_at = seen_at.expect("the late job ran");
-    assert!(seen_at >= ms(300), "its attempt began after {seen_at:?}");
-    assert!(reports[1].started.unwrap() >= ms(300), "{:?}", reports[1]);
-    assert_eq!(reports[1].outcome, Outcome::Succeeded { attempts: 1 });
+    let Some(seen_at) = seen_at else {
+        c.rule("each job runs: \"late\" too, once its time has come")
+            .fail_with("the attempt of \"late\" never began");
+    };
+    c.rule(
+        "no earlier than its start time: the attempt of \"late\" begins 300 ms after the \
+         call or later",
+    )
+    .check(seen_at >= ms(300), seen_at);
+    c.rule(
+        "no earlier than its start time: the report of \"late\" says it started 300 ms \
+         after the call or later",
+    )
+    .check(reports[1].started >= Some(ms(300)), &reports[1]);
+    c.rule("each job runs: \"late\" succeeds at its 1st attempt")
+        .eq(
+            reports[1].outcome.clone(),
+            Outcome::Succeeded { attempts: 1 },
+        );
 }
 
 #[test]
 fn a_job_waiting_for_its_start_time_takes_none_of_the_k_places() {
     // K = 1. The first job may not start before 400 ms; the second may start at once,
     // and must: it finishes long before the first one's time comes.
-    let events = within(20, "run_jobs", || {
+    let c = scene(
+        "job \"late\" (0 ms) that may start 400 ms after the call, then job \"free\" \
+         (50 ms); K = 1",
+        "a job waiting for its start time takes none of the K places: \"free\" runs at \
+         once (the attempts' log)",
+    );
+    let events = common::within(&c, 20, move |c| {
         let log: Log = Rc::default();
         let mut late = logged_job("late", 0, &log);
         late.start_after = ms(400);
         let free = logged_job("free", 50, &log);
-        block_on(run_jobs(vec![late, free], 1)).unwrap();
+        run(&c, vec![late, free], 1);
         log.take()
     });
-    assert!(
-        position(&events, "free end") < position(&events, "late start"),
-        "a job that may start now must not wait behind one waiting for its start time: \
-         {events:?}"
-    );
+    before(&c, &events, "free end", "late start");
 }
 
 /// A gate a job's attempt can wait at until another attempt opens it (all on one thread).
@@ -228,7 +308,13 @@ fn a_finished_job_frees_its_place_at_once() {
     // K = 2. "short" ends at once; "next" must take its place then. "long" runs until
     // "next" has ended (or 3 s have passed, for a scheduler that never starts "next"
     // while "long" runs): no timing decides the order, only the scheduler.
-    let events = within(20, "run_jobs", || {
+    let c = scene(
+        "jobs \"long\" (runs until \"next\" has ended, 3 s at most), \"short\" (10 ms), \
+         \"next\" (0 ms); K = 2",
+        "each job as soon as it may: \"next\" takes the place of \"short\" when it ends, \
+         while \"long\" runs (the attempts' log)",
+    );
+    let events = common::within(&c, 20, move |c| {
         let log: Log = Rc::default();
         let gate = Rc::new(Gate::default());
         let (long_log, long_gate) = (log.clone(), gate.clone());
@@ -258,27 +344,31 @@ fn a_finished_job_frees_its_place_at_once() {
             }),
         );
         let jobs = vec![long, logged_job("short", 10, &log), next];
-        block_on(run_jobs(jobs, 2)).unwrap();
+        run(&c, jobs, 2);
         log.take()
     });
-    assert!(
-        position(&events, "next end") < position(&events, "long end"),
-        "a job must start as soon as a place is free, not when the whole first pair is \
-         over: {events:?}"
-    );
+    before(&c, &events, "next end", "long end");
 }
 
 #[test]
 fn no_jobs_no_reports() {
-    let reports = within(5, "run_jobs of nothing", || {
-        block_on(run_jobs(Vec::new(), 3)).unwrap()
-    });
-    assert!(reports.is_empty(), "{reports:?}");
+    let c = scene(
+        "no jobs (an empty list); K = 3",
+        "report on each job: no report",
+    );
+    let reports = common::within(&c, 5, move |c| run(&c, Vec::new(), 3));
+    c.eq(reports, vec![]);
 }
 
 #[test]
 fn failures_and_timeouts_are_retried() {
-    let reports = within(20, "run_jobs", || {
+    let c = scene(
+        "job \"flaky\" that fails twice then succeeds, retries = 3; job \"hopeless\" that \
+         fails 10 times, retries = 1; job \"slow\" whose attempts take 2 s, timeout \
+         100 ms, retries = 1; K = 3",
+        "retried up to `retries` times",
+    );
+    let reports = common::within(&c, 20, move |c| {
         let mut flaky = job("flaky", 5, 2);
         flaky.retries = 3;
         let mut hopeless = job("hopeless", 5, 10);
@@ -286,18 +376,34 @@ fn failures_and_timeouts_are_retried() {
         let mut slow = job("slow", 2_000, 0);
         slow.timeout = ms(100);
         slow.retries = 1;
-        block_on(run_jobs(vec![flaky, hopeless, slow], 3)).unwrap()
+        run(&c, vec![flaky, hopeless, slow], 3)
     });
-    assert_eq!(reports[0].outcome, Outcome::Succeeded { attempts: 3 });
-    assert!(
-        matches!(&reports[1].outcome, Outcome::Failed { attempts: 2, last } if last == "failing, 8 more"),
-        "{:?}",
-        reports[1]
+    c.rule("retried up to `retries` times: \"flaky\" succeeds at its 3rd attempt")
+        .eq(
+            reports[0].outcome.clone(),
+            Outcome::Succeeded { attempts: 3 },
+        );
+    c.rule(
+        "retried up to `retries` times: \"hopeless\" fails after 2 attempts, with the \
+         last attempt's error",
+    )
+    .eq(
+        reports[1].outcome.clone(),
+        Outcome::Failed {
+            attempts: 2,
+            last: "failing, 8 more".into(),
+        },
     );
-    assert!(
-        matches!(&reports[2].outcome, Outcome::Failed { attempts: 2, last } if last == "timed out"),
-        "{:?}",
-        reports[2]
+    c.rule(
+        "each attempt within its timeout, its error \"timed out\": \"slow\" fails after 2 \
+         attempts",
+    )
+    .eq(
+        reports[2].outcome.clone(),
+        Outcome::Failed {
+            attempts: 2,
+            last: "timed out".into(),
+        },
     );
 }
 
@@ -325,7 +431,12 @@ fn retries_are_exactly_as_many_as_allowed() {
         ),
     ];
     let expected: Vec<Outcome> = cases.iter().map(|c| c.2.clone()).collect();
-    let (outcomes, calls) = within(20, "run_jobs", move || {
+    let c = scene(
+        "job j0 that fails twice then succeeds, retries = 2; job j1 that fails 3 times, \
+         retries = 2; job j2 that fails once, retries = 0; K = 3",
+        "retried up to `retries` times",
+    );
+    let (outcomes, calls) = common::within(&c, 20, move |c| {
         let calls: Vec<Rc<Cell<u32>>> = cases.iter().map(|_| Rc::default()).collect();
         let jobs = cases
             .iter()
@@ -342,22 +453,30 @@ fn retries_are_exactly_as_many_as_allowed() {
                 j
             })
             .collect();
-        let reports = block_on(run_jobs(jobs, 3)).unwrap();
-        let outcomes: Vec<Outcome> = reports.into_iter().map(|r| r.outcome).collect();
-        (outcomes, calls.iter().map(|c| c.get()).collect::<Vec<_>>())
+        let reports = run(&c, jobs, 3);
+        let calls: Vec<u32> = calls.iter().map(|c| c.get()).collect();
+        (outcomes(&reports), calls)
     });
-    assert_eq!(outcomes, expected);
-    assert_eq!(calls, [3, 3, 1], "attempts made, as counted by the jobs");
+    c.eq(outcomes, expected);
+    c.rule("retried up to `retries` times (attempts made, as counted by the jobs)")
+        .eq(calls, vec![3, 3, 1]);
 }
 
 #[test]
 fn the_largest_retry_count_does_not_overflow() {
-    let outcome = within(20, "run_jobs", || {
+    let c = scene(
+        "one job that fails once then succeeds, retries = u32::MAX (4294967295); K = 1",
+        "retried up to `retries` times (any u32): it succeeds at its 2nd attempt",
+    );
+    let reports = common::within(&c, 20, move |c| {
         let mut j = job("patient", 1, 1);
         j.retries = u32::MAX;
-        block_on(run_jobs(vec![j], 1)).unwrap().remove(0).outcome
+        run(&c, vec![j], 1)
     });
-    assert_eq!(outcome, Outcome::Succeeded { attempts: 2 });
+    c.eq(
+        reports[0].outcome.clone(),
+        Outcome::Succeeded { attempts: 2 },
+    );
 }
 
 /// Counts the attempts alive (made and not dropped yet).
@@ -371,7 +490,11 @@ impl Drop for Alive {
 
 #[test]
 fn a_timed_out_attempt_is_dropped_before_the_next_begins() {
-    let (outcome, alive_at_starts, alive_after) = within(20, "run_jobs", || {
+    let c = scene(
+        "job \"stuck\" whose attempts take 10 s, timeout 50 ms, retries = 2; K = 1",
+        "each attempt within its timeout, its error \"timed out\"",
+    );
+    let (outcome, alive_at_starts, alive_after) = common::within(&c, 20, move |c| {
         let alive = Rc::new(Cell::new(0u32));
         let alive_at_starts = Rc::new(RefCell::new(Vec::new()));
         let (a, seen) = (alive.clone(), alive_at_starts.clone());
@@ -390,34 +513,41 @@ fn a_timed_out_attempt_is_dropped_before_the_next_begins() {
         );
         stuck.timeout = ms(50);
         stuck.retries = 2;
-        let (outcome, alive_after) = block_on(async move {
-            let reports = run_jobs(vec![stuck], 1).await;
-            (reports[0].outcome.clone(), alive.get())
-        })
-        .unwrap();
-        (outcome, alive_at_starts.take(), alive_after)
+        // The executor lives on after run_jobs returns: what is alive then was left
+        // behind by run_jobs, not yet dropped with the executor.
+        let executor = Executor::new().expect("the lesson's executor starts");
+        let reports = run_on(&executor, &c, vec![stuck], 1);
+        let alive_after = alive.get();
+        (
+            reports[0].outcome.clone(),
+            alive_at_starts.take(),
+            alive_after,
+        )
     });
-    assert_eq!(
+    c.eq(
         outcome,
         Outcome::Failed {
             attempts: 3,
-            last: "timed out".into()
-        }
+            last: "timed out".into(),
+        },
     );
-    assert_eq!(
-        alive_at_starts,
-        [0, 0, 0],
-        "attempts alive when each attempt began: a timed-out attempt must be dropped"
-    );
-    assert_eq!(
-        alive_after, 0,
-        "an attempt is still alive after run_jobs returned"
-    );
+    c.rule(
+        "a timed-out attempt is dropped at once (attempts still alive when each attempt \
+         began)",
+    )
+    .eq(alive_at_starts, vec![0, 0, 0]);
+    c.rule("a timed-out attempt is dropped at once (attempts alive when run_jobs returned)")
+        .eq(alive_after, 0);
 }
 
 #[test]
 fn dependencies_run_first_and_failures_skip_their_dependents() {
-    let (reports, events) = within(20, "run_jobs", || {
+    let c = scene(
+        "jobs: 0 \"first\" (50 ms), 1 \"second\" needs 0, 2 \"broken\" fails once with no \
+         retry, 3 \"after-broken\" needs 2, 4 \"after-that\" needs 3; K = 4",
+        "after its dependencies succeeded (skipped if one did not)",
+    );
+    let (reports, events) = common::within(&c, 20, move |c| {
         let log: Log = Rc::default();
         let first = logged_job("first", 50, &log);
         let mut second = logged_job("second", 0, &log);
@@ -427,54 +557,78 @@ fn dependencies_run_first_and_failures_skip_their_dependents() {
         after_broken.depends_on = vec![2];
         let mut after_that = logged_job("after-that", 0, &log);
         after_that.depends_on = vec![3];
-        let reports = block_on(run_jobs(
-            vec![first, second, broken, after_broken, after_that],
-            4,
-        ))
-        .unwrap();
+        let jobs = vec![first, second, broken, after_broken, after_that];
+        let reports = run(&c, jobs, 4);
         (reports, log.take())
     });
-    assert!(
-        position(&events, "first end") < position(&events, "second start"),
-        "{events:?}"
+    before(
+        &c.rule("after its dependencies succeeded: \"first\" ends before \"second\" starts"),
+        &events,
+        "first end",
+        "second start",
     );
-    assert_eq!(reports[1].outcome, Outcome::Succeeded { attempts: 1 });
-    assert!(matches!(reports[2].outcome, Outcome::Failed { .. }));
+    c.rule("after its dependencies succeeded: \"second\" runs, and succeeds")
+        .eq(
+            reports[1].outcome.clone(),
+            Outcome::Succeeded { attempts: 1 },
+        );
+    c.rule("\"broken\" fails, with no retry").check(
+        matches!(reports[2].outcome, Outcome::Failed { .. }),
+        &reports[2],
+    );
     for r in &reports[3..] {
-        assert!(matches!(r.outcome, Outcome::Skipped { .. }), "{r:?}");
-        assert_eq!((r.started, r.ended), (None, None), "{r:?}");
+        c.rule(format!(
+            "skipped if a dependency did not succeed: {:?}, with no start nor end time",
+            r.name
+        ))
+        .check(
+            matches!(r.outcome, Outcome::Skipped { .. }) && (r.started, r.ended) == (None, None),
+            r,
+        );
     }
-    assert!(
-        !events.iter().any(|e| e.starts_with("after-")),
-        "a skipped job ran: {events:?}"
-    );
+    c.rule("a skipped job never runs (the attempts' log)")
+        .check(!events.iter().any(|e| e.starts_with("after-")), &events);
 }
 
 #[test]
 fn a_cycle_or_a_missing_dependency_is_skipped_not_hung() {
-    let reports = within(20, "run_jobs with a cycle", || {
+    let c = scene(
+        "jobs: 0 \"a\" needs 1, 1 \"b\" needs 0, 2 \"c\" needs 9 (there is no job 9), \
+         3 \"itself\" needs 3, 4 \"free\", 5 \"timed\" may start after 100 ms, \
+         6 \"after-timed\" needs 5; all take 0 ms; K = 2",
+        "skipped if a dependency is missing, or they form a cycle; the others run",
+    );
+    let reports = common::within(&c, 20, move |c| {
         let mut a = job("a", 0, 0);
         a.depends_on = vec![1];
         let mut b = job("b", 0, 0);
         b.depends_on = vec![0];
-        let mut c = job("c", 0, 0);
-        c.depends_on = vec![9];
+        let mut c_ = job("c", 0, 0);
+        c_.depends_on = vec![9];
         let mut itself = job("itself", 0, 0);
         itself.depends_on = vec![3];
-        // Not a cycle: for 100 ms nothing runs and nothing can start, but a start time
-        // will come, and then its dependent may start too.
+        // Not a cycle: for 100 ms nothing runs and nothing can start, but a start
+        // time will come, and then its dependent may start too.
         let mut timed = job("timed", 0, 0);
         timed.start_after = ms(100);
         let mut after_timed = job("after-timed", 0, 0);
         after_timed.depends_on = vec![5];
-        let jobs = vec![a, b, c, itself, job("free", 0, 0), timed, after_timed];
-        block_on(run_jobs(jobs, 2)).unwrap()
+        let jobs = vec![a, b, c_, itself, job("free", 0, 0), timed, after_timed];
+        run(&c, jobs, 2)
     });
     for r in &reports[..4] {
-        assert!(matches!(r.outcome, Outcome::Skipped { .. }), "{r:?}");
+        c.rule(format!(
+            "skipped if a dependency is missing, or they form a cycle: {:?}",
+            r.name
+        ))
+        .check(matches!(r.outcome, Outcome::Skipped { .. }), r);
     }
     for r in &reports[4..] {
-        assert_eq!(r.outcome, Outcome::Succeeded { attempts: 1 }, "{r:?}");
+        c.rule(format!(
+            "no cycle, nothing missing: {:?} runs (a start time to come is no cycle)",
+            r.name
+        ))
+        .eq(r.outcome.clone(), Outcome::Succeeded { attempts: 1 });
     }
 }
 
@@ -484,34 +638,39 @@ fn while_nothing_can_happen_the_scheduler_sleeps() {
     // job's start time comes at 800 ms. A scheduler that sleeps until the next of these
     // is polled a few times (7 for the two jobs and their tasks); one that looks again
     // every few milliseconds, a hundred times or more, even on a busy machine.
-    let (polls, cpu, reports) = within(20, "run_jobs", || {
-        let executor = Executor::new().unwrap();
+    let c = scene(
+        "job \"long\" (400 ms), and job \"late\" (0 ms) that may start 800 ms after the \
+         call; K = 2",
+        "each job runs, and succeeds",
+    );
+    let (polls, cpu, reports) = common::within(&c, 20, move |c| {
+        let executor = Executor::new().expect("the lesson's executor starts");
         let mut late = job("late", 0, 0);
         late.start_after = ms(800);
         let before = thread_cpu();
-        let reports = executor
-            .block_on(run_jobs(vec![job("long", 400, 0), late], 2))
-            .unwrap();
+        let reports = run_on(&executor, &c, vec![job("long", 400, 0), late], 2);
         (executor.stats().polls, thread_cpu() - before, reports)
     });
-    assert!(
-        reports
-            .iter()
-            .all(|r| r.outcome == Outcome::Succeeded { attempts: 1 }),
-        "{reports:?}"
+    c.eq(
+        outcomes(&reports),
+        vec![Outcome::Succeeded { attempts: 1 }; 2],
     );
-    assert!(
-        polls <= 25,
-        "the executor polled {polls} times in 800 ms where only two things happened: \
-         wait for a job to finish or for the next start time, not on a short timer"
-    );
+    let sleeps = "while nothing can change, sleep until a job finishes or the next start \
+                  time comes, not on a short timer";
+    if polls > 25 {
+        c.rule(format!("{sleeps} (25 polls of the executor at most)"))
+            .fail_with(&format!(
+                "the executor polled {polls} times in these 800 ms"
+            ));
+    }
     // A loop that never yields is polled once, and burns the core: the CPU time of the
     // thread tells. Waiting costs a fraction of a millisecond.
-    assert!(
-        cpu < Duration::from_millis(100),
-        "run_jobs used {cpu:?} of CPU in 800 ms where only two things happened: it must \
-         sleep until the next start time, not spin towards it"
-    );
+    if cpu >= ms(100) {
+        c.rule(format!(
+            "{sleeps}, nor spin towards it (less than 100 ms of CPU)"
+        ))
+        .fail_with(&format!("run_jobs used {cpu:?} of CPU in these 800 ms"));
+    }
 }
 
 /// The CPU time this thread has used so far.

@@ -1,166 +1,268 @@
 //! Graded tests for exercise `event-loop/join-all`.
 //!
-//! Most tests poll the `JoinAll` by hand, pinned and by reference, with scripted futures
-//! (each ready at a poll of its own, and panicking if polled after that): what the
-//! `JoinAll` does at every poll is seen, not only its final output. The others run it on
-//! the lesson's executor, with timers that really wake the task.
+//! Most tests poll the `JoinAll` by hand ([`ByHand`]), with scripted futures (each ready
+//! at a poll of its own, and panicking if polled after that): what the `JoinAll` does at
+//! every poll is seen, not only its final output. The others run it on the lesson's
+//! executor, with timers that really wake the task.
+//!
+//! Every check names the futures it joined (when each is ready, with which output, and
+//! which poll of the `JoinAll` it was) and the rule of the task it checks
+//! ([`graded::scene`]); a panic in the `JoinAll`'s poll is reported as one, with those
+//! futures.
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
-use common::{Hand, NEVER, scripted, within};
+use common::{Hand, NEVER, Probe, Scripted, scripted};
 
-use std::pin::pin;
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use event_loop::step5_executor::{Executor, block_on, sleep};
+use event_loop::step5_executor::{Executor, sleep};
 use event_loop_join_all::join_all;
+use graded::{Case, scene};
+
+/// A future polled by hand: pinned in a box, so that it stays alive between polls and
+/// the test can look at its futures in between. It counts its polls, and each case it
+/// makes names the futures (`futures`) and the poll.
+struct ByHand<F: Future> {
+    futures: String,
+    hand: Hand,
+    future: Pin<Box<F>>,
+    polls: u32,
+}
+
+impl<F: Future> ByHand<F>
+where
+    F::Output: Debug + PartialEq,
+{
+    fn new(futures: impl Into<String>, future: F) -> Self {
+        ByHand {
+            futures: futures.into(),
+            hand: Hand::default(),
+            future: Box::pin(future),
+            polls: 0,
+        }
+    }
+
+    /// Polls once more and checks the answer against `expected`, for the task's `rule`.
+    /// A panic in the poll is reported under the rule of the poll as a whole: the scripted
+    /// futures panic when polled after they were ready, and that is what it says.
+    #[track_caller]
+    fn poll_is(&mut self, rule: &str, expected: Poll<F::Output>) {
+        self.polls += 1;
+        let c = scene(
+            format!("{}; poll {} of the JoinAll", self.futures, self.polls),
+            rule,
+        );
+        let got = c
+            .rule("at every poll, poll each unfinished future once, never one that finished")
+            .run(|| self.hand.poll(self.future.as_mut()));
+        c.eq(got, expected);
+    }
+
+    /// A case for what the test sees after the last poll, for the task's `rule`.
+    fn after(&self, rule: &str) -> Case {
+        scene(
+            format!("{}; after poll {} of the JoinAll", self.futures, self.polls),
+            rule,
+        )
+    }
+
+    /// How many times the JoinAll woke its task so far (the scripted futures wake
+    /// nobody).
+    fn wakes(&self) -> usize {
+        self.hand.wakes()
+    }
+}
+
+const NOT_ALL: &str = "not every future has finished: Pending";
+const ALL: &str = "ready with all outputs, in the order of the list, in the very poll in which \
+                   the last one finishes";
+const ONCE_EACH: &str = "at every poll, poll each unfinished future once, never one that \
+                         finished (how many times each future was polled, in list order)";
+
+/// The case of a test that polls by hand, for the time limit around it.
+const HAND: &str = "polling the JoinAll by hand, with scripted futures";
+const RETURNS: &str = "each poll returns at once, Pending or Ready";
+
+/// Scripted futures, one per (poll at which it is ready, output); their probes; and the
+/// words that describe them in a case ("futures: 30 ready at its 3rd poll, ...").
+fn futures<T: Debug>(script: Vec<(u32, T)>) -> (Vec<Scripted<T>>, Vec<Rc<Probe>>, String) {
+    let words: Vec<String> = script
+        .iter()
+        .map(|(at, value)| match at {
+            &NEVER => format!("{value:?} never ready"),
+            1 => format!("{value:?} ready at its 1st poll"),
+            2 => format!("{value:?} ready at its 2nd poll"),
+            3 => format!("{value:?} ready at its 3rd poll"),
+            n => format!("{value:?} ready at its {n}th poll"),
+        })
+        .collect();
+    let (futures, probes) = script
+        .into_iter()
+        .map(|(at, value)| scripted(at, value))
+        .unzip();
+    (futures, probes, format!("futures: {}", words.join(", ")))
+}
+
+/// How many times each future was polled so far, in list order.
+fn polls(probes: &[Rc<Probe>]) -> Vec<u32> {
+    probes.iter().map(|p| p.polls()).collect()
+}
+
+/// Runs `future` on an executor of its own (on this thread); returns its output and how
+/// many times the executor polled. A panic in the learner's code is reported with `c`.
+#[track_caller]
+fn on_the_executor<F: Future>(c: &Case, future: F) -> (F::Output, u64) {
+    let executor = Executor::new().expect("the lesson's executor starts (epoll, eventfd)");
+    let output = c
+        .run(|| executor.block_on(future))
+        .expect("the lesson's executor runs (epoll_wait)");
+    (output, executor.stats().polls)
+}
 
 #[test]
 fn outputs_come_back_in_the_order_of_the_list() {
-    within(5, "polling join_all by hand", || {
+    let c = scene(HAND, RETURNS);
+    common::within(&c, 5, |_| {
         // They finish in the order 10, 20, 30; the outputs keep the list's order.
-        let (futures, _probes): (Vec<_>, Vec<_>) = [(3, 30u32), (1, 10), (2, 20)]
-            .into_iter()
-            .map(|(at, v)| scripted(at, v))
-            .unzip();
-        let hand = Hand::default();
-        let mut all = pin!(join_all(futures));
-        assert!(
-            hand.poll(all.as_mut()).is_pending(),
-            "poll 1: 30 is not ready"
-        );
-        assert!(
-            hand.poll(all.as_mut()).is_pending(),
-            "poll 2: 30 is not ready"
-        );
-        assert_eq!(hand.poll(all.as_mut()), Poll::Ready(vec![30, 10, 20]));
+        let (list, _probes, words) = futures(vec![(3, 30u32), (1, 10), (2, 20)]);
+        let mut all = ByHand::new(words, join_all(list));
+        all.poll_is(NOT_ALL, Poll::Pending);
+        all.poll_is(NOT_ALL, Poll::Pending);
+        all.poll_is(ALL, Poll::Ready(vec![30, 10, 20]));
     });
 }
 
 #[test]
 fn every_unfinished_future_is_polled_at_every_poll() {
-    within(5, "polling join_all by hand", || {
+    let c = scene(HAND, RETURNS);
+    common::within(&c, 5, |_| {
         let ready_at = [1, 4, 2, 3];
-        let (futures, probes): (Vec<_>, Vec<_>) = ready_at
-            .iter()
-            .enumerate()
-            .map(|(i, &at)| scripted(at, i))
-            .unzip();
-        let hand = Hand::default();
-        let mut all = pin!(join_all(futures));
+        let (list, probes, words) = futures(ready_at.iter().copied().zip(0..).collect());
+        let mut all = ByHand::new(words, join_all(list));
         for poll in 1..=3 {
-            assert!(hand.poll(all.as_mut()).is_pending(), "poll {poll}");
-            let polls: Vec<u32> = probes.iter().map(|p| p.polls()).collect();
+            all.poll_is(NOT_ALL, Poll::Pending);
+            // Once per poll until it was ready, then never again.
             let expected: Vec<u32> = ready_at.iter().map(|&at| at.min(poll)).collect();
-            assert_eq!(
-                polls, expected,
-                "after poll {poll} of JoinAll, each future should have been polled once per \
-                 poll until it was ready (futures ready at polls {ready_at:?})"
-            );
+            all.after(ONCE_EACH).eq(polls(&probes), expected);
         }
-        assert_eq!(hand.poll(all.as_mut()), Poll::Ready(vec![0, 1, 2, 3]));
+        all.poll_is(ALL, Poll::Ready(vec![0, 1, 2, 3]));
     });
 }
 
 #[test]
 fn a_finished_future_is_never_polled_again() {
-    within(5, "polling join_all by hand", || {
+    let c = scene(HAND, RETURNS);
+    common::within(&c, 5, |_| {
         // The first and the last are ready at once; the middle one needs three polls.
         // A scripted future panics if polled after it returned Ready.
-        let (futures, probes): (Vec<_>, Vec<_>) = [(1, 'a'), (3, 'b'), (1, 'c')]
-            .into_iter()
-            .map(|(at, v)| scripted(at, v))
-            .unzip();
-        let hand = Hand::default();
-        let mut all = pin!(join_all(futures));
-        assert!(hand.poll(all.as_mut()).is_pending());
-        assert!(hand.poll(all.as_mut()).is_pending());
-        assert_eq!(hand.poll(all.as_mut()), Poll::Ready(vec!['a', 'b', 'c']));
-        let polls: Vec<u32> = probes.iter().map(|p| p.polls()).collect();
-        assert_eq!(polls, [1, 3, 1], "how often each future was polled");
+        let (list, probes, words) = futures(vec![(1, 'a'), (3, 'b'), (1, 'c')]);
+        let mut all = ByHand::new(words, join_all(list));
+        all.poll_is(NOT_ALL, Poll::Pending);
+        all.poll_is(NOT_ALL, Poll::Pending);
+        all.poll_is(ALL, Poll::Ready(vec!['a', 'b', 'c']));
+        all.after(ONCE_EACH).eq(polls(&probes), vec![1, 3, 1]);
     });
 }
 
 #[test]
 fn it_is_ready_at_the_poll_where_the_last_future_finishes() {
-    within(5, "polling join_all by hand", || {
-        let hand = Hand::default();
+    let c = scene(HAND, RETURNS);
+    common::within(&c, 5, |_| {
         // A single future, ready at once: ready at the first poll.
-        let (one, _probe) = scripted(1, 42u64);
-        let mut all = pin!(join_all(vec![one]));
-        assert_eq!(hand.poll(all.as_mut()), Poll::Ready(vec![42]));
+        let (list, _probes, words) = futures(vec![(1, 42u64)]);
+        let mut all = ByHand::new(words, join_all(list));
+        all.poll_is(ALL, Poll::Ready(vec![42]));
         // Two futures both ready at their second poll: ready at the second poll.
-        let (futures, _probes): (Vec<_>, Vec<_>) = [(2, 7u8), (2, 8)]
-            .into_iter()
-            .map(|(at, v)| scripted(at, v))
-            .unzip();
-        let mut all = pin!(join_all(futures));
-        assert!(hand.poll(all.as_mut()).is_pending());
-        assert_eq!(hand.poll(all.as_mut()), Poll::Ready(vec![7, 8]));
+        let (list, _probes, words) = futures(vec![(2, 7u8), (2, 8)]);
+        let mut all = ByHand::new(words, join_all(list));
+        all.poll_is(NOT_ALL, Poll::Pending);
+        all.poll_is(ALL, Poll::Ready(vec![7, 8]));
     });
 }
 
 #[test]
 fn nothing_to_join_is_ready_at_once() {
-    within(5, "join_all of nothing", || {
-        let hand = Hand::default();
-        let mut all = pin!(join_all(Vec::<std::future::Ready<u8>>::new()));
-        assert_eq!(hand.poll(all.as_mut()), Poll::Ready(vec![]));
+    let c = scene(HAND, RETURNS);
+    common::within(&c, 5, |_| {
+        let mut all = ByHand::new(
+            "no futures (an empty list)",
+            join_all(Vec::<std::future::Ready<u8>>::new()),
+        );
+        all.poll_is(
+            "ready with all outputs (none), at once if there are none",
+            Poll::Ready(vec![]),
+        );
     });
 }
 
 #[test]
 fn it_does_not_wake_itself() {
-    within(5, "polling join_all by hand", || {
+    let c = scene(HAND, RETURNS);
+    common::within(&c, 5, |_| {
         // The scripted futures wake nobody; so any wake is JoinAll waking its own task,
         // which makes an executor poll it again at once, for nothing, over and over.
-        let (futures, _probes): (Vec<_>, Vec<_>) = [(3, 1u8), (NEVER, 2)]
-            .into_iter()
-            .map(|(at, v)| scripted(at, v))
-            .unzip();
-        let hand = Hand::default();
-        let mut all = pin!(join_all(futures));
+        let (list, _probes, words) = futures(vec![(3, 1u8), (NEVER, 2)]);
+        let mut all = ByHand::new(format!("{words}; neither wakes the task"), join_all(list));
         for _ in 0..4 {
-            assert!(hand.poll(all.as_mut()).is_pending());
+            all.poll_is(NOT_ALL, Poll::Pending);
         }
-        assert_eq!(hand.wakes(), 0, "JoinAll woke its own task");
+        all.after(
+            "return Pending without waking the task yourself (times the task was woken in \
+             these 4 polls)",
+        )
+        .eq(all.wakes(), 0);
     });
 }
 
 #[test]
 fn the_inner_futures_wake_the_task() {
     // On the executor: the timers wake the task through the waker JoinAll passed on.
-    let out = within(10, "join_all of sleeps", || {
-        block_on(join_all(
-            [30u64, 10, 20]
-                .into_iter()
-                .map(|ms| async move {
-                    sleep(Duration::from_millis(ms)).await;
-                    ms
-                })
-                .collect(),
-        ))
-        .unwrap()
+    let c = scene(
+        "join_all of 3 futures that sleep 30, 10 and 20 ms, then return that number, on \
+         the lesson's executor",
+        "the inner futures wake the task; all outputs, in the order of the list",
+    );
+    let (got, _) = common::within(&c, 10, move |c| {
+        let sleeps = [30u64, 10, 20]
+            .into_iter()
+            .map(|ms| async move {
+                sleep(Duration::from_millis(ms)).await;
+                ms
+            })
+            .collect();
+        on_the_executor(&c, join_all(sleeps))
     });
-    assert_eq!(out, [30, 10, 20]);
+    c.eq(got, vec![30, 10, 20]);
 }
 
 #[test]
 fn while_the_futures_wait_the_executor_sleeps() {
-    let polls = within(10, "join_all of sleeps", || {
-        let executor = Executor::new().unwrap();
+    let c = scene(
+        "join_all of 4 sleeps of 100, 200, 300 and 400 ms, on the lesson's executor",
+        "the inner futures wake the task; all outputs, in the order of the list",
+    );
+    let (got, polls) = common::within(&c, 10, move |c| {
         let sleeps = (1..=4)
             .map(|i| sleep(Duration::from_millis(100 * i)))
             .collect();
-        executor.block_on(join_all(sleeps)).unwrap();
-        executor.stats().polls
+        on_the_executor(&c, join_all(sleeps))
     });
+    c.eq(got, vec![(); 4]);
     // Four timers: about five polls (the first, one per timer). A JoinAll that keeps its
     // task awake is polled thousands of times in these 400 ms.
-    assert!(
-        polls <= 40,
-        "the executor polled {polls} times while four timers ran: JoinAll must return \
-         Pending and let the inner futures wake the task"
-    );
+    if polls > 40 {
+        c.rule(
+            "return Pending without waking the task yourself: the inner futures wake it \
+             (four timers fire: 40 polls of the executor at most)",
+        )
+        .fail_with(&format!(
+            "the executor polled {polls} times in these 400 ms"
+        ));
+    }
 }
