@@ -2,8 +2,9 @@
 //!
 //! The pool runs `FnOnce()` jobs and returns nothing. To get results back, each job
 //! sends `(index, result)` through a channel; the caller collects them and puts them
-//! back in order. A job that panics sends nothing: the caller must notice a missing
-//! result instead of waiting forever.
+//! back in order. A job whose call of `f` panics must still answer (with `None` for a
+//! value): a result that never comes cannot be told from a slow one, and the caller
+//! would wait for it forever.
 
 // In your copy the body is `todo!()` and ignores its arguments until you write it:
 // no warnings for that.
@@ -25,8 +26,10 @@ pub enum PoolMapError {
 /// Applies `f` to every item on the pool's workers, as many at once as there are
 /// workers, and returns the results in the items' order (whatever order they finish
 /// in). Works on a bounded pool too, whose `execute` waits for room. If `f` panics on an
-/// item, returns [`PoolMapError::Panicked`] with the lowest such index. Either way it
-/// returns only once every call of `f` has ended, and while it waits for the results
+/// item, returns [`PoolMapError::Panicked`] with the lowest such index. If the pool
+/// refuses a job, queues no more and returns [`PoolMapError::Pool`] with the pool's
+/// error as text. Whatever the outcome, it returns only once every job it queued has
+/// ended, so nothing of the call runs after it returns; while it waits for the results
 /// the caller sleeps (no polling).
 pub fn pool_map<T, U, F>(pool: &ThreadPool, items: Vec<T>, f: F) -> Result<Vec<U>, PoolMapError>
 where
@@ -41,15 +44,22 @@ where
     let f = Arc::new(f);
     let (tx, rx) = mpsc::channel();
     let n = items.len();
+    let mut refused = None;
     for (index, item) in items.into_iter().enumerate() {
         let (f, tx) = (f.clone(), tx.clone());
-        pool.execute(move || {
+        let job = move || {
             // Catch the panic here so the caller learns which item failed; a result
             // that never comes would otherwise be indistinguishable from a slow one.
             let result = catch_unwind(AssertUnwindSafe(|| f(item))).ok();
             let _ = tx.send((index, result));
-        })
-        .map_err(|e| PoolMapError::Pool(e.to_string()))?;
+        };
+        if let Err(e) = pool.execute(job) {
+            // Queue no more, but do not return yet (no `?`): the loop below waits until
+            // every job already queued has ended (run, or been dropped by the pool), so
+            // nothing of this call outlives it, whatever the pool's reason to refuse.
+            refused = Some(PoolMapError::Pool(e.to_string()));
+            break;
+        }
     }
     drop(tx);
     let mut slots: Vec<Option<U>> = (0..n).map(|_| None).collect();
@@ -59,6 +69,9 @@ where
             Some(value) => slots[index] = Some(value),
             None => failed = Some(failed.map_or(index, |i| i.min(index))),
         }
+    }
+    if let Some(error) = refused {
+        return Err(error);
     }
     if let Some(index) = failed {
         return Err(PoolMapError::Panicked { index });

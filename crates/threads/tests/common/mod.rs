@@ -4,7 +4,10 @@
 //! alone in a process of its own, where counting the threads started means something.
 //!
 //! Every file in `tests/` is a crate of its own and includes this module with
-//! `mod common;`.
+//! `mod common;`. The helpers that check the learner's code (a deadline, "is it
+//! asleep", "what did its wait cost") take the [`Case`] they check, so that their
+//! failures, like every other graded check's, name the input, the task's rule and what
+//! came back.
 
 // Each test file compiles this whole module but calls only part of it: without this,
 // every helper a file does not call would be a dead-code warning, an error under
@@ -17,51 +20,60 @@ use std::sync::{Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use graded::Case;
 use nix::sys::resource::{UsageWho, getrusage};
 
-/// Runs `f` on a thread of its own and returns its result; fails the test, naming
-/// `what`, if it does not finish within `secs`. Concurrency bugs (a lost wake-up, a
-/// result never sent) hang rather than fail: this turns a hang into a failure with a
-/// message, and the grader's own time limit never has to step in. If `f` panics, the
-/// test fails with `f`'s own panic message.
+/// Runs `f` on a thread of its own and returns its result; fails `case` if `f` does not
+/// finish within `secs`. Concurrency bugs (a lost wake-up, a result never sent) hang
+/// rather than fail: this turns a hang into a failure with a message, and the grader's
+/// own time limit never has to step in. `f` gets a copy of `case` for the checks it
+/// makes on its thread.
+///
+/// A panic in `f` reaches the test unchanged: `f` holds the test's own checks, each of
+/// which reports its case, and calls the learner's code through [`Case::run`].
+#[track_caller]
 pub fn within<T: Send + 'static>(
+    case: &Case,
     secs: u64,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
+    f: impl FnOnce(Case) -> T + Send + 'static,
 ) -> T {
     let (tx, rx) = mpsc::channel();
+    let copy = case.clone();
     let runner = std::thread::spawn(move || {
-        let _ = tx.send(f());
+        let _ = tx.send(f(copy));
     });
     match rx.recv_timeout(Duration::from_secs(secs)) {
         Ok(v) => v,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-            "{what} did not finish within {secs} s: a thread waits for something that never \
-             comes (a lost wake-up? a result never sent?)"
-        ),
+        Err(mpsc::RecvTimeoutError::Timeout) => case.fail_with(&format!(
+            "not done within {secs} s: a thread waits for something that never comes (a \
+             lost wake-up? a result never sent?)"
+        )),
         // The sender is gone without a value: `f` panicked. Its message is the failure.
         Err(mpsc::RecvTimeoutError::Disconnected) => match runner.join() {
             Err(payload) => std::panic::resume_unwind(payload),
-            Ok(()) => panic!("{what} ended without a result"),
+            Ok(()) => case.fail_with("the test's thread ended without a result"),
         },
     }
 }
 
-/// Joins `handle` within `secs` (failing the test, naming `what`, if the thread is
-/// still running then), and passes on the thread's panic if it panicked.
-pub fn join_within<T>(handle: JoinHandle<T>, secs: u64, what: &str) -> T {
+/// Joins `handle`, a thread that runs the learner's code, within `secs`: fails `case` if
+/// the thread is still running then (it waits for something that never comes), and
+/// reports a panic of the thread as a panic of the learner's code on `case`.
+#[track_caller]
+pub fn join_within<T>(handle: JoinHandle<T>, secs: u64, case: &Case) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !handle.is_finished() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not finish within {secs} s: it waits for something that never \
-             comes (a lost wake-up?)"
-        );
+        if Instant::now() >= deadline {
+            case.fail_with(&format!(
+                "still not returned {secs} s later: it waits for something that never \
+                 comes (a lost wake-up?)"
+            ));
+        }
         std::thread::sleep(Duration::from_millis(1));
     }
     handle
         .join()
-        .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+        .unwrap_or_else(|payload| graded::rethrow(case, payload))
 }
 
 // ----- is that thread asleep? -----
@@ -95,12 +107,13 @@ fn thread_state(tid: u32) -> Option<char> {
 
 /// Waits until thread `tid` of this process sleeps in the kernel or has ended, and says
 /// which. A thread that blocks on a `Condvar` or a channel sleeps; one that spins
-/// (re-checking in a loop, `yield_now`) stays runnable: after `secs` the test fails and
+/// (re-checking in a loop, `yield_now`) stays runnable: after `secs`, `case` fails and
 /// says so.
 ///
 /// Call it when the only place the thread can sleep is the wait under test, e.g. right
 /// after the thread reported its id and called the blocking method.
-pub fn wait_until_asleep(tid: u32, secs: u64, what: &str) -> Seen {
+#[track_caller]
+pub fn wait_until_asleep(tid: u32, secs: u64, case: &Case) -> Seen {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         match thread_state(tid) {
@@ -109,11 +122,12 @@ pub fn wait_until_asleep(tid: u32, secs: u64, what: &str) -> Seen {
             None | Some('Z' | 'X') => return Seen::Exited,
             Some(_) => {}
         }
-        assert!(
-            Instant::now() < deadline,
-            "{what} never went to sleep within {secs} s: it stays runnable, so it spins \
-             (re-checks in a loop) instead of sleeping on a Condvar until it is notified"
-        );
+        if Instant::now() >= deadline {
+            case.fail_with(&format!(
+                "never asleep in {secs} s: it stays runnable, so it spins (re-checks in a \
+                 loop) instead of sleeping until it is woken"
+            ));
+        }
         std::thread::sleep(Duration::from_millis(1));
     }
 }
@@ -185,20 +199,23 @@ pub const WAIT_CPU: Duration = Duration::from_millis(50);
 /// mutex or the channel, not one per millisecond of waiting.
 pub const WAIT_SLEEPS: i64 = 15;
 
-/// Fails the test, naming `what`, if a wait cost more than a sleeping waiter's.
-pub fn assert_slept(usage: Usage, what: &str) {
-    assert!(
-        usage.cpu < WAIT_CPU,
-        "{what} used {:?} of CPU while it waited: it spins instead of sleeping until it is \
-         notified",
-        usage.cpu
-    );
-    assert!(
-        usage.sleeps < WAIT_SLEEPS,
-        "{what} went to sleep {} times during one wait: it polls (sleeps a little and looks \
-         again) instead of sleeping until it is notified",
-        usage.sleeps
-    );
+/// Fails `case` if a wait cost more than a sleeping waiter's.
+#[track_caller]
+pub fn assert_slept(usage: Usage, case: &Case) {
+    if usage.cpu >= WAIT_CPU {
+        case.fail_with(&format!(
+            "{:?} of CPU used during one wait of about {WAIT:?}: it spins instead of \
+             sleeping until it is notified",
+            usage.cpu
+        ));
+    }
+    if usage.sleeps >= WAIT_SLEEPS {
+        case.fail_with(&format!(
+            "went to sleep {} times during one wait of about {WAIT:?}: it polls (sleeps a \
+             little and looks again) instead of sleeping until it is notified",
+            usage.sleeps
+        ));
+    }
 }
 
 // ----- how many at once -----

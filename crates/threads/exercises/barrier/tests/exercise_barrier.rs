@@ -4,6 +4,10 @@
 //! of arrival is made certain, not hoped for: a thread counts as arrived once the
 //! kernel shows it asleep inside `wait` (`common::wait_until_asleep`), which also
 //! catches a barrier that spins instead of sleeping.
+//!
+//! Every check names the barrier and the arrivals it tried and the rule of the task it
+//! checks ([`graded::scene`]), and a panic in `wait` is reported as one, with the
+//! situation that caused it.
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
@@ -14,77 +18,104 @@ use common::{
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
+use graded::{Case, scene};
 use threads_barrier::Barrier;
 
+// The task's rules, in its words, as the checks name them.
+const ALL_ARRIVE: &str = "n threads wait until all n arrived";
+const LEADER: &str =
+    "exactly one thread is told it is the leader: the one whose arrival completed the round";
+const AGAIN: &str = "the barrier works again for the next round, even when a fast thread \
+                     re-enters it before the others have woken up";
+const SLEEPS: &str =
+    "waiting threads sleep on the Condvar until the round is over (no spinning, no polling)";
+
 /// Starts a thread that calls `barrier.wait()` once, and returns when it is asleep in
-/// there (so it has arrived). Fails the test if it returned from `wait` instead.
-fn arrive_and_sleep(barrier: &Arc<Barrier>, who: &str) -> JoinHandle<bool> {
+/// there (so it has arrived). Fails `c` if it returned from `wait` instead.
+#[track_caller]
+fn arrive_and_sleep(barrier: &Arc<Barrier>, c: &Case) -> JoinHandle<bool> {
     let b = barrier.clone();
     let (handle, tid) = spawn_watched(move || b.wait());
-    let seen = wait_until_asleep(tid, 10, who);
-    assert_eq!(
-        seen,
-        Seen::Asleep,
-        "{who} returned from wait before all threads had arrived"
-    );
+    if wait_until_asleep(tid, 10, &c.rule(SLEEPS)) == Seen::Exited {
+        let leader = join_within(handle, 5, c);
+        c.rule(ALL_ARRIVE).fail_with(&format!(
+            "a thread returned {leader} from wait() before all had arrived"
+        ));
+    }
     handle
+}
+
+/// Starts a thread that calls `barrier.wait()` once.
+fn arrive(barrier: &Arc<Barrier>) -> JoinHandle<bool> {
+    let b = barrier.clone();
+    std::thread::spawn(move || b.wait())
 }
 
 #[test]
 fn nobody_passes_before_everyone_arrives() {
-    within(20, "a barrier of three", || {
+    let c = scene(
+        "a barrier of 3: two threads asleep in wait() for 100 ms, then a third calls wait()",
+        ALL_ARRIVE,
+    );
+    within(&c, 20, |c| {
         let barrier = Arc::new(Barrier::new(3));
-        let first = arrive_and_sleep(&barrier, "the first of three");
-        let second = arrive_and_sleep(&barrier, "the second of three");
+        let first = arrive_and_sleep(&barrier, &c);
+        let second = arrive_and_sleep(&barrier, &c);
         // Both are asleep in wait; give them time to (wrongly) wake up and leave.
-        std::thread::sleep(Duration::from_millis(100));
-        assert!(
-            !first.is_finished() && !second.is_finished(),
-            "a thread left the barrier with 2 of 3 arrived"
-        );
-        let b = barrier.clone();
-        let third = std::thread::spawn(move || b.wait());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if first.is_finished() || second.is_finished() {
+            c.fail_with("a thread returned from wait() with 2 of 3 arrived");
+        }
+        let third = arrive(&barrier);
+        let all_go = c.rule("once the third has arrived, all three return from wait()");
         let leaders = [first, second, third]
             .into_iter()
-            .map(|h| join_within(h, 5, "a thread after the last arrival"))
+            .map(|h| join_within(h, 5, &all_go))
             .filter(|&leader| leader)
             .count();
-        assert_eq!(leaders, 1, "exactly one leader");
+        if leaders != 1 {
+            c.rule(LEADER)
+                .fail_with(&format!("{leaders} of the 3 were told they are the leader"));
+        }
     });
 }
 
 #[test]
 fn the_last_to_arrive_is_the_leader() {
-    within(30, "three rounds of three", || {
+    let whole = scene("three rounds on one barrier of 3", ALL_ARRIVE);
+    within(&whole, 30, |_| {
         let barrier = Arc::new(Barrier::new(3));
-        // Three rounds on the same barrier, each with a different order of arrival: the
-        // one whose arrival completes the round is told it is the leader.
-        for round in 0..3 {
-            let early: Vec<_> = (0..2)
-                .map(|i| arrive_and_sleep(&barrier, &format!("arrival {} of round {round}", i + 1)))
-                .collect();
-            let b = barrier.clone();
-            let last = std::thread::spawn(move || b.wait());
-            assert!(
-                join_within(last, 5, "the last arrival"),
-                "round {round}: the thread whose arrival completed the round was not the leader"
+        // Three rounds on the same barrier: in each, two threads are asleep in wait()
+        // before the third arrives, whose arrival completes the round.
+        for round in 1..=3 {
+            let c = scene(
+                format!(
+                    "round {round} of 3 on one barrier of 3: two threads asleep in wait(), \
+                     then a third calls wait()"
+                ),
+                LEADER,
             );
-            for (i, h) in early.into_iter().enumerate() {
-                assert!(
-                    !join_within(h, 5, "an early arrival"),
-                    "round {round}: arrival {} was told it is the leader",
-                    i + 1
-                );
-            }
+            let early: Vec<_> = (0..2).map(|_| arrive_and_sleep(&barrier, &c)).collect();
+            let last = arrive(&barrier);
+            let answers: Vec<bool> = early
+                .into_iter()
+                .chain([last])
+                .map(|h| join_within(h, 5, &c))
+                .collect();
+            // In the order of arrival: only the third completed the round.
+            c.eq(answers, vec![false, false, true]);
         }
     });
 }
 
 #[test]
 fn exactly_one_leader_per_round() {
-    let leaders = within(10, "ten rounds of four threads", || {
+    let c = scene(
+        "4 threads call wait() 10 times each on one barrier of 4",
+        "exactly one thread of each round is told it is the leader",
+    );
+    let leaders = within(&c.rule(AGAIN), 10, |c| {
         let barrier = Arc::new(Barrier::new(4));
         let handles: Vec<_> = (0..4)
             .map(|_| {
@@ -94,10 +125,12 @@ fn exactly_one_leader_per_round() {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap())
+            .map(|h| h.join().unwrap_or_else(|e| graded::rethrow(&c, e)))
             .sum::<usize>()
     });
-    assert_eq!(leaders, 10);
+    if leaders != 10 {
+        c.fail_with(&format!("{leaders} leaders over the 10 rounds"));
+    }
 }
 
 #[test]
@@ -105,24 +138,41 @@ fn a_thread_that_reenters_at_once_does_not_strand_a_slow_one() {
     // A barrier of two, used twice in a row. The thread that completes round 1 returns
     // at once and arrives for round 2 before the sleeper of round 1 has even woken up:
     // a sleeper that waits for the count to go back to 0 sees 1 and sleeps on.
-    within(20, "two threads, two rounds, twenty times", || {
-        for _ in 0..20 {
+    let whole = scene(
+        "twenty times, a barrier of 2 used for two rounds by a thread asleep in round 1 \
+         and one that enters round 2 at once",
+        AGAIN,
+    );
+    within(&whole, 20, |_| {
+        for time in 1..=20 {
+            let c = scene(
+                format!(
+                    "try {time} of 20: on a barrier of 2, a slow thread calls wait() twice \
+                     and is asleep in the first; then a fast thread calls wait() twice"
+                ),
+                AGAIN,
+            );
             let barrier = Arc::new(Barrier::new(2));
-            let slow = {
-                let b = barrier.clone();
-                let (handle, tid) = spawn_watched(move || (b.wait(), b.wait()));
-                assert_eq!(
-                    wait_until_asleep(tid, 10, "the first arrival"),
-                    Seen::Asleep,
-                    "a thread left a barrier of two alone"
-                );
-                handle
-            };
-            let fast = (barrier.wait(), barrier.wait());
-            let slow = join_within(slow, 5, "the slow thread");
+            let b = barrier.clone();
+            let (slow, tid) = spawn_watched(move || (b.wait(), b.wait()));
+            if wait_until_asleep(tid, 10, &c.rule(SLEEPS)) == Seen::Exited {
+                let got = join_within(slow, 5, &c);
+                c.rule(ALL_ARRIVE)
+                    .fail_with(&format!("the slow thread returned {got:?} alone"));
+            }
+            let b = barrier.clone();
+            let fast = std::thread::spawn(move || (b.wait(), b.wait()));
+            let slow = join_within(slow, 5, &c);
+            let fast = join_within(fast, 5, &c);
             // Round 1: the fast thread arrived last; round 2: either may be last.
-            assert_eq!((fast.0, slow.0), (true, false), "round 1's leader");
-            assert!(fast.1 != slow.1, "exactly one leader in round 2");
+            c.rule(format!("{LEADER} (round 1: the fast thread)"))
+                .eq((fast.0, slow.0), (true, false));
+            if fast.1 == slow.1 {
+                c.rule("exactly one leader in round 2").fail_with(&format!(
+                    "both threads got {} from their second wait()",
+                    fast.1
+                ));
+            }
         }
     });
 }
@@ -131,63 +181,92 @@ fn a_thread_that_reenters_at_once_does_not_strand_a_slow_one() {
 fn reusable_for_many_fast_rounds() {
     // Fast threads re-enter the barrier before slow ones have left the previous round:
     // without a generation number, this loses wake-ups or lets threads through early.
-    let rounds = within(30, "2,000 rounds of eight threads", || {
+    let c = scene(
+        "8 threads on one barrier of 8, 2,000 times: wait() (whose leader counts the \
+         round), then wait() again; each reads the count before each round",
+        AGAIN,
+    );
+    let (rounds, ran_ahead) = within(&c, 30, |c| {
         let barrier = Arc::new(Barrier::new(8));
         let round = Arc::new(AtomicUsize::new(0));
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 let (b, r) = (barrier.clone(), round.clone());
                 std::thread::spawn(move || {
+                    // The first round in which this thread saw another count: it ran
+                    // ahead of its round. It goes on, so the others are not stranded.
+                    let mut ran_ahead = None;
                     for i in 0..2_000 {
-                        // Everybody must see the same round number between two waits.
-                        assert_eq!(
-                            r.load(Ordering::SeqCst),
-                            i,
-                            "a thread ran ahead of its round"
-                        );
+                        let seen = r.load(Ordering::SeqCst);
+                        if seen != i && ran_ahead.is_none() {
+                            ran_ahead = Some((i, seen));
+                        }
                         if b.wait() {
                             r.fetch_add(1, Ordering::SeqCst);
                         }
                         b.wait();
                     }
+                    ran_ahead
                 })
             })
             .collect();
+        let mut ran_ahead = None;
         for h in handles {
-            h.join().unwrap();
+            let seen = h.join().unwrap_or_else(|e| graded::rethrow(&c, e));
+            ran_ahead = ran_ahead.or(seen);
         }
-        round.load(Ordering::SeqCst)
+        (round.load(Ordering::SeqCst), ran_ahead)
     });
-    assert_eq!(rounds, 2_000);
+    if let Some((i, seen)) = ran_ahead {
+        c.fail_with(&format!(
+            "a thread read the count {seen} before round {i}: every thread must see the \
+             same count between two wait()s"
+        ));
+    }
+    if rounds != 2_000 {
+        c.rule(LEADER)
+            .fail_with(&format!("{rounds} leaders over the 2,000 rounds"));
+    }
 }
 
 #[test]
 fn waiting_threads_sleep_instead_of_spinning() {
-    within(20, "a barrier of two", || {
+    let c = scene(
+        "a barrier of 2: one thread in wait(), the second calls wait() 500 ms later",
+        SLEEPS,
+    );
+    within(&c, 20, |c| {
         let barrier = Arc::new(Barrier::new(2));
         let b = barrier.clone();
         let (waiter, tid) = spawn_watched(move || measured(|| b.wait()));
-        assert_eq!(
-            wait_until_asleep(tid, 10, "a thread waiting at the barrier"),
-            Seen::Asleep,
-            "a thread left a barrier of two alone"
-        );
+        if wait_until_asleep(tid, 10, &c) == Seen::Exited {
+            let (got, _) = join_within(waiter, 5, &c);
+            c.rule(ALL_ARRIVE)
+                .fail_with(&format!("the first thread returned {got} alone"));
+        }
         // Long enough that a thread polling every few milliseconds shows in its sleeps.
         std::thread::sleep(WAIT);
-        assert!(barrier.wait(), "the last arrival is the leader");
-        let (leader, usage) = join_within(waiter, 5, "the waiting thread");
-        assert!(!leader);
-        assert_slept(usage, "a thread waiting at the barrier");
+        let last = c.run(|| barrier.wait());
+        let (first, usage) = join_within(waiter, 5, &c.rule(ALL_ARRIVE));
+        // In the order of arrival: the second completed the round.
+        c.rule(LEADER).eq((first, last), (false, true));
+        assert_slept(usage, &c);
     });
 }
 
 #[test]
 fn a_barrier_for_one_never_blocks() {
-    within(5, "a barrier of one", || {
+    let rule = "with n = 1, each wait() completes its round at once: its caller is the leader";
+    let one = scene("a barrier of 1: wait() twice", rule);
+    within(&one, 5, |one| {
         let b = Barrier::new(1);
-        assert!(b.wait());
-        assert!(b.wait());
-        let zero = Barrier::new(0);
-        assert!(zero.wait(), "0 counts as 1");
+        let got = one.run(|| (b.wait(), b.wait()));
+        one.eq(got, (true, true));
+    });
+    let zero = scene("a barrier of 0 (0 counts as 1): wait()", rule);
+    within(&zero, 5, |zero| {
+        let b = Barrier::new(0);
+        let got = zero.run(|| b.wait());
+        zero.eq(got, true);
     });
 }
