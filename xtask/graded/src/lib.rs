@@ -115,7 +115,7 @@ impl Case {
 }
 
 /// What a panic carried: the text of `panic!("...")`, or a note when it was not text.
-fn payload_text(payload: &(dyn Any + Send)) -> String {
+pub fn payload_text(payload: &(dyn Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         text.to_string()
     } else if let Some(text) = payload.downcast_ref::<String>() {

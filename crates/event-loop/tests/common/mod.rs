@@ -198,3 +198,94 @@ impl Hand {
         self.wakes.0.load(Ordering::SeqCst)
     }
 }
+
+// What the exercise tests that poll by hand share.
+
+/// A future polled by hand, as a graded test does: pinned in a box, so that it stays
+/// alive between polls and the test can look at its futures in between. It counts its
+/// polls, and each case it makes names the futures (`words`) and the poll.
+pub struct ByHand<F: Future> {
+    /// What is polled, "the Select" or "the JoinAll".
+    what: &'static str,
+    words: String,
+    /// The rule a panic during a poll breaks, when there is one to name (the scripted
+    /// futures panic when they are polled after they were ready).
+    panics_break: Option<&'static str>,
+    hand: Hand,
+    future: Pin<Box<F>>,
+    polls: u32,
+}
+
+impl<F: Future> ByHand<F>
+where
+    F::Output: std::fmt::Debug + PartialEq,
+{
+    pub fn new(what: &'static str, words: impl Into<String>, future: F) -> Self {
+        ByHand {
+            what,
+            words: words.into(),
+            panics_break: None,
+            hand: Hand::default(),
+            future: Box::pin(future),
+            polls: 0,
+        }
+    }
+
+    /// Names the rule a panic during a poll breaks.
+    pub fn panics_break(mut self, rule: &'static str) -> Self {
+        self.panics_break = Some(rule);
+        self
+    }
+
+    /// Polls once more and checks the answer against `expected`, for the task's `rule`.
+    #[track_caller]
+    pub fn poll_is(&mut self, rule: &str, expected: Poll<F::Output>) {
+        self.polls += 1;
+        let c = graded::scene(
+            format!("{}; poll {} of {}", self.words, self.polls, self.what),
+            rule,
+        );
+        let during = match self.panics_break {
+            Some(broken) => c.rule(broken),
+            None => c.clone(),
+        };
+        let got = during.run(|| self.hand.poll(self.future.as_mut()));
+        c.eq(got, expected);
+    }
+
+    /// A case for what the test sees after the last poll, for the task's `rule`.
+    pub fn after(&self, rule: &str) -> Case {
+        graded::scene(
+            format!("{}; after poll {} of {}", self.words, self.polls, self.what),
+            rule,
+        )
+    }
+
+    /// How many times the future under test woke its task so far.
+    pub fn wakes(&self) -> usize {
+        self.hand.wakes()
+    }
+}
+
+/// "1st", "2nd", "3rd", "4th": when a scripted future is ready.
+pub fn nth(n: u32) -> String {
+    match n {
+        1 => "1st".into(),
+        2 => "2nd".into(),
+        3 => "3rd".into(),
+        _ => format!("{n}th"),
+    }
+}
+
+/// Runs `future` on an executor of the lesson's own (on this thread); returns its output
+/// and how many times the executor polled. A panic in the learner's code is reported
+/// with `c`.
+#[track_caller]
+pub fn on_the_executor<F: Future>(c: &Case, future: F) -> (F::Output, u64) {
+    let executor = event_loop::step5_executor::Executor::new()
+        .expect("the lesson's executor starts (epoll, eventfd)");
+    let output = c
+        .run(|| executor.block_on(future))
+        .expect("the lesson's executor runs (epoll_wait)");
+    (output, executor.stats().polls)
+}

@@ -12,71 +12,25 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
-use common::{Hand, NEVER, Probe, Scripted, scripted};
+use common::{ByHand, NEVER, Probe, Scripted, nth, on_the_executor, scripted};
 
 use std::fmt::Debug;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use event_loop::step5_executor::{Executor, sleep};
+use event_loop::step5_executor::sleep;
 use event_loop_join_all::join_all;
-use graded::{Case, scene};
+use graded::scene;
 
-/// A future polled by hand: pinned in a box, so that it stays alive between polls and
-/// the test can look at its futures in between. It counts its polls, and each case it
-/// makes names the futures (`futures`) and the poll.
-struct ByHand<F: Future> {
-    futures: String,
-    hand: Hand,
-    future: Pin<Box<F>>,
-    polls: u32,
-}
-
-impl<F: Future> ByHand<F>
+/// The JoinAll of `list`, to poll by hand. A panic during a poll is a scripted future
+/// polled after it was ready: that is the rule it breaks.
+fn by_hand<F: std::future::Future>(words: impl Into<String>, future: F) -> ByHand<F>
 where
     F::Output: Debug + PartialEq,
 {
-    fn new(futures: impl Into<String>, future: F) -> Self {
-        ByHand {
-            futures: futures.into(),
-            hand: Hand::default(),
-            future: Box::pin(future),
-            polls: 0,
-        }
-    }
-
-    /// Polls once more and checks the answer against `expected`, for the task's `rule`.
-    /// A panic in the poll is reported under the rule of the poll as a whole: the scripted
-    /// futures panic when polled after they were ready, and that is what it says.
-    #[track_caller]
-    fn poll_is(&mut self, rule: &str, expected: Poll<F::Output>) {
-        self.polls += 1;
-        let c = scene(
-            format!("{}; poll {} of the JoinAll", self.futures, self.polls),
-            rule,
-        );
-        let got = c
-            .rule("at every poll, poll each unfinished future once, never one that finished")
-            .run(|| self.hand.poll(self.future.as_mut()));
-        c.eq(got, expected);
-    }
-
-    /// A case for what the test sees after the last poll, for the task's `rule`.
-    fn after(&self, rule: &str) -> Case {
-        scene(
-            format!("{}; after poll {} of the JoinAll", self.futures, self.polls),
-            rule,
-        )
-    }
-
-    /// How many times the JoinAll woke its task so far (the scripted futures wake
-    /// nobody).
-    fn wakes(&self) -> usize {
-        self.hand.wakes()
-    }
+    ByHand::new("the JoinAll", words, future)
+        .panics_break("at every poll, poll each unfinished future once, never one that finished")
 }
 
 const NOT_ALL: &str = "not every future has finished: Pending";
@@ -94,12 +48,9 @@ const RETURNS: &str = "each poll returns at once, Pending or Ready";
 fn futures<T: Debug>(script: Vec<(u32, T)>) -> (Vec<Scripted<T>>, Vec<Rc<Probe>>, String) {
     let words: Vec<String> = script
         .iter()
-        .map(|(at, value)| match at {
-            &NEVER => format!("{value:?} never ready"),
-            1 => format!("{value:?} ready at its 1st poll"),
-            2 => format!("{value:?} ready at its 2nd poll"),
-            3 => format!("{value:?} ready at its 3rd poll"),
-            n => format!("{value:?} ready at its {n}th poll"),
+        .map(|(at, value)| match *at {
+            NEVER => format!("{value:?} never ready"),
+            n => format!("{value:?} ready at its {} poll", nth(n)),
         })
         .collect();
     let (futures, probes) = script
@@ -114,24 +65,13 @@ fn polls(probes: &[Rc<Probe>]) -> Vec<u32> {
     probes.iter().map(|p| p.polls()).collect()
 }
 
-/// Runs `future` on an executor of its own (on this thread); returns its output and how
-/// many times the executor polled. A panic in the learner's code is reported with `c`.
-#[track_caller]
-fn on_the_executor<F: Future>(c: &Case, future: F) -> (F::Output, u64) {
-    let executor = Executor::new().expect("the lesson's executor starts (epoll, eventfd)");
-    let output = c
-        .run(|| executor.block_on(future))
-        .expect("the lesson's executor runs (epoll_wait)");
-    (output, executor.stats().polls)
-}
-
 #[test]
 fn outputs_come_back_in_the_order_of_the_list() {
     let c = scene(HAND, RETURNS);
     common::within(&c, 5, |_| {
         // They finish in the order 10, 20, 30; the outputs keep the list's order.
         let (list, _probes, words) = futures(vec![(3, 30u32), (1, 10), (2, 20)]);
-        let mut all = ByHand::new(words, join_all(list));
+        let mut all = by_hand(words, join_all(list));
         all.poll_is(NOT_ALL, Poll::Pending);
         all.poll_is(NOT_ALL, Poll::Pending);
         all.poll_is(ALL, Poll::Ready(vec![30, 10, 20]));
@@ -144,7 +84,7 @@ fn every_unfinished_future_is_polled_at_every_poll() {
     common::within(&c, 5, |_| {
         let ready_at = [1, 4, 2, 3];
         let (list, probes, words) = futures(ready_at.iter().copied().zip(0..).collect());
-        let mut all = ByHand::new(words, join_all(list));
+        let mut all = by_hand(words, join_all(list));
         for poll in 1..=3 {
             all.poll_is(NOT_ALL, Poll::Pending);
             // Once per poll until it was ready, then never again.
@@ -162,7 +102,7 @@ fn a_finished_future_is_never_polled_again() {
         // The first and the last are ready at once; the middle one needs three polls.
         // A scripted future panics if polled after it returned Ready.
         let (list, probes, words) = futures(vec![(1, 'a'), (3, 'b'), (1, 'c')]);
-        let mut all = ByHand::new(words, join_all(list));
+        let mut all = by_hand(words, join_all(list));
         all.poll_is(NOT_ALL, Poll::Pending);
         all.poll_is(NOT_ALL, Poll::Pending);
         all.poll_is(ALL, Poll::Ready(vec!['a', 'b', 'c']));
@@ -176,11 +116,11 @@ fn it_is_ready_at_the_poll_where_the_last_future_finishes() {
     common::within(&c, 5, |_| {
         // A single future, ready at once: ready at the first poll.
         let (list, _probes, words) = futures(vec![(1, 42u64)]);
-        let mut all = ByHand::new(words, join_all(list));
+        let mut all = by_hand(words, join_all(list));
         all.poll_is(ALL, Poll::Ready(vec![42]));
         // Two futures both ready at their second poll: ready at the second poll.
         let (list, _probes, words) = futures(vec![(2, 7u8), (2, 8)]);
-        let mut all = ByHand::new(words, join_all(list));
+        let mut all = by_hand(words, join_all(list));
         all.poll_is(NOT_ALL, Poll::Pending);
         all.poll_is(ALL, Poll::Ready(vec![7, 8]));
     });
@@ -191,6 +131,7 @@ fn nothing_to_join_is_ready_at_once() {
     let c = scene(HAND, RETURNS);
     common::within(&c, 5, |_| {
         let mut all = ByHand::new(
+            "the JoinAll",
             "no futures (an empty list)",
             join_all(Vec::<std::future::Ready<u8>>::new()),
         );
@@ -208,7 +149,11 @@ fn it_does_not_wake_itself() {
         // The scripted futures wake nobody; so any wake is JoinAll waking its own task,
         // which makes an executor poll it again at once, for nothing, over and over.
         let (list, _probes, words) = futures(vec![(3, 1u8), (NEVER, 2)]);
-        let mut all = ByHand::new(format!("{words}; neither wakes the task"), join_all(list));
+        let mut all = ByHand::new(
+            "the JoinAll",
+            format!("{words}; neither wakes the task"),
+            join_all(list),
+        );
         for _ in 0..4 {
             all.poll_is(NOT_ALL, Poll::Pending);
         }

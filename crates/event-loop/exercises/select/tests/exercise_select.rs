@@ -12,66 +12,14 @@
 
 #[path = "../../../tests/common/mod.rs"]
 mod common;
-use common::{Hand, NEVER, scripted};
+use common::{ByHand, NEVER, nth, on_the_executor, scripted};
 
-use std::fmt::Debug;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use event_loop::step5_executor::{Executor, sleep};
+use event_loop::step5_executor::sleep;
 use event_loop_select::{Either, select};
-use graded::{Case, scene};
-
-/// A future polled by hand: pinned in a box, so that it stays alive between polls and
-/// the test can look at what it still holds. It counts its polls, and each case it
-/// makes names the race (`race`) and the poll.
-struct ByHand<F: Future> {
-    race: String,
-    hand: Hand,
-    future: Pin<Box<F>>,
-    polls: u32,
-}
-
-impl<F: Future> ByHand<F>
-where
-    F::Output: Debug + PartialEq,
-{
-    fn new(race: impl Into<String>, future: F) -> Self {
-        ByHand {
-            race: race.into(),
-            hand: Hand::default(),
-            future: Box::pin(future),
-            polls: 0,
-        }
-    }
-
-    /// Polls once more and checks the answer against `expected`, for the task's `rule`.
-    #[track_caller]
-    fn poll_is(&mut self, rule: &str, expected: Poll<F::Output>) {
-        self.polls += 1;
-        let c = scene(
-            format!("{}; poll {} of the Select", self.race, self.polls),
-            rule,
-        );
-        let got = c.run(|| self.hand.poll(self.future.as_mut()));
-        c.eq(got, expected);
-    }
-
-    /// A case for what the test sees after the last poll, for the task's `rule`.
-    fn after(&self, rule: &str) -> Case {
-        scene(
-            format!("{}; after poll {} of the Select", self.race, self.polls),
-            rule,
-        )
-    }
-
-    /// How many times the Select woke its task so far (the scripted futures wake nobody).
-    fn wakes(&self) -> usize {
-        self.hand.wakes()
-    }
-}
+use graded::scene;
 
 const NOT_YET: &str = "neither is ready yet: Pending";
 const WINS: &str = "the first ready one is the result";
@@ -81,27 +29,6 @@ const DROPPED: &str = "the other future is dropped by that same poll, before it 
 const HAND: &str = "polling the Select by hand, with scripted futures";
 const RETURNS: &str = "each poll returns at once, Pending or Ready";
 
-/// "1st", "2nd", "3rd", "4th": when a scripted future is ready.
-fn nth(n: u32) -> String {
-    match n {
-        1 => "1st".into(),
-        2 => "2nd".into(),
-        3 => "3rd".into(),
-        _ => format!("{n}th"),
-    }
-}
-
-/// Runs `future` on an executor of its own (on this thread); returns its output and how
-/// many times the executor polled. A panic in the learner's code is reported with `c`.
-#[track_caller]
-fn on_the_executor<F: Future>(c: &Case, future: F) -> (F::Output, u64) {
-    let executor = Executor::new().expect("the lesson's executor starts (epoll, eventfd)");
-    let output = c
-        .run(|| executor.block_on(future))
-        .expect("the lesson's executor runs (epoll_wait)");
-    (output, executor.stats().polls)
-}
-
 #[test]
 fn the_first_to_be_ready_wins_at_the_poll_it_is_ready() {
     let c = scene(HAND, RETURNS);
@@ -110,6 +37,7 @@ fn the_first_to_be_ready_wins_at_the_poll_it_is_ready() {
         let (left, _) = scripted(3, "left");
         let (right, _) = scripted(2, 2u32);
         let mut race = ByHand::new(
+            "the Select",
             format!(
                 "left is ready at its {} poll, right at its {}",
                 nth(3),
@@ -123,6 +51,7 @@ fn the_first_to_be_ready_wins_at_the_poll_it_is_ready() {
         let (left, _) = scripted(3, "left");
         let (right, _) = scripted(NEVER, 0u32);
         let mut race = ByHand::new(
+            "the Select",
             format!("left is ready at its {} poll, right never", nth(3)),
             select(left, right),
         );
@@ -144,6 +73,7 @@ fn the_loser_is_dropped_before_the_result_is_returned() {
         let (left, _) = scripted(2, 'l');
         let (right, right_probe) = scripted(NEVER, 'r');
         let mut race = ByHand::new(
+            "the Select",
             format!("left is ready at its {} poll, right never", nth(2)),
             select(left, right),
         );
@@ -163,6 +93,7 @@ fn the_loser_is_dropped_before_the_result_is_returned() {
         let (left, left_probe) = scripted(NEVER, 'l');
         let (right, _) = scripted(3, 'r');
         let mut race = ByHand::new(
+            "the Select",
             format!("left is never ready, right at its {} poll", nth(3)),
             select(left, right),
         );
@@ -191,6 +122,7 @@ fn when_both_are_ready_in_the_same_poll_left_wins() {
             let (left, _) = scripted(tie_at, 'l');
             let (right, _) = scripted(tie_at, 'r');
             let mut race = ByHand::new(
+                "the Select",
                 format!("both are ready at their {} poll", nth(tie_at)),
                 select(left, right),
             );
@@ -212,6 +144,7 @@ fn right_is_not_polled_when_left_is_ready() {
         let (left, _) = scripted(2, 1u8);
         let (right, right_probe) = scripted(NEVER, 2u8);
         let mut race = ByHand::new(
+            "the Select",
             format!("left is ready at its {} poll, right never", nth(2)),
             select(left, right),
         );
@@ -234,6 +167,7 @@ fn it_does_not_wake_itself() {
         let (left, _) = scripted(NEVER, ());
         let (right, _) = scripted(NEVER, ());
         let mut race = ByHand::new(
+            "the Select",
             "neither is ever ready, and neither wakes the task",
             select(left, right),
         );

@@ -14,7 +14,6 @@
 mod common;
 use common::{Meeting, rerun_alone, running_alone, threads_started, within};
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
@@ -287,7 +286,10 @@ fn never_more_threads_than_asked_nor_than_items() {
                     println!("started {n} {threads} {started}");
                 }
                 Err(payload) => {
-                    println!("panicked {n} {threads} {}", text_of(payload.as_ref()));
+                    println!(
+                        "panicked {n} {threads} {}",
+                        graded::payload_text(payload.as_ref())
+                    );
                 }
             }
         }
@@ -345,17 +347,6 @@ fn the_threads_run_at_the_same_time() {
     }
 }
 
-/// The text of a panic's payload, or a note when it is not text.
-fn text_of(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        text.to_string()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "(a panic whose payload is not text)".to_string()
-    }
-}
-
 #[test]
 fn a_panic_in_f_reaches_the_caller_with_its_message() {
     let c = scene(
@@ -379,7 +370,7 @@ fn a_panic_in_f_reaches_the_caller_with_its_message() {
     match outcome {
         Ok(sum) => c.fail_with(&format!("it returned {sum} instead of panicking")),
         Err(payload) => {
-            let message = text_of(payload.as_ref());
+            let message = graded::payload_text(payload.as_ref());
             if message != "f refuses item 27" {
                 c.fail_with(&format!("a panic with another message: {message:?}"));
             }
