@@ -16,6 +16,7 @@ pub const ALL: &[ClaimDef] = &[
     TREE_ENDS_AT_ROOT,
     FORK_COPIES,
     EXEC_COSTS,
+    WAITING_PROCESS_RSS,
     LAZY_MEMORY,
     FORK_GROWS,
     FORK_DOES_NOT_COPY,
@@ -104,6 +105,36 @@ pub const EXEC_COSTS: ClaimDef = ClaimDef {
         Inputs::new()
             .with_rounds("fork+exec+wait CPU", &[130.0, 135.0, 128.0], "µs")
             .with_rounds("fork+_exit+wait CPU", &[100.0, 104.0, 98.0], "µs")
+    },
+};
+
+/// A waiting forked process's RSS counts the pages it shares: what it costs is far less.
+pub const WAITING_PROCESS_RSS: ClaimDef = ClaimDef {
+    id: "waiting-process-rss-misleads",
+    decide: |inputs| {
+        Ok(Decision::new(
+            "a waiting forked process's RSS is at least 3x its unique pages (USS): most of \
+             what ps shows for it is shared with its parent, not its own",
+            ratio_at_least(
+                inputs.get("RSS per process")?,
+                inputs.get("USS per process")?,
+                3.0,
+            ),
+        ))
+    },
+    wrong: "fork copies every page at once, so a child's pages are all its own (USS = RSS)",
+    wrong_world: || {
+        Inputs::new()
+            .with_rounds(
+                "RSS per process",
+                &[401_408.0, 397_312.0, 405_504.0],
+                "bytes",
+            )
+            .with_rounds(
+                "USS per process",
+                &[389_120.0, 385_024.0, 393_216.0],
+                "bytes",
+            )
     },
 };
 

@@ -43,6 +43,8 @@ pub mod error;
 pub mod exit;
 pub mod figure;
 pub mod host;
+pub mod idle;
+pub mod limits;
 pub mod measure;
 pub mod memory;
 pub mod proc;

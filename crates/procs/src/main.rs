@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use procs::claims;
 use procs::cost::spawn_costs;
+use procs::idle::{IdleProcesses, idle_processes};
+use procs::limits::TaskLimits;
 use procs::measure::{Stats, page_size};
 use procs::memory::{
     Region, child_changes_a_copy, child_write_faults, fork_with_memory, rss_growth_on_touch,
@@ -26,6 +28,8 @@ const MIB: usize = 1 << 20;
 /// Sizes and counts: the full tour takes a few seconds, `--quick` about one.
 struct Plan {
     spawn_trials: usize,
+    /// Waiting processes measured at once, in each of `WAITING_ROUNDS` rounds.
+    waiting: usize,
     memory_sizes: [usize; 3],
     fork_trials: usize,
     cow_pages: usize,
@@ -36,6 +40,7 @@ impl Plan {
         if quick {
             Plan {
                 spawn_trials: 60,
+                waiting: 100,
                 memory_sizes: [MIB, 64 * MIB, 256 * MIB],
                 fork_trials: 8,
                 cow_pages: 2_000,
@@ -43,6 +48,7 @@ impl Plan {
         } else {
             Plan {
                 spawn_trials: 300,
+                waiting: 200,
                 memory_sizes: [MIB, 64 * MIB, 512 * MIB],
                 fork_trials: 20,
                 cow_pages: 10_000,
@@ -50,6 +56,10 @@ impl Plan {
         }
     }
 }
+
+/// Rounds of the waiting-processes experiment: its kernel figures are machine-wide, and
+/// the rounds show how much the rest of the machine moved them.
+const WAITING_ROUNDS: usize = 3;
 
 fn main() -> ExitCode {
     let args = TourArgs::from_env(ABOUT);
@@ -61,13 +71,14 @@ fn main() -> ExitCode {
         "procs",
         "fork, exec, wait and what a process costs",
         args,
-        7,
+        8,
     );
     let me = std::process::id() as i32;
 
     process_tree(&mut tour, me);
     fork_copies(&mut tour);
     spawn_cost(&mut tour, &plan);
+    waiting_processes(&mut tour, &plan);
     lazy_memory(&mut tour);
     fork_and_memory(&mut tour, &plan);
     copy_on_write(&mut tour, &plan);
@@ -199,6 +210,101 @@ fn spawn_cost(tour: &mut Tour, plan: &Plan) {
         );
     }
 }
+
+// ANCHOR: waiting_processes
+fn waiting_processes(tour: &mut Tour, plan: &Plan) {
+    let n = plan.waiting;
+    let rounds = tour.experiment(
+        "waiting-processes",
+        "What a waiting process costs",
+        "A server that gives each download a process has, most of the time, processes \
+         that wait. This forks children that block on a pipe, as a worker blocks on its \
+         socket, and reads their memory while all of them wait: their own pages (USS, from \
+         smaps_rollup), their share of the pages still shared with the parent (PSS), and \
+         the kernel's memory for them, which no RSS shows (page tables, kernel stacks, \
+         the kernel's objects in the slab). Then it releases and reaps them all.",
+        |exp| {
+            let rounds: Vec<IdleProcesses> = (0..WAITING_ROUNDS)
+                .map(|_| idle_processes(n))
+                .collect::<Result<_, _>>()?;
+            let median = |f: fn(&IdleProcesses) -> f64| {
+                procs::measure::Stats::from_samples(rounds.iter().map(f).collect())
+                    .map_or(f64::NAN, |s| s.median)
+            };
+            exp.note(format!(
+                "Each figure per process: the median of {WAITING_ROUNDS} rounds of {n} \
+                 waiting processes at once."
+            ));
+            exp.figure("RSS per waiting process", median(|r| r.rss), "bytes");
+            exp.figure("USS per waiting process", median(|r| r.uss), "bytes");
+            exp.figure("PSS per waiting process", median(|r| r.pss), "bytes");
+            exp.figure(
+                "page tables per waiting process",
+                median(|r| r.page_tables),
+                "bytes",
+            );
+            exp.figure(
+                "kernel stack per waiting process",
+                median(|r| r.kernel_stack),
+                "bytes",
+            );
+            exp.figure(
+                "kernel objects (slab) per waiting process",
+                median(|r| r.slab),
+                "bytes",
+            );
+            let cost = exp.figure(
+                "memory per waiting process (USS + kernel)",
+                median(IdleProcesses::per_process),
+                "bytes",
+            );
+            // How many would fit: what memory allows, beside what the settings allow.
+            let available = procs::proc::meminfo()?.mem_available as f64;
+            exp.figure("memory available now", available, "bytes");
+            let by_memory = exp.figure(
+                "waiting processes that memory would hold",
+                (available / cost).floor(),
+                "",
+            );
+            let limits = TaskLimits::read();
+            for (limit, name) in limits.named() {
+                exp.figure(format!("processes {name} allows"), limit as f64, "");
+            }
+            match limits.lowest() {
+                Some((limit, name)) if (limit as f64) < by_memory => exp.note(format!(
+                    "Here {name} ({}) stops new processes before memory does: raise it, and \
+                     memory is the next wall.",
+                    fmt_value(limit as f64, "")
+                )),
+                _ => exp.note(
+                    "Here memory runs out before any setting stops new processes.".to_string(),
+                ),
+            }
+            exp.note(
+                "A forked child shares its parent's pages until one of them writes: its RSS \
+                 counts them whole, its USS only what it had to copy. A worker that runs a \
+                 program of its own (exec) shares nothing with its parent and costs far more.",
+            );
+            Ok::<_, procs::Error>(rounds)
+        },
+    );
+    if let Some(rounds) = rounds {
+        let per = |f: fn(&IdleProcesses) -> f64| rounds.iter().map(f).collect::<Vec<_>>();
+        let cost = procs::measure::Stats::from_samples(per(IdleProcesses::per_process));
+        tour.headline(
+            "memory per waiting process",
+            cost.map_or(f64::NAN, |s| s.median),
+            "bytes",
+        );
+        tour.judge(
+            &claims::WAITING_PROCESS_RSS,
+            Inputs::new()
+                .with_rounds("RSS per process", &per(|r| r.rss), "bytes")
+                .with_rounds("USS per process", &per(|r| r.uss), "bytes"),
+        );
+    }
+}
+// ANCHOR_END: waiting_processes
 
 fn lazy_memory(tour: &mut Tour) {
     let size = 64 * MIB;

@@ -144,19 +144,29 @@ pub struct Status {
 /// Parses the text of a `/proc/<pid>/status` file.
 pub fn parse_status(text: &str, path: &Path) -> Result<Status> {
     let mut status = Status::default();
+    parse_fields(
+        text,
+        path,
+        &mut [
+            ("VmRSS", &mut status.vm_rss),
+            ("VmHWM", &mut status.vm_hwm),
+            ("VmSize", &mut status.vm_size),
+            ("VmPTE", &mut status.vm_pte),
+            ("Threads", &mut status.threads),
+        ],
+    )?;
+    Ok(status)
+}
+
+/// Reads `Key: value` lines (`status`, `meminfo`, `smaps_rollup` all look so) into the
+/// slots named in `wanted`; other keys are skipped, a wanted key that is not a number is
+/// an error with its place. A wanted key that is missing leaves its slot at 0.
+fn parse_fields(text: &str, path: &Path, wanted: &mut [(&str, &mut u64)]) -> Result<()> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         if let Some((key, value)) = line.split_once(':') {
-            let slot = match key {
-                "VmRSS" => Some(&mut status.vm_rss),
-                "VmHWM" => Some(&mut status.vm_hwm),
-                "VmSize" => Some(&mut status.vm_size),
-                "VmPTE" => Some(&mut status.vm_pte),
-                "Threads" => Some(&mut status.threads),
-                _ => None,
-            };
-            if let Some(slot) = slot {
-                *slot = parse_kb(value).ok_or_else(|| Error::ProcParse {
+            if let Some((_, slot)) = wanted.iter_mut().find(|(k, _)| *k == key) {
+                **slot = parse_kb(value).ok_or_else(|| Error::ProcParse {
                     path: path.to_path_buf(),
                     offset: offset + key.len() + 1,
                     reason: format!("{key} ({:?}) is not a number", value.trim()),
@@ -165,8 +175,94 @@ pub fn parse_status(text: &str, path: &Path) -> Result<Status> {
         }
         offset += line.len();
     }
-    Ok(status)
+    Ok(())
 }
+
+// ANCHOR: meminfo
+/// The machine's memory as `/proc/meminfo` counts it, in bytes: what is free for new
+/// work, and three kinds of memory the kernel keeps for itself, which no process's RSS
+/// shows. Each process and each thread has a kernel stack; each process has page tables
+/// (copied at fork); and the kernel's own objects (the task, its open files, its memory
+/// map) sit in the slab.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Meminfo {
+    /// How much a new program could use without swapping (the kernel's estimate).
+    pub mem_available: u64,
+    pub kernel_stack: u64,
+    pub page_tables: u64,
+    /// Kernel objects that cannot be reclaimed under pressure (`SUnreclaim`).
+    pub slab_unreclaimable: u64,
+}
+
+/// Parses the text of `/proc/meminfo`.
+pub fn parse_meminfo(text: &str, path: &Path) -> Result<Meminfo> {
+    let mut m = Meminfo::default();
+    parse_fields(
+        text,
+        path,
+        &mut [
+            ("MemAvailable", &mut m.mem_available),
+            ("KernelStack", &mut m.kernel_stack),
+            ("PageTables", &mut m.page_tables),
+            ("SUnreclaim", &mut m.slab_unreclaimable),
+        ],
+    )?;
+    Ok(m)
+}
+
+/// Reads `/proc/meminfo`: machine-wide, so a delta over an experiment also counts what
+/// other programs did meanwhile; experiments measure many units at once to drown that.
+pub fn meminfo() -> Result<Meminfo> {
+    let path = PathBuf::from(PROC_ROOT).join("meminfo");
+    parse_meminfo(&read(&path)?, &path)
+}
+// ANCHOR_END: meminfo
+
+// ANCHOR: rollup
+/// A process's memory summed over all its mappings (`/proc/<pid>/smaps_rollup`), in
+/// bytes. After a fork most pages are shared with the parent, so RSS says little about
+/// what one more process costs: *USS* (unique set: its private pages, what freeing the
+/// process would give back) does, and *PSS* (each shared page divided among the
+/// processes that map it) adds its fair share of the rest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rollup {
+    pub rss: u64,
+    pub pss: u64,
+    pub private_clean: u64,
+    pub private_dirty: u64,
+}
+
+impl Rollup {
+    /// Unique set size: the pages only this process maps.
+    pub fn uss(&self) -> u64 {
+        self.private_clean + self.private_dirty
+    }
+}
+
+/// Parses the text of a `/proc/<pid>/smaps_rollup` file.
+pub fn parse_rollup(text: &str, path: &Path) -> Result<Rollup> {
+    let mut r = Rollup::default();
+    parse_fields(
+        text,
+        path,
+        &mut [
+            ("Rss", &mut r.rss),
+            ("Pss", &mut r.pss),
+            ("Private_Clean", &mut r.private_clean),
+            ("Private_Dirty", &mut r.private_dirty),
+        ],
+    )?;
+    Ok(r)
+}
+
+/// Reads `/proc/<pid>/smaps_rollup` (Linux 4.14 and later).
+pub fn read_rollup(pid: i32) -> Result<Rollup> {
+    let path = PathBuf::from(PROC_ROOT)
+        .join(pid.to_string())
+        .join("smaps_rollup");
+    parse_rollup(&read(&path)?, &path)
+}
+// ANCHOR_END: rollup
 
 /// "  1234 kB" -> 1,263,616 bytes; "  7" (a plain count) -> 7.
 fn parse_kb(value: &str) -> Option<u64> {
@@ -295,6 +391,36 @@ fn read(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meminfo_and_rollup_are_read_in_bytes_and_a_bad_number_is_named() {
+        let meminfo = "MemTotal:       24000000 kB\nMemAvailable:   20000000 kB\n\
+                       KernelStack:       12345 kB\nPageTables:        2048 kB\n\
+                       SUnreclaim:       100000 kB\nHugePages_Total:       0\n";
+        let m = parse_meminfo(meminfo, Path::new("meminfo")).unwrap();
+        assert_eq!(m.mem_available, 20_000_000 * 1024);
+        assert_eq!(m.kernel_stack, 12_345 * 1024);
+        assert_eq!(m.page_tables, 2_048 * 1024);
+        assert_eq!(m.slab_unreclaimable, 100_000 * 1024);
+        let rollup = "55d0-7ffd ---p 00000000 00:00 0 [rollup]\nRss: 900 kB\nPss: 300 kB\n\
+                      Pss_Anon: 10 kB\nShared_Clean: 800 kB\nPrivate_Clean: 4 kB\n\
+                      Private_Dirty: 96 kB\n";
+        let r = parse_rollup(rollup, Path::new("rollup")).unwrap();
+        assert_eq!(
+            (r.rss, r.pss, r.uss()),
+            (900 * 1024, 300 * 1024, 100 * 1024)
+        );
+        let err = parse_rollup("Rss: 9 kB\nPss: lots kB\n", Path::new("r")).unwrap_err();
+        assert!(err.to_string().contains("Pss"), "{err}");
+    }
+
+    #[test]
+    fn this_process_has_a_rollup_and_the_machine_a_meminfo() {
+        let me = read_rollup(std::process::id() as i32).unwrap();
+        assert!(me.rss > 0 && me.pss > 0 && me.pss <= me.rss, "{me:?}");
+        let m = meminfo().unwrap();
+        assert!(m.mem_available > 0 && m.kernel_stack > 0, "{m:?}");
+    }
 
     fn stat_line(comm: &str) -> String {
         format!(

@@ -12,6 +12,7 @@ pub const ALL: &[ClaimDef] = &[
     SMALL_STACK_VIRTUAL,
     SMALL_STACK_RESIDENT,
     RESERVED_NOT_USED,
+    WAITING_PROCESS_DEARER,
     LIMIT_REFUSES,
     THOUSAND_NOT_FASTER,
     SWITCHES_CLIMB,
@@ -22,6 +23,37 @@ pub const ALL: &[ClaimDef] = &[
     POOL_OVERLAPS,
     POOL_SURVIVES_PANIC,
 ];
+
+/// A waiting process costs the machine several times the memory of a waiting thread.
+pub const WAITING_PROCESS_DEARER: ClaimDef = ClaimDef {
+    id: "waiting-process-dearer",
+    decide: |inputs| {
+        Ok(Decision::new(
+            "a waiting process costs at least 3x the memory of a waiting thread (its own \
+             pages and the kernel's for it, counted the same way for both)",
+            ratio_at_least(
+                inputs.get("memory per waiting process")?,
+                inputs.get("memory per waiting thread")?,
+                3.0,
+            ),
+        ))
+    },
+    wrong: "a process is only a thread with its own address space: no page tables of its own, \
+            nothing copied",
+    wrong_world: || {
+        Inputs::new()
+            .with_rounds(
+                "memory per waiting process",
+                &[40_960.0, 43_008.0, 41_984.0],
+                "bytes",
+            )
+            .with_rounds(
+                "memory per waiting thread",
+                &[36_864.0, 38_912.0, 37_888.0],
+                "bytes",
+            )
+    },
+};
 
 /// A thread is much cheaper to start than a process.
 pub const THREAD_CHEAPER: ClaimDef = ClaimDef {

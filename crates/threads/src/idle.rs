@@ -8,9 +8,11 @@
 //! the resident size (VmRSS) grows by a few KiB.
 //!
 //! RSS does not show all of it. Each thread also has a *kernel* stack (16 KiB on
-//! x86-64 and arm64) and its own kernel bookkeeping, and its mappings need page tables:
-//! this module reads those too (`KernelStack` in /proc/meminfo, for the whole machine;
-//! `VmPTE` for this process).
+//! x86-64 and arm64) and its own kernel bookkeeping (its `task_struct`, in the slab),
+//! and its mappings need page tables: this module reads those too (`KernelStack` and
+//! `SUnreclaim` in /proc/meminfo, for the whole machine, through
+//! [`procs::proc::meminfo`]; `VmPTE` for this process). They are the same figures
+//! lesson 1 reads for a waiting process ([`procs::idle`]), so the two compare.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +34,8 @@ pub struct IdleMemory {
     /// Kernel stacks per thread, from the machine-wide /proc/meminfo (noisy if other
     /// programs start or stop threads meanwhile).
     pub kernel_stack: f64,
+    /// Kernel objects per thread (machine-wide `SUnreclaim`; the noisiest figure).
+    pub slab: f64,
     /// Memory mappings per thread (lines of /proc/self/maps): what vm.max_map_count limits.
     pub maps: f64,
 }
@@ -73,7 +77,11 @@ pub fn idle_threads(n: usize, stack: Option<usize>) -> Result<IdleMemory> {
         rss: per(during.status.vm_rss, before.status.vm_rss),
         virt: per(during.status.vm_size, before.status.vm_size),
         page_tables: per(during.status.vm_pte, before.status.vm_pte),
-        kernel_stack: per(during.kernel_stack, before.kernel_stack),
+        kernel_stack: per(during.kernel.kernel_stack, before.kernel.kernel_stack),
+        slab: per(
+            during.kernel.slab_unreclaimable,
+            before.kernel.slab_unreclaimable,
+        ),
         maps: per(during.maps, before.maps),
     })
 }
@@ -111,10 +119,19 @@ fn warm_up_malloc_arenas() {
     }
 }
 
-/// What the kernel says about this process's memory (and the machine's kernel stacks).
+impl IdleMemory {
+    /// What one more waiting thread costs the machine: its resident pages, its page
+    /// tables, and the kernel's memory for it. Counted as [`procs::idle`] counts a
+    /// process, so the two compare.
+    pub fn per_thread(&self) -> f64 {
+        self.rss + self.page_tables + self.kernel_stack + self.slab
+    }
+}
+
+/// What the kernel says about this process's memory (and the machine's kernel memory).
 struct Snapshot {
     status: procs::proc::Status,
-    kernel_stack: u64,
+    kernel: procs::proc::Meminfo,
     maps: u64,
 }
 
@@ -122,32 +139,10 @@ impl Snapshot {
     fn take() -> Result<Snapshot> {
         Ok(Snapshot {
             status: procs::proc::self_status()?,
-            kernel_stack: kernel_stack_bytes()?,
+            kernel: procs::proc::meminfo()?,
             maps: count_maps()?,
         })
     }
-}
-
-/// `KernelStack` from /proc/meminfo: every thread's kernel stack, machine-wide.
-pub fn kernel_stack_bytes() -> Result<u64> {
-    let path = "/proc/meminfo";
-    let text = std::fs::read_to_string(path).map_err(|source| procs::Error::ProcRead {
-        path: path.into(),
-        source,
-    })?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("KernelStack:"))
-        .and_then(|v| v.trim().strip_suffix("kB"))
-        .and_then(|kb| kb.trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .ok_or_else(|| {
-            procs::Error::ProcParse {
-                path: path.into(),
-                offset: 0,
-                reason: "no `KernelStack: N kB` line".into(),
-            }
-            .into()
-        })
 }
 
 /// How many memory mappings this process has (lines of /proc/self/maps).
@@ -182,7 +177,6 @@ mod tests {
 
     #[test]
     fn kernel_figures_are_readable() {
-        assert!(kernel_stack_bytes().unwrap() > 0);
         assert!(count_maps().unwrap() > 5);
         assert!(idle_threads(0, None).is_err());
     }

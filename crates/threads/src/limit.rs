@@ -21,21 +21,18 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use nix::sys::resource::{Resource, getrlimit, setrlimit};
+use nix::sys::resource::{Resource, setrlimit};
+use procs::limits::{TaskLimits, read_number};
 
 use crate::error::{Error, Result};
 use crate::gate::Gate;
 
-/// The settings that bound the number of threads, as read from the kernel.
+/// The settings that bound the number of threads, as read from the kernel: the ones
+/// every task meets (lesson 1's [`TaskLimits`]) and the one only threads meet.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
     pub max_map_count: Option<u64>,
-    pub threads_max: Option<u64>,
-    pub pid_max: Option<u64>,
-    /// The control group's `pids.max`, when there is one with a number.
-    pub cgroup_pids_max: Option<u64>,
-    /// `RLIMIT_NPROC` when finite and enforced (not for root).
-    pub rlimit_nproc: Option<u64>,
+    pub tasks: TaskLimits,
     /// Mappings this process has now.
     pub maps_in_use: u64,
 }
@@ -50,17 +47,9 @@ pub struct Prediction {
 impl Limits {
     /// Reads every setting it can; the ones that cannot be read are `None`.
     pub fn read() -> Result<Limits> {
-        let number = |path: &str| read_number(Path::new(path));
-        let nproc = getrlimit(Resource::RLIMIT_NPROC)
-            .ok()
-            .map(|(soft, _hard)| soft)
-            .filter(|&soft| soft != nix::libc::RLIM_INFINITY && !nix::unistd::geteuid().is_root());
         Ok(Limits {
-            max_map_count: number("/proc/sys/vm/max_map_count"),
-            threads_max: number("/proc/sys/kernel/threads-max"),
-            pid_max: number("/proc/sys/kernel/pid_max"),
-            cgroup_pids_max: cgroup_pids_max(),
-            rlimit_nproc: nproc,
+            max_map_count: read_number(Path::new("/proc/sys/vm/max_map_count")),
+            tasks: TaskLimits::read(),
             maps_in_use: crate::idle::count_maps()?,
         })
     }
@@ -75,16 +64,7 @@ impl Limits {
                 candidates.push(((room / maps_per_thread) as u64, "vm.max_map_count"));
             }
         }
-        for (limit, name) in [
-            (self.threads_max, "kernel.threads-max"),
-            (self.pid_max, "kernel.pid_max"),
-            (self.cgroup_pids_max, "the cgroup's pids.max"),
-            (self.rlimit_nproc, "RLIMIT_NPROC"),
-        ] {
-            if let Some(limit) = limit {
-                candidates.push((limit, name));
-            }
-        }
+        candidates.extend(self.tasks.named());
         candidates
             .into_iter()
             .min_by_key(|(n, _)| *n)
@@ -95,19 +75,6 @@ impl Limits {
             })
     }
     // ANCHOR_END: predict
-}
-
-fn read_number(path: &Path) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
-}
-
-/// `pids.max` of this process's cgroup (v2), if it has a number (not "max").
-fn cgroup_pids_max() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-    // cgroup v2: one line "0::/some/path".
-    let rel = text.lines().find_map(|l| l.strip_prefix("0::"))?;
-    let dir = Path::new("/sys/fs/cgroup").join(rel.trim_start_matches('/'));
-    read_number(&dir.join("pids.max")).or_else(|| read_number(Path::new("/sys/fs/cgroup/pids.max")))
 }
 
 /// What happened when a child process tried to start threads in a small address space.
@@ -225,10 +192,12 @@ mod tests {
     fn limits() -> Limits {
         Limits {
             max_map_count: Some(65_530),
-            threads_max: Some(192_729),
-            pid_max: Some(32_768),
-            cgroup_pids_max: None,
-            rlimit_nproc: None,
+            tasks: TaskLimits {
+                threads_max: Some(192_729),
+                pid_max: Some(32_768),
+                cgroup_pids_max: None,
+                rlimit_nproc: None,
+            },
             maps_in_use: 30,
         }
     }
@@ -243,16 +212,17 @@ mod tests {
                 bound_by: "vm.max_map_count"
             }
         );
-        let p = Limits {
+        let with = |tasks: TaskLimits| Limits { tasks, ..limits() };
+        let p = with(TaskLimits {
             pid_max: Some(1_000),
-            ..limits()
-        }
+            ..limits().tasks
+        })
         .predict(4.0);
         assert_eq!(p.bound_by, "kernel.pid_max");
-        let p = Limits {
+        let p = with(TaskLimits {
             cgroup_pids_max: Some(500),
-            ..limits()
-        }
+            ..limits().tasks
+        })
         .predict(4.0);
         assert_eq!(p.bound_by, "the cgroup's pids.max");
     }
@@ -272,7 +242,7 @@ mod tests {
     fn this_machine_has_readable_limits() {
         let l = Limits::read().unwrap();
         assert!(
-            l.max_map_count.is_some() || l.threads_max.is_some(),
+            l.max_map_count.is_some() || l.tasks.threads_max.is_some(),
             "{l:?}"
         );
         assert!(l.predict(4.0).threads > 100);

@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use procs::idle::{IdleProcesses, idle_processes};
 use procs::tour::{Inputs, Tour, TourArgs, fmt_bytes};
 use threads::claims;
 use threads::cpu::{CpuSplit, split_work};
@@ -28,6 +29,8 @@ const DEMO_ARG: &str = "--demo-thread-limit";
 struct Plan {
     start_trials: usize,
     idle_counts: [usize; 2],
+    /// Waiting processes and threads measured at once, in each round of the comparison.
+    waiting_units: usize,
     cpu_units: u64,
     counter_increments: u64,
 }
@@ -38,6 +41,7 @@ impl Plan {
             Plan {
                 start_trials: 60,
                 idle_counts: [1_000, 2_000],
+                waiting_units: 100,
                 cpu_units: 1_200,
                 counter_increments: 1_000_000,
             }
@@ -45,6 +49,7 @@ impl Plan {
             Plan {
                 start_trials: 300,
                 idle_counts: [1_000, 10_000],
+                waiting_units: 200,
                 cpu_units: 4_000,
                 counter_increments: 2_000_000,
             }
@@ -68,11 +73,12 @@ fn main() -> ExitCode {
         "threads",
         "what a thread costs, time slicing, a pool",
         args,
-        7,
+        8,
     );
 
     start_cost(&mut tour, &plan);
     let maps_per_thread = idle_memory(&mut tour, &plan);
+    waiting_process_or_thread(&mut tour, &plan);
     limits(&mut tour, maps_per_thread);
     time_slicing(&mut tour, &plan, cores);
     waiting(&mut tour);
@@ -188,6 +194,81 @@ fn idle_memory(tour: &mut Tour, plan: &Plan) -> Option<f64> {
     Some(many_default.maps)
 }
 
+/// Rounds of the process-or-thread comparison, taken in turns so that whatever else
+/// the machine does falls on both alike.
+const WAITING_ROUNDS: usize = 3;
+
+// ANCHOR: waiting_process_or_thread
+fn waiting_process_or_thread(tour: &mut Tour, plan: &Plan) {
+    let n = plan.waiting_units;
+    let rounds = tour.experiment(
+        "waiting-process-or-thread",
+        "A waiting process or a waiting thread",
+        "Lesson 1 measured what a waiting process costs: its own pages (USS) and the \
+         kernel's memory for it (page tables, kernel stack, kernel objects). The same \
+         figures for a waiting thread, measured in turns with lesson 1's processes in \
+         this run: a thread's own pages are its stack's (RSS growth), and it shares the \
+         process's page tables.",
+        |exp| {
+            let mut rounds: Vec<(IdleProcesses, IdleMemory)> = Vec::new();
+            for _ in 0..WAITING_ROUNDS {
+                let process = idle_processes(n)?;
+                let thread = idle_threads(n, None)?;
+                rounds.push((process, thread));
+            }
+            let median = |values: Vec<f64>| {
+                procs::measure::Stats::from_samples(values).map_or(f64::NAN, |s| s.median)
+            };
+            let process = median(rounds.iter().map(|r| r.0.per_process()).collect());
+            let thread = median(rounds.iter().map(|r| r.1.per_thread()).collect());
+            exp.figure(
+                "own pages per waiting process (USS)",
+                median(rounds.iter().map(|r| r.0.uss).collect()),
+                "bytes",
+            );
+            exp.figure(
+                "own pages per waiting thread (RSS)",
+                median(rounds.iter().map(|r| r.1.rss).collect()),
+                "bytes",
+            );
+            exp.figure(
+                "kernel memory per waiting process",
+                median(rounds.iter().map(|r| r.0.kernel()).collect()),
+                "bytes",
+            );
+            exp.figure(
+                "kernel memory per waiting thread",
+                median(
+                    rounds
+                        .iter()
+                        .map(|r| r.1.page_tables + r.1.kernel_stack + r.1.slab)
+                        .collect(),
+                ),
+                "bytes",
+            );
+            exp.figure("memory per waiting process", process, "bytes");
+            exp.figure("memory per waiting thread", thread, "bytes");
+            exp.figure("process / thread", process / thread, "x");
+            exp.note(format!(
+                "Each figure: the median of {WAITING_ROUNDS} rounds of {n} processes, then \
+                 {n} threads, all waiting at once."
+            ));
+            Ok::<_, threads::Error>(rounds)
+        },
+    );
+    if let Some(rounds) = rounds {
+        let process: Vec<f64> = rounds.iter().map(|r| r.0.per_process()).collect();
+        let thread: Vec<f64> = rounds.iter().map(|r| r.1.per_thread()).collect();
+        tour.judge(
+            &claims::WAITING_PROCESS_DEARER,
+            Inputs::new()
+                .with_rounds("memory per waiting process", &process, "bytes")
+                .with_rounds("memory per waiting thread", &thread, "bytes"),
+        );
+    }
+}
+// ANCHOR_END: waiting_process_or_thread
+
 fn limits(tour: &mut Tour, maps_per_thread: Option<f64>) {
     let result = tour.experiment(
         "limit",
@@ -200,10 +281,10 @@ fn limits(tour: &mut Tour, maps_per_thread: Option<f64>) {
             let limits = Limits::read()?;
             for (name, value) in [
                 ("vm.max_map_count", limits.max_map_count),
-                ("kernel.threads-max", limits.threads_max),
-                ("kernel.pid_max", limits.pid_max),
-                ("cgroup pids.max", limits.cgroup_pids_max),
-                ("RLIMIT_NPROC", limits.rlimit_nproc),
+                ("kernel.threads-max", limits.tasks.threads_max),
+                ("kernel.pid_max", limits.tasks.pid_max),
+                ("cgroup pids.max", limits.tasks.cgroup_pids_max),
+                ("RLIMIT_NPROC", limits.tasks.rlimit_nproc),
             ] {
                 match value {
                     Some(v) => {
