@@ -17,6 +17,7 @@ pub const ALL: &[ClaimDef] = &[
     TOKIO_BEATS_THREADS,
     LOOP_BEATS_THREADS,
     LOOP_NEAR_TOKIO,
+    LADDER,
 ];
 
 /// The client's memory target for the big download.
@@ -328,3 +329,30 @@ mod tests {
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }
+
+/// The ladder: each way of waiting costs far less than the one before it.
+pub const LADDER: ClaimDef = ClaimDef {
+    id: "ladder",
+    decide: |inputs| {
+        let process = inputs.get("process")?;
+        let thread = inputs.get("thread")?;
+        let task = inputs.get("tokio task")?;
+        let machine = inputs.get("state machine")?;
+        let (a, text_a) = ratio_at_least(process, thread, 3.0);
+        let (b, text_b) = ratio_at_least(thread, task, 10.0);
+        let (c, text_c) = ratio_at_least(thread, machine, 10.0);
+        Ok(Decision::new(
+            "waiting, a process costs at least 3x a thread, and a thread at least 10x a tokio \
+             task or a hand-made state machine",
+            (all([a, b, c]), format!("{text_a}; {text_b}; {text_c}")),
+        ))
+    },
+    wrong: "a task or a state machine keeps a stack of its own while it waits, like a thread",
+    wrong_world: || {
+        Inputs::new()
+            .with_rounds("process", &[105_000.0, 104_000.0, 106_000.0], "bytes")
+            .with_rounds("thread", &[27_000.0, 27_500.0, 26_800.0], "bytes")
+            .with_rounds("tokio task", &[8_700.0, 8_800.0, 8_650.0], "bytes")
+            .with_rounds("state machine", &[9_100.0, 9_000.0, 9_200.0], "bytes")
+    },
+};

@@ -44,6 +44,7 @@ pub mod engine;
 pub mod error;
 pub mod feed;
 pub mod journal;
+pub mod ladder;
 pub mod names;
 pub mod options;
 pub mod policy;

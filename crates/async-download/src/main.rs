@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use async_download::claims;
 use async_download::engine::{EngineKind, Job};
+use async_download::ladder::{self, Rung};
 use async_download::race::{self, Race, RacePlan};
 use async_download::verify::{FolderCheck, check_corpus_folder};
 use async_download::{Options, collect::Collector, feed::Feed, progress::Progress, store::Store};
@@ -27,6 +28,8 @@ struct Sizes {
     faults: u64,
     resume: u64,
     race: RacePlan,
+    /// Waiting units per rung of the ladder: processes, threads, tasks, state machines.
+    ladder: [usize; 4],
 }
 
 impl Sizes {
@@ -38,6 +41,7 @@ impl Sizes {
                 faults: 200,
                 resume: 2_000,
                 race: RacePlan::quick(),
+                ladder: [100, 500, 10_000, 500],
             }
         } else {
             Sizes {
@@ -46,6 +50,7 @@ impl Sizes {
                 faults: 2_000,
                 resume: 20_000,
                 race: RacePlan::full(),
+                ladder: [200, 1_000, 20_000, 1_000],
             }
         }
     }
@@ -64,12 +69,13 @@ fn main() -> ExitCode {
         "async-download",
         "a million documents, and the race",
         args,
-        4,
+        5,
     );
     million(&mut tour, &sizes);
     faults(&mut tour, &sizes);
     resume(&mut tour, &sizes);
     the_race(&mut tour, &sizes);
+    ladder(&mut tour, &sizes);
     tour.finish(claims::ALL)
 }
 
@@ -566,4 +572,67 @@ fn the_race(tour: &mut Tour, sizes: &Sizes) {
             )
             .with_rounds("tokio documents/s", &rates(EngineKind::Tokio), "docs/s"),
     );
+}
+
+/// Rounds of each rung of the ladder.
+const LADDER_ROUNDS: usize = 3;
+
+// ANCHOR: ladder
+/// The course's first claim, answered with figures: what one waiting unit costs, from a
+/// process down to a state machine, and how many of each this machine's memory holds.
+fn ladder(tour: &mut Tour, sizes: &Sizes) {
+    let [processes, threads, tasks, machines] = sizes.ladder;
+    let rounds = tour.experiment(
+        "ladder",
+        "The ladder: what a waiting download costs, four ways",
+        "Each way of waiting for the network the course has met, measured in this run, \
+         many at once: a process blocked on a pipe (lesson 1), a thread at a gate \
+         (lesson 2), lesson 4's state machine that has sent its request and waits for the \
+         answer, and a tokio task awaiting a channel. A process and a thread cost pages \
+         and kernel memory; a state machine and a task cost a few hundred bytes of heap. \
+         The socket every download needs is the same on every rung and left out.",
+        |exp| {
+            let mut rounds: Vec<[f64; 4]> = Vec::new();
+            for _ in 0..LADDER_ROUNDS {
+                rounds.push([
+                    procs::idle::idle_processes(processes)?.per_process(),
+                    threads::idle::idle_threads(threads, None)?.per_thread(),
+                    ladder::measure_in_child(Rung::TokioTask, tasks)?,
+                    ladder::measure_in_child(Rung::StateMachine, machines)?,
+                ]);
+            }
+            let available = procs::proc::meminfo()?.mem_available as f64;
+            exp.figure("memory available now", available, "bytes");
+            for (k, (rung, n)) in RUNGS.iter().zip(sizes.ladder).enumerate() {
+                let each = median(rounds.iter().map(|r| r[k]).collect());
+                exp.figure(format!("{rung}: memory per waiting unit"), each, "bytes");
+                exp.figure(
+                    format!("{rung}: waiting units that memory would hold"),
+                    (available / each).floor(),
+                    "",
+                );
+                exp.note(format!(
+                    "{rung}: {} at once, {LADDER_ROUNDS} rounds",
+                    procs::tour::fmt_number(n as f64)
+                ));
+            }
+            Ok::<_, Box<dyn std::error::Error>>(rounds)
+        },
+    );
+    let Some(rounds) = rounds else { return };
+    let rung = |k: usize| rounds.iter().map(|r| r[k]).collect::<Vec<f64>>();
+    tour.headline("memory per waiting tokio task", median(rung(2)), "bytes");
+    let mut inputs = Inputs::new();
+    for (k, name) in RUNGS.iter().enumerate() {
+        inputs = inputs.with_rounds(name, &rung(k), "bytes");
+    }
+    tour.judge(&claims::LADDER, inputs);
+}
+// ANCHOR_END: ladder
+
+/// The ladder's rungs, from the heaviest.
+const RUNGS: [&str; 4] = ["process", "thread", "tokio task", "state machine"];
+
+fn median(values: Vec<f64>) -> f64 {
+    procs::measure::Stats::from_samples(values).map_or(f64::NAN, |s| s.median)
 }
