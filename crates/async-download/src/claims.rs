@@ -319,17 +319,6 @@ pub const LOOP_NEAR_TOKIO: ClaimDef = ClaimDef {
     },
 };
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_claim_fails_in_its_wrong_world() {
-        let problems = procs::claim::wrong_world_problems(ALL);
-        assert!(problems.is_empty(), "{}", problems.join("\n"));
-    }
-}
-
 /// The ladder: each way of waiting costs far less than the one before it.
 pub const LADDER: ClaimDef = ClaimDef {
     id: "ladder",
@@ -356,3 +345,14 @@ pub const LADDER: ClaimDef = ClaimDef {
             .with_rounds("state machine", &[9_100.0, 9_000.0, 9_200.0], "bytes")
     },
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_claim_fails_in_its_wrong_world() {
+        let problems = procs::claim::wrong_world_problems(ALL);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}
