@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_download::server::{self, RunningServer, ServerConfig};
-use sockets::client::{ClientConfig, ClientError, Connection};
+use sockets::client::{ClientConfig, ClientError, Connection, read_some};
 use sockets::corpus::{
     CHECKSUM_HEADER, DEFAULT_RETRY_AFTER_SECS, FaultKind, FaultPlan, SLOW_REPLY, document, verify,
 };
@@ -214,7 +214,7 @@ fn pipelined_requests_are_answered_in_order() {
     let mut parser = ResponseParser::new(Method::Get, Limits::default());
     let mut buf = vec![0u8; 64 * 1024];
     let response = loop {
-        let n = stream.read(&mut buf).expect("the reply comes");
+        let n = read_some(&mut stream, &mut buf).expect("the reply comes");
         assert!(n > 0, "closed before the reply");
         if let Parsed::Done { message, .. } = parser.feed(&buf[..n]).unwrap() {
             break message;
@@ -335,7 +335,7 @@ fn drip_trickles_the_reply_in_pieces() {
     let mut reads = 0;
     let mut buf = vec![0u8; 64 * 1024];
     let response = loop {
-        let n = stream.read(&mut buf).expect("pieces keep coming");
+        let n = read_some(&mut stream, &mut buf).expect("pieces keep coming");
         assert!(n > 0, "closed in the middle of the drip");
         reads += 1;
         if let Parsed::Done { message, .. } = parser.feed(&buf[..n]).unwrap() {

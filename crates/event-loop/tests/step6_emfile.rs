@@ -4,7 +4,7 @@
 //! The test lowers this process's descriptor limit, so it lives alone in its own test
 //! binary (its own process): no other test must be starved of descriptors meanwhile.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::mpsc;
@@ -14,6 +14,7 @@ use event_loop::step6_server::{self, LoopServerConfig};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use procs::measure::Usage;
 use socket2::{Domain, Protocol, Socket, Type};
+use sockets::client::read_some;
 use sockets::corpus::document;
 use sockets::http::{Limits, Method, Parsed, ResponseParser};
 
@@ -80,9 +81,7 @@ fn out_of_descriptors_the_loop_pauses_accepting_without_spinning() {
             let mut parser = ResponseParser::new(Method::Get, Limits::default());
             let mut buf = [0u8; 4096];
             let response = loop {
-                let n = stream
-                    .read(&mut buf)
-                    .expect("served once descriptors are back");
+                let n = read_some(&mut stream, &mut buf).expect("served once descriptors are back");
                 assert!(n > 0, "closed");
                 if let Parsed::Done { message, .. } = parser.feed(&buf[..n]).unwrap() {
                     break message;

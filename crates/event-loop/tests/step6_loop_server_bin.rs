@@ -6,6 +6,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use sockets::client::read_some;
 use sockets::corpus::document;
 use sockets::http::{Limits, Method, Parsed, ResponseParser};
 
@@ -79,7 +80,7 @@ fn get_document_3(addr: &str) -> Result<sockets::http::Response, String> {
     let mut parser = ResponseParser::new(Method::Get, Limits::default());
     let mut buf = [0u8; 4096];
     loop {
-        let n = stream.read(&mut buf).map_err(|e| format!("read: {e}"))?;
+        let n = read_some(&mut stream, &mut buf).map_err(|e| format!("read: {e}"))?;
         if n == 0 {
             return Err("closed before a whole response".into());
         }

@@ -374,6 +374,23 @@ fn io_error(
     }
 }
 
+/// One `read`, made again when a signal interrupts it before any byte came.
+///
+/// The kernel restarts most interrupted reads by itself, but not on a socket with a
+/// read timeout: there a signal, or even a stop and continue (Ctrl-Z then `fg`, a
+/// debugger, a supervisor that pauses the process), makes `read` fail with
+/// `Interrupted` (signal(7), "Socket interfaces"). Nothing was lost: ask again. (The
+/// client's own loop does the same by hand, because it must look at its deadline
+/// before asking again.)
+pub fn read_some(stream: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match stream.read(buf) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            done => return done,
+        }
+    }
+}
+
 // ANCHOR: fetch
 /// Fetches one URL on a new connection, with the default configuration.
 pub fn fetch(url: &str) -> Result<Response> {
@@ -387,3 +404,43 @@ pub fn fetch_with(url: &str, config: ClientConfig) -> Result<Response> {
     connection.get(&url.path)
 }
 // ANCHOR_END: fetch
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader interrupted `left` times before it gives its bytes, then fails.
+    struct Interrupted<'a> {
+        left: usize,
+        bytes: &'a [u8],
+    }
+
+    impl Read for Interrupted<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.left > 0 {
+                self.left -= 1;
+                return Err(ErrorKind::Interrupted.into());
+            }
+            if self.bytes.is_empty() {
+                return Err(ErrorKind::TimedOut.into());
+            }
+            let n = self.bytes.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn read_some_asks_again_when_interrupted_and_passes_other_errors_on() {
+        let mut reader = Interrupted {
+            left: 3,
+            bytes: b"hello",
+        };
+        let mut buf = [0u8; 16];
+        assert_eq!(read_some(&mut reader, &mut buf).unwrap(), 5);
+        assert_eq!(&buf[..5], b"hello");
+        let error = read_some(&mut reader, &mut buf).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::TimedOut);
+    }
+}

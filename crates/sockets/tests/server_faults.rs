@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{connect, get_request, header, read_responses, split};
+use sockets::client::read_some;
 use sockets::corpus::{CHECKSUM_HEADER, FaultKind, FaultPlan, document, verify};
 use sockets::http::{HttpError, Limits, Method, Parsed, ResponseParser};
 use sockets::server::{self, ServerConfig, ServerHandle};
@@ -130,7 +131,7 @@ fn drip_trickles_the_reply_in_pieces() {
     let mut reads = 0;
     let mut buf = [0u8; 64 * 1024];
     let response = loop {
-        let n = stream.read(&mut buf).expect("pieces keep coming");
+        let n = read_some(&mut stream, &mut buf).expect("pieces keep coming");
         assert!(n > 0);
         reads += 1;
         if let Parsed::Done { message, .. } = parser.feed(&buf[..n]).unwrap() {

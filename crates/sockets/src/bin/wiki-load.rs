@@ -15,7 +15,7 @@
 //! "Bounded" on every side: a time limit, an optional count, and a timeout on every
 //! connect, read and write, so a server that stalls cannot hang the load.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use sockets::client::read_some;
 use sockets::corpus::{CHECKSUM_HEADER, verify};
 use sockets::http::{Limits, Method, Parsed, ResponseParser};
 use threads::gate::Gate;
@@ -364,7 +365,7 @@ fn exchange(
     let mut parser = ResponseParser::new(Method::Get, Limits::default());
     let mut received = 0u64;
     let response = loop {
-        let n = match stream.read(buf) {
+        let n = match read_some(stream, buf) {
             Ok(0) => {
                 // End of stream: fine only for a body delimited by the close.
                 match parser.finish() {
@@ -374,7 +375,6 @@ fn exchange(
                 }
             }
             Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(LoadError::Read(e)),
         };
         received += n as u64;

@@ -12,10 +12,10 @@
 #![allow(dead_code)]
 
 use std::fmt::Debug;
-use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use sockets::client::read_some;
 use sockets::http::{
     HttpError, Limits, Method, Parsed, Request, RequestParser, Response, ResponseParser,
 };
@@ -213,7 +213,7 @@ pub fn read_responses(stream: &mut TcpStream, methods: &[Method]) -> Vec<Respons
                     Parsed::NeedMore => pending.clear(),
                 }
             }
-            let n = stream.read(&mut buf).expect("a response within 5 s");
+            let n = read_some(stream, &mut buf).expect("a response within 5 s");
             assert!(n > 0, "closed after {} responses", responses.len());
             pending.extend_from_slice(&buf[..n]);
         };
