@@ -19,6 +19,7 @@ use async_download::collect::Failure;
 use async_download::feed::Feed;
 use async_download::verify::check_corpus_folder;
 use async_download::{EngineKind, Report, Target, download_all, download_corpus, download_with};
+use sockets::client::read_some;
 use sockets::corpus::{FaultKind, FaultPlan, document_size};
 use sockets::url::Url;
 
@@ -588,7 +589,6 @@ fn pipelining_server(
     std::net::SocketAddr,
     std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
 ) {
-    use std::io::Read;
     use std::sync::{Arc, Mutex};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -611,7 +611,7 @@ fn pipelining_server(
                     1
                 };
                 while heads(&held) < wanted {
-                    match stream.read(&mut buf) {
+                    match read_some(&mut stream, &mut buf) {
                         Ok(n) if n > 0 => held.extend_from_slice(&buf[..n]),
                         _ => break,
                     }

@@ -3,7 +3,6 @@
 //! Everything on 127.0.0.1; each test runs on its own thread with a time limit, so a
 //! scheduler bug fails the test instead of hanging it.
 
-use std::io::Read;
 use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -12,6 +11,7 @@ use event_loop::step4_scheduler::{
     Ctx, Download, Exit, FetchError, Scheduler, SchedulerError, Sleeper, Slot, Step, Task, TaskId,
     fetch_all,
 };
+use sockets::client::read_some;
 use sockets::corpus::document_size;
 use sockets::server::{ServerConfig, start};
 
@@ -259,7 +259,7 @@ fn cancelling_a_download_closes_its_socket() {
                 .unwrap();
             let mut buf = [0u8; 1024];
             loop {
-                match stream.read(&mut buf) {
+                match read_some(&mut stream, &mut buf) {
                     Ok(0) => break saw_eof.send(true).unwrap(),
                     Ok(_) => {}
                     Err(_) => break saw_eof.send(false).unwrap(),

@@ -4,10 +4,11 @@
 //! Alone in its test binary, so that no other test opens or closes descriptors while
 //! this one counts them.
 
-use std::io::Read;
 use std::net::TcpListener as StdListener;
 use std::sync::mpsc;
 use std::time::Duration;
+
+use sockets::client::read_some;
 
 use event_loop::step5_executor::{Executor, TcpStream, sleep};
 
@@ -46,7 +47,7 @@ fn body() {
         accepted_tx.send(()).unwrap();
         let mut buf = [0u8; 64];
         let saw_eof = loop {
-            match stream.read(&mut buf) {
+            match read_some(&mut stream, &mut buf) {
                 Ok(0) => break true,
                 Ok(_) => {}
                 Err(_) => break false,

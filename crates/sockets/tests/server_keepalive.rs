@@ -2,11 +2,12 @@
 
 mod common;
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::{get_request, read_responses};
+use sockets::client::read_some;
 use sockets::corpus::{CHECKSUM_HEADER, document, verify};
 use sockets::http::Method;
 use sockets::server::{self, ServerConfig, ServerHandle};
@@ -33,7 +34,7 @@ fn ends_within(stream: &mut TcpStream, within: Duration) -> bool {
     stream.set_read_timeout(Some(within)).unwrap();
     let mut buf = [0u8; 64];
     loop {
-        match stream.read(&mut buf) {
+        match read_some(stream, &mut buf) {
             Ok(0) => return true,
             Ok(_) => continue,
             Err(e) if e.kind() == ErrorKind::ConnectionReset => return true,

@@ -3,7 +3,7 @@
 //! a tiny `std::net` server for answers the corpus never gives (any path, endless bodies).
 #![allow(dead_code)] // each test file compiles this module on its own and uses a part
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use async_download::Options;
 use async_download::server::{self, RunningServer, ServerConfig};
+use sockets::client::read_some;
 use sockets::corpus::FaultPlan;
 
 /// The longest a single blocking read or write of a test server may wait.
@@ -196,7 +197,7 @@ fn serve_one(mut stream: TcpStream, handler: &Handler, targets: &Mutex<Vec<Strin
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf) {
+        match read_some(&mut stream, &mut buf) {
             Ok(0) | Err(_) => return,
             Ok(n) => head.extend_from_slice(&buf[..n]),
         }
