@@ -2,7 +2,7 @@
 //!
 //! The course has served the same corpus twice already. Lesson 3's server
 //! ([`sockets::server`]) gives each connection a pool thread for its whole life; lesson
-//! 4's ([`event_loop::step6_server`]) holds every connection in one thread, as an
+//! 4's ([`event_loop::step8_server`]) holds every connection in one thread, as an
 //! explicit state machine woken by epoll. This one keeps the best of both: the code
 //! reads like lesson 3's worker — read, parse, answer, loop; sleep through an injected
 //! delay — but every wait is an `.await`, so a connection that waits holds no thread,

@@ -4,7 +4,7 @@
 //! have open at once. The limit has two parts: the **soft** limit (`ulimit -n`, often
 //! 1,024) is the one enforced, and the process may raise it itself, up to the **hard**
 //! limit (`ulimit -Hn`), which only a privileged process can raise. Step 3's measurement
-//! needs 10,000 idle connections, step 6's server as many as come, lesson 5's race
+//! needs 10,000 idle connections, step 8's server as many as come, lesson 5's race
 //! 10,000 clients: each raises its soft limit here before it opens anything. (A module
 //! of its own, not of step 3, because all of them use it.)
 

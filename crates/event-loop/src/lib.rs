@@ -10,16 +10,16 @@
 //!    state machines.
 //! 3. [`step3_mio`]: the same on mio (epoll): cost per loop turn grows with the ready
 //!    sockets, not with all of them.
-//! 4. [`step4_scheduler`]: a scheduler of hand-written tasks: a ready queue, a task map,
+//! 4. [`step5_scheduler`]: a scheduler of hand-written tasks: a ready queue, a task map,
 //!    waiting for sockets and timers, spawn/join/cancel.
-//! 5. [`step5_executor`]: futures and wakers: a reactor on mio and an executor, async
+//! 5. [`step7_executor`]: futures and wakers: a reactor on mio and an executor, async
 //!    TCP, sleep and timeout; an `async fn` download.
-//! 6. [`step6_server`]: lesson 3's corpus served from one thread, thousands of
+//! 6. [`step8_server`]: lesson 3's corpus served from one thread, thousands of
 //!    connections.
 //!
 //! [`claims`] holds the tour's claims, each with the world where it would fail, and
 //! [`fd_limit`] raises the number of descriptors a process may hold: step 3 needs it
-//! first, step 6 and lesson 5's race too.
+//! first, step 8 and lesson 5's race too.
 
 pub mod claims;
 pub mod fd_limit;
@@ -27,6 +27,6 @@ pub mod slab;
 pub mod step1_busy;
 pub mod step2_poll;
 pub mod step3_mio;
-pub mod step4_scheduler;
-pub mod step5_executor;
-pub mod step6_server;
+pub mod step5_scheduler;
+pub mod step7_executor;
+pub mod step8_server;

@@ -11,8 +11,8 @@ use std::time::Duration;
 use event_loop::claims;
 use event_loop::step2_poll::Batch;
 use event_loop::step3_mio::{run_holder_if_asked, turn_cost_with_child};
-use event_loop::step5_executor::{block_on, download, idle_cost};
-use event_loop::step6_server::{self, C10kPlan, LoopServerConfig, run_c10k};
+use event_loop::step7_executor::{block_on, download, idle_cost};
+use event_loop::step8_server::{self, C10kPlan, LoopServerConfig, run_c10k};
 use event_loop::{step1_busy, step2_poll, step3_mio};
 use procs::child_server::{ChildServer, announce_and_wait};
 use procs::tour::{Inputs, Tour, TourArgs};
@@ -190,7 +190,7 @@ fn turn_cost(tour: &mut Tour, plan: &Plan) {
 fn executor(tour: &mut Tour, plan: &Plan) {
     let result = tour.experiment(
         "executor",
-        "Step 5: the waker-based executor",
+        "Step 7: the waker-based executor",
         "An async fn downloads documents with 64 tasks on one thread, each task one \
          keep-alive connection; lesson 3's codec runs unchanged inside. Then the executor \
          waits on a 200 ms sleep: with nothing ready it sleeps in epoll until the timer's \
@@ -240,7 +240,7 @@ fn c10k(tour: &mut Tour, plan: &Plan) {
     let n = plan.c10k;
     let result = tour.experiment(
         "c10k",
-        "Step 6: one thread, thousands of connections",
+        "Step 8: one thread, thousands of connections",
         "The corpus served by one thread on mio, in a child process (each end of a \
          connection is a file descriptor: both ends in one process would need twice as \
          many). One client thread opens the connections, all at once, and downloads on \
@@ -309,7 +309,7 @@ fn serve_corpus(latency_ms: Option<&String>) -> ExitCode {
     sockets::server::serve_as_child(Duration::from_millis(latency))
 }
 
-/// Child: step 6's one-thread server, with as many descriptors as the system allows.
+/// Child: step 8's one-thread server, with as many descriptors as the system allows.
 fn serve_loop() -> ExitCode {
     let _ = event_loop::fd_limit::raise_fd_limit();
     let config = LoopServerConfig {
@@ -317,7 +317,7 @@ fn serve_loop() -> ExitCode {
         idle_timeout: Duration::from_secs(120),
         ..LoopServerConfig::default()
     };
-    match step6_server::start(config) {
+    match step8_server::start(config) {
         Ok(server) => {
             announce_and_wait(server.addr(), CHILD_LIFETIME);
             server.stop();

@@ -11,8 +11,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Instant;
 
-use event_loop::step4_scheduler::FetchError as LoopError;
-use event_loop::step5_executor::{TcpStream, block_on, send_and_receive, sleep, spawn, timeout};
+use event_loop::step5_scheduler::FetchError as LoopError;
+use event_loop::step7_executor::{TcpStream, block_on, send_and_receive, sleep, spawn, timeout};
 use sockets::http::Response;
 use sockets::url::Url;
 

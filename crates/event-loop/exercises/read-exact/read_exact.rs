@@ -10,7 +10,7 @@
 
 use std::io;
 
-use event_loop::step5_executor::TcpStream;
+use event_loop::step7_executor::TcpStream;
 
 /// Reads exactly `buf.len()` bytes from `stream` into `buf`, and not one more (the bytes
 /// after them stay in the stream for the next read). An end-of-file before `buf` is full

@@ -2,7 +2,7 @@
     use std::rc::Rc;
     use std::time::Instant;
 
-    use event_loop::step5_executor::{JoinHandle, sleep, spawn, timeout};
+    use event_loop::step7_executor::{JoinHandle, sleep, spawn, timeout};
 
     #[derive(Clone, Copy, PartialEq, Eq)]
     enum State {

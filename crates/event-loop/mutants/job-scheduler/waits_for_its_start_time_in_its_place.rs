@@ -4,7 +4,7 @@
     use std::task::{Poll, Waker};
     use std::time::Instant;
 
-    use event_loop::step5_executor::{sleep_until, spawn, timeout};
+    use event_loop::step7_executor::{sleep_until, spawn, timeout};
 
     #[derive(Clone, Copy, PartialEq, Eq)]
     enum State {

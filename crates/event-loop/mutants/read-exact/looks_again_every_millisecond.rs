@@ -1,6 +1,6 @@
     use std::time::Duration;
 
-    use event_loop::step5_executor::timeout;
+    use event_loop::step7_executor::timeout;
 
     let mut filled = 0;
     while filled < buf.len() {

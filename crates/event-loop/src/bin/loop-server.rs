@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{CommandFactory, Parser};
-use event_loop::step6_server::{self, LoopServerConfig};
+use event_loop::step8_server::{self, LoopServerConfig};
 use sockets::cli::{self, ServerFlags};
 
 /// The offline Wikipedia of lesson 3, served from one thread with an event loop.
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
         Err(e) => eprintln!("loop-server: cannot raise the descriptor limit: {e}"),
     }
     let addr = config.addr;
-    let server = match step6_server::start(config) {
+    let server = match step8_server::start(config) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("loop-server: cannot listen on {addr}: {e}");

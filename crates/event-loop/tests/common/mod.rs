@@ -51,7 +51,7 @@ pub fn within<T: Send + 'static>(
 pub const LIMIT: Duration = Duration::from_secs(20);
 
 /// Runs `body` on a thread; fails if it takes longer than `limit` (instead of hanging).
-/// Unlike [`within`], its message suspects no future: the scheduler of step 4 has none.
+/// Unlike [`within`], its message suspects no future: the scheduler of step 5 has none.
 pub fn bounded<T: Send + 'static>(limit: Duration, body: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -282,7 +282,7 @@ pub fn nth(n: u32) -> String {
 /// with `c`.
 #[track_caller]
 pub fn on_the_executor<F: Future>(c: &Case, future: F) -> (F::Output, u64) {
-    let executor = event_loop::step5_executor::Executor::new()
+    let executor = event_loop::step7_executor::Executor::new()
         .expect("the lesson's executor starts (epoll, eventfd)");
     let output = c
         .run(|| executor.block_on(future))

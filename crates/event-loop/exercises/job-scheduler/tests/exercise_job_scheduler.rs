@@ -19,7 +19,7 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use event_loop::step5_executor::{Executor, sleep, timeout};
+use event_loop::step7_executor::{Executor, sleep, timeout};
 use event_loop_job_scheduler::{Attempt, Job, JobReport, Outcome, run_jobs};
 use graded::{Case, scene};
 

@@ -19,7 +19,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use event_loop::step5_executor::sleep;
+use event_loop::step7_executor::sleep;
 use event_loop_join_all::join_all;
 use graded::scene;
 

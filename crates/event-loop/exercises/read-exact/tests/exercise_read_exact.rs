@@ -13,7 +13,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use event_loop::step5_executor::{Executor, TcpStream};
+use event_loop::step7_executor::{Executor, TcpStream};
 use event_loop_read_exact::read_exact;
 use graded::{Case, scene};
 

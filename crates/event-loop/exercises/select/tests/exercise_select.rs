@@ -17,7 +17,7 @@ use common::{ByHand, NEVER, nth, on_the_executor, scripted};
 use std::task::Poll;
 use std::time::Duration;
 
-use event_loop::step5_executor::sleep;
+use event_loop::step7_executor::sleep;
 use event_loop_select::{Either, select};
 use graded::scene;
 

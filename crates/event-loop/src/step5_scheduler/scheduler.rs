@@ -6,12 +6,12 @@
 //! must wait, then *returns* what it waits for, as a [`Step`]. Rust has no stable
 //! generators, so a task keeps its place by hand, in its own fields (`enum Stage {
 //! Connecting, Sending, Receiving }`): it is a hand-written state machine, exactly what
-//! the compiler will write for us in step 5.
+//! the compiler will write for us in step 7.
 //!
 //! Why a trait with a `Step`, and not `Future` and `Poll` already? Because here the
 //! scheduler is *told* what each task waits for, and keeps it in its task map: "task 7
 //! waits until socket 3 is readable, or 12:00:01". Everything is in one place, in plain
-//! sight. Step 5's futures only say "not yet"; what they wait for travels through wakers.
+//! sight. Step 7's futures only say "not yet"; what they wait for travels through wakers.
 //! Seeing the explicit version first is what makes the waker version understandable.
 //!
 //! The loop ([`Scheduler::run`]):

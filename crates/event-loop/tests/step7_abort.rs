@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sockets::client::read_some;
 
-use event_loop::step5_executor::{Executor, TcpStream, sleep};
+use event_loop::step7_executor::{Executor, TcpStream, sleep};
 
 /// Open descriptors of this process, from `/proc/self/fd` (the directory handle used to
 /// read it is counted in every call alike).

@@ -1,4 +1,4 @@
-//! Step 6: lesson 3's corpus served from one thread — thousands of keep-alive
+//! Step 8: lesson 3's corpus served from one thread — thousands of keep-alive
 //! connections, no thread per connection.
 //!
 //! Lesson 3's server ([`sockets::server`]) gives each connection a pool worker for its

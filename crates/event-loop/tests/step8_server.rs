@@ -1,4 +1,4 @@
-//! Step 6: the loop server on the wire — lifecycle, keep-alive, pipelining, every fault,
+//! Step 8: the loop server on the wire — lifecycle, keep-alive, pipelining, every fault,
 //! idle timeout, malformed requests, and lesson 3's blocking client against it.
 //!
 //! Every test runs inside `within`, so a loop that hangs fails the test instead of
@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use event_loop::step6_server::{
+use event_loop::step8_server::{
     self, C10kError, LoopServerConfig, LoopServerHandle, LoopServerStats, c10k_client,
 };
 use sockets::client::{ClientConfig, Connection, read_some};
@@ -37,7 +37,7 @@ fn within(limit: Duration, test: impl FnOnce() + Send + 'static) {
 }
 
 fn start(config: LoopServerConfig) -> LoopServerHandle {
-    step6_server::start(config).expect("the server starts")
+    step8_server::start(config).expect("the server starts")
 }
 
 fn start_default() -> LoopServerHandle {

@@ -1,11 +1,11 @@
-//! Step 5: many documents, one thread, on the handmade executor.
+//! Step 7: many documents, one thread, on the handmade executor.
 //!
 //! Starts lesson 3's corpus server (threads) on 127.0.0.1, then downloads documents with
-//! `step5_executor::download`: `concurrency` async tasks, one keep-alive connection each,
+//! `step7_executor::download`: `concurrency` async tasks, one keep-alive connection each,
 //! every checksum verified.
 //!
 //! ```text
-//! cargo run --release -p event-loop --example step5_download -- [documents] [concurrency]
+//! cargo run --release -p event-loop --example step7_download -- [documents] [concurrency]
 //! ```
 //!
 //! Try a concurrency of 1, 8, 64, 512: where does it stop helping, and why (how many
@@ -13,7 +13,7 @@
 
 use std::process::ExitCode;
 
-use event_loop::step5_executor::{block_on, download, idle_cost};
+use event_loop::step7_executor::{block_on, download, idle_cost};
 use sockets::server::{ServerConfig, start};
 
 fn main() -> ExitCode {

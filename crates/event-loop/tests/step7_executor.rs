@@ -1,4 +1,4 @@
-//! Step 5's executor and reactor, and the pitfalls of wakers, each with a test: a waker
+//! Step 7's executor and reactor, and the pitfalls of wakers, each with a test: a waker
 //! replaced on every poll, a wake from another thread while the executor sleeps in
 //! `epoll_wait`, spurious wake-ups, timeouts, cancellation, and no busy loop. Then the
 //! async download against lesson 3's corpus server. Everything on 127.0.0.1; each test
@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use event_loop::step4_scheduler::FetchError;
-use event_loop::step5_executor::{
+use event_loop::step5_scheduler::FetchError;
+use event_loop::step7_executor::{
     DownloadConfig, Elapsed, Executor, JoinError, TcpListener, TcpStream, block_on, download,
     download_with, idle_cost, sleep, sleep_until, spawn, timeout, yield_now,
 };

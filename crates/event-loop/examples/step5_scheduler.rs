@@ -1,7 +1,7 @@
-//! Step 4: a scheduler of hand-written tasks, in three small scenes.
+//! Step 5: a scheduler of hand-written tasks, in three small scenes.
 //!
 //! ```text
-//! cargo run -p event-loop --example step4_scheduler -- [downloads]
+//! cargo run -p event-loop --example step5_scheduler -- [downloads]
 //! ```
 //!
 //! 1. Sleepers: five tasks sleep for different times; they wake in deadline order, and
@@ -17,7 +17,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use event_loop::step4_scheduler::{Scheduler, Sleeper, Slot, fetch_all};
+use event_loop::step5_scheduler::{Scheduler, Sleeper, Slot, fetch_all};
 use sockets::server::{ServerConfig, start};
 
 fn main() -> ExitCode {

@@ -5,7 +5,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use event_loop::step5_executor::{Executor, sleep};
+use event_loop::step7_executor::{Executor, sleep};
 
 #[test]
 fn a_panicking_task_leaves_the_executor_usable() {

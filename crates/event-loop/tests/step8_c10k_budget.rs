@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use event_loop::step6_server::{self, C10kPlan, LoopServerConfig, run_c10k};
+use event_loop::step8_server::{self, C10kPlan, LoopServerConfig, run_c10k};
 
 #[test]
 fn a_client_out_of_budget_is_visited_again_not_left_waiting() {
-    let server = step6_server::start(LoopServerConfig::default()).expect("the loop server");
+    let server = step8_server::start(LoopServerConfig::default()).expect("the loop server");
     let plan = C10kPlan {
         io_per_visit: 1,
         ..C10kPlan::new(server.addr(), 4, 10, Duration::from_secs(20))

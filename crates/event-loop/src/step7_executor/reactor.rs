@@ -1,6 +1,6 @@
 //! The reactor: the one place where the thread waits, and the one place that wakes tasks.
 //!
-//! Step 4's scheduler knew what every task waited for, because the task *said so* in its
+//! Step 5's scheduler knew what every task waited for, because the task *said so* in its
 //! return value (`Step::readable(socket)`). A future says only `Poll::Pending`. So who
 //! remembers what it waits for? The reactor. Before a future returns `Pending`, it leaves
 //! a [`Waker`] here, in the slot of the thing it waits for:
@@ -35,7 +35,7 @@
 //! So the reactor keeps, per socket and direction, a **readiness** flag: set by an event,
 //! cleared when the socket was seen drained. A future asks [`Reactor::is_ready`] before it
 //! tries a system call: when the flag is down, the call would surely say `WouldBlock`,
-//! and the future waits at once (step 4's scheduler kept the same flags). The end of the
+//! and the future waits at once (step 5's scheduler kept the same flags). The end of the
 //! stream and errors are remembered for good: they come as one edge, never again.
 //!
 //! The reactor is single-threaded (`Rc`, `RefCell`): the executor and the futures it polls

@@ -1,4 +1,4 @@
-//! Step 6: out of file descriptors, the loop pauses accepting instead of spinning, and
+//! Step 8: out of file descriptors, the loop pauses accepting instead of spinning, and
 //! takes the waiting clients once descriptors are free again.
 //!
 //! The test lowers this process's descriptor limit, so it lives alone in its own test
@@ -10,7 +10,7 @@ use std::os::fd::AsRawFd;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use event_loop::step6_server::{self, LoopServerConfig};
+use event_loop::step8_server::{self, LoopServerConfig};
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use procs::measure::Usage;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -30,7 +30,7 @@ fn lowest_free_fd() -> u64 {
 fn out_of_descriptors_the_loop_pauses_accepting_without_spinning() {
     let (done, finished) = mpsc::channel();
     let test = std::thread::spawn(move || {
-        let server = step6_server::start(LoopServerConfig::default()).unwrap();
+        let server = step8_server::start(LoopServerConfig::default()).unwrap();
         let addr: SocketAddr = server.addr();
         // The clients' sockets exist before the limit drops: connecting them needs no
         // new descriptor on our side, while accepting them needs one on the server's.

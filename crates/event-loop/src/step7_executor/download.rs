@@ -1,6 +1,6 @@
 //! Many documents, one thread: an `async fn` download on this executor.
 //!
-//! The same work as step 4's `Download` task — connect, send `GET`, feed the bytes to
+//! The same work as step 5's `Download` task — connect, send `GET`, feed the bytes to
 //! lesson 3's codec until a response is complete, check it — but written as straight-line
 //! code: each `.await` is a place where the task may be parked and the thread go on with
 //! others. The compiler turns each `async fn` into a state machine much like the one step
@@ -25,7 +25,7 @@ use sockets::http::{Limits, Method, Parsed, Response, ResponseParser};
 use super::executor::{JoinHandle, spawn};
 use super::net::TcpStream;
 use super::time::timeout;
-use crate::step4_scheduler::fetch::{FetchError, check, end_of_stream, write_get};
+use crate::step5_scheduler::fetch::{FetchError, check, end_of_stream, write_get};
 
 /// How a [`download_with`] runs.
 #[derive(Debug, Clone)]

@@ -2,9 +2,9 @@
 //! client thread, with the memory per connection on both sides.
 //!
 //! ```text
-//! cargo run --release -p event-loop --example step6_c10k
-//! cargo run --release -p event-loop --example step6_c10k -- --connections 2000 --requests 5
-//! cargo run --release -p event-loop --example step6_c10k -- --addr 127.0.0.1:8080   # a server of yours
+//! cargo run --release -p event-loop --example step8_c10k
+//! cargo run --release -p event-loop --example step8_c10k -- --connections 2000 --requests 5
+//! cargo run --release -p event-loop --example step8_c10k -- --addr 127.0.0.1:8080   # a server of yours
 //! ```
 //!
 //! Each end of a connection is a file descriptor, and this machine may allow a process
@@ -19,10 +19,10 @@ use std::net::SocketAddr;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
-use event_loop::step6_server::{self, C10kPlan, LoopServerConfig, run_c10k};
+use event_loop::step8_server::{self, C10kPlan, LoopServerConfig, run_c10k};
 
 const USAGE: &str = "\
-step6_c10k: hold N connections to the loop server from one thread, and measure.
+step8_c10k: hold N connections to the loop server from one thread, and measure.
 
 Options:
   --connections N   connections held open at once (default 10000)
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("step6_c10k: {message}");
+            eprintln!("step8_c10k: {message}");
             ExitCode::FAILURE
         }
     }
@@ -49,14 +49,14 @@ fn main() -> ExitCode {
 /// The server side: a loop server in this process, until the parent closes our stdin.
 fn serve() -> ExitCode {
     let limit = event_loop::fd_limit::raise_fd_limit();
-    let server = match step6_server::start(LoopServerConfig {
+    let server = match step8_server::start(LoopServerConfig {
         // Opening ten thousand connections takes a moment; none must time out meanwhile.
         idle_timeout: Duration::from_secs(120),
         ..LoopServerConfig::default()
     }) {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("step6_c10k --serve: cannot listen: {e}");
+            eprintln!("step8_c10k --serve: cannot listen: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use event_loop::fd_limit::raise_fd_limit;
-use event_loop::step5_executor::{Executor, download, sleep, spawn, yield_now};
+use event_loop::step7_executor::{Executor, download, sleep, spawn, yield_now};
 use sockets::server::{ServerConfig, start};
 
 #[test]

@@ -1,6 +1,6 @@
-//! Step 5: futures and wakers — a reactor on mio, an executor, async TCP, sleep, timeout.
+//! Step 7: futures and wakers — a reactor on mio, an executor, async TCP, sleep, timeout.
 //!
-//! Step 4's tasks were state machines written by hand, and each step told the scheduler
+//! Step 5's tasks were state machines written by hand, and each step told the scheduler
 //! what to wait for: "socket 3 readable", "until 12:00:01". Here the compiler writes the
 //! state machines (`async fn`), and a task says only "not yet" (`Poll::Pending`). The
 //! missing piece of information travels another way, through a **waker**:

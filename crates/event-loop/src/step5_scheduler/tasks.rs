@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Each arrow back is a `return Step::...`: the task gives the thread back, and the
-//! scheduler runs it again when the socket is ready. Compare with step 5's `async fn`,
+//! scheduler runs it again when the socket is ready. Compare with step 7's `async fn`,
 //! where the compiler builds this enum from the `.await` points.
 
 use std::cell::RefCell;
@@ -26,7 +26,7 @@ use super::fetch::{FetchError, check, end_of_stream, write_get};
 use super::scheduler::{Ctx, Scheduler, SchedulerError, SocketId, Step, Task, TaskId};
 
 /// Where a task leaves its result: tasks return nothing (a `Step`), so a task that
-/// computes something writes it into a slot that the spawner keeps a clone of. (Step 5's
+/// computes something writes it into a slot that the spawner keeps a clone of. (Step 7's
 /// `JoinHandle<T>` is this slot, made part of the machinery.)
 #[derive(Debug)]
 pub struct Slot<T>(Rc<RefCell<Option<T>>>);

@@ -1,4 +1,4 @@
-//! Step 4: a scheduler of hand-written tasks — the seed's Python event loop, in Rust.
+//! Step 5: a scheduler of hand-written tasks — the seed's Python event loop, in Rust.
 //!
 //! Steps 2 and 3 drove many downloads from one loop, but the loop *was* the download:
 //! its code knew every state of every connection. Here the loop knows nothing about
@@ -11,7 +11,7 @@
 //! - [`scheduler`]: [`Scheduler`] (`spawn`, `join`, `cancel`, `run`), [`Task`],
 //!   [`Step`], [`Ctx`].
 //! - [`tasks`]: [`Sleeper`] and [`Download`], two state machines written by hand.
-//! - [`fetch`]: what a download asks and checks, shared with step 5.
+//! - [`fetch`]: what a download asks and checks, shared with step 7.
 
 pub mod fetch;
 pub mod scheduler;

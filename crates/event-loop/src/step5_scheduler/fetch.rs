@@ -1,6 +1,6 @@
 //! What one download asks and checks, whatever does the waiting.
 //!
-//! Steps 4 and 5 fetch the same documents from the same corpus with the same codec; only
+//! Steps 5 and 7 fetch the same documents from the same corpus with the same codec; only
 //! *how they wait* differs (a hand-written state machine, then an `async fn`). So the
 //! request, the checks of the answer and the errors live here, once: when the two
 //! engines are compared, they do the same work.

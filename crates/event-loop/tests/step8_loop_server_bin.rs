@@ -1,4 +1,4 @@
-//! Step 6: the `loop-server` command: its descriptor limit, its address, its counts,
+//! Step 8: the `loop-server` command: its descriptor limit, its address, its counts,
 //! its usage errors.
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use event_loop::step4_scheduler::Step;
+use event_loop::step5_scheduler::Step;
 
 #[test]
 fn sleeping_for_the_longest_duration_is_a_far_deadline_not_a_panic() {

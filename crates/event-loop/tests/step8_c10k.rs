@@ -1,10 +1,10 @@
-//! Step 6: a thousand concurrent keep-alive connections, served by the loop's one
+//! Step 8: a thousand concurrent keep-alive connections, served by the loop's one
 //! thread, driven by the C10K client's one thread.
 //!
 //! Client and server share this process, so it needs two descriptors per connection
 //! (the client raises the soft limit to the hard one first). The full experiment, ten
 //! thousand connections with the server in its own process, is the example
-//! `step6_c10k`; this test keeps the count small enough for any machine and CI runner.
+//! `step8_c10k`; this test keeps the count small enough for any machine and CI runner.
 //!
 //! This file holds one test on purpose: it counts the process's threads, and the test
 //! harness runs the tests of one file on threads of its own.
@@ -12,7 +12,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use event_loop::step6_server::{self, LoopServerConfig, c10k_client};
+use event_loop::step8_server::{self, LoopServerConfig, c10k_client};
 
 fn threads_now() -> u64 {
     procs::proc::self_status().unwrap().threads
@@ -23,7 +23,7 @@ fn one_thread_serves_a_thousand_concurrent_connections() {
     let (done, finished) = mpsc::channel();
     let test = std::thread::spawn(move || {
         let before = threads_now();
-        let server = step6_server::start(LoopServerConfig {
+        let server = step8_server::start(LoopServerConfig {
             // Longer than opening a thousand connections could take on a slow runner.
             idle_timeout: Duration::from_secs(60),
             ..LoopServerConfig::default()

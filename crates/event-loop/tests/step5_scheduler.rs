@@ -1,4 +1,4 @@
-//! Step 4's scheduler: timers in deadline order without spinning, spawn/join/cancel,
+//! Step 5's scheduler: timers in deadline order without spinning, spawn/join/cancel,
 //! tasks joining tasks, and hand-written downloads against lesson 3's corpus server.
 //! Everything on 127.0.0.1; each test runs on its own thread with a time limit, so a
 //! scheduler bug fails the test instead of hanging it.
@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use event_loop::step4_scheduler::{
+use event_loop::step5_scheduler::{
     Ctx, Download, Exit, FetchError, Scheduler, SchedulerError, Sleeper, Slot, Step, Task, TaskId,
     fetch_all,
 };
