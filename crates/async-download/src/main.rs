@@ -17,6 +17,7 @@ use async_download::race::{self, Race, RacePlan};
 use async_download::verify::{FolderCheck, check_corpus_folder};
 use async_download::{Options, collect::Collector, feed::Feed, progress::Progress, store::Store};
 use procs::child_server::ChildServer;
+use procs::measure::Stats;
 use procs::tour::{Inputs, Tour, TourArgs};
 
 const ABOUT: &str = "Lesson 5 tour: a million documents, a hostile server, a resumed run, \
@@ -604,7 +605,7 @@ fn ladder(tour: &mut Tour, sizes: &Sizes) {
             let available = procs::proc::meminfo()?.mem_available as f64;
             exp.figure("memory available now", available, "bytes");
             for (k, (rung, n)) in RUNGS.iter().zip(sizes.ladder).enumerate() {
-                let each = median(rounds.iter().map(|r| r[k]).collect());
+                let each = Stats::median_of(rounds.iter().map(|r| r[k]).collect());
                 exp.figure(format!("{rung}: memory per waiting unit"), each, "bytes");
                 exp.figure(
                     format!("{rung}: waiting units that memory would hold"),
@@ -621,7 +622,11 @@ fn ladder(tour: &mut Tour, sizes: &Sizes) {
     );
     let Some(rounds) = rounds else { return };
     let rung = |k: usize| rounds.iter().map(|r| r[k]).collect::<Vec<f64>>();
-    tour.headline("memory per waiting tokio task", median(rung(2)), "bytes");
+    tour.headline(
+        "memory per waiting tokio task",
+        Stats::median_of(rung(2)),
+        "bytes",
+    );
     let mut inputs = Inputs::new();
     for (k, name) in RUNGS.iter().enumerate() {
         inputs = inputs.with_rounds(name, &rung(k), "bytes");
@@ -632,7 +637,3 @@ fn ladder(tour: &mut Tour, sizes: &Sizes) {
 
 /// The ladder's rungs, from the heaviest.
 const RUNGS: [&str; 4] = ["process", "thread", "tokio task", "state machine"];
-
-fn median(values: Vec<f64>) -> f64 {
-    procs::measure::Stats::from_samples(values).map_or(f64::NAN, |s| s.median)
-}

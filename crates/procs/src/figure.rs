@@ -38,8 +38,7 @@ impl Figure {
 
     /// A figure measured in rounds: the median of `rounds`, keeping each.
     pub fn from_rounds(name: impl Into<String>, rounds: &[f64], unit: impl Into<String>) -> Self {
-        let median =
-            crate::measure::Stats::from_samples(rounds.to_vec()).map_or(f64::NAN, |s| s.median);
+        let median = crate::measure::Stats::median_of(rounds.to_vec());
         Figure {
             rounds: rounds.to_vec(),
             ..Figure::new(name, median, unit)

@@ -228,8 +228,7 @@ fn waiting_processes(tour: &mut Tour, plan: &Plan) {
                 .map(|_| idle_processes(n))
                 .collect::<Result<_, _>>()?;
             let median = |f: fn(&IdleProcesses) -> f64| {
-                procs::measure::Stats::from_samples(rounds.iter().map(f).collect())
-                    .map_or(f64::NAN, |s| s.median)
+                procs::measure::Stats::median_of(rounds.iter().map(f).collect())
             };
             exp.note(format!(
                 "Each figure per process: the median of {WAITING_ROUNDS} rounds of {n} \

@@ -51,6 +51,12 @@ impl Stats {
         })
     }
 
+    /// The median of some figures, or NaN when there are none: what a tour prints for
+    /// a figure measured in several rounds (NaN shows as "n/a", never as a made-up 0).
+    pub fn median_of(samples: Vec<f64>) -> f64 {
+        Stats::from_samples(samples).map_or(f64::NAN, |s| s.median)
+    }
+
     /// Median in microseconds, the unit most costs in this course are told in.
     pub fn median_us(&self) -> f64 {
         self.median * 1e6

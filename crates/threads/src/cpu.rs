@@ -108,7 +108,7 @@ pub fn split_work(units: u64, threads: usize) -> Result<CpuSplit> {
         wall,
         throughput: units as f64 / wall.max(1e-9),
         per_cpu_second: units as f64 / usage.cpu().max(1e-9),
-        stretch: Stats::from_samples(stretches).map_or(f64::NAN, |s| s.median),
+        stretch: Stats::median_of(stretches),
         switches: usage.voluntary_switches + usage.involuntary_switches,
         involuntary: usage.involuntary_switches,
     })

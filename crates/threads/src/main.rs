@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use procs::idle::{IdleProcesses, idle_processes};
+use procs::measure::Stats;
 use procs::tour::{Inputs, Tour, TourArgs, fmt_bytes};
 use threads::claims;
 use threads::cpu::{CpuSplit, split_work};
@@ -216,29 +217,26 @@ fn waiting_process_or_thread(tour: &mut Tour, plan: &Plan) {
                 let thread = idle_threads(n, None)?;
                 rounds.push((process, thread));
             }
-            let median = |values: Vec<f64>| {
-                procs::measure::Stats::from_samples(values).map_or(f64::NAN, |s| s.median)
-            };
-            let process = median(rounds.iter().map(|r| r.0.per_process()).collect());
-            let thread = median(rounds.iter().map(|r| r.1.per_thread()).collect());
+            let process = Stats::median_of(rounds.iter().map(|r| r.0.per_process()).collect());
+            let thread = Stats::median_of(rounds.iter().map(|r| r.1.per_thread()).collect());
             exp.figure(
                 "own pages per waiting process (USS)",
-                median(rounds.iter().map(|r| r.0.uss).collect()),
+                Stats::median_of(rounds.iter().map(|r| r.0.uss).collect()),
                 "bytes",
             );
             exp.figure(
                 "own pages per waiting thread (RSS)",
-                median(rounds.iter().map(|r| r.1.rss).collect()),
+                Stats::median_of(rounds.iter().map(|r| r.1.rss).collect()),
                 "bytes",
             );
             exp.figure(
                 "kernel memory per waiting process",
-                median(rounds.iter().map(|r| r.0.kernel()).collect()),
+                Stats::median_of(rounds.iter().map(|r| r.0.kernel()).collect()),
                 "bytes",
             );
             exp.figure(
                 "kernel memory per waiting thread",
-                median(
+                Stats::median_of(
                     rounds
                         .iter()
                         .map(|r| r.1.page_tables + r.1.kernel_stack + r.1.slab)
@@ -465,9 +463,7 @@ fn waiting(tour: &mut Tour) {
                 ones.push(wait_in_threads(1, wait)? * 1e3);
                 alls.push(wait_in_threads(n, wait)? * 1e3);
             }
-            let median = |v: &[f64]| {
-                procs::measure::Stats::from_samples(v.to_vec()).map_or(f64::NAN, |s| s.median)
-            };
+            let median = |v: &[f64]| Stats::median_of(v.to_vec());
             exp.figure("1 thread waiting 50 ms", median(&ones), "ms");
             exp.figure("1,000 threads waiting 50 ms each", median(&alls), "ms");
             exp.figure(
