@@ -9,6 +9,8 @@ pub const ALL: &[ClaimDef] = &[
     LOOPS_COMPLETE,
     EPOLL_SCALES,
     POLL_GROWS_EPOLL_NOT,
+    HAND_EQUALS_ASYNC,
+    BUFFER_IN_FUTURE,
     NO_BUSY_WAIT,
     EXECUTOR_DOWNLOADS,
     C10K_HELD,
@@ -112,6 +114,69 @@ pub const POLL_GROWS_EPOLL_NOT: ClaimDef = ClaimDef {
             .with("idle connections, most", 10_000.0, "")
             .with("poll growth", 80.0, "x")
             .with("epoll growth", 75.0, "x")
+    },
+};
+
+/// The state machine written by hand and the compiler's fetch the same documents.
+pub const HAND_EQUALS_ASYNC: ClaimDef = ClaimDef {
+    id: "hand-equals-async",
+    decide: |inputs| {
+        let (all_same, same_text) = equals(
+            inputs.get("documents the same from both")?,
+            inputs.value("documents asked for")?,
+        );
+        let (none_failed, failed_text) = equals(inputs.get("fetches failed")?, 0.0);
+        let (same_bytes, bytes_text) = equals(
+            inputs.get("body bytes, hand-written Future")?,
+            inputs.value("body bytes, async fn")?,
+        );
+        Ok(Decision::new(
+            "the hand-written Future and the async fn fetch the same documents, byte for byte",
+            (
+                all([all_same, none_failed, same_bytes]),
+                format!(
+                    "{same_text} the same from both, {failed_text} fetches failed, \
+                     {bytes_text} body bytes by hand"
+                ),
+            ),
+        ))
+    },
+    wrong: "a hand-written machine that stops after its first read, as if one read always \
+            brought the whole response: larger documents come back cut, and fail their check",
+    wrong_world: || {
+        Inputs::new()
+            .with("documents asked for", 200.0, "")
+            .with("documents the same from both", 131.0, "")
+            .with("fetches failed", 69.0, "")
+            .with("body bytes, hand-written Future", 690_000.0, "")
+            .with("body bytes, async fn", 1_560_000.0, "")
+    },
+};
+
+/// What lives across an `.await` is inside the future.
+pub const BUFFER_IN_FUTURE: ClaimDef = ClaimDef {
+    id: "buffer-in-future",
+    decide: |inputs| {
+        let dropped = inputs.value("array dropped before .await")?;
+        let (array_inside, array_text) =
+            at_least(inputs.get("array held across .await")?, dropped + 4096.0);
+        let (vec_outside, vec_text) = below(inputs.get("Vec held across .await")?, dropped + 64.0);
+        Ok(Decision::new(
+            "a buffer held across an .await is inside the future: a [u8; 4096] adds its \
+             4,096 bytes, a Vec<u8> only its handle",
+            (
+                all([array_inside, vec_outside]),
+                format!("with the array {array_text}, with the Vec {vec_text}"),
+            ),
+        ))
+    },
+    wrong: "a compiler that kept an async fn's locals on a stack of the task's own between \
+            polls, as a thread keeps its stack: the future would hold none of them",
+    wrong_world: || {
+        Inputs::new()
+            .with("array held across .await", 24.0, "B")
+            .with("array dropped before .await", 24.0, "B")
+            .with("Vec held across .await", 24.0, "B")
     },
 };
 

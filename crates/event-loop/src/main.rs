@@ -1,9 +1,10 @@
 //! The tour of lesson 4: `cargo run --release -p event-loop [-- --quick] [-- --json]`.
 //!
 //! Stops waiting, step by step: the same downloads with a busy loop and with poll(2),
-//! the cost of one loop turn with poll and with epoll as idle connections grow, the
-//! waker-based executor downloading with `async fn` and sleeping without spinning, and
-//! one thread holding ten thousand connections next to lesson 2's threads.
+//! the cost of one loop turn with poll and with epoll as idle connections grow, a
+//! Future written by hand next to the async fn and the sizes of futures, the waker-based
+//! executor downloading with `async fn` and sleeping without spinning, and one thread
+//! holding ten thousand connections next to lesson 2's threads.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use event_loop::claims;
 use event_loop::step2_poll::Batch;
 use event_loop::step3_mio::{run_holder_if_asked, turn_cost_with_child};
+use event_loop::step6_future::{fetch_both, future_sizes};
 use event_loop::step7_executor::{block_on, download, idle_cost};
 use event_loop::step8_server::{self, C10kPlan, LoopServerConfig, run_c10k};
 use event_loop::{step1_busy, step2_poll, step3_mio};
@@ -32,6 +34,7 @@ struct Plan {
     turns: usize,
     c10k: usize,
     executor_docs: u64,
+    future_docs: u64,
 }
 
 impl Plan {
@@ -42,6 +45,7 @@ impl Plan {
                 turns: 100,
                 c10k: 2_000,
                 executor_docs: 2_000,
+                future_docs: 200,
             }
         } else {
             Plan {
@@ -49,6 +53,7 @@ impl Plan {
                 turns: 200,
                 c10k: 10_000,
                 executor_docs: 10_000,
+                future_docs: 1_000,
             }
         }
     }
@@ -74,10 +79,11 @@ fn main() -> ExitCode {
         "event-loop",
         "stop waiting: poll, epoll, an executor",
         args,
-        4,
+        5,
     );
     busy_vs_poll(&mut tour);
     turn_cost(&mut tour, &plan);
+    future_by_hand(&mut tour, &plan);
     executor(&mut tour, &plan);
     c10k(&mut tour, &plan);
     tour.finish(claims::ALL)
@@ -184,6 +190,82 @@ fn turn_cost(tour: &mut Tour, plan: &Plan) {
             .with("idle connections, most", *most as f64, "")
             .with("poll growth", large.poll_ns() / small.poll_ns(), "x")
             .with("epoll growth", large.epoll_ns() / small.epoll_ns(), "x"),
+    );
+}
+
+/// The time limit of each fetch of step 6's comparison.
+const FETCH_LIMIT: Duration = Duration::from_secs(5);
+
+fn future_by_hand(tour: &mut Tour, plan: &Plan) {
+    let result = tour.experiment(
+        "future-by-hand",
+        "Step 6: a Future by hand, next to the async fn",
+        "One fetch written twice, as an async fn and as the enum the compiler makes of it, \
+         both polled by step 7's executor, one document at a time: they bring the same \
+         documents, byte for byte. Then the sizes of the course's futures: whatever lives \
+         across an .await is a field of the future.",
+        |exp| {
+            let server = ChildServer::start(&[SERVE_CORPUS, "0"])?;
+            let ids: Vec<u64> = (0..plan.future_docs).collect();
+            let agreement = block_on(fetch_both(server.addr(), &ids, FETCH_LIMIT))?;
+            server.stop();
+            exp.figure("documents the same from both", agreement.same as f64, "");
+            exp.figure(
+                "body bytes, hand-written Future",
+                agreement.bytes_by_hand as f64,
+                "",
+            );
+            exp.figure("body bytes, async fn", agreement.bytes_async as f64, "");
+            if !agreement.differ.is_empty() {
+                exp.note(format!("documents that differ: {:?}", agreement.differ));
+            }
+            for (id, which, error) in agreement.failures.iter().take(5) {
+                exp.note(format!("document {id}, {which}: {error}"));
+            }
+            let sizes = future_sizes();
+            for (name, size) in [
+                ("size of the fetch by hand", sizes.fetch_by_hand),
+                ("size of the async fn fetch", sizes.fetch_async),
+                ("size of step 7's download", sizes.download),
+                ("array held across .await", sizes.array_across_await),
+                ("array dropped before .await", sizes.array_before_await),
+                ("Vec held across .await", sizes.vec_across_await),
+            ] {
+                exp.figure(name, size as f64, "B");
+            }
+            Ok::<_, Box<dyn std::error::Error>>((agreement, sizes))
+        },
+    );
+    let Some((agreement, sizes)) = result else {
+        return;
+    };
+    tour.judge(
+        &claims::HAND_EQUALS_ASYNC,
+        Inputs::new()
+            .with("documents asked for", agreement.asked as f64, "")
+            .with("documents the same from both", agreement.same as f64, "")
+            .with("fetches failed", agreement.failures.len() as f64, "")
+            .with(
+                "body bytes, hand-written Future",
+                agreement.bytes_by_hand as f64,
+                "",
+            )
+            .with("body bytes, async fn", agreement.bytes_async as f64, ""),
+    );
+    tour.judge(
+        &claims::BUFFER_IN_FUTURE,
+        Inputs::new()
+            .with(
+                "array held across .await",
+                sizes.array_across_await as f64,
+                "B",
+            )
+            .with(
+                "array dropped before .await",
+                sizes.array_before_await as f64,
+                "B",
+            )
+            .with("Vec held across .await", sizes.vec_across_await as f64, "B"),
     );
 }
 

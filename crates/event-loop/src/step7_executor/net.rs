@@ -82,6 +82,23 @@ impl TcpStream {
     }
     // ANCHOR_END: connect
 
+    /// [`connect`](Self::connect) in two halves, for a future written by hand (step 6):
+    /// this half starts the handshake and registers the socket, without waiting;
+    /// [`poll_connect`](Self::poll_connect) then says when the handshake is done.
+    pub fn start_connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        let reactor = current_reactor().ok_or_else(no_reactor)?;
+        TcpStream::register(mio::net::TcpStream::connect(addr)?, reactor)
+    }
+
+    /// The second half of [`start_connect`](Self::start_connect): `Ready(Ok(()))` once
+    /// connected, `Ready(Err(_))` if the handshake failed, `Pending` after leaving the
+    /// task's waker for writability.
+    pub fn poll_connect(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_connected(cx))?;
+        self.io.set_nodelay(true)?;
+        Poll::Ready(Ok(()))
+    }
+
     /// Wraps a connected (or connecting) non-blocking mio stream: registers it with the
     /// reactor of this thread's executor.
     pub fn from_mio(io: mio::net::TcpStream) -> io::Result<TcpStream> {

@@ -44,6 +44,33 @@ pub fn within<T: Send + 'static>(
     }
 }
 
+/// [`within`], for code that is not a future: when it does not answer in `secs`, the
+/// failure says `suspect` (what to look at) instead of suspecting a lost wake-up.
+#[track_caller]
+pub fn within_saying<T: Send + 'static>(
+    case: &Case,
+    secs: u64,
+    suspect: &str,
+    body: impl FnOnce(Case) -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = mpsc::channel();
+    let copy = case.clone();
+    let thread = std::thread::spawn(move || {
+        let _ = tx.send(body(copy));
+    });
+    match rx.recv_timeout(Duration::from_secs(secs)) {
+        Ok(value) => value,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            case.fail_with(&format!("no answer after {secs} s ({suspect})"))
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
+            // resume_unwind: the panic is not printed again.
+            Err(payload) => std::panic::resume_unwind(payload),
+            Ok(()) => unreachable!("the thread sends its result before it ends"),
+        },
+    }
+}
+
 // What the step tests share (the exercise tests above use `within` only).
 
 /// The time limit of a step test run with [`bounded`]: far beyond what any of them

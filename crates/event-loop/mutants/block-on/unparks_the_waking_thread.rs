@@ -1,0 +1,1 @@
+        thread::current().unpark();

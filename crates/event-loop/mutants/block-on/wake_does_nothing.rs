@@ -1,0 +1,1 @@
+        // block_on polls again after its park anyway.
