@@ -1,8 +1,9 @@
     use std::cell::RefCell;
     use std::rc::Rc;
+    use std::task::Waker;
     use std::time::Instant;
 
-    use event_loop::step7_executor::{JoinHandle, sleep, spawn, timeout};
+    use event_loop::step7_executor::{sleep, spawn};
 
     #[derive(Clone, Copy, PartialEq, Eq)]
     enum State {
@@ -11,13 +12,35 @@
         Done,
     }
 
+    /// Where a job's task reports that it is done, and how it wakes the loop below.
+    #[derive(Default)]
+    struct Board {
+        /// (job index, outcome, started, ended) of the jobs done since the last look.
+        finished: Vec<(usize, Outcome, Duration, Duration)>,
+        /// The waker of `run_jobs` while it waits for a finished job.
+        waiter: Option<Waker>,
+    }
+
+    // (e) Refused before anything runs, the state file untouched.
+    check_jobs(&jobs)?;
     let begun = Instant::now();
     let n = jobs.len();
-    let limit = max_at_once.max(1);
+    let limit = config.limit.max(1);
+    // Dependencies as indexes into the list: check_jobs made sure each name is there.
+    let deps: Vec<Vec<usize>> = {
+        let index: HashMap<&str, usize> = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, job)| (job.name.as_str(), i))
+            .collect();
+        jobs.iter()
+            .map(|job| job.after.iter().map(|name| index[name.as_str()]).collect())
+            .collect()
+    };
     let mut reports: Vec<JobReport> = jobs
         .iter()
-        .map(|j| JobReport {
-            name: j.name.clone(),
+        .map(|job| JobReport {
+            name: job.name.clone(),
             outcome: Outcome::Skipped {
                 because: String::new(),
             },
@@ -26,32 +49,42 @@
         })
         .collect();
     let mut state = vec![State::Waiting; n];
-    let jobs: Vec<Rc<Job>> = jobs.into_iter().map(Rc::new).collect();
-    /// A job's task reports here when it is done: (job index, outcome, started, ended).
-    type Finished = Rc<RefCell<Vec<(usize, Outcome, Duration, Duration)>>>;
-    let finished: Finished = Rc::default();
-    let mut running: Vec<JoinHandle<()>> = Vec::new();
-
-    // A job whose dependency is missing or part of a cycle can never start.
-    for i in 0..n {
-        if let Some(bad) = jobs[i].depends_on.iter().find(|&&d| d >= n) {
-            state[i] = State::Done;
-            reports[i].outcome = Outcome::Skipped {
-                because: format!("it depends on job {bad}, which does not exist"),
-            };
+    // (f) What an earlier run finished is done: its outcome stands, and it is not rerun.
+    let mut state_file = None;
+    if let Some(path) = &config.state {
+        let (file, earlier) = StateFile::open(path)?;
+        for (i, report) in reports.iter_mut().enumerate() {
+            if let Some(outcome) = earlier.get(&report.name) {
+                state[i] = State::Done;
+                report.outcome = outcome.clone();
+            }
         }
+        state_file = Some(file);
     }
+    let jobs: Vec<Rc<Job>> = jobs.into_iter().map(Rc::new).collect();
+    let board: Rc<RefCell<Board>> = Rc::default();
+    let mut running = 0;
+    // The first failed write to the state file: no job starts after it.
+    let mut broken: Option<JobError> = None;
 
     loop {
-        // Collect what finished.
-        for (i, outcome, started, ended) in finished.borrow_mut().drain(..) {
+        // Collect what finished, and write it down before anything else starts: a kill
+        // after a dependent started must find its dependency's outcome in the file.
+        let finished = std::mem::take(&mut board.borrow_mut().finished);
+        for (i, outcome, started, ended) in finished {
             state[i] = State::Done;
+            running -= 1;
+            if let (Some(file), None) = (state_file.as_mut(), &broken) {
+                if let Err(error) = file.finished(&reports[i].name, &outcome) {
+                    broken = Some(error);
+                }
+            }
             reports[i].outcome = outcome;
             reports[i].started = Some(started);
             reports[i].ended = Some(ended);
         }
-        running.retain(|h| !h.is_finished());
-        // Skip jobs whose dependencies ended without success.
+        // Skip jobs whose dependencies ended without success, until nothing changes: the
+        // dependents of a skipped job are skipped too.
         let mut changed = true;
         while changed {
             changed = false;
@@ -59,27 +92,28 @@
                 if state[i] != State::Waiting {
                     continue;
                 }
-                let failed_dep = jobs[i].depends_on.iter().find(|&&d| {
+                let failed_dep = deps[i].iter().find(|&&d| {
                     state[d] == State::Done
                         && !matches!(reports[d].outcome, Outcome::Succeeded { .. })
                 });
                 if let Some(&d) = failed_dep {
                     state[i] = State::Done;
                     reports[i].outcome = Outcome::Skipped {
-                        because: format!("job {} ({}) did not succeed", d, reports[d].name),
+                        because: format!("{} did not succeed", reports[d].name),
                     };
                     changed = true;
                 }
             }
         }
-        // Start what may start now.
+        // Start what may start now, in the order of the list; note when the next start
+        // time comes.
         let now = begun.elapsed();
         let mut next_start: Option<Duration> = None;
         for i in 0..n {
-            if state[i] != State::Waiting || running.len() >= limit {
+            if state[i] != State::Waiting || running >= limit || broken.is_some() {
                 continue;
             }
-            let deps_ok = jobs[i].depends_on.iter().all(|&d| {
+            let deps_ok = deps[i].iter().all(|&d| {
                 state[d] == State::Done && matches!(reports[d].outcome, Outcome::Succeeded { .. })
             });
             if !deps_ok {
@@ -91,56 +125,45 @@
                 }));
                 continue;
             }
-            state[i] = State::Running;
-            let (job, finished) = (jobs[i].clone(), finished.clone());
-            running.push(spawn(async move {
-                let started = begun.elapsed();
-                let mut attempts = 0;
-                let outcome = loop {
-                    attempts += 1;
-                    let error = match timeout(job.timeout, (job.attempt)()).await {
-                        Ok(Ok(())) => break Outcome::Succeeded { attempts },
-                        Ok(Err(e)) => e,
-                        Err(_) => "timed out".to_string(),
-                    };
-                    if attempts > job.retries {
-                        break Outcome::Failed {
-                            attempts,
-                            last: error,
-                        };
-                    }
-                };
-                finished
-                    .borrow_mut()
-                    .push((i, outcome, started, begun.elapsed()));
-            }));
-        }
-        let waiting = state.contains(&State::Waiting);
-        if running.is_empty() && finished.borrow().is_empty() {
-            if !waiting {
-                break;
-            }
-            match next_start {
-                Some(at) => sleep(at.saturating_sub(begun.elapsed())).await,
-                // Nothing runs, nothing can start: the rest wait on a cycle.
-                None => {
-                    for i in 0..n {
-                        if state[i] == State::Waiting {
-                            state[i] = State::Done;
-                            reports[i].outcome = Outcome::Skipped {
-                                because: "its dependencies form a cycle".into(),
-                            };
-                        }
-                    }
-                    break;
+            if let Some(file) = state_file.as_mut() {
+                if let Err(error) = file.started(&jobs[i].name) {
+                    broken = Some(error);
+                    continue;
                 }
             }
-            continue;
+            state[i] = State::Running;
+            running += 1;
+            let (job, board) = (jobs[i].clone(), board.clone());
+            // Detached: the task reports through the board, not through its handle.
+            drop(spawn(async move {
+                let started = begun.elapsed();
+                let outcome = run_job(&job).await;
+                let waiter = {
+                    let mut board = board.borrow_mut();
+                    board.finished.push((i, outcome, started, begun.elapsed()));
+                    board.waiter.take()
+                };
+                // Woken with no borrow held: the waker may run code that looks at the board.
+                if let Some(waiter) = waiter {
+                    waiter.wake();
+                }
+            }));
+        }
+        if running == 0 && board.borrow().finished.is_empty() {
+            if let Some(error) = broken {
+                return Err(error);
+            }
+            if !state.contains(&State::Waiting) {
+                break;
+            }
+            // Something waits and nothing runs. With no cycle (check_jobs), some waiting
+            // job has all of its dependencies succeeded: it waits for its start time, so
+            // `next_start` is set and the sleep below ends.
         }
         // Wait a little for running jobs to finish or a start time to come. A short
-        // sleep keeps this loop simple; the executor sleeps in poll meanwhile.
+        // sleep keeps this loop simple; the executor sleeps in epoll meanwhile.
         let step = Duration::from_millis(2);
         let wait = next_start.map_or(step, |at| at.saturating_sub(begun.elapsed()).min(step));
         sleep(wait).await;
     }
-    reports
+    Ok(reports)

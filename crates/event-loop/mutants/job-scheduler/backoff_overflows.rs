@@ -1,0 +1,5 @@
+    // Doubling the Duration itself, saturating, never overflows, whereas a factor
+    // 2^(failed - 1) in an integer runs out (a u32 at 33 failures). After 128 doublings
+    // any wait of 1 ns or more is past Duration::MAX (about 2^94 ns), and a zero one
+    // stays zero: stopping there keeps failed = u32::MAX quick.
+    base * 2u32.pow(failed.max(1) - 1)

@@ -1,0 +1,45 @@
+    /// The job and outcome of an outcome line; `None` for any other line.
+    fn parse_outcome(line: &str) -> Option<(&str, Outcome)> {
+        // A job that started and has no outcome was cut short: a failed attempt.
+        if let Some(name) = line.strip_prefix("started ") {
+            let last = "interrupted".to_string();
+            return Some((name, Outcome::Failed { attempts: 1, last }));
+        }
+        let (word, rest) = line.split_once(' ')?;
+        let (name, rest) = rest.split_once(' ')?;
+        if name.is_empty() {
+            return None;
+        }
+        match word {
+            "succeeded" => Some((
+                name,
+                Outcome::Succeeded {
+                    attempts: rest.parse().ok()?,
+                },
+            )),
+            "failed" => {
+                let (attempts, error) = rest.split_once(' ').unwrap_or((rest, ""));
+                Some((
+                    name,
+                    Outcome::Failed {
+                        attempts: attempts.parse().ok()?,
+                        last: error.to_string(),
+                    },
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    let mut outcomes = HashMap::new();
+    // Only up to the last '\n': what follows it is a line whose writing was cut short.
+    let Some(end) = text.rfind('\n') else {
+        return outcomes;
+    };
+    // A later line replaces what an earlier one said about the same job.
+    for line in text[..end].split('\n') {
+        if let Some((name, outcome)) = parse_outcome(line) {
+            outcomes.insert(name.to_string(), outcome);
+        }
+    }
+    outcomes
