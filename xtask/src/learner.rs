@@ -411,6 +411,25 @@ mod tests {
     }
 
     #[test]
+    fn after_a_grade_the_next_is_the_first_not_done_after_it_going_round() {
+        let (a, b, c, d) = (exercise(), exercise(), exercise(), exercise());
+        let course = [
+            (&a, Standing::Todo),
+            (&b, Standing::Done),
+            (&c, Standing::Done),
+            (&d, Standing::Todo),
+        ];
+        // Just graded b: d, after it, before a, left aside earlier.
+        assert_eq!(grade::next_unfinished_after(&course, Some(1)), Some(3));
+        // Just graded d, the last: round to a.
+        assert_eq!(grade::next_unfinished_after(&course, Some(3)), Some(0));
+        assert_eq!(grade::next_unfinished_after(&course, None), Some(0));
+        let done = [(&b, Standing::Done), (&c, Standing::Done)];
+        assert_eq!(grade::next_unfinished_after(&done, Some(0)), None);
+        assert_eq!(grade::next_unfinished_after(&[], None), None);
+    }
+
+    #[test]
     fn the_standing_follows_the_stub_the_file_as_graded_and_the_last_grade() {
         let e = exercise();
         let stub = "pub fn reap_all() { todo!(\"procs/reap: Wait for all\") }";

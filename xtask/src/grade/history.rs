@@ -261,15 +261,30 @@ pub fn first_unfinished(standings: &[(&Exercise, Standing)]) -> Option<usize> {
     standings.iter().position(|(_, s)| *s != Standing::Done)
 }
 
+/// The first exercise not done that comes after position `after` in the course's
+/// order, going round to the start: a learner who just finished an exercise of lesson 4
+/// goes on with lesson 4, not with an exercise of lesson 1 left aside.
+pub fn next_unfinished_after(
+    standings: &[(&Exercise, Standing)],
+    after: Option<usize>,
+) -> Option<usize> {
+    let start = after.map_or(0, |k| k + 1);
+    (0..standings.len())
+        .map(|i| (start + i) % standings.len())
+        .find(|&k| standings[k].1 != Standing::Done)
+}
+
 /// After a grade in which every exercise passed: the line that names the next exercise
-/// not done yet (by the results just kept), so a learner goes on without looking it up.
-pub fn next_line(root: &std::path::Path, exercises: &[Exercise]) -> String {
+/// not done yet (by the results just kept), after `graded` (the last exercise graded),
+/// so a learner goes on without looking it up.
+pub fn next_line(root: &std::path::Path, exercises: &[Exercise], graded: Option<&str>) -> String {
     let last = last_results(root);
     let standings: Vec<(&Exercise, Standing)> = exercises
         .iter()
         .map(|e| (e, standing_of(root, e, &last)))
         .collect();
-    match first_unfinished(&standings) {
+    let after = graded.and_then(|id| exercises.iter().position(|e| e.id == id));
+    match next_unfinished_after(&standings, after) {
         Some(k) => {
             let e = standings[k].0;
             format!(

@@ -631,7 +631,8 @@ pub fn main(options: &GradeOptions) -> ExitCode {
     // Everything graded passed: say where to go on (on stderr with --format exercism,
     // whose stdout is the JSON alone).
     if grade.passed() {
-        let line = next_line(&root, &all);
+        let graded = grade.exercises.last().map(|e| e.exercise.id.as_str());
+        let line = next_line(&root, &all, graded);
         if exercism {
             eprintln!("\n{line}");
         } else {

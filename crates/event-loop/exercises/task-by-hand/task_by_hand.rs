@@ -200,8 +200,11 @@ impl Pinger {
 
     /// Reads what came of the reply (it may come in pieces, over several steps) until
     /// its newline; then it must be "pong N" for this round N. After the last round the
-    /// result is `Ok(rounds)`; after another, the pause begins. Nothing to read yet: wait
-    /// until readable. The end of the stream first is [`PingError::Closed`].
+    /// result is `Ok(rounds)` at once (no pause follows the last round); after another,
+    /// the pause begins. Nothing to read yet: wait until readable. The end of the stream
+    /// first is [`PingError::Closed`]; more than [`MAX_REPLY`] bytes without a newline is
+    /// [`PingError::WrongReply`] with what came (a server that never ends its line must
+    /// not grow the buffer forever).
     fn receiving(&mut self, cx: &mut Ctx<'_>, socket: SocketId) -> Flow {
         // BEGIN SOLUTION
         let n = match cx.read(socket, &mut self.buf) {

@@ -366,9 +366,11 @@ fn make_noise(sleeper: &Thread, state: &GateState) {
 
 #[test]
 fn while_the_future_waits_the_thread_sleeps() {
-    const WAIT: Duration = Duration::from_millis(500);
+    // Long enough that a timer of a few hundred milliseconds shows as polls: a thread
+    // that looks again every 500 ms polls 5 times in 2 s where 2 polls are needed.
+    const WAIT: Duration = Duration::from_secs(2);
     let c = scene(
-        "block_on of a future that waits for a gate another thread opens after 500 ms \
+        "block_on of a future that waits for a gate another thread opens after 2 s \
          (the opener wakes it once); nothing else wakes it meanwhile",
         "while the future waits, the thread sleeps: no polling in a loop, no short timer \
          to look again",
@@ -383,10 +385,11 @@ fn while_the_future_waits_the_thread_sleeps() {
         (output, polls.get(), cpu, wall)
     });
     c.eq(output, "through the gate".to_string());
-    // Two polls are needed: the first, and the one after the wake.
-    if polls > 10 {
+    // Two polls are needed: the first, and the one after the wake; two more are allowed
+    // for the rare spurious return of `park`.
+    if polls > 4 {
         c.rule(
-            "while the future waits, the thread sleeps: polled at most 10 times (2 are \
+            "while the future waits, the thread sleeps: polled at most 4 times (2 are \
              needed: the first poll, and one after the wake)",
         )
         .fail_with(&format!("the future was polled {polls} times in {wall:?}"));

@@ -242,6 +242,58 @@ fn rounds_are_played_in_order_with_a_pause_between() {
 }
 
 #[test]
+fn no_pause_follows_the_last_round() {
+    let c = scene(
+        "Pinger::new(server, 1 round, pause 5 s); the server answers the ping at once with \
+         \"pong 1\"",
+        "after the last round the result is Ok(rounds) at once: the pause is between rounds, \
+         none follows the last",
+    );
+    let (addr, server) = server(vec![pong(1)], Duration::ZERO);
+    let run = run(&c, addr, 1, ms(5000));
+    let ended = Instant::now();
+    let seen = server_saw(&c, server);
+    c.check(matches!(run.result, Some(Ok(1))), &run.result);
+    // Timers never fire early: a task that sleeps the pause after its last pong ends at
+    // least 5 s after it, however fast the machine; a right one ends in milliseconds.
+    if let Some(&pong) = seen.answered.last() {
+        let after = ended.saturating_duration_since(pong);
+        if after >= ms(5000) {
+            c.fail_with(&format!(
+                "the task ended {after:?} after the last pong: it slept a pause after the \
+                 last round"
+            ));
+        }
+    }
+}
+
+#[test]
+fn a_reply_line_that_never_ends_is_a_wrong_reply() {
+    let long = "x".repeat(100);
+    let c = scene(
+        format!(
+            "Pinger::new(server, 2 rounds, pause 10 ms); the server answers ping 1 with \
+             100 bytes and no newline ({long:?}), then waits"
+        ),
+        "more than MAX_REPLY (64) bytes without a newline is WrongReply { round, got: what \
+         came }, at once: the buffer must not grow forever",
+    );
+    let (addr, server) = server(
+        vec![Answer::Pieces(vec![leak(long.clone())], Duration::ZERO)],
+        Duration::ZERO,
+    );
+    let run = run(&c, addr, 2, ms(10));
+    let seen = server_saw(&c, server);
+    let right = matches!(
+        &run.result,
+        Some(Err(PingError::WrongReply { round: 1, got })) if got.starts_with("xxxx")
+    );
+    c.check(right, &run.result);
+    c.rule("the first error ends the task: no ping after it (lines the server read)")
+        .eq(pings(&seen), vec!["ping 1".to_string()]);
+}
+
+#[test]
 fn a_reply_in_pieces_is_read_whole() {
     let c = scene(
         "Pinger::new(server, 2 rounds, pause 10 ms); the server answers each ping in three \
