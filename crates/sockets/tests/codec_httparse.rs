@@ -10,6 +10,13 @@
 //! as a status code, ours refuses codes below 100 (RFC 9110, section 15: they are not
 //! status codes). And httparse returns an empty reason phrase when it holds bytes above
 //! 0x7f, so reasons are compared only when they are ASCII.
+//!
+//! Folded header lines (`obs-fold`) are read as a user agent must read them (RFC 9112,
+//! section 5.2): httparse is told to accept them in responses, which it does by keeping
+//! the fold's bytes in the value, and its value is compared after each fold is replaced
+//! with one space, as ours does.
+
+mod rfc9112;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -45,6 +52,30 @@ fn text(bytes: &[u8]) -> String {
     }
 }
 
+/// An httparse value with each fold replaced as RFC 9112 (section 5.2) says: every
+/// line of it trimmed of its whitespace and line ending, the empty ones left out, the
+/// rest joined by one space. A value without a fold is unchanged.
+fn unfold(value: &[u8]) -> String {
+    if !value.contains(&b'\n') {
+        return text(value);
+    }
+    let trim = |mut line: &[u8]| {
+        line = line.strip_suffix(b"\r").unwrap_or(line);
+        let start = line.iter().position(|&b| b != b' ' && b != b'\t');
+        let end = line.iter().rposition(|&b| b != b' ' && b != b'\t');
+        match (start, end) {
+            (Some(start), Some(end)) => text(&line[start..=end]),
+            _ => String::new(),
+        }
+    };
+    value
+        .split(|&b| b == b'\n')
+        .map(trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn ours(input: &[u8]) -> Verdict {
     let limits = Limits {
         max_headers: MAX_HEADERS,
@@ -75,7 +106,10 @@ fn error_name(error: &HttpError) -> String {
 fn theirs(input: &[u8]) -> Verdict {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
-    match response.parse(input) {
+    let parsed = httparse::ParserConfig::default()
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .parse_response(&mut response, input);
+    match parsed {
         Ok(httparse::Status::Complete(used)) => Verdict::Accepted(Head {
             version_minor: response.version.unwrap_or(9),
             status: response.code.unwrap_or(0),
@@ -83,12 +117,30 @@ fn theirs(input: &[u8]) -> Verdict {
             headers: response
                 .headers
                 .iter()
-                .map(|h| (h.name.to_string(), text(h.value)))
+                .map(|h| (h.name.to_string(), unfold(h.value)))
                 .collect(),
             used,
         }),
         Ok(httparse::Status::Partial) => Verdict::Incomplete,
         Err(error) => Verdict::Rejected(format!("{error:?}")),
+    }
+}
+
+/// httparse's reading of the final head in `input`, after the interim (1xx) heads it
+/// returns one by one and ours skips; `used` counts them too, as ours does.
+fn theirs_final(input: &[u8]) -> Verdict {
+    let mut skipped = 0;
+    loop {
+        match theirs(&input[skipped..]) {
+            Verdict::Accepted(head) if (100..200).contains(&head.status) && head.status != 101 => {
+                skipped += head.used;
+            }
+            Verdict::Accepted(mut head) => {
+                head.used += skipped;
+                return Verdict::Accepted(head);
+            }
+            other => return other,
+        }
     }
 }
 
@@ -283,6 +335,47 @@ fn damaged_heads_are_accepted_and_refused_alike() {
     // The damage must exercise both outcomes, or this test proves little.
     assert!(
         tally.both_accepted > 250 && tally.both_rejected > 500,
+        "{tally:?}"
+    );
+}
+
+/// The head of every case of the RFC 9112 tables (`rfc9112/mod.rs`), read by both
+/// parsers: where both read it, they must see the same status and the same fields in
+/// the same order (folds undone); where one refuses what the other reads, the case must
+/// be one of the known, deliberate differences.
+#[test]
+fn every_rfc9112_case_has_the_same_head_in_both_parsers() {
+    // httparse takes any three digits for a status code (see the top of this file).
+    let deliberate = ["a code below 100"];
+    let mut tally = Tally::default();
+    let mut differ = Vec::new();
+    for (rule, case) in rfc9112::every_case() {
+        let shown = format!(
+            "{} ({}): {:?}",
+            case.name,
+            rule.section,
+            String::from_utf8_lossy(case.bytes)
+        );
+        match (ours(case.bytes), theirs_final(case.bytes)) {
+            (Verdict::Accepted(ours), Verdict::Accepted(theirs)) => {
+                assert_eq!(
+                    ours, theirs,
+                    "{shown}: the parsers read the head differently"
+                );
+                tally.both_accepted += 1;
+            }
+            (Verdict::Rejected(_), Verdict::Rejected(_)) => tally.both_rejected += 1,
+            (Verdict::Incomplete, Verdict::Incomplete) => tally.not_compared += 1,
+            (ours, theirs) => differ.push((
+                case.name,
+                format!("{shown}: ours {ours:?}, httparse {theirs:?}"),
+            )),
+        }
+    }
+    let names: Vec<&str> = differ.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, deliberate, "{differ:#?}");
+    assert!(
+        tally.both_accepted >= 100 && tally.both_rejected >= 20,
         "{tally:?}"
     );
 }

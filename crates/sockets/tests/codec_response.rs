@@ -352,15 +352,14 @@ fn bad_header_lines() {
 }
 
 #[test]
-fn obsolete_line_folding_is_refused() {
-    assert_eq!(
-        error("HTTP/1.1 200 OK\r\nX-Long: part one\r\n  part two\r\n\r\n"),
-        HttpError::ObsoleteLineFolding { offset: 35 }
-    );
-    // Whitespace before the first header is refused the same way.
+fn obsolete_line_folding_is_replaced_by_a_space() {
+    // A user agent must undo a fold, not refuse it (RFC 9112, section 5.2).
+    let r = one("HTTP/1.1 200 OK\r\nX-Long: part one\r\n  part two\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(r.headers.get("x-long"), Some("part one part two"));
+    // Whitespace before the first header continues nothing: refused (section 2.2).
     assert_eq!(
         error("HTTP/1.1 200 OK\r\n\tX: 1\r\n\r\n"),
-        HttpError::ObsoleteLineFolding { offset: 17 }
+        HttpError::WhitespaceBeforeFirstField { offset: 17 }
     );
 }
 
@@ -441,14 +440,21 @@ fn content_length_conflicts_and_nonsense() {
 }
 
 #[test]
-fn transfer_codings_other_than_chunked_are_refused() {
-    for value in ["gzip", "gzip, chunked", "chunked, chunked", "identity"] {
-        let bytes = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: {value}\r\n\r\n");
+fn transfer_codings_other_than_chunked_are_framed_then_refused() {
+    // The body is read to its end first (RFC 9112, section 6.3, rule 4): until the
+    // last chunk when `chunked` comes last, until the close otherwise.
+    for (value, body, coding) in [
+        ("gzip", "", "gzip"),
+        ("identity", "body", "identity"),
+        ("gzip, chunked", "1\r\nx\r\n0\r\n\r\n", "gzip"),
+        ("chunked, chunked", "0\r\n\r\n", "chunked"),
+    ] {
+        let bytes = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: {value}\r\n\r\n{body}");
         assert_eq!(
             error(&bytes),
             HttpError::UnsupportedTransferEncoding {
                 offset: 36,
-                value: value.into()
+                value: coding.into()
             }
         );
     }
@@ -827,7 +833,10 @@ fn offsets_restart_with_each_response() {
 fn errors_say_where_and_what() {
     let message =
         error("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n").to_string();
-    assert_eq!(message, "conflicting Content-Length at byte 52: 6 after 5");
+    assert_eq!(
+        message,
+        "conflicting Content-Length at byte 52: 6 after 5 (RFC 9112 §6.3 rule 5)"
+    );
     let message = error("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n").to_string();
     assert!(message.contains("\"gzip\" at byte 36"), "{message}");
 }

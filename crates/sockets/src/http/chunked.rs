@@ -14,10 +14,11 @@
 //!
 //! The decoder is a state machine with one state per part of that grammar, fed with
 //! whatever bytes have arrived. Chunk extensions are checked for stray control bytes and
-//! otherwise ignored: no extension means anything to this client. Trailer fields are
-//! read with the same rules and limits as header fields, then dropped: RFC 9110 (section
-//! 6.5.1) forbids merging them into the headers unless a field says it may, and nothing
-//! in this course sends any.
+//! otherwise ignored: a recipient must ignore the extensions it does not understand
+//! (RFC 9112, section 7.1.1), and this client understands none. Trailer fields (section
+//! 7.1.2) are read with the same rules and limits as header fields, then dropped: RFC
+//! 9110 (section 6.5.1) forbids merging them into the headers unless a field says it
+//! may, and nothing in this course sends any.
 
 use super::error::HttpError;
 use super::framing::check_body_size;
@@ -87,7 +88,8 @@ impl ChunkedDecoder {
                             let size = parse_chunk_size(self.line.text(), line_offset)?;
                             self.line.clear();
                             self.state = if size == 0 {
-                                State::Trailers(Box::new(HeadReader::trailers()))
+                                // Trailer fields are fields: folds are undone there too.
+                                State::Trailers(Box::new(HeadReader::trailers().unfolding()))
                             } else {
                                 let total = (body.len() as u64).saturating_add(size);
                                 check_body_size(total, line_offset, limits)?;

@@ -38,19 +38,24 @@ pub enum Truncation {
 }
 
 /// Why bytes are not an HTTP/1.x message this codec accepts.
+///
+/// Each message ends with the rule that refused the bytes, `(RFC 9112 §6.3 rule 5)`, so
+/// that a report shown to a person says not only what was wrong but where the standard
+/// says so. The errors that are this codec's own choices, not the RFC's (a limit, a
+/// method it does not serve), cite nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpError {
     /// Not `HTTP/1.x SP 3DIGIT [SP reason]`.
-    #[error("bad status line at byte {offset}: {reason}")]
+    #[error("bad status line at byte {offset}: {reason} (RFC 9112 §4)")]
     BadStatusLine { offset: usize, reason: String },
 
     /// Not `method SP target SP HTTP/1.x`.
-    #[error("bad request line at byte {offset}: {reason}")]
+    #[error("bad request line at byte {offset}: {reason} (RFC 9112 §3)")]
     BadRequestLine { offset: usize, reason: String },
 
     /// A well-formed version other than 1.0 and 1.1 (`HTTP/2.0`, `HTTP/0.9`...).
     #[error(
-        "unsupported version {version:?} at byte {offset}: only HTTP/1.0 and HTTP/1.1 are spoken here"
+        "unsupported version {version:?} at byte {offset}: only HTTP/1.0 and HTTP/1.1 are spoken here (RFC 9112 §2.3)"
     )]
     UnsupportedVersion { offset: usize, version: String },
 
@@ -59,22 +64,37 @@ pub enum HttpError {
     MethodNotSupported { offset: usize, method: String },
 
     /// A header line that is not `name: value` (no colon, empty name, space before the colon).
-    #[error("bad header line at byte {offset}: {reason}")]
+    #[error("bad header line at byte {offset}: {reason} (RFC 9112 §5.1)")]
     BadHeaderLine { offset: usize, reason: String },
 
-    /// A line starting with a space or tab: the obsolete way to continue a header value
-    /// on the next line, which RFC 9112 (section 5.2) lets a recipient reject.
+    /// In a *request*, a line starting with a space or tab after a header line: the
+    /// obsolete way to continue its value on the next line (`obs-fold`). RFC 9112
+    /// (section 5.2) lets a server reject it with 400, and this one does. (A client
+    /// must not: in a response, the parser replaces each fold with a space.)
     #[error(
-        "obsolete line folding at byte {offset}: a header line starts with whitespace, which is rejected"
+        "obsolete line folding at byte {offset}: a header line of a request starts with whitespace (RFC 9112 §5.2)"
     )]
     ObsoleteLineFolding { offset: usize },
 
+    /// A line starting with a space or tab right after the start line (or as the first
+    /// line of a trailer section): there is no field before it for it to continue.
+    /// RFC 9112 (section 2.2) lets a recipient reject it or ignore it; ignoring it
+    /// would hide a field from us that another parser might see, so it is rejected.
+    #[error(
+        "whitespace at byte {offset} before the first field: a line starts with a space or tab, and no field comes before it to continue (RFC 9112 §2.2)"
+    )]
+    WhitespaceBeforeFirstField { offset: usize },
+
     /// A header name holds a byte that is not a token character (RFC 9110, section 5.6.2).
-    #[error("invalid byte {byte:#04x} in a header name at byte {offset}")]
+    #[error(
+        "invalid byte {byte:#04x} in a header name at byte {offset}: a field name is a token (RFC 9110 §5.1)"
+    )]
     InvalidHeaderName { offset: usize, byte: u8 },
 
     /// A header value holds a control byte (anything below 0x20 but tab, or 0x7f).
-    #[error("invalid byte {byte:#04x} in the value of header {name:?} at byte {offset}")]
+    #[error(
+        "invalid byte {byte:#04x} in the value of header {name:?} at byte {offset} (RFC 9110 §5.5)"
+    )]
     InvalidHeaderValue {
         offset: usize,
         name: String,
@@ -83,7 +103,9 @@ pub enum HttpError {
 
     /// Two Content-Length values that differ: which one frames the body is anybody's
     /// guess, and guessing differently from a proxy is how responses get smuggled.
-    #[error("conflicting Content-Length at byte {offset}: {second} after {first}")]
+    #[error(
+        "conflicting Content-Length at byte {offset}: {second} after {first} (RFC 9112 §6.3 rule 5)"
+    )]
     ConflictingContentLength {
         offset: usize,
         first: u64,
@@ -91,16 +113,23 @@ pub enum HttpError {
     },
 
     /// A Content-Length that is not a decimal number (`-1`, `+5`, `0x10`, empty, huge).
-    #[error("invalid Content-Length {value:?} at byte {offset}: {reason}")]
+    #[error("invalid Content-Length {value:?} at byte {offset}: {reason} (RFC 9112 §6.3 rule 5)")]
     InvalidContentLength {
         offset: usize,
         value: String,
         reason: &'static str,
     },
 
-    /// A transfer coding other than a single `chunked` (`gzip, chunked`, `identity`...).
+    /// A transfer coding this codec cannot undo: anything but one `chunked`, applied
+    /// last (`gzip`, `gzip, chunked`, `chunked, chunked`, `identity`). `value` is that
+    /// coding as the message spelled it, `offset` where it is.
+    ///
+    /// In a response it comes only after the body has been framed as RFC 9112 section
+    /// 6.3 rule 4 says and read to its end (until the last chunk, or until the server
+    /// closed the connection): the bytes are all accounted for, only their content
+    /// cannot be decoded. A request with it is refused at once.
     #[error(
-        "unsupported Transfer-Encoding {value:?} at byte {offset}: only a single `chunked` is decoded"
+        "unsupported transfer coding {value:?} at byte {offset}: only `chunked`, once and last, is decoded here (RFC 9112 §6.1)"
     )]
     UnsupportedTransferEncoding { offset: usize, value: String },
 
@@ -137,16 +166,17 @@ pub enum HttpError {
     ChunkLineTooLong { offset: usize, limit: usize },
 
     /// A chunk-size line that is not `HEX [; extensions]`.
-    #[error("bad chunk size at byte {offset}: {reason}")]
+    #[error("bad chunk size at byte {offset}: {reason} (RFC 9112 §7.1)")]
     BadChunkSize { offset: usize, reason: String },
 
     /// Chunk data not followed by CRLF: the size line lied, or the stream is not chunked.
     #[error(
-        "bad chunk terminator at byte {offset}: expected CRLF after the chunk data, found byte {found:#04x}"
+        "bad chunk terminator at byte {offset}: expected CRLF after the chunk data, found byte {found:#04x} (RFC 9112 §7.1)"
     )]
     BadChunkTerminator { offset: usize, found: u8 },
 
-    /// The stream ended before the message did (`offset` is where it ended).
+    /// The stream ended before the message did (`offset` is where it ended): RFC 9112
+    /// (section 8) calls the message incomplete, and it is never taken for a whole one.
     #[error("the connection closed at byte {offset} {what}")]
     Truncated { offset: usize, what: Truncation },
 
@@ -166,6 +196,7 @@ impl HttpError {
             | HttpError::MethodNotSupported { offset, .. }
             | HttpError::BadHeaderLine { offset, .. }
             | HttpError::ObsoleteLineFolding { offset }
+            | HttpError::WhitespaceBeforeFirstField { offset }
             | HttpError::InvalidHeaderName { offset, .. }
             | HttpError::InvalidHeaderValue { offset, .. }
             | HttpError::ConflictingContentLength { offset, .. }

@@ -17,10 +17,17 @@
 //! Empty lines *before* the start line are skipped (RFC 9112, section 2.2, for
 //! robustness against peers that send a CRLF too many after a body). They still count
 //! toward `max_head_bytes`, so an endless stream of them ends in an error too.
+//!
+//! A header line that starts with a space or a tab is a *fold* (`obs-fold`, RFC 9112
+//! section 5.2): it continues the value of the field before it. What to do with it
+//! depends on who reads. A server may refuse it (400), and the request parser does; a
+//! user agent must replace it with a space, so the response parser builds its reader
+//! with [`HeadReader::unfolding`]. Right after the start line there is no field to
+//! continue, and such a line is refused either way (RFC 9112, section 2.2).
 
 use super::error::{HttpError, Section};
 use super::framing::FramingFields;
-use super::headers::{Headers, parse_field_line};
+use super::headers::{Headers, is_ows, parse_continuation, parse_field_line};
 use super::limits::Limits;
 
 /// One line being collected from pieces of input.
@@ -98,6 +105,12 @@ pub(crate) struct HeadReader<S> {
     line: LineReader,
     /// Bytes of this head taken so far, for `max_head_bytes`.
     taken: usize,
+    /// Header lines read so far, continuation lines included, for `max_headers`
+    /// (a `u32`, beside the flag below, keeps the reader as small as before them).
+    lines: u32,
+    /// Whether a folded line continues the field before it (responses) or is an
+    /// error (requests).
+    unfold: bool,
     /// The parsed start line, once its line has been read.
     start: Option<S>,
     headers: Headers,
@@ -111,6 +124,8 @@ impl<S> HeadReader<S> {
             section: Section::Head,
             line: LineReader::default(),
             taken: 0,
+            lines: 0,
+            unfold: false,
             start: None,
             headers: Headers::new(),
             framing: FramingFields::default(),
@@ -123,6 +138,15 @@ impl<S> HeadReader<S> {
         HeadReader {
             taken: already,
             ..HeadReader::message()
+        }
+    }
+
+    /// The same reader, but one that undoes folded lines instead of refusing them: what
+    /// a user agent must do with a response (RFC 9112, section 5.2).
+    pub fn unfolding(self) -> HeadReader<S> {
+        HeadReader {
+            unfold: true,
+            ..self
         }
     }
 
@@ -182,21 +206,45 @@ impl<S> HeadReader<S> {
             if self.start.is_none() {
                 self.start = Some(parse_start(text, line_offset)?);
             } else {
-                if self.headers.len() >= limits.max_headers {
+                if self.lines as usize >= limits.max_headers {
                     return Err(HttpError::TooManyHeaders {
                         section: self.section,
                         offset: line_offset,
                         limit: limits.max_headers,
                     });
                 }
-                let field = parse_field_line(text, line_offset)?;
-                self.framing.note(&field);
-                self.headers.push(field.name, field.value);
+                self.lines = self.lines.saturating_add(1);
+                if text.first().copied().is_some_and(is_ows) {
+                    self.continue_field(line_offset)?;
+                } else {
+                    let field = parse_field_line(text, line_offset)?;
+                    self.framing.note(&field);
+                    self.headers.push(field.name, field.value);
+                }
             }
             self.line.clear();
         }
     }
     // ANCHOR_END: read
+
+    // ANCHOR: continue_field
+    /// A header line that starts with whitespace (the current line, at `offset`): a
+    /// fold of the field before it, undone or refused, or an error if there is none.
+    fn continue_field(&mut self, offset: usize) -> Result<(), HttpError> {
+        let Some(name) = self.headers.last_name() else {
+            return Err(HttpError::WhitespaceBeforeFirstField { offset });
+        };
+        if !self.unfold {
+            return Err(HttpError::ObsoleteLineFolding { offset });
+        }
+        let (more, more_offset) = parse_continuation(self.line.text(), offset, name)?;
+        // Replace the fold with one space (RFC 9112, section 5.2), in the fields and in
+        // the framing fields alike, before anything interprets the value.
+        self.framing.extend_last(&more, more_offset);
+        self.headers.extend_last_value(&more);
+        Ok(())
+    }
+    // ANCHOR_END: continue_field
 }
 
 impl HeadReader<()> {

@@ -15,6 +15,12 @@
 //! - the value may hold visible ASCII, spaces, tabs and bytes above 0x7f, but no other
 //!   control byte: a stray CR or NUL is refused, never passed on.
 //!
+//! A line that starts with a space or a tab continues the value of the field before it:
+//! the obsolete *line folding* (`obs-fold`, RFC 9112 section 5.2) of old servers, which
+//! broke long values over several lines. A server may refuse it in a request, and ours
+//! does; a client must not refuse it in a response, but must replace each fold with a
+//! space, so [`parse_continuation`] reads such a line and [`Headers`] glues it on.
+//!
 //! Bytes above 0x7f are "opaque" to HTTP (RFC 9110, section 5.5). They are kept as text:
 //! UTF-8 when the value is valid UTF-8 (servers do send UTF-8 file names), otherwise one
 //! character per byte (Latin-1), which loses nothing and never fails.
@@ -78,6 +84,35 @@ impl Headers {
         let name_end = self.text.len();
         self.text.push_str(value.as_ref());
         self.fields.push((name_end, self.text.len()));
+    }
+
+    /// The name of the last field, if any.
+    pub(crate) fn last_name(&self) -> Option<&str> {
+        let &(name_end, _) = self.fields.last()?;
+        // A name starts where the previous field's value ended.
+        let start = match self.fields.len() {
+            0 | 1 => 0,
+            n => self.fields[n - 2].1,
+        };
+        Some(&self.text[start..name_end])
+    }
+
+    /// Appends `more` to the value of the last field, after one space: how an obs-fold
+    /// is undone (RFC 9112, section 5.2). Nothing is added for an empty `more`, and no
+    /// space before it when the value was empty, so the value stays trimmed.
+    pub(crate) fn extend_last_value(&mut self, more: &str) {
+        let Some(last) = self.fields.last_mut() else {
+            return;
+        };
+        if more.is_empty() {
+            return;
+        }
+        // The last field's value is the end of `text`: appending extends exactly it.
+        if last.1 > last.0 {
+            self.text.push(' ');
+        }
+        self.text.push_str(more);
+        last.1 = self.text.len();
     }
 
     /// The number of fields (a repeated name counts each time).
@@ -234,6 +269,29 @@ pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'
 }
 // ANCHOR_END: parse_field_line
 
+/// Reads a continuation line (an `obs-fold`: `line` starts with a space or tab) of the
+/// field called `name`: what it adds to the value, trimmed, with where that starts.
+/// Its bytes follow the rules of a value, and an error names the field it continues.
+pub(crate) fn parse_continuation<'a>(
+    line: &'a [u8],
+    offset: usize,
+    name: &str,
+) -> Result<(Cow<'a, str>, usize), HttpError> {
+    if let Some(i) = line.iter().position(|&b| !is_text_byte(b)) {
+        return Err(HttpError::InvalidHeaderValue {
+            offset: offset + i,
+            name: name.to_string(),
+            byte: line[i],
+        });
+    }
+    let start = line.iter().position(|&b| !is_ows(b)).unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|&b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    Ok((decode_text_in(&line[start..end]), offset + start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +382,39 @@ mod tests {
         assert_eq!(field("A: café").unwrap().1, "café");
         let latin1 = parse_field_line(b"A: caf\xe9", 0).unwrap();
         assert_eq!(latin1.value, "caf\u{e9}");
+    }
+
+    #[test]
+    fn continuation_lines() {
+        let (more, at) = parse_continuation(b" \t more text \t", 50, "A").unwrap();
+        assert_eq!((more.as_ref(), at), ("more text", 53));
+        let (more, at) = parse_continuation(b"   ", 50, "A").unwrap();
+        assert_eq!((more.as_ref(), at), ("", 53));
+        assert_eq!(
+            parse_continuation(b" a\0", 50, "A"),
+            Err(HttpError::InvalidHeaderValue {
+                offset: 52,
+                name: "A".into(),
+                byte: 0
+            })
+        );
+    }
+
+    #[test]
+    fn extending_the_last_value() {
+        let mut h = Headers::new();
+        h.extend_last_value("nothing to extend");
+        assert!(h.is_empty());
+        assert_eq!(h.last_name(), None);
+        h.push("A", "one");
+        assert_eq!(h.last_name(), Some("A"));
+        h.push("B", "");
+        assert_eq!(h.last_name(), Some("B"));
+        h.extend_last_value("two");
+        h.extend_last_value("");
+        h.extend_last_value("three");
+        let fields: Vec<(&str, &str)> = h.iter().collect();
+        assert_eq!(fields, [("A", "one"), ("B", "two three")]);
     }
 
     #[test]

@@ -15,19 +15,20 @@
 //! end of stream ──────► ResponseParser::finish ─► the close-delimited body, or Truncated
 //! ```
 //!
-//! What the codec accepts, in one place (each rule is explained in the module that applies it):
+//! What the codec accepts, in one place (each rule is explained in the module that
+//! applies it; the leniencies, each with its reason, are listed in `response`):
 //!
 //! | Question | Answer | Where |
 //! |---|---|---|
-//! | Line endings | CRLF, and a bare LF too (as httparse, curl and browsers do); a lone CR is an error | `head` |
+//! | Line endings | CRLF, and a bare LF too (RFC 9112, section 2.2, allows it; httparse, curl and browsers do it); a lone CR is an error | `head` |
 //! | Empty lines before a start line | skipped (RFC 9112, section 2.2) | `head` |
 //! | Status line | `HTTP/1.0` or `HTTP/1.1`, one space, three digits (100 to 999), then a space and a reason, or nothing | `response` |
 //! | Header names | tokens, no space before the colon; case-insensitive | `headers` |
 //! | Header values | spaces and tabs around them trimmed; control bytes refused; bytes above 0x7f kept (UTF-8, else Latin-1) | `headers` |
-//! | Obsolete line folding (a line starting with a space) | refused | `headers` |
+//! | Obsolete line folding (a line starting with a space) | in a response, replaced by one space (RFC 9112, section 5.2); in a request, refused; right after the start line, refused | `head` |
 //! | Repeated headers | all kept, in order | [`Headers`] |
-//! | Content-Length | repeated or listed with equal values: fine; different values: error | `framing` |
-//! | Transfer-Encoding | only `chunked`; it wins over Content-Length, and then the connection is not reused | `framing` |
+//! | Content-Length | repeated or listed with equal values: fine; different values, a sign, a space inside: error | `framing` |
+//! | Transfer-Encoding | it wins over Content-Length, and then the connection is not reused; `chunked` last frames by chunks, any other last coding means until the close; a coding other than one final `chunked` is refused once the body has been read | `framing` |
 //! | Chunk extensions / trailers | ignored / checked then dropped | `chunked` |
 //! | No body | responses to HEAD, 1xx, 204, 304 | `framing` |
 //! | 1xx responses | skipped, except 101 which is returned; their heads count toward the final head's `max_head_bytes` | `response` |
@@ -36,7 +37,8 @@
 //! | Sizes | every buffer bounded by [`Limits`] | `limits` |
 //!
 //! Errors ([`HttpError`]) carry the offset of the offending byte, counted from the
-//! start of the message.
+//! start of the message, and their messages name the rule that refused it (`RFC 9112
+//! §6.3 rule 5`).
 //!
 //! Cost: however the bytes are cut, no byte is looked at more than a few times (the
 //! parsers never rescan from the start of a message), so parsing is linear in the

@@ -6,14 +6,50 @@
 //!
 //! Interim responses (1xx, such as `100 Continue` or `103 Early Hints`) are read and
 //! skipped: they announce that the real response is coming, and a client that sends
-//! no request body has no use for them. `101 Switching Protocols` is the exception: it
-//! is returned like a final response (with `keep_alive` false), because after it the
-//! connection no longer speaks HTTP/1.1 and the caller must know.
+//! no request body has no use for them (RFC 9110, section 15.2: a client must be able
+//! to parse any number of them before the final response). `101 Switching Protocols`
+//! is the exception: it is returned like a final response (with `keep_alive` false),
+//! because after it the connection no longer speaks HTTP/1.1 and the caller must know.
+//!
+//! A client reads what servers send, and RFC 9112 tells it what to forgive and what to
+//! refuse. What it forgives, this parser forgives: a folded header line becomes a space
+//! (section 5.2), a final coding other than `chunked` is read until the close (section
+//! 6.3, rule 4). What could let two parsers disagree about where a response ends, it
+//! refuses. The leniencies it keeps beyond what the RFC asks, each with its reason:
+//!
+//! - **A bare LF ends a line**, CR LF or not (RFC 9112, section 2.2, allows it): httparse,
+//!   curl and browsers accept it, and old scripts send it. A CR elsewhere is refused.
+//! - **Empty lines before the status line are skipped.** RFC 9112 (section 2.2) asks
+//!   servers to skip them before a request; a server that sends a CRLF too many after
+//!   a body makes a client need the same. They count toward `max_head_bytes`.
+//! - **No space after the status code** when the reason is empty (`HTTP/1.1 204`): the
+//!   grammar (section 4) wants `HTTP/1.1 204 `, but servers drop the space, and
+//!   httparse accepts it. The reason phrase is never interpreted (section 4 says a
+//!   client should ignore it).
+//! - **Any three digits from 100 to 999** as a status code. RFC 9110 (section 15)
+//!   defines 100 to 599; a client must treat an unknown code as the `x00` of its class,
+//!   and a downloader treats every code but 200 as "not the document" anyway.
+//! - **Bytes above 0x7f in values and the reason** (`obs-text`, RFC 9110 section 5.5)
+//!   are kept, as UTF-8 or else Latin-1: they are legal, if obsolete.
+//! - **Chunk extensions are not parsed** against their grammar, only checked for control
+//!   bytes: a client must ignore the extensions it does not know (RFC 9112, section
+//!   7.1.1), and it knows none. Whitespace after the chunk size is accepted, with or
+//!   without a `;` after it, and the data's CRLF may be a bare LF, as everywhere.
+//! - **Empty list elements** in Content-Length and Transfer-Encoding (`5,`) are ignored,
+//!   as every list rule says (RFC 9110, section 5.6.1).
+//!
+//! Where the RFC leaves a recipient the choice between refusing and repairing, this
+//! parser refuses, because each repair is a place where two parsers could read
+//! different fields: a bare CR (section 2.2 allows replacing it with a space), other
+//! control bytes in a value (RFC 9110, section 5.5), a line starting with whitespace
+//! right after the status line (section 2.2 allows ignoring it), whitespace between a
+//! field name and its colon (section 5.1 tells servers to refuse it and proxies to
+//! remove it; some parsers have read such a field, others ignored it).
 
 use super::Parsed;
 use super::chunked::ChunkedDecoder;
 use super::error::{HttpError, Truncation};
-use super::framing::{BodyKind, persistent, response_body};
+use super::framing::{BodyKind, Framing, persistent, response_body};
 use super::head::{Head, HeadReader, Version, parse_version};
 use super::headers::{Headers, decode_text, is_text_byte};
 use super::limits::Limits;
@@ -34,7 +70,8 @@ pub struct Response {
     /// Whether the connection may carry another request after this response: HTTP/1.1
     /// without `Connection: close`, or HTTP/1.0 with `Connection: keep-alive`; never
     /// after a body that ended with the connection, after 101, or after a response whose
-    /// framing was suspicious (both Transfer-Encoding and Content-Length).
+    /// framing was suspicious (both Transfer-Encoding and Content-Length, or
+    /// Transfer-Encoding in HTTP/1.0).
     pub keep_alive: bool,
 }
 
@@ -140,6 +177,10 @@ enum State {
     Body {
         response: Response,
         body: BodyReader,
+        /// The error to give instead of the response once its body has been read: its
+        /// transfer coding cannot be undone (RFC 9112, section 6.3, rule 4). Boxed: it is
+        /// rare, and every parser waiting for a body would otherwise carry room for it.
+        refuse_after: Option<Box<HttpError>>,
     },
     Failed(HttpError),
 }
@@ -158,8 +199,8 @@ enum Next {
     Interim,
     /// A response without a body: done.
     Complete(Response),
-    /// A body to read.
-    Body(Response, BodyReader),
+    /// A body to read, and the error to give once it is read, if any.
+    Body(Response, BodyReader, Option<Box<HttpError>>),
 }
 
 impl ResponseParser {
@@ -170,7 +211,7 @@ impl ResponseParser {
             limits,
             offset: 0,
             interim_seen: false,
-            state: State::Head(HeadReader::message()),
+            state: new_head(),
         }
     }
 
@@ -194,15 +235,25 @@ impl ResponseParser {
     ///
     /// Whatever it returns, the parser is then ready for a new connection.
     pub fn finish(&mut self) -> Result<Option<Response>, HttpError> {
-        let state = std::mem::replace(&mut self.state, State::Head(HeadReader::message()));
+        let state = std::mem::replace(&mut self.state, new_head());
         let offset = std::mem::take(&mut self.offset);
         let interim_seen = std::mem::take(&mut self.interim_seen);
         let what = match state {
             State::Failed(error) => return Err(error),
             State::Head(reader) if reader.is_blank() && !interim_seen => return Ok(None),
             State::Head(_) => Truncation::Head,
-            State::Body { response, body } => match body {
-                BodyReader::UntilClose => return Ok(Some(response)),
+            State::Body {
+                response,
+                body,
+                refuse_after,
+            } => match body {
+                // The close ends the body: now, and only now, it may be refused.
+                BodyReader::UntilClose => {
+                    return match refuse_after {
+                        Some(error) => Err(*error),
+                        None => Ok(Some(response)),
+                    };
+                }
                 BodyReader::Length { expected } => Truncation::Body {
                     expected,
                     received: response.body.len() as u64,
@@ -221,7 +272,7 @@ impl ResponseParser {
         let mut pos = 0;
         loop {
             // The state is moved out, and each arm puts back the one that comes next.
-            let state = std::mem::replace(&mut self.state, State::Head(HeadReader::message()));
+            let state = std::mem::replace(&mut self.state, new_head());
             match state {
                 State::Failed(error) => {
                     self.state = State::Failed(error.clone());
@@ -243,24 +294,40 @@ impl ResponseParser {
                         // reading forever, every read short and every head small.
                         Next::Interim => {
                             self.interim_seen = true;
-                            self.state = State::Head(HeadReader::message_after(self.offset));
+                            self.state =
+                                State::Head(HeadReader::message_after(self.offset).unfolding());
                         }
                         Next::Complete(response) => return Ok(self.done(response, pos)),
-                        Next::Body(response, body) => self.state = State::Body { response, body },
+                        Next::Body(response, body, refuse_after) => {
+                            self.state = State::Body {
+                                response,
+                                body,
+                                refuse_after,
+                            }
+                        }
                     }
                 }
                 State::Body {
                     mut response,
                     mut body,
+                    refuse_after,
                 } => {
                     let (taken, complete) =
                         body.read(&input[pos..], self.offset, &mut response.body, &self.limits)?;
                     pos += taken;
                     self.offset += taken;
                     if complete {
-                        return Ok(self.done(response, pos));
+                        // The body was framed and read whole; only its coding is refused.
+                        return match refuse_after {
+                            Some(error) => Err(*error),
+                            None => Ok(self.done(response, pos)),
+                        };
                     }
-                    self.state = State::Body { response, body };
+                    self.state = State::Body {
+                        response,
+                        body,
+                        refuse_after,
+                    };
                     return Ok(Parsed::NeedMore);
                 }
             }
@@ -285,8 +352,8 @@ impl ResponseParser {
             || (100..200).contains(&status)
             || status == 204
             || status == 304;
-        let kind = if no_body {
-            BodyKind::None
+        let Framing { kind, refuse_after } = if no_body {
+            Framing::new(BodyKind::None)
         } else {
             response_body(&framing, start.version_minor, &self.limits, &mut keep_alive)?
         };
@@ -306,16 +373,20 @@ impl ResponseParser {
                 // than a read or two would bring: a server may announce and not send.
                 let first = usize::try_from(expected).map_or(64 * 1024, |n| n.min(64 * 1024));
                 response.body.reserve(first);
-                Next::Body(response, BodyReader::Length { expected })
+                Next::Body(response, BodyReader::Length { expected }, refuse_after)
             }
-            BodyKind::Chunked => Next::Body(response, BodyReader::Chunked(ChunkedDecoder::new())),
-            BodyKind::UntilClose => Next::Body(response, BodyReader::UntilClose),
+            BodyKind::Chunked => Next::Body(
+                response,
+                BodyReader::Chunked(ChunkedDecoder::new()),
+                refuse_after,
+            ),
+            BodyKind::UntilClose => Next::Body(response, BodyReader::UntilClose, refuse_after),
         })
     }
 
     /// A response is complete: reset for the next one.
     fn done(&mut self, response: Response, used: usize) -> Parsed<Response> {
-        self.state = State::Head(HeadReader::message());
+        self.state = new_head();
         self.offset = 0;
         self.interim_seen = false;
         Parsed::Done {
@@ -323,6 +394,12 @@ impl ResponseParser {
             used,
         }
     }
+}
+
+/// The state before a response's first byte: a head reader that undoes folded lines,
+/// as a user agent must (RFC 9112, section 5.2).
+fn new_head() -> State {
+    State::Head(HeadReader::message().unfolding())
 }
 
 impl BodyReader {
