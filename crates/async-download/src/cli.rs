@@ -22,6 +22,7 @@ use crate::collect::{Collector, Report};
 use crate::engine::{EngineKind, Job};
 use crate::error::DownloadError;
 use crate::feed::{Feed, Lines};
+use crate::names::Layout;
 use crate::options::Options;
 use crate::progress::Progress;
 use crate::store::Store;
@@ -79,9 +80,18 @@ pub struct Cli {
     /// killed or interrupted run resume) [default: check each document and discard it]
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
+    /// With --out: save http://h:p/a/b?q as DIR/h_p/%2Fa%2Fb%3Fq, one file per host
+    /// folder [default: a folder per path segment, DIR/h_p/a/b%3Fq%: a name without a
+    /// `.` ends in %, so no file takes a folder's place; a final / is index.html]
+    #[arg(long, help_heading = "Output", requires = "out")]
+    pub flat: bool,
     /// Write the report as JSON to FILE (or stdout); with --race, the race's figures
     #[arg(long, value_name = "FILE|-", help_heading = "Output")]
     pub json: Option<String>,
+    /// After the run, write the URLs that failed to FILE, one a line, each after a
+    /// `# reason` line: a list for --urls FILE, to try them again [default: not written]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub failed: Option<PathBuf>,
     /// No progress bar and no report on stderr (the bar is never drawn when stderr is
     /// not a terminal)
     #[arg(short, long, help_heading = "Output")]
@@ -142,7 +152,7 @@ pub struct Cli {
 
     /// Race every engine on the same corpus work instead of downloading
     #[arg(long, help_heading = "The race",
-          conflicts_with_all = ["corpus", "urls", "out", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+          conflicts_with_all = ["corpus", "urls", "out", "failed", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
     pub race: bool,
     /// With --race: 1 and 10000 connections, fewer documents
     #[arg(long, help_heading = "The race", requires = "race")]
@@ -217,6 +227,15 @@ impl Cli {
         }
     }
 
+    /// How the documents' names are laid out under `--out`.
+    pub fn layout(&self) -> Layout {
+        if self.flat {
+            Layout::Flat
+        } else {
+            Layout::Tree
+        }
+    }
+
     /// The download's settings, from the flags and [`Options::default`].
     pub fn options(&self) -> Options {
         let mut options = Options {
@@ -270,6 +289,15 @@ pub fn main() -> ExitCode {
             if let Some(json) = &cli.json {
                 if let Err(e) = write_json(json, &report) {
                     eprintln!("async-download: cannot write the report to {json}: {e}");
+                    return Exit::CouldNotRun.into();
+                }
+            }
+            if let Some(path) = &cli.failed {
+                if let Err(e) = std::fs::write(path, report.failed_list()) {
+                    eprintln!(
+                        "async-download: cannot write the failed URLs to {}: {e}",
+                        path.display()
+                    );
                     return Exit::CouldNotRun.into();
                 }
             }
@@ -379,10 +407,16 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
                 what: path.display().to_string(),
                 source,
             })?;
-            (Box::new(target::url_lines(BufReader::new(file))), None)
+            (
+                Box::new(target::url_lines_in(BufReader::new(file), cli.layout())),
+                None,
+            )
         }
         Input::Stdin => (
-            Box::new(target::url_lines(BufReader::new(std::io::stdin()))),
+            Box::new(target::url_lines_in(
+                BufReader::new(std::io::stdin()),
+                cli.layout(),
+            )),
             None,
         ),
     };

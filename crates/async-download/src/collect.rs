@@ -63,6 +63,31 @@ pub struct Report {
 }
 
 impl Report {
+    // ANCHOR: failed_list
+    /// The failures as a URL list `--urls` reads back (`--failed FILE`): each URL on a
+    /// line of its own, after a `# ` line with its reason; a line of the input that was
+    /// not a URL is written as comments only (run again, it would only fail again).
+    /// Control bytes in a reason become spaces: a comment stays one line.
+    pub fn failed_list(&self) -> String {
+        let mut text = format!(
+            "# async-download: {} failed; run them again with --urls FILE\n",
+            self.failures.len()
+        );
+        for failure in &self.failures {
+            let reason = one_line(&failure.reason);
+            if sockets::url::Url::parse(&failure.url).is_ok() {
+                text.push_str(&format!(
+                    "# {reason} ({} attempts)\n{}\n",
+                    failure.attempts, failure.url
+                ));
+            } else {
+                text.push_str(&format!("# {reason}\n# {}\n", one_line(&failure.url)));
+            }
+        }
+        text
+    }
+    // ANCHOR_END: failed_list
+
     /// A few lines for a person.
     pub fn summary(&self) -> String {
         let mut text = format!(
@@ -105,6 +130,13 @@ impl Report {
         }
         text
     }
+}
+
+/// `text` with each control byte (a newline, say) as a space.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 // ANCHOR: histogram

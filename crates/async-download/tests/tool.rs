@@ -314,7 +314,7 @@ fn urls_dash_reads_the_list_from_stdin() {
     assert_eq!((count(&report, "ok"), count(&report, "failed")), (25, 0));
     assert_eq!(journal_names(&out).len(), 25);
     let site = format!("127.0.0.1_{}", server.addr().port());
-    let saved = fs::read(out.join(&site).join("%2Fwiki%2F7")).expect("document 7 saved");
+    let saved = fs::read(out.join(&site).join("wiki/7%")).expect("document 7 saved");
     assert_eq!(saved, sockets::corpus::document(7));
 }
 
@@ -633,9 +633,16 @@ fn hostile_urls_never_write_outside_out_and_bad_lines_are_reported_with_their_nu
     assert_eq!(documents.len(), fetched, "{inside:?}");
     for (path, bytes) in documents {
         assert_eq!(bytes, b"hello\n", "{path:?}");
-        assert_eq!(path.components().count(), 2, "{path:?}");
-        let file = path.file_name().unwrap().to_string_lossy();
-        assert!(!file.starts_with('.') && file.len() <= 255, "{path:?}");
+        // A host's folder, then a folder per path segment (the tree layout): each
+        // component a plain name, none hidden, none too long.
+        assert!(path.components().count() >= 2, "{path:?}");
+        for component in path.components() {
+            let std::path::Component::Normal(part) = component else {
+                panic!("{path:?}: {component:?}");
+            };
+            let part = part.to_string_lossy();
+            assert!(!part.starts_with('.') && part.len() <= 255, "{path:?}");
+        }
     }
     assert_eq!(journal_names(&out).len(), fetched);
 }
@@ -666,4 +673,92 @@ fn pipelined_downloads_from_the_corpus_server_are_whole() {
         assert!(check.is_perfect(300), "{engine}: {check:?}");
         fs::remove_dir_all(&out).expect("remove the folder");
     }
+}
+
+#[test]
+fn failed_writes_the_urls_that_failed_and_feeding_it_back_retries_exactly_those() {
+    // Every path under /bad/ is a 404 (not retried); everything else is a document.
+    let server = TinyServer::start(|target, stream| {
+        let reply: &[u8] = if target.starts_with("/bad/") {
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+        };
+        let _ = stream.write_all(reply);
+    });
+    let tmp = TempDir::new("tool-failed");
+    let base = format!("http://{}", server.addr());
+    let list = tmp.join("urls.txt");
+    fs::write(
+        &list,
+        format!(
+            "# a list\n{base}/good/1\n{base}/bad/1\nnot a url\n{base}/good/2\n{base}/bad/2?x=1\n"
+        ),
+    )
+    .unwrap();
+    let failed = tmp.join("failed.txt");
+    let out = tmp.join("out");
+    let args = |urls: &Path| -> Vec<String> {
+        [
+            "--urls",
+            urls.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--failed",
+            failed.to_str().unwrap(),
+            "--quiet",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let first: Vec<String> = args(&list);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let done = run(&first, tmp.path());
+    assert_eq!(done.code, Some(1), "{done:?}");
+    let text = fs::read_to_string(&failed).expect("the failed list is written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "# async-download: 3 failed; run them again with --urls FILE",
+            "# status 404 (1 attempts)",
+            &format!("{base}/bad/1"),
+            "# status 404 (1 attempts)",
+            &format!("{base}/bad/2?x=1"),
+            // The line that is not a URL is named, as comments: it is not tried again.
+            lines[5],
+            "# line 4: not a url",
+        ],
+        "{text}"
+    );
+    assert!(lines[5].starts_with("# ") && lines[5].len() > 2, "{text}");
+
+    // Fed back as the URL list: exactly the two failed URLs are asked for again.
+    let asked_before = server.targets().len();
+    let retry_list = tmp.join("retry.txt");
+    fs::copy(&failed, &retry_list).unwrap();
+    let second: Vec<String> = args(&retry_list);
+    let second: Vec<&str> = second.iter().map(String::as_str).collect();
+    let done = run(&second, tmp.path());
+    assert_eq!(done.code, Some(1), "{done:?}");
+    let mut asked: Vec<String> = server.targets()[asked_before..].to_vec();
+    asked.sort();
+    assert_eq!(asked, ["/bad/1", "/bad/2?x=1"]);
+    let text = fs::read_to_string(&failed).unwrap();
+    assert!(
+        text.starts_with("# async-download: 2 failed"),
+        "only the two URLs fail again: {text}"
+    );
+
+    // A run with no failure writes a list with none, and exits 0.
+    let good = tmp.join("good.txt");
+    fs::write(&good, format!("{base}/good/3\n")).unwrap();
+    let third: Vec<String> = args(&good);
+    let third: Vec<&str> = third.iter().map(String::as_str).collect();
+    let done = run(&third, tmp.path());
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert_eq!(
+        fs::read_to_string(&failed).unwrap(),
+        "# async-download: 0 failed; run them again with --urls FILE\n"
+    );
 }
