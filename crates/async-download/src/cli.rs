@@ -22,6 +22,7 @@ use crate::collect::{Collector, Report};
 use crate::engine::{EngineKind, Job};
 use crate::error::DownloadError;
 use crate::feed::{Feed, Lines};
+use crate::headers::{Header, MAX_HEADERS, parse_user_agent};
 use crate::names::Layout;
 use crate::options::Options;
 use crate::progress::Progress;
@@ -133,6 +134,17 @@ pub struct Cli {
           help_heading = "How")]
     pub max_size: usize,
 
+    /// Send this header with every request, as `Name: value` (repeatable; a User-Agent
+    /// replaces --user-agent; Host, Content-Length, Transfer-Encoding, Connection and
+    /// the other framing headers are refused) [default: none]
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", help_heading = "How",
+          value_parser = Header::parse, action = clap::ArgAction::Append)]
+    pub headers: Vec<Header>,
+    /// The User-Agent header of every request; empty: none
+    #[arg(long, value_name = "TEXT", default_value = crate::wire::USER_AGENT,
+          help_heading = "How", value_parser = parse_user_agent)]
+    pub user_agent: String,
+
     /// The fraction of requests that meet a fault, 0 to 1
     #[arg(long, value_name = "R", help_heading = "The corpus server (with --corpus)",
           conflicts_with = "urls", value_parser = fraction)]
@@ -152,7 +164,7 @@ pub struct Cli {
 
     /// Race every engine on the same corpus work instead of downloading
     #[arg(long, help_heading = "The race",
-          conflicts_with_all = ["corpus", "urls", "out", "failed", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+          conflicts_with_all = ["corpus", "urls", "out", "failed", "headers", "user_agent", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
     pub race: bool,
     /// With --race: 1 and 10000 connections, fewer documents
     #[arg(long, help_heading = "The race", requires = "race")]
@@ -214,6 +226,15 @@ impl Cli {
                 ),
             ));
         }
+        if cli.headers.len() > MAX_HEADERS {
+            return Err(<Cli as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::TooManyValues,
+                format!(
+                    "--header: {} headers given, at most {MAX_HEADERS} are sent",
+                    cli.headers.len()
+                ),
+            ));
+        }
         Ok(cli)
     }
 
@@ -248,6 +269,15 @@ impl Cli {
             ..Options::default()
         };
         options.limits.max_body_bytes = self.max_size;
+        // As with curl, a `-H "User-Agent: ..."` replaces the user agent (the last one
+        // given, if several): a request never carries two.
+        let (agents, headers): (Vec<&Header>, Vec<&Header>) =
+            self.headers.iter().partition(|h| h.is_user_agent());
+        options.user_agent = match agents.last() {
+            Some(agent) => agent.value.clone(),
+            None => self.user_agent.clone(),
+        };
+        options.headers = headers.into_iter().cloned().collect();
         options
     }
 

@@ -43,6 +43,7 @@ pub mod ctrl_c;
 pub mod engine;
 pub mod error;
 pub mod feed;
+pub mod headers;
 pub mod journal;
 pub mod ladder;
 pub mod names;

@@ -762,3 +762,70 @@ fn failed_writes_the_urls_that_failed_and_feeding_it_back_retries_exactly_those(
         "# async-download: 0 failed; run them again with --urls FILE\n"
     );
 }
+
+#[test]
+fn a_bad_header_is_a_usage_error_that_names_it() {
+    let tmp = TempDir::new("tool-bad-header");
+    let cases: [(&[&str], &str); 5] = [
+        (&["-H", "no colon here"], "no colon here"),
+        (&["-H", "Bad Name: x"], "Bad Name"),
+        (&["--header", "Content-Length: 5"], "Content-Length"),
+        (&["-H", "host: elsewhere"], "host"),
+        (&["--user-agent", "a\u{7}b"], "control byte"),
+    ];
+    for (args, named) in cases {
+        let done = run(args, tmp.path());
+        assert_eq!(done.code, Some(2), "{args:?}: {done:?}");
+        assert!(done.stderr.contains(named), "{args:?}: {}", done.stderr);
+        assert!(done.stdout.is_empty(), "{args:?}: {done:?}");
+    }
+}
+
+#[test]
+fn headers_and_the_user_agent_from_the_command_line_reach_the_server() {
+    let server = TinyServer::start(always_ok(b"hello\n"));
+    let tmp = TempDir::new("tool-headers");
+    let list = tmp.join("urls.txt");
+    fs::write(&list, format!("http://{}/a\n", server.addr())).unwrap();
+    for (engine, agent_args, agent) in [
+        ("tokio-multi", &["--user-agent", "tool/2"][..], "tool/2"),
+        // A -H User-Agent replaces --user-agent, as with curl.
+        (
+            "event-loop",
+            &["--user-agent", "tool/2", "-H", "User-Agent: curl-ish/8"][..],
+            "curl-ish/8",
+        ),
+        (
+            "threads",
+            &[][..],
+            concat!("async-download/", env!("CARGO_PKG_VERSION")),
+        ),
+    ] {
+        let before = server.heads().len();
+        let mut args = vec![
+            "--urls",
+            list.to_str().unwrap(),
+            "--engine",
+            engine,
+            "-q",
+            "-H",
+            "X-One: 1",
+            "--header",
+            "X-Two:  two words ",
+        ];
+        args.extend_from_slice(agent_args);
+        let done = run(&args, tmp.path());
+        assert_eq!(done.code, Some(0), "{engine}: {done:?}");
+        let heads = server.heads();
+        assert_eq!(heads.len(), before + 1, "{engine}");
+        let head = &heads[before];
+        for want in [
+            "\r\nX-One: 1\r\n".to_string(),
+            "\r\nX-Two: two words\r\n".to_string(),
+            format!("\r\nUser-Agent: {agent}\r\n"),
+        ] {
+            assert!(head.contains(&want), "{engine}: {want:?} in {head:?}");
+        }
+        assert_eq!(head.matches("User-Agent").count(), 1, "{engine}: {head:?}");
+    }
+}

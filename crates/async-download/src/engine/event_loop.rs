@@ -94,7 +94,7 @@ async fn one_target(
     let started = Instant::now();
     let mut attempt = 0;
     loop {
-        get_request(&target.url, attempt, request);
+        get_request(&target.url, attempt, &job.options, request);
         let answer = fetch(kept, target, request, buf, job).await;
         let error = match answer.and_then(policy::check) {
             Ok(body) => return job.collector.document(target, &body, attempt + 1, started),
