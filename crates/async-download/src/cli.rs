@@ -17,8 +17,9 @@ use clap::builder::{PossibleValue, RangedU64ValueParser};
 use clap::{Parser, ValueEnum};
 use procs::child_server::ChildServer;
 use sockets::cli::{FaultList, fault_list, fraction, positive_seconds};
+use sockets::url::Url;
 
-use crate::collect::{Collector, Report};
+use crate::collect::{Collector, Output, Report};
 use crate::engine::{EngineKind, Job};
 use crate::error::DownloadError;
 use crate::feed::{Feed, Lines};
@@ -27,7 +28,7 @@ use crate::names::Layout;
 use crate::options::Options;
 use crate::progress::Progress;
 use crate::store::Store;
-use crate::target;
+use crate::target::{self, Line, Target};
 
 // ANCHOR: exit
 /// The command's exit codes, so that a script can tell what happened.
@@ -67,6 +68,10 @@ Exit codes: 0 all fetched, 1 some failed, 2 bad usage, 3 could not run, 130 Ctrl
 #[derive(Debug, Clone, Parser)]
 #[command(name = "async-download", version, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// One URL to fetch (http://), as with curl or wget: with -o FILE, saved as FILE
+    #[arg(value_name = "URL", help_heading = "Input (one of)",
+          conflicts_with_all = ["corpus", "urls"], value_parser = parse_url)]
+    pub url: Option<Url>,
     /// Start the course's corpus server (a child process on 127.0.0.1) and fetch its
     /// documents 0..N [default: --corpus 10000]
     #[arg(long, value_name = "N", help_heading = "Input (one of)", conflicts_with = "urls",
@@ -81,6 +86,17 @@ pub struct Cli {
     /// killed or interrupted run resume) [default: check each document and discard it]
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
+    /// With a URL: save its document as FILE (- for stdout), written whole or not at
+    /// all, with no journal [default: as --out says, or check it and discard it]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE|-",
+        help_heading = "Output",
+        requires = "url",
+        conflicts_with = "out"
+    )]
+    pub output: Option<PathBuf>,
     /// With --out: save http://h:p/a/b?q as DIR/h_p/%2Fa%2Fb%3Fq, one file per host
     /// folder [default: a folder per path segment, DIR/h_p/a/b%3Fq%: a name without a
     /// `.` ends in %, so no file takes a folder's place; a final / is index.html]
@@ -164,7 +180,7 @@ pub struct Cli {
 
     /// Race every engine on the same corpus work instead of downloading
     #[arg(long, help_heading = "The race",
-          conflicts_with_all = ["corpus", "urls", "out", "failed", "headers", "user_agent", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
     pub race: bool,
     /// With --race: 1 and 10000 connections, fewer documents
     #[arg(long, help_heading = "The race", requires = "race")]
@@ -198,9 +214,15 @@ impl ValueEnum for EngineKind {
     }
 }
 
+/// A URL on the command line, read as `--urls` reads one: a bad one is a usage error.
+fn parse_url(text: &str) -> Result<Url, String> {
+    Url::parse(text).map_err(|e| e.to_string())
+}
+
 /// Where the URLs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
+    One(Url),
     Corpus(u64),
     File(PathBuf),
     Stdin,
@@ -241,6 +263,9 @@ impl Cli {
     /// Where the URLs come from: `--urls`, or the corpus (10,000 documents unless
     /// `--corpus` says).
     pub fn input(&self) -> Input {
+        if let Some(url) = &self.url {
+            return Input::One(url.clone());
+        }
         match self.urls.as_deref() {
             Some("-") => Input::Stdin,
             Some(path) => Input::File(PathBuf::from(path)),
@@ -432,6 +457,10 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
             server = Some(child);
             (Box::new(lines), Some(n))
         }
+        Input::One(url) => {
+            let line = Line::Target(Target::named(url, cli.layout()));
+            (Box::new(std::iter::once(Ok(line))), Some(1))
+        }
         Input::File(path) => {
             let file = std::fs::File::open(&path).map_err(|source| DownloadError::Input {
                 what: path.display().to_string(),
@@ -456,9 +485,15 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
         Progress::stderr(total)
     };
     options.concurrency = cli.engine.workers(options.concurrency);
+    let mut collector = Collector::new(store, progress);
+    match cli.output.as_deref() {
+        Some(path) if path.as_os_str() == "-" => collector = collector.with_output(Output::Stdout),
+        Some(path) => collector = collector.with_output(Output::File(path.to_path_buf())),
+        None => {}
+    }
     let job = Arc::new(Job {
         feed: Feed::new(lines),
-        collector: Collector::new(store, progress),
+        collector,
         options,
     });
     stop_on_ctrl_c(job.clone());

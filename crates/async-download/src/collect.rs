@@ -211,10 +211,44 @@ fn upper_edge(bucket: usize) -> u64 {
 }
 // ANCHOR_END: histogram
 
+/// Where `-o` writes the document of a single-URL run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A file, written whole or not at all ([`crate::store::write_file`]).
+    File(std::path::PathBuf),
+    /// Standard output (`-o -`).
+    Stdout,
+}
+
+impl Output {
+    fn write(&self, body: &[u8]) -> Result<(), FetchError> {
+        use std::io::Write as _;
+        let (name, result) = match self {
+            Output::File(path) => (
+                path.display().to_string(),
+                crate::store::write_file(path, body),
+            ),
+            Output::Stdout => {
+                let mut out = std::io::stdout().lock();
+                (
+                    "standard output".to_string(),
+                    out.write_all(body).and_then(|()| out.flush()),
+                )
+            }
+        };
+        result.map_err(|e| FetchError::Save {
+            name,
+            reason: e.to_string(),
+        })
+    }
+}
+
 /// Where every engine's workers hand their outcomes.
 #[derive(Debug)]
 pub struct Collector {
     store: Option<Store>,
+    /// `-o`: where the one document of a single-URL run goes, beside any store.
+    output: Option<Output>,
     progress: Progress,
     ok: AtomicU64,
     failed: AtomicU64,
@@ -232,6 +266,7 @@ impl Collector {
     pub fn new(store: Option<Store>, progress: Progress) -> Collector {
         Collector {
             store,
+            output: None,
             progress,
             ok: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -246,6 +281,13 @@ impl Collector {
         }
     }
 
+    /// Also writes each document to `output` (`-o`: meant for a run of one URL; with
+    /// more, the last one saved wins).
+    pub fn with_output(mut self, output: Output) -> Collector {
+        self.output = Some(output);
+        self
+    }
+
     pub fn store(&self) -> Option<&Store> {
         self.store.as_ref()
     }
@@ -256,6 +298,12 @@ impl Collector {
     pub fn document(&self, target: &Target, body: &[u8], attempts: u32, started: Instant) {
         if let Some(store) = &self.store {
             if let Err(error) = store.save(&target.name, body) {
+                self.failure(target, error, attempts);
+                return;
+            }
+        }
+        if let Some(output) = &self.output {
+            if let Err(error) = output.write(body) {
                 self.failure(target, error, attempts);
                 return;
             }

@@ -236,6 +236,29 @@ impl Store {
     }
 }
 
+/// Writes `body` to `path` (`-o FILE`) whole or not at all: to a temporary file beside
+/// it (`.<name>.tmp-<pid>`), then renamed onto it. No journal: one file needs none.
+/// A `path` without a file name (`..`, `/`) is refused with `InvalidInput`.
+pub fn write_file(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    let Some(name) = path.file_name() else {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} names no file", path.display()),
+        ));
+    };
+    let mut temp_name = OsString::from(".");
+    temp_name.push(name);
+    // Writing to an OsString cannot fail.
+    let _ = write!(temp_name, ".tmp-{}", std::process::id());
+    let temp = path.with_file_name(temp_name);
+    write_new(&temp, body)?;
+    if let Err(e) = fs::rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// Writes `body` to a file that must not exist yet (`O_EXCL`): a temporary name is
 /// never shared, and this makes sure of it rather than overwriting something. If the
 /// writing fails (a full disk), the file is removed — but only one this call created.

@@ -829,3 +829,71 @@ fn headers_and_the_user_agent_from_the_command_line_reach_the_server() {
         assert_eq!(head.matches("User-Agent").count(), 1, "{engine}: {head:?}");
     }
 }
+
+#[test]
+fn one_url_with_o_is_saved_as_that_file_and_nothing_else() {
+    let server = TinyServer::start(|target, stream| {
+        let reply: &[u8] = if target == "/missing" {
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n"
+        };
+        let _ = stream.write_all(reply);
+    });
+    let tmp = TempDir::new("tool-one-url");
+    let dir = tmp.join("here");
+    fs::create_dir(&dir).unwrap();
+    let file = dir.join("page.html");
+    let url = format!("http://{}/a/b", server.addr());
+    let done = run(&[&url, "-o", file.to_str().unwrap(), "-q"], tmp.path());
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert_eq!(fs::read(&file).unwrap(), b"hello\n");
+    // The file, and nothing else: no journal, no temporary file.
+    let listing: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(listing, ["page.html"]);
+    assert_eq!(server.targets(), ["/a/b"]);
+
+    // `-o -`: the document on stdout.
+    let done = run(&[&url, "-o", "-", "-q"], tmp.path());
+    assert_eq!(
+        (done.code, done.stdout.as_str()),
+        (Some(0), "hello\n"),
+        "{done:?}"
+    );
+
+    // A URL that fails: exit 1, and the file it would have replaced is left as it was.
+    let missing = format!("http://{}/missing", server.addr());
+    let done = run(&[&missing, "-o", file.to_str().unwrap()], tmp.path());
+    assert_eq!(done.code, Some(1), "{done:?}");
+    assert!(done.stderr.contains("status 404"), "{}", done.stderr);
+    assert_eq!(fs::read(&file).unwrap(), b"hello\n");
+
+    // Without -o, and with --out: saved by the layout, as from a list.
+    let out = tmp.join("out");
+    let done = run(&[&url, "--out", out.to_str().unwrap(), "-q"], tmp.path());
+    assert_eq!(done.code, Some(0), "{done:?}");
+    let site = format!("127.0.0.1_{}", server.addr().port());
+    assert_eq!(fs::read(out.join(site).join("a/b%")).unwrap(), b"hello\n");
+}
+
+#[test]
+fn a_bad_single_url_or_a_lone_o_is_a_usage_error() {
+    let tmp = TempDir::new("tool-one-url-usage");
+    let cases: [(&[&str], &str); 4] = [
+        (&["ftp://example.com/x"], "ftp"),
+        (&["-o", "x.html"], "<URL>"),
+        (&["http://h/x", "--urls", "list.txt"], "cannot be used with"),
+        (
+            &["http://h/x", "-o", "f", "--out", "d"],
+            "cannot be used with",
+        ),
+    ];
+    for (args, says) in cases {
+        let done = run(args, tmp.path());
+        assert_eq!(done.code, Some(2), "{args:?}: {done:?}");
+        assert!(done.stderr.contains(says), "{args:?}: {}", done.stderr);
+    }
+}
