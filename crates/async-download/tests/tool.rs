@@ -897,3 +897,41 @@ fn a_bad_single_url_or_a_lone_o_is_a_usage_error() {
         assert!(done.stderr.contains(says), "{args:?}: {}", done.stderr);
     }
 }
+
+#[test]
+fn flat_keeps_one_name_per_url_and_a_resumed_run_finds_the_files_of_its_layout() {
+    let server = TinyServer::start(always_ok(b"hello\n"));
+    let tmp = TempDir::new("tool-flat");
+    let list = tmp.join("urls.txt");
+    let base = format!("http://{}", server.addr());
+    fs::write(&list, format!("{base}/a/b.txt\n{base}/a\n")).unwrap();
+    let site = format!("127.0.0.1_{}", server.addr().port());
+    for (flat, names) in [(true, ["%2Fa%2Fb.txt", "%2Fa"]), (false, ["a/b.txt", "a%"])] {
+        let out = tmp.join(if flat { "flat" } else { "tree" });
+        let mut args = vec![
+            "--urls",
+            list.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if flat {
+            args.push("--flat");
+        }
+        args.extend(["--json", "-", "-q"]);
+        let done = run(&args, tmp.path());
+        assert_eq!(done.code, Some(0), "{done:?}");
+        for name in names {
+            assert_eq!(
+                fs::read(out.join(&site).join(name)).unwrap(),
+                b"hello\n",
+                "{name}"
+            );
+        }
+        // The same command again: both are found, nothing is fetched.
+        let asked = server.targets().len();
+        let done = run(&args, tmp.path());
+        let report: Value = serde_json::from_str(&done.stdout).expect("a JSON report");
+        assert_eq!((count(&report, "ok"), count(&report, "skipped")), (0, 2));
+        assert_eq!(server.targets().len(), asked);
+    }
+}
