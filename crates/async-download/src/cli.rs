@@ -54,6 +54,10 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// `--per-host` without the flag, for URLs from a list or the command line: what
+/// browsers open to one host.
+pub const DEFAULT_PER_HOST: usize = 6;
+
 const EXIT_CODES: &str = "\
 Exit codes: 0 all fetched, 1 some failed, 2 bad usage, 3 could not run, 130 Ctrl-C
 (run the same command again: with --out, only what is missing is fetched).";
@@ -127,6 +131,12 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 64, help_heading = "How",
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub concurrency: usize,
+    /// Requests in flight to one host at once, under --concurrency: a host starts
+    /// with 2 and gets one more with each answer, up to N [default: 6; with --corpus,
+    /// the course's own server: no limit]
+    #[arg(long, value_name = "N", help_heading = "How",
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub per_host: Option<usize>,
     /// Requests sent at once on each connection (HTTP/1.1 pipelining; tokio engines
     /// only; for servers known to handle it) [default: 1: each response
     /// before the next request]
@@ -180,7 +190,7 @@ pub struct Cli {
 
     /// Race every engine on the same corpus work instead of downloading
     #[arg(long, help_heading = "The race",
-          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
     pub race: bool,
     /// With --race: 1 and 10000 connections, fewer documents
     #[arg(long, help_heading = "The race", requires = "race")]
@@ -291,6 +301,11 @@ impl Cli {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             out: self.out.clone(),
+            per_host: match (self.per_host, self.input()) {
+                (Some(n), _) => Some(n),
+                (None, Input::Corpus(_)) => None,
+                (None, _) => Some(DEFAULT_PER_HOST),
+            },
             ..Options::default()
         };
         options.limits.max_body_bytes = self.max_size;
@@ -494,6 +509,7 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
     let job = Arc::new(Job {
         feed: Feed::new(lines),
         collector,
+        gate: crate::polite::HostGate::new(options.per_host),
         options,
     });
     stop_on_ctrl_c(job.clone());

@@ -49,6 +49,7 @@ pub mod ladder;
 pub mod names;
 pub mod options;
 pub mod policy;
+pub mod polite;
 pub mod progress;
 pub mod race;
 pub mod server;

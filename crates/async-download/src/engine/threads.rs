@@ -106,7 +106,13 @@ fn one_target(
     let mut attempt = 0;
     loop {
         attempts.set(attempt);
+        // A permit of the host from the connect to the end of the response.
+        let permit = job.gate.enter_blocking(&target.url);
         let answer = fetch(connections, target, attempt, job);
+        if answer.is_ok() {
+            permit.answered();
+        }
+        drop(permit);
         let error = match answer.and_then(policy::check) {
             Ok(body) => return job.collector.document(target, &body, attempt + 1, started),
             Err(error) => error,
