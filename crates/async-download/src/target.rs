@@ -60,7 +60,6 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024;
 pub fn url_lines<R: BufRead>(input: R) -> impl Iterator<Item = Result<Line, std::io::Error>> {
     url_lines_in(input, Layout::default())
 }
-// ANCHOR_END: url_lines
 
 /// [`url_lines`], with names in `layout`.
 pub fn url_lines_in<R: BufRead>(
@@ -86,6 +85,7 @@ pub fn url_lines_in<R: BufRead>(
         }
     })
 }
+// ANCHOR_END: url_lines
 
 /// Reads one line into `buf`, keeping at most [`MAX_LINE_BYTES`] of it. `Ok(None)` at
 /// the end of the input; `Ok(Some(true))` when the line was longer than the limit.
