@@ -17,15 +17,18 @@ use clap::builder::{PossibleValue, RangedU64ValueParser};
 use clap::{Parser, ValueEnum};
 use procs::child_server::ChildServer;
 use sockets::cli::{FaultList, fault_list, fraction, positive_seconds};
+use sockets::url::Url;
 
-use crate::collect::{Collector, Report};
+use crate::collect::{Collector, Output, Report};
 use crate::engine::{EngineKind, Job};
 use crate::error::DownloadError;
 use crate::feed::{Feed, Lines};
+use crate::headers::{Header, MAX_HEADERS, parse_user_agent};
+use crate::names::Layout;
 use crate::options::Options;
 use crate::progress::Progress;
 use crate::store::Store;
-use crate::target;
+use crate::target::{self, Line, Target};
 
 // ANCHOR: exit
 /// The command's exit codes, so that a script can tell what happened.
@@ -51,6 +54,10 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// `--per-host` without the flag, for URLs from a list or the command line: what
+/// browsers open to one host.
+pub const DEFAULT_PER_HOST: usize = 6;
+
 const EXIT_CODES: &str = "\
 Exit codes: 0 all fetched, 1 some failed, 2 bad usage, 3 could not run, 130 Ctrl-C
 (run the same command again: with --out, only what is missing is fetched).";
@@ -65,6 +72,10 @@ Exit codes: 0 all fetched, 1 some failed, 2 bad usage, 3 could not run, 130 Ctrl
 #[derive(Debug, Clone, Parser)]
 #[command(name = "async-download", version, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// One URL to fetch (http://), as with curl or wget: with -o FILE, saved as FILE
+    #[arg(value_name = "URL", help_heading = "Input (one of)",
+          conflicts_with_all = ["corpus", "urls"], value_parser = parse_url)]
+    pub url: Option<Url>,
     /// Start the course's corpus server (a child process on 127.0.0.1) and fetch its
     /// documents 0..N [default: --corpus 10000]
     #[arg(long, value_name = "N", help_heading = "Input (one of)", conflicts_with = "urls",
@@ -79,9 +90,29 @@ pub struct Cli {
     /// killed or interrupted run resume) [default: check each document and discard it]
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub out: Option<PathBuf>,
+    /// With a URL: save its document as FILE (- for stdout), written whole or not at
+    /// all, with no journal [default: as --out says, or check it and discard it]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE|-",
+        help_heading = "Output",
+        requires = "url",
+        conflicts_with = "out"
+    )]
+    pub output: Option<PathBuf>,
+    /// With --out: save http://h:p/a/b?q as DIR/h_p/%2Fa%2Fb%3Fq, one file per host
+    /// folder [default: a folder per path segment, DIR/h_p/a/b%3Fq%: a name without a
+    /// `.` ends in %, so no file takes a folder's place; a final / is index.html]
+    #[arg(long, help_heading = "Output", requires = "out")]
+    pub flat: bool,
     /// Write the report as JSON to FILE (or stdout); with --race, the race's figures
     #[arg(long, value_name = "FILE|-", help_heading = "Output")]
     pub json: Option<String>,
+    /// After the run, write the URLs that failed to FILE, one a line, each after a
+    /// `# reason` line: a list for --urls FILE, to try them again [default: not written]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub failed: Option<PathBuf>,
     /// No progress bar and no report on stderr (the bar is never drawn when stderr is
     /// not a terminal)
     #[arg(short, long, help_heading = "Output")]
@@ -100,6 +131,12 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 64, help_heading = "How",
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub concurrency: usize,
+    /// Requests in flight to one host at once, under --concurrency: a host starts
+    /// with 2 and gets one more with each answer, up to N [default: 6; with --corpus,
+    /// the course's own server: no limit]
+    #[arg(long, value_name = "N", help_heading = "How",
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub per_host: Option<usize>,
     /// Requests sent at once on each connection (HTTP/1.1 pipelining; tokio engines
     /// only; for servers known to handle it) [default: 1: each response
     /// before the next request]
@@ -123,6 +160,17 @@ pub struct Cli {
           help_heading = "How")]
     pub max_size: usize,
 
+    /// Send this header with every request, as `Name: value` (repeatable; a User-Agent
+    /// replaces --user-agent; Host, Content-Length, Transfer-Encoding, Connection and
+    /// the other framing headers are refused) [default: none]
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", help_heading = "How",
+          value_parser = Header::parse, action = clap::ArgAction::Append)]
+    pub headers: Vec<Header>,
+    /// The User-Agent header of every request; empty: none
+    #[arg(long, value_name = "TEXT", default_value = crate::wire::USER_AGENT,
+          help_heading = "How", value_parser = parse_user_agent)]
+    pub user_agent: String,
+
     /// The fraction of requests that meet a fault, 0 to 1
     #[arg(long, value_name = "R", help_heading = "The corpus server (with --corpus)",
           conflicts_with = "urls", value_parser = fraction)]
@@ -142,7 +190,7 @@ pub struct Cli {
 
     /// Race every engine on the same corpus work instead of downloading
     #[arg(long, help_heading = "The race",
-          conflicts_with_all = ["corpus", "urls", "out", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
     pub race: bool,
     /// With --race: 1 and 10000 connections, fewer documents
     #[arg(long, help_heading = "The race", requires = "race")]
@@ -176,9 +224,15 @@ impl ValueEnum for EngineKind {
     }
 }
 
+/// A URL on the command line, read as `--urls` reads one: a bad one is a usage error.
+fn parse_url(text: &str) -> Result<Url, String> {
+    Url::parse(text).map_err(|e| e.to_string())
+}
+
 /// Where the URLs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
+    One(Url),
     Corpus(u64),
     File(PathBuf),
     Stdin,
@@ -204,16 +258,37 @@ impl Cli {
                 ),
             ));
         }
+        if cli.headers.len() > MAX_HEADERS {
+            return Err(<Cli as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::TooManyValues,
+                format!(
+                    "--header: {} headers given, at most {MAX_HEADERS} are sent",
+                    cli.headers.len()
+                ),
+            ));
+        }
         Ok(cli)
     }
 
     /// Where the URLs come from: `--urls`, or the corpus (10,000 documents unless
     /// `--corpus` says).
     pub fn input(&self) -> Input {
+        if let Some(url) = &self.url {
+            return Input::One(url.clone());
+        }
         match self.urls.as_deref() {
             Some("-") => Input::Stdin,
             Some(path) => Input::File(PathBuf::from(path)),
             None => Input::Corpus(self.corpus.unwrap_or(10_000)),
+        }
+    }
+
+    /// How the documents' names are laid out under `--out`.
+    pub fn layout(&self) -> Layout {
+        if self.flat {
+            Layout::Flat
+        } else {
+            Layout::Tree
         }
     }
 
@@ -226,9 +301,23 @@ impl Cli {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             out: self.out.clone(),
+            per_host: match (self.per_host, self.input()) {
+                (Some(n), _) => Some(n),
+                (None, Input::Corpus(_)) => None,
+                (None, _) => Some(DEFAULT_PER_HOST),
+            },
             ..Options::default()
         };
         options.limits.max_body_bytes = self.max_size;
+        // As with curl, a `-H "User-Agent: ..."` replaces the user agent (the last one
+        // given, if several): a request never carries two.
+        let (agents, headers): (Vec<&Header>, Vec<&Header>) =
+            self.headers.iter().partition(|h| h.is_user_agent());
+        options.user_agent = match agents.last() {
+            Some(agent) => agent.value.clone(),
+            None => self.user_agent.clone(),
+        };
+        options.headers = headers.into_iter().cloned().collect();
         options
     }
 
@@ -270,6 +359,15 @@ pub fn main() -> ExitCode {
             if let Some(json) = &cli.json {
                 if let Err(e) = write_json(json, &report) {
                     eprintln!("async-download: cannot write the report to {json}: {e}");
+                    return Exit::CouldNotRun.into();
+                }
+            }
+            if let Some(path) = &cli.failed {
+                if let Err(e) = std::fs::write(path, report.failed_list()) {
+                    eprintln!(
+                        "async-download: cannot write the failed URLs to {}: {e}",
+                        path.display()
+                    );
                     return Exit::CouldNotRun.into();
                 }
             }
@@ -374,15 +472,25 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
             server = Some(child);
             (Box::new(lines), Some(n))
         }
+        Input::One(url) => {
+            let line = Line::Target(Target::named(url, cli.layout()));
+            (Box::new(std::iter::once(Ok(line))), Some(1))
+        }
         Input::File(path) => {
             let file = std::fs::File::open(&path).map_err(|source| DownloadError::Input {
                 what: path.display().to_string(),
                 source,
             })?;
-            (Box::new(target::url_lines(BufReader::new(file))), None)
+            (
+                Box::new(target::url_lines_in(BufReader::new(file), cli.layout())),
+                None,
+            )
         }
         Input::Stdin => (
-            Box::new(target::url_lines(BufReader::new(std::io::stdin()))),
+            Box::new(target::url_lines_in(
+                BufReader::new(std::io::stdin()),
+                cli.layout(),
+            )),
             None,
         ),
     };
@@ -392,9 +500,16 @@ pub fn run(cli: &Cli) -> Result<Report, DownloadError> {
         Progress::stderr(total)
     };
     options.concurrency = cli.engine.workers(options.concurrency);
+    let mut collector = Collector::new(store, progress);
+    match cli.output.as_deref() {
+        Some(path) if path.as_os_str() == "-" => collector = collector.with_output(Output::Stdout),
+        Some(path) => collector = collector.with_output(Output::File(path.to_path_buf())),
+        None => {}
+    }
     let job = Arc::new(Job {
         feed: Feed::new(lines),
-        collector: Collector::new(store, progress),
+        collector,
+        gate: crate::polite::HostGate::new(options.per_host),
         options,
     });
     stop_on_ctrl_c(job.clone());

@@ -63,6 +63,31 @@ pub struct Report {
 }
 
 impl Report {
+    // ANCHOR: failed_list
+    /// The failures as a URL list `--urls` reads back (`--failed FILE`): each URL on a
+    /// line of its own, after a `# ` line with its reason; a line of the input that was
+    /// not a URL is written as comments only (run again, it would only fail again).
+    /// Control bytes in a reason become spaces: a comment stays one line.
+    pub fn failed_list(&self) -> String {
+        let mut text = format!(
+            "# async-download: {} failed; run them again with --urls FILE\n",
+            self.failures.len()
+        );
+        for failure in &self.failures {
+            let reason = one_line(&failure.reason);
+            if sockets::url::Url::parse(&failure.url).is_ok() {
+                text.push_str(&format!(
+                    "# {reason} ({} attempts)\n{}\n",
+                    failure.attempts, failure.url
+                ));
+            } else {
+                text.push_str(&format!("# {reason}\n# {}\n", one_line(&failure.url)));
+            }
+        }
+        text
+    }
+    // ANCHOR_END: failed_list
+
     /// A few lines for a person.
     pub fn summary(&self) -> String {
         let mut text = format!(
@@ -105,6 +130,13 @@ impl Report {
         }
         text
     }
+}
+
+/// `text` with each control byte (a newline, say) as a space.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 // ANCHOR: histogram
@@ -179,10 +211,44 @@ fn upper_edge(bucket: usize) -> u64 {
 }
 // ANCHOR_END: histogram
 
+/// Where `-o` writes the document of a single-URL run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A file, written whole or not at all ([`crate::store::write_file`]).
+    File(std::path::PathBuf),
+    /// Standard output (`-o -`).
+    Stdout,
+}
+
+impl Output {
+    fn write(&self, body: &[u8]) -> Result<(), FetchError> {
+        use std::io::Write as _;
+        let (name, result) = match self {
+            Output::File(path) => (
+                path.display().to_string(),
+                crate::store::write_file(path, body),
+            ),
+            Output::Stdout => {
+                let mut out = std::io::stdout().lock();
+                (
+                    "standard output".to_string(),
+                    out.write_all(body).and_then(|()| out.flush()),
+                )
+            }
+        };
+        result.map_err(|e| FetchError::Save {
+            name,
+            reason: e.to_string(),
+        })
+    }
+}
+
 /// Where every engine's workers hand their outcomes.
 #[derive(Debug)]
 pub struct Collector {
     store: Option<Store>,
+    /// `-o`: where the one document of a single-URL run goes, beside any store.
+    output: Option<Output>,
     progress: Progress,
     ok: AtomicU64,
     failed: AtomicU64,
@@ -200,6 +266,7 @@ impl Collector {
     pub fn new(store: Option<Store>, progress: Progress) -> Collector {
         Collector {
             store,
+            output: None,
             progress,
             ok: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -214,6 +281,13 @@ impl Collector {
         }
     }
 
+    /// Also writes each document to `output` (`-o`: meant for a run of one URL; with
+    /// more, the last one saved wins).
+    pub fn with_output(mut self, output: Output) -> Collector {
+        self.output = Some(output);
+        self
+    }
+
     pub fn store(&self) -> Option<&Store> {
         self.store.as_ref()
     }
@@ -224,6 +298,12 @@ impl Collector {
     pub fn document(&self, target: &Target, body: &[u8], attempts: u32, started: Instant) {
         if let Some(store) = &self.store {
             if let Err(error) = store.save(&target.name, body) {
+                self.failure(target, error, attempts);
+                return;
+            }
+        }
+        if let Some(output) = &self.output {
+            if let Err(error) = output.write(body) {
                 self.failure(target, error, attempts);
                 return;
             }

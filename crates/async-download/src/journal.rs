@@ -7,7 +7,7 @@
 //! `.journal` in the output folder, with one line per saved document and its size:
 //!
 //! ```text
-//! saved 5312 example.com_80/%2Fwiki%2FRust
+//! saved 5312 example.com_80/wiki/Rust%
 //! saved 2048 corpus/17
 //! ```
 //!

@@ -396,6 +396,7 @@ fn stopped_run(
     let job = Arc::new(Job {
         feed: Feed::new(Box::new(async_download::target::corpus(addr, n).map(Ok))),
         collector: Collector::new(Some(Store::open(dir)?), Progress::hidden()),
+        gate: async_download::polite::HostGate::new(None),
         options: Options {
             concurrency: 64,
             out: Some(dir.to_path_buf()),

@@ -7,6 +7,8 @@
 //! short, a name longer than the file system allows. Map them carelessly and two URLs
 //! share a file (`/a?b` and `/a%3Fb`), so one document silently overwrites the other.
 //!
+//! ## The flat layout, and the encoding
+//!
 //! [`name_for`] avoids both by *encoding*, never by cleaning up: a name is
 //! `<host>_<port>/<path and query>`, each of the two components written with
 //!
@@ -28,6 +30,31 @@
 //! checksum, [`sockets::corpus::checksum`]) is not
 //! cryptographic, and a URL list built on purpose could make two long URLs share a
 //! name. Even then the name stays inside the output folder.
+//!
+//! ## The tree layout (the default)
+//!
+//! [`tree_name_for`] gives the names people expect from wget's `-x`: a folder per host
+//! and one per path segment, `http://h:8080/a/b/c.txt` saved as `h_8080/a/b/c.txt`.
+//! Each segment is written with the same encoding (a segment holds no `/`, so none
+//! becomes a path of its own), and:
+//!
+//! - a path ending in `/` is saved as `index.html` in its folder (`/docs/` as
+//!   `docs/index.html`);
+//! - the query stays in the file's name, encoded like the rest (`/find?q=rust` as
+//!   `find%3Fq%3Drust%`: no `?`, `&` or `*` for a shell to expand);
+//! - **a file and a folder never share a name** (`/a` is a file, `/a/b` needs a folder
+//!   `a`), whatever order the URLs come in, by a fixed rule: a folder's name never holds
+//!   a `.` (each is written `%2E`: `/v1.2/x` is `v1%2E2/x`), and a file's name holds a
+//!   `.` or ends in `%` — the mark added to a file whose name has no `.`
+//!   (`/wiki/Rust` is `wiki/Rust%`, `/a` is `a%` next to the folder `a`). The mark is
+//!   also added to a file whose name starts with `index.html`, so that `/d/index.html`
+//!   (`d/index.html%`) and `/d/` (`d/index.html`) stay two files. No encoded text ends
+//!   in a lone `%`, so the mark never makes two names one.
+//! - A path of more than [`MAX_FOLDERS`] folders, or a name longer than
+//!   [`MAX_TREE_NAME_BYTES`], keeps its flat name ([`name_for`]): its one component
+//!   starts with `%2F`, as no tree component does.
+//!
+//! The flat layout (`--flat`) is [`name_for`]'s. [`Layout`] chooses.
 //!
 //! [`is_safe_name`] is the check the store applies to every name it is given, whoever
 //! made it (the corpus names its documents `corpus/<id>`).
@@ -74,24 +101,142 @@ pub fn name_for(url: &Url) -> String {
 }
 // ANCHOR_END: name_for
 
+/// How names are laid out under the output folder.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// A folder per host and one per path segment ([`tree_name_for`]): the default.
+    #[default]
+    Tree,
+    /// A folder per host and the whole path and query as one file name ([`name_for`]):
+    /// `--flat`.
+    Flat,
+}
+
+impl Layout {
+    /// The name of `url`'s document in this layout.
+    pub fn name_for(self, url: &Url) -> String {
+        match self {
+            Layout::Tree => tree_name_for(url),
+            Layout::Flat => name_for(url),
+        }
+    }
+}
+
+/// The most folders [`tree_name_for`] makes for a path (below the host's folder); a
+/// deeper path is named as [`name_for`] names it.
+pub const MAX_FOLDERS: usize = 32;
+
+/// The longest name [`tree_name_for`] writes, in bytes; a longer one is named as
+/// [`name_for`] names it. Linux allows 4095 bytes in a whole path, and the output
+/// folder's own path comes before the name.
+pub const MAX_TREE_NAME_BYTES: usize = 1024;
+
+/// What a path ending in `/` is saved as, in its folder.
+pub const INDEX_FILE: &str = "index.html";
+
+// ANCHOR: tree_name_for
+/// The relative path of `url`'s document in the tree layout: `<host>_<port>/`, a
+/// folder per path segment, and a file, as the module explains.
+///
+/// ```
+/// use async_download::names::tree_name_for;
+/// use sockets::url::Url;
+///
+/// let name = |text| tree_name_for(&Url::parse(text).unwrap());
+/// assert_eq!(name("http://h:8080/a/b/c.txt"), "h_8080/a/b/c.txt");
+/// assert_eq!(name("http://h/docs/"), "h_80/docs/index.html");
+/// assert_eq!(name("http://h/wiki/Rust"), "h_80/wiki/Rust%");
+/// assert_eq!(name("http://h/v1.2/x.tar.gz"), "h_80/v1%2E2/x.tar.gz");
+/// assert_eq!(name("http://h/find?q=rust"), "h_80/find%3Fq%3Drust%");
+/// assert_eq!(name("http://evil/../../etc/passwd"), "evil_80/%2E%2E/%2E%2E/etc/passwd%");
+/// ```
+pub fn tree_name_for(url: &Url) -> String {
+    let site = format!("{}_{}", url.host, url.port);
+    let mut name = String::with_capacity(site.len() + 1 + url.path.len() * 3);
+    push_component(&mut name, site.as_bytes());
+    // A cut host (longer than any real one) would not end in `_<port>`, which the store
+    // asks of a name deeper than two components: such a URL keeps its flat name.
+    let site_whole = !name.contains('~');
+    let Some(rest) = url.path.strip_prefix('/') else {
+        // Only a hand-built `Url` has a path without a leading `/`. `~` starts no other
+        // file name at this depth.
+        name.push_str("/~");
+        push_encoded(
+            &mut name,
+            url.path.as_bytes(),
+            MAX_COMPONENT_BYTES - 1,
+            false,
+        );
+        return name;
+    };
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    let mut segments: Vec<&str> = path.split('/').collect();
+    // `split` gives at least one piece: the last is the file (empty after a final `/`).
+    let file = segments.pop().unwrap_or_default();
+    if !site_whole || segments.len() > MAX_FOLDERS {
+        return name_for(url);
+    }
+    for folder in segments {
+        name.push('/');
+        push_encoded(&mut name, folder.as_bytes(), MAX_COMPONENT_BYTES, true);
+    }
+    name.push('/');
+    let start = name.len();
+    let mut text = String::with_capacity(file.len() + INDEX_FILE.len() + 1);
+    text.push_str(if file.is_empty() { INDEX_FILE } else { file });
+    if let Some(query) = query {
+        text.push('?');
+        text.push_str(query);
+    }
+    // One byte kept for the mark.
+    push_encoded(&mut name, text.as_bytes(), MAX_COMPONENT_BYTES - 1, false);
+    let encoded = &name[start..];
+    if !file.is_empty() && (!encoded.contains('.') || encoded.starts_with(INDEX_FILE)) {
+        // The mark: a file no folder's name can equal (folders have no `.`), and no
+        // final `/`'s `index.html` either.
+        name.push('%');
+    }
+    if name.len() > MAX_TREE_NAME_BYTES {
+        return name_for(url);
+    }
+    name
+}
+// ANCHOR_END: tree_name_for
+
 // ANCHOR: is_safe_name
 /// Whether `name` is safe to create under the output folder: a relative path of one or
-/// two components, none of them empty, `.`, `..` or starting with `.` (the store's own
-/// files do), none holding a NUL or another control byte (a newline would break the
-/// journal's one-name-a-line format), none longer than 255 bytes.
+/// two components — or of up to [`MAX_SAFE_COMPONENTS`] if the first is a host's
+/// folder, ending in `_` and a port's digits — none of them empty, `.`, `..` or
+/// starting with `.` (the store's own files do), none holding a NUL or another control
+/// byte (a newline would break the journal's one-name-a-line format), none longer than
+/// 255 bytes.
 ///
-/// Every name [`name_for`] returns passes; the store refuses any name that does not.
+/// Every name [`name_for`] and [`tree_name_for`] return passes; the store refuses any
+/// name that does not.
 pub fn is_safe_name(name: &str) -> bool {
     let mut components = 0;
     for component in name.split('/') {
         components += 1;
-        if components > 2 || !is_safe_component(component) {
+        if components > MAX_SAFE_COMPONENTS || !is_safe_component(component) {
             return false;
         }
     }
-    true
+    components <= 2 || name.split('/').next().is_some_and(is_site_folder)
 }
 // ANCHOR_END: is_safe_name
+
+/// The most components [`is_safe_name`] accepts under a host's folder.
+pub const MAX_SAFE_COMPONENTS: usize = 64;
+
+/// Whether `component` is a host's folder, `<host>_<port>`: what a tree name starts with.
+fn is_site_folder(component: &str) -> bool {
+    component.rsplit_once('_').is_some_and(|(_, port)| {
+        !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+    })
+}
 
 /// One component of a safe name. An empty one is what `/abs`, `a//b` and `a/` give.
 fn is_safe_component(component: &str) -> bool {
@@ -103,6 +248,12 @@ fn is_safe_component(component: &str) -> bool {
 
 /// Appends `raw`, encoded, to `out`; cut and hashed if the encoding is too long.
 fn push_component(out: &mut String, raw: &[u8]) {
+    push_encoded(out, raw, MAX_COMPONENT_BYTES, false);
+}
+
+/// Appends `raw`, encoded, to `out`: at most `limit` bytes (cut and hashed past it),
+/// and with every `.` escaped too when `escape_dots` (a folder of the tree layout).
+fn push_encoded(out: &mut String, raw: &[u8], limit: usize, escape_dots: bool) {
     if raw.is_empty() {
         // Only a hand-built `Url` has an empty path. An empty component is no file
         // name, so it is written as a lone `%`: every other `%` the encoder writes is
@@ -112,14 +263,14 @@ fn push_component(out: &mut String, raw: &[u8]) {
     }
     let start = out.len();
     for (i, &byte) in raw.iter().enumerate() {
-        if is_kept(byte) && !(i == 0 && byte == b'.') {
+        if is_kept(byte) && !(byte == b'.' && (i == 0 || escape_dots)) {
             out.push(char::from(byte));
         } else {
             push_escape(out, byte);
         }
     }
-    if out.len() - start > MAX_COMPONENT_BYTES {
-        let keep = cut_point(&out[start..], MAX_COMPONENT_BYTES - HASH_SUFFIX_BYTES);
+    if out.len() - start > limit {
+        let keep = cut_point(&out[start..], limit - HASH_SUFFIX_BYTES);
         out.truncate(start + keep);
         // Writing to a String cannot fail.
         // The corpus checksum: the same on every machine and every Rust version (the

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use sockets::http::Limits;
 
+use crate::headers::Header;
+
 /// Settings of a download. `Options::default()` is what the command uses without flags.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -33,6 +35,13 @@ pub struct Options {
     pub out: Option<PathBuf>,
     /// A seed for the retry jitter, so a test can repeat a run exactly.
     pub seed: u64,
+    /// Attempts in flight to one host at once (see [`crate::polite`]); `None`: no
+    /// limit but `concurrency`.
+    pub per_host: Option<usize>,
+    /// The `User-Agent` every request sends; empty: none.
+    pub user_agent: String,
+    /// More headers every request sends (`-H`), checked by [`Header::parse`].
+    pub headers: Vec<Header>,
 }
 
 impl Default for Options {
@@ -49,6 +58,9 @@ impl Default for Options {
             limits: Limits::default(),
             out: None,
             seed: 0x5eed,
+            per_host: None,
+            user_agent: crate::wire::USER_AGENT.to_string(),
+            headers: Vec::new(),
         }
     }
 }

@@ -262,6 +262,7 @@ pub fn run_one(engine: EngineKind, concurrency: usize, docs: u64, addr: SocketAd
     let job = Arc::new(Job {
         feed: Feed::new(Box::new(targets.map(Ok))),
         collector: Collector::new(None, Progress::hidden()),
+        gate: crate::polite::HostGate::new(options.per_host),
         options,
     });
     let started = Instant::now();

@@ -10,7 +10,7 @@
 //! matters, because the journal's promise is "this document is on disk, whole".
 //!
 //! A killed run can leave temporary files behind (`.tmp-<pid>-<n>`, next to the
-//! document they were for); [`Store::open`] removes them. Their names start with `.`,
+//! document they were for, in whatever subfolder); [`Store::open`] removes them. Their names start with `.`,
 //! which no document's name may, so they can never be mistaken for a document.
 //!
 //! A killed *process* loses nothing: what it has written is in the kernel and survives
@@ -125,8 +125,9 @@ impl Store {
         };
         if !is_safe_name(name) {
             return Err(fail(
-                "unsafe name: a relative path of one or two components is expected, \
-                 none empty, none starting with `.`, no control bytes, at most 255 bytes each"
+                "unsafe name: a relative path of one or two components (or more under a \
+                 host's folder) is expected, none empty, none starting with `.`, no \
+                 control bytes, at most 255 bytes each"
                     .to_string(),
             ));
         }
@@ -235,6 +236,29 @@ impl Store {
     }
 }
 
+/// Writes `body` to `path` (`-o FILE`) whole or not at all: to a temporary file beside
+/// it (`.<name>.tmp-<pid>`), then renamed onto it. No journal: one file needs none.
+/// A `path` without a file name (`..`, `/`) is refused with `InvalidInput`.
+pub fn write_file(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    let Some(name) = path.file_name() else {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} names no file", path.display()),
+        ));
+    };
+    let mut temp_name = OsString::from(".");
+    temp_name.push(name);
+    // Writing to an OsString cannot fail.
+    let _ = write!(temp_name, ".tmp-{}", std::process::id());
+    let temp = path.with_file_name(temp_name);
+    write_new(&temp, body)?;
+    if let Err(e) = fs::rename(&temp, path) {
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// Writes `body` to a file that must not exist yet (`O_EXCL`): a temporary name is
 /// never shared, and this makes sure of it rather than overwriting something. If the
 /// writing fails (a full disk), the file is removed — but only one this call created.
@@ -248,14 +272,17 @@ fn write_new(path: &Path, body: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Removes the `.tmp-*` files in `dir` and in its immediate subfolders: where
-/// [`Store::save`] puts them. Symbolic links are not followed. Returns the path that
-/// could not be read or removed, with why.
+/// Removes the `.tmp-*` files in `dir` and in its subfolders, at any depth (a tree
+/// name has a folder per path segment): where [`Store::save`] puts them. Symbolic
+/// links are not followed. Returns the path that could not be read or removed, with
+/// why.
 fn remove_temp_files(dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
-    remove_temp_files_in(dir, true)
+    // Deeper than any name the store accepts: a folder made by hand further down holds
+    // no temporary file of ours.
+    remove_temp_files_in(dir, crate::names::MAX_SAFE_COMPONENTS)
 }
 
-fn remove_temp_files_in(dir: &Path, and_subfolders: bool) -> Result<(), (PathBuf, std::io::Error)> {
+fn remove_temp_files_in(dir: &Path, depth: usize) -> Result<(), (PathBuf, std::io::Error)> {
     let entries = fs::read_dir(dir).map_err(|e| (dir.to_path_buf(), e))?;
     for entry in entries {
         let entry = entry.map_err(|e| (dir.to_path_buf(), e))?;
@@ -271,8 +298,8 @@ fn remove_temp_files_in(dir: &Path, and_subfolders: bool) -> Result<(), (PathBuf
                 Err(e) if e.kind() != ErrorKind::NotFound => return Err((entry.path(), e)),
                 _ => {}
             }
-        } else if and_subfolders && kind.is_dir() {
-            remove_temp_files_in(&entry.path(), false)?;
+        } else if depth > 1 && kind.is_dir() {
+            remove_temp_files_in(&entry.path(), depth - 1)?;
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use sockets::url::Url;
 
-use crate::names::name_for;
+use crate::names::Layout;
 
 /// One document to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,9 +22,14 @@ pub struct Target {
 }
 
 impl Target {
-    /// A target named after its URL.
+    /// A target named after its URL, in the default layout ([`Layout::Tree`]).
     pub fn from_url(url: Url) -> Target {
-        let name = name_for(&url);
+        Target::named(url, Layout::default())
+    }
+
+    /// A target named after its URL in `layout`.
+    pub fn named(url: Url, layout: Layout) -> Target {
+        let name = layout.name_for(&url);
         Target { url, name }
     }
 }
@@ -51,8 +56,16 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024;
 // ANCHOR: url_lines
 /// The targets of a URL list, one URL a line, read as they are needed. Blank lines and
 /// lines starting with `#` are skipped. Reading stops at the first I/O error, which is
-/// returned as the last item.
+/// returned as the last item. Names are in the default layout ([`Layout::Tree`]).
 pub fn url_lines<R: BufRead>(input: R) -> impl Iterator<Item = Result<Line, std::io::Error>> {
+    url_lines_in(input, Layout::default())
+}
+
+/// [`url_lines`], with names in `layout`.
+pub fn url_lines_in<R: BufRead>(
+    input: R,
+    layout: Layout,
+) -> impl Iterator<Item = Result<Line, std::io::Error>> {
     let mut input = input;
     let mut number = 0u64;
     let mut buf = Vec::new();
@@ -64,7 +77,7 @@ pub fn url_lines<R: BufRead>(input: R) -> impl Iterator<Item = Result<Line, std:
                 Err(e) => return Some(Err(e)),
                 Ok(None) => return None,
                 Ok(Some(too_long)) => {
-                    if let Some(line) = parse_line(number, &buf, too_long) {
+                    if let Some(line) = parse_line(number, &buf, too_long, layout) {
                         return Some(Ok(line));
                     }
                 }
@@ -109,7 +122,7 @@ fn read_line_bounded<R: BufRead>(
     }
 }
 
-fn parse_line(number: u64, bytes: &[u8], too_long: bool) -> Option<Line> {
+fn parse_line(number: u64, bytes: &[u8], too_long: bool, layout: Layout) -> Option<Line> {
     let text = String::from_utf8_lossy(bytes);
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -126,7 +139,7 @@ fn parse_line(number: u64, bytes: &[u8], too_long: bool) -> Option<Line> {
         return bad(format!("the line is longer than {MAX_LINE_BYTES} bytes"));
     }
     match Url::parse(trimmed) {
-        Ok(url) => Some(Line::Target(Target::from_url(url))),
+        Ok(url) => Some(Line::Target(Target::named(url, layout))),
         Err(e) => bad(e.to_string()),
     }
 }

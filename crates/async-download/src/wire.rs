@@ -42,32 +42,41 @@ pub const MAX_PIPELINE: usize = 64;
 /// Most hosts a worker keeps a connection to at once; the least recently used goes.
 const HOSTS_KEPT: usize = 4;
 
-/// The bytes of the GET for `url`, attempt `attempt` (0 for the first).
-pub fn get_request(url: &Url, attempt: u32, out: &mut Vec<u8>) {
+/// The bytes of the GET for `url`, attempt `attempt` (0 for the first), with the
+/// user agent and headers of `options`.
+pub fn get_request(url: &Url, attempt: u32, options: &Options, out: &mut Vec<u8>) {
     out.clear();
-    push_get_request(url, attempt, out);
+    push_get_request(url, attempt, options, out);
 }
 
 /// [`get_request`] appended to `out`: requests pipelined on one connection are
 /// written one after another into one buffer, and sent by one write.
-pub fn push_get_request(url: &Url, attempt: u32, out: &mut Vec<u8>) {
+pub fn push_get_request(url: &Url, attempt: u32, options: &Options, out: &mut Vec<u8>) {
     let host = url.host_header();
     let attempt_text;
-    let extra: &[(&str, &str)] = if attempt == 0 {
-        &[]
-    } else {
-        attempt_text = attempt.to_string();
-        &[(ATTEMPT_HEADER, attempt_text.as_str())]
-    };
+    let mut extra: Vec<(&str, &str)> = Vec::new();
+    if !options.headers.is_empty() || attempt > 0 {
+        extra.reserve(options.headers.len() + 1);
+        extra.extend(
+            options
+                .headers
+                .iter()
+                .map(|h| (h.name.as_str(), h.value.as_str())),
+        );
+        if attempt > 0 {
+            attempt_text = attempt.to_string();
+            extra.push((ATTEMPT_HEADER, attempt_text.as_str()));
+        }
+    }
     write_request_with(
         &RequestHead {
             method: Method::Get,
             host: &host,
             target: &url.path,
             keep_alive: true,
-            user_agent: USER_AGENT,
+            user_agent: &options.user_agent,
         },
-        extra,
+        &extra,
         out,
     );
 }
@@ -323,7 +332,7 @@ async fn send_and_receive(
     attempt: u32,
     options: &Options,
 ) -> Result<(Response, bool), FetchError> {
-    send(stream, |out| push_get_request(url, attempt, out)).await?;
+    send(stream, |out| push_get_request(url, attempt, options, out)).await?;
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
         std::future::poll_fn(|cx| stream.poll_read_ready(cx))
@@ -369,7 +378,7 @@ async fn send_and_receive_many(
 ) -> Result<bool, FetchError> {
     send(stream, |out| {
         for url in urls {
-            push_get_request(url, 0, out);
+            push_get_request(url, 0, options, out);
         }
     })
     .await?;

@@ -314,7 +314,7 @@ fn urls_dash_reads_the_list_from_stdin() {
     assert_eq!((count(&report, "ok"), count(&report, "failed")), (25, 0));
     assert_eq!(journal_names(&out).len(), 25);
     let site = format!("127.0.0.1_{}", server.addr().port());
-    let saved = fs::read(out.join(&site).join("%2Fwiki%2F7")).expect("document 7 saved");
+    let saved = fs::read(out.join(&site).join("wiki/7%")).expect("document 7 saved");
     assert_eq!(saved, sockets::corpus::document(7));
 }
 
@@ -633,9 +633,16 @@ fn hostile_urls_never_write_outside_out_and_bad_lines_are_reported_with_their_nu
     assert_eq!(documents.len(), fetched, "{inside:?}");
     for (path, bytes) in documents {
         assert_eq!(bytes, b"hello\n", "{path:?}");
-        assert_eq!(path.components().count(), 2, "{path:?}");
-        let file = path.file_name().unwrap().to_string_lossy();
-        assert!(!file.starts_with('.') && file.len() <= 255, "{path:?}");
+        // A host's folder, then a folder per path segment (the tree layout): each
+        // component a plain name, none hidden, none too long.
+        assert!(path.components().count() >= 2, "{path:?}");
+        for component in path.components() {
+            let std::path::Component::Normal(part) = component else {
+                panic!("{path:?}: {component:?}");
+            };
+            let part = part.to_string_lossy();
+            assert!(!part.starts_with('.') && part.len() <= 255, "{path:?}");
+        }
     }
     assert_eq!(journal_names(&out).len(), fetched);
 }
@@ -665,5 +672,266 @@ fn pipelined_downloads_from_the_corpus_server_are_whole() {
         let check = check_corpus_folder(&out, 300).expect("the folder");
         assert!(check.is_perfect(300), "{engine}: {check:?}");
         fs::remove_dir_all(&out).expect("remove the folder");
+    }
+}
+
+#[test]
+fn failed_writes_the_urls_that_failed_and_feeding_it_back_retries_exactly_those() {
+    // Every path under /bad/ is a 404 (not retried); everything else is a document.
+    let server = TinyServer::start(|target, stream| {
+        let reply: &[u8] = if target.starts_with("/bad/") {
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+        };
+        let _ = stream.write_all(reply);
+    });
+    let tmp = TempDir::new("tool-failed");
+    let base = format!("http://{}", server.addr());
+    let list = tmp.join("urls.txt");
+    fs::write(
+        &list,
+        format!(
+            "# a list\n{base}/good/1\n{base}/bad/1\nnot a url\n{base}/good/2\n{base}/bad/2?x=1\n"
+        ),
+    )
+    .unwrap();
+    let failed = tmp.join("failed.txt");
+    let out = tmp.join("out");
+    let args = |urls: &Path| -> Vec<String> {
+        [
+            "--urls",
+            urls.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--failed",
+            failed.to_str().unwrap(),
+            "--quiet",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let first: Vec<String> = args(&list);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let done = run(&first, tmp.path());
+    assert_eq!(done.code, Some(1), "{done:?}");
+    let text = fs::read_to_string(&failed).expect("the failed list is written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "# async-download: 3 failed; run them again with --urls FILE",
+            "# status 404 (1 attempts)",
+            &format!("{base}/bad/1"),
+            "# status 404 (1 attempts)",
+            &format!("{base}/bad/2?x=1"),
+            // The line that is not a URL is named, as comments: it is not tried again.
+            lines[5],
+            "# line 4: not a url",
+        ],
+        "{text}"
+    );
+    assert!(lines[5].starts_with("# ") && lines[5].len() > 2, "{text}");
+
+    // Fed back as the URL list: exactly the two failed URLs are asked for again.
+    let asked_before = server.targets().len();
+    let retry_list = tmp.join("retry.txt");
+    fs::copy(&failed, &retry_list).unwrap();
+    let second: Vec<String> = args(&retry_list);
+    let second: Vec<&str> = second.iter().map(String::as_str).collect();
+    let done = run(&second, tmp.path());
+    assert_eq!(done.code, Some(1), "{done:?}");
+    let mut asked: Vec<String> = server.targets()[asked_before..].to_vec();
+    asked.sort();
+    assert_eq!(asked, ["/bad/1", "/bad/2?x=1"]);
+    let text = fs::read_to_string(&failed).unwrap();
+    assert!(
+        text.starts_with("# async-download: 2 failed"),
+        "only the two URLs fail again: {text}"
+    );
+
+    // A run with no failure writes a list with none, and exits 0.
+    let good = tmp.join("good.txt");
+    fs::write(&good, format!("{base}/good/3\n")).unwrap();
+    let third: Vec<String> = args(&good);
+    let third: Vec<&str> = third.iter().map(String::as_str).collect();
+    let done = run(&third, tmp.path());
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert_eq!(
+        fs::read_to_string(&failed).unwrap(),
+        "# async-download: 0 failed; run them again with --urls FILE\n"
+    );
+}
+
+#[test]
+fn a_bad_header_is_a_usage_error_that_names_it() {
+    let tmp = TempDir::new("tool-bad-header");
+    let cases: [(&[&str], &str); 5] = [
+        (&["-H", "no colon here"], "no colon here"),
+        (&["-H", "Bad Name: x"], "Bad Name"),
+        (&["--header", "Content-Length: 5"], "Content-Length"),
+        (&["-H", "host: elsewhere"], "host"),
+        (&["--user-agent", "a\u{7}b"], "control byte"),
+    ];
+    for (args, named) in cases {
+        let done = run(args, tmp.path());
+        assert_eq!(done.code, Some(2), "{args:?}: {done:?}");
+        assert!(done.stderr.contains(named), "{args:?}: {}", done.stderr);
+        assert!(done.stdout.is_empty(), "{args:?}: {done:?}");
+    }
+}
+
+#[test]
+fn headers_and_the_user_agent_from_the_command_line_reach_the_server() {
+    let server = TinyServer::start(always_ok(b"hello\n"));
+    let tmp = TempDir::new("tool-headers");
+    let list = tmp.join("urls.txt");
+    fs::write(&list, format!("http://{}/a\n", server.addr())).unwrap();
+    for (engine, agent_args, agent) in [
+        ("tokio-multi", &["--user-agent", "tool/2"][..], "tool/2"),
+        // A -H User-Agent replaces --user-agent, as with curl.
+        (
+            "event-loop",
+            &["--user-agent", "tool/2", "-H", "User-Agent: curl-ish/8"][..],
+            "curl-ish/8",
+        ),
+        (
+            "threads",
+            &[][..],
+            concat!("async-download/", env!("CARGO_PKG_VERSION")),
+        ),
+    ] {
+        let before = server.heads().len();
+        let mut args = vec![
+            "--urls",
+            list.to_str().unwrap(),
+            "--engine",
+            engine,
+            "-q",
+            "-H",
+            "X-One: 1",
+            "--header",
+            "X-Two:  two words ",
+        ];
+        args.extend_from_slice(agent_args);
+        let done = run(&args, tmp.path());
+        assert_eq!(done.code, Some(0), "{engine}: {done:?}");
+        let heads = server.heads();
+        assert_eq!(heads.len(), before + 1, "{engine}");
+        let head = &heads[before];
+        for want in [
+            "\r\nX-One: 1\r\n".to_string(),
+            "\r\nX-Two: two words\r\n".to_string(),
+            format!("\r\nUser-Agent: {agent}\r\n"),
+        ] {
+            assert!(head.contains(&want), "{engine}: {want:?} in {head:?}");
+        }
+        assert_eq!(head.matches("User-Agent").count(), 1, "{engine}: {head:?}");
+    }
+}
+
+#[test]
+fn one_url_with_o_is_saved_as_that_file_and_nothing_else() {
+    let server = TinyServer::start(|target, stream| {
+        let reply: &[u8] = if target == "/missing" {
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        } else {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n"
+        };
+        let _ = stream.write_all(reply);
+    });
+    let tmp = TempDir::new("tool-one-url");
+    let dir = tmp.join("here");
+    fs::create_dir(&dir).unwrap();
+    let file = dir.join("page.html");
+    let url = format!("http://{}/a/b", server.addr());
+    let done = run(&[&url, "-o", file.to_str().unwrap(), "-q"], tmp.path());
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert_eq!(fs::read(&file).unwrap(), b"hello\n");
+    // The file, and nothing else: no journal, no temporary file.
+    let listing: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(listing, ["page.html"]);
+    assert_eq!(server.targets(), ["/a/b"]);
+
+    // `-o -`: the document on stdout.
+    let done = run(&[&url, "-o", "-", "-q"], tmp.path());
+    assert_eq!(
+        (done.code, done.stdout.as_str()),
+        (Some(0), "hello\n"),
+        "{done:?}"
+    );
+
+    // A URL that fails: exit 1, and the file it would have replaced is left as it was.
+    let missing = format!("http://{}/missing", server.addr());
+    let done = run(&[&missing, "-o", file.to_str().unwrap()], tmp.path());
+    assert_eq!(done.code, Some(1), "{done:?}");
+    assert!(done.stderr.contains("status 404"), "{}", done.stderr);
+    assert_eq!(fs::read(&file).unwrap(), b"hello\n");
+
+    // Without -o, and with --out: saved by the layout, as from a list.
+    let out = tmp.join("out");
+    let done = run(&[&url, "--out", out.to_str().unwrap(), "-q"], tmp.path());
+    assert_eq!(done.code, Some(0), "{done:?}");
+    let site = format!("127.0.0.1_{}", server.addr().port());
+    assert_eq!(fs::read(out.join(site).join("a/b%")).unwrap(), b"hello\n");
+}
+
+#[test]
+fn a_bad_single_url_or_a_lone_o_is_a_usage_error() {
+    let tmp = TempDir::new("tool-one-url-usage");
+    let cases: [(&[&str], &str); 4] = [
+        (&["ftp://example.com/x"], "ftp"),
+        (&["-o", "x.html"], "<URL>"),
+        (&["http://h/x", "--urls", "list.txt"], "cannot be used with"),
+        (
+            &["http://h/x", "-o", "f", "--out", "d"],
+            "cannot be used with",
+        ),
+    ];
+    for (args, says) in cases {
+        let done = run(args, tmp.path());
+        assert_eq!(done.code, Some(2), "{args:?}: {done:?}");
+        assert!(done.stderr.contains(says), "{args:?}: {}", done.stderr);
+    }
+}
+
+#[test]
+fn flat_keeps_one_name_per_url_and_a_resumed_run_finds_the_files_of_its_layout() {
+    let server = TinyServer::start(always_ok(b"hello\n"));
+    let tmp = TempDir::new("tool-flat");
+    let list = tmp.join("urls.txt");
+    let base = format!("http://{}", server.addr());
+    fs::write(&list, format!("{base}/a/b.txt\n{base}/a\n")).unwrap();
+    let site = format!("127.0.0.1_{}", server.addr().port());
+    for (flat, names) in [(true, ["%2Fa%2Fb.txt", "%2Fa"]), (false, ["a/b.txt", "a%"])] {
+        let out = tmp.join(if flat { "flat" } else { "tree" });
+        let mut args = vec![
+            "--urls",
+            list.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if flat {
+            args.push("--flat");
+        }
+        args.extend(["--json", "-", "-q"]);
+        let done = run(&args, tmp.path());
+        assert_eq!(done.code, Some(0), "{done:?}");
+        for name in names {
+            assert_eq!(
+                fs::read(out.join(&site).join(name)).unwrap(),
+                b"hello\n",
+                "{name}"
+            );
+        }
+        // The same command again: both are found, nothing is fetched.
+        let asked = server.targets().len();
+        let done = run(&args, tmp.path());
+        let report: Value = serde_json::from_str(&done.stdout).expect("a JSON report");
+        assert_eq!((count(&report, "ok"), count(&report, "skipped")), (0, 2));
+        assert_eq!(server.targets().len(), asked);
     }
 }

@@ -94,8 +94,14 @@ async fn one_target(
     let started = Instant::now();
     let mut attempt = 0;
     loop {
-        get_request(&target.url, attempt, request);
+        get_request(&target.url, attempt, &job.options, request);
+        // A permit of the host from the connect to the end of the response.
+        let permit = job.gate.enter(&target.url).await;
         let answer = fetch(kept, target, request, buf, job).await;
+        if answer.is_ok() {
+            permit.answered();
+        }
+        drop(permit);
         let error = match answer.and_then(policy::check) {
             Ok(body) => return job.collector.document(target, &body, attempt + 1, started),
             Err(error) => error,

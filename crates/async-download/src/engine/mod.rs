@@ -29,6 +29,7 @@ use crate::collect::{Collector, Report};
 use crate::error::DownloadError;
 use crate::feed::Feed;
 use crate::options::Options;
+use crate::polite::HostGate;
 use crate::progress::Progress;
 use crate::target::Target;
 
@@ -42,6 +43,8 @@ pub struct Job {
     pub feed: Feed,
     pub collector: Collector,
     pub options: Options,
+    /// The per-host limits (`options.per_host`): one permit per attempt.
+    pub gate: HostGate,
 }
 
 // ANCHOR: catch_unwind
@@ -202,6 +205,7 @@ pub fn download_with(
     let job = Arc::new(Job {
         feed,
         collector: Collector::new(store, Progress::hidden()),
+        gate: HostGate::new(options.per_host),
         options,
     });
     run(kind, job)

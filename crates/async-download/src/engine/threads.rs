@@ -17,7 +17,7 @@ use crate::engine::{Engine, EngineKind, Job};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
 use crate::target::Target;
-use crate::wire::{ATTEMPT_HEADER, USER_AGENT};
+use crate::wire::ATTEMPT_HEADER;
 
 /// Most hosts a worker keeps a connection to at once.
 const HOSTS_KEPT: usize = 4;
@@ -106,7 +106,13 @@ fn one_target(
     let mut attempt = 0;
     loop {
         attempts.set(attempt);
+        // A permit of the host from the connect to the end of the response.
+        let permit = job.gate.enter_blocking(&target.url);
         let answer = fetch(connections, target, attempt, job);
+        if answer.is_ok() {
+            permit.answered();
+        }
+        drop(permit);
         let error = match answer.and_then(policy::check) {
             Ok(body) => return job.collector.document(target, &body, attempt + 1, started),
             Err(error) => error,
@@ -146,7 +152,7 @@ fn fetch(
                 connect_timeout: job.options.connect_timeout,
                 io_timeout: job.options.timeout,
                 exchange_timeout: Some(job.options.timeout),
-                user_agent: USER_AGENT.to_string(),
+                user_agent: job.options.user_agent.clone(),
                 limits: job.options.limits,
             };
             let connection = Connection::open(url, config).map_err(from_client)?;
@@ -158,14 +164,18 @@ fn fetch(
         }
     };
     let attempt_text = attempt.to_string();
-    let extra: &[(&str, &str)] = if attempt == 0 {
-        &[]
-    } else {
-        &[(ATTEMPT_HEADER, attempt_text.as_str())]
-    };
+    let mut extra: Vec<(&str, &str)> = job
+        .options
+        .headers
+        .iter()
+        .map(|h| (h.name.as_str(), h.value.as_str()))
+        .collect();
+    if attempt > 0 {
+        extra.push((ATTEMPT_HEADER, attempt_text.as_str()));
+    }
     connections[at]
         .1
-        .request_with(Method::Get, &url.path, extra)
+        .request_with(Method::Get, &url.path, &extra)
         .map_err(from_client)
 }
 

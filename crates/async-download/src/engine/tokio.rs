@@ -107,8 +107,24 @@ async fn worker(job: Arc<Job>) {
 /// One document, with its retries.
 async fn fetch_one(connections: &mut Connections, target: &Target, job: &Job) {
     let started = Instant::now();
-    let answer = connections.fetch(&target.url, 0, &job.options).await;
+    let answer = attempt_at(connections, &target.url, 0, job).await;
     settle(connections, target, answer, started, job).await;
+}
+
+/// One attempt, with a permit of the target's host held from the connect to the end
+/// of the response (see [`crate::polite`]).
+async fn attempt_at(
+    connections: &mut Connections,
+    url: &Url,
+    attempt: u32,
+    job: &Job,
+) -> Result<Response, FetchError> {
+    let permit = job.gate.enter(url).await;
+    let answer = connections.fetch(url, attempt, &job.options).await;
+    if answer.is_ok() {
+        permit.answered();
+    }
+    answer
 }
 
 /// Records the answer to a target's first attempt, trying again while the policy
@@ -137,7 +153,7 @@ async fn settle(
                 attempt += 1;
                 answer = Box::pin(async {
                     tokio::time::sleep(delay).await;
-                    connections.fetch(&target.url, attempt, &job.options).await
+                    attempt_at(connections, &target.url, attempt, job).await
                 })
                 .await;
             }
@@ -180,9 +196,15 @@ async fn pipelined_worker(connections: &mut Connections, job: &Job) {
         }
         let started = Instant::now();
         let urls: Vec<&Url> = batch.iter().map(|t| &t.url).collect();
+        // One permit for the batch: it travels on one connection.
+        let permit = job.gate.enter(&batch[0].url).await;
         let ended = connections
             .fetch_many(&urls, &job.options, &mut answered)
             .await;
+        if !answered.is_empty() {
+            permit.answered();
+        }
+        drop(permit);
         let answers = answered.len();
         for (target, response) in batch.iter().zip(answered.drain(..)) {
             settle(connections, target, Ok(response), started, job).await;

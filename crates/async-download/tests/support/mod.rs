@@ -122,6 +122,7 @@ pub struct TinyServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     targets: Arc<Mutex<Vec<String>>>,
+    heads: Arc<Mutex<Vec<String>>>,
     accept: Option<JoinHandle<()>>,
 }
 
@@ -139,10 +140,12 @@ impl TinyServer {
         let addr = listener.local_addr().expect("the bound address");
         let stop = Arc::new(AtomicBool::new(false));
         let targets = Arc::new(Mutex::new(Vec::new()));
+        let heads = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Handler> = Arc::new(handler);
         let accept = std::thread::spawn({
             let stop = stop.clone();
             let targets = targets.clone();
+            let heads = heads.clone();
             move || {
                 let mut connections = Vec::new();
                 for stream in listener.incoming() {
@@ -152,8 +155,9 @@ impl TinyServer {
                     let Ok(stream) = stream else { continue };
                     let handler = handler.clone();
                     let targets = targets.clone();
+                    let heads = heads.clone();
                     connections.push(std::thread::spawn(move || {
-                        serve_one(stream, &*handler, &targets);
+                        serve_one(stream, &*handler, &targets, &heads);
                     }));
                 }
                 for connection in connections {
@@ -165,12 +169,19 @@ impl TinyServer {
             addr,
             stop,
             targets,
+            heads,
             accept: Some(accept),
         }
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The request heads received so far (each up to its blank line, as sent), in the
+    /// order they arrived.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().map(|h| h.clone()).unwrap_or_default()
     }
 
     /// The targets asked for so far, in the order they arrived.
@@ -191,7 +202,12 @@ impl Drop for TinyServer {
 }
 
 /// Reads one request head (at most 64 KiB) and hands its target to `handler`.
-fn serve_one(mut stream: TcpStream, handler: &Handler, targets: &Mutex<Vec<String>>) {
+fn serve_one(
+    mut stream: TcpStream,
+    handler: &Handler,
+    targets: &Mutex<Vec<String>>,
+    heads: &Mutex<Vec<String>>,
+) {
     let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
     let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
     let mut head = Vec::new();
@@ -212,6 +228,9 @@ fn serve_one(mut stream: TcpStream, handler: &Handler, targets: &Mutex<Vec<Strin
         .and_then(|line| line.split(' ').nth(1))
         .unwrap_or("")
         .to_string();
+    if let Ok(mut all) = heads.lock() {
+        all.push(head.to_string());
+    }
     if let Ok(mut all) = targets.lock() {
         all.push(target.clone());
     }

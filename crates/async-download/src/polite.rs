@@ -1,0 +1,206 @@
+//! Politeness to small servers: at most `--per-host N` requests in flight to one host,
+//! under the global `--concurrency`, and a host's share opened gradually.
+//!
+//! Sixty-four workers that all start on one host open sixty-four connections at once.
+//! A server with a small listen backlog (Python's `http.server` has 5) drops the SYNs
+//! it has no room for, and each dropped one waits for the kernel's retransmit, a second
+//! later. Browsers open about six connections to a host; so does this downloader by
+//! default (`--per-host 6` with `--urls` or a URL; no limit for the course's own
+//! corpus server, built for ten thousand, nor for the library's default [`Options`]).
+//!
+//! [`HostGate`] hands out a permit per attempt: a worker holds it from the connect
+//! (or the reuse of a kept connection) to the end of the response, never across a
+//! retry's wait or from one document to the next, so no worker waits for a permit
+//! while holding another. A host starts with [`START_PERMITS`] permits and gets one
+//! more with each answer received, up to its limit: connections to a host are opened
+//! gradually, more only as earlier ones succeed, as TCP's slow start grows a window.
+//!
+//! The gate keeps a small entry per host it has seen (a few dozen bytes): a list of a
+//! million hosts costs tens of megabytes.
+//!
+//! [`Options`]: crate::Options
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+
+use sockets::url::Url;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Permits a host starts with (or its limit, if lower).
+pub const START_PERMITS: usize = 2;
+
+/// The per-host limits of one run.
+#[derive(Debug)]
+pub struct HostGate {
+    /// `None`: no limit (every `enter` is free).
+    per_host: Option<usize>,
+    hosts: Mutex<HashMap<(String, u16), Arc<Host>>>,
+}
+
+#[derive(Debug)]
+struct Host {
+    permits: Arc<Semaphore>,
+    /// Permits given to the host so far: at most the limit.
+    granted: AtomicUsize,
+    limit: usize,
+}
+
+/// The right to one attempt at a host; given back when dropped.
+#[derive(Debug)]
+pub struct Permit {
+    held: Option<(Arc<Host>, OwnedSemaphorePermit)>,
+}
+
+impl HostGate {
+    /// A gate letting at most `per_host` attempts to one host at once (`None`, or
+    /// `Some(0)`: no limit).
+    pub fn new(per_host: Option<usize>) -> HostGate {
+        HostGate {
+            per_host: per_host.filter(|&n| n > 0),
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for a permit to fetch from `url`'s host.
+    pub async fn enter(&self, url: &Url) -> Permit {
+        let Some(host) = self.host(url) else {
+            return Permit { held: None };
+        };
+        // The semaphore is never closed, so acquiring cannot fail; if it ever did,
+        // going on without a permit is better than stopping.
+        match host.permits.clone().acquire_owned().await {
+            Ok(permit) => Permit {
+                held: Some((host, permit)),
+            },
+            Err(_) => Permit { held: None },
+        }
+    }
+
+    /// [`enter`](HostGate::enter) for a blocking thread: parks it until a permit is
+    /// free.
+    pub fn enter_blocking(&self, url: &Url) -> Permit {
+        block_on(self.enter(url))
+    }
+
+    fn host(&self, url: &Url) -> Option<Arc<Host>> {
+        let limit = self.per_host?;
+        // Only inserted into: a panic elsewhere leaves the map whole.
+        let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (url.host.clone(), url.port);
+        let host = hosts.entry(key).or_insert_with(|| {
+            let start = START_PERMITS.min(limit);
+            Arc::new(Host {
+                permits: Arc::new(Semaphore::new(start)),
+                granted: AtomicUsize::new(start),
+                limit,
+            })
+        });
+        Some(host.clone())
+    }
+}
+
+impl Permit {
+    /// The attempt got an answer: the host may have one more connection, up to its
+    /// limit.
+    pub fn answered(&self) {
+        if let Some((host, _)) = &self.held {
+            let grown = host
+                .granted
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                    (n < host.limit).then_some(n + 1)
+                })
+                .is_ok();
+            if grown {
+                host.permits.add_permits(1);
+            }
+        }
+    }
+}
+
+/// Runs `future` on this thread, parking it while the future waits.
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        // A spurious wake-up only polls again.
+        std::thread::park();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(host: &str) -> Url {
+        Url::parse(&format!("http://{host}/")).unwrap()
+    }
+
+    /// Polls `enter` once: `Some` if a permit was free.
+    fn try_enter(gate: &HostGate, u: &Url) -> Option<Permit> {
+        let mut future = std::pin::pin!(gate.enter(u));
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(permit) => Some(permit),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn a_host_starts_with_two_and_grows_by_one_an_answer_up_to_its_limit() {
+        let gate = HostGate::new(Some(3));
+        let (a, b) = (url("a"), url("b"));
+        let first = try_enter(&gate, &a).expect("one");
+        let second = try_enter(&gate, &a).expect("two");
+        assert!(
+            try_enter(&gate, &a).is_none(),
+            "a third waits for an answer"
+        );
+        // Another host has its own permits.
+        let other = try_enter(&gate, &b).expect("host b");
+        first.answered();
+        let third = try_enter(&gate, &a).expect("one more after an answer");
+        assert!(try_enter(&gate, &a).is_none());
+        // At the limit, answers grow nothing more.
+        second.answered();
+        third.answered();
+        assert!(try_enter(&gate, &a).is_none(), "never more than 3 at once");
+        drop(first);
+        let again = try_enter(&gate, &a).expect("a permit given back is used again");
+        assert!(try_enter(&gate, &a).is_none());
+        drop((second, third, again, other));
+    }
+
+    #[test]
+    fn no_limit_never_waits_and_a_blocking_thread_gets_its_permit() {
+        let gate = HostGate::new(None);
+        let u = url("a");
+        let held: Vec<Permit> = (0..100).map(|_| try_enter(&gate, &u).unwrap()).collect();
+        assert_eq!(held.len(), 100);
+        let gate = Arc::new(HostGate::new(Some(1)));
+        let first = gate.enter_blocking(&u);
+        let waiter = std::thread::spawn({
+            let gate = gate.clone();
+            move || {
+                let permit = gate.enter_blocking(&url("a"));
+                drop(permit);
+            }
+        });
+        drop(first); // wakes the waiting thread
+        waiter.join().expect("the waiter got its permit");
+    }
+}

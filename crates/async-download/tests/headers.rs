@@ -1,0 +1,125 @@
+//! `-H` and `--user-agent`: the headers a user adds reach every request, on every
+//! engine, retries included — checked in the bytes the server received.
+
+mod support;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_download::feed::Feed;
+use async_download::headers::Header;
+use async_download::wire::get_request;
+use async_download::{EngineKind, Options, Target, download_with};
+use sockets::url::Url;
+
+use support::{TinyServer, always_ok, fast_options};
+
+fn with_headers(user_agent: &str, headers: &[&str]) -> Options {
+    Options {
+        user_agent: user_agent.to_string(),
+        headers: headers.iter().map(|h| Header::parse(h).unwrap()).collect(),
+        ..fast_options(2, None)
+    }
+}
+
+fn targets(server: &TinyServer, paths: &[&str]) -> Feed {
+    let targets: Vec<Target> = paths
+        .iter()
+        .map(|p| Target::from_url(Url::parse(&format!("http://{}{p}", server.addr())).unwrap()))
+        .collect();
+    Feed::of_targets(targets.into_iter())
+}
+
+/// The header lines of a request head (the request line and the blank line left out).
+fn header_lines(head: &str) -> Vec<&str> {
+    let head = head
+        .strip_suffix("\r\n\r\n")
+        .expect("a head ends in a blank line");
+    head.split("\r\n").skip(1).collect()
+}
+
+#[test]
+fn the_request_bytes_carry_the_user_agent_and_the_headers_in_order() {
+    let options = with_headers("probe/1", &["X-Token: abc", "Accept: text/plain"]);
+    let url = Url::parse("http://h:8080/a?b").unwrap();
+    let mut out = Vec::new();
+    get_request(&url, 0, &options, &mut out);
+    assert_eq!(
+        String::from_utf8(out.clone()).unwrap(),
+        "GET /a?b HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: probe/1\r\nConnection: keep-alive\r\n\
+         X-Token: abc\r\nAccept: text/plain\r\n\r\n"
+    );
+    get_request(&url, 2, &options, &mut out);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(
+        text.ends_with("X-Token: abc\r\nAccept: text/plain\r\nX-Attempt: 2\r\n\r\n"),
+        "{text}"
+    );
+    // No user agent at all, and no header: the request of lesson 3, and nothing else.
+    get_request(&url, 0, &with_headers("", &[]), &mut out);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "GET /a?b HTTP/1.1\r\nHost: h:8080\r\nConnection: keep-alive\r\n\r\n"
+    );
+}
+
+#[test]
+fn every_engine_sends_the_headers_with_every_request() {
+    for kind in EngineKind::ALL {
+        let server = TinyServer::start(always_ok(b"ok"));
+        let options = with_headers("probe/1", &["X-Token: abc", "Accept: text/plain"]);
+        let report =
+            download_with(kind, targets(&server, &["/1", "/2", "/3"]), options).expect("a run");
+        assert_eq!((report.ok, report.failed), (3, 0), "{kind:?}");
+        let heads = server.heads();
+        assert_eq!(heads.len(), 3, "{kind:?}");
+        for head in &heads {
+            let lines = header_lines(head);
+            for want in ["User-Agent: probe/1", "X-Token: abc", "Accept: text/plain"] {
+                assert_eq!(
+                    lines.iter().filter(|l| **l == want).count(),
+                    1,
+                    "{kind:?}: {want} once in {head:?}"
+                );
+            }
+            let agents = lines
+                .iter()
+                .filter(|l| l.to_ascii_lowercase().starts_with("user-agent:"))
+                .count();
+            assert_eq!(agents, 1, "{kind:?}: {head:?}");
+        }
+    }
+}
+
+#[test]
+fn a_retried_request_carries_the_headers_too_on_every_engine() {
+    for kind in EngineKind::ALL {
+        // The first request of each connection is a 503 to retry at once, then 200s.
+        let served = AtomicUsize::new(0);
+        let server = TinyServer::start(move |_target, stream| {
+            let reply: &[u8] = if served.fetch_add(1, Ordering::SeqCst) == 0 {
+                b"HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            } else {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            };
+            let _ = stream.write_all(reply);
+        });
+        let options = with_headers("", &["X-Token: abc"]);
+        let report = download_with(kind, targets(&server, &["/only"]), options).expect("a run");
+        assert_eq!((report.ok, report.retried), (1, 1), "{kind:?}");
+        let heads = server.heads();
+        assert_eq!(heads.len(), 2, "{kind:?}");
+        for head in &heads {
+            let lines = header_lines(head);
+            assert!(lines.contains(&"X-Token: abc"), "{kind:?}: {head:?}");
+            assert!(
+                !lines.iter().any(|l| l.starts_with("User-Agent")),
+                "{kind:?}: an empty user agent sends none: {head:?}"
+            );
+        }
+        assert!(
+            header_lines(&heads[1]).contains(&"X-Attempt: 1"),
+            "{kind:?}"
+        );
+    }
+}
