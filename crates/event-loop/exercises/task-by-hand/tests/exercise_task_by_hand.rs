@@ -40,6 +40,9 @@ enum Answer {
     Pieces(Vec<&'static str>, Duration),
     /// Nothing: it closes the connection.
     Close,
+    /// Nothing: it resets the connection (a close with SO_LINGER 0 sends RST), so the
+    /// task's read fails with ConnectionReset instead of seeing the end of the stream.
+    Reset,
 }
 
 /// The right answer to ping `round`, in one piece.
@@ -90,6 +93,15 @@ fn server(script: Vec<Answer>, delay: Duration) -> (SocketAddr, JoinHandle<Seen>
             thread::sleep(delay);
             match answer {
                 Answer::Close => return seen,
+                Answer::Reset => {
+                    let stream = reader.into_inner();
+                    socket2::SockRef::from(&stream)
+                        .set_linger(Some(Duration::ZERO))
+                        .expect("SO_LINGER 0");
+                    drop(writer);
+                    drop(stream);
+                    return seen;
+                }
                 Answer::Pieces(pieces, gap) => {
                     for (i, piece) in pieces.iter().enumerate() {
                         if i > 0 {
@@ -269,17 +281,22 @@ fn no_pause_follows_the_last_round() {
 
 #[test]
 fn a_reply_line_that_never_ends_is_a_wrong_reply() {
-    let long = "x".repeat(100);
+    // Two pieces of 50 bytes, 40 ms apart: the reply grows from 50 to 100 bytes, past
+    // the limit without ever being 64 bytes long.
+    let half = "x".repeat(50);
     let c = scene(
         format!(
             "Pinger::new(server, 2 rounds, pause 10 ms); the server answers ping 1 with \
-             100 bytes and no newline ({long:?}), then waits"
+             two pieces of 50 bytes, 40 ms apart, and no newline ({half:?} twice), then waits"
         ),
         "more than MAX_REPLY (64) bytes without a newline is WrongReply { round, got: what \
          came }, at once: the buffer must not grow forever",
     );
     let (addr, server) = server(
-        vec![Answer::Pieces(vec![leak(long.clone())], Duration::ZERO)],
+        vec![Answer::Pieces(
+            vec![leak(half.clone()), leak(half.clone())],
+            ms(40),
+        )],
         Duration::ZERO,
     );
     let run = run(&c, addr, 2, ms(10));
@@ -340,6 +357,23 @@ fn the_end_of_the_stream_before_a_reply_is_an_error() {
     server_saw(&c, server);
     c.check(
         matches!(run.result, Some(Err(PingError::Closed { round: 2 }))),
+        &run.result,
+    );
+}
+
+#[test]
+fn a_reset_connection_is_an_io_error() {
+    let c = scene(
+        "Pinger::new(server, 3 rounds, pause 10 ms); the server answers ping 1, then reads \
+         ping 2 and resets the connection (RST)",
+        "an I/O error ends the task with Io { round, .. }: a failed read is neither the end \
+         of the stream nor a reason to wait again",
+    );
+    let (addr, server) = server(vec![pong(1), Answer::Reset], Duration::ZERO);
+    let run = run(&c, addr, 3, ms(10));
+    server_saw(&c, server);
+    c.check(
+        matches!(run.result, Some(Err(PingError::Io { round: 2, .. }))),
         &run.result,
     );
 }
