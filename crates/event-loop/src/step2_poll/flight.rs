@@ -73,9 +73,10 @@ impl Batch {
     }
 }
 
-/// What a loop did with a batch.
+/// What a loop did with a batch. `E` is how a document fails: steps 1 to 3 say it with
+/// [`DownloadError`], step 4's callbacks with the fetch errors steps 5 and 7 share.
 #[derive(Debug)]
-pub struct Report {
+pub struct Report<E = DownloadError> {
     /// From the start of the batch to its last document.
     pub wall: Duration,
     /// CPU time (user + kernel) of the thread that ran the loop, over the same span.
@@ -87,10 +88,10 @@ pub struct Report {
     /// Body bytes of those documents.
     pub bytes: u64,
     /// The documents that did not arrive, by id, with the reason.
-    pub failures: Vec<(u64, DownloadError)>,
+    pub failures: Vec<(u64, E)>,
 }
 
-impl Report {
+impl<E> Report<E> {
     /// How many documents did not arrive.
     pub fn failed(&self) -> usize {
         self.failures.len()
@@ -107,7 +108,7 @@ impl Report {
     }
 }
 
-impl fmt::Display for Report {
+impl<E> fmt::Display for Report<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,

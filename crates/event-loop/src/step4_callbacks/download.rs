@@ -27,42 +27,25 @@ use super::chain::{Conn, close, connect, read_response, send_request};
 use crate::step2_poll::{Batch, RunError, thread_cpu_time};
 use crate::step5_scheduler::fetch::{FetchError, check};
 
-/// What a callback download did with a batch: step 3's report, with the callbacks and
-/// the connections counted too.
+/// What a callback download did with a batch: step 3's report (with step 4's errors),
+/// and the callbacks and the connections counted too. It reads as step 3's does
+/// (`report.ok`, `report.failed()`), the two counts added.
 #[derive(Debug)]
 pub struct Report {
-    /// From the start of the batch to its last document.
-    pub wall: Duration,
-    /// CPU time (user + kernel) of the thread that ran the loop, over the same span.
-    pub cpu: Duration,
-    /// Loop turns: calls to `epoll_wait`.
-    pub turns: u64,
+    /// Wall and CPU time, loop turns (calls to `epoll_wait`), documents and bytes, and
+    /// the failures by id.
+    pub run: crate::step2_poll::Report<FetchError>,
     /// Callbacks the loop called, for sockets and timers.
     pub callbacks: u64,
     /// TCP connections opened: one per chain, plus one after each closed connection.
     pub connections: u64,
-    /// Documents that arrived whole: status 200 and a matching checksum.
-    pub ok: usize,
-    /// Body bytes of those documents.
-    pub bytes: u64,
-    /// The documents that did not arrive, by id, with the reason.
-    pub failures: Vec<(u64, FetchError)>,
 }
 
-impl Report {
-    /// How many documents did not arrive.
-    pub fn failed(&self) -> usize {
-        self.failures.len()
-    }
+impl std::ops::Deref for Report {
+    type Target = crate::step2_poll::Report<FetchError>;
 
-    /// CPU time over wall time: 1.0 is one core kept busy the whole time.
-    pub fn cpu_share(&self) -> f64 {
-        let wall = self.wall.as_secs_f64();
-        if wall > 0.0 {
-            self.cpu.as_secs_f64() / wall
-        } else {
-            f64::NAN
-        }
+    fn deref(&self) -> &Self::Target {
+        &self.run
     }
 }
 
@@ -70,16 +53,8 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} ok, {} failed, {:.1} KiB in {:.1} ms; loop thread CPU {:.1} ms ({:.0}% of a core); {} turns, {} callbacks, {} connections",
-            self.ok,
-            self.failed(),
-            self.bytes as f64 / 1024.0,
-            self.wall.as_secs_f64() * 1e3,
-            self.cpu.as_secs_f64() * 1e3,
-            self.cpu_share() * 100.0,
-            self.turns,
-            self.callbacks,
-            self.connections
+            "{}, {} callbacks, {} connections",
+            self.run, self.callbacks, self.connections
         )
     }
 }
@@ -284,14 +259,16 @@ impl Job {
             t.failures.push((id, FetchError::Timeout { doing, after }));
         }
         Report {
-            wall: t.start.elapsed(),
-            cpu,
-            turns: stats.turns,
+            run: crate::step2_poll::Report {
+                wall: t.start.elapsed(),
+                cpu,
+                turns: stats.turns,
+                ok: t.ok,
+                bytes: t.bytes,
+                failures: std::mem::take(&mut t.failures),
+            },
             callbacks: stats.callbacks,
             connections: t.connections,
-            ok: t.ok,
-            bytes: t.bytes,
-            failures: std::mem::take(&mut t.failures),
         }
     }
 }
