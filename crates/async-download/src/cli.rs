@@ -166,6 +166,13 @@ pub struct Cli {
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", help_heading = "How",
           value_parser = Header::parse, action = clap::ArgAction::Append)]
     pub headers: Vec<Header>,
+    /// Redirects (301, 302, 303, 307, 308) followed for one document at most; 0: none
+    ///
+    /// A loop, or one redirect more, fails the document (not retried). It is saved under
+    /// the name of the URL asked for; the report and the journal say where it ended up.
+    #[arg(long, value_name = "N", default_value_t = crate::redirect::DEFAULT_MAX_REDIRECTS,
+          help_heading = "How", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub max_redirects: u32,
     /// The User-Agent header of every request; empty: none
     #[arg(long, value_name = "TEXT", default_value = crate::wire::USER_AGENT,
           help_heading = "How", value_parser = parse_user_agent)]
@@ -190,7 +197,7 @@ pub struct Cli {
 
     /// Race every engine on the same corpus work instead of downloading
     #[arg(long, help_heading = "The race",
-          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "max_redirects", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
     pub race: bool,
     /// With --race: 1 and 10000 connections, fewer documents
     #[arg(long, help_heading = "The race", requires = "race")]
@@ -300,6 +307,7 @@ impl Cli {
             retries: self.retries,
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
+            max_redirects: self.max_redirects,
             out: self.out.clone(),
             per_host: match (self.per_host, self.input()) {
                 (Some(n), _) => Some(n),

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use sockets::url::Url;
 
 use crate::error::FetchError;
 use crate::progress::Progress;
@@ -28,6 +29,14 @@ pub struct Failure {
     pub reason: String,
     /// Attempts made (0 for a bad input line).
     pub attempts: u32,
+}
+
+/// A document that was redirected: the URL asked for (its name is that URL's) and
+/// where it ended up.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Redirected {
+    pub url: String,
+    pub landed: String,
 }
 
 /// What a download did.
@@ -60,6 +69,8 @@ pub struct Report {
     /// Whether Ctrl-C (or an input error) stopped the run before its end.
     pub interrupted: bool,
     pub failures: Vec<Failure>,
+    /// The documents fetched after one or more redirects, with where each ended up.
+    pub redirected: Vec<Redirected>,
 }
 
 impl Report {
@@ -109,6 +120,12 @@ impl Report {
             self.latency_p99_ms,
             self.peak_rss_bytes as f64 / (1024.0 * 1024.0),
         );
+        if !self.redirected.is_empty() {
+            text.push_str(&format!(
+                "{} redirected (where each ended up: in --json, and in DIR/.journal with --out)\n",
+                self.redirected.len()
+            ));
+        }
         if self.interrupted {
             text.push_str("interrupted: run the same command again to fetch the rest\n");
         }
@@ -258,6 +275,7 @@ pub struct Collector {
     interrupted: AtomicBool,
     latency: Histogram,
     failures: Mutex<Vec<Failure>>,
+    redirected: Mutex<Vec<Redirected>>,
     panics: Mutex<Vec<String>>,
     started: Instant,
 }
@@ -276,6 +294,7 @@ impl Collector {
             interrupted: AtomicBool::new(false),
             latency: Histogram::new(),
             failures: Mutex::new(Vec::new()),
+            redirected: Mutex::new(Vec::new()),
             panics: Mutex::new(Vec::new()),
             started: Instant::now(),
         }
@@ -294,10 +313,22 @@ impl Collector {
 
     // ANCHOR: document
     /// A document arrived whole and checked: save it (with `--out`) and count it.
-    /// `started` is when its first attempt began.
-    pub fn document(&self, target: &Target, body: &[u8], attempts: u32, started: Instant) {
+    /// `started` is when its first attempt began; `landed`, the URL it came from in
+    /// the end if it was redirected (it is saved under the name of the URL asked for).
+    pub fn document(
+        &self,
+        target: &Target,
+        body: &[u8],
+        attempts: u32,
+        started: Instant,
+        landed: Option<&Url>,
+    ) {
         if let Some(store) = &self.store {
-            if let Err(error) = store.save(&target.name, body) {
+            let saved = store.save(&target.name, body).and_then(|()| match landed {
+                Some(landed) => store.landed(&target.name, landed),
+                None => Ok(()),
+            });
+            if let Err(error) = saved {
                 self.failure(target, error, attempts);
                 return;
             }
@@ -306,6 +337,15 @@ impl Collector {
             if let Err(error) = output.write(body) {
                 self.failure(target, error, attempts);
                 return;
+            }
+        }
+        if let Some(landed) = landed {
+            let redirected = Redirected {
+                url: target.url.to_string(),
+                landed: landed.to_string(),
+            };
+            if let Ok(mut list) = self.redirected.lock() {
+                list.push(redirected);
             }
         }
         self.latency.record(started.elapsed());
@@ -391,6 +431,12 @@ impl Collector {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let mut failures = self.failures.lock().map(|f| f.clone()).unwrap_or_default();
         failures.sort_by(|a, b| a.url.cmp(&b.url));
+        let mut redirected = self
+            .redirected
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default();
+        redirected.sort_by(|a, b| a.url.cmp(&b.url));
         Report {
             engine: engine.to_string(),
             concurrency,
@@ -409,6 +455,7 @@ impl Collector {
             peak_rss_bytes: procs::proc::self_status().map(|s| s.vm_hwm).unwrap_or(0),
             interrupted: self.interrupted.load(Relaxed),
             failures,
+            redirected,
         }
     }
 }

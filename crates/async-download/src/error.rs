@@ -39,6 +39,12 @@ pub enum FetchError {
         expected: String,
         got: String,
     },
+    #[error("redirect (status {status}) not followed: {reason}")]
+    Redirect { status: u16, reason: String },
+    #[error("redirect loop: back to {to} after {after} redirects")]
+    RedirectLoop { to: String, after: usize },
+    #[error("more than {max} redirects (--max-redirects)")]
+    TooManyRedirects { max: u32 },
     #[error("cannot save as {name}: {reason}")]
     Save { name: String, reason: String },
     #[error("stopped before it was fetched (interrupted)")]

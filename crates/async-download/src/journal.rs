@@ -31,6 +31,7 @@
 //! an output folder: two runs appending to the same journal are not coordinated.
 
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -46,6 +47,11 @@ pub const JOURNAL_FILE: &str = ".journal";
 
 /// The word that starts the line of a saved document: `saved <bytes> <name>`.
 const SAVED: &str = "saved ";
+
+/// The word that starts the line of a redirected document, after its `saved` line:
+/// `landed <url> <name>`, the URL it came from in the end (read by people and scripts;
+/// a resumed run skips these lines, which it does not need).
+const LANDED: &str = "landed ";
 
 /// The record of saved documents; [`record`](Journal::record) may be called from many
 /// threads at once.
@@ -119,6 +125,26 @@ impl Journal {
     /// `InvalidInput`: [`open`](Journal::open) would skip its line, so it would never
     /// read back — and a newline in it could forge a line of its own.
     pub fn record(&self, name: &str, bytes: u64) -> std::io::Result<()> {
+        self.append(SAVED, bytes, name)
+    }
+
+    /// Appends `landed <url> <name>`: the document saved as `name` came from `url` after
+    /// redirects. The URL must be printable ASCII with no space (a [`Url`]'s normal form
+    /// is), or the line could be read wrongly.
+    ///
+    /// [`Url`]: sockets::url::Url
+    pub fn record_landed(&self, name: &str, url: &str) -> std::io::Result<()> {
+        if url.is_empty() || !url.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{url:?} cannot be written on a journal line"),
+            ));
+        }
+        self.append(LANDED, url, name)
+    }
+
+    /// Appends `<word><field> <name>` with a single `write`.
+    fn append(&self, word: &str, field: impl Display, name: &str) -> std::io::Result<()> {
         if !is_safe_name(name) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -130,9 +156,9 @@ impl Journal {
         let mut appender = self.appender.lock().unwrap_or_else(PoisonError::into_inner);
         let Appender { file, len, line } = &mut *appender;
         line.clear();
-        line.extend_from_slice(SAVED.as_bytes());
-        // Writing a number into a Vec<u8> cannot fail.
-        let _ = write!(line, "{bytes} ");
+        line.extend_from_slice(word.as_bytes());
+        // Writing into a Vec<u8> cannot fail.
+        let _ = write!(line, "{field} ");
         line.extend_from_slice(name.as_bytes());
         line.push(b'\n');
         match file.write_all(line) {

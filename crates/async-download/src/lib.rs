@@ -17,6 +17,8 @@
 //!   stops handing them out on Ctrl-C.
 //! - [`policy`]: what to do with an answer — keep it, retry it (after how long), or
 //!   give up — the same decision for every engine.
+//! - [`redirect`]: where a 301, 302, 303, 307 or 308 sends the client (the `Location`
+//!   resolved against the URL asked for), and when a chain stops (a loop, too many).
 //! - [`wire`]: one HTTP exchange over `tokio::net::TcpStream` with lesson 3's codec,
 //!   and the keep-alive connections a worker keeps.
 //! - [`engine`]: the same download run five ways (sequential, threads, event-loop,
@@ -52,6 +54,7 @@ pub mod policy;
 pub mod polite;
 pub mod progress;
 pub mod race;
+pub mod redirect;
 pub mod server;
 pub mod store;
 pub mod target;

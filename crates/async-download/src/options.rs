@@ -42,6 +42,8 @@ pub struct Options {
     pub user_agent: String,
     /// More headers every request sends (`-H`), checked by [`Header::parse`].
     pub headers: Vec<Header>,
+    /// Redirects followed for one attempt at most (see [`crate::redirect`]); 0: none.
+    pub max_redirects: u32,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
             per_host: None,
             user_agent: crate::wire::USER_AGENT.to_string(),
             headers: Vec::new(),
+            max_redirects: crate::redirect::DEFAULT_MAX_REDIRECTS,
         }
     }
 }

@@ -77,6 +77,10 @@ pub fn is_retryable(error: &FetchError) -> bool {
         | FetchError::BadUrl(_)
         | FetchError::Resolve { .. }
         | FetchError::Save { .. }
+        // A server that redirects wrongly does so again.
+        | FetchError::Redirect { .. }
+        | FetchError::RedirectLoop { .. }
+        | FetchError::TooManyRedirects { .. }
         | FetchError::Interrupted
         // A bug would only panic again.
         | FetchError::Panicked(_) => false,

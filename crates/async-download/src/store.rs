@@ -39,6 +39,7 @@ use std::sync::{Mutex, PoisonError};
 use crate::error::{DownloadError, FetchError};
 use crate::journal::Journal;
 use crate::names::is_safe_name;
+use sockets::url::Url;
 
 /// How the temporary files' names start. `.` keeps them apart from documents (whose
 /// names never start with `.`), and tells `ls` to hide them.
@@ -159,6 +160,20 @@ impl Store {
         })
     }
     // ANCHOR_END: save
+
+    /// Records in the journal that the document saved as `name` came, after redirects,
+    /// from `url`.
+    pub fn landed(&self, name: &str, url: &Url) -> Result<(), FetchError> {
+        self.journal
+            .record_landed(name, &url.to_string())
+            .map_err(|e| FetchError::Save {
+                name: name.to_string(),
+                reason: format!(
+                    "saved, but where it was redirected to is not recorded in {}: {e}",
+                    self.journal.path().display()
+                ),
+            })
+    }
 
     /// Syncs the journal to the disk, once, at the end of a run. Not needed for a
     /// killed run to resume; it narrows what a power cut soon after could lose.

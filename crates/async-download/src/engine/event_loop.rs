@@ -19,6 +19,7 @@ use sockets::url::Url;
 use crate::engine::{CatchUnwind, Engine, EngineKind, Job, Panicked};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
+use crate::redirect::{self, Hops};
 use crate::target::Target;
 use crate::wire::get_request;
 
@@ -94,18 +95,27 @@ async fn one_target(
     let started = Instant::now();
     let mut attempt = 0;
     loop {
-        get_request(&target.url, attempt, &job.options, request);
-        // A permit of the host from the connect to the end of the response.
-        let permit = job.gate.enter(&target.url).await;
-        let answer = fetch(kept, target, request, buf, job).await;
-        if answer.is_ok() {
-            permit.answered();
-        }
-        drop(permit);
+        let answer = attempt_at(kept, buf, request, &target.url, attempt, job).await;
+        let (answer, landed) = match answer {
+            Ok(response) if redirect::is_redirect(response.status) => {
+                let hops = follow(kept, buf, request, target, response, attempt, job);
+                match Box::pin(hops).await {
+                    Ok((response, landed)) => (Ok(response), Some(landed)),
+                    Err(error) => (Err(error), None),
+                }
+            }
+            answer => (answer, None),
+        };
         let error = match answer.and_then(policy::check) {
-            Ok(body) => return job.collector.document(target, &body, attempt + 1, started),
+            Ok(body) => {
+                let landed = landed.as_ref();
+                return job
+                    .collector
+                    .document(target, &body, attempt + 1, started, landed);
+            }
             Err(error) => error,
         };
+        drop(landed);
         match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
             Some(_) if job.feed.is_stopped() => {
                 return job
@@ -122,16 +132,57 @@ async fn one_target(
     }
 }
 
-/// One attempt on the kept connection if it goes to the target's host (once more on a
-/// new one if the server had closed it), or on a new one.
+/// One attempt at `url`, with a permit of its host from the connect to the end of the
+/// response.
+async fn attempt_at(
+    kept: &mut Option<Kept>,
+    buf: &mut [u8],
+    request: &mut Vec<u8>,
+    url: &Url,
+    attempt: u32,
+    job: &Job,
+) -> Result<Response, FetchError> {
+    get_request(url, attempt, &job.options, request);
+    let permit = job.gate.enter(url).await;
+    let answer = fetch(kept, url, request, buf, job).await;
+    if answer.is_ok() {
+        permit.answered();
+    }
+    answer
+}
+
+/// Follows the redirect `response` (to `target`'s URL), hop after hop; returns the
+/// first answer that is not a redirect, and the URL it came from.
+async fn follow(
+    kept: &mut Option<Kept>,
+    buf: &mut [u8],
+    request: &mut Vec<u8>,
+    target: &Target,
+    mut response: Response,
+    attempt: u32,
+    job: &Job,
+) -> Result<(Response, Url), FetchError> {
+    let mut hops = Hops::new();
+    let mut at = target.url.clone();
+    loop {
+        let next = hops.next(&target.url, &at, &response, job.options.max_redirects)?;
+        response = attempt_at(kept, buf, request, &next, attempt, job).await?;
+        at = next;
+        if !redirect::is_redirect(response.status) {
+            return Ok((response, at));
+        }
+    }
+}
+
+/// One attempt on the kept connection if it goes to `url`'s host (once more on a new
+/// one if the server had closed it), or on a new one.
 async fn fetch(
     kept: &mut Option<Kept>,
-    target: &Target,
+    url: &Url,
     request: &[u8],
     buf: &mut [u8],
     job: &Job,
 ) -> Result<Response, FetchError> {
-    let url = &target.url;
     let reusable = kept
         .take()
         .filter(|k| k.host == url.host && k.port == url.port);

@@ -16,6 +16,7 @@ use threads::ThreadPool;
 use crate::engine::{Engine, EngineKind, Job};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
+use crate::redirect::{self, Hops};
 use crate::target::Target;
 use crate::wire::ATTEMPT_HEADER;
 
@@ -107,14 +108,23 @@ fn one_target(
     loop {
         attempts.set(attempt);
         // A permit of the host from the connect to the end of the response.
-        let permit = job.gate.enter_blocking(&target.url);
-        let answer = fetch(connections, target, attempt, job);
-        if answer.is_ok() {
-            permit.answered();
-        }
-        drop(permit);
+        let answer = attempt_at(connections, &target.url, attempt, job);
+        let (answer, landed) = match answer {
+            Ok(response) if redirect::is_redirect(response.status) => {
+                match follow(connections, target, response, attempt, job) {
+                    Ok((response, landed)) => (Ok(response), Some(landed)),
+                    Err(error) => (Err(error), None),
+                }
+            }
+            answer => (answer, None),
+        };
         let error = match answer.and_then(policy::check) {
-            Ok(body) => return job.collector.document(target, &body, attempt + 1, started),
+            Ok(body) => {
+                let landed = landed.as_ref();
+                return job
+                    .collector
+                    .document(target, &body, attempt + 1, started, landed);
+            }
             Err(error) => error,
         };
         match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
@@ -134,14 +144,50 @@ fn one_target(
 }
 // ANCHOR_END: worker
 
-/// One attempt with the worker's connection to the target's host (opened if need be).
-fn fetch(
+/// One attempt at `url`, with a permit of its host from the connect to the end of the
+/// response.
+fn attempt_at(
     connections: &mut Vec<(Url, Connection)>,
-    target: &Target,
+    url: &Url,
     attempt: u32,
     job: &Job,
 ) -> Result<Response, FetchError> {
-    let url = &target.url;
+    let permit = job.gate.enter_blocking(url);
+    let answer = fetch(connections, url, attempt, job);
+    if answer.is_ok() {
+        permit.answered();
+    }
+    answer
+}
+
+/// Follows the redirect `response` (to `target`'s URL), hop after hop; returns the
+/// first answer that is not a redirect, and the URL it came from.
+fn follow(
+    connections: &mut Vec<(Url, Connection)>,
+    target: &Target,
+    mut response: Response,
+    attempt: u32,
+    job: &Job,
+) -> Result<(Response, Url), FetchError> {
+    let mut hops = Hops::new();
+    let mut at = target.url.clone();
+    loop {
+        let next = hops.next(&target.url, &at, &response, job.options.max_redirects)?;
+        response = attempt_at(connections, &next, attempt, job)?;
+        at = next;
+        if !redirect::is_redirect(response.status) {
+            return Ok((response, at));
+        }
+    }
+}
+
+/// One attempt with the worker's connection to `url`'s host (opened if need be).
+fn fetch(
+    connections: &mut Vec<(Url, Connection)>,
+    url: &Url,
+    attempt: u32,
+    job: &Job,
+) -> Result<Response, FetchError> {
     let at = match connections
         .iter()
         .position(|(h, _)| h.host == url.host && h.port == url.port)

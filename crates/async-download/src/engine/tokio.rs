@@ -11,6 +11,7 @@ use std::time::Instant;
 use crate::engine::{CatchUnwind, Engine, EngineKind, Job, Panicked};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
+use crate::redirect::{self, Hops};
 use crate::target::Target;
 use crate::wire::Connections;
 use sockets::http::Response;
@@ -138,10 +139,26 @@ async fn settle(
 ) {
     let mut attempt = 0;
     loop {
-        let error = match answer.and_then(policy::check) {
-            Ok(body) => return job.collector.document(target, &body, attempt + 1, started),
+        let (checked, landed) = match answer {
+            // Boxed: the rare path's state is not in every task.
+            Ok(response) if redirect::is_redirect(response.status) => {
+                match Box::pin(follow(connections, target, response, attempt, job)).await {
+                    Ok((response, landed)) => (policy::check(response), Some(landed)),
+                    Err(error) => (Err(error), None),
+                }
+            }
+            answer => (answer.and_then(policy::check), None),
+        };
+        let error = match checked {
+            Ok(body) => {
+                let landed = landed.as_ref();
+                return job
+                    .collector
+                    .document(target, &body, attempt + 1, started, landed);
+            }
             Err(error) => error,
         };
+        drop(landed);
         match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
             Some(_) if job.feed.is_stopped() => {
                 return job
@@ -162,6 +179,28 @@ async fn settle(
     }
 }
 // ANCHOR_END: worker
+
+/// Follows the redirect `response` (to `target`'s URL), hop after hop, each hop an
+/// exchange of its own with a permit of its host; returns the first answer that is not
+/// a redirect, and the URL it came from.
+async fn follow(
+    connections: &mut Connections,
+    target: &Target,
+    mut response: Response,
+    attempt: u32,
+    job: &Job,
+) -> Result<(Response, Url), FetchError> {
+    let mut hops = Hops::new();
+    let mut at = target.url.clone();
+    loop {
+        let next = hops.next(&target.url, &at, &response, job.options.max_redirects)?;
+        response = attempt_at(connections, &next, attempt, job).await?;
+        at = next;
+        if !redirect::is_redirect(response.status) {
+            return Ok((response, at));
+        }
+    }
+}
 
 // ANCHOR: pipelined_worker
 /// A worker with `--pipeline N`: up to N targets of one host taken at once, their
