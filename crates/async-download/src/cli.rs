@@ -173,6 +173,11 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = crate::redirect::DEFAULT_MAX_REDIRECTS,
           help_heading = "How", value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub max_redirects: u32,
+    /// Do not ask for compressed bodies [default: ask with `Accept-Encoding: gzip,
+    /// deflate`; what comes compressed is saved decoded, --max-size applying to the
+    /// decoded bytes]
+    #[arg(long, help_heading = "How")]
+    pub no_compress: bool,
     /// The User-Agent header of every request; empty: none
     #[arg(long, value_name = "TEXT", default_value = crate::wire::USER_AGENT,
           help_heading = "How", value_parser = parse_user_agent)]
@@ -197,7 +202,7 @@ pub struct Cli {
 
     /// Race every engine on the same corpus work instead of downloading
     #[arg(long, help_heading = "The race",
-          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "max_redirects", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "max_redirects", "no_compress", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
     pub race: bool,
     /// With --race: 1 and 10000 connections, fewer documents
     #[arg(long, help_heading = "The race", requires = "race")]
@@ -308,6 +313,7 @@ impl Cli {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             max_redirects: self.max_redirects,
+            compress: !self.no_compress,
             out: self.out.clone(),
             per_host: match (self.per_host, self.input()) {
                 (Some(n), _) => Some(n),

@@ -45,6 +45,12 @@ pub enum FetchError {
     RedirectLoop { to: String, after: usize },
     #[error("more than {max} redirects (--max-redirects)")]
     TooManyRedirects { max: u32 },
+    #[error("Content-Encoding {coding:?} cannot be decoded: {reason}")]
+    Encoding { coding: String, reason: String },
+    #[error("the {coding} body is corrupt: {reason}")]
+    Corrupt { coding: String, reason: String },
+    #[error("the document decoded is over {limit} bytes (--max-size)")]
+    DecodedTooLarge { limit: usize },
     #[error("cannot save as {name}: {reason}")]
     Save { name: String, reason: String },
     #[error("stopped before it was fetched (interrupted)")]

@@ -17,6 +17,7 @@
 //!   stops handing them out on Ctrl-C.
 //! - [`policy`]: what to do with an answer — keep it, retry it (after how long), or
 //!   give up — the same decision for every engine.
+//! - [`decode`]: a gzip or deflate body decoded, to at most the size limit.
 //! - [`redirect`]: where a 301, 302, 303, 307 or 308 sends the client (the `Location`
 //!   resolved against the URL asked for), and when a chain stops (a loop, too many).
 //! - [`wire`]: one HTTP exchange over `tokio::net::TcpStream` with lesson 3's codec,
@@ -42,6 +43,7 @@ pub mod claims;
 pub mod cli;
 pub mod collect;
 pub mod ctrl_c;
+pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod feed;

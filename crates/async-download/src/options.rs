@@ -44,6 +44,9 @@ pub struct Options {
     pub headers: Vec<Header>,
     /// Redirects followed for one attempt at most (see [`crate::redirect`]); 0: none.
     pub max_redirects: u32,
+    /// Ask for compressed bodies (`Accept-Encoding: gzip, deflate`). A body that comes
+    /// encoded is decoded either way (see [`crate::decode`]).
+    pub compress: bool,
 }
 
 impl Default for Options {
@@ -64,6 +67,7 @@ impl Default for Options {
             user_agent: crate::wire::USER_AGENT.to_string(),
             headers: Vec::new(),
             max_redirects: crate::redirect::DEFAULT_MAX_REDIRECTS,
+            compress: true,
         }
     }
 }

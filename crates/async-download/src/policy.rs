@@ -24,8 +24,10 @@ use crate::error::FetchError;
 use crate::options::Options;
 
 // ANCHOR: check
-/// The document in `response`, or why it is not one.
-pub fn check(response: Response) -> Result<Vec<u8>, FetchError> {
+/// The document in `response`, or why it is not one. A body with a `Content-Encoding`
+/// is decoded first (see [`crate::decode`]), to at most `limit` bytes; the corpus
+/// checksum, a checksum of the document, is checked on what was decoded.
+pub fn check(response: Response, limit: usize) -> Result<Vec<u8>, FetchError> {
     if response.status != 200 {
         let retry_after = response
             .headers
@@ -36,19 +38,30 @@ pub fn check(response: Response) -> Result<Vec<u8>, FetchError> {
             retry_after,
         });
     }
-    if let Some(expected) = response.headers.get(CHECKSUM_HEADER) {
+    let Response { headers, body, .. } = response;
+    // Only a body that says it is encoded costs anything more.
+    let body = match headers.get(CONTENT_ENCODING) {
+        None => body,
+        Some(_) => {
+            let codings: Vec<&str> = headers.get_all(CONTENT_ENCODING).collect();
+            crate::decode::decode(&codings.join(","), body, limit)?
+        }
+    };
+    if let Some(expected) = headers.get(CHECKSUM_HEADER) {
         // Lesson 3's check; the checksum is computed a second time only to say, in the
         // rare failure, what arrived.
-        if !verify(&response.body, expected) {
+        if !verify(&body, expected) {
             return Err(FetchError::Checksum {
-                len: response.body.len(),
+                len: body.len(),
                 expected: expected.chars().take(32).collect(),
-                got: checksum(&response.body),
+                got: checksum(&body),
             });
         }
     }
-    Ok(response.body)
+    Ok(body)
 }
+
+const CONTENT_ENCODING: &str = "Content-Encoding";
 // ANCHOR_END: check
 
 /// `Retry-After` in its seconds form (`Retry-After: 2`). The HTTP-date form is rare on
@@ -70,7 +83,9 @@ pub fn is_retryable(error: &FetchError) -> bool {
         | FetchError::Io { .. }
         | FetchError::Closed
         // A corrupted body is a transport accident, not the document.
-        | FetchError::Checksum { .. } => true,
+        | FetchError::Checksum { .. }
+        // So is a compressed body that does not decode.
+        | FetchError::Corrupt { .. } => true,
         FetchError::Http(HttpError::Truncated { .. }) => true,
         FetchError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
         FetchError::Http(_)
@@ -81,6 +96,8 @@ pub fn is_retryable(error: &FetchError) -> bool {
         | FetchError::Redirect { .. }
         | FetchError::RedirectLoop { .. }
         | FetchError::TooManyRedirects { .. }
+        | FetchError::Encoding { .. }
+        | FetchError::DecodedTooLarge { .. }
         | FetchError::Interrupted
         // A bug would only panic again.
         | FetchError::Panicked(_) => false,
@@ -145,6 +162,10 @@ mod tests {
     use super::*;
     use sockets::http::{Headers, Truncation};
 
+    fn check_(response: Response) -> Result<Vec<u8>, FetchError> {
+        check(response, 1 << 20)
+    }
+
     fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Response {
         let mut h = Headers::new();
         for (name, value) in headers {
@@ -163,16 +184,16 @@ mod tests {
     #[test]
     fn a_200_with_the_right_checksum_is_the_document() {
         let sum = checksum(b"hello");
-        let body = check(response(200, &[(CHECKSUM_HEADER, &sum)], b"hello")).unwrap();
+        let body = check_(response(200, &[(CHECKSUM_HEADER, &sum)], b"hello")).unwrap();
         assert_eq!(body, b"hello");
         // No checksum header (an ordinary server): the body is taken as it is.
-        assert_eq!(check(response(200, &[], b"x")).unwrap(), b"x");
+        assert_eq!(check_(response(200, &[], b"x")).unwrap(), b"x");
     }
 
     #[test]
     fn a_wrong_checksum_is_refused_and_retryable() {
         let sum = checksum(b"hello");
-        let error = check(response(200, &[(CHECKSUM_HEADER, &sum)], b"hellO")).unwrap_err();
+        let error = check_(response(200, &[(CHECKSUM_HEADER, &sum)], b"hellO")).unwrap_err();
         assert!(
             matches!(error, FetchError::Checksum { len: 5, .. }),
             "{error}"
@@ -191,7 +212,7 @@ mod tests {
             (403, false),
             (400, false),
         ] {
-            let error = check(response(status, &[], b"")).unwrap_err();
+            let error = check_(response(status, &[], b"")).unwrap_err();
             assert_eq!(is_retryable(&error), retry, "status {status}");
         }
         let truncated = FetchError::Http(HttpError::Truncated {
@@ -203,13 +224,13 @@ mod tests {
 
     #[test]
     fn retry_after_in_seconds_is_read_and_honoured_up_to_the_cap() {
-        let error = check(response(503, &[("Retry-After", "2")], b"")).unwrap_err();
+        let error = check_(response(503, &[("Retry-After", "2")], b"")).unwrap_err();
         let options = Options::default();
         assert_eq!(
             retry_delay(&options, "k", 1, &error),
             Some(Duration::from_secs(2))
         );
-        let greedy = check(response(503, &[("Retry-After", "86400")], b"")).unwrap_err();
+        let greedy = check_(response(503, &[("Retry-After", "86400")], b"")).unwrap_err();
         assert_eq!(
             retry_delay(&options, "k", 1, &greedy),
             Some(options.backoff_max)

@@ -26,6 +26,7 @@ use sockets::http::{Method, Parsed, RequestHead, Response, ResponseParser, write
 use sockets::url::Url;
 use tokio::net::{TcpSocket, TcpStream};
 
+use crate::decode::ACCEPT_ENCODING;
 use crate::error::FetchError;
 use crate::options::Options;
 
@@ -55,8 +56,24 @@ pub fn push_get_request(url: &Url, attempt: u32, options: &Options, out: &mut Ve
     let host = url.host_header();
     let attempt_text;
     let mut extra: Vec<(&str, &str)> = Vec::new();
-    if !options.headers.is_empty() || attempt > 0 {
-        extra.reserve(options.headers.len() + 1);
+    // Without -H and retries (most requests), the only extra header is a constant one:
+    // no list is made.
+    let accept: &[(&str, &str)] = match options.compress {
+        true => &[("Accept-Encoding", ACCEPT_ENCODING)],
+        false => &[],
+    };
+    let extra: &[(&str, &str)] = if options.headers.is_empty() && attempt == 0 {
+        accept
+    } else {
+        extra.reserve(options.headers.len() + 2);
+        // A user's own -H "Accept-Encoding: ..." replaces the downloader's.
+        if !options
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("Accept-Encoding"))
+        {
+            extra.extend_from_slice(accept);
+        }
         extra.extend(
             options
                 .headers
@@ -67,7 +84,8 @@ pub fn push_get_request(url: &Url, attempt: u32, options: &Options, out: &mut Ve
             attempt_text = attempt.to_string();
             extra.push((ATTEMPT_HEADER, attempt_text.as_str()));
         }
-    }
+        &extra
+    };
     write_request_with(
         &RequestHead {
             method: Method::Get,
@@ -76,7 +94,7 @@ pub fn push_get_request(url: &Url, attempt: u32, options: &Options, out: &mut Ve
             keep_alive: true,
             user_agent: &options.user_agent,
         },
-        &extra,
+        extra,
         out,
     );
 }

@@ -47,7 +47,7 @@ fn the_request_bytes_carry_the_user_agent_and_the_headers_in_order() {
     assert_eq!(
         String::from_utf8(out.clone()).unwrap(),
         "GET /a?b HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: probe/1\r\nConnection: keep-alive\r\n\
-         X-Token: abc\r\nAccept: text/plain\r\n\r\n"
+         Accept-Encoding: gzip, deflate\r\nX-Token: abc\r\nAccept: text/plain\r\n\r\n"
     );
     get_request(&url, 2, &options, &mut out);
     let text = String::from_utf8(out.clone()).unwrap();
@@ -55,8 +55,13 @@ fn the_request_bytes_carry_the_user_agent_and_the_headers_in_order() {
         text.ends_with("X-Token: abc\r\nAccept: text/plain\r\nX-Attempt: 2\r\n\r\n"),
         "{text}"
     );
-    // No user agent at all, and no header: the request of lesson 3, and nothing else.
-    get_request(&url, 0, &with_headers("", &[]), &mut out);
+    // No user agent at all, no header, no compression: the request of lesson 3, and
+    // nothing else.
+    let plain = Options {
+        compress: false,
+        ..with_headers("", &[])
+    };
+    get_request(&url, 0, &plain, &mut out);
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "GET /a?b HTTP/1.1\r\nHost: h:8080\r\nConnection: keep-alive\r\n\r\n"

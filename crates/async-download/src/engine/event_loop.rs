@@ -106,7 +106,7 @@ async fn one_target(
             }
             answer => (answer, None),
         };
-        let error = match answer.and_then(policy::check) {
+        let error = match answer.and_then(|r| check(r, job)) {
             Ok(body) => {
                 let landed = landed.as_ref();
                 return job
@@ -274,4 +274,9 @@ fn from_loop(error: LoopError) -> FetchError {
             reason: other.to_string(),
         },
     }
+}
+
+/// The document in `response`, decoded to at most the size limit, or why it is not one.
+fn check(response: Response, job: &Job) -> Result<Vec<u8>, FetchError> {
+    policy::check(response, job.options.limits.max_body_bytes)
 }

@@ -13,6 +13,7 @@ use sockets::http::{Method, Response};
 use sockets::url::Url;
 use threads::ThreadPool;
 
+use crate::decode::ACCEPT_ENCODING;
 use crate::engine::{Engine, EngineKind, Job};
 use crate::error::{DownloadError, FetchError};
 use crate::policy;
@@ -118,7 +119,7 @@ fn one_target(
             }
             answer => (answer, None),
         };
-        let error = match answer.and_then(policy::check) {
+        let error = match answer.and_then(|r| check(r, job)) {
             Ok(body) => {
                 let landed = landed.as_ref();
                 return job
@@ -210,12 +211,23 @@ fn fetch(
         }
     };
     let attempt_text = attempt.to_string();
-    let mut extra: Vec<(&str, &str)> = job
-        .options
-        .headers
-        .iter()
-        .map(|h| (h.name.as_str(), h.value.as_str()))
-        .collect();
+    let mut extra: Vec<(&str, &str)> = Vec::with_capacity(job.options.headers.len() + 2);
+    // A user's own -H "Accept-Encoding: ..." replaces the downloader's.
+    if job.options.compress
+        && !job
+            .options
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("Accept-Encoding"))
+    {
+        extra.push(("Accept-Encoding", ACCEPT_ENCODING));
+    }
+    extra.extend(
+        job.options
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_str())),
+    );
     if attempt > 0 {
         extra.push((ATTEMPT_HEADER, attempt_text.as_str()));
     }
@@ -245,4 +257,9 @@ fn from_client(error: ClientError) -> FetchError {
         ClientError::ClosedBeforeResponse { .. } => FetchError::Closed,
         ClientError::Http { source, .. } => FetchError::Http(source),
     }
+}
+
+/// The document in `response`, decoded to at most the size limit, or why it is not one.
+fn check(response: Response, job: &Job) -> Result<Vec<u8>, FetchError> {
+    policy::check(response, job.options.limits.max_body_bytes)
 }

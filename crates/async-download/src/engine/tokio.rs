@@ -143,11 +143,11 @@ async fn settle(
             // Boxed: the rare path's state is not in every task.
             Ok(response) if redirect::is_redirect(response.status) => {
                 match Box::pin(follow(connections, target, response, attempt, job)).await {
-                    Ok((response, landed)) => (policy::check(response), Some(landed)),
+                    Ok((response, landed)) => (check(response, job), Some(landed)),
                     Err(error) => (Err(error), None),
                 }
             }
-            answer => (answer.and_then(policy::check), None),
+            answer => (answer.and_then(|r| check(r, job)), None),
         };
         let error = match checked {
             Ok(body) => {
@@ -264,3 +264,8 @@ fn same_host(a: &Target, b: &Target) -> bool {
     a.url.port == b.url.port && a.url.host == b.url.host
 }
 // ANCHOR_END: pipelined_worker
+
+/// The document in `response`, decoded to at most the size limit, or why it is not one.
+fn check(response: Response, job: &Job) -> Result<Vec<u8>, FetchError> {
+    policy::check(response, job.options.limits.max_body_bytes)
+}
