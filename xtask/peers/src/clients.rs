@@ -167,6 +167,9 @@ pub fn engine(
     let options = Options {
         concurrency: plan.connections,
         pipeline,
+        // The same request as the other clients' (wrk sends no Accept-Encoding): the
+        // race compares clients, not what a server does with compression.
+        compress: false,
         ..Options::default()
     };
     let before = Usage::of_self().ok();
