@@ -179,7 +179,7 @@ pub struct Cli {
     #[arg(long, help_heading = "How")]
     pub no_compress: bool,
     /// The User-Agent header of every request; empty: none
-    #[arg(long, value_name = "TEXT", default_value = crate::wire::USER_AGENT,
+    #[arg(long, value_name = "TEXT", default_value = crate::options::USER_AGENT,
           help_heading = "How", value_parser = parse_user_agent)]
     pub user_agent: String,
 

@@ -8,6 +8,9 @@ use sockets::http::Limits;
 
 use crate::headers::Header;
 
+/// How the downloader introduces itself, unless `--user-agent` says otherwise.
+pub const USER_AGENT: &str = concat!("async-download/", env!("CARGO_PKG_VERSION"));
+
 /// Settings of a download. `Options::default()` is what the command uses without flags.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -64,7 +67,7 @@ impl Default for Options {
             out: None,
             seed: 0x5eed,
             per_host: None,
-            user_agent: crate::wire::USER_AGENT.to_string(),
+            user_agent: USER_AGENT.to_string(),
             headers: Vec::new(),
             max_redirects: crate::redirect::DEFAULT_MAX_REDIRECTS,
             compress: true,

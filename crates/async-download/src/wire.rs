@@ -30,9 +30,6 @@ use crate::decode::ACCEPT_ENCODING;
 use crate::error::FetchError;
 use crate::options::Options;
 
-/// How the downloader introduces itself.
-pub const USER_AGENT: &str = concat!("async-download/", env!("CARGO_PKG_VERSION"));
-
 /// The header that tells the corpus which attempt this is (its random faults are rolled
 /// per attempt, so a retry meets a fresh roll).
 pub const ATTEMPT_HEADER: &str = sockets::corpus::ATTEMPT_HEADER;
