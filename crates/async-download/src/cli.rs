@@ -8,7 +8,7 @@
 //! arguments, so that every usage error is clap's, with exit code 2.
 
 use std::io::BufReader;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +29,7 @@ use crate::options::Options;
 use crate::progress::Progress;
 use crate::store::Store;
 use crate::target::{self, Line, Target};
+use crate::tls::Tls;
 
 // ANCHOR: exit
 /// The command's exit codes, so that a script can tell what happened.
@@ -72,7 +73,8 @@ Exit codes: 0 all fetched, 1 some failed, 2 bad usage, 3 could not run, 130 Ctrl
 #[derive(Debug, Clone, Parser)]
 #[command(name = "async-download", version, after_help = EXIT_CODES)]
 pub struct Cli {
-    /// One URL to fetch (http://), as with curl or wget: with -o FILE, saved as FILE
+    /// One URL to fetch (http:// or https://), as with curl or wget: with -o FILE, saved
+    /// as FILE
     #[arg(value_name = "URL", help_heading = "Input (one of)",
           conflicts_with_all = ["corpus", "urls"], value_parser = parse_url)]
     pub url: Option<Url>,
@@ -81,8 +83,8 @@ pub struct Cli {
     #[arg(long, value_name = "N", help_heading = "Input (one of)", conflicts_with = "urls",
           value_parser = clap::value_parser!(u64).range(0..=sockets::corpus::MAX_INDEX))]
     pub corpus: Option<u64>,
-    /// The URLs in FILE (or on stdin with -), one http:// URL a line; blank lines and
-    /// lines starting with # are skipped
+    /// The URLs in FILE (or on stdin with -), one http:// or https:// URL a line; blank
+    /// lines and lines starting with # are skipped
     #[arg(long, value_name = "FILE|-", help_heading = "Input (one of)")]
     pub urls: Option<String>,
 
@@ -182,6 +184,10 @@ pub struct Cli {
     #[arg(long, value_name = "TEXT", default_value = crate::options::USER_AGENT,
           help_heading = "How", value_parser = parse_user_agent)]
     pub user_agent: String,
+    /// Trust the CA certificates in FILE (PEM) too, for https [default: only the web's
+    /// CAs, built in (Mozilla's list); a certificate is always verified]
+    #[arg(long, value_name = "FILE", help_heading = "How", value_parser = parse_ca_cert)]
+    pub ca_cert: Option<Tls>,
 
     /// The fraction of requests that meet a fault, 0 to 1
     #[arg(long, value_name = "R", help_heading = "The corpus server (with --corpus)",
@@ -202,7 +208,7 @@ pub struct Cli {
 
     /// Race every engine on the same corpus work instead of downloading
     #[arg(long, help_heading = "The race",
-          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "max_redirects", "no_compress", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "max_redirects", "no_compress", "ca_cert", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
     pub race: bool,
     /// With --race: 1 and 10000 connections, fewer documents
     #[arg(long, help_heading = "The race", requires = "race")]
@@ -236,9 +242,15 @@ impl ValueEnum for EngineKind {
     }
 }
 
+/// `--ca-cert FILE`, read when the command line is: a file that cannot be used is a
+/// usage error, before anything is fetched.
+fn parse_ca_cert(text: &str) -> Result<Tls, String> {
+    Tls::with_ca_file(Path::new(text)).map_err(|e| e.to_string())
+}
+
 /// A URL on the command line, read as `--urls` reads one: a bad one is a usage error.
 fn parse_url(text: &str) -> Result<Url, String> {
-    Url::parse(text).map_err(|e| e.to_string())
+    Url::parse_web(text).map_err(|e| e.to_string())
 }
 
 /// Where the URLs come from.
@@ -314,6 +326,7 @@ impl Cli {
             connect_timeout: self.connect_timeout,
             max_redirects: self.max_redirects,
             compress: !self.no_compress,
+            tls: self.ca_cert.clone().unwrap_or_default(),
             out: self.out.clone(),
             per_host: match (self.per_host, self.input()) {
                 (Some(n), _) => Some(n),

@@ -86,7 +86,7 @@ impl Report {
         );
         for failure in &self.failures {
             let reason = one_line(&failure.reason);
-            if sockets::url::Url::parse(&failure.url).is_ok() {
+            if sockets::url::Url::parse_web(&failure.url).is_ok() {
                 text.push_str(&format!(
                     "# {reason} ({} attempts)\n{}\n",
                     failure.attempts, failure.url

@@ -25,6 +25,10 @@ pub enum FetchError {
     Io { doing: &'static str, reason: String },
     #[error("the server closed the connection before any response")]
     Closed,
+    #[error("TLS with {host} failed: {reason}")]
+    Tls { host: String, reason: String },
+    #[error("https needs TLS, which only the tokio and tokio-multi engines speak (--engine tokio)")]
+    NoTls,
     #[error("bad response: {0}")]
     Http(#[from] HttpError),
     #[error("status {status}")]
@@ -67,6 +71,18 @@ impl FetchError {
         FetchError::Io {
             doing,
             reason: source.to_string(),
+        }
+    }
+
+    /// An I/O error while `doing` something on a connection: a reset or a broken pipe
+    /// means the server closed it ([`FetchError::Closed`], worth a retry on a new one).
+    pub fn closed_or(doing: &'static str, error: std::io::Error) -> FetchError {
+        use std::io::ErrorKind;
+        match error.kind() {
+            ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+                FetchError::Closed
+            }
+            _ => FetchError::io(doing, &error),
         }
     }
 }

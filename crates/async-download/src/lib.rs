@@ -21,7 +21,8 @@
 //! - [`redirect`]: where a 301, 302, 303, 307 or 308 sends the client (the `Location`
 //!   resolved against the URL asked for), and when a chain stops (a loop, too many).
 //! - [`wire`]: one HTTP exchange over `tokio::net::TcpStream` with lesson 3's codec,
-//!   and the keep-alive connections a worker keeps.
+//!   and the keep-alive connections a worker keeps; [`tls`]: the same bytes inside TLS
+//!   for `https` (rustls).
 //! - [`engine`]: the same download run five ways (sequential, threads, event-loop,
 //!   tokio current-thread, tokio multi-thread) behind one trait.
 //! - [`store`] and [`journal`]: atomic writes under `--out`, and the record that lets a
@@ -60,6 +61,7 @@ pub mod redirect;
 pub mod server;
 pub mod store;
 pub mod target;
+pub mod tls;
 pub mod verify;
 pub mod wire;
 

@@ -19,6 +19,10 @@
 //! - nothing ever decoded: `%2F` in a URL becomes `%252F` in its name;
 //! - an empty text (only a hand-built `Url` has an empty path) as a lone `%`.
 //!
+//! An `https` URL's host folder starts with `https+` (`https+example.com_443`): the
+//! encoding writes every `+` as `%2B`, so no `http` host's folder starts that way, and
+//! `http://h:443/` and `https://h/` stay two documents.
+//!
 //! Each byte has exactly one spelling and `%` only ever starts one, so the encoding can
 //! be read back: two different URLs always get two different names. One exception,
 //! made so that every name fits a file system (at most 255 bytes a component): a
@@ -60,7 +64,7 @@
 //! made it (the corpus names its documents `corpus/<id>`).
 
 use sockets::corpus::checksum;
-use sockets::url::Url;
+use sockets::url::{Scheme, Url};
 
 /// The longest component [`name_for`] writes, in bytes. Linux allows 255 (`NAME_MAX`);
 /// staying well under leaves room for the store's `.tmp-...` names and for tools that
@@ -88,11 +92,8 @@ const HASH_SUFFIX_BYTES: usize = 1 + 16;
 /// assert_eq!(name_for(&evil), "evil_8080/%2F..%2F..%2Fetc%2Fpasswd");
 /// ```
 pub fn name_for(url: &Url) -> String {
-    // The host and port as one text, `host_port`: the port is digits only, so the last
-    // `_` tells where the host ends, and `(host, port)` can be read back from it.
-    let site = format!("{}_{}", url.host, url.port);
-    let mut name = String::with_capacity(site.len() + 1 + url.path.len() * 3);
-    push_component(&mut name, site.as_bytes());
+    let mut name = String::with_capacity(url.host.len() + 16 + url.path.len() * 3);
+    push_site(&mut name, url);
     name.push('/');
     // The whole path, its leading `/` included: dropping it would give `/x` and a
     // hand-built path `x` one name.
@@ -151,9 +152,8 @@ pub const INDEX_FILE: &str = "index.html";
 /// assert_eq!(name("http://evil/../../etc/passwd"), "evil_80/%2E%2E/%2E%2E/etc/passwd%");
 /// ```
 pub fn tree_name_for(url: &Url) -> String {
-    let site = format!("{}_{}", url.host, url.port);
-    let mut name = String::with_capacity(site.len() + 1 + url.path.len() * 3);
-    push_component(&mut name, site.as_bytes());
+    let mut name = String::with_capacity(url.host.len() + 16 + url.path.len() * 3);
+    push_site(&mut name, url);
     // A cut host (longer than any real one) would not end in `_<port>`, which the store
     // asks of a name deeper than two components: such a URL keeps its flat name.
     let site_whole = !name.contains('~');
@@ -246,6 +246,21 @@ fn is_safe_component(component: &str) -> bool {
         && !component.bytes().any(|b| b.is_ascii_control())
 }
 
+/// Appends the host's folder of `url` to `out`: the host and port as one text,
+/// `host_port` (the port is digits only, so the last `_` tells where the host ends, and
+/// `(host, port)` can be read back from it), after `https+` for an `https` URL (a `+`
+/// the encoding never writes).
+fn push_site(out: &mut String, url: &Url) {
+    if url.scheme == Scheme::Https {
+        out.push_str(HTTPS_MARK);
+    }
+    let site = format!("{}_{}", url.host, url.port);
+    push_component(out, site.as_bytes());
+}
+
+/// What starts the host folder of an `https` URL.
+pub const HTTPS_MARK: &str = "https+";
+
 /// Appends `raw`, encoded, to `out`; cut and hashed if the encoding is too long.
 fn push_component(out: &mut String, raw: &[u8]) {
     push_encoded(out, raw, MAX_COMPONENT_BYTES, false);
@@ -317,6 +332,7 @@ mod tests {
 
     fn url(host: &str, port: u16, path: &str) -> Url {
         Url {
+            scheme: Default::default(),
             host: host.to_string(),
             port,
             path: path.to_string(),
@@ -330,6 +346,19 @@ mod tests {
             "example.com_80/%2Fa-b_c.txt"
         );
         assert_eq!(name_for(&url("::1", 8080, "/")), "%3A%3A1_8080/%2F");
+    }
+
+    #[test]
+    fn https_has_a_host_folder_of_its_own() {
+        let secure = Url::parse_web("https://h/a.txt").unwrap();
+        let plain = Url::parse_web("http://h:443/a.txt").unwrap();
+        assert_eq!(tree_name_for(&secure), "https+h_443/a.txt");
+        assert_eq!(tree_name_for(&plain), "h_443/a.txt");
+        assert_eq!(name_for(&secure), "https+h_443/%2Fa.txt");
+        assert!(is_safe_name(&tree_name_for(&secure)));
+        // No http host writes a `+`: its folder can never look like an https one.
+        let lookalike = Url::parse_web("http://https+h/a.txt");
+        assert!(lookalike.is_err() || !tree_name_for(&lookalike.unwrap()).starts_with("https+"));
     }
 
     #[test]

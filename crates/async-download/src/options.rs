@@ -7,6 +7,7 @@ use std::time::Duration;
 use sockets::http::Limits;
 
 use crate::headers::Header;
+use crate::tls::Tls;
 
 /// How the downloader introduces itself, unless `--user-agent` says otherwise.
 pub const USER_AGENT: &str = concat!("async-download/", env!("CARGO_PKG_VERSION"));
@@ -50,6 +51,9 @@ pub struct Options {
     /// Ask for compressed bodies (`Accept-Encoding: gzip, deflate`). A body that comes
     /// encoded is decoded either way (see [`crate::decode`]).
     pub compress: bool,
+    /// The CAs `https` servers are checked against (see [`crate::tls`]): the web's,
+    /// and those of `--ca-cert`.
+    pub tls: Tls,
 }
 
 impl Default for Options {
@@ -71,6 +75,7 @@ impl Default for Options {
             headers: Vec::new(),
             max_redirects: crate::redirect::DEFAULT_MAX_REDIRECTS,
             compress: true,
+            tls: Tls::web(),
         }
     }
 }

@@ -91,6 +91,8 @@ pub fn is_retryable(error: &FetchError) -> bool {
         FetchError::Http(_)
         | FetchError::BadUrl(_)
         | FetchError::Resolve { .. }
+        | FetchError::Tls { .. }
+        | FetchError::NoTls
         | FetchError::Save { .. }
         // A server that redirects wrongly does so again.
         | FetchError::Redirect { .. }

@@ -11,14 +11,16 @@
 //!   (`//other/x`), absolute-path (`/x`) or relative (`x`, `../x`, `?q`), resolved
 //!   against the URL that was asked for (RFC 3986, section 5.2), dot segments removed.
 //! - [`Hops`]: the URLs visited, so that a loop is seen at its first repeat and a chain
-//!   longer than `--max-redirects` stops. It allocates only once a redirect happens:
+//!   longer than `--max-redirects` stops; and an `https` URL that would send the client
+//!   to plain `http` is refused (a downgrade: what was asked for in private would go on
+//!   in the clear, where anyone on the path can read and change it). It allocates only once a redirect happens:
 //!   a document that is not redirected costs nothing here.
 //!
 //! The document is saved under the name of the URL that was asked for, and where it
 //! ended up is reported (see [`crate::collect::Collector::document`]).
 
 use sockets::http::Response;
-use sockets::url::{MAX_URL_BYTES, Url, UrlError};
+use sockets::url::{MAX_URL_BYTES, Scheme, Url, UrlError};
 
 use crate::error::FetchError;
 
@@ -67,6 +69,12 @@ impl Hops {
             status,
             reason: format!("its Location {:?} is not usable: {e}", shorten(location)),
         })?;
+        if from.scheme == Scheme::Https && to.scheme == Scheme::Http {
+            return Err(FetchError::Redirect {
+                status,
+                reason: format!("it leads from https to plain http ({to}): refused"),
+            });
+        }
         if to == *asked || self.visited.contains(&to) {
             return Err(FetchError::RedirectLoop {
                 to: to.to_string(),
@@ -123,12 +131,13 @@ pub fn resolve(base: &Url, location: &str) -> Result<Url, LocationError> {
     // The fragment belongs to the browser.
     let location = location.split('#').next().unwrap_or_default();
     if has_scheme(location) {
-        let mut url = Url::parse(location)?;
+        let mut url = Url::parse_web(location)?;
         url.path = remove_dot_segments(&url.path);
         return Ok(url);
     }
     if let Some(rest) = location.strip_prefix("//") {
-        let mut url = Url::parse(&format!("http://{rest}"))?;
+        // `//host/x`: the base's scheme, another host.
+        let mut url = Url::parse_web(&format!("{}://{rest}", base.scheme.as_str()))?;
         url.path = remove_dot_segments(&url.path);
         return Ok(url);
     }
@@ -148,8 +157,9 @@ pub fn resolve(base: &Url, location: &str) -> Result<Url, LocationError> {
     };
     let (path, query) = split_query(&merged);
     let path = remove_dot_segments(path);
-    Ok(Url::parse(&format!(
-        "http://{}{path}{query}",
+    Ok(Url::parse_web(&format!(
+        "{}://{}{path}{query}",
+        base.scheme.as_str(),
         base.host_header()
     ))?)
 }
@@ -218,7 +228,7 @@ mod tests {
     use sockets::http::Headers;
 
     fn url(text: &str) -> Url {
-        Url::parse(text).unwrap()
+        Url::parse_web(text).unwrap()
     }
 
     fn resolved(base: &str, location: &str) -> String {
@@ -261,14 +271,53 @@ mod tests {
     }
 
     #[test]
+    fn an_https_base_keeps_its_scheme_and_its_port() {
+        let base = "https://a.example/b/c";
+        assert_eq!(resolved(base, "d"), "https://a.example/b/d");
+        assert_eq!(resolved(base, "/x"), "https://a.example/x");
+        assert_eq!(resolved(base, "?q"), "https://a.example/b/c?q");
+        assert_eq!(resolved(base, "//other:8443/x"), "https://other:8443/x");
+        assert_eq!(resolve(&url(base), "//other/x").unwrap().port, 443);
+        assert_eq!(resolved("https://h:8443/a", "b"), "https://h:8443/b");
+        assert_eq!(resolved("http://h/a", "https://h/x"), "https://h/x");
+    }
+
+    #[test]
+    fn https_to_http_is_refused_and_http_to_https_is_followed() {
+        let asked = url("https://h/a");
+        let error = Hops::new()
+            .next(&asked, &asked, &redirect(301, Some("http://h/a")), 10)
+            .unwrap_err();
+        assert!(
+            matches!(&error, FetchError::Redirect { status: 301, reason } if reason.contains("from https to plain http")),
+            "{error}"
+        );
+        assert!(!crate::policy::is_retryable(&error));
+        // The same hop from http is an upgrade, followed.
+        let plain = url("http://h/a");
+        let to = Hops::new()
+            .next(&plain, &plain, &redirect(301, Some("https://h/a")), 10)
+            .unwrap();
+        assert_eq!(to.to_string(), "https://h/a");
+        // A chain that went up to https may not come down again.
+        let mut hops = Hops::new();
+        let up = hops
+            .next(&plain, &plain, &redirect(302, Some("https://h/b")), 10)
+            .unwrap();
+        assert!(
+            hops.next(&plain, &up, &redirect(302, Some("http://h/c")), 10)
+                .is_err()
+        );
+    }
+
+    #[test]
     fn unusable_locations_are_errors_not_panics() {
         let base = url("http://h/a");
         assert_eq!(resolve(&base, ""), Err(LocationError::Empty));
         assert!(matches!(
-            resolve(&base, "https://h/x"),
-            Err(LocationError::Url(UrlError::Https))
+            resolve(&base, "ftp://h/x"),
+            Err(LocationError::Url(UrlError::NotHttp { .. }))
         ));
-        assert!(resolve(&base, "ftp://h/x").is_err());
         assert!(resolve(&base, "http://").is_err());
         assert!(resolve(&base, "/a\u{0}b").is_err());
         assert!(matches!(

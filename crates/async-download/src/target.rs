@@ -8,7 +8,7 @@
 use std::io::BufRead;
 use std::net::SocketAddr;
 
-use sockets::url::Url;
+use sockets::url::{Scheme, Url};
 
 use crate::names::Layout;
 
@@ -138,7 +138,7 @@ fn parse_line(number: u64, bytes: &[u8], too_long: bool, layout: Layout) -> Opti
     if too_long {
         return bad(format!("the line is longer than {MAX_LINE_BYTES} bytes"));
     }
-    match Url::parse(trimmed) {
+    match Url::parse_web(trimmed) {
         Ok(url) => Some(Line::Target(Target::named(url, layout))),
         Err(e) => bad(e.to_string()),
     }
@@ -159,6 +159,7 @@ pub fn corpus(addr: SocketAddr, n: u64) -> impl Iterator<Item = Line> + Send + '
     (0..n).map(move |id| {
         Line::Target(Target {
             url: Url {
+                scheme: Scheme::Http,
                 host: addr.ip().to_string(),
                 port: addr.port(),
                 path: format!("/wiki/{id}"),

@@ -16,15 +16,22 @@
 //!   than `idle_timeout` is closed rather than reused (the server may be closing it at
 //!   that very moment), and a request on a kept connection that the server had closed is
 //!   sent once more on a new one — safe for a GET, which changes nothing.
+//! - **TLS is a layer, not a second client.** An `https` connection is a [`Stream`] too:
+//!   the same exchange reads plaintext out of rustls (see [`crate::tls`]) where a plain
+//!   one reads the socket, and the codec never knows which it was fed.
 
 use std::cell::RefCell;
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use sockets::http::{Method, Parsed, RequestHead, Response, ResponseParser, write_request_with};
-use sockets::url::Url;
+use sockets::url::{Scheme, Url};
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio_rustls::client::TlsStream;
 
 use crate::decode::ACCEPT_ENCODING;
 use crate::error::FetchError;
@@ -96,15 +103,81 @@ pub fn push_get_request(url: &Url, attempt: u32, options: &Options, out: &mut Ve
     );
 }
 
+// ANCHOR: stream
+/// One connection: plain TCP, or TLS over TCP. (The TLS side is boxed: a session holds
+/// tens of kilobytes of buffers and keys, and a plain connection should not carry room
+/// for them.)
+#[derive(Debug)]
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+// ANCHOR_END: stream
+
+impl Stream {
+    // ANCHOR: poll_read_into
+    /// Reads what has arrived into `buf`; `Ready(Ok(0))` at the end of the stream.
+    /// A plain socket is waited for until readable, then read without waiting (a
+    /// readiness that was a false alarm is waited for again). A TLS stream is asked for
+    /// plaintext: its socket being readable says nothing, since rustls may hold
+    /// decrypted bytes already, or need more of a record before it has any.
+    fn poll_read_into(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        match self {
+            Stream::Plain(tcp) => loop {
+                ready!(tcp.poll_read_ready(cx))?;
+                match tcp.try_read(buf) {
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+                    done => return Poll::Ready(done),
+                }
+            },
+            Stream::Tls(tls) => {
+                let mut filled = ReadBuf::new(buf);
+                ready!(Pin::new(&mut **tls).poll_read(cx, &mut filled))?;
+                Poll::Ready(Ok(filled.filled().len()))
+            }
+        }
+    }
+
+    // ANCHOR_END: poll_read_into
+
+    /// What the socket takes of `bytes` without waiting. A TLS stream takes nothing
+    /// this way: its bytes go through [`Stream::write_all`], which also flushes rustls's
+    /// records out.
+    fn try_write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.try_write(bytes),
+            Stream::Tls(_) => Ok(0),
+        }
+    }
+
+    /// Writes `bytes` whole, waiting as needed; on TLS, sends the records too.
+    async fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Plain(tcp) => tcp.write_all(bytes).await,
+            Stream::Tls(tls) => {
+                tls.write_all(bytes).await?;
+                tls.flush().await
+            }
+        }
+    }
+}
+
 /// A host this worker talks to, and its connection while it is not in use. The entry
 /// stays when the stream is taken out for a request, so that putting it back costs no
 /// allocation.
 #[derive(Debug)]
 struct Kept {
+    scheme: Scheme,
     host: String,
     port: u16,
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     last_used: Instant,
+}
+
+impl Kept {
+    fn is_for(&self, url: &Url) -> bool {
+        self.port == url.port && self.scheme == url.scheme && self.host == url.host
+    }
 }
 
 /// The connections of one worker, at most one per host.
@@ -193,7 +266,7 @@ impl Connections {
 
     async fn exchange_many(
         &mut self,
-        mut stream: TcpStream,
+        mut stream: Stream,
         urls: &[&Url],
         options: &Options,
         answered: &mut Vec<Response>,
@@ -219,22 +292,15 @@ impl Connections {
     // ANCHOR_END: fetch_many
 
     /// The kept connection to `url`'s host, if there is one not idle for too long.
-    fn take(&mut self, url: &Url, options: &Options) -> Option<TcpStream> {
-        let kept = self
-            .kept
-            .iter_mut()
-            .find(|k| k.port == url.port && k.host == url.host)?;
+    fn take(&mut self, url: &Url, options: &Options) -> Option<Stream> {
+        let kept = self.kept.iter_mut().find(|k| k.is_for(url))?;
         let stream = kept.stream.take()?;
         (kept.last_used.elapsed() < options.idle_timeout).then_some(stream)
     }
 
-    fn keep(&mut self, url: &Url, stream: TcpStream) {
+    fn keep(&mut self, url: &Url, stream: Stream) {
         let now = Instant::now();
-        if let Some(kept) = self
-            .kept
-            .iter_mut()
-            .find(|k| k.port == url.port && k.host == url.host)
-        {
+        if let Some(kept) = self.kept.iter_mut().find(|k| k.is_for(url)) {
             kept.stream = Some(stream);
             kept.last_used = now;
             return;
@@ -249,6 +315,7 @@ impl Connections {
         // a growing Vec would reserve (at 10,000 workers, that is 2 MB).
         self.kept.reserve_exact(1);
         self.kept.push(Kept {
+            scheme: url.scheme,
             host: url.host.clone(),
             port: url.port,
             stream: Some(stream),
@@ -256,11 +323,30 @@ impl Connections {
         });
     }
 
+    /// A new connection to `url`'s host ([`Connections::connect_tcp`]), with a TLS
+    /// handshake on it for `https`, within the connect timeout.
+    async fn connect(&mut self, url: &Url, options: &Options) -> Result<Stream, FetchError> {
+        let tcp = self.connect_tcp(url, options).await?;
+        match url.scheme {
+            Scheme::Http => Ok(Stream::Plain(tcp)),
+            Scheme::Https => {
+                let limit = options.connect_timeout;
+                match tokio::time::timeout(limit, options.tls.connect(url, tcp)).await {
+                    Ok(tls) => Ok(Stream::Tls(Box::new(tls?))),
+                    Err(_) => Err(FetchError::Timeout {
+                        doing: "the TLS handshake",
+                        after: limit,
+                    }),
+                }
+            }
+        }
+    }
+
     // ANCHOR: connect
-    /// A new connection to `url`'s host: resolved (a name goes through the system's
+    /// A new TCP connection to `url`'s host: resolved (a name goes through the system's
     /// resolver on tokio's blocking pool; an address does not), then connected to the
     /// first address that answers, each within the connect timeout.
-    async fn connect(&mut self, url: &Url, options: &Options) -> Result<TcpStream, FetchError> {
+    async fn connect_tcp(&mut self, url: &Url, options: &Options) -> Result<TcpStream, FetchError> {
         let limit = options.connect_timeout;
         let resolve = tokio::net::lookup_host((url.host.as_str(), url.port));
         // The addresses are walked as they come: for an address (the usual case in the
@@ -342,7 +428,7 @@ thread_local! {
 /// and whether the stream ended cleanly after it (no stray bytes, not closed): only
 /// then may the connection carry another request.
 async fn send_and_receive(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     url: &Url,
     attempt: u32,
     options: &Options,
@@ -350,29 +436,21 @@ async fn send_and_receive(
     send(stream, |out| push_get_request(url, attempt, options, out)).await?;
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
-        std::future::poll_fn(|cx| stream.poll_read_ready(cx))
-            .await
-            .map_err(|e| FetchError::io("waiting for the response", &e))?;
-        let step = READ_BUF.with(|buf| {
-            let mut buf = buf.borrow_mut();
-            match stream.try_read(&mut buf) {
-                // Readiness can be a false alarm: wait again.
-                Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(None),
-                Err(e) => Err(closed_or("reading the response", e)),
-                Ok(0) => match parser.finish() {
-                    Ok(Some(response)) => Ok(Some((response, false))),
-                    Ok(None) => Err(FetchError::Closed),
-                    Err(error) => Err(FetchError::Http(error)),
-                },
-                Ok(n) => match parser.feed(&buf[..n]) {
-                    Ok(Parsed::NeedMore) => Ok(None),
-                    // Bytes after the response were not asked for: the stream's state is
-                    // unknown, so the connection is not reused.
-                    Ok(Parsed::Done { message, used }) => Ok(Some((message, used == n))),
-                    Err(error) => Err(FetchError::Http(error)),
-                },
-            }
-        })?;
+        let step = read_with(stream, "reading the response", |input| match input {
+            [] => match parser.finish() {
+                Ok(Some(response)) => Ok(Some((response, false))),
+                Ok(None) => Err(FetchError::Closed),
+                Err(error) => Err(FetchError::Http(error)),
+            },
+            input => match parser.feed(input) {
+                Ok(Parsed::NeedMore) => Ok(None),
+                // Bytes after the response were not asked for: the stream's state is
+                // unknown, so the connection is not reused.
+                Ok(Parsed::Done { message, used }) => Ok(Some((message, used == input.len()))),
+                Err(error) => Err(FetchError::Http(error)),
+            },
+        })
+        .await??;
         if let Some(done) = step {
             return Ok(done);
         }
@@ -386,7 +464,7 @@ async fn send_and_receive(
 /// after it are left unanswered), or the stream ends. Returns whether the stream ended
 /// cleanly after the last response, as [`send_and_receive`] does.
 async fn send_and_receive_many(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     urls: &[&Url],
     options: &Options,
     answered: &mut Vec<Response>,
@@ -400,26 +478,17 @@ async fn send_and_receive_many(
     let expected = urls.len();
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
-        std::future::poll_fn(|cx| stream.poll_read_ready(cx))
-            .await
-            .map_err(|e| FetchError::io("waiting for the responses", &e))?;
-        let step = READ_BUF.with(|buf| {
-            let mut buf = buf.borrow_mut();
-            let mut input = match stream.try_read(&mut buf) {
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(None),
-                Err(e) => return Err(closed_or("reading the responses", e)),
-                Ok(0) => {
-                    return match parser.finish() {
-                        Ok(Some(response)) => {
-                            answered.push(response);
-                            Ok(Some(false))
-                        }
-                        Ok(None) => Err(FetchError::Closed),
-                        Err(error) => Err(FetchError::Http(error)),
-                    };
-                }
-                Ok(n) => &buf[..n],
-            };
+        let step = read_with(stream, "reading the responses", |mut input| {
+            if input.is_empty() {
+                return match parser.finish() {
+                    Ok(Some(response)) => {
+                        answered.push(response);
+                        Ok(Some(false))
+                    }
+                    Ok(None) => Err(FetchError::Closed),
+                    Err(error) => Err(FetchError::Http(error)),
+                };
+            }
             // One read may hold the end of one response and several whole ones.
             while !input.is_empty() {
                 match parser.feed(input).map_err(FetchError::Http)? {
@@ -436,7 +505,8 @@ async fn send_and_receive_many(
                 }
             }
             Ok(None)
-        })?;
+        })
+        .await??;
         if let Some(clean) = step {
             return Ok(clean);
         }
@@ -444,13 +514,35 @@ async fn send_and_receive_many(
 }
 // ANCHOR_END: send_and_receive_many
 
+// ANCHOR: read_with
+/// Waits until `stream` has bytes, reads them into this thread's buffer, and returns
+/// what `take` makes of them (`take` gets `&[]` at the end of the stream). The buffer
+/// is borrowed only inside one poll, never held across an `.await`: a task waiting for
+/// its response holds no buffer at all.
+async fn read_with<T>(
+    stream: &mut Stream,
+    doing: &'static str,
+    mut take: impl FnMut(&[u8]) -> T,
+) -> Result<T, FetchError> {
+    std::future::poll_fn(|cx| {
+        READ_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            match ready!(stream.poll_read_into(cx, &mut buf)) {
+                Ok(n) => Poll::Ready(Ok(take(&buf[..n]))),
+                Err(e) => Poll::Ready(Err(FetchError::closed_or(doing, e))),
+            }
+        })
+    })
+    .await
+}
+// ANCHOR_END: read_with
+
 // ANCHOR: send
 /// Sends the bytes `write` puts into this thread's write buffer. Requests are small,
 /// and the socket's send buffer is empty when they start (the last response was read
 /// whole), so one `try_write` takes them all, and nothing of them waits in the task.
 /// Only what the socket did not take is copied out, and written as space frees up.
-async fn send(stream: &mut TcpStream, write: impl FnOnce(&mut Vec<u8>)) -> Result<(), FetchError> {
-    use tokio::io::AsyncWriteExt;
+async fn send(stream: &mut Stream, write: impl FnOnce(&mut Vec<u8>)) -> Result<(), FetchError> {
     let rest = WRITE_BUF.with(|buf| {
         let mut buf = buf.borrow_mut();
         buf.clear();
@@ -458,7 +550,7 @@ async fn send(stream: &mut TcpStream, write: impl FnOnce(&mut Vec<u8>)) -> Resul
         let taken = match stream.try_write(&buf) {
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::WouldBlock => 0,
-            Err(e) => return Err(closed_or("writing the request", e)),
+            Err(e) => return Err(FetchError::closed_or("writing the request", e)),
         };
         // An empty rest costs no allocation.
         Ok(buf[taken..].to_vec())
@@ -467,21 +559,11 @@ async fn send(stream: &mut TcpStream, write: impl FnOnce(&mut Vec<u8>)) -> Resul
         stream
             .write_all(&rest)
             .await
-            .map_err(|e| closed_or("writing the request", e))?;
+            .map_err(|e| FetchError::closed_or("writing the request", e))?;
     }
     Ok(())
 }
 // ANCHOR_END: send
-
-/// A reset or a broken pipe means the server closed the connection.
-pub fn closed_or(doing: &'static str, error: io::Error) -> FetchError {
-    match error.kind() {
-        ErrorKind::BrokenPipe | ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
-            FetchError::Closed
-        }
-        _ => FetchError::io(doing, &error),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -495,7 +577,7 @@ mod tests {
     #[tokio::test]
     async fn a_request_the_socket_cannot_take_at_once_is_sent_whole_and_in_order() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+        let client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
@@ -507,6 +589,7 @@ mod tests {
         }
         assert!(queued > 0, "the socket took nothing at all");
         let request = b"GET /after-a-full-buffer HTTP/1.1\r\n\r\n";
+        let mut client = Stream::Plain(client);
         let sending = send(&mut client, |out| out.extend_from_slice(request));
         let reading = async {
             let mut got = Vec::new();

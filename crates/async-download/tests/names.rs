@@ -14,6 +14,7 @@ use sockets::url::Url;
 
 fn url(host: &str, port: u16, path: &str) -> Url {
     Url {
+        scheme: Default::default(),
         host: host.to_string(),
         port,
         path: path.to_string(),

@@ -25,6 +25,7 @@ use support::{TempDir, TinyServer, corpus_server, fast_options};
 
 fn url(host: &str, port: u16, path: &str) -> Url {
     Url {
+        scheme: Default::default(),
         host: host.to_string(),
         port,
         path: path.to_string(),

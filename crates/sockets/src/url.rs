@@ -9,7 +9,9 @@
 //! The choices, each a line or two below:
 //!
 //! - Only `http`. An `https` URL gets its own error ([`UrlError::Https`]): the bytes
-//!   would have to go through TLS, and this lesson writes every byte itself.
+//!   would have to go through TLS, and this lesson writes every byte itself. (Lesson 5's
+//!   downloader speaks TLS through a library, and parses with [`Url::parse_web`], which
+//!   takes `https` too; the rest of the grammar is the same.)
 //! - The scheme and host are case-insensitive, so both are lower-cased.
 //! - IPv6 literals are written in brackets (`http://[::1]:8080/`), because their colons
 //!   would otherwise be mistaken for the port separator. [`Url::host`] keeps the
@@ -33,12 +35,45 @@ pub const MAX_URL_BYTES: usize = 8 * 1024;
 /// The port of `http` when the URL names none.
 pub const DEFAULT_PORT: u16 = 80;
 
+/// The port of `https` when the URL names none.
+pub const HTTPS_PORT: u16 = 443;
+
+/// How the bytes travel: in the clear, or inside TLS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `http://`: the bytes as the codec writes them (the only one [`Url::parse`] takes).
+    #[default]
+    Http,
+    /// `https://`: the same bytes, inside a TLS session ([`Url::parse_web`] only).
+    Https,
+}
+
+impl Scheme {
+    /// `http` or `https`, as written before `://`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    /// The port a URL of this scheme means when it names none.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => DEFAULT_PORT,
+            Scheme::Https => HTTPS_PORT,
+        }
+    }
+}
+
 /// A parsed `http://` URL: what a client needs to connect and to ask.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Url {
+    /// `http`, unless [`Url::parse_web`] read an `https` URL.
+    pub scheme: Scheme,
     /// The host name or address, lower-cased; an IPv6 address without its brackets.
     pub host: String,
-    /// The port, 80 when the URL names none.
+    /// The port, 80 (443 for `https`) when the URL names none.
     pub port: u16,
     /// The path and the query (`/a/b?x=1`): what goes into the request line. Never empty:
     /// `http://host` gives `/`, and `http://host?x` gives `/?x`.
@@ -83,44 +118,29 @@ pub enum UrlError {
 }
 
 impl Url {
-    // ANCHOR: parse
     /// Parses `http://host[:port][/path][?query][#fragment]`.
     ///
     /// Leading and trailing whitespace is ignored (a URL pasted from a file often ends
     /// in a newline); whitespace inside the URL is not.
     pub fn parse(s: &str) -> Result<Url, UrlError> {
-        if s.len() > MAX_URL_BYTES {
-            return Err(UrlError::TooLong {
-                len: s.len(),
-                limit: MAX_URL_BYTES,
-            });
-        }
-        // `start` keeps the offsets in errors pointing into the string as given.
-        let start = s.len() - s.trim_start().len();
-        let s = s.trim();
-
-        let (scheme, rest) = s.split_once("://").ok_or(UrlError::MissingScheme)?;
-        check_scheme(scheme, start)?;
-        let rest_at = start + scheme.len() + "://".len();
-
-        // The authority (host and port) ends at the first `/`, `?` or `#`.
-        let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(authority_len);
-        let (host, port) = parse_authority(authority, rest_at)?;
-        let path = parse_path(path, rest_at + authority_len)?;
-        Ok(Url { host, port, path })
+        parse_with(s, false)
     }
-    // ANCHOR_END: parse
 
-    /// The value of the `Host` header: `host`, or `host:port` when the port is not 80
-    /// (with an IPv6 address in brackets: `[::1]:8080`).
+    /// [`Url::parse`], taking `https://` URLs too (port 443 by default): for a client
+    /// that speaks TLS, which this lesson's does not.
+    pub fn parse_web(s: &str) -> Result<Url, UrlError> {
+        parse_with(s, true)
+    }
+
+    /// The value of the `Host` header: `host`, or `host:port` when the port is not the
+    /// scheme's (80 for `http`; with an IPv6 address in brackets: `[::1]:8080`).
     pub fn host_header(&self) -> String {
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
         };
-        if self.port == DEFAULT_PORT {
+        if self.port == self.scheme.default_port() {
             host
         } else {
             format!("{host}:{}", self.port)
@@ -137,7 +157,8 @@ impl Url {
 impl fmt::Display for Url {
     /// The URL in its normal form: `http://host[:port]/path?query`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "http://{}{}", self.host_header(), self.path)
+        let scheme = self.scheme.as_str();
+        write!(f, "{scheme}://{}{}", self.host_header(), self.path)
     }
 }
 
@@ -149,9 +170,43 @@ impl FromStr for Url {
     }
 }
 
+// ANCHOR: parse
+/// [`Url::parse`] (`web`: false) and [`Url::parse_web`] (`web`: true): one grammar, two
+/// lists of schemes.
+fn parse_with(s: &str, web: bool) -> Result<Url, UrlError> {
+    if s.len() > MAX_URL_BYTES {
+        return Err(UrlError::TooLong {
+            len: s.len(),
+            limit: MAX_URL_BYTES,
+        });
+    }
+    // `start` keeps the offsets in errors pointing into the string as given.
+    let start = s.len() - s.trim_start().len();
+    let s = s.trim();
+
+    let (scheme_text, rest) = s.split_once("://").ok_or(UrlError::MissingScheme)?;
+    let scheme = check_scheme(scheme_text, start, web)?;
+    let rest_at = start + scheme_text.len() + "://".len();
+
+    // The authority (host and port) ends at the first `/`, `?` or `#`.
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_len);
+    let (host, port) = parse_authority(authority, rest_at)?;
+    let port = port.unwrap_or(scheme.default_port());
+    let path = parse_path(path, rest_at + authority_len)?;
+    Ok(Url {
+        scheme,
+        host,
+        port,
+        path,
+    })
+}
+// ANCHOR_END: parse
+
 // ANCHOR: check_scheme
-/// `http` passes; `https` and any other well-formed scheme get their own error.
-fn check_scheme(scheme: &str, at: usize) -> Result<(), UrlError> {
+/// `http` passes, and `https` when `web`; any other well-formed scheme gets its own
+/// error.
+fn check_scheme(scheme: &str, at: usize, web: bool) -> Result<Scheme, UrlError> {
     // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )   (RFC 3986, section 3.1)
     if scheme.is_empty() {
         return Err(UrlError::MissingScheme);
@@ -168,7 +223,8 @@ fn check_scheme(scheme: &str, at: usize) -> Result<(), UrlError> {
         }
     }
     match scheme.to_ascii_lowercase().as_str() {
-        "http" => Ok(()),
+        "http" => Ok(Scheme::Http),
+        "https" if web => Ok(Scheme::Https),
         "https" => Err(UrlError::Https),
         other => Err(UrlError::NotHttp {
             scheme: other.to_string(),
@@ -177,8 +233,9 @@ fn check_scheme(scheme: &str, at: usize) -> Result<(), UrlError> {
 }
 // ANCHOR_END: check_scheme
 
-/// `host`, `host:port`, `[v6]` or `[v6]:port`; `at` is the authority's offset.
-fn parse_authority(authority: &str, at: usize) -> Result<(String, u16), UrlError> {
+/// `host`, `host:port`, `[v6]` or `[v6]:port`; `at` is the authority's offset. The
+/// port is `None` when the URL names none: the scheme's default.
+fn parse_authority(authority: &str, at: usize) -> Result<(String, Option<u16>), UrlError> {
     if let Some(i) = authority.find('@') {
         return Err(UrlError::InvalidCharacter {
             offset: at + i,
@@ -228,7 +285,7 @@ fn parse_authority(authority: &str, at: usize) -> Result<(String, u16), UrlError
     }
     let port = match port_part {
         Some((text, offset)) => parse_port(text, offset)?,
-        None => DEFAULT_PORT,
+        None => None,
     };
     Ok((host, port))
 }
@@ -251,21 +308,21 @@ fn check_host_name(host: &str, at: usize) -> Result<(), UrlError> {
 }
 
 /// `1..=65535`. An empty port (`http://host:/`) means the default, as RFC 3986 allows.
-fn parse_port(text: &str, offset: usize) -> Result<u16, UrlError> {
+fn parse_port(text: &str, offset: usize) -> Result<Option<u16>, UrlError> {
     let bad = |reason| UrlError::BadPort {
         offset,
         port: text.to_string(),
         reason,
     };
     if text.is_empty() {
-        return Ok(DEFAULT_PORT);
+        return Ok(None);
     }
     if !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("a port is a number"));
     }
     match text.parse::<u16>() {
         Ok(0) => Err(bad("port 0 cannot be connected to")),
-        Ok(port) => Ok(port),
+        Ok(port) => Ok(Some(port)),
         Err(_) => Err(bad("a port is at most 65535")),
     }
 }
@@ -394,6 +451,31 @@ mod tests {
                 .contains("https is not supported in this lesson: no TLS")
         );
         assert_eq!(Url::parse("HTTPS://x/").unwrap_err(), UrlError::Https);
+    }
+
+    #[test]
+    fn parse_web_takes_https_with_its_own_port() {
+        let u = Url::parse_web("HTTPS://Example.com/a?b").unwrap();
+        assert_eq!(u.scheme, Scheme::Https);
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("example.com", 443, "/a?b")
+        );
+        assert_eq!(u.host_header(), "example.com");
+        assert_eq!(u.to_string(), "https://example.com/a?b");
+        let u = Url::parse_web("https://h:80/").unwrap();
+        assert_eq!((u.port, u.host_header()), (80, "h:80".to_string()));
+        assert_eq!(u.to_string(), "https://h:80/");
+        assert_eq!(Url::parse_web("https://h:/").unwrap().port, 443);
+        // http is the same either way; the port of http stays 80, 443 is named.
+        assert_eq!(Url::parse_web("http://h/x").unwrap(), url("http://h/x"));
+        assert_eq!(url("http://h:443/").host_header(), "h:443");
+        assert_eq!(
+            Url::parse_web("ftp://h/").unwrap_err(),
+            UrlError::NotHttp {
+                scheme: "ftp".into()
+            }
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::Instant;
 use event_loop::step5_scheduler::FetchError as LoopError;
 use event_loop::step7_executor::{TcpStream, block_on, send_and_receive, sleep, spawn, timeout};
 use sockets::http::Response;
-use sockets::url::Url;
+use sockets::url::{Scheme, Url};
 
 use crate::engine::{CatchUnwind, Engine, EngineKind, Job, Panicked};
 use crate::error::{DownloadError, FetchError};
@@ -183,6 +183,10 @@ async fn fetch(
     buf: &mut [u8],
     job: &Job,
 ) -> Result<Response, FetchError> {
+    // This engine writes every byte itself, and TLS is not among them.
+    if url.scheme == Scheme::Https {
+        return Err(FetchError::NoTls);
+    }
     let reusable = kept
         .take()
         .filter(|k| k.host == url.host && k.port == url.port);

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use sockets::client::{ClientConfig, ClientError, Connection};
 use sockets::http::{Method, Response};
-use sockets::url::Url;
+use sockets::url::{Scheme, Url};
 use threads::ThreadPool;
 
 use crate::decode::ACCEPT_ENCODING;
@@ -189,6 +189,10 @@ fn fetch(
     attempt: u32,
     job: &Job,
 ) -> Result<Response, FetchError> {
+    // This engine writes every byte itself, and TLS is not among them.
+    if url.scheme == Scheme::Https {
+        return Err(FetchError::NoTls);
+    }
     let at = match connections
         .iter()
         .position(|(h, _)| h.host == url.host && h.port == url.port)
