@@ -177,7 +177,11 @@ fn loops_and_long_chains_fail_as_one_url_each_with_the_reason_on_every_engine() 
             "{kind:?}: {}",
             reason("/bare")
         );
-        assert!(reason("/ftp").contains("ftp"), "{kind:?}: {}", reason("/ftp"));
+        assert!(
+            reason("/ftp").contains("ftp"),
+            "{kind:?}: {}",
+            reason("/ftp")
+        );
         // The chain: the first request and three redirects followed, no more.
         let chain: Vec<String> = servers
             .near
