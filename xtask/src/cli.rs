@@ -50,8 +50,8 @@ pub enum Verb {
         id: String,
         yes: bool,
     },
-    /// `hint <ID> [--more | --step N]`: the task and the hints seen so far, one more,
-    /// or the first N.
+    /// `hint <ID> [--more | --step N]`: the task and one hint more than seen so far (the
+    /// first, the first time), or the first N.
     Hint {
         id: String,
         ask: HintAsk,
@@ -77,10 +77,8 @@ pub enum Verb {
 /// Which of an exercise's hints `hint` shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HintAsk {
-    /// The hints seen so far; the first, the first time.
-    Seen,
-    /// One more than seen so far.
-    More,
+    /// One more than seen so far: the first, the first time; the next, asked again.
+    Next,
     /// The first N.
     UpTo(usize),
 }
@@ -273,17 +271,19 @@ enum VerbArgs {
     List,
     /// An exercise's task and hints, one step at a time.
     ///
-    /// Prints an exercise's task, the hints you have seen so far (the first time: the
-    /// first hint, which points at the idea to look for), the file to edit and how to
-    /// grade it. The hints come in steps, each closer to a solution than the one before:
-    /// `--more` shows the next one, and the last may come close to a solution, so take
-    /// one step at a time. How many you have seen is kept in progress.toml.
+    /// Prints an exercise's task, its hints up to one more than you have seen (the first
+    /// time: the first hint, which points at the idea to look for), the file to edit and
+    /// how to grade it. The hints come in steps, each closer to a solution than the one
+    /// before: asked again, `hint` shows the next one, and the last may come close to a
+    /// solution, so take one step at a time. How many you have seen is kept in
+    /// progress.toml; `--step N` looks back at the first N without going further.
     /// `cargo xtask list` shows the ids.
     #[command(after_help = "Exit status: 0, or 2 for an unknown id.")]
     Hint {
         /// The exercise, e.g. procs/capture
         id: String,
-        /// Show one hint more than you have seen
+        /// Show one hint more than you have seen (what `hint` does anyway; kept for
+        /// those who say it)
         #[arg(long, conflicts_with = "step")]
         more: bool,
         /// Show the hints up to this step (the last step if there are fewer)
@@ -331,8 +331,10 @@ enum VerbArgs {
     /// and clippy), that every exercise's graded tests FAIL on the stub and PASS on the
     /// solution, and that no solution text leaks into the kit. Then it grades each
     /// exercise's mutants (plausible wrong solutions, declared in its exercises.toml) in a
-    /// copy of the course: each must fail a graded test. Ends with `mutants: M of M
-    /// rejected`, naming any survivor.
+    /// copy of the course: each must fail a graded test. It also proves that each
+    /// exercise breaks alone: a compile error planted in one costs only that one, in a
+    /// warm build and in a cold one (`isolation: N of N exercises break alone`). Ends
+    /// with `mutants: M of M rejected`, naming any survivor.
     #[command(
         after_help = "Exit status: 0 on success, 1 when the kit is wrong, 2 on a usage error."
     )]
@@ -561,8 +563,7 @@ where
             id,
             ask: match (more, step) {
                 (_, Some(n)) => HintAsk::UpTo(n as usize),
-                (true, None) => HintAsk::More,
-                (false, None) => HintAsk::Seen,
+                (_, None) => HintAsk::Next,
             },
         },
         VerbArgs::Next => Verb::Next,
@@ -837,10 +838,10 @@ mod tests {
             id: "procs/capture".into(),
             ask,
         };
-        assert_eq!(ok(&["hint", "procs/capture"]), hint(HintAsk::Seen));
+        assert_eq!(ok(&["hint", "procs/capture"]), hint(HintAsk::Next));
         assert_eq!(
             ok(&["hint", "procs/capture", "--more"]),
-            hint(HintAsk::More)
+            hint(HintAsk::Next)
         );
         assert_eq!(
             ok(&["hint", "procs/capture", "--step", "3"]),

@@ -104,7 +104,7 @@ pub fn hint_text(exercise: &Exercise, step: usize) -> String {
     }
     if shown < all {
         hints.push_str(&format!(
-            "Stuck still? `cargo xtask hint {id} --more` gives the next hint, a step \
+            "Stuck still? `cargo xtask hint {id}` again gives the next hint, a step \
              closer to a solution.\n\n"
         ));
     } else if all > 1 {
@@ -126,12 +126,11 @@ pub fn hint_text(exercise: &Exercise, step: usize) -> String {
     )
 }
 
-/// The step `hint` shows, given how many hints were seen and what was asked: the hints
-/// seen so far (at least the first), one more, or the first N.
+/// The step `hint` shows, given how many hints were seen and what was asked: one more
+/// than seen (the first, the first time), or the first N. (The caller stops at the last.)
 pub fn hint_step(seen: usize, ask: HintAsk) -> usize {
     match ask {
-        HintAsk::Seen => seen.max(1),
-        HintAsk::More => seen + 1,
+        HintAsk::Next => seen + 1,
         HintAsk::UpTo(n) => n,
     }
 }
@@ -471,17 +470,16 @@ mod tests {
     #[test]
     fn hints_come_one_step_at_a_time_and_the_step_is_kept() {
         assert_eq!(
-            hint_step(0, HintAsk::Seen),
+            hint_step(0, HintAsk::Next),
             1,
             "the first time: the first hint"
         );
-        assert_eq!(hint_step(2, HintAsk::Seen), 2, "asked again: what was seen");
-        assert_eq!(hint_step(0, HintAsk::More), 1);
-        assert_eq!(hint_step(2, HintAsk::More), 3);
+        assert_eq!(hint_step(1, HintAsk::Next), 2, "asked again: the next one");
+        assert_eq!(hint_step(2, HintAsk::Next), 3);
         assert_eq!(hint_step(2, HintAsk::UpTo(1)), 1, "a look back");
         let text = hint_text(&exercise(), 2);
         assert!(text.contains("That was the last hint."), "{text}");
-        assert!(!text.contains("--more"), "{text}");
+        assert!(!text.contains("again gives the next"), "{text}");
     }
 
     #[test]
@@ -491,7 +489,7 @@ mod tests {
             "procs/reap — Reap every child (10 points)",
             "Task:\n  Wait for all children.\n  In order.",
             "Hint 1 of 2:\n  Wait for any child.",
-            "cargo xtask hint procs/reap --more",
+            "`cargo xtask hint procs/reap` again gives the next hint",
             "crates/procs/exercises/reap/reap.rs",
             "crates/procs/exercises/reap/tests/exercise_reap.rs",
             "cargo xtask grade --exercise procs/reap",
@@ -506,7 +504,7 @@ mod tests {
             both.contains("Hint 2 of 2:\n  waitpid(None, None)."),
             "{both}"
         );
-        assert!(!both.contains("--more"), "{both}");
+        assert!(!both.contains("again gives the next"), "{both}");
         // A step past the last shows them all, not an error.
         assert_eq!(hint_text(&exercise(), 9), both);
     }

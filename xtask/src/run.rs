@@ -251,6 +251,7 @@ fn test_step(result: &mut LessonResult, root: &Path, progress: &mut Progress) ->
         progress: true,
         fail_fast: false,
         lean_build: false,
+        one_job: false,
     };
     // The lesson and its exercises, each exercise a package of its own: a student's
     // exercise that does not compile fails its own tests, and the rest still run.

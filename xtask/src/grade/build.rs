@@ -35,9 +35,11 @@ pub struct Built {
 // ANCHOR: build
 /// Builds the test targets of `packages` (`targets`, or every test binary of each when
 /// `None`) in one cargo run that goes on past a package that does not compile
-/// (`--no-fail-fast`), so that one exercise's mistake never keeps another's tests from
-/// being built. `Err` only when cargo could not run at all, or failed with no compiler
-/// error to show for it (a broken manifest).
+/// (`cargo build --keep-going`), so that one exercise's mistake never keeps another's
+/// tests from being built. (`cargo test --no-run` makes the same binaries, but stops
+/// starting new crates at the first error, and takes no `--keep-going`.) `Err` only
+/// when cargo could not run at all, or failed with no compiler error to show for it (a
+/// broken manifest).
 pub fn build(
     root: &Path,
     scope: &str,
@@ -47,21 +49,29 @@ pub fn build(
     say: &mut Say<'_>,
 ) -> Result<Built, BuildError> {
     let mut command = Command::new(workspace::cargo());
-    command.current_dir(root).args([
-        "test",
-        "--no-run",
-        "--no-fail-fast",
-        "--message-format=json",
-    ]);
+    command
+        .current_dir(root)
+        .args(["build", "--keep-going", "--message-format=json"]);
     for package in packages {
         command.args(["-p", package]);
     }
-    // ANCHOR_END: build
-    for target in targets.unwrap_or_default() {
-        command.args(["--test", target]);
+    match targets {
+        // Every test target (unit tests, tests/*.rs), built as `cargo test` builds them.
+        None => {
+            command.arg("--tests");
+        }
+        Some(targets) => {
+            for target in targets {
+                command.args(["--test", target]);
+            }
+        }
     }
+    // ANCHOR_END: build
     if let Some(dir) = &settings.target_dir {
         command.env("CARGO_TARGET_DIR", dir);
+    }
+    if settings.one_job {
+        command.arg("-j1");
     }
     if settings.lean_build {
         command
@@ -157,10 +167,13 @@ pub(crate) fn errors_by_package(cargo_stdout: &str) -> BTreeMap<String, String> 
         ) else {
             continue;
         };
-        found
-            .entry(package_name(id))
-            .or_default()
-            .push(rendered.trim_end().to_string());
+        // The same error comes once per target that compiles the file (the library and
+        // its unit tests): show it once.
+        let errors = found.entry(package_name(id)).or_default();
+        let rendered = rendered.trim_end();
+        if !errors.iter().any(|e| e == rendered) {
+            errors.push(rendered.to_string());
+        }
     }
     found
         .into_iter()

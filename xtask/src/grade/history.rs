@@ -288,7 +288,7 @@ pub fn next_line(root: &std::path::Path, exercises: &[Exercise], graded: Option<
         Some(k) => {
             let e = standings[k].0;
             format!(
-                "Next: {} ({}): `cargo xtask hint {}` for its task and a first hint.",
+                "Next: {} ({}): `cargo xtask hint {}` for its task and a hint.",
                 e.id, e.title, e.id
             )
         }

@@ -3,12 +3,13 @@
 //! Grading happens in three steps, each chosen so that one broken exercise costs only
 //! its own points and never stops the grader:
 //!
-//! 1. **Build** each lesson's graded test targets once, with
-//!    `cargo test -p <lesson> --no-run --message-format=json-render-diagnostics`: cargo
-//!    prints the compiler's errors for people on stderr and, on stdout, one JSON message
-//!    per artifact, from which we read where each test binary is. A lesson that does not
-//!    compile has all its exercises marked as errors, with the compiler's message, and
-//!    grading goes on with the other lessons.
+//! 1. **Build** each lesson's graded test targets once, in one
+//!    `cargo build --tests --keep-going --message-format=json` over the lesson's exercise
+//!    packages (the same binaries `cargo test` would build): on stdout, one JSON message
+//!    per artifact, from which we read where each test binary is, and the compiler's
+//!    errors, by package. `--keep-going` builds every package that compiles, so an
+//!    exercise that does not compile is marked as an error with the compiler's message,
+//!    and every other one is graded.
 //! 2. **List** each binary's tests (`--list --format terse`).
 //! 3. **Run** each test alone, as its own process with a deadline (`test_process`),
 //!    several at once. Points are shared out by test: an exercise worth 10 points with
@@ -76,6 +77,9 @@ pub struct Settings {
     /// Build without debug information: quicker to compile and link, for builds nobody
     /// debugs (`kit --verify` builds a hundred mutants). Panic messages are unchanged.
     pub lean_build: bool,
+    /// Build with one job (`-j1`): `kit --verify`'s proof that a package which does not
+    /// compile leaves the others built, whatever order cargo takes them in.
+    pub one_job: bool,
 }
 
 /// One exercise's result.
@@ -465,6 +469,7 @@ fn build_only(root: &Path, exercises: &[Exercise]) -> ExitCode {
     let settings = Settings {
         fail_fast: false,
         lean_build: false,
+        one_job: false,
         timeout: Duration::from_secs(crate::cli::DEFAULT_TEST_TIMEOUT_SECS),
         target_dir: None,
         progress: true,
@@ -566,6 +571,7 @@ pub fn main(options: &GradeOptions) -> ExitCode {
     let settings = Settings {
         fail_fast: false,
         lean_build: false,
+        one_job: false,
         timeout: Duration::from_secs(options.timeout_secs),
         target_dir: None,
         progress: true,

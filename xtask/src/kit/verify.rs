@@ -437,6 +437,7 @@ impl Steps {
     /// 4b. Proves that each exercise breaks alone: for every exercise in turn, a compile
     ///     error is planted in the kit's copy of its file and every exercise's package
     ///     is built; only that exercise's may fail. The file is put back after each.
+    ///     Then [`Steps::isolation_cold`].
     fn isolation(&mut self, kit: &Path, exercises: &[Exercise], target: &Path) {
         let scope = "kit · isolation";
         let quiet = Settings {
@@ -490,13 +491,93 @@ impl Steps {
                 return;
             }
         }
+        let cold = self.isolation_cold(kit, exercises, &packages, &quiet);
         let text = format!(
-            "isolation: {alone} of {} exercises break alone ({})",
+            "isolation: {alone} of {} exercises break alone{cold} ({})",
             exercises.len(),
             took(started)
         );
         self.progress.line(scope, &text);
         self.isolation_line = Some(text);
+    }
+
+    /// The same promise when nothing is built yet, as after `cargo clean` or in a fresh
+    /// clone: every exercise but the last gets a compile error, the last one a change
+    /// that needs compiling, and all are built in one cargo run with one job, so that
+    /// the broken ones are met first. The last must still be built (a build that stops
+    /// starting crates at the first error, as `cargo test --no-run` does, would zero
+    /// every exercise after it). Returns the words for the report line, `""` if it failed
+    /// (the problem is in the kit's problems).
+    fn isolation_cold(
+        &mut self,
+        kit: &Path,
+        exercises: &[Exercise],
+        packages: &[String],
+        settings: &Settings,
+    ) -> &'static str {
+        let Some((last, broken)) = exercises.split_last() else {
+            return "";
+        };
+        let mut originals = Vec::new();
+        let mut written = true;
+        for (exercise, addition) in broken
+            .iter()
+            .map(|e| {
+                (
+                    e,
+                    "\nconst _PLANTED_BY_KIT_VERIFY: u8 = \"not a number\";\n",
+                )
+            })
+            .chain([(last, "\n// Changed by kit --verify: compiled again.\n")])
+        {
+            let file = kit.join(&exercise.file);
+            match std::fs::read_to_string(&file) {
+                Ok(original) => {
+                    written &= std::fs::write(&file, format!("{original}{addition}")).is_ok();
+                    originals.push((file, original));
+                }
+                Err(_) => written = false,
+            }
+        }
+        let one_job = Settings {
+            one_job: true,
+            ..settings.clone()
+        };
+        let built = written
+            .then(|| grade::build(kit, "kit", packages, None, &one_job, &mut grade::Say(None)));
+        for (file, original) in &originals {
+            if std::fs::write(file, original).is_err() {
+                written = false;
+            }
+        }
+        let (failed, last_built): (Vec<String>, bool) = match built {
+            Some(Ok(built)) => (
+                built.failed.into_keys().collect(),
+                built.bins.contains_key(&last.test),
+            ),
+            Some(Err(e)) => (vec![format!("(the whole build: {e})")], false),
+            None => (Vec::new(), false),
+        };
+        let expected: Vec<String> = {
+            let mut names: Vec<String> = broken.iter().map(Exercise::package).collect();
+            names.sort();
+            names
+        };
+        if !written {
+            self.kit_problems
+                .push("isolation: cannot plant or put back the cold round's errors".to_string());
+            ""
+        } else if failed != expected || !last_built {
+            self.kit_problems.push(format!(
+                "isolation: with nothing built yet and every other exercise broken, {} was \
+                 not graded on its own (failed: {})",
+                last.id,
+                failed.join(", ")
+            ));
+            ""
+        } else {
+            ", even from a cold build"
+        }
     }
 
     /// 5. Grades the course itself, on its reference solutions.
@@ -550,6 +631,7 @@ fn settings(target_dir: Option<PathBuf>) -> Settings {
     Settings {
         fail_fast: false,
         lean_build: false,
+        one_job: false,
         timeout: Duration::from_secs(DEFAULT_TEST_TIMEOUT_SECS),
         target_dir,
         progress: true,
