@@ -14,6 +14,9 @@
 //! while holding another. A host starts with [`START_PERMITS`] permits and gets one
 //! more with each answer received, up to its limit: connections to a host are opened
 //! gradually, more only as earlier ones succeed, as TCP's slow start grows a window.
+//! And as TCP's window shrinks on a loss, a host loses a permit each time an attempt
+//! had to send its SYN again ([`Permit::congested`]): a full listen backlog is a sign
+//! of too many connections at once, whatever the limit says.
 //!
 //! The gate keeps a small entry per host it has seen (a few dozen bytes): a list of a
 //! million hosts costs tens of megabytes.
@@ -120,6 +123,25 @@ impl Permit {
     }
 }
 
+impl Permit {
+    /// The attempt's connect had to send its SYN again (see
+    /// [`crate::wire::FIRST_SYN_WAIT`]): the host keeps one permit fewer (never fewer
+    /// than one); this one is not given back. Answers grow it again later.
+    pub fn congested(mut self) {
+        if let Some((host, permit)) = self.held.take() {
+            let shrunk = host
+                .granted
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                    (n > 1).then_some(n - 1)
+                })
+                .is_ok();
+            if shrunk {
+                permit.forget();
+            }
+        }
+    }
+}
+
 /// Runs `future` on this thread, parking it while the future waits.
 fn block_on<F: Future>(future: F) -> F::Output {
     struct Unpark(std::thread::Thread);
@@ -183,6 +205,29 @@ mod tests {
         let again = try_enter(&gate, &a).expect("a permit given back is used again");
         assert!(try_enter(&gate, &a).is_none());
         drop((second, third, again, other));
+    }
+
+    #[test]
+    fn a_congested_attempt_takes_a_permit_away_but_never_the_last() {
+        let gate = HostGate::new(Some(6));
+        let a = url("a");
+        let first = try_enter(&gate, &a).expect("one");
+        let second = try_enter(&gate, &a).expect("two");
+        first.answered();
+        let third = try_enter(&gate, &a).expect("three, after an answer");
+        assert!(try_enter(&gate, &a).is_none(), "3 granted, 3 held");
+        // Each congested attempt takes its permit away: 3 granted, then 1.
+        second.congested();
+        third.congested();
+        assert!(try_enter(&gate, &a).is_none(), "neither came back");
+        drop(first);
+        let only = try_enter(&gate, &a).expect("the last permit stays");
+        assert!(try_enter(&gate, &a).is_none(), "only one left");
+        only.congested();
+        let still = try_enter(&gate, &a).expect("never fewer than one");
+        still.answered();
+        let grown = try_enter(&gate, &a).expect("answers grow it again");
+        drop((still, grown));
     }
 
     #[test]

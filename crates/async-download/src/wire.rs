@@ -25,7 +25,7 @@ use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sockets::http::{Method, Parsed, RequestHead, Response, ResponseParser, write_request_with};
 use sockets::url::{Scheme, Url};
@@ -46,6 +46,12 @@ pub const MAX_PIPELINE: usize = 64;
 
 /// Most hosts a worker keeps a connection to at once; the least recently used goes.
 const HOSTS_KEPT: usize = 4;
+
+/// How long a connect's first SYN is given before it is sent again. Far above a
+/// handshake's time on a LAN or across a continent (tens of milliseconds to about 200),
+/// far below the kernel's first retransmit (1 s), which is what a SYN dropped by a full
+/// listen backlog would otherwise wait for.
+pub const FIRST_SYN_WAIT: Duration = Duration::from_millis(250);
 
 /// The bytes of the GET for `url`, attempt `attempt` (0 for the first), with the
 /// user agent and headers of `options`.
@@ -186,6 +192,9 @@ pub struct Connections {
     kept: Vec<Kept>,
     /// TCP connections opened so far.
     pub opened: u64,
+    /// Connects given up on and tried again because their SYN got no answer in time
+    /// (see [`Connections::connect_addr`]).
+    pub syns_resent: u64,
 }
 
 impl Connections {
@@ -369,27 +378,13 @@ impl Connections {
         // Why the last address failed; none failed yet.
         let mut last = None;
         for addr in addrs {
-            let failed = match socket_for(addr) {
-                Ok(socket) => match tokio::time::timeout(limit, socket.connect(addr)).await {
-                    Ok(Ok(stream)) => {
-                        self.opened += 1;
-                        return Ok(stream);
-                    }
-                    Ok(Err(e)) => e,
-                    Err(_) => {
-                        last = Some(FetchError::Timeout {
-                            doing: "connecting",
-                            after: limit,
-                        });
-                        continue;
-                    }
-                },
-                Err(e) => e,
-            };
-            last = Some(FetchError::Connect {
-                addr: addr.to_string(),
-                reason: failed.to_string(),
-            });
+            match self.connect_addr(addr, limit).await {
+                Ok(stream) => {
+                    self.opened += 1;
+                    return Ok(stream);
+                }
+                Err(error) => last = Some(error),
+            }
         }
         Err(last.unwrap_or_else(|| FetchError::Resolve {
             host: url.host.clone(),
@@ -397,6 +392,60 @@ impl Connections {
         }))
     }
     // ANCHOR_END: connect
+
+    // ANCHOR: connect_addr
+    /// A TCP connection to `addr` within `limit`. A SYN that gets no answer within
+    /// [`FIRST_SYN_WAIT`] is most likely dropped by a server whose listen backlog is
+    /// full, and the kernel would send it again only after a second: the connect is
+    /// given up and tried again after a short random pause, each wait twice the last
+    /// (counted in `syns_resent`, which tells the host's gate to give it fewer
+    /// connections; see [`crate::polite`]).
+    async fn connect_addr(
+        &mut self,
+        addr: SocketAddr,
+        limit: Duration,
+    ) -> Result<TcpStream, FetchError> {
+        let deadline = Instant::now() + limit;
+        let mut wait = FIRST_SYN_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let this_try = wait.min(left);
+            let socket = socket_for(addr).map_err(|e| connect_error(addr, &e))?;
+            match tokio::time::timeout(this_try, socket.connect(addr)).await {
+                Ok(connected) => return connected.map_err(|e| connect_error(addr, &e)),
+                Err(_) if this_try < left => {
+                    self.syns_resent += 1;
+                    // Workers whose SYNs were dropped together must not all come back
+                    // together, or they meet the same full backlog again.
+                    tokio::time::sleep(wait.mul_f64(random_fraction() / 4.0)).await;
+                    wait = wait.saturating_mul(2);
+                }
+                Err(_) => {
+                    return Err(FetchError::Timeout {
+                        doing: "connecting",
+                        after: limit,
+                    });
+                }
+            }
+        }
+    }
+    // ANCHOR_END: connect_addr
+}
+
+/// A connect that failed at once (refused, unreachable...).
+fn connect_error(addr: SocketAddr, error: &io::Error) -> FetchError {
+    FetchError::Connect {
+        addr: addr.to_string(),
+        reason: error.to_string(),
+    }
+}
+
+/// A number in `0.0..1.0`, different at each call: std's `RandomState` is seeded from
+/// the system's randomness, and needs no crate for a pause's jitter.
+fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, RandomState};
+    let bits = RandomState::new().hash_one(Instant::now());
+    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 // ANCHOR: socket_for
@@ -571,6 +620,36 @@ mod tests {
     use std::time::Duration;
     use tokio::io::AsyncReadExt;
     use tokio::net::TcpListener;
+
+    /// A listener whose accept queue is full drops SYNs: the connect gives its SYN up
+    /// and sends it again (counted) rather than wait for the kernel's retransmit, and
+    /// it still ends within its limit, with a timeout, if nobody ever accepts.
+    #[tokio::test]
+    async fn a_syn_dropped_by_a_full_backlog_is_sent_again_within_the_limit() {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        // A backlog of 0: one connection waiting to be accepted fills the queue.
+        let listener = socket.listen(0).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _queued = TcpStream::connect(addr).await.unwrap();
+        let mut connections = Connections::new();
+        let limit = Duration::from_millis(1200);
+        let error = connections.connect_addr(addr, limit).await.unwrap_err();
+        assert!(
+            matches!(error, FetchError::Timeout { doing: "connecting", after } if after == limit),
+            "{error}"
+        );
+        assert!(connections.syns_resent >= 1, "the SYN was never sent again");
+        // Once the queue has room, the next connect gets in.
+        let accepted = listener.accept().await.unwrap();
+        let resent = connections.syns_resent;
+        let stream = connections
+            .connect_addr(addr, Duration::from_secs(20))
+            .await
+            .expect("a connect once the backlog has room");
+        drop((stream, accepted));
+        assert!(connections.syns_resent >= resent);
+    }
 
     /// The slow path of [`send`]: a socket whose send buffer is full takes nothing at
     /// once, and the request must still arrive whole, after what was queued before it.

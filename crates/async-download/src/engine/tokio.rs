@@ -121,8 +121,11 @@ async fn attempt_at(
     job: &Job,
 ) -> Result<Response, FetchError> {
     let permit = job.gate.enter(url).await;
+    let resent = connections.syns_resent;
     let answer = connections.fetch(url, attempt, &job.options).await;
-    if answer.is_ok() {
+    if connections.syns_resent > resent {
+        permit.congested();
+    } else if answer.is_ok() {
         permit.answered();
     }
     answer
@@ -237,13 +240,20 @@ async fn pipelined_worker(connections: &mut Connections, job: &Job) {
         let urls: Vec<&Url> = batch.iter().map(|t| &t.url).collect();
         // One permit for the batch: it travels on one connection.
         let permit = job.gate.enter(&batch[0].url).await;
+        let resent = connections.syns_resent;
         let ended = connections
             .fetch_many(&urls, &job.options, &mut answered)
             .await;
-        if !answered.is_empty() {
-            permit.answered();
+        // The permit is given back before the answers are settled: a retry among them
+        // waits for a permit of its own.
+        if connections.syns_resent > resent {
+            permit.congested();
+        } else {
+            if !answered.is_empty() {
+                permit.answered();
+            }
+            drop(permit);
         }
-        drop(permit);
         let answers = answered.len();
         for (target, response) in batch.iter().zip(answered.drain(..)) {
             settle(connections, target, Ok(response), started, job).await;
