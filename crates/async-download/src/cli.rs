@@ -188,6 +188,11 @@ pub struct Cli {
     /// CAs, built in (Mozilla's list); a certificate is always verified]
     #[arg(long, value_name = "FILE", help_heading = "How", value_parser = parse_ca_cert)]
     pub ca_cert: Option<Tls>,
+    /// Read at most BYTES per second, all connections together (200K, 5M: K and M count
+    /// 1,024), tokio engines only; a document must still arrive within --timeout
+    /// [default: no limit]
+    #[arg(long, value_name = "BYTES", help_heading = "How", value_parser = crate::rate::parse_rate)]
+    pub rate: Option<u64>,
 
     /// The fraction of requests that meet a fault, 0 to 1
     #[arg(long, value_name = "R", help_heading = "The corpus server (with --corpus)",
@@ -208,7 +213,7 @@ pub struct Cli {
 
     /// Race every engine on the same corpus work instead of downloading
     #[arg(long, help_heading = "The race",
-          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "max_redirects", "no_compress", "ca_cert", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
+          conflicts_with_all = ["url", "corpus", "urls", "out", "output", "failed", "headers", "user_agent", "max_redirects", "no_compress", "ca_cert", "rate", "per_host", "quiet", "pipeline", "fault_rate", "faults", "seed"])]
     pub race: bool,
     /// With --race: 1 and 10000 connections, fewer documents
     #[arg(long, help_heading = "The race", requires = "race")]
@@ -282,6 +287,15 @@ impl Cli {
                 ),
             ));
         }
+        if cli.rate.is_some() && !matches!(cli.engine, EngineKind::Tokio | EngineKind::TokioMulti) {
+            return Err(<Cli as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "--rate: only the tokio engines limit the rate, not `{}`",
+                    cli.engine.name()
+                ),
+            ));
+        }
         if cli.headers.len() > MAX_HEADERS {
             return Err(<Cli as clap::CommandFactory>::command().error(
                 clap::error::ErrorKind::TooManyValues,
@@ -327,6 +341,7 @@ impl Cli {
             max_redirects: self.max_redirects,
             compress: !self.no_compress,
             tls: self.ca_cert.clone().unwrap_or_default(),
+            rate: self.rate.map(|r| Arc::new(crate::rate::Rate::new(r))),
             out: self.out.clone(),
             per_host: match (self.per_host, self.input()) {
                 (Some(n), _) => Some(n),

@@ -20,6 +20,8 @@
 //! - [`decode`]: a gzip or deflate body decoded, to at most the size limit.
 //! - [`redirect`]: where a 301, 302, 303, 307 or 308 sends the client (the `Location`
 //!   resolved against the URL asked for), and when a chain stops (a loop, too many).
+//! - [`rate`]: `--rate`, a limit on the bytes read per second, all connections
+//!   together.
 //! - [`wire`]: one HTTP exchange over `tokio::net::TcpStream` with lesson 3's codec,
 //!   and the keep-alive connections a worker keeps; [`tls`]: the same bytes inside TLS
 //!   for `https` (rustls).
@@ -57,6 +59,7 @@ pub mod policy;
 pub mod polite;
 pub mod progress;
 pub mod race;
+pub mod rate;
 pub mod redirect;
 pub mod server;
 pub mod store;

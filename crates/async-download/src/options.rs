@@ -2,11 +2,13 @@
 //! corpus and ordinary web servers.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sockets::http::Limits;
 
 use crate::headers::Header;
+use crate::rate::Rate;
 use crate::tls::Tls;
 
 /// How the downloader introduces itself, unless `--user-agent` says otherwise.
@@ -54,6 +56,9 @@ pub struct Options {
     /// The CAs `https` servers are checked against (see [`crate::tls`]): the web's,
     /// and those of `--ca-cert`.
     pub tls: Tls,
+    /// `--rate`: the bytes read per second at most, all connections together (the
+    /// tokio engines only); `None`: as fast as they come.
+    pub rate: Option<Arc<Rate>>,
 }
 
 impl Default for Options {
@@ -76,6 +81,7 @@ impl Default for Options {
             max_redirects: crate::redirect::DEFAULT_MAX_REDIRECTS,
             compress: true,
             tls: Tls::web(),
+            rate: None,
         }
     }
 }

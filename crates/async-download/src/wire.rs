@@ -485,20 +485,25 @@ async fn send_and_receive(
     send(stream, |out| push_get_request(url, attempt, options, out)).await?;
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
-        let step = read_with(stream, "reading the response", |input| match input {
-            [] => match parser.finish() {
-                Ok(Some(response)) => Ok(Some((response, false))),
-                Ok(None) => Err(FetchError::Closed),
-                Err(error) => Err(FetchError::Http(error)),
+        let step = read_with(
+            stream,
+            options,
+            "reading the response",
+            |input| match input {
+                [] => match parser.finish() {
+                    Ok(Some(response)) => Ok(Some((response, false))),
+                    Ok(None) => Err(FetchError::Closed),
+                    Err(error) => Err(FetchError::Http(error)),
+                },
+                input => match parser.feed(input) {
+                    Ok(Parsed::NeedMore) => Ok(None),
+                    // Bytes after the response were not asked for: the stream's state is
+                    // unknown, so the connection is not reused.
+                    Ok(Parsed::Done { message, used }) => Ok(Some((message, used == input.len()))),
+                    Err(error) => Err(FetchError::Http(error)),
+                },
             },
-            input => match parser.feed(input) {
-                Ok(Parsed::NeedMore) => Ok(None),
-                // Bytes after the response were not asked for: the stream's state is
-                // unknown, so the connection is not reused.
-                Ok(Parsed::Done { message, used }) => Ok(Some((message, used == input.len()))),
-                Err(error) => Err(FetchError::Http(error)),
-            },
-        })
+        )
         .await??;
         if let Some(done) = step {
             return Ok(done);
@@ -527,7 +532,7 @@ async fn send_and_receive_many(
     let expected = urls.len();
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
-        let step = read_with(stream, "reading the responses", |mut input| {
+        let step = read_with(stream, options, "reading the responses", |mut input| {
             if input.is_empty() {
                 return match parser.finish() {
                     Ok(Some(response)) => {
@@ -567,22 +572,32 @@ async fn send_and_receive_many(
 /// Waits until `stream` has bytes, reads them into this thread's buffer, and returns
 /// what `take` makes of them (`take` gets `&[]` at the end of the stream). The buffer
 /// is borrowed only inside one poll, never held across an `.await`: a task waiting for
-/// its response holds no buffer at all.
+/// its response holds no buffer at all. With `--rate`, the bytes read are booked, and
+/// the task waits as long as the limit asks before it returns (see [`crate::rate`]).
 async fn read_with<T>(
     stream: &mut Stream,
+    options: &Options,
     doing: &'static str,
     mut take: impl FnMut(&[u8]) -> T,
 ) -> Result<T, FetchError> {
-    std::future::poll_fn(|cx| {
+    let (value, n) = std::future::poll_fn(|cx| {
         READ_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             match ready!(stream.poll_read_into(cx, &mut buf)) {
-                Ok(n) => Poll::Ready(Ok(take(&buf[..n]))),
+                Ok(n) => Poll::Ready(Ok((take(&buf[..n]), n))),
                 Err(e) => Poll::Ready(Err(FetchError::closed_or(doing, e))),
             }
         })
     })
-    .await
+    .await?;
+    if let Some(rate) = &options.rate {
+        let wait = rate.book(n, Instant::now());
+        if !wait.is_zero() {
+            // Boxed: only a limited run pays for a timer in its tasks.
+            Box::pin(tokio::time::sleep(wait)).await;
+        }
+    }
+    Ok(value)
 }
 // ANCHOR_END: read_with
 
