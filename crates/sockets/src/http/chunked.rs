@@ -58,12 +58,14 @@ impl ChunkedDecoder {
 
     // ANCHOR: decode
     /// Decodes what it can of `input` (which starts at byte `offset` of the message),
-    /// appending the data to `body`. Returns how many bytes it took, and whether the body
-    /// ended: the bytes after that belong to the next message.
+    /// appending the data to `body`, after `before` bytes of data decoded earlier (and
+    /// handed out). Returns how many bytes it took, and whether the body ended: the
+    /// bytes after that belong to the next message.
     pub fn decode(
         &mut self,
         input: &[u8],
         offset: usize,
+        before: u64,
         body: &mut Vec<u8>,
         limits: &Limits,
     ) -> Result<(usize, bool), HttpError> {
@@ -91,7 +93,7 @@ impl ChunkedDecoder {
                                 // Trailer fields are fields: folds are undone there too.
                                 State::Trailers(Box::new(HeadReader::trailers().unfolding()))
                             } else {
-                                let total = (body.len() as u64).saturating_add(size);
+                                let total = (before + body.len() as u64).saturating_add(size);
                                 check_body_size(total, line_offset, limits)?;
                                 State::Data { remaining: size }
                             };
@@ -210,7 +212,7 @@ mod tests {
         let mut body = Vec::new();
         let input = b"4\r\nWiki\r\n5;ext\r\npedia\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
         let (taken, done) = decoder
-            .decode(input, 0, &mut body, &Limits::default())
+            .decode(input, 0, 0, &mut body, &Limits::default())
             .unwrap();
         assert!(done);
         assert_eq!(&input[taken..], b"NEXT");
@@ -221,7 +223,7 @@ mod tests {
     fn bad_terminator() {
         let mut decoder = ChunkedDecoder::new();
         let mut body = Vec::new();
-        let err = decoder.decode(b"3\r\nabcd\r\n", 0, &mut body, &Limits::default());
+        let err = decoder.decode(b"3\r\nabcd\r\n", 0, 0, &mut body, &Limits::default());
         assert_eq!(
             err,
             Err(HttpError::BadChunkTerminator {
@@ -230,7 +232,7 @@ mod tests {
             })
         );
         let mut decoder = ChunkedDecoder::new();
-        let err = decoder.decode(b"3\r\nabc\r\r", 0, &mut body, &Limits::default());
+        let err = decoder.decode(b"3\r\nabc\r\r", 0, 0, &mut body, &Limits::default());
         assert_eq!(
             err,
             Err(HttpError::BadChunkTerminator {

@@ -177,6 +177,9 @@ enum State {
     Body {
         response: Response,
         body: BodyReader,
+        /// Body bytes handed out already by [`ResponseParser::take_body`]: no longer in
+        /// `response.body`, still counted for the framing and the limit.
+        taken: u64,
         /// The error to give instead of the response once its body has been read: its
         /// transfer coding cannot be undone (RFC 9112, section 6.3, rule 4). Boxed: it is
         /// rare, and every parser waiting for a body would otherwise carry room for it.
@@ -215,6 +218,35 @@ impl ResponseParser {
         }
     }
 
+    /// The head of the response whose body is being read, once its head is complete and
+    /// before its body is (its `body` holds what arrived since the last
+    /// [`take_body`](Self::take_body)). `None` while a head is read, after an error, and
+    /// between responses. A client that saves a large body to a file looks here first
+    /// (the status, `Content-Range`, the validators) and then drains the body as it comes.
+    pub fn body_head(&self) -> Option<&Response> {
+        match &self.state {
+            State::Body { response, .. } => Some(response),
+            _ => None,
+        }
+    }
+
+    /// Hands out the body bytes received so far and forgets them: a large body need not
+    /// be held whole. They still count, for the framing (a `Content-Length` is met by
+    /// the bytes taken and the bytes still to come) and for `max_body_bytes`; the
+    /// response [`feed`](Self::feed) returns at the end holds only what came after the
+    /// last call. Empty while no body is being read.
+    pub fn take_body(&mut self) -> Vec<u8> {
+        match &mut self.state {
+            State::Body {
+                response, taken, ..
+            } => {
+                *taken += response.body.len() as u64;
+                std::mem::take(&mut response.body)
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Takes the next bytes of the stream (see the type's documentation).
     pub fn feed(&mut self, input: &[u8]) -> Result<Parsed<Response>, HttpError> {
         let result = self.advance(input);
@@ -245,6 +277,7 @@ impl ResponseParser {
             State::Body {
                 response,
                 body,
+                taken,
                 refuse_after,
             } => match body {
                 // The close ends the body: now, and only now, it may be refused.
@@ -256,10 +289,10 @@ impl ResponseParser {
                 }
                 BodyReader::Length { expected } => Truncation::Body {
                     expected,
-                    received: response.body.len() as u64,
+                    received: taken + response.body.len() as u64,
                 },
                 BodyReader::Chunked(_) => Truncation::Chunked {
-                    received: response.body.len() as u64,
+                    received: taken + response.body.len() as u64,
                 },
             },
         };
@@ -302,6 +335,7 @@ impl ResponseParser {
                             self.state = State::Body {
                                 response,
                                 body,
+                                taken: 0,
                                 refuse_after,
                             }
                         }
@@ -310,10 +344,16 @@ impl ResponseParser {
                 State::Body {
                     mut response,
                     mut body,
+                    taken: handed_out,
                     refuse_after,
                 } => {
-                    let (taken, complete) =
-                        body.read(&input[pos..], self.offset, &mut response.body, &self.limits)?;
+                    let (taken, complete) = body.read(
+                        &input[pos..],
+                        self.offset,
+                        handed_out,
+                        &mut response.body,
+                        &self.limits,
+                    )?;
                     pos += taken;
                     self.offset += taken;
                     if complete {
@@ -326,6 +366,7 @@ impl ResponseParser {
                     self.state = State::Body {
                         response,
                         body,
+                        taken: handed_out,
                         refuse_after,
                     };
                     return Ok(Parsed::NeedMore);
@@ -403,27 +444,32 @@ fn new_head() -> State {
 }
 
 impl BodyReader {
-    /// Reads body bytes from `input` (at byte `offset` of the message) into `body`.
-    /// Returns how many bytes it took and whether the body is complete.
+    /// Reads body bytes from `input` (at byte `offset` of the message) into `body`,
+    /// after the `taken` bytes handed out already. Returns how many bytes it took and
+    /// whether the body is complete.
     fn read(
         &mut self,
         input: &[u8],
         offset: usize,
+        taken: u64,
         body: &mut Vec<u8>,
         limits: &Limits,
     ) -> Result<(usize, bool), HttpError> {
+        let so_far = taken + body.len() as u64;
         match self {
             BodyReader::Length { expected } => {
-                let remaining = expected.saturating_sub(body.len() as u64);
+                let remaining = expected.saturating_sub(so_far);
                 let n = input
                     .len()
                     .min(usize::try_from(remaining).unwrap_or(usize::MAX));
                 body.extend_from_slice(&input[..n]);
-                Ok((n, body.len() as u64 == *expected))
+                Ok((n, so_far + n as u64 == *expected))
             }
-            BodyReader::Chunked(decoder) => decoder.decode(input, offset, body, limits),
+            BodyReader::Chunked(decoder) => decoder.decode(input, offset, taken, body, limits),
             BodyReader::UntilClose => {
-                let room = limits.max_body_bytes.saturating_sub(body.len());
+                let room = limits
+                    .max_body_bytes
+                    .saturating_sub(usize::try_from(so_far).unwrap_or(usize::MAX));
                 if input.len() > room {
                     return Err(HttpError::BodyTooLarge {
                         offset: offset + room,
@@ -483,5 +529,84 @@ mod tests {
                 version: "HTTP/2".into()
             })
         );
+    }
+
+    /// Feeds `input` to `parser` and expects it to want more.
+    fn more(parser: &mut ResponseParser, input: &[u8]) {
+        assert!(matches!(parser.feed(input), Ok(Parsed::NeedMore)));
+    }
+
+    #[test]
+    fn a_body_taken_as_it_comes_still_meets_its_length() {
+        let mut parser = ResponseParser::new(Method::Get, Limits::default());
+        assert!(parser.body_head().is_none(), "no head yet");
+        more(
+            &mut parser,
+            b"HTTP/1.1 206 Partial\r\nContent-Length: 10\r\nETag: \"v1\"\r\n\r\nabc",
+        );
+        let head = parser
+            .body_head()
+            .expect("the head, before the body is whole");
+        assert_eq!(head.status, 206);
+        assert_eq!(head.headers.get("ETag"), Some("\"v1\""));
+        assert_eq!(parser.take_body(), b"abc");
+        assert_eq!(parser.take_body(), b"", "taken once");
+        more(&mut parser, b"defg");
+        assert_eq!(parser.take_body(), b"defg");
+        // Three more make ten: the response ends, holding what came after the last take.
+        match parser.feed(b"hijNEXT") {
+            Ok(Parsed::Done { message, used }) => {
+                assert_eq!(message.body, b"hij");
+                assert_eq!(used, 3, "the bytes after the body are not taken");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parser.body_head().is_none(), "between responses");
+        assert_eq!(parser.take_body(), b"");
+    }
+
+    #[test]
+    fn bytes_taken_count_for_the_limit_and_for_a_truncation() {
+        let limits = Limits {
+            max_body_bytes: 10,
+            ..Limits::default()
+        };
+        // Chunked: 6 taken, then a chunk of 6 passes the limit of 10.
+        let mut parser = ResponseParser::new(Method::Get, limits);
+        more(
+            &mut parser,
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n",
+        );
+        assert_eq!(parser.take_body(), b"abcdef");
+        assert!(matches!(
+            parser.feed(b"6\r\n"),
+            Err(HttpError::BodyTooLarge { size: 12, .. })
+        ));
+        // Until the close: the same.
+        let mut parser = ResponseParser::new(Method::Get, limits);
+        more(&mut parser, b"HTTP/1.1 200 OK\r\n\r\n12345678");
+        assert_eq!(parser.take_body().len(), 8);
+        assert!(matches!(
+            parser.feed(b"abc"),
+            Err(HttpError::BodyTooLarge { .. })
+        ));
+        // A length cut short says how much came, taken bytes included.
+        let mut parser = ResponseParser::new(Method::Get, Limits::default());
+        more(
+            &mut parser,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabcd",
+        );
+        assert_eq!(parser.take_body(), b"abcd");
+        more(&mut parser, b"ef");
+        assert!(matches!(
+            parser.finish(),
+            Err(HttpError::Truncated {
+                what: Truncation::Body {
+                    expected: 9,
+                    received: 6
+                },
+                ..
+            })
+        ));
     }
 }
