@@ -157,10 +157,11 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value = "5", help_heading = "How",
           value_parser = positive_seconds)]
     pub connect_timeout: Duration,
-    /// Refuse a document bigger than this
-    #[arg(long, value_name = "BYTES", default_value_t = sockets::http::Limits::default().max_body_bytes,
-          help_heading = "How")]
-    pub max_size: usize,
+    /// Refuse a document bigger than this [default: 16777216 for a document held in
+    /// memory; none for one that --out writes to disk as it comes, which the tokio
+    /// engines do with a document over 1 MiB]
+    #[arg(long, value_name = "BYTES", help_heading = "How")]
+    pub max_size: Option<usize>,
 
     /// Send this header with every request, as `Name: value` (repeatable; a User-Agent
     /// replaces --user-agent; Host, Content-Length, Transfer-Encoding, Connection and
@@ -350,7 +351,10 @@ impl Cli {
             },
             ..Options::default()
         };
-        options.limits.max_body_bytes = self.max_size;
+        if let Some(limit) = self.max_size {
+            options.limits.max_body_bytes = limit;
+            options.max_spilled = Some(limit);
+        }
         // As with curl, a `-H "User-Agent: ..."` replaces the user agent (the last one
         // given, if several): a request never carries two.
         let (agents, headers): (Vec<&Header>, Vec<&Header>) =

@@ -339,6 +339,31 @@ impl Collector {
                 return;
             }
         }
+        self.fetched(target, body.len() as u64, started, landed);
+    }
+    // ANCHOR_END: document
+
+    /// A document saved already, `len` bytes, by its part file (see [`crate::part`]):
+    /// counted as [`document`](Collector::document) counts one, and recorded.
+    pub fn document_saved(
+        &self,
+        target: &Target,
+        len: u64,
+        attempts: u32,
+        started: Instant,
+        landed: Option<&Url>,
+    ) {
+        if let (Some(store), Some(landed)) = (&self.store, landed) {
+            if let Err(error) = store.landed(&target.name, landed) {
+                self.failure(target, error, attempts);
+                return;
+            }
+        }
+        self.fetched(target, len, started, landed);
+    }
+
+    /// Counts a document fetched and kept.
+    fn fetched(&self, target: &Target, len: u64, started: Instant, landed: Option<&Url>) {
         if let Some(landed) = landed {
             let redirected = Redirected {
                 url: target.url.to_string(),
@@ -350,10 +375,9 @@ impl Collector {
         }
         self.latency.record(started.elapsed());
         self.ok.fetch_add(1, Relaxed);
-        self.bytes.fetch_add(body.len() as u64, Relaxed);
-        self.progress.document(body.len() as u64);
+        self.bytes.fetch_add(len, Relaxed);
+        self.progress.document(len);
     }
-    // ANCHOR_END: document
 
     /// A document given up on.
     pub fn failure(&self, target: &Target, error: FetchError, attempts: u32) {

@@ -55,6 +55,8 @@ pub enum FetchError {
     Corrupt { coding: String, reason: String },
     #[error("the document decoded is over {limit} bytes (--max-size)")]
     DecodedTooLarge { limit: usize },
+    #[error("cannot resume the part file: {reason} (it is fetched again from the start)")]
+    Resume { reason: String },
     #[error("cannot save as {name}: {reason}")]
     Save { name: String, reason: String },
     #[error("stopped before it was fetched (interrupted)")]

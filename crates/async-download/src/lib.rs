@@ -28,7 +28,8 @@
 //! - [`engine`]: the same download run five ways (sequential, threads, event-loop,
 //!   tokio current-thread, tokio multi-thread) behind one trait.
 //! - [`store`] and [`journal`]: atomic writes under `--out`, and the record that lets a
-//!   killed run resume.
+//!   killed run resume; [`part`]: a big document written as it comes, and resumed with
+//!   `Range` where it stopped.
 //! - [`collect`]: every document's outcome, counted: the [`Report`](collect::Report).
 //! - [`server`]: the corpus of lesson 3 served by tokio — the fast one the races use.
 //! - [`race`]: every engine at concurrency 1 to 10,000 on the same work (outside peers,
@@ -55,6 +56,7 @@ pub mod journal;
 pub mod ladder;
 pub mod names;
 pub mod options;
+pub mod part;
 pub mod policy;
 pub mod polite;
 pub mod progress;

@@ -35,8 +35,12 @@ pub struct Options {
     /// A kept-alive connection unused for this long is closed rather than reused:
     /// servers close idle connections too, and a request on one they just closed fails.
     pub idle_timeout: Duration,
-    /// The codec's limits; `max_body_bytes` is the size limit per document.
+    /// The codec's limits; `max_body_bytes` is the size limit per document held in
+    /// memory.
     pub limits: Limits,
+    /// The size limit of a document written to disk as it comes (see [`crate::part`];
+    /// with `--out`, on the tokio engines); `None`: no limit.
+    pub max_spilled: Option<usize>,
     /// Where documents are written; `None`: verify and discard.
     pub out: Option<PathBuf>,
     /// A seed for the retry jitter, so a test can repeat a run exactly.
@@ -73,6 +77,7 @@ impl Default for Options {
             timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(20),
             limits: Limits::default(),
+            max_spilled: None,
             out: None,
             seed: 0x5eed,
             per_host: None,

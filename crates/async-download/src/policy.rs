@@ -85,7 +85,8 @@ pub fn is_retryable(error: &FetchError) -> bool {
         // A corrupted body is a transport accident, not the document.
         | FetchError::Checksum { .. }
         // So is a compressed body that does not decode.
-        | FetchError::Corrupt { .. } => true,
+        | FetchError::Corrupt { .. }
+        | FetchError::Resume { .. } => true,
         FetchError::Http(HttpError::Truncated { .. }) => true,
         FetchError::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
         FetchError::Http(_)

@@ -120,12 +120,25 @@ impl Store {
     /// `name` must pass [`is_safe_name`], or nothing is written: whatever made the name,
     /// a document never lands outside the output folder.
     pub fn save(&self, name: &str, body: &[u8]) -> Result<(), FetchError> {
-        let fail = |reason: String| FetchError::Save {
-            name: name.to_string(),
-            reason,
-        };
+        let folder = self.folder_of(name)?;
+        let temp = self.temp_path(folder);
+        if let Err(e) = write_new(&temp, body) {
+            return Err(save_error(
+                name,
+                format!("cannot write {}: {e}", temp.display()),
+            ));
+        }
+        // usize to u64 never loses anything on the platforms Rust supports.
+        self.place(name, &temp, body.len() as u64)
+    }
+    // ANCHOR_END: save
+
+    /// Checks `name` (it must pass [`is_safe_name`]) and makes its folder: returns the
+    /// folder part of the name, if it has one.
+    pub(crate) fn folder_of<'n>(&self, name: &'n str) -> Result<Option<&'n str>, FetchError> {
         if !is_safe_name(name) {
-            return Err(fail(
+            return Err(save_error(
+                name,
                 "unsafe name: a relative path of one or two components (or more under a \
                  host's folder) is expected, none empty, none starting with `.`, no \
                  control bytes, at most 255 bytes each"
@@ -135,31 +148,33 @@ impl Store {
         let folder = name.rsplit_once('/').map(|(folder, _)| folder);
         if let Some(folder) = folder {
             self.make_folder(folder)
-                .map_err(|e| fail(format!("cannot create the folder {folder}: {e}")))?;
+                .map_err(|e| save_error(name, format!("cannot create the folder {folder}: {e}")))?;
         }
+        Ok(folder)
+    }
 
-        let path = self.dir.join(name);
-        let temp = self.temp_path(folder);
-        if let Err(e) = write_new(&temp, body) {
-            return Err(fail(format!("cannot write {}: {e}", temp.display())));
-        }
-        if let Err(e) = fs::rename(&temp, &path) {
-            let _ = fs::remove_file(&temp);
-            return Err(fail(format!(
-                "cannot rename {} into place: {e}",
-                temp.display()
-            )));
+    /// Moves the whole document written at `written` (in `name`'s folder, under a name
+    /// starting with `.`) onto `name`, then records it: the two steps every save ends
+    /// with.
+    pub(crate) fn place(&self, name: &str, written: &Path, len: u64) -> Result<(), FetchError> {
+        if let Err(e) = fs::rename(written, self.dir.join(name)) {
+            let _ = fs::remove_file(written);
+            return Err(save_error(
+                name,
+                format!("cannot rename {} into place: {e}", written.display()),
+            ));
         }
         // The document is in place, whole: now, and only now, the journal may say so.
-        // usize to u64 never loses anything on the platforms Rust supports.
-        self.journal.record(name, body.len() as u64).map_err(|e| {
-            fail(format!(
-                "saved, but not recorded in {}: {e}",
-                self.journal.path().display()
-            ))
+        self.journal.record(name, len).map_err(|e| {
+            save_error(
+                name,
+                format!(
+                    "saved, but not recorded in {}: {e}",
+                    self.journal.path().display()
+                ),
+            )
         })
     }
-    // ANCHOR_END: save
 
     /// Records in the journal that the document saved as `name` came, after redirects,
     /// from `url`.
@@ -248,6 +263,13 @@ impl Store {
         // Writing to an OsString cannot fail.
         let _ = write!(temp, "/{TEMP_PREFIX}{}-{n}", self.pid);
         PathBuf::from(temp)
+    }
+}
+
+fn save_error(name: &str, reason: String) -> FetchError {
+    FetchError::Save {
+        name: name.to_string(),
+        reason,
     }
 }
 

@@ -36,6 +36,7 @@ use tokio_rustls::client::TlsStream;
 use crate::decode::ACCEPT_ENCODING;
 use crate::error::FetchError;
 use crate::options::Options;
+use crate::part::{Decision, Part};
 
 /// The header that tells the corpus which attempt this is (its random faults are rolled
 /// per attempt, so a retry meets a fresh roll).
@@ -57,25 +58,35 @@ pub const FIRST_SYN_WAIT: Duration = Duration::from_millis(250);
 /// user agent and headers of `options`.
 pub fn get_request(url: &Url, attempt: u32, options: &Options, out: &mut Vec<u8>) {
     out.clear();
-    push_get_request(url, attempt, options, out);
+    push_get_request(url, attempt, options, None, out);
 }
 
 /// [`get_request`] appended to `out`: requests pipelined on one connection are
-/// written one after another into one buffer, and sent by one write.
-pub fn push_get_request(url: &Url, attempt: u32, options: &Options, out: &mut Vec<u8>) {
+/// written one after another into one buffer, and sent by one write. `resume`: the
+/// `Range` and `If-Range` of a request for the rest of a part file (see
+/// [`crate::part`]), which also asks for the body as it is (`Accept-Encoding:
+/// identity`), since a range counts the bytes sent.
+pub fn push_get_request(
+    url: &Url,
+    attempt: u32,
+    options: &Options,
+    resume: Option<(&str, &str)>,
+    out: &mut Vec<u8>,
+) {
     let host = url.host_header();
     let attempt_text;
     let mut extra: Vec<(&str, &str)> = Vec::new();
     // Without -H and retries (most requests), the only extra header is a constant one:
     // no list is made.
-    let accept: &[(&str, &str)] = match options.compress {
-        true => &[("Accept-Encoding", ACCEPT_ENCODING)],
-        false => &[],
+    let accept: &[(&str, &str)] = match (options.compress, resume) {
+        (_, Some(_)) => &[("Accept-Encoding", "identity")],
+        (true, None) => &[("Accept-Encoding", ACCEPT_ENCODING)],
+        (false, None) => &[],
     };
-    let extra: &[(&str, &str)] = if options.headers.is_empty() && attempt == 0 {
+    let extra: &[(&str, &str)] = if options.headers.is_empty() && attempt == 0 && resume.is_none() {
         accept
     } else {
-        extra.reserve(options.headers.len() + 2);
+        extra.reserve(options.headers.len() + 4);
         // A user's own -H "Accept-Encoding: ..." replaces the downloader's.
         if !options
             .headers
@@ -93,6 +104,10 @@ pub fn push_get_request(url: &Url, attempt: u32, options: &Options, out: &mut Ve
         if attempt > 0 {
             attempt_text = attempt.to_string();
             extra.push((ATTEMPT_HEADER, attempt_text.as_str()));
+        }
+        if let Some((range, validator)) = resume {
+            extra.push(("Range", range));
+            extra.push(("If-Range", validator));
         }
         &extra
     };
@@ -205,11 +220,14 @@ impl Connections {
     // ANCHOR: fetch
     /// Sends the GET for `url` (attempt `attempt`) and returns the whole response, within
     /// `options.timeout` for the exchange and `options.connect_timeout` for a handshake.
+    /// With a `part`, a big body goes to the part file as it comes (see [`crate::part`])
+    /// and the response holds none of it.
     pub async fn fetch(
         &mut self,
         url: &Url,
         attempt: u32,
         options: &Options,
+        mut part: Option<&mut Part<'_>>,
     ) -> Result<Response, FetchError> {
         let mut kept = self.take(url, options);
         loop {
@@ -218,7 +236,8 @@ impl Connections {
                 Some(stream) => stream,
                 None => self.connect(url, options).await?,
             };
-            let exchange = send_and_receive(&mut stream, url, attempt, options);
+            let part = part.as_deref_mut();
+            let exchange = send_and_receive(&mut stream, url, attempt, options, part);
             match tokio::time::timeout(options.timeout, exchange).await {
                 Ok(Ok((response, clean))) => {
                     if response.keep_alive && clean {
@@ -405,10 +424,13 @@ impl Connections {
         addr: SocketAddr,
         limit: Duration,
     ) -> Result<TcpStream, FetchError> {
-        let deadline = Instant::now() + limit;
+        // A limit too far away to be an Instant (`--connect-timeout` of years) is none.
+        let deadline = Instant::now().checked_add(limit);
         let mut wait = FIRST_SYN_WAIT;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
             let this_try = wait.min(left);
             let socket = socket_for(addr).map_err(|e| connect_error(addr, &e))?;
             match tokio::time::timeout(this_try, socket.connect(addr)).await {
@@ -481,9 +503,22 @@ async fn send_and_receive(
     url: &Url,
     attempt: u32,
     options: &Options,
+    mut part: Option<&mut Part<'_>>,
 ) -> Result<(Response, bool), FetchError> {
-    send(stream, |out| push_get_request(url, attempt, options, out)).await?;
-    let mut parser = ResponseParser::new(Method::Get, options.limits);
+    let mut limits = options.limits;
+    if let Some(part) = part.as_deref_mut() {
+        part.next_attempt();
+        // What goes to disk is limited by --max-size only when it is given; what is
+        // held in memory stays limited (see `spill`).
+        limits.max_body_bytes = options.max_spilled.unwrap_or(usize::MAX);
+    }
+    let resume = part.as_deref().and_then(Part::resume_headers);
+    let resume = resume.as_ref().map(|(range, v)| (range.as_str(), *v));
+    send(stream, |out| {
+        push_get_request(url, attempt, options, resume, out)
+    })
+    .await?;
+    let mut parser = ResponseParser::new(Method::Get, limits);
     loop {
         let step = read_with(
             stream,
@@ -496,10 +531,18 @@ async fn send_and_receive(
                     Err(error) => Err(FetchError::Http(error)),
                 },
                 input => match parser.feed(input) {
-                    Ok(Parsed::NeedMore) => Ok(None),
+                    Ok(Parsed::NeedMore) => match part.as_deref_mut() {
+                        Some(part) => spill(&mut parser, part, options).map(|()| None),
+                        None => Ok(None),
+                    },
                     // Bytes after the response were not asked for: the stream's state is
                     // unknown, so the connection is not reused.
-                    Ok(Parsed::Done { message, used }) => Ok(Some((message, used == input.len()))),
+                    Ok(Parsed::Done { mut message, used }) => {
+                        if let Some(part) = part.as_deref_mut() {
+                            spill_last(&mut message, part)?;
+                        }
+                        Ok(Some((message, used == input.len())))
+                    }
                     Err(error) => Err(FetchError::Http(error)),
                 },
             },
@@ -511,6 +554,47 @@ async fn send_and_receive(
     }
 }
 // ANCHOR_END: send_and_receive
+
+// ANCHOR: spill
+/// While a body is read: once the part says where it goes, a body for the part file is
+/// handed over as it comes, and one held in memory is kept within `--max-size`.
+fn spill(
+    parser: &mut ResponseParser,
+    part: &mut Part<'_>,
+    options: &Options,
+) -> Result<(), FetchError> {
+    let Some(head) = parser.body_head() else {
+        return Ok(()); // still reading the head
+    };
+    let held = head.body.len();
+    if part.decision() == Decision::Undecided {
+        part.consider(head, held)?;
+    }
+    match part.decision() {
+        Decision::Spill => part.write(&parser.take_body()),
+        Decision::Undecided | Decision::Hold if held > options.limits.max_body_bytes => {
+            Err(FetchError::Http(sockets::http::HttpError::BodyTooLarge {
+                offset: 0,
+                size: held as u64,
+                limit: options.limits.max_body_bytes,
+            }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The response is complete: the last of a spilled body goes to the part file (a body
+/// that came in one read is decided only now).
+fn spill_last(message: &mut Response, part: &mut Part<'_>) -> Result<(), FetchError> {
+    if part.decision() == Decision::Undecided {
+        part.consider(message, message.body.len())?;
+    }
+    if part.decision() == Decision::Spill {
+        part.write(&std::mem::take(&mut message.body))?;
+    }
+    Ok(())
+}
+// ANCHOR_END: spill
 
 // ANCHOR: send_and_receive_many
 /// Sends the GETs for `urls` at once, then reads until as many responses are in
@@ -525,7 +609,7 @@ async fn send_and_receive_many(
 ) -> Result<bool, FetchError> {
     send(stream, |out| {
         for url in urls {
-            push_get_request(url, 0, options, out);
+            push_get_request(url, 0, options, None, out);
         }
     })
     .await?;

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use crate::engine::{CatchUnwind, Engine, EngineKind, Job, Panicked};
 use crate::error::{DownloadError, FetchError};
+use crate::part::Part;
 use crate::policy;
 use crate::redirect::{self, Hops};
 use crate::target::Target;
@@ -105,11 +106,30 @@ async fn worker(job: Arc<Job>) {
     }
 }
 
-/// One document, with its retries.
+/// One document, with its retries. With `--out`, a big one goes to its part file as it
+/// comes, and an earlier attempt's part is resumed (see [`crate::part`]).
 async fn fetch_one(connections: &mut Connections, target: &Target, job: &Job) {
     let started = Instant::now();
-    let answer = attempt_at(connections, &target.url, 0, job).await;
-    settle(connections, target, answer, started, job).await;
+    // Boxed: the task of a run without --out keeps room for a pointer only.
+    let mut part = match job
+        .collector
+        .store()
+        .map(|store| Part::open(store, &target.name))
+    {
+        Some(Ok(part)) => Some(Box::new(part)),
+        Some(Err(error)) => return job.collector.failure(target, error, 1),
+        None => None,
+    };
+    let answer = attempt_at(connections, &target.url, 0, job, part.as_deref_mut()).await;
+    settle(
+        connections,
+        target,
+        answer,
+        started,
+        job,
+        part.as_deref_mut(),
+    )
+    .await;
 }
 
 /// One attempt, with a permit of the target's host held from the connect to the end
@@ -119,10 +139,11 @@ async fn attempt_at(
     url: &Url,
     attempt: u32,
     job: &Job,
+    part: Option<&mut Part<'_>>,
 ) -> Result<Response, FetchError> {
     let permit = job.gate.enter(url).await;
     let resent = connections.syns_resent;
-    let answer = connections.fetch(url, attempt, &job.options).await;
+    let answer = connections.fetch(url, attempt, &job.options, part).await;
     if connections.syns_resent > resent {
         permit.congested();
     } else if answer.is_ok() {
@@ -139,25 +160,45 @@ async fn settle(
     mut answer: Result<Response, FetchError>,
     started: Instant,
     job: &Job,
+    mut part: Option<&mut Part<'_>>,
 ) {
     let mut attempt = 0;
     loop {
         let (checked, landed) = match answer {
             // Boxed: the rare path's state is not in every task.
             Ok(response) if redirect::is_redirect(response.status) => {
-                match Box::pin(follow(connections, target, response, attempt, job)).await {
-                    Ok((response, landed)) => (check(response, job), Some(landed)),
+                let followed = {
+                    let part = part.as_deref_mut();
+                    Box::pin(follow(connections, target, response, attempt, job, part)).await
+                };
+                match followed {
+                    Ok((response, landed)) => {
+                        (whole(response, part.as_deref_mut(), job), Some(landed))
+                    }
                     Err(error) => (Err(error), None),
                 }
             }
-            answer => (answer.and_then(|r| check(r, job)), None),
+            answer => (
+                answer.and_then(|r| whole(r, part.as_deref_mut(), job)),
+                None,
+            ),
         };
         let error = match checked {
-            Ok(body) => {
+            Ok(Whole::Body(body)) => {
+                if let Some(part) = part.as_deref_mut() {
+                    // A part file an earlier attempt left, now of no use.
+                    part.discard_if_any();
+                }
                 let landed = landed.as_ref();
                 return job
                     .collector
                     .document(target, &body, attempt + 1, started, landed);
+            }
+            Ok(Whole::Saved(len)) => {
+                let landed = landed.as_ref();
+                return job
+                    .collector
+                    .document_saved(target, len, attempt + 1, started, landed);
             }
             Err(error) => error,
         };
@@ -171,9 +212,10 @@ async fn settle(
             Some(delay) => {
                 job.collector.retry();
                 attempt += 1;
+                let part = part.as_deref_mut();
                 answer = Box::pin(async {
                     tokio::time::sleep(delay).await;
-                    attempt_at(connections, &target.url, attempt, job).await
+                    attempt_at(connections, &target.url, attempt, job, part).await
                 })
                 .await;
             }
@@ -192,12 +234,13 @@ async fn follow(
     mut response: Response,
     attempt: u32,
     job: &Job,
+    mut part: Option<&mut Part<'_>>,
 ) -> Result<(Response, Url), FetchError> {
     let mut hops = Hops::new();
     let mut at = target.url.clone();
     loop {
         let next = hops.next(&target.url, &at, &response, job.options.max_redirects)?;
-        response = attempt_at(connections, &next, attempt, job).await?;
+        response = attempt_at(connections, &next, attempt, job, part.as_deref_mut()).await?;
         at = next;
         if !redirect::is_redirect(response.status) {
             return Ok((response, at));
@@ -239,6 +282,8 @@ async fn pipelined_worker(connections: &mut Connections, job: &Job) {
         let started = Instant::now();
         let urls: Vec<&Url> = batch.iter().map(|t| &t.url).collect();
         // One permit for the batch: it travels on one connection.
+        // Pipelined documents are held whole (no part file): pipelining suits many
+        // small documents, not a few big ones.
         let permit = job.gate.enter(&batch[0].url).await;
         let resent = connections.syns_resent;
         let ended = connections
@@ -256,12 +301,12 @@ async fn pipelined_worker(connections: &mut Connections, job: &Job) {
         }
         let answers = answered.len();
         for (target, response) in batch.iter().zip(answered.drain(..)) {
-            settle(connections, target, Ok(response), started, job).await;
+            settle(connections, target, Ok(response), started, job, None).await;
         }
         let mut unanswered = &batch[answers..];
         // The request whose response was cut off: that was its attempt.
         if let (Err(error), [target, rest @ ..]) = (ended, unanswered) {
-            settle(connections, target, Err(error), started, job).await;
+            settle(connections, target, Err(error), started, job, None).await;
             unanswered = rest;
         }
         for target in unanswered {
@@ -274,6 +319,22 @@ fn same_host(a: &Target, b: &Target) -> bool {
     a.url.port == b.url.port && a.url.host == b.url.host
 }
 // ANCHOR_END: pipelined_worker
+
+/// A document fetched: its body, or its length when it went to its part file and was
+/// moved into place already.
+enum Whole {
+    Body(Vec<u8>),
+    Saved(u64),
+}
+
+/// The document a complete `response` brought: moved into place from its part file if
+/// its body went there (see [`crate::part`]), else its body, checked.
+fn whole(response: Response, part: Option<&mut Part<'_>>, job: &Job) -> Result<Whole, FetchError> {
+    match part {
+        Some(part) if part.holds_the_document() => part.finish().map(Whole::Saved),
+        _ => check(response, job).map(Whole::Body),
+    }
+}
 
 /// The document in `response`, decoded to at most the size limit, or why it is not one.
 fn check(response: Response, job: &Job) -> Result<Vec<u8>, FetchError> {

@@ -113,7 +113,7 @@ pub fn journal_names(out: &Path) -> Vec<String> {
 
 /// What a [`TinyServer`] handler is given: the request's target (`/path?query`) and the
 /// connection to answer on (with [`IO_TIMEOUT`] on reads and writes).
-pub type Handler = dyn Fn(&str, &mut TcpStream) + Send + Sync;
+pub type Handler = dyn Fn(&str, &str, &mut TcpStream) + Send + Sync;
 
 /// A blocking `std::net` server on 127.0.0.1: a thread per connection, one request per
 /// connection, answered by a closure. It keeps the targets it was asked for. Dropping
@@ -136,6 +136,14 @@ impl std::fmt::Debug for TinyServer {
 
 impl TinyServer {
     pub fn start(handler: impl Fn(&str, &mut TcpStream) + Send + Sync + 'static) -> TinyServer {
+        TinyServer::start_with_heads(move |target, _head, stream| handler(target, stream))
+    }
+
+    /// [`start`](TinyServer::start), with a handler that also gets the request's head
+    /// (request line and header lines, up to its blank line).
+    pub fn start_with_heads(
+        handler: impl Fn(&str, &str, &mut TcpStream) + Send + Sync + 'static,
+    ) -> TinyServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("the bound address");
         let stop = Arc::new(AtomicBool::new(false));
@@ -234,7 +242,7 @@ fn serve_one(
     if let Ok(mut all) = targets.lock() {
         all.push(target.clone());
     }
-    handler(&target, &mut stream);
+    handler(&target, &head, &mut stream);
 }
 
 /// A handler that answers every target with `200` and `body`, then closes.
