@@ -311,6 +311,14 @@ impl Collector {
         self.store.as_ref()
     }
 
+    /// The file of `-o FILE`, if that is where the document goes.
+    pub fn output_file(&self) -> Option<&std::path::Path> {
+        match &self.output {
+            Some(Output::File(path)) => Some(path),
+            _ => None,
+        }
+    }
+
     // ANCHOR: document
     /// A document arrived whole and checked: save it (with `--out`) and count it.
     /// `started` is when its first attempt began; `landed`, the URL it came from in

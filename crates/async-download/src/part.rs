@@ -3,14 +3,14 @@
 //! A document is normally held whole in memory and saved at once ([`Store::save`]):
 //! simple, and for the web's pages and the corpus, cheap. A 2 GB file held whole costs
 //! 2 GB, and a download killed at 1.9 GB would start from zero. So a document saved to
-//! `--out` goes to its **part file** instead once it is known to be big (its
+//! `--out` (or to `-o FILE`) goes to its **part file** instead once it is known to be big (its
 //! `Content-Length`, or what has arrived, passes [`SPILL_AFTER`]): written as it comes,
 //! with the codec handing out the body as it arrives
 //! ([`ResponseParser::take_body`](sockets::http::ResponseParser::take_body)), and moved
 //! into place when whole, as a saved document is.
 //!
 //! The part file, `.part-<file>` in the document's folder (a name starting with `.`,
-//! which no document's has), stays when the attempt fails or the run is killed, beside
+//! which no document's has; beside FILE for `-o FILE`), stays when the attempt fails or the run is killed, beside
 //! `.part-<file>.id`: the validator the server gave for it, its `ETag` or else its
 //! `Last-Modified`. The next attempt (or the next run) asks only for the rest:
 //!
@@ -33,7 +33,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sockets::http::Response;
 
@@ -60,11 +60,21 @@ pub enum Decision {
     Complete,
 }
 
+/// Where a whole document goes from its part file.
+#[derive(Debug)]
+enum Home<'s> {
+    /// Its name in the output folder: moved there and recorded in the journal.
+    Store { store: &'s Store, name: &'s str },
+    /// `-o FILE`: moved onto FILE.
+    File(&'s Path),
+}
+
 /// The part file of one target, across its attempts.
 #[derive(Debug)]
 pub struct Part<'s> {
-    store: &'s Store,
-    name: &'s str,
+    home: Home<'s>,
+    /// What errors call the document.
+    name: String,
     path: PathBuf,
     id_path: PathBuf,
     /// Bytes in the part file when this attempt started, and its validator: what a
@@ -84,17 +94,44 @@ impl<'s> Part<'s> {
     pub fn open(store: &'s Store, name: &'s str) -> Result<Part<'s>, FetchError> {
         let folder = store.folder_of(name)?;
         let file = name.rsplit('/').next().unwrap_or(name);
-        let mut path = store.dir().to_path_buf();
+        let mut dir = store.dir().to_path_buf();
         if let Some(folder) = folder {
-            path.push(folder);
+            dir.push(folder);
         }
-        let id_path = path.join(format!("{PART_PREFIX}{file}.id"));
-        path.push(format!("{PART_PREFIX}{file}"));
+        Ok(Part::new(
+            Home::Store { store, name },
+            name.to_string(),
+            &dir,
+            file,
+        ))
+    }
+
+    /// The part file for `-o FILE`: beside it, in its folder.
+    pub fn for_file(path: &'s Path) -> Result<Part<'s>, FetchError> {
+        let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
+            return Err(save_error(
+                &path.display().to_string(),
+                "the name is not a file name in UTF-8".to_string(),
+            ));
+        };
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Ok(Part::new(
+            Home::File(path),
+            path.display().to_string(),
+            &dir,
+            file,
+        ))
+    }
+
+    fn new(home: Home<'s>, name: String, dir: &Path, file: &str) -> Part<'s> {
         let mut part = Part {
-            store,
+            home,
             name,
-            path,
-            id_path,
+            path: dir.join(format!("{PART_PREFIX}{file}")),
+            id_path: dir.join(format!("{PART_PREFIX}{file}.id")),
             have: 0,
             validator: None,
             decision: Decision::Undecided,
@@ -104,7 +141,7 @@ impl<'s> Part<'s> {
         };
         part.next_attempt();
         part.found = fs::symlink_metadata(&part.path).is_ok();
-        Ok(part)
+        part
     }
 
     /// Reads again what is on disk, before an attempt: its length and its validator.
@@ -219,7 +256,7 @@ impl<'s> Part<'s> {
         };
         file.write_all(bytes).map_err(|e| {
             save_error(
-                self.name,
+                &self.name,
                 format!("cannot write {}: {e}", self.path.display()),
             )
         })?;
@@ -231,7 +268,15 @@ impl<'s> Part<'s> {
     /// its validator file removed. Returns its length.
     pub fn finish(&mut self) -> Result<u64, FetchError> {
         self.file = None;
-        self.store.place(self.name, &self.path, self.len)?;
+        match &self.home {
+            Home::Store { store, name } => store.place(name, &self.path, self.len)?,
+            Home::File(path) => fs::rename(&self.path, path).map_err(|e| {
+                save_error(
+                    &self.name,
+                    format!("cannot rename {} onto it: {e}", self.path.display()),
+                )
+            })?,
+        }
         let _ = fs::remove_file(&self.id_path);
         Ok(self.len)
     }
@@ -269,7 +314,7 @@ impl<'s> Part<'s> {
                 Ok(())
             }
             Err(e) => Err(save_error(
-                self.name,
+                &self.name,
                 format!("cannot open {}: {e}", self.path.display()),
             )),
         }
@@ -294,7 +339,7 @@ impl<'s> Part<'s> {
         };
         kept.map_err(|e| {
             save_error(
-                self.name,
+                &self.name,
                 format!("cannot write {}: {e}", self.id_path.display()),
             )
         })

@@ -6,12 +6,12 @@
 //! downloader reads (curl's `--limit-rate` works the same way). Reading stops between
 //! two reads, never in the middle of one, so a connection pauses with no buffer held.
 //!
-//! The limit is a clock of its own, the way the course's `rate-limit` exercise spaces
-//! requests: every byte read books `1 / rate` seconds of it, and a reader whose
-//! booking runs ahead of the real clock waits until the real clock catches up. Time
-//! nobody used is saved up to [`BURST`] at most: after a pause, the next reads may go
-//! that much faster, and no more, so a second of silence does not buy a second at
-//! twice the rate.
+//! The limit is the token bucket of the course's `rate-limit` exercise, counting bytes
+//! instead of requests, and written as a clock: every byte read books `1 / rate`
+//! seconds of it, and a reader whose booking runs ahead of the real clock waits until
+//! the real clock catches up. Time nobody used is saved up to [`BURST`] at most: after
+//! a pause, the next reads may go that much faster, and no more, so a second of silence
+//! does not buy a second at twice the rate.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};

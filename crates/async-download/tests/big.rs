@@ -315,3 +315,44 @@ fn a_416_completes_a_whole_part_and_throws_away_one_that_is_not() {
     assert_eq!((report.ok, report.failed), (1, 0), "{report:?}");
     assert_eq!(std::fs::read(out.join(&name)).unwrap(), document());
 }
+
+#[test]
+fn a_single_url_saved_with_o_file_is_written_as_it_comes_and_resumed() {
+    let server = server(Ranges::Honoured);
+    let dir = TempDir::new("big-o-file");
+    let file = dir.join("big.bin");
+    let url = format!("http://{}/big.bin", server.addr());
+    let download = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_async-download"))
+            .args([
+                url.as_str(),
+                "-o",
+                file.to_str().unwrap(),
+                "--retries",
+                "0",
+                "--quiet",
+            ])
+            .output()
+            .expect("the program runs")
+    };
+    let first = download();
+    assert_eq!(first.status.code(), Some(1), "the cut one: {first:?}");
+    assert!(!file.exists(), "no file before it is whole");
+    assert!(
+        dir.join(&format!("{PART_PREFIX}big.bin")).exists(),
+        "the part stays beside it"
+    );
+    let second = download();
+    assert_eq!(second.status.code(), Some(0), "{second:?}");
+    assert_eq!(std::fs::read(&file).unwrap(), document());
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(left, ["big.bin"], "nothing but the file is left");
+    assert_eq!(
+        header(&server.heads()[1], "Range"),
+        Some(format!("bytes={CUT}-").as_str())
+    );
+}

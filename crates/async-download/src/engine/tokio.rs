@@ -111,11 +111,12 @@ async fn worker(job: Arc<Job>) {
 async fn fetch_one(connections: &mut Connections, target: &Target, job: &Job) {
     let started = Instant::now();
     // Boxed: the task of a run without --out keeps room for a pointer only.
-    let mut part = match job
-        .collector
-        .store()
-        .map(|store| Part::open(store, &target.name))
-    {
+    let part = match (job.collector.store(), job.collector.output_file()) {
+        (Some(store), _) => Some(Part::open(store, &target.name)),
+        (None, Some(file)) => Some(Part::for_file(file)),
+        (None, None) => None,
+    };
+    let mut part = match part {
         Some(Ok(part)) => Some(Box::new(part)),
         Some(Err(error)) => return job.collector.failure(target, error, 1),
         None => None,
