@@ -351,8 +351,9 @@ impl Collector {
     }
     // ANCHOR_END: document
 
-    /// A document saved already, `len` bytes, by its part file (see [`crate::part`]):
-    /// counted as [`document`](Collector::document) counts one, and recorded.
+    /// A document saved already by its part file (see [`crate::part`]), of which this
+    /// run fetched `len` bytes (a part an earlier run left is not counted): counted as
+    /// [`document`](Collector::document) counts one, and recorded.
     pub fn document_saved(
         &self,
         target: &Target,

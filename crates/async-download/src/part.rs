@@ -87,6 +87,8 @@ pub struct Part<'s> {
     len: u64,
     /// Whether a part file was there when the target started.
     found: bool,
+    /// The bytes an earlier run left that were resumed from: not fetched by this one.
+    resumed_from: u64,
 }
 
 impl<'s> Part<'s> {
@@ -138,9 +140,11 @@ impl<'s> Part<'s> {
             file: None,
             len: 0,
             found: false,
+            resumed_from: 0,
         };
         part.next_attempt();
         part.found = fs::symlink_metadata(&part.path).is_ok();
+        part.resumed_from = part.have;
         part
     }
 
@@ -264,6 +268,12 @@ impl<'s> Part<'s> {
         Ok(())
     }
 
+    /// Of the document's bytes, those this run fetched (what the report counts): all of
+    /// them, unless a part an earlier run left was resumed.
+    pub fn fetched_now(&self) -> u64 {
+        self.len.saturating_sub(self.resumed_from)
+    }
+
     /// The document is whole in the part file: it is moved into place and recorded, and
     /// its validator file removed. Returns its length.
     pub fn finish(&mut self) -> Result<u64, FetchError> {
@@ -288,6 +298,7 @@ impl<'s> Part<'s> {
         let _ = fs::remove_file(&self.id_path);
         self.have = 0;
         self.len = 0;
+        self.resumed_from = 0;
         self.validator = None;
     }
 
@@ -311,6 +322,9 @@ impl<'s> Part<'s> {
             Ok((file, len)) => {
                 self.file = Some(file);
                 self.len = len;
+                if !resume {
+                    self.resumed_from = 0;
+                }
                 Ok(())
             }
             Err(e) => Err(save_error(

@@ -321,8 +321,8 @@ fn same_host(a: &Target, b: &Target) -> bool {
 }
 // ANCHOR_END: pipelined_worker
 
-/// A document fetched: its body, or its length when it went to its part file and was
-/// moved into place already.
+/// A document fetched: its body, or the bytes this run fetched of it when it went to
+/// its part file and was moved into place already.
 enum Whole {
     Body(Vec<u8>),
     Saved(u64),
@@ -332,7 +332,10 @@ enum Whole {
 /// its body went there (see [`crate::part`]), else its body, checked.
 fn whole(response: Response, part: Option<&mut Part<'_>>, job: &Job) -> Result<Whole, FetchError> {
     match part {
-        Some(part) if part.holds_the_document() => part.finish().map(Whole::Saved),
+        Some(part) if part.holds_the_document() => {
+            let fetched = part.fetched_now();
+            part.finish().map(|_| Whole::Saved(fetched))
+        }
         _ => check(response, job).map(Whole::Body),
     }
 }
