@@ -235,7 +235,11 @@ fn a_part_left_by_an_earlier_run_is_resumed_by_the_next() {
     );
     let (report, _) = run(EngineKind::TokioMulti, &server, out.path(), once);
     assert_eq!((report.ok, report.failed), (1, 0), "{report:?}");
-    assert_eq!(report.bytes, (document().len() - CUT) as u64, "only the rest is counted");
+    assert_eq!(
+        report.bytes,
+        (document().len() - CUT) as u64,
+        "only the rest is counted"
+    );
     assert_eq!(std::fs::read(out.join(&name)).unwrap(), document());
     let heads = server.heads();
     assert_eq!(
