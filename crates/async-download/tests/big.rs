@@ -184,22 +184,33 @@ fn an_explicit_max_size_still_limits_what_goes_to_disk() {
     assert!(reason.contains("too large"), "{reason}");
 }
 
+/// Fetches the document from a server answering ranges as `ranges` says, whose first
+/// answer is cut off: it must be whole after one retry, with no part file left. Returns
+/// the server, to read the requests it got.
+fn cut_then_whole(kind: EngineKind, ranges: Ranges, test: &str) -> TinyServer {
+    let server = server(ranges);
+    let out = TempDir::new(test);
+    let (report, name) = run(kind, &server, out.path(), fast_options(1, None));
+    let case = format!("{kind:?}, {ranges:?}");
+    assert_eq!(
+        (report.ok, report.failed, report.retried),
+        (1, 0, 1),
+        "{case}: {report:?}"
+    );
+    // The whole document once: not the cut part with the whole after it.
+    assert_eq!(
+        std::fs::read(out.join(&name)).unwrap(),
+        document(),
+        "{case}"
+    );
+    assert!(parts_left(out.path()).is_empty(), "{case}");
+    server
+}
+
 #[test]
 fn a_cut_download_resumes_with_range_and_if_range_in_the_same_run() {
     for kind in ENGINES {
-        let server = server(Ranges::Honoured);
-        let out = TempDir::new("big-resume");
-        let (report, name) = run(kind, &server, out.path(), fast_options(1, None));
-        assert_eq!(
-            (report.ok, report.failed, report.retried),
-            (1, 0, 1),
-            "{kind:?}: {report:?}"
-        );
-        assert_eq!(
-            std::fs::read(out.join(&name)).unwrap(),
-            document(),
-            "{kind:?}"
-        );
+        let server = cut_then_whole(kind, Ranges::Honoured, "big-resume");
         let heads = server.heads();
         assert_eq!(heads.len(), 2, "{kind:?}: {heads:?}");
         assert_eq!(header(&heads[0], "Range"), None, "{kind:?}");
@@ -214,7 +225,6 @@ fn a_cut_download_resumes_with_range_and_if_range_in_the_same_run() {
             Some("identity"),
             "{kind:?}"
         );
-        assert!(parts_left(out.path()).is_empty(), "{kind:?}");
     }
 }
 
@@ -251,20 +261,7 @@ fn a_part_left_by_an_earlier_run_is_resumed_by_the_next() {
 #[test]
 fn a_server_that_ignores_the_range_restarts_the_file_cleanly() {
     for kind in ENGINES {
-        let server = server(Ranges::Ignored);
-        let out = TempDir::new("big-ignored");
-        let (report, name) = run(kind, &server, out.path(), fast_options(1, None));
-        assert_eq!(
-            (report.ok, report.failed, report.retried),
-            (1, 0, 1),
-            "{kind:?}: {report:?}"
-        );
-        // The whole document once, not the cut part and the whole after it.
-        assert_eq!(
-            std::fs::read(out.join(&name)).unwrap(),
-            document(),
-            "{kind:?}"
-        );
+        let server = cut_then_whole(kind, Ranges::Ignored, "big-ignored");
         assert!(header(&server.heads()[1], "Range").is_some(), "{kind:?}");
     }
 }

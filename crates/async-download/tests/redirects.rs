@@ -84,12 +84,7 @@ fn url(server: &TinyServer, path: &str) -> Url {
 }
 
 fn feed(urls: Vec<Url>) -> Feed {
-    Feed::of_targets(
-        urls.into_iter()
-            .map(Target::from_url)
-            .collect::<Vec<_>>()
-            .into_iter(),
-    )
+    support::feed_of(urls)
 }
 
 fn options(out: Option<&std::path::Path>, max_redirects: u32) -> Options {

@@ -220,12 +220,7 @@ fn body_of(n: &str) -> Vec<u8> {
 }
 
 fn feed(urls: Vec<Url>) -> Feed {
-    Feed::of_targets(
-        urls.into_iter()
-            .map(Target::from_url)
-            .collect::<Vec<_>>()
-            .into_iter(),
-    )
+    support::feed_of(urls)
 }
 
 fn options(tls: Tls, out: Option<&std::path::Path>) -> Options {

@@ -11,10 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use async_download::Options;
+use async_download::feed::Feed;
 use async_download::server::{self, RunningServer, ServerConfig};
+use async_download::{Options, Target};
 use sockets::client::read_some;
 use sockets::corpus::FaultPlan;
+use sockets::url::Url;
 
 /// The longest a single blocking read or write of a test server may wait.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -82,6 +84,16 @@ pub fn fast_options(concurrency: usize, out: Option<&Path>) -> Options {
         out: out.map(Path::to_path_buf),
         ..Options::default()
     }
+}
+
+/// A feed of `urls`, each named by the default layout.
+pub fn feed_of(urls: Vec<Url>) -> Feed {
+    Feed::of_targets(
+        urls.into_iter()
+            .map(Target::from_url)
+            .collect::<Vec<_>>()
+            .into_iter(),
+    )
 }
 
 /// The tokio corpus server on 127.0.0.1, any free port, with two workers.
