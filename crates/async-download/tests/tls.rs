@@ -364,7 +364,7 @@ fn a_server_that_never_finishes_the_handshake_times_out_as_one_failure() {
     let url = Url::parse_web(&format!("https://{addr}/x")).unwrap();
     let options = Options {
         retries: 0,
-        connect_timeout: Duration::from_millis(300),
+        connect_timeout: Duration::from_millis(1500),
         ..options(Tls::web(), None)
     };
     let (reason, _) = only_failure(EngineKind::Tokio, url, options);
