@@ -40,6 +40,13 @@ impl Rate {
         self.bytes_per_sec
     }
 
+    /// How long a reader waits at `now` before it reads: until the real clock has
+    /// caught up with what was booked (zero while the booking is behind it).
+    pub fn wait(&self, now: Instant) -> Duration {
+        let booked = self.booked.lock().unwrap_or_else(PoisonError::into_inner);
+        booked.map_or(Duration::ZERO, |b| b.saturating_duration_since(now))
+    }
+
     // ANCHOR: book
     /// Books `n` bytes read at `now`; returns how long the reader waits before it reads
     /// again (zero while the booking is behind the real clock).
@@ -101,6 +108,12 @@ mod tests {
         // Half a second later the reader still has half a second to wait.
         let later = t0 + Duration::from_millis(500);
         assert_eq!(rate.book(0, later), Duration::from_millis(500));
+        assert_eq!(
+            rate.wait(later),
+            Duration::from_millis(500),
+            "asking books nothing"
+        );
+        assert_eq!(rate.wait(t0 + Duration::from_secs(2)), Duration::ZERO);
     }
 
     #[test]

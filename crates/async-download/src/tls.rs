@@ -48,7 +48,9 @@ const ALPN_HTTP_1_1: &[u8] = b"http/1.1";
 /// How a run speaks TLS: the CAs it trusts. Cheap to clone (one shared configuration).
 #[derive(Clone)]
 pub struct Tls {
-    config: Arc<ClientConfig>,
+    /// `None`: the web's CAs, in a configuration made the first time a run needs it (a
+    /// run without `https` never does).
+    config: Option<Arc<ClientConfig>>,
     /// The `--ca-cert` file, if one was added (for the report and `Debug`).
     ca_file: Option<PathBuf>,
 }
@@ -69,13 +71,22 @@ pub enum TlsError {
 }
 
 impl Tls {
-    /// Trusts the web's CAs (Mozilla's list). Made once per process, then shared.
+    /// Trusts the web's CAs (Mozilla's list).
     pub fn web() -> Tls {
-        static WEB: OnceLock<Arc<ClientConfig>> = OnceLock::new();
-        let config = WEB.get_or_init(|| Arc::new(client_config(web_roots())));
         Tls {
-            config: config.clone(),
+            config: None,
             ca_file: None,
+        }
+    }
+
+    /// The configuration: the `--ca-cert` one, or the web's, made once per process.
+    fn config(&self) -> Arc<ClientConfig> {
+        static WEB: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+        match &self.config {
+            Some(config) => config.clone(),
+            None => WEB
+                .get_or_init(|| Arc::new(client_config(web_roots())))
+                .clone(),
         }
     }
 
@@ -105,7 +116,7 @@ impl Tls {
             });
         }
         Ok(Tls {
-            config: Arc::new(client_config(roots)),
+            config: Some(Arc::new(client_config(roots))),
             ca_file: Some(path.to_path_buf()),
         })
     }
@@ -122,7 +133,7 @@ impl Tls {
             host: url.host.clone(),
             reason: format!("not a name a certificate can be checked against: {e}"),
         })?;
-        TlsConnector::from(self.config.clone())
+        TlsConnector::from(self.config())
             .connect(name, tcp)
             .await
             .map_err(|e| handshake_error(url, e))

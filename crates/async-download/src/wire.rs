@@ -21,6 +21,7 @@
 //!   one reads the socket, and the codec never knows which it was fed.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -208,7 +209,7 @@ pub struct Connections {
     /// TCP connections opened so far.
     pub opened: u64,
     /// Connects given up on and tried again because their SYN got no answer in time
-    /// (see [`Connections::connect_addr`]).
+    /// (see [`send_syn_again`]).
     pub syns_resent: u64,
 }
 
@@ -351,30 +352,12 @@ impl Connections {
         });
     }
 
-    /// A new connection to `url`'s host ([`Connections::connect_tcp`]), with a TLS
-    /// handshake on it for `https`, within the connect timeout.
-    async fn connect(&mut self, url: &Url, options: &Options) -> Result<Stream, FetchError> {
-        let tcp = self.connect_tcp(url, options).await?;
-        match url.scheme {
-            Scheme::Http => Ok(Stream::Plain(tcp)),
-            Scheme::Https => {
-                let limit = options.connect_timeout;
-                match tokio::time::timeout(limit, options.tls.connect(url, tcp)).await {
-                    Ok(tls) => Ok(Stream::Tls(Box::new(tls?))),
-                    Err(_) => Err(FetchError::Timeout {
-                        doing: "the TLS handshake",
-                        after: limit,
-                    }),
-                }
-            }
-        }
-    }
-
     // ANCHOR: connect
-    /// A new TCP connection to `url`'s host: resolved (a name goes through the system's
+    /// A new connection to `url`'s host: resolved (a name goes through the system's
     /// resolver on tokio's blocking pool; an address does not), then connected to the
-    /// first address that answers, each within the connect timeout.
-    async fn connect_tcp(&mut self, url: &Url, options: &Options) -> Result<TcpStream, FetchError> {
+    /// first address that answers, each within the connect timeout, with a TLS
+    /// handshake on it for `https`.
+    async fn connect(&mut self, url: &Url, options: &Options) -> Result<Stream, FetchError> {
         let limit = options.connect_timeout;
         let resolve = tokio::net::lookup_host((url.host.as_str(), url.port));
         // The addresses are walked as they come: for an address (the usual case in the
@@ -397,13 +380,34 @@ impl Connections {
         // Why the last address failed; none failed yet.
         let mut last = None;
         for addr in addrs {
-            match self.connect_addr(addr, limit).await {
-                Ok(stream) => {
-                    self.opened += 1;
-                    return Ok(stream);
+            let socket = match socket_for(addr) {
+                Ok(socket) => socket,
+                Err(e) => {
+                    last = Some(connect_error(addr, &e));
+                    continue;
                 }
-                Err(error) => last = Some(error),
-            }
+            };
+            // A first SYN without an answer in FIRST_SYN_WAIT is most likely dropped by
+            // a full listen backlog: it is sent again sooner than the kernel would.
+            let first = FIRST_SYN_WAIT.min(limit);
+            let connected = match tokio::time::timeout(first, socket.connect(addr)).await {
+                Ok(connected) => connected.map_err(|e| connect_error(addr, &e)),
+                // Boxed: the rare path's state is no room kept in every task.
+                Err(_) => Box::pin(send_syn_again(&mut self.syns_resent, addr, limit)).await,
+            };
+            let tcp = match connected {
+                Ok(tcp) => tcp,
+                Err(error) => {
+                    last = Some(error);
+                    continue;
+                }
+            };
+            self.opened += 1;
+            return match url.scheme {
+                Scheme::Http => Ok(Stream::Plain(tcp)),
+                // Boxed: only a TLS connection keeps room for its handshake.
+                Scheme::Https => Box::pin(handshake(url, tcp, options)).await,
+            };
         }
         Err(last.unwrap_or_else(|| FetchError::Resolve {
             host: url.host.clone(),
@@ -411,47 +415,58 @@ impl Connections {
         }))
     }
     // ANCHOR_END: connect
+}
 
-    // ANCHOR: connect_addr
-    /// A TCP connection to `addr` within `limit`. A SYN that gets no answer within
-    /// [`FIRST_SYN_WAIT`] is most likely dropped by a server whose listen backlog is
-    /// full, and the kernel would send it again only after a second: the connect is
-    /// given up and tried again after a short random pause, each wait twice the last
-    /// (counted in `syns_resent`, which tells the host's gate to give it fewer
-    /// connections; see [`crate::polite`]).
-    async fn connect_addr(
-        &mut self,
-        addr: SocketAddr,
-        limit: Duration,
-    ) -> Result<TcpStream, FetchError> {
-        // A limit too far away to be an Instant (`--connect-timeout` of years) is none.
-        let deadline = Instant::now().checked_add(limit);
-        let mut wait = FIRST_SYN_WAIT;
-        loop {
-            let left = deadline.map_or(Duration::MAX, |d| {
-                d.saturating_duration_since(Instant::now())
-            });
-            let this_try = wait.min(left);
-            let socket = socket_for(addr).map_err(|e| connect_error(addr, &e))?;
-            match tokio::time::timeout(this_try, socket.connect(addr)).await {
-                Ok(connected) => return connected.map_err(|e| connect_error(addr, &e)),
-                Err(_) if this_try < left => {
-                    self.syns_resent += 1;
-                    // Workers whose SYNs were dropped together must not all come back
-                    // together, or they meet the same full backlog again.
-                    tokio::time::sleep(wait.mul_f64(random_fraction() / 4.0)).await;
-                    wait = wait.saturating_mul(2);
-                }
-                Err(_) => {
-                    return Err(FetchError::Timeout {
-                        doing: "connecting",
-                        after: limit,
-                    });
-                }
-            }
+// ANCHOR: send_syn_again
+/// After a first SYN that got no answer within [`FIRST_SYN_WAIT`]: tries again after a
+/// short random pause, each wait twice the last, until `limit` (counted from the first
+/// try, near enough) has passed. Each try is counted in `syns_resent`, which tells the
+/// host's gate to give it fewer connections (see [`crate::polite`]).
+async fn send_syn_again(
+    syns_resent: &mut u64,
+    addr: SocketAddr,
+    limit: Duration,
+) -> Result<TcpStream, FetchError> {
+    let timed_out = || FetchError::Timeout {
+        doing: "connecting",
+        after: limit,
+    };
+    let deadline = after(limit.saturating_sub(FIRST_SYN_WAIT));
+    let mut wait = FIRST_SYN_WAIT;
+    while limit > FIRST_SYN_WAIT && tokio::time::Instant::now() < deadline {
+        *syns_resent += 1;
+        // Workers whose SYNs were dropped together must not all come back together, or
+        // they meet the same full backlog again.
+        tokio::time::sleep(wait.mul_f64(random_fraction() / 4.0)).await;
+        wait = wait.saturating_mul(2);
+        let this_try = after(wait).min(deadline);
+        let socket = socket_for(addr).map_err(|e| connect_error(addr, &e))?;
+        if let Ok(connected) = tokio::time::timeout_at(this_try, socket.connect(addr)).await {
+            return connected.map_err(|e| connect_error(addr, &e));
         }
     }
-    // ANCHOR_END: connect_addr
+    Err(timed_out())
+}
+// ANCHOR_END: send_syn_again
+
+/// The moment `wait` from now, for a timer; a wait too long to be an Instant ends in
+/// about a century, which is as good as never.
+fn after(wait: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// The TLS handshake on `tcp`, within the connect timeout.
+async fn handshake(url: &Url, tcp: TcpStream, options: &Options) -> Result<Stream, FetchError> {
+    let limit = options.connect_timeout;
+    match tokio::time::timeout(limit, options.tls.connect(url, tcp)).await {
+        Ok(tls) => Ok(Stream::Tls(Box::new(tls?))),
+        Err(_) => Err(FetchError::Timeout {
+            doing: "the TLS handshake",
+            after: limit,
+        }),
+    }
 }
 
 /// A connect that failed at once (refused, unreachable...).
@@ -505,55 +520,60 @@ async fn send_and_receive(
     options: &Options,
     mut part: Option<&mut Part<'_>>,
 ) -> Result<(Response, bool), FetchError> {
-    let mut limits = options.limits;
     if let Some(part) = part.as_deref_mut() {
         part.next_attempt();
-        // What goes to disk is limited by --max-size only when it is given; what is
-        // held in memory stays limited (see `spill`).
-        limits.max_body_bytes = options.max_spilled.unwrap_or(usize::MAX);
     }
-    let resume = part.as_deref().and_then(Part::resume_headers);
-    let resume = resume.as_ref().map(|(range, v)| (range.as_str(), *v));
+    // Everything the request needs is worked out inside the closure: a task keeps no
+    // room for it while it waits.
     send(stream, |out| {
+        let resume = part.as_deref().and_then(Part::resume_headers);
+        let resume = resume.as_ref().map(|(range, v)| (range.as_str(), *v));
         push_get_request(url, attempt, options, resume, out)
     })
     .await?;
-    let mut parser = ResponseParser::new(Method::Get, limits);
+    let mut parser = ResponseParser::new(Method::Get, body_limits(options, part.is_some()));
     loop {
-        let step = read_with(
-            stream,
-            options,
-            "reading the response",
-            |input| match input {
-                [] => match parser.finish() {
-                    Ok(Some(response)) => Ok(Some((response, false))),
-                    Ok(None) => Err(FetchError::Closed),
-                    Err(error) => Err(FetchError::Http(error)),
-                },
-                input => match parser.feed(input) {
-                    Ok(Parsed::NeedMore) => match part.as_deref_mut() {
-                        Some(part) => spill(&mut parser, part, options).map(|()| None),
-                        None => Ok(None),
-                    },
-                    // Bytes after the response were not asked for: the stream's state is
-                    // unknown, so the connection is not reused.
-                    Ok(Parsed::Done { mut message, used }) => {
-                        if let Some(part) = part.as_deref_mut() {
-                            spill_last(&mut message, part)?;
-                        }
-                        Ok(Some((message, used == input.len())))
-                    }
-                    Err(error) => Err(FetchError::Http(error)),
-                },
+        let step = read_with(stream, options, |input| match input {
+            [] => match parser.finish() {
+                Ok(Some(response)) => Ok(Some((response, false))),
+                Ok(None) => Err(FetchError::Closed),
+                Err(error) => Err(FetchError::Http(error)),
             },
-        )
-        .await??;
+            input => match parser.feed(input) {
+                Ok(Parsed::NeedMore) => match part.as_deref_mut() {
+                    Some(part) => spill(&mut parser, part, options).map(|()| None),
+                    None => Ok(None),
+                },
+                // Bytes after the response were not asked for: the stream's state is
+                // unknown, so the connection is not reused.
+                Ok(Parsed::Done { mut message, used }) => {
+                    if let Some(part) = part.as_deref_mut() {
+                        spill_last(&mut message, part)?;
+                    }
+                    Ok(Some((message, used == input.len())))
+                }
+                Err(error) => Err(FetchError::Http(error)),
+            },
+        })
+        .await
+        .map_err(|e| FetchError::closed_or("reading the response", e))??;
         if let Some(done) = step {
             return Ok(done);
         }
     }
 }
 // ANCHOR_END: send_and_receive
+
+/// The codec's limits for a response: with a part file, what goes to disk is limited
+/// by `--max-size` only when it was given; what is held in memory stays limited (see
+/// [`spill`]).
+fn body_limits(options: &Options, to_disk: bool) -> sockets::http::Limits {
+    let mut limits = options.limits;
+    if to_disk {
+        limits.max_body_bytes = options.max_spilled.unwrap_or(usize::MAX);
+    }
+    limits
+}
 
 // ANCHOR: spill
 /// While a body is read: once the part says where it goes, a body for the part file is
@@ -616,7 +636,7 @@ async fn send_and_receive_many(
     let expected = urls.len();
     let mut parser = ResponseParser::new(Method::Get, options.limits);
     loop {
-        let step = read_with(stream, options, "reading the responses", |mut input| {
+        let step = read_with(stream, options, |mut input| {
             if input.is_empty() {
                 return match parser.finish() {
                     Ok(Some(response)) => {
@@ -644,7 +664,8 @@ async fn send_and_receive_many(
             }
             Ok(None)
         })
-        .await??;
+        .await
+        .map_err(|e| FetchError::closed_or("reading the responses", e))??;
         if let Some(clean) = step {
             return Ok(clean);
         }
@@ -657,31 +678,41 @@ async fn send_and_receive_many(
 /// what `take` makes of them (`take` gets `&[]` at the end of the stream). The buffer
 /// is borrowed only inside one poll, never held across an `.await`: a task waiting for
 /// its response holds no buffer at all. With `--rate`, the bytes read are booked, and
-/// the task waits as long as the limit asks before it returns (see [`crate::rate`]).
-async fn read_with<T>(
-    stream: &mut Stream,
-    options: &Options,
-    doing: &'static str,
-    mut take: impl FnMut(&[u8]) -> T,
-) -> Result<T, FetchError> {
-    let (value, n) = std::future::poll_fn(|cx| {
+/// a reader first waits until the limit has caught up with what was read before (see
+/// [`crate::rate`]).
+///
+/// A plain function returning a `poll_fn`, not an `async fn`: what it needs is kept
+/// once, in the closure, and that is all a waiting task holds for it.
+fn read_with<'a, T: 'a>(
+    stream: &'a mut Stream,
+    options: &'a Options,
+    mut take: impl FnMut(&[u8]) -> T + 'a,
+) -> impl Future<Output = io::Result<T>> + 'a {
+    // Boxed: only a limited run pays for a timer in its tasks.
+    let mut pause = options
+        .rate
+        .as_ref()
+        .map(|rate| rate.wait(Instant::now()))
+        .filter(|wait| !wait.is_zero())
+        .map(|wait| Box::pin(tokio::time::sleep(wait)));
+    std::future::poll_fn(move |cx| {
+        if let Some(sleep) = &mut pause {
+            ready!(sleep.as_mut().poll(cx));
+            pause = None;
+        }
         READ_BUF.with(|buf| {
             let mut buf = buf.borrow_mut();
             match ready!(stream.poll_read_into(cx, &mut buf)) {
-                Ok(n) => Poll::Ready(Ok((take(&buf[..n]), n))),
-                Err(e) => Poll::Ready(Err(FetchError::closed_or(doing, e))),
+                Ok(n) => {
+                    if let Some(rate) = &options.rate {
+                        rate.book(n, Instant::now());
+                    }
+                    Poll::Ready(Ok(take(&buf[..n])))
+                }
+                Err(e) => Poll::Ready(Err(e)),
             }
         })
     })
-    .await?;
-    if let Some(rate) = &options.rate {
-        let wait = rate.book(n, Instant::now());
-        if !wait.is_zero() {
-            // Boxed: only a limited run pays for a timer in its tasks.
-            Box::pin(tokio::time::sleep(wait)).await;
-        }
-    }
-    Ok(value)
 }
 // ANCHOR_END: read_with
 
@@ -732,8 +763,13 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let _queued = TcpStream::connect(addr).await.unwrap();
         let mut connections = Connections::new();
+        let url = Url::parse(&format!("http://{addr}/")).unwrap();
         let limit = Duration::from_millis(1200);
-        let error = connections.connect_addr(addr, limit).await.unwrap_err();
+        let options = Options {
+            connect_timeout: limit,
+            ..Options::default()
+        };
+        let error = connections.connect(&url, &options).await.unwrap_err();
         assert!(
             matches!(error, FetchError::Timeout { doing: "connecting", after } if after == limit),
             "{error}"
@@ -742,8 +778,12 @@ mod tests {
         // Once the queue has room, the next connect gets in.
         let accepted = listener.accept().await.unwrap();
         let resent = connections.syns_resent;
+        let options = Options {
+            connect_timeout: Duration::from_secs(20),
+            ..Options::default()
+        };
         let stream = connections
-            .connect_addr(addr, Duration::from_secs(20))
+            .connect(&url, &options)
             .await
             .expect("a connect once the backlog has room");
         drop((stream, accepted));

@@ -111,15 +111,9 @@ async fn worker(job: Arc<Job>) {
 async fn fetch_one(connections: &mut Connections, target: &Target, job: &Job) {
     let started = Instant::now();
     // Boxed: the task of a run without --out keeps room for a pointer only.
-    let part = match (job.collector.store(), job.collector.output_file()) {
-        (Some(store), _) => Some(Part::open(store, &target.name)),
-        (None, Some(file)) => Some(Part::for_file(file)),
-        (None, None) => None,
-    };
-    let mut part = match part {
-        Some(Ok(part)) => Some(Box::new(part)),
-        Some(Err(error)) => return job.collector.failure(target, error, 1),
-        None => None,
+    let mut part = match part_for(target, job) {
+        Ok(part) => part,
+        Err(error) => return job.collector.failure(target, error, 1),
     };
     let answer = attempt_at(connections, &target.url, 0, job, part.as_deref_mut()).await;
     settle(
@@ -151,6 +145,18 @@ async fn attempt_at(
         permit.answered();
     }
     answer
+}
+
+/// The part file of `target`'s document when it is saved somewhere (`--out`, `-o FILE`).
+/// Boxed, and made outside the task's `async fn`: a task that saves nothing keeps room
+/// for a pointer only (a value made in an `async fn` may be kept in its state).
+fn part_for<'j>(target: &'j Target, job: &'j Job) -> Result<Option<Box<Part<'j>>>, FetchError> {
+    let part = match (job.collector.store(), job.collector.output_file()) {
+        (Some(store), _) => Part::open(store, &target.name)?,
+        (None, Some(file)) => Part::for_file(file)?,
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(Box::new(part)))
 }
 
 /// Records the answer to a target's first attempt, trying again while the policy
