@@ -233,12 +233,13 @@ impl Connections {
         let mut kept = self.take(url, options);
         loop {
             let reused = kept.is_some();
-            let mut stream = match kept.take() {
-                Some(stream) => stream,
-                None => self.connect(url, options).await?,
+            let mut stream = if let Some(stream) = kept.take() {
+                stream
+            } else {
+                self.connect(url, options).await?
             };
-            let part = part.as_deref_mut();
-            let exchange = send_and_receive(&mut stream, url, attempt, options, part);
+            let exchange =
+                send_and_receive(&mut stream, url, attempt, options, part.as_deref_mut());
             match tokio::time::timeout(options.timeout, exchange).await {
                 Ok(Ok((response, clean))) => {
                     if response.keep_alive && clean {
@@ -390,11 +391,15 @@ impl Connections {
             // A first SYN without an answer in FIRST_SYN_WAIT is most likely dropped by
             // a full listen backlog: it is sent again sooner than the kernel would.
             let first = FIRST_SYN_WAIT.min(limit);
-            let connected = match tokio::time::timeout(first, socket.connect(addr)).await {
-                Ok(connected) => connected.map_err(|e| connect_error(addr, &e)),
-                // Boxed: the rare path's state is no room kept in every task.
-                Err(_) => Box::pin(send_syn_again(&mut self.syns_resent, addr, limit)).await,
-            };
+            // (`if let`, not `match`: the first try's result is gone before the rare path
+            // waits, so the task keeps no room for both.)
+            let connected =
+                if let Ok(done) = tokio::time::timeout(first, socket.connect(addr)).await {
+                    done.map_err(|e| connect_error(addr, &e))
+                } else {
+                    // Boxed: the rare path's state is no room kept in every task.
+                    Box::pin(send_syn_again(&mut self.syns_resent, addr, limit)).await
+                };
             let tcp = match connected {
                 Ok(tcp) => tcp,
                 Err(error) => {
