@@ -67,6 +67,15 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// A document that could not be saved as `name` (its name under `--out`, or the
+    /// `-o` file), and why.
+    pub fn save(name: &str, reason: String) -> FetchError {
+        FetchError::Save {
+            name: name.to_string(),
+            reason,
+        }
+    }
+
     /// An I/O error, with what was being done; the reason is kept as text so that the
     /// error can be cloned into the report.
     pub fn io(doing: &'static str, source: &std::io::Error) -> FetchError {

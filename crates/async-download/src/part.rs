@@ -111,7 +111,7 @@ impl<'s> Part<'s> {
     /// The part file for `-o FILE`: beside it, in its folder.
     pub fn for_file(path: &'s Path) -> Result<Part<'s>, FetchError> {
         let Some(file) = path.file_name().and_then(|f| f.to_str()) else {
-            return Err(save_error(
+            return Err(FetchError::save(
                 &path.display().to_string(),
                 "the name is not a file name in UTF-8".to_string(),
             ));
@@ -259,7 +259,7 @@ impl<'s> Part<'s> {
             return Ok(());
         };
         file.write_all(bytes).map_err(|e| {
-            save_error(
+            FetchError::save(
                 &self.name,
                 format!("cannot write {}: {e}", self.path.display()),
             )
@@ -281,7 +281,7 @@ impl<'s> Part<'s> {
         match &self.home {
             Home::Store { store, name } => store.place(name, &self.path, self.len)?,
             Home::File(path) => fs::rename(&self.path, path).map_err(|e| {
-                save_error(
+                FetchError::save(
                     &self.name,
                     format!("cannot rename {} onto it: {e}", self.path.display()),
                 )
@@ -327,7 +327,7 @@ impl<'s> Part<'s> {
                 }
                 Ok(())
             }
-            Err(e) => Err(save_error(
+            Err(e) => Err(FetchError::save(
                 &self.name,
                 format!("cannot open {}: {e}", self.path.display()),
             )),
@@ -352,7 +352,7 @@ impl<'s> Part<'s> {
             },
         };
         kept.map_err(|e| {
-            save_error(
+            FetchError::save(
                 &self.name,
                 format!("cannot write {}: {e}", self.id_path.display()),
             )
@@ -386,11 +386,4 @@ fn content_range_total(head: &Response) -> Option<u64> {
 
 fn resume_error(reason: String) -> FetchError {
     FetchError::Resume { reason }
-}
-
-fn save_error(name: &str, reason: String) -> FetchError {
-    FetchError::Save {
-        name: name.to_string(),
-        reason,
-    }
 }

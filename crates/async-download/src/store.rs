@@ -123,7 +123,7 @@ impl Store {
         let folder = self.folder_of(name)?;
         let temp = self.temp_path(folder);
         if let Err(e) = write_new(&temp, body) {
-            return Err(save_error(
+            return Err(FetchError::save(
                 name,
                 format!("cannot write {}: {e}", temp.display()),
             ));
@@ -137,7 +137,7 @@ impl Store {
     /// folder part of the name, if it has one.
     pub(crate) fn folder_of<'n>(&self, name: &'n str) -> Result<Option<&'n str>, FetchError> {
         if !is_safe_name(name) {
-            return Err(save_error(
+            return Err(FetchError::save(
                 name,
                 "unsafe name: a relative path of one or two components (or more under a \
                  host's folder) is expected, none empty, none starting with `.`, no \
@@ -147,8 +147,9 @@ impl Store {
         }
         let folder = name.rsplit_once('/').map(|(folder, _)| folder);
         if let Some(folder) = folder {
-            self.make_folder(folder)
-                .map_err(|e| save_error(name, format!("cannot create the folder {folder}: {e}")))?;
+            self.make_folder(folder).map_err(|e| {
+                FetchError::save(name, format!("cannot create the folder {folder}: {e}"))
+            })?;
         }
         Ok(folder)
     }
@@ -159,14 +160,14 @@ impl Store {
     pub(crate) fn place(&self, name: &str, written: &Path, len: u64) -> Result<(), FetchError> {
         if let Err(e) = fs::rename(written, self.dir.join(name)) {
             let _ = fs::remove_file(written);
-            return Err(save_error(
+            return Err(FetchError::save(
                 name,
                 format!("cannot rename {} into place: {e}", written.display()),
             ));
         }
         // The document is in place, whole: now, and only now, the journal may say so.
         self.journal.record(name, len).map_err(|e| {
-            save_error(
+            FetchError::save(
                 name,
                 format!(
                     "saved, but not recorded in {}: {e}",
@@ -263,13 +264,6 @@ impl Store {
         // Writing to an OsString cannot fail.
         let _ = write!(temp, "/{TEMP_PREFIX}{}-{n}", self.pid);
         PathBuf::from(temp)
-    }
-}
-
-fn save_error(name: &str, reason: String) -> FetchError {
-    FetchError::Save {
-        name: name.to_string(),
-        reason,
     }
 }
 

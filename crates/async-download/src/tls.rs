@@ -98,16 +98,14 @@ impl Tls {
             source,
         };
         let bytes = std::fs::read(path).map_err(read)?;
+        let bad = |reason: String| TlsError::BadCertificate {
+            path: path.to_path_buf(),
+            reason,
+        };
         let mut added = 0;
         for cert in CertificateDer::pem_slice_iter(&bytes) {
-            let cert = cert.map_err(|e| TlsError::BadCertificate {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-            roots.add(cert).map_err(|e| TlsError::BadCertificate {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
+            let cert = cert.map_err(|e| bad(e.to_string()))?;
+            roots.add(cert).map_err(|e| bad(e.to_string()))?;
             added += 1;
         }
         if added == 0 {
