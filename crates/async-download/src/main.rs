@@ -487,6 +487,11 @@ fn the_race(tour: &mut Tour, sizes: &Sizes) {
                 async_download::engine::worker_future_bytes() as f64,
                 "bytes",
             );
+            exp.figure(
+                "one document's fetch future (boxed, while it is in flight)",
+                async_download::engine::fetch_future_bytes() as f64,
+                "bytes",
+            );
             // The engines the claims compare, raced again at the top concurrency, in
             // turns: with the race's own run, three rounds each.
             let again = race::rounds(plan, &HEAD_TO_HEAD, top, 2, |e| {

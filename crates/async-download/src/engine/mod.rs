@@ -35,7 +35,7 @@ use crate::target::Target;
 
 pub use self::event_loop::EventLoopEngine;
 pub use self::threads::{SequentialEngine, ThreadsEngine};
-pub use self::tokio::{TokioEngine, worker_future_bytes};
+pub use self::tokio::{TokioEngine, fetch_future_bytes, worker_future_bytes};
 
 /// Everything a run shares between its workers.
 #[derive(Debug)]

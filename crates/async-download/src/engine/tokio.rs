@@ -75,6 +75,16 @@ pub fn worker_future_bytes() -> usize {
     }
     future_of(worker)
 }
+
+/// The size of one document's fetch, retries and redirects included: the worker boxes
+/// it (see [`CatchUnwind`]), so this is allocated once per document and held only while
+/// the document is in flight.
+pub fn fetch_future_bytes() -> usize {
+    fn future_of<A, B, C, F>(_: fn(A, B, C) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+    future_of(fetch_one)
+}
 // ANCHOR_END: task_bytes
 
 // ANCHOR: worker
