@@ -3,7 +3,7 @@
 use procs::measure::{Stats, ratio};
 
 use crate::error::PeersError;
-use crate::plan::{COMPARISONS, ROWS};
+use crate::plan::{COMPARISONS, Metric, ROWS};
 use crate::report::{Comparison, Figure, Measurement, Outcome};
 
 /// One round of one client.
@@ -135,9 +135,9 @@ pub fn compare(measurements: &[Measurement]) -> Vec<Comparison> {
     let find = |name: &str| measurements.iter().find(|m| m.name == name);
     COMPARISONS
         .iter()
-        .map(|&(name, ours, theirs, target)| {
+        .map(|&(name, ours, theirs, metric, target)| {
             let (ratio, outcome) = match (find(ours), find(theirs)) {
-                (Some(a), Some(b)) => judge(&a.figure, &b.figure, target),
+                (Some(a), Some(b)) => judge(&a.figure, &b.figure, metric, target),
                 _ => (
                     None,
                     Outcome::Failed {
@@ -149,6 +149,7 @@ pub fn compare(measurements: &[Measurement]) -> Vec<Comparison> {
                 name: name.to_string(),
                 ours: ours.to_string(),
                 theirs: theirs.to_string(),
+                metric,
                 target,
                 ratio,
                 outcome,
@@ -157,32 +158,51 @@ pub fn compare(measurements: &[Measurement]) -> Vec<Comparison> {
         .collect()
 }
 
-/// ours / theirs against `target`; a failure outranks a skip, which outranks a figure,
-/// and the peer's reason to be skipped (its tool is missing) is the one told.
-fn judge(ours: &Figure, theirs: &Figure, target: f64) -> (Option<f64>, Outcome) {
+/// The ratio `metric` reads against `target`; a failure outranks a skip, which outranks
+/// a figure, and the peer's reason to be skipped (its tool is missing) is the one told.
+fn judge(ours: &Figure, theirs: &Figure, metric: Metric, target: f64) -> (Option<f64>, Outcome) {
     match (ours, theirs) {
-        (Figure::Failed { error }, _) | (_, Figure::Failed { error }) => (
-            None,
-            Outcome::Failed {
-                error: error.clone(),
-            },
-        ),
-        (_, Figure::Skipped { reason }) | (Figure::Skipped { reason }, _) => (
-            None,
-            Outcome::Skipped {
-                reason: reason.clone(),
-            },
-        ),
-        (Figure::Measured { per_sec: a, .. }, Figure::Measured { per_sec: b, .. }) => {
-            let r = ratio(*a, *b);
-            // NaN (nothing measured on their side) is not >= anything: missed.
-            let outcome = if r >= target {
-                Outcome::Met
-            } else {
-                Outcome::Missed
-            };
-            (r.is_finite().then_some(r), outcome)
+        (Figure::Failed { error }, _) | (_, Figure::Failed { error }) => {
+            let error = error.clone();
+            return (None, Outcome::Failed { error });
         }
+        (_, Figure::Skipped { reason }) | (Figure::Skipped { reason }, _) => {
+            let reason = reason.clone();
+            return (None, Outcome::Skipped { reason });
+        }
+        (Figure::Measured { .. }, Figure::Measured { .. }) => {}
+    }
+    let r = match metric {
+        Metric::PerSec => ratio(per_sec(ours), per_sec(theirs)),
+        // Less CPU is better: theirs / ours, so that at or above the target is good too.
+        Metric::CpuPerDoc => match (cpu_us_per_doc(theirs), cpu_us_per_doc(ours)) {
+            (Some(theirs), Some(ours)) => ratio(theirs, ours),
+            _ => {
+                let reason = "the kernel did not tell the CPU time".to_string();
+                return (None, Outcome::Skipped { reason });
+            }
+        },
+    };
+    // NaN (nothing measured on the dividing side) is not >= anything: missed.
+    let outcome = if r >= target {
+        Outcome::Met
+    } else {
+        Outcome::Missed
+    };
+    (r.is_finite().then_some(r), outcome)
+}
+
+fn per_sec(figure: &Figure) -> f64 {
+    match figure {
+        Figure::Measured { per_sec, .. } => *per_sec,
+        _ => f64::NAN,
+    }
+}
+
+fn cpu_us_per_doc(figure: &Figure) -> Option<f64> {
+    match figure {
+        Figure::Measured { cpu_us_per_doc, .. } => *cpu_us_per_doc,
+        _ => None,
     }
 }
 
@@ -190,6 +210,8 @@ fn judge(ours: &Figure, theirs: &Figure, target: f64) -> (Option<f64>, Outcome) 
 mod tests {
     use super::*;
     use crate::plan::{AIOHTTP_NGINX2, MULTI_NGINX2, WRK_NGINX2};
+
+    const PER_SEC: Metric = Metric::PerSec;
 
     fn measured(per_sec: f64) -> Figure {
         Figure::Measured {
@@ -199,13 +221,65 @@ mod tests {
         }
     }
 
+    fn with_cpu(per_sec: f64, cpu_us_per_doc: f64) -> Figure {
+        Figure::Measured {
+            per_sec,
+            samples: vec![per_sec],
+            cpu_us_per_doc: Some(cpu_us_per_doc),
+        }
+    }
+
+    #[test]
+    fn a_cpu_ratio_is_the_floors_cpu_over_ours() {
+        // 11 µs against the floor's 10: 10/11 = 0.909, within the 0.9 wanted.
+        let (r, outcome) = judge(
+            &with_cpu(50_000.0, 11.0),
+            &with_cpu(60_000.0, 10.0),
+            Metric::CpuPerDoc,
+            0.9,
+        );
+        assert_eq!(outcome, Outcome::Met);
+        assert!((r.unwrap() - 10.0 / 11.0).abs() < 1e-9);
+        // 20 µs against 10: half as good, however many documents per second.
+        let (r, outcome) = judge(
+            &with_cpu(90_000.0, 20.0),
+            &with_cpu(60_000.0, 10.0),
+            Metric::CpuPerDoc,
+            0.9,
+        );
+        assert_eq!((r, outcome), (Some(0.5), Outcome::Missed));
+        // Less CPU than the floor is a ratio above 1.
+        let (r, _) = judge(
+            &with_cpu(1.0, 5.0),
+            &with_cpu(1.0, 10.0),
+            Metric::CpuPerDoc,
+            0.9,
+        );
+        assert_eq!(r, Some(2.0));
+    }
+
+    #[test]
+    fn a_cpu_ratio_without_both_cpu_figures_is_skipped_and_nothing_to_divide_by_missed() {
+        let (r, outcome) = judge(&measured(1.0), &with_cpu(1.0, 10.0), Metric::CpuPerDoc, 0.9);
+        assert_eq!(r, None);
+        assert!(matches!(outcome, Outcome::Skipped { .. }));
+        // As for documents per second, a zero to divide by is no ratio, and no success.
+        let (r, outcome) = judge(
+            &with_cpu(1.0, 0.0),
+            &with_cpu(1.0, 10.0),
+            Metric::CpuPerDoc,
+            0.9,
+        );
+        assert_eq!((r, outcome), (None, Outcome::Missed));
+    }
+
     #[test]
     fn ratios_come_from_the_figures() {
-        let (r, outcome) = judge(&measured(65_000.0), &measured(50_000.0), 1.25);
+        let (r, outcome) = judge(&measured(65_000.0), &measured(50_000.0), PER_SEC, 1.25);
         assert_eq!((r, outcome), (Some(1.3), Outcome::Met));
-        let (r, outcome) = judge(&measured(60_000.0), &measured(50_000.0), 1.25);
+        let (r, outcome) = judge(&measured(60_000.0), &measured(50_000.0), PER_SEC, 1.25);
         assert_eq!((r, outcome), (Some(1.2), Outcome::Missed));
-        let (r, outcome) = judge(&measured(60_000.0), &measured(0.0), 1.25);
+        let (r, outcome) = judge(&measured(60_000.0), &measured(0.0), PER_SEC, 1.25);
         assert_eq!((r, outcome), (None, Outcome::Missed));
     }
 
@@ -218,13 +292,13 @@ mod tests {
             error: "boom".into(),
         };
         assert_eq!(
-            judge(&measured(1.0), &skipped, 1.0).1,
+            judge(&measured(1.0), &skipped, PER_SEC, 1.0).1,
             Outcome::Skipped {
                 reason: "wrk not installed".into()
             }
         );
         assert_eq!(
-            judge(&skipped, &failed, 1.0).1,
+            judge(&skipped, &failed, Metric::CpuPerDoc, 1.0).1,
             Outcome::Failed {
                 error: "boom".into()
             }

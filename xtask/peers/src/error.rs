@@ -37,6 +37,8 @@ pub enum PeersError {
         engine: &'static str,
         source: async_download::DownloadError,
     },
+    #[error("minimal client: {0}")]
+    Floor(#[from] crate::floor::FloorError),
     #[error("nginx: {0}")]
     Nginx(String),
     #[error("cannot find a free port: {0}")]

@@ -12,6 +12,13 @@
 //!   tokio engine fetches at least [`plan::CLIENT_VS_WRK`] times as many documents per
 //!   second as wrk, and [`plan::CLIENT_VS_AIOHTTP`] times as many as aiohttp (100 at
 //!   once, one `ClientSession`);
+//! - on the same server, the event-loop engine fetches at least
+//!   [`plan::EVENT_LOOP_VS_TOKIO`] times the tokio engine's documents per second, and
+//!   tokio-multi at least [`plan::MULTI_VS_TOKIO`] times;
+//! - a minimal client written here, the floor (`floor`), is measured in the same run:
+//!   the tokio engine fetches at least [`plan::ENGINE_VS_FLOOR`] times its documents per
+//!   second, and the engines spend on each document at most 1 / [`plan::CPU_VS_FLOOR`]
+//!   times its CPU time (the client's own, from this process's rusage);
 //! - under the same wrk load, the tokio corpus server answers at least
 //!   [`plan::SERVER_VS_NGINX`] times the requests per second of nginx with 1 worker.
 //!
@@ -32,7 +39,8 @@
 //! - `plan`: what is measured, the rows and the targets;
 //! - `run`: the run itself, in order; `board`: the rows as they fill up;
 //! - `tools`: finding nginx, wrk and aiohttp; `clients`: running wrk, aiohttp and the
-//!   engines; `nginx`: nginx as a child process, stopped with its workers on every path;
+//!   engines; `floor`: the minimal client; `nginx`: nginx as a child process, stopped
+//!   with its workers on every path;
 //! - `workdir`: the temporary folder of documents and scripts (the scripts are real
 //!   files in `scripts/`); `report`: the result, as JSON and as Markdown;
 //! - `interrupt`: Ctrl-C stops after the step in hand, so that nothing is left behind.
@@ -40,6 +48,7 @@
 mod board;
 mod clients;
 mod error;
+mod floor;
 mod interrupt;
 mod nginx;
 mod plan;

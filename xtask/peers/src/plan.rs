@@ -4,11 +4,32 @@
 use serde::Serialize;
 
 /// The tokio engine against wrk: documents per second, at least this many times wrk's.
-pub const CLIENT_VS_WRK: f64 = 1.25;
+pub const CLIENT_VS_WRK: f64 = 1.2;
 /// The tokio engine against aiohttp: documents per second, at least this many times.
 pub const CLIENT_VS_AIOHTTP: f64 = 8.0;
 /// The tokio corpus server against nginx with 1 worker: requests per second under wrk.
 pub const SERVER_VS_NGINX: f64 = 1.2;
+
+/// The event-loop engine against the tokio engine: documents per second.
+pub const EVENT_LOOP_VS_TOKIO: f64 = 0.95;
+/// The tokio-multi engine against the tokio engine (one thread): documents per second.
+pub const MULTI_VS_TOKIO: f64 = 1.0;
+/// The tokio engine against the minimal client (`floor`): documents per second.
+pub const ENGINE_VS_FLOOR: f64 = 0.9;
+/// An engine's CPU time per document against the minimal client's, read as the
+/// floor's / ours: 0.9 is ours within 1.11 times the floor's.
+pub const CPU_VS_FLOOR: f64 = 0.9;
+
+/// What a comparison compares, and so which way its ratio reads. Either way, a ratio
+/// at or above the target is good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Documents (or requests) per second: ours / theirs, higher is better.
+    PerSec,
+    /// The client's CPU time per document: theirs / ours, since less CPU is better.
+    CpuPerDoc,
+}
 
 /// The documents' sizes: the issue's "2–8 KB". Corpus ids outside it are skipped.
 pub const DOCUMENT_SIZES: std::ops::RangeInclusive<usize> = 2048..=8192;
@@ -66,6 +87,8 @@ impl PeerPlan {
 pub const WRK_NGINX2: &str = "wrk → nginx, 2 workers";
 pub const MULTI_NGINX2: &str = "tokio-multi engine → nginx, 2 workers";
 pub const CURRENT_NGINX2: &str = "tokio engine (current-thread) → nginx, 2 workers";
+pub const EVENT_LOOP_NGINX2: &str = "event-loop engine → nginx, 2 workers";
+pub const FLOOR_NGINX2: &str = "minimal tokio client (the floor) → nginx, 2 workers";
 pub const WRK_PIPELINED: &str = "wrk, pipelined → nginx, 2 workers";
 pub const MULTI_PIPELINED: &str = "tokio-multi engine, pipelined → nginx, 2 workers";
 pub const CURRENT_PIPELINED: &str = "tokio engine (current-thread), pipelined → nginx, 2 workers";
@@ -77,10 +100,12 @@ pub const DOCS_PER_SEC: &str = "documents/s";
 pub const REQUESTS_PER_SEC: &str = "requests/s";
 
 /// Every row, in the order of the table.
-pub const ROWS: [(&str, &str); 9] = [
+pub const ROWS: [(&str, &str); 11] = [
     (WRK_NGINX2, REQUESTS_PER_SEC),
     (MULTI_NGINX2, DOCS_PER_SEC),
     (CURRENT_NGINX2, DOCS_PER_SEC),
+    (EVENT_LOOP_NGINX2, DOCS_PER_SEC),
+    (FLOOR_NGINX2, DOCS_PER_SEC),
     (WRK_PIPELINED, REQUESTS_PER_SEC),
     (MULTI_PIPELINED, DOCS_PER_SEC),
     (CURRENT_PIPELINED, DOCS_PER_SEC),
@@ -89,64 +114,110 @@ pub const ROWS: [(&str, &str); 9] = [
     (WRK_CORPUS1, REQUESTS_PER_SEC),
 ];
 
-/// The comparisons: (name, ours, theirs, target ratio). "The tokio engine" of the issue
-/// is compared in both its forms: the default, multi-thread one, and the one thread;
-/// and each both as it runs by default (a request waits for the previous response) and
-/// pipelined, against wrk as it runs by default. How the pipelined engines compare
-/// with wrk pipelined too is told under the table (`report::markdown`).
-pub const COMPARISONS: [(&str, &str, &str, f64); 9] = [
+/// The comparisons: (name, ours, theirs, what is compared, target ratio). "The tokio
+/// engine" is compared in both its forms: the default, multi-thread one, and the one
+/// thread; and each both as it runs by default (a request waits for the previous
+/// response) and pipelined, against wrk as it runs by default. How the pipelined engines
+/// compare with wrk pipelined too is told under the table (`report::markdown`). The
+/// engines are then set against each other, and against the minimal client, the floor:
+/// in documents per second and in CPU time per document.
+pub const COMPARISONS: [(&str, &str, &str, Metric, f64); 14] = [
     (
         "tokio-multi engine vs wrk (nginx, 2 workers)",
         MULTI_NGINX2,
         WRK_NGINX2,
+        Metric::PerSec,
         CLIENT_VS_WRK,
     ),
     (
         "tokio engine vs wrk (nginx, 2 workers)",
         CURRENT_NGINX2,
         WRK_NGINX2,
+        Metric::PerSec,
         CLIENT_VS_WRK,
     ),
     (
         "tokio-multi engine, pipelined vs wrk (nginx, 2 workers)",
         MULTI_PIPELINED,
         WRK_NGINX2,
+        Metric::PerSec,
         CLIENT_VS_WRK,
     ),
     (
         "tokio engine, pipelined vs wrk (nginx, 2 workers)",
         CURRENT_PIPELINED,
         WRK_NGINX2,
+        Metric::PerSec,
         CLIENT_VS_WRK,
     ),
     (
         "tokio-multi engine, pipelined vs aiohttp (nginx, 2 workers)",
         MULTI_PIPELINED,
         AIOHTTP_NGINX2,
+        Metric::PerSec,
         CLIENT_VS_AIOHTTP,
     ),
     (
         "tokio engine, pipelined vs aiohttp (nginx, 2 workers)",
         CURRENT_PIPELINED,
         AIOHTTP_NGINX2,
+        Metric::PerSec,
         CLIENT_VS_AIOHTTP,
     ),
     (
         "tokio-multi engine vs aiohttp (nginx, 2 workers)",
         MULTI_NGINX2,
         AIOHTTP_NGINX2,
+        Metric::PerSec,
         CLIENT_VS_AIOHTTP,
     ),
     (
         "tokio engine vs aiohttp (nginx, 2 workers)",
         CURRENT_NGINX2,
         AIOHTTP_NGINX2,
+        Metric::PerSec,
         CLIENT_VS_AIOHTTP,
     ),
     (
         "tokio corpus server vs nginx (1 worker), under wrk",
         WRK_CORPUS1,
         WRK_NGINX1,
+        Metric::PerSec,
         SERVER_VS_NGINX,
+    ),
+    (
+        "event-loop engine vs tokio engine (nginx, 2 workers)",
+        EVENT_LOOP_NGINX2,
+        CURRENT_NGINX2,
+        Metric::PerSec,
+        EVENT_LOOP_VS_TOKIO,
+    ),
+    (
+        "tokio-multi engine vs tokio engine (nginx, 2 workers)",
+        MULTI_NGINX2,
+        CURRENT_NGINX2,
+        Metric::PerSec,
+        MULTI_VS_TOKIO,
+    ),
+    (
+        "tokio engine vs the minimal client (nginx, 2 workers)",
+        CURRENT_NGINX2,
+        FLOOR_NGINX2,
+        Metric::PerSec,
+        ENGINE_VS_FLOOR,
+    ),
+    (
+        "tokio engine vs the minimal client, CPU per document",
+        CURRENT_NGINX2,
+        FLOOR_NGINX2,
+        Metric::CpuPerDoc,
+        CPU_VS_FLOOR,
+    ),
+    (
+        "event-loop engine vs the minimal client, CPU per document",
+        EVENT_LOOP_NGINX2,
+        FLOOR_NGINX2,
+        Metric::CpuPerDoc,
+        CPU_VS_FLOOR,
     ),
 ];

@@ -3,7 +3,7 @@
 use procs::measure::ratio;
 use serde::Serialize;
 
-use crate::plan::{CURRENT_PIPELINED, MULTI_PIPELINED, PeerPlan, WRK_PIPELINED};
+use crate::plan::{CURRENT_PIPELINED, MULTI_PIPELINED, Metric, PeerPlan, WRK_PIPELINED};
 
 /// Everything one run measured: what `--json` writes.
 #[derive(Debug, Clone, Serialize)]
@@ -71,8 +71,11 @@ pub struct Comparison {
     pub name: String,
     pub ours: String,
     pub theirs: String,
+    /// What is compared, and so which way `ratio` reads.
+    pub metric: Metric,
     pub target: f64,
-    /// ours / theirs, when both were measured.
+    /// When both were measured: ours / theirs in documents (or requests) per second,
+    /// theirs / ours in CPU time per document. At or above `target` is good either way.
     pub ratio: Option<f64>,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -154,16 +157,31 @@ pub fn markdown(peers: &Peers) -> String {
         };
         text.push_str(&format!("| {} | {figure} | {cpu} | {rounds} |\n", m.name));
     }
-    text.push_str("\n| target | ratio | wanted | result |\n|---|---:|---:|---|\n");
+    text.push_str("\n| target | ratio of | ratio | wanted | result |\n|---|---|---:|---:|---|\n");
     for c in &peers.comparisons {
         let ratio = c.ratio.map_or("–".into(), |r| format!("{r:.2}x"));
         text.push_str(&format!(
-            "| {} | {ratio} | ≥ {}x | {} |\n",
-            c.name, c.target, c.outcome
+            "| {} | {} | {ratio} | ≥ {}x | {} |\n",
+            c.name,
+            reads(c.metric),
+            c.target,
+            c.outcome
         ));
     }
+    text.push_str(
+        "\nEvery ratio reads \"higher is better\": CPU per document is compared as the \
+         other side's CPU over ours, so 0.90x is ours using 1.11 times as much.\n",
+    );
     text.push_str(&same_footing(&peers.measurements));
     text
+}
+
+/// Which way a comparison's ratio is taken.
+fn reads(metric: Metric) -> &'static str {
+    match metric {
+        Metric::PerSec => "per second, ours ÷ theirs",
+        Metric::CpuPerDoc => "CPU per doc, theirs ÷ ours",
+    }
 }
 
 /// Pipelining against pipelining: how the pipelined engines compare with wrk

@@ -9,6 +9,7 @@ use crate::board::Board;
 use crate::board::compare;
 use crate::clients::{engine, run_aiohttp, run_wrk};
 use crate::error::PeersError;
+use crate::floor::run_floor;
 use crate::interrupt::{checkpoint, watch_ctrl_c};
 use crate::nginx::Nginx;
 use crate::plan::*;
@@ -41,6 +42,8 @@ pub fn run(plan: &PeerPlan, mut log: impl FnMut(&str)) -> Result<Peers, PeersErr
             for name in [
                 MULTI_NGINX2,
                 CURRENT_NGINX2,
+                EVENT_LOOP_NGINX2,
+                FLOOR_NGINX2,
                 MULTI_PIPELINED,
                 CURRENT_PIPELINED,
             ] {
@@ -67,7 +70,8 @@ pub fn run(plan: &PeerPlan, mut log: impl FnMut(&str)) -> Result<Peers, PeersErr
 }
 // ANCHOR_END: run
 
-/// The clients on nginx with 2 workers: wrk, both tokio engines, aiohttp.
+/// The clients on nginx with 2 workers: wrk, the tokio and event-loop engines, the
+/// minimal client, aiohttp.
 fn clients(
     plan: &PeerPlan,
     tools: &Tools,
@@ -89,6 +93,8 @@ fn clients(
         WRK_NGINX2,
         MULTI_NGINX2,
         CURRENT_NGINX2,
+        EVENT_LOOP_NGINX2,
+        FLOOR_NGINX2,
         WRK_PIPELINED,
         MULTI_PIPELINED,
         CURRENT_PIPELINED,
@@ -131,15 +137,22 @@ fn clients(
                 board.record(name, sample, round, log);
             }
         }
+        // The engines, and the floor (`None`) beside them on the same URLs: what their
+        // CPU per document is set against.
         for (name, kind, depth) in [
-            (MULTI_NGINX2, EngineKind::TokioMulti, 1),
-            (CURRENT_NGINX2, EngineKind::Tokio, 1),
-            (MULTI_PIPELINED, EngineKind::TokioMulti, plan.pipeline),
-            (CURRENT_PIPELINED, EngineKind::Tokio, plan.pipeline),
+            (MULTI_NGINX2, Some(EngineKind::TokioMulti), 1),
+            (CURRENT_NGINX2, Some(EngineKind::Tokio), 1),
+            (EVENT_LOOP_NGINX2, Some(EngineKind::EventLoop), 1),
+            (FLOOR_NGINX2, None, 1),
+            (MULTI_PIPELINED, Some(EngineKind::TokioMulti), plan.pipeline),
+            (CURRENT_PIPELINED, Some(EngineKind::Tokio), plan.pipeline),
         ] {
             checkpoint()?;
             if board.wants(name) {
-                let sample = engine(kind, depth, &urls, plan.documents, plan);
+                let sample = match kind {
+                    Some(kind) => engine(kind, depth, &urls, plan.documents, plan),
+                    None => run_floor(&urls, plan.documents, plan).map_err(PeersError::from),
+                };
                 board.record(name, sample, round, log);
             }
         }
