@@ -332,8 +332,8 @@ impl Collector {
         landed: Option<&Url>,
     ) {
         if let Some(store) = &self.store {
-            let saved = store.save(&target.name, body).and_then(|()| match landed {
-                Some(landed) => store.landed(&target.name, landed),
+            let saved = store.save(target.name(), body).and_then(|()| match landed {
+                Some(landed) => store.landed(target.name(), landed),
                 None => Ok(()),
             });
             if let Err(error) = saved {
@@ -363,7 +363,7 @@ impl Collector {
         landed: Option<&Url>,
     ) {
         if let (Some(store), Some(landed)) = (&self.store, landed) {
-            if let Err(error) = store.landed(&target.name, landed) {
+            if let Err(error) = store.landed(target.name(), landed) {
                 self.failure(target, error, attempts);
                 return;
             }

@@ -58,7 +58,7 @@ impl Feed {
             };
             match line {
                 Ok(Line::Target(target)) => {
-                    let done = collector.store().is_some_and(|s| s.is_done(&target.name));
+                    let done = collector.store().is_some_and(|s| s.is_done(target.name()));
                     if !done {
                         return Some(target);
                     }

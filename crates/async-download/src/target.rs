@@ -7,18 +7,30 @@
 
 use std::io::BufRead;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use sockets::url::{Scheme, Url};
 
 use crate::names::Layout;
 
 /// One document to fetch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Target {
     pub url: Url,
-    /// The relative path it is stored under in `--out` (see [`crate::names`]), and its
-    /// key in the journal.
-    pub name: String,
+    /// How its name is made, when it is asked for.
+    naming: Naming,
+    /// The name, made the first time it is asked for: a run that stores nothing (the
+    /// race, a run without `--out`) never pays for it, a run that stores makes it once.
+    name: OnceLock<String>,
+}
+
+/// Where a target's name comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Naming {
+    /// From its URL, in a layout (see [`crate::names`]).
+    Url(Layout),
+    /// The corpus's document `id`: `corpus/<id>` (see [`corpus`]).
+    Corpus(u64),
 }
 
 impl Target {
@@ -29,10 +41,32 @@ impl Target {
 
     /// A target named after its URL in `layout`.
     pub fn named(url: Url, layout: Layout) -> Target {
-        let name = layout.name_for(&url);
-        Target { url, name }
+        Target {
+            url,
+            naming: Naming::Url(layout),
+            name: OnceLock::new(),
+        }
+    }
+
+    /// The relative path its document is stored under in `--out` (see
+    /// [`crate::names`]), and its key in the journal.
+    pub fn name(&self) -> &str {
+        self.name.get_or_init(|| match self.naming {
+            Naming::Url(layout) => layout.name_for(&self.url),
+            Naming::Corpus(id) => format!("corpus/{id}"),
+        })
     }
 }
+
+/// Two targets are the same when they fetch the same URL under the same name, whether
+/// or not either name was made yet.
+impl PartialEq for Target {
+    fn eq(&self, other: &Target) -> bool {
+        self.url == other.url && self.name() == other.name()
+    }
+}
+
+impl Eq for Target {}
 
 /// An input line that is not a URL this downloader can fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +198,8 @@ pub fn corpus(addr: SocketAddr, n: u64) -> impl Iterator<Item = Line> + Send + '
                 port: addr.port(),
                 path: format!("/wiki/{id}"),
             },
-            name: format!("corpus/{id}"),
+            naming: Naming::Corpus(id),
+            name: OnceLock::new(),
         })
     })
 }

@@ -102,7 +102,7 @@ fn server(ranges: Ranges) -> TinyServer {
 fn run(kind: EngineKind, server: &TinyServer, out: &Path, options: Options) -> (Report, String) {
     let url = Url::parse(&format!("http://{}/big.bin", server.addr())).unwrap();
     let target = Target::from_url(url);
-    let name = target.name.clone();
+    let name = target.name().to_string();
     let options = Options {
         out: Some(out.to_path_buf()),
         ..options
@@ -271,7 +271,7 @@ fn a_416_completes_a_whole_part_and_throws_away_one_that_is_not() {
     let server = server(Ranges::NotSatisfiable);
     let out = TempDir::new("big-416");
     let url = Url::parse(&format!("http://{}/big.bin", server.addr())).unwrap();
-    let name = Target::from_url(url).name;
+    let name = Target::from_url(url).name().to_string();
     let (folder, file) = name.rsplit_once('/').unwrap();
     std::fs::create_dir_all(out.join(folder)).unwrap();
     let part = out.join(&format!("{folder}/{PART_PREFIX}{file}"));

@@ -95,7 +95,9 @@ fn feed(server: &TinyServer, paths: &[&str]) -> Feed {
 }
 
 fn name(server: &TinyServer, path: &str) -> String {
-    Target::from_url(Url::parse(&format!("http://{}{path}", server.addr())).unwrap()).name
+    Target::from_url(Url::parse(&format!("http://{}{path}", server.addr())).unwrap())
+        .name()
+        .to_string()
 }
 
 #[test]

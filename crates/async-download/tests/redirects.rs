@@ -109,7 +109,7 @@ fn a_chain_through_all_five_statuses_and_two_servers_is_followed_on_every_engine
         assert_eq!((report.ok, report.failed), (1, 0), "{kind:?}: {report:?}");
         assert_eq!(report.retried, 0, "{kind:?}");
         // The document is saved under the name of the URL asked for.
-        let name = Target::from_url(asked.clone()).name;
+        let name = Target::from_url(asked.clone()).name().to_string();
         assert_eq!(
             std::fs::read(out.join(&name)).unwrap(),
             b"the document",

@@ -53,7 +53,7 @@ fn verdict(kind: EngineKind, url: &str) -> Verdict {
         ..fast_options(1, Some(out.path()))
     };
     let target = Target::from_url(Url::parse(url).expect("a valid URL"));
-    let name = target.name.clone();
+    let name = target.name().to_string();
     let report: Report = download_with(kind, Feed::of_targets(std::iter::once(target)), options)
         .expect("the run completes");
     assert!(report.panics.is_empty(), "{kind:?} {url}: {report:?}");

@@ -251,7 +251,7 @@ fn documents_arrive_whole_over_kept_tls_connections_when_the_ca_is_trusted() {
             assert_eq!((report.ok, report.failed), (20, 0), "{case}: {report:?}");
             assert_eq!(report.retried, 0, "{case}");
             for (i, url) in urls.iter().enumerate() {
-                let name = Target::from_url(url.clone()).name;
+                let name = Target::from_url(url.clone()).name().to_string();
                 assert!(name.starts_with("https+127.0.0.1_"), "{case}: {name}");
                 let saved = std::fs::read(out.join(&name)).unwrap();
                 assert_eq!(saved, body_of(&i.to_string()), "{case}: {name}");
@@ -441,7 +441,7 @@ fn a_redirect_from_https_to_http_is_refused_and_one_to_https_is_followed() {
             report.redirected[0].landed,
             server.url("/doc/5").to_string()
         );
-        let name = Target::from_url(asked).name;
+        let name = Target::from_url(asked).name().to_string();
         assert_eq!(
             std::fs::read(out.join(&name)).unwrap(),
             body_of("5"),

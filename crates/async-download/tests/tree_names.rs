@@ -183,7 +183,7 @@ fn layout_flat_is_the_old_name_and_a_url_list_uses_the_layout() {
     let names = |layout| -> Vec<String> {
         url_lines_in(list.as_bytes(), layout)
             .map(|line| match line.unwrap() {
-                Line::Target(t) => t.name,
+                Line::Target(t) => t.name().to_string(),
                 Line::Bad(bad) => panic!("{bad:?}"),
             })
             .collect()

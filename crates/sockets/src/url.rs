@@ -135,16 +135,33 @@ impl Url {
     /// The value of the `Host` header: `host`, or `host:port` when the port is not the
     /// scheme's (80 for `http`; with an IPv6 address in brackets: `[::1]:8080`).
     pub fn host_header(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+        let mut header = String::with_capacity(self.host.len() + 8);
+        // Writing into a String cannot fail.
+        let _ = self.write_host_header(&mut header);
+        header
+    }
+
+    /// [`host_header`](Url::host_header) written into `room`, not into a new `String`:
+    /// a downloader writes a request for every document, and this spares each one an
+    /// allocation. `None` if it does not fit (a host name has at most 253 bytes).
+    pub fn host_header_in<'a>(&self, room: &'a mut [u8]) -> Option<&'a str> {
+        let mut rest = &mut room[..];
+        let capacity = rest.len();
+        std::io::Write::write_fmt(&mut rest, format_args!("{}", HostHeader(self))).ok()?;
+        let written = capacity - rest.len();
+        std::str::from_utf8(&room[..written]).ok()
+    }
+
+    fn write_host_header(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(out, "[{}]", self.host)?;
         } else {
-            self.host.clone()
-        };
-        if self.port == self.scheme.default_port() {
-            host
-        } else {
-            format!("{host}:{}", self.port)
+            out.write_str(&self.host)?;
         }
+        if self.port != self.scheme.default_port() {
+            write!(out, ":{}", self.port)?;
+        }
+        Ok(())
     }
 
     /// What to connect to, in the form `TcpStream::connect` takes: `(host, port)`, the
@@ -154,11 +171,20 @@ impl Url {
     }
 }
 
+/// A URL's `Host` header, for `write!`.
+struct HostHeader<'a>(&'a Url);
+
+impl fmt::Display for HostHeader<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_host_header(f)
+    }
+}
+
 impl fmt::Display for Url {
     /// The URL in its normal form: `http://host[:port]/path?query`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = self.scheme.as_str();
-        write!(f, "{scheme}://{}{}", self.host_header(), self.path)
+        write!(f, "{scheme}://{}{}", HostHeader(self), self.path)
     }
 }
 
@@ -404,6 +430,23 @@ mod tests {
             url("http://h/wiki/Café au lait").path,
             "/wiki/Caf%C3%A9%20au%20lait"
         );
+    }
+
+    #[test]
+    fn host_header_in_room_is_the_host_header_or_nothing() {
+        for text in [
+            "http://example.com/",
+            "http://example.com:8080/",
+            "http://[::1]:8080/x",
+            "http://[2001:DB8::1]/",
+        ] {
+            let u = url(text);
+            let mut room = [0; 300];
+            assert_eq!(u.host_header_in(&mut room), Some(u.host_header().as_str()));
+            // One byte short of the header: it does not fit, and says so.
+            let mut small = vec![0; u.host_header().len() - 1];
+            assert_eq!(u.host_header_in(&mut small), None, "{text}");
+        }
     }
 
     #[test]

@@ -116,7 +116,7 @@ async fn one_target(
             Err(error) => error,
         };
         drop(landed);
-        match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
+        match policy::retry_delay(&job.options, target.name(), attempt + 1, &error) {
             Some(_) if job.feed.is_stopped() => {
                 return job
                     .collector

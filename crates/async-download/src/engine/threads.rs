@@ -128,7 +128,7 @@ fn one_target(
             }
             Err(error) => error,
         };
-        match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
+        match policy::retry_delay(&job.options, target.name(), attempt + 1, &error) {
             Some(_) if job.feed.is_stopped() => {
                 return job
                     .collector

@@ -162,7 +162,7 @@ async fn attempt_at(
 /// for a pointer only (a value made in an `async fn` may be kept in its state).
 fn part_for<'j>(target: &'j Target, job: &'j Job) -> Result<Option<Box<Part<'j>>>, FetchError> {
     let part = match (job.collector.store(), job.collector.output_file()) {
-        (Some(store), _) => Part::open(store, &target.name)?,
+        (Some(store), _) => Part::open(store, target.name())?,
         (None, Some(file)) => Part::for_file(file)?,
         (None, None) => return Ok(None),
     };
@@ -220,7 +220,7 @@ async fn settle(
             Err(error) => error,
         };
         drop(landed);
-        match policy::retry_delay(&job.options, &target.name, attempt + 1, &error) {
+        match policy::retry_delay(&job.options, target.name(), attempt + 1, &error) {
             Some(_) if job.feed.is_stopped() => {
                 return job
                     .collector

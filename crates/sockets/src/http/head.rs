@@ -73,10 +73,14 @@ impl LineReader {
         self.bytes.len()
     }
 
+    /// The bytes collected, the line ending included once complete.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// The complete line without its ending (`LF` or `CR LF`).
     pub fn text(&self) -> &[u8] {
-        let line = self.bytes.strip_suffix(b"\n").unwrap_or(&self.bytes);
-        line.strip_suffix(b"\r").unwrap_or(line)
+        without_ending(&self.bytes)
     }
 
     /// Whether what was collected holds nothing but line-ending bytes.
@@ -87,6 +91,19 @@ impl LineReader {
     pub fn clear(&mut self) {
         self.bytes.clear();
     }
+}
+
+/// A line without its ending (`LF` or `CR LF`).
+fn without_ending(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// How many bytes of `input` a whole line takes, its LF included, if its LF is within
+/// the first `budget` bytes (the same rule as [`LineReader::fill`]'s).
+fn whole_line(input: &[u8], budget: usize) -> Option<usize> {
+    let window = &input[..input.len().min(budget)];
+    window.iter().position(|&b| b == b'\n').map(|lf| lf + 1)
 }
 
 /// A complete head: the parsed start line `S`, the fields, and the framing fields noted
@@ -170,74 +187,110 @@ impl<S> HeadReader<S> {
         let mut pos = 0;
         loop {
             let budget = limits.max_head_bytes.saturating_sub(self.taken);
-            let taken = match self.line.fill(&input[pos..], budget) {
-                Fill::Partial { taken } => {
-                    self.taken += taken;
-                    return Ok((pos + taken, None));
-                }
-                Fill::OverBudget => {
-                    let head_start = offset + pos - self.taken;
-                    return Err(HttpError::HeadTooLarge {
-                        section: self.section,
-                        offset: head_start + limits.max_head_bytes,
-                        limit: limits.max_head_bytes,
-                    });
-                }
-                Fill::Complete { taken } => taken,
+            // A line that came whole in this piece is read where it lies; only a line
+            // cut between two pieces is collected first. (Collecting every line would
+            // cost a copy of the whole head, and an allocation or more per head.)
+            let whole = match self.line.len() {
+                0 => whole_line(&input[pos..], budget),
+                _ => None,
             };
+            let taken = match whole {
+                Some(taken) => taken,
+                None => match self.line.fill(&input[pos..], budget) {
+                    Fill::Partial { taken } => {
+                        self.taken += taken;
+                        return Ok((pos + taken, None));
+                    }
+                    Fill::OverBudget => {
+                        let head_start = offset + pos - self.taken;
+                        return Err(HttpError::HeadTooLarge {
+                            section: self.section,
+                            offset: head_start + limits.max_head_bytes,
+                            limit: limits.max_head_bytes,
+                        });
+                    }
+                    Fill::Complete { taken } => taken,
+                },
+            };
+            let start = pos;
             pos += taken;
             self.taken += taken;
-            let line_offset = offset + pos - self.line.len();
-            let text = self.line.text();
-
-            if text.is_empty() {
-                if self.start.is_none() && self.section == Section::Head {
-                    // An empty line before the start line: skipped.
-                    self.line.clear();
-                    continue;
-                }
-                let head = self.start.take().map(|start| Head {
-                    start,
-                    headers: std::mem::take(&mut self.headers),
-                    framing: std::mem::take(&mut self.framing),
-                });
+            // The collected line is taken out while it is handled (and put back empty,
+            // its buffer kept): handling it needs the reader whole.
+            let mut line = std::mem::take(&mut self.line);
+            let bytes = match whole {
+                Some(_) => &input[start..pos],
+                None => line.bytes(),
+            };
+            let line_offset = offset + pos - bytes.len();
+            let handled =
+                self.handle_line(without_ending(bytes), line_offset, limits, &parse_start);
+            line.clear();
+            self.line = line;
+            if let Some(head) = handled? {
                 return Ok((pos, head));
             }
-            if self.start.is_none() {
-                self.start = Some(parse_start(text, line_offset)?);
-            } else {
-                if self.lines as usize >= limits.max_headers {
-                    return Err(HttpError::TooManyHeaders {
-                        section: self.section,
-                        offset: line_offset,
-                        limit: limits.max_headers,
-                    });
-                }
-                self.lines = self.lines.saturating_add(1);
-                if text.first().copied().is_some_and(is_ows) {
-                    self.continue_field(line_offset)?;
-                } else {
-                    let field = parse_field_line(text, line_offset)?;
-                    self.framing.note(&field);
-                    self.headers.push(field.name, field.value);
-                }
-            }
-            self.line.clear();
         }
     }
     // ANCHOR_END: read
 
+    // ANCHOR: handle_line
+    /// One complete line of the head (`text`, its ending taken off, at `line_offset`).
+    /// `Some` once the empty line has ended the head: with the head, or with `None` for
+    /// a trailer section, which has no start line to give.
+    fn handle_line(
+        &mut self,
+        text: &[u8],
+        line_offset: usize,
+        limits: &Limits,
+        parse_start: &impl Fn(&[u8], usize) -> Result<S, HttpError>,
+    ) -> Result<Option<Option<Head<S>>>, HttpError> {
+        if text.is_empty() {
+            if self.start.is_none() && self.section == Section::Head {
+                // An empty line before the start line: skipped.
+                return Ok(None);
+            }
+            let head = self.start.take().map(|start| Head {
+                start,
+                headers: std::mem::take(&mut self.headers),
+                framing: std::mem::take(&mut self.framing),
+            });
+            return Ok(Some(head));
+        }
+        if self.start.is_none() {
+            self.start = Some(parse_start(text, line_offset)?);
+            return Ok(None);
+        }
+        if self.lines as usize >= limits.max_headers {
+            return Err(HttpError::TooManyHeaders {
+                section: self.section,
+                offset: line_offset,
+                limit: limits.max_headers,
+            });
+        }
+        self.lines = self.lines.saturating_add(1);
+        if text.first().copied().is_some_and(is_ows) {
+            self.continue_field(text, line_offset)?;
+        } else {
+            let field = parse_field_line(text, line_offset)?;
+            self.framing.note(&field);
+            self.headers.push(field.name, field.value);
+        }
+        Ok(None)
+    }
+    // ANCHOR_END: handle_line
+
     // ANCHOR: continue_field
-    /// A header line that starts with whitespace (the current line, at `offset`): a
-    /// fold of the field before it, undone or refused, or an error if there is none.
-    fn continue_field(&mut self, offset: usize) -> Result<(), HttpError> {
+    /// A header line that starts with whitespace (`text`, at `offset`): a fold of the
+    /// field before it, undone or refused, or an error if there is none.
+    fn continue_field(&mut self, text: &[u8], offset: usize) -> Result<(), HttpError> {
         let Some(name) = self.headers.last_name() else {
             return Err(HttpError::WhitespaceBeforeFirstField { offset });
         };
         if !self.unfold {
             return Err(HttpError::ObsoleteLineFolding { offset });
         }
-        let (more, more_offset) = parse_continuation(self.line.text(), offset, name)?;
+        let (more, more_offset) = parse_continuation(text, offset, name)?;
         // Replace the fold with one space (RFC 9112, section 5.2), in the fields and in
         // the framing fields alike, before anything interprets the value.
         self.framing.extend_last(&more, more_offset);
