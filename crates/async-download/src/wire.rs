@@ -781,7 +781,7 @@ async fn send(stream: &mut Stream, write: impl FnOnce(&mut Vec<u8>)) -> Result<(
 mod tests {
     use super::*;
     use std::time::Duration;
-    use tokio::io::AsyncReadExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     /// A listener whose accept queue is full drops SYNs: the connect gives its SYN up
@@ -821,6 +821,88 @@ mod tests {
             .expect("a connect once the backlog has room");
         drop((stream, accepted));
         assert!(connections.syns_resent >= resent);
+    }
+
+    /// A server on 127.0.0.1 that answers each connection's requests with `body`, up to
+    /// `per_connection` of them, then closes it without saying so beforehand (a
+    /// keep-alive server whose idle timeout struck). Returns its address.
+    async fn closing_server(per_connection: usize, body: &'static [u8]) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0; 4096];
+                    for _ in 0..per_connection {
+                        let mut got = Vec::new();
+                        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match socket.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => got.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        let head =
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                        let answered = async {
+                            socket.write_all(head.as_bytes()).await?;
+                            socket.write_all(body).await
+                        };
+                        if answered.await.is_err() {
+                            return;
+                        }
+                    }
+                    // Dropped: closed after its last answer.
+                });
+            }
+        });
+        addr
+    }
+
+    /// A response's readiness left on the socket is forgotten before the next request
+    /// ([`Stream::forget_readable`]): the next response, coming later, must still wake
+    /// the reader, request after request on one connection.
+    #[tokio::test]
+    async fn each_response_on_a_kept_connection_wakes_its_reader() {
+        let addr = closing_server(50, b"hello").await;
+        let url = Url::parse(&format!("http://{addr}/x")).unwrap();
+        let options = Options {
+            timeout: Duration::from_secs(10),
+            ..Options::default()
+        };
+        let mut connections = Connections::new();
+        for i in 0..50 {
+            let response = connections.fetch(&url, 0, &options, None).await;
+            let response = response.unwrap_or_else(|e| panic!("request {i}: {e}"));
+            assert_eq!(response.body, b"hello");
+        }
+        assert_eq!(connections.opened, 1, "the connection was not kept");
+    }
+
+    /// A kept connection that the server closed while it was idle: forgetting the
+    /// readiness must not hide that. The next request on it finds it closed (the end
+    /// of the stream, or the reset that the request brings back) and goes again on a
+    /// new connection, rather than waiting out its timeout.
+    #[tokio::test]
+    async fn a_kept_connection_closed_while_idle_is_replaced_not_waited_on() {
+        let addr = closing_server(1, b"once").await;
+        let url = Url::parse(&format!("http://{addr}/x")).unwrap();
+        // A request left waiting would fail with this timeout.
+        let options = Options {
+            timeout: Duration::from_secs(20),
+            ..Options::default()
+        };
+        let mut connections = Connections::new();
+        for i in 0..5 {
+            let response = connections.fetch(&url, 0, &options, None).await;
+            let response = response.unwrap_or_else(|e| panic!("request {i}: {e}"));
+            assert_eq!(response.body, b"once");
+            // Time for the server's close to arrive before the next request.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            connections.opened, 5,
+            "each request needed a new connection"
+        );
     }
 
     /// The slow path of [`send`]: a socket whose send buffer is full takes nothing at
