@@ -40,7 +40,8 @@ pub const START_PERMITS: usize = 2;
 pub struct HostGate {
     /// `None`: no limit (every `enter` is free).
     per_host: Option<usize>,
-    hosts: Mutex<HashMap<(String, u16), Arc<Host>>>,
+    /// By host name, then by port (a host has one or two).
+    hosts: Mutex<HashMap<String, Vec<(u16, Arc<Host>)>>>,
 }
 
 #[derive(Debug)]
@@ -92,16 +93,23 @@ impl HostGate {
         let limit = self.per_host?;
         // Only inserted into: a panic elsewhere leaves the map whole.
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (url.host.clone(), url.port);
-        let host = hosts.entry(key).or_insert_with(|| {
-            let start = START_PERMITS.min(limit);
-            Arc::new(Host {
-                permits: Arc::new(Semaphore::new(start)),
-                granted: AtomicUsize::new(start),
-                limit,
-            })
+        // Looked up by reference, the key made only for a host seen the first time:
+        // every attempt passes here.
+        let ports = match hosts.get_mut(url.host.as_str()) {
+            Some(ports) => ports,
+            None => hosts.entry(url.host.clone()).or_default(),
+        };
+        if let Some((_, host)) = ports.iter().find(|(port, _)| *port == url.port) {
+            return Some(host.clone());
+        }
+        let start = START_PERMITS.min(limit);
+        let host = Arc::new(Host {
+            permits: Arc::new(Semaphore::new(start)),
+            granted: AtomicUsize::new(start),
+            limit,
         });
-        Some(host.clone())
+        ports.push((url.port, host.clone()));
+        Some(host)
     }
 }
 

@@ -57,20 +57,23 @@ pub(crate) enum BodyKind {
 #[derive(Debug)]
 struct Noted {
     value: String,
-    /// (where a piece starts in `value`, where it starts in the message)
-    pieces: Vec<(usize, usize)>,
+    /// Where the value's first piece starts in the message.
+    offset: usize,
+    /// The pieces after the first, from folded lines: (where a piece starts in `value`,
+    /// where it starts in the message). Nearly always empty, and then not allocated.
+    folds: Vec<(usize, usize)>,
 }
 
 impl Noted {
     /// The offset in the message of byte `at` of the value.
     fn offset_at(&self, at: usize) -> usize {
         let (start, offset) = self
-            .pieces
+            .folds
             .iter()
             .rev()
             .find(|(start, _)| *start <= at)
             .copied()
-            .unwrap_or((0, 0));
+            .unwrap_or((0, self.offset));
         offset + (at - start)
     }
 
@@ -134,7 +137,8 @@ impl FramingFields {
         self.last = Some(which);
         self.list(which).push(Noted {
             value: field.value.to_string(),
-            pieces: vec![(0, field.value_offset)],
+            offset: field.value_offset,
+            folds: Vec::new(),
         });
     }
 
@@ -151,7 +155,7 @@ impl FramingFields {
         if !noted.value.is_empty() {
             noted.value.push(' ');
         }
-        noted.pieces.push((noted.value.len(), offset));
+        noted.folds.push((noted.value.len(), offset));
         noted.value.push_str(more);
     }
 
