@@ -41,8 +41,11 @@ pub struct HostGate {
     /// `None`: no limit (every `enter` is free).
     per_host: Option<usize>,
     /// By host name, then by port (a host has one or two).
-    hosts: Mutex<HashMap<String, Vec<(u16, Arc<Host>)>>>,
+    hosts: Mutex<HashMap<String, Ports>>,
 }
+
+/// The entries of one host name, by port.
+type Ports = Vec<(u16, Arc<Host>)>;
 
 #[derive(Debug)]
 struct Host {
