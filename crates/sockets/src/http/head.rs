@@ -52,7 +52,7 @@ impl LineReader {
     /// line grow by at most `budget` more bytes.
     pub fn fill(&mut self, input: &[u8], budget: usize) -> Fill {
         let window = &input[..input.len().min(budget)];
-        match window.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', window) {
             Some(lf) => {
                 self.bytes.extend_from_slice(&window[..=lf]);
                 Fill::Complete { taken: lf + 1 }
@@ -103,7 +103,7 @@ fn without_ending(line: &[u8]) -> &[u8] {
 /// the first `budget` bytes (the same rule as [`LineReader::fill`]'s).
 fn whole_line(input: &[u8], budget: usize) -> Option<usize> {
     let window = &input[..input.len().min(budget)];
-    window.iter().position(|&b| b == b'\n').map(|lf| lf + 1)
+    memchr::memchr(b'\n', window).map(|lf| lf + 1)
 }
 
 /// A complete head: the parsed start line `S`, the fields, and the framing fields noted

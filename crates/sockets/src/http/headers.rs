@@ -173,8 +173,38 @@ impl ExactSizeIterator for Iter<'_> {}
 /// `tchar` (RFC 9110, section 5.6.2): the bytes a token (a method, a header name) is
 /// made of.
 pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
+
+/// [`is_tchar`] for every byte, worked out once when compiling: a header name is
+/// checked a byte at a time, and a table answers in one look.
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 /// Bytes allowed in a header value or a reason phrase: tab, space, visible ASCII, and
 /// `obs-text` (0x80 to 0xff). Everything else is a control byte.
@@ -223,29 +253,40 @@ pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'
         offset: offset + at,
         reason: reason.to_string(),
     };
-    let colon = line
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or_else(|| bad_line(0, "no colon after the header name"))?;
+    // One pass up to the colon, noting the first byte a name may not have (an error
+    // only once a colon shows this is a name at all).
+    let mut not_token = None;
+    let mut colon = None;
+    for (i, &b) in line.iter().enumerate() {
+        if b == b':' {
+            colon = Some(i);
+            break;
+        }
+        if not_token.is_none() && !is_tchar(b) {
+            not_token = Some(i);
+        }
+    }
+    let colon = colon.ok_or_else(|| bad_line(0, "no colon after the header name"))?;
     if colon == 0 {
         return Err(bad_line(0, "empty header name"));
     }
-    for (i, &b) in line[..colon].iter().enumerate() {
-        if is_ows(b) {
-            return Err(bad_line(
-                i,
-                "whitespace between the header name and the colon",
-            ));
-        }
-        if !is_tchar(b) {
-            return Err(HttpError::InvalidHeaderName {
+    if let Some(i) = not_token {
+        return Err(if is_ows(line[i]) {
+            bad_line(i, "whitespace between the header name and the colon")
+        } else {
+            HttpError::InvalidHeaderName {
                 offset: offset + i,
-                byte: b,
-            });
-        }
+                byte: line[i],
+            }
+        });
     }
-    // Only token bytes, checked just above: ASCII, hence UTF-8.
-    let name = std::str::from_utf8(&line[..colon]).map_err(|_| bad_line(0, "not a token"))?;
+    // The whole line checked as UTF-8 once (nearly always it is): the name and the
+    // value are then slices of it. Only token bytes before the colon: ASCII.
+    let text = std::str::from_utf8(line).ok();
+    let name = match text {
+        Some(text) => &text[..colon],
+        None => std::str::from_utf8(&line[..colon]).map_err(|_| bad_line(0, "not a token"))?,
+    };
 
     let after_colon = colon + 1;
     if let Some(i) = line[after_colon..].iter().position(|&b| !is_text_byte(b)) {
@@ -261,9 +302,14 @@ pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'
         .iter()
         .rposition(|&b| !is_ows(b))
         .map_or(start, |i| i + 1);
+    let value = match text {
+        // Spaces and tabs trimmed: `start` and `end` are on character boundaries.
+        Some(text) => Cow::Borrowed(&text[after_colon + start..after_colon + end]),
+        None => decode_text_in(&raw[start..end]),
+    };
     Ok(FieldLine {
         name,
-        value: decode_text_in(&raw[start..end]),
+        value,
         value_offset: offset + after_colon + start,
     })
 }
