@@ -147,13 +147,15 @@ fn parse_wrk(text: &str) -> Result<WrkReport, WrkReportError> {
 // ANCHOR: engine
 /// This crate's engine `kind`, in this process, fetching the first `count` URLs of the
 /// file `urls` with `plan.connections` workers, each on its own keep-alive connection,
-/// `pipeline` requests at once on each.
+/// `pipeline` requests at once on each; saving the documents in the folder `out`
+/// (`--out`), or checking and dropping them (`None`).
 pub fn engine(
     kind: EngineKind,
     pipeline: usize,
     urls: &Path,
     count: u64,
     plan: &PeerPlan,
+    out: Option<&Path>,
 ) -> Result<Sample, PeersError> {
     let name = kind.name();
     let file = File::open(urls).map_err(|source| PeersError::Engine {
@@ -170,6 +172,7 @@ pub fn engine(
         // The same request as the other clients' (wrk sends no Accept-Encoding): the
         // race compares clients, not what a server does with compression.
         compress: false,
+        out: out.map(Path::to_path_buf),
         ..Options::default()
     };
     let before = Usage::of_self().ok();
@@ -265,7 +268,9 @@ pub fn run_aiohttp(
     })
 }
 
-fn cpu_per_doc(before: Option<Usage>, after: Option<Usage>, docs: u64) -> Option<f64> {
+/// CPU time (user + system) per document between two readings, in µs: `None` when
+/// the kernel would not say, or for no document.
+pub fn cpu_per_doc(before: Option<Usage>, after: Option<Usage>, docs: u64) -> Option<f64> {
     let cpu = after?.since(&before?).cpu();
     (docs > 0).then(|| cpu * 1e6 / docs as f64)
 }

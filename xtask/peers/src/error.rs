@@ -19,6 +19,20 @@ pub enum PeersError {
     },
     #[error("{what}: {source}")]
     Run { what: String, source: procs::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The URL list the engines fetch from, read again for the names `--out` gives.
+    #[error("the URL list {}: {problem}", path.display())]
+    Urls { path: PathBuf, problem: String },
+    /// The write protocol alone (`write_floor`): its store would not open.
+    #[error("the write protocol: {0}")]
+    StoreOpen(async_download::DownloadError),
+    /// The write protocol alone: a save failed.
+    #[error("the write protocol: {0}")]
+    Save(async_download::FetchError),
     #[error("{tool} failed ({status}): {output}")]
     Failed {
         tool: &'static str,

@@ -19,6 +19,11 @@
 //!   the tokio engine fetches at least [`plan::ENGINE_VS_FLOOR`] times its documents per
 //!   second, and the engines spend on each document at most 1 / [`plan::CPU_VS_FLOOR`]
 //!   times its CPU time (the client's own, from this process's rusage);
+//! - the write protocol of `--out` alone (`write_floor`: a temporary file, the body
+//!   written, a rename into place, a journal line) is measured on the same documents,
+//!   to a tmpfs, and so is the tokio engine with `--out`: what `--out` adds to the
+//!   engine's CPU time per document is at most 1 / [`plan::OUT_VS_WRITE_FLOOR`] times
+//!   the protocol's own;
 //! - under the same wrk load, the tokio corpus server answers at least
 //!   [`plan::SERVER_VS_NGINX`] times the requests per second of nginx with 1 worker.
 //!
@@ -39,7 +44,8 @@
 //! - `plan`: what is measured, the rows and the targets;
 //! - `run`: the run itself, in order; `board`: the rows as they fill up;
 //! - `tools`: finding nginx, wrk and aiohttp; `clients`: running wrk, aiohttp and the
-//!   engines; `floor`: the minimal client; `nginx`: nginx as a child process, stopped
+//!   engines; `floor`: the minimal client; `write_floor`: the write protocol alone, the
+//!   floor of `--out`; `nginx`: nginx as a child process, stopped
 //!   with its workers on every path;
 //! - `workdir`: the temporary folder of documents and scripts (the scripts are real
 //!   files in `scripts/`); `report`: the result, as JSON and as Markdown;
@@ -57,6 +63,7 @@ mod run;
 mod running;
 mod tools;
 mod workdir;
+mod write_floor;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

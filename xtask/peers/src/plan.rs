@@ -19,6 +19,10 @@ pub const ENGINE_VS_FLOOR: f64 = 0.9;
 /// An engine's CPU time per document against the minimal client's, read as the
 /// floor's / ours: 0.9 is ours within 1.11 times the floor's.
 pub const CPU_VS_FLOOR: f64 = 0.9;
+/// What `--out` adds to the tokio engine's CPU time per document against what the write
+/// protocol costs alone (the write floor), read as the floor's / what `--out` adds: 0.5
+/// is `--out` adding at most twice the protocol's own cost.
+pub const OUT_VS_WRITE_FLOOR: f64 = 0.5;
 
 /// What a comparison compares, and so which way its ratio reads. Either way, a ratio
 /// at or above the target is good.
@@ -29,6 +33,11 @@ pub enum Metric {
     PerSec,
     /// The client's CPU time per document: theirs / ours, since less CPU is better.
     CpuPerDoc,
+    /// What ours adds to `base` in CPU time per document, against theirs:
+    /// theirs / (ours − base). For `--out`: the write protocol alone (theirs) against
+    /// the tokio engine saving (ours) less the same engine discarding (`base`). When
+    /// ours costs no more than `base`, nothing was added: met, without a ratio.
+    AddedCpuPerDoc { base: &'static str },
 }
 
 /// The documents' sizes: the issue's "2–8 KB". Corpus ids outside it are skipped.
@@ -58,7 +67,9 @@ pub struct PeerPlan {
 
 impl PeerPlan {
     /// The benchmark the issue describes: 100,000 documents, 5-second wrk runs, the
-    /// median of 3 rounds: about two minutes, and 450 MB in the temp folder.
+    /// median of 3 rounds: about two minutes, and 450 MB in the temp folder; as much
+    /// again in memory (the write floor's documents) and, one `--out` row at a time, in
+    /// `/dev/shm`.
     pub fn full() -> PeerPlan {
         PeerPlan {
             documents: 100_000,
@@ -89,6 +100,8 @@ pub const MULTI_NGINX2: &str = "tokio-multi engine → nginx, 2 workers";
 pub const CURRENT_NGINX2: &str = "tokio engine (current-thread) → nginx, 2 workers";
 pub const EVENT_LOOP_NGINX2: &str = "event-loop engine → nginx, 2 workers";
 pub const FLOOR_NGINX2: &str = "minimal tokio client (the floor) → nginx, 2 workers";
+pub const WRITE_FLOOR: &str = "the write protocol alone (the floor of --out), to tmpfs";
+pub const CURRENT_OUT: &str = "tokio engine --out tmpfs → nginx, 2 workers";
 pub const WRK_PIPELINED: &str = "wrk, pipelined → nginx, 2 workers";
 pub const MULTI_PIPELINED: &str = "tokio-multi engine, pipelined → nginx, 2 workers";
 pub const CURRENT_PIPELINED: &str = "tokio engine (current-thread), pipelined → nginx, 2 workers";
@@ -100,12 +113,14 @@ pub const DOCS_PER_SEC: &str = "documents/s";
 pub const REQUESTS_PER_SEC: &str = "requests/s";
 
 /// Every row, in the order of the table.
-pub const ROWS: [(&str, &str); 11] = [
+pub const ROWS: [(&str, &str); 13] = [
     (WRK_NGINX2, REQUESTS_PER_SEC),
     (MULTI_NGINX2, DOCS_PER_SEC),
     (CURRENT_NGINX2, DOCS_PER_SEC),
     (EVENT_LOOP_NGINX2, DOCS_PER_SEC),
     (FLOOR_NGINX2, DOCS_PER_SEC),
+    (WRITE_FLOOR, DOCS_PER_SEC),
+    (CURRENT_OUT, DOCS_PER_SEC),
     (WRK_PIPELINED, REQUESTS_PER_SEC),
     (MULTI_PIPELINED, DOCS_PER_SEC),
     (CURRENT_PIPELINED, DOCS_PER_SEC),
@@ -120,8 +135,9 @@ pub const ROWS: [(&str, &str); 11] = [
 /// response) and pipelined, against wrk as it runs by default. How the pipelined engines
 /// compare with wrk pipelined too is told under the table (`report::markdown`). The
 /// engines are then set against each other, and against the minimal client, the floor:
-/// in documents per second and in CPU time per document.
-pub const COMPARISONS: [(&str, &str, &str, Metric, f64); 14] = [
+/// in documents per second and in CPU time per document. Last, what `--out` adds to the
+/// tokio engine is set against the write protocol alone.
+pub const COMPARISONS: [(&str, &str, &str, Metric, f64); 15] = [
     (
         "tokio-multi engine vs wrk (nginx, 2 workers)",
         MULTI_NGINX2,
@@ -219,5 +235,14 @@ pub const COMPARISONS: [(&str, &str, &str, Metric, f64); 14] = [
         FLOOR_NGINX2,
         Metric::CpuPerDoc,
         CPU_VS_FLOOR,
+    ),
+    (
+        "--out's cost per document vs the write protocol's",
+        CURRENT_OUT,
+        WRITE_FLOOR,
+        Metric::AddedCpuPerDoc {
+            base: CURRENT_NGINX2,
+        },
+        OUT_VS_WRITE_FLOOR,
     ),
 ];

@@ -12,6 +12,9 @@ pub struct Peers {
     pub plan: PeerPlan,
     /// The documents' total size in bytes (0 when nginx is missing: none were made).
     pub document_bytes: u64,
+    /// Where the `--out` rows write (the write floor and the engine with `--out`), and
+    /// whether it is a tmpfs.
+    pub write_folder: String,
     pub tools: Vec<Tool>,
     pub measurements: Vec<Measurement>,
     pub comparisons: Vec<Comparison>,
@@ -71,12 +74,20 @@ pub struct Comparison {
     pub name: String,
     pub ours: String,
     pub theirs: String,
+    /// The row subtracted from ours, for a comparison of what ours adds to it
+    /// ([`Metric::AddedCpuPerDoc`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
     /// What is compared, and so which way `ratio` reads.
     pub metric: Metric,
     pub target: f64,
     /// When both were measured: ours / theirs in documents (or requests) per second,
-    /// theirs / ours in CPU time per document. At or above `target` is good either way.
+    /// theirs / ours in CPU time per document, theirs / (ours − base) in CPU time per
+    /// document added. At or above `target` is good in every case.
     pub ratio: Option<f64>,
+    /// What the ratio does not say (a target met without a ratio, and why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     #[serde(flatten)]
     pub outcome: Outcome,
 }
@@ -126,7 +137,11 @@ pub fn markdown(peers: &Peers) -> String {
         "Pipelined: {} requests sent at once on each connection, before the first response.\n",
         plan.pipeline
     ));
-    text.push_str(&format!("Tools: {}.\n\n", tools.join("; ")));
+    text.push_str(&format!("Tools: {}.\n", tools.join("; ")));
+    text.push_str(&format!(
+        "The --out rows write to {}.\n\n",
+        peers.write_folder
+    ));
     text.push_str("| client → server | figure | client CPU µs/doc | rounds |\n");
     text.push_str("|---|---:|---:|---|\n");
     for m in &peers.measurements {
@@ -160,8 +175,12 @@ pub fn markdown(peers: &Peers) -> String {
     text.push_str("\n| target | ratio of | ratio | wanted | result |\n|---|---|---:|---:|---|\n");
     for c in &peers.comparisons {
         let ratio = c.ratio.map_or("–".into(), |r| format!("{r:.2}x"));
+        let note = c
+            .note
+            .as_ref()
+            .map_or(String::new(), |n| format!(" ({})", cell(n)));
         text.push_str(&format!(
-            "| {} | {} | {ratio} | ≥ {}x | {} |\n",
+            "| {} | {} | {ratio} | ≥ {}x | {}{note} |\n",
             c.name,
             reads(c.metric),
             c.target,
@@ -172,6 +191,7 @@ pub fn markdown(peers: &Peers) -> String {
         "\nEvery ratio reads \"higher is better\": CPU per document is compared as the \
          other side's CPU over ours, so 0.90x is ours using 1.11 times as much.\n",
     );
+    text.push_str(&added(&peers.comparisons));
     text.push_str(&same_footing(&peers.measurements));
     text
 }
@@ -181,7 +201,30 @@ fn reads(metric: Metric) -> &'static str {
     match metric {
         Metric::PerSec => "per second, ours ÷ theirs",
         Metric::CpuPerDoc => "CPU per doc, theirs ÷ ours",
+        Metric::AddedCpuPerDoc { .. } => "CPU per doc, theirs ÷ (ours − base)",
     }
+}
+
+/// How a comparison of what one row adds to another reads, said once under the table
+/// for each such comparison.
+fn added(comparisons: &[Comparison]) -> String {
+    comparisons
+        .iter()
+        .filter_map(|c| {
+            let base = c.base.as_deref()?;
+            Some(format!(
+                "\n\"{}\": what \"{}\" spends per document beyond \"{base}\" (the \
+                 base) against \"{}\": theirs ÷ (ours − base), so {}x is what it adds at \
+                 most {:.2} times theirs; when it adds nothing (ours ≤ base), the target is \
+                 met without a ratio.\n",
+                c.name,
+                c.ours,
+                c.theirs,
+                c.target,
+                1.0 / c.target
+            ))
+        })
+        .collect()
 }
 
 /// Pipelining against pipelining: how the pipelined engines compare with wrk

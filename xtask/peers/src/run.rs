@@ -16,6 +16,7 @@ use crate::plan::*;
 use crate::report::Peers;
 use crate::tools::Tools;
 use crate::workdir::Workdir;
+use crate::write_floor::{load_documents, run_engine_out, run_write_floor, scratch_root};
 
 // ANCHOR: run
 /// Runs the benchmark `plan` describes; `log` hears of each step as it ends (for
@@ -27,6 +28,15 @@ pub fn run(plan: &PeerPlan, mut log: impl FnMut(&str)) -> Result<Peers, PeersErr
     let tools = Tools::detect();
     let mut board = Board::new();
     let mut document_bytes = 0;
+    let (write_root, tmpfs) = scratch_root();
+    let write_folder = if tmpfs {
+        format!("{} (a tmpfs)", write_root.display())
+    } else {
+        format!(
+            "{} (no /dev/shm: the system's temporary folder, maybe a disk)",
+            write_root.display()
+        )
+    };
     match (&tools.nginx, &tools.wrk, &tools.aiohttp) {
         (Err(reason), _, _) => {
             for (name, _) in ROWS {
@@ -44,6 +54,8 @@ pub fn run(plan: &PeerPlan, mut log: impl FnMut(&str)) -> Result<Peers, PeersErr
                 CURRENT_NGINX2,
                 EVENT_LOOP_NGINX2,
                 FLOOR_NGINX2,
+                WRITE_FLOOR,
+                CURRENT_OUT,
                 MULTI_PIPELINED,
                 CURRENT_PIPELINED,
             ] {
@@ -53,7 +65,12 @@ pub fn run(plan: &PeerPlan, mut log: impl FnMut(&str)) -> Result<Peers, PeersErr
         (Ok(nginx), _, _) => {
             let work = Workdir::create(plan, &mut log)?;
             document_bytes = work.bytes;
-            clients(plan, &tools, &nginx.path, &work, &mut board, &mut log)?;
+            let places = Places {
+                nginx: &nginx.path,
+                work: &work,
+                write_root: &write_root,
+            };
+            clients(plan, &tools, &places, &mut board, &mut log)?;
             servers(plan, &tools, &nginx.path, &work, &mut board, &mut log)?;
         }
     }
@@ -63,6 +80,7 @@ pub fn run(plan: &PeerPlan, mut log: impl FnMut(&str)) -> Result<Peers, PeersErr
         machine: async_download::race::machine(),
         plan: plan.clone(),
         document_bytes,
+        write_folder,
         tools: tools.list(),
         measurements,
         comparisons,
@@ -70,16 +88,24 @@ pub fn run(plan: &PeerPlan, mut log: impl FnMut(&str)) -> Result<Peers, PeersErr
 }
 // ANCHOR_END: run
 
+/// Where the clients' run finds what it needs: nginx, the documents, and the folder the
+/// `--out` rows write under.
+struct Places<'a> {
+    nginx: &'a Path,
+    work: &'a Workdir,
+    write_root: &'a Path,
+}
+
 /// The clients on nginx with 2 workers: wrk, the tokio and event-loop engines, the
-/// minimal client, aiohttp.
+/// minimal client, the write protocol alone and the tokio engine with `--out`, aiohttp.
 fn clients(
     plan: &PeerPlan,
     tools: &Tools,
-    nginx: &Path,
-    work: &Workdir,
+    places: &Places<'_>,
     board: &mut Board,
     log: &mut dyn FnMut(&str),
 ) -> Result<(), PeersError> {
+    let work = places.work;
     let wrk = tools.wrk.as_ref().map(|w| w.path.as_path());
     let python = tools.aiohttp.as_ref().map(|p| p.path.as_path());
     if let Err(reason) = wrk {
@@ -95,12 +121,14 @@ fn clients(
         CURRENT_NGINX2,
         EVENT_LOOP_NGINX2,
         FLOOR_NGINX2,
+        WRITE_FLOOR,
+        CURRENT_OUT,
         WRK_PIPELINED,
         MULTI_PIPELINED,
         CURRENT_PIPELINED,
         AIOHTTP_NGINX2,
     ];
-    let server = match Nginx::start(nginx, work, 2) {
+    let server = match Nginx::start(places.nginx, work, 2) {
         Ok(server) => server,
         Err(error) => {
             log(&format!("nginx (2 workers): FAILED: {error}"));
@@ -120,6 +148,7 @@ fn clients(
         &urls,
         plan.documents.min(5_000),
         plan,
+        None,
     );
     if let Err(error) = warm_up {
         log(&format!("warm-up: FAILED: {error}"));
@@ -128,6 +157,18 @@ fn clients(
         }
         return Ok(());
     }
+    // The write floor's documents, in memory before any clock starts: read once, saved
+    // in every round.
+    let documents = if board.wants(WRITE_FLOOR) {
+        load_documents(work, &urls, plan.documents)
+            .inspect_err(|error| {
+                log(&format!("{WRITE_FLOOR}: FAILED: {error}"));
+                board.fail(WRITE_FLOOR, error);
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     for round in 1..=plan.rounds {
         checkpoint()?;
         for (name, depth) in [(WRK_NGINX2, 1), (WRK_PIPELINED, plan.pipeline)] {
@@ -137,21 +178,33 @@ fn clients(
                 board.record(name, sample, round, log);
             }
         }
-        // The engines, and the floor (`None`) beside them on the same URLs: what their
-        // CPU per document is set against.
-        for (name, kind, depth) in [
-            (MULTI_NGINX2, Some(EngineKind::TokioMulti), 1),
-            (CURRENT_NGINX2, Some(EngineKind::Tokio), 1),
-            (EVENT_LOOP_NGINX2, Some(EngineKind::EventLoop), 1),
-            (FLOOR_NGINX2, None, 1),
-            (MULTI_PIPELINED, Some(EngineKind::TokioMulti), plan.pipeline),
-            (CURRENT_PIPELINED, Some(EngineKind::Tokio), plan.pipeline),
+        // The engines, and the floor beside them on the same URLs: what their CPU per
+        // document is set against. Then the same for `--out`: the write protocol alone
+        // on the same documents, and the tokio engine saving them.
+        for (name, client) in [
+            (MULTI_NGINX2, Client::Engine(EngineKind::TokioMulti, 1)),
+            (CURRENT_NGINX2, Client::Engine(EngineKind::Tokio, 1)),
+            (EVENT_LOOP_NGINX2, Client::Engine(EngineKind::EventLoop, 1)),
+            (FLOOR_NGINX2, Client::Floor),
+            (WRITE_FLOOR, Client::WriteFloor),
+            (CURRENT_OUT, Client::EngineOut),
+            (
+                MULTI_PIPELINED,
+                Client::Engine(EngineKind::TokioMulti, plan.pipeline),
+            ),
+            (
+                CURRENT_PIPELINED,
+                Client::Engine(EngineKind::Tokio, plan.pipeline),
+            ),
         ] {
             checkpoint()?;
             if board.wants(name) {
-                let sample = match kind {
-                    Some(kind) => engine(kind, depth, &urls, plan.documents, plan),
-                    None => run_floor(&urls, plan.documents, plan).map_err(PeersError::from),
+                let count = plan.documents;
+                let sample = match client {
+                    Client::Engine(kind, depth) => engine(kind, depth, &urls, count, plan, None),
+                    Client::Floor => run_floor(&urls, count, plan).map_err(PeersError::from),
+                    Client::WriteFloor => run_write_floor(places.write_root, &documents),
+                    Client::EngineOut => run_engine_out(places.write_root, &urls, count, plan),
                 };
                 board.record(name, sample, round, log);
             }
@@ -164,6 +217,19 @@ fn clients(
     }
     server.stop();
     Ok(())
+}
+
+/// What runs in this process, on the URLs of nginx with 2 workers.
+#[derive(Debug, Clone, Copy)]
+enum Client {
+    /// An engine, this many requests at once on a connection.
+    Engine(EngineKind, usize),
+    /// The minimal client (`floor`).
+    Floor,
+    /// The write protocol alone, no network (`write_floor`).
+    WriteFloor,
+    /// The tokio engine (one thread, unpipelined) with `--out`.
+    EngineOut,
 }
 
 /// The servers under wrk: nginx with 1 worker, the tokio corpus server with 1 worker.

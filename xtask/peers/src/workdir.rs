@@ -105,6 +105,11 @@ impl Workdir {
         Ok(path)
     }
 
+    /// The file nginx serves as `/wiki/<id>`.
+    pub fn document(&self, id: u64) -> PathBuf {
+        self.dir.join("docs").join("wiki").join(id.to_string())
+    }
+
     pub fn first_path(&self) -> String {
         self.ids
             .first()
