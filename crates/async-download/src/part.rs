@@ -89,6 +89,9 @@ pub struct Part<'s> {
     found: bool,
     /// The bytes an earlier run left that were resumed from: not fetched by this one.
     resumed_from: u64,
+    /// Whether an attempt has looked at the disk yet: the first one also notes what
+    /// the target started with (`found`, `resumed_from`).
+    looked: bool,
 }
 
 impl<'s> Part<'s> {
@@ -128,8 +131,11 @@ impl<'s> Part<'s> {
         ))
     }
 
+    /// Nothing is read from the disk yet: the first attempt does it (see
+    /// [`next_attempt`](Part::next_attempt)), and most documents then cost one `stat`
+    /// for their part file.
     fn new(home: Home<'s>, name: String, dir: &Path, file: &str) -> Part<'s> {
-        let mut part = Part {
+        Part {
             home,
             name,
             path: dir.join(format!("{PART_PREFIX}{file}")),
@@ -141,21 +147,21 @@ impl<'s> Part<'s> {
             len: 0,
             found: false,
             resumed_from: 0,
-        };
-        part.next_attempt();
-        part.found = fs::symlink_metadata(&part.path).is_ok();
-        part.resumed_from = part.have;
-        part
+            looked: false,
+        }
     }
 
     /// Reads again what is on disk, before an attempt: its length and its validator.
     pub fn next_attempt(&mut self) {
         self.file = None;
         self.decision = Decision::Undecided;
-        let len = fs::symlink_metadata(&self.path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map_or(0, |m| m.len());
+        let found = fs::symlink_metadata(&self.path).ok();
+        let first = !self.looked;
+        if first {
+            self.looked = true;
+            self.found = found.is_some();
+        }
+        let len = found.filter(|m| m.is_file()).map_or(0, |m| m.len());
         // No part, no validator to read: most documents cost one `stat` here.
         self.validator = (len > 0)
             .then(|| fs::read_to_string(&self.id_path).ok())
@@ -164,6 +170,9 @@ impl<'s> Part<'s> {
             .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
         self.have = if self.validator.is_some() { len } else { 0 };
         self.len = self.have;
+        if first {
+            self.resumed_from = self.have;
+        }
     }
 
     // ANCHOR: resume_headers
