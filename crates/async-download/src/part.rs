@@ -132,8 +132,8 @@ impl<'s> Part<'s> {
     }
 
     /// Nothing is read from the disk yet: the first attempt does it (see
-    /// [`next_attempt`](Part::next_attempt)), and most documents then cost one `stat`
-    /// for their part file.
+    /// [`next_attempt`](Part::next_attempt)), once, or not at all in an output folder
+    /// that held no part file.
     fn new(home: Home<'s>, name: String, dir: &Path, file: &str) -> Part<'s> {
         Part {
             home,
@@ -155,8 +155,15 @@ impl<'s> Part<'s> {
     pub fn next_attempt(&mut self) {
         self.file = None;
         self.decision = Decision::Undecided;
-        let found = fs::symlink_metadata(&self.path).ok();
         let first = !self.looked;
+        // A store opened without any part file in it has none for this target's first
+        // attempt: most documents saved with --out then cost no `stat` here at all.
+        let none_left = matches!(self.home, Home::Store { store, .. } if !store.had_parts());
+        let found = if first && none_left {
+            None
+        } else {
+            fs::symlink_metadata(&self.path).ok()
+        };
         if first {
             self.looked = true;
             self.found = found.is_some();

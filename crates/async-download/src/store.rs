@@ -54,6 +54,9 @@ pub struct Store {
     /// What the journal listed when the store was opened, i.e. what earlier runs saved,
     /// with each document's size.
     done: HashMap<String, u64>,
+    /// Whether a part file was in the folder when the store was opened: if not, no
+    /// document starts with one an earlier run left, and nobody needs to look.
+    parts: bool,
     /// The subfolders known to exist, so that a million saves into a few folders make
     /// a few `mkdir`s, not a million.
     folders: Mutex<HashSet<String>>,
@@ -75,12 +78,14 @@ impl Store {
             move |source| DownloadError::Output { path, source }
         };
         fs::create_dir_all(dir).map_err(output_error(dir))?;
-        remove_temp_files(dir).map_err(|(path, source)| DownloadError::Output { path, source })?;
+        let parts = remove_temp_files(dir)
+            .map_err(|(path, source)| DownloadError::Output { path, source })?;
         let (journal, done) = Journal::open(dir)?;
         Ok(Store {
             dir: dir.to_path_buf(),
             journal,
             done,
+            parts,
             folders: Mutex::new(HashSet::new()),
             pid: std::process::id(),
             next_temp: AtomicU64::new(0),
@@ -106,6 +111,12 @@ impl Store {
         })
     }
     // ANCHOR_END: is_done
+
+    /// Whether the folder held a part file (see [`crate::part`]) when the store was
+    /// opened: an earlier run's big download, to resume.
+    pub fn had_parts(&self) -> bool {
+        self.parts
+    }
 
     /// How many documents the journal listed when the store was opened.
     pub fn done_count(&self) -> usize {
@@ -307,22 +318,30 @@ fn write_new(path: &Path, body: &[u8]) -> std::io::Result<()> {
 /// name has a folder per path segment): where [`Store::save`] puts them. Symbolic
 /// links are not followed. Returns the path that could not be read or removed, with
 /// why.
-fn remove_temp_files(dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
+/// Removes the temporary files a killed run left; returns whether it saw a part file
+/// (see [`crate::part`]) on the way.
+fn remove_temp_files(dir: &Path) -> Result<bool, (PathBuf, std::io::Error)> {
     // Deeper than any name the store accepts: a folder made by hand further down holds
     // no temporary file of ours.
-    remove_temp_files_in(dir, crate::names::MAX_SAFE_COMPONENTS)
+    let mut parts = false;
+    remove_temp_files_in(dir, crate::names::MAX_SAFE_COMPONENTS, &mut parts)?;
+    Ok(parts)
 }
 
-fn remove_temp_files_in(dir: &Path, depth: usize) -> Result<(), (PathBuf, std::io::Error)> {
+fn remove_temp_files_in(
+    dir: &Path,
+    depth: usize,
+    parts: &mut bool,
+) -> Result<(), (PathBuf, std::io::Error)> {
     let entries = fs::read_dir(dir).map_err(|e| (dir.to_path_buf(), e))?;
     for entry in entries {
         let entry = entry.map_err(|e| (dir.to_path_buf(), e))?;
         // The entry's own type: a symbolic link is a link here, not what it points to.
         let kind = entry.file_type().map_err(|e| (entry.path(), e))?;
-        let is_temp = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|name| name.starts_with(TEMP_PREFIX));
+        let name = entry.file_name();
+        let name = name.to_str();
+        *parts |= name.is_some_and(|name| name.starts_with(crate::part::PART_PREFIX));
+        let is_temp = name.is_some_and(|name| name.starts_with(TEMP_PREFIX));
         if is_temp && kind.is_file() {
             match fs::remove_file(entry.path()) {
                 // Gone already: someone else cleaned up, which is what we wanted.
@@ -330,7 +349,7 @@ fn remove_temp_files_in(dir: &Path, depth: usize) -> Result<(), (PathBuf, std::i
                 _ => {}
             }
         } else if depth > 1 && kind.is_dir() {
-            remove_temp_files_in(&entry.path(), depth - 1)?;
+            remove_temp_files_in(&entry.path(), depth - 1, parts)?;
         }
     }
     Ok(())

@@ -81,6 +81,21 @@ fn a_saved_document_reads_back() {
     store.finish().unwrap();
 }
 
+/// The store tells whether a part file (a big download an earlier run left) was in
+/// the folder when it opened, at any depth a name can have: if none was, a document's
+/// first attempt need not look for one.
+#[test]
+fn a_part_file_left_anywhere_is_seen_when_the_store_opens() {
+    let root = TempRoot::new("parts");
+    assert!(!Store::open(&root.out()).unwrap().had_parts());
+    let deep = root.out().join("example.com_80/a/b");
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("document.txt"), b"whole").unwrap();
+    assert!(!Store::open(&root.out()).unwrap().had_parts());
+    fs::write(deep.join(".part-big.iso"), b"half").unwrap();
+    assert!(Store::open(&root.out()).unwrap().had_parts());
+}
+
 #[test]
 fn the_journal_survives_a_reopen() {
     let root = TempRoot::new("reopen");
