@@ -169,7 +169,7 @@ impl<'s> Part<'s> {
             self.found = found.is_some();
         }
         let len = found.filter(|m| m.is_file()).map_or(0, |m| m.len());
-        // No part, no validator to read: most documents cost one `stat` here.
+        // No part, no validator to read.
         self.validator = (len > 0)
             .then(|| fs::read_to_string(&self.id_path).ok())
             .flatten()
