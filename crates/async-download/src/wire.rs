@@ -186,10 +186,10 @@ impl Stream {
     /// Before a request: forgets that the socket was readable. A connection carries a
     /// new request only once the last response was read whole, so that readiness is
     /// left over from it, and trusting it would cost a `recv` that finds nothing (one
-    /// system call per document, a tenth of its CPU). A closure that says "would
-    /// block" clears it without asking the kernel; an end of stream is never cleared
-    /// (tokio keeps it), and the response's own bytes come after this and are a new
-    /// event. A TLS stream is left alone: rustls may hold bytes already decrypted.
+    /// system call per document). A closure that says "would block" clears it without
+    /// asking the kernel; an end of stream is never cleared (tokio keeps it), and the
+    /// response's own bytes come after this and are a new event. A TLS stream is left
+    /// alone: rustls may hold bytes already decrypted.
     fn forget_readable(&self) {
         if let Stream::Plain(tcp) = self {
             let _ = tcp.try_io(Interest::READABLE, || {
