@@ -858,23 +858,37 @@ mod tests {
         addr
     }
 
+    /// `times` fetches of one URL of `addr` with one set of connections, each answered
+    /// with `body` (a request left waiting fails with the 20 s timeout), `pause` between
+    /// them; returns the connections, to count what they opened.
+    async fn fetch_times(
+        addr: SocketAddr,
+        times: usize,
+        body: &[u8],
+        pause: Duration,
+    ) -> Connections {
+        let url = Url::parse(&format!("http://{addr}/x")).unwrap();
+        let options = Options {
+            timeout: Duration::from_secs(20),
+            ..Options::default()
+        };
+        let mut connections = Connections::new();
+        for i in 0..times {
+            let response = connections.fetch(&url, 0, &options, None).await;
+            let response = response.unwrap_or_else(|e| panic!("request {i}: {e}"));
+            assert_eq!(response.body, body);
+            tokio::time::sleep(pause).await;
+        }
+        connections
+    }
+
     /// A response's readiness left on the socket is forgotten before the next request
     /// ([`Stream::forget_readable`]): the next response, coming later, must still wake
     /// the reader, request after request on one connection.
     #[tokio::test]
     async fn each_response_on_a_kept_connection_wakes_its_reader() {
         let addr = closing_server(50, b"hello").await;
-        let url = Url::parse(&format!("http://{addr}/x")).unwrap();
-        let options = Options {
-            timeout: Duration::from_secs(10),
-            ..Options::default()
-        };
-        let mut connections = Connections::new();
-        for i in 0..50 {
-            let response = connections.fetch(&url, 0, &options, None).await;
-            let response = response.unwrap_or_else(|e| panic!("request {i}: {e}"));
-            assert_eq!(response.body, b"hello");
-        }
+        let connections = fetch_times(addr, 50, b"hello", Duration::ZERO).await;
         assert_eq!(connections.opened, 1, "the connection was not kept");
     }
 
@@ -885,20 +899,8 @@ mod tests {
     #[tokio::test]
     async fn a_kept_connection_closed_while_idle_is_replaced_not_waited_on() {
         let addr = closing_server(1, b"once").await;
-        let url = Url::parse(&format!("http://{addr}/x")).unwrap();
-        // A request left waiting would fail with this timeout.
-        let options = Options {
-            timeout: Duration::from_secs(20),
-            ..Options::default()
-        };
-        let mut connections = Connections::new();
-        for i in 0..5 {
-            let response = connections.fetch(&url, 0, &options, None).await;
-            let response = response.unwrap_or_else(|e| panic!("request {i}: {e}"));
-            assert_eq!(response.body, b"once");
-            // Time for the server's close to arrive before the next request.
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        // A pause for the server's close to arrive before the next request.
+        let connections = fetch_times(addr, 5, b"once", Duration::from_millis(20)).await;
         assert_eq!(
             connections.opened, 5,
             "each request needed a new connection"
