@@ -4,7 +4,7 @@ use procs::measure::{Stats, ratio};
 
 use crate::error::PeersError;
 use crate::plan::{COMPARISONS, Metric, ROWS};
-use crate::report::{Comparison, Figure, Measurement, Outcome};
+use crate::report::{Comparison, Figure, Measurement, Outcome, RoundRange};
 
 /// One round of one client.
 #[derive(Debug, Clone, Copy)]
@@ -113,7 +113,8 @@ impl Board {
     }
 }
 
-/// The median of the rounds.
+/// The median of the rounds, and every round kept, so that the comparisons can set each
+/// round against the same round of another row.
 fn figure_of(samples: &[Sample]) -> Figure {
     let per_sec: Vec<f64> = samples.iter().map(|s| s.per_sec).collect();
     let Some(stats) = Stats::from_samples(per_sec.clone()) else {
@@ -122,11 +123,12 @@ fn figure_of(samples: &[Sample]) -> Figure {
         };
     };
     let cpu: Option<Vec<f64>> = samples.iter().map(|s| s.cpu_us_per_doc).collect();
-    let cpu = cpu.and_then(Stats::from_samples).map(|s| s.median);
+    let median_cpu = cpu.clone().and_then(Stats::from_samples).map(|s| s.median);
     Figure::Measured {
         per_sec: stats.median,
         samples: per_sec,
-        cpu_us_per_doc: cpu,
+        cpu_us_per_doc: median_cpu,
+        cpu_samples: cpu,
     }
 }
 
@@ -138,18 +140,25 @@ pub fn compare(measurements: &[Measurement]) -> Vec<Comparison> {
         .map(|&(name, ours, theirs, metric, target)| {
             // A third row for the comparisons of what one row adds to another.
             let base = base_of(metric).map(find);
-            let (ratio, outcome) = match (find(ours), find(theirs), base) {
+            let judged = match (find(ours), find(theirs), base) {
                 (Some(a), Some(b), None) => judge(&a.figure, &b.figure, None, metric, target),
                 (Some(a), Some(b), Some(Some(c))) => {
                     judge(&a.figure, &b.figure, Some(&c.figure), metric, target)
                 }
-                _ => (
-                    None,
-                    Outcome::Failed {
-                        error: "no such measurement".into(),
-                    },
-                ),
+                _ => Judged::only(Outcome::Failed {
+                    error: "no such measurement".into(),
+                }),
             };
+            let Judged {
+                ratio,
+                per_round,
+                rounds_note,
+                outcome,
+            } = judged;
+            let note = [note(metric, ratio, &outcome), rounds_note]
+                .into_iter()
+                .flatten()
+                .reduce(|a, b| format!("{a}; {b}"));
             Comparison {
                 name: name.to_string(),
                 ours: ours.to_string(),
@@ -157,8 +166,9 @@ pub fn compare(measurements: &[Measurement]) -> Vec<Comparison> {
                 base: base_of(metric).map(str::to_string),
                 metric,
                 target,
-                note: note(metric, ratio, &outcome),
+                note,
                 ratio,
+                per_round,
                 outcome,
             }
         })
@@ -173,14 +183,37 @@ fn base_of(metric: Metric) -> Option<&'static str> {
     }
 }
 
-/// What the ratio column cannot say: a target of added CPU met without a ratio is ours
-/// costing no more than the base (see [`judge`]).
+/// What the ratio column cannot say: a target of added CPU met (or too close to call)
+/// without a ratio is ours costing no more than the base (see [`judge`]).
 fn note(metric: Metric, ratio: Option<f64>, outcome: &Outcome) -> Option<String> {
     match (metric, ratio, outcome) {
-        (Metric::AddedCpuPerDoc { .. }, None, Outcome::Met) => Some(
+        (Metric::AddedCpuPerDoc { .. }, None, Outcome::Met | Outcome::TooCloseToCall) => Some(
             "adds no CPU per document over the base (difference ≤ 0): nothing to divide by".into(),
         ),
         _ => None,
+    }
+}
+
+/// A comparison judged: the ratio of the medians, the spread of the rounds' own ratios,
+/// and what they say together.
+#[derive(Debug, Clone, PartialEq)]
+struct Judged {
+    ratio: Option<f64>,
+    per_round: Option<RoundRange>,
+    /// Why the rounds were not read, when there were several (see [`per_round`]).
+    rounds_note: Option<String>,
+    outcome: Outcome,
+}
+
+impl Judged {
+    /// An outcome without figures: a failure, a skip.
+    fn only(outcome: Outcome) -> Judged {
+        Judged {
+            ratio: None,
+            per_round: None,
+            rounds_note: None,
+            outcome,
+        }
     }
 }
 
@@ -188,19 +221,23 @@ fn note(metric: Metric, ratio: Option<f64>, outcome: &Outcome) -> Option<String>
 /// a figure, and the peer's reason to be skipped (its tool is missing) is the one told.
 /// `base` is the third row of [`Metric::AddedCpuPerDoc`] (`None` for the others; if it
 /// is `None` there, the comparison fails).
+///
+/// The medians' ratio says met or missed, unless the target lies within the ratios the
+/// rounds give one by one: then the difference is inside the run's own noise, and the
+/// target is too close to call.
 fn judge(
     ours: &Figure,
     theirs: &Figure,
     base: Option<&Figure>,
     metric: Metric,
     target: f64,
-) -> (Option<f64>, Outcome) {
+) -> Judged {
     let mut failed = [Some(ours), Some(theirs), base].into_iter().flatten();
     if let Some(error) = failed.find_map(|f| match f {
         Figure::Failed { error } => Some(error.clone()),
         _ => None,
     }) {
-        return (None, Outcome::Failed { error });
+        return Judged::only(Outcome::Failed { error });
     }
     // Theirs first: the peer's reason (its tool is missing) is the one told.
     let mut skipped = [Some(theirs), Some(ours), base].into_iter().flatten();
@@ -208,46 +245,152 @@ fn judge(
         Figure::Skipped { reason } => Some(reason.clone()),
         _ => None,
     }) {
-        return (None, Outcome::Skipped { reason });
+        return Judged::only(Outcome::Skipped { reason });
     }
-    let no_cpu = || {
-        let reason = "the kernel did not tell the CPU time".to_string();
-        (None, Outcome::Skipped { reason })
+    if matches!(metric, Metric::AddedCpuPerDoc { .. }) && base.is_none() {
+        let error = "no base measurement".to_string();
+        return Judged::only(Outcome::Failed { error });
+    }
+    let (ratio, outcome) = match read(metric, median(ours), median(theirs), base.map(median)) {
+        Reading::NoCpu => {
+            let reason = "the kernel did not tell the CPU time".to_string();
+            return Judged::only(Outcome::Skipped { reason });
+        }
+        // Nothing added (within the noise of the two rows): met, with no ratio.
+        Reading::NothingAdded => (None, Outcome::Met),
+        // NaN (nothing measured on the dividing side) is not >= anything: missed.
+        Reading::Ratio(r) if r >= target => (Some(r), Outcome::Met),
+        Reading::Ratio(r) => (r.is_finite().then_some(r), Outcome::Missed),
     };
-    let r = match metric {
-        Metric::PerSec => ratio(per_sec(ours), per_sec(theirs)),
+    let (per_round, rounds_note) = match per_round(ours, theirs, base, metric) {
+        Ok(range) => (range, None),
+        Err(note) => (None, Some(note)),
+    };
+    let outcome = match per_round {
+        Some(range) if range.holds(target) => Outcome::TooCloseToCall,
+        _ => outcome,
+    };
+    Judged {
+        ratio,
+        per_round,
+        rounds_note,
+        outcome,
+    }
+}
+
+/// What one comparison reads from its rows' figures (the medians, or one round's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Reading {
+    /// NaN when there is nothing to divide by.
+    Ratio(f64),
+    /// Ours costs no more than the base ([`Metric::AddedCpuPerDoc`]): no ratio to take.
+    NothingAdded,
+    /// A CPU figure is missing.
+    NoCpu,
+}
+
+/// The ratio `metric` takes of these figures: higher is better, whichever way it reads.
+/// `base` is `Some` for [`Metric::AddedCpuPerDoc`] (else [`Reading::NoCpu`]).
+fn read(metric: Metric, ours: Sample, theirs: Sample, base: Option<Sample>) -> Reading {
+    match metric {
+        Metric::PerSec => Reading::Ratio(ratio(ours.per_sec, theirs.per_sec)),
         // Less CPU is better: theirs / ours, so that at or above the target is good too.
-        Metric::CpuPerDoc => match (cpu_us_per_doc(theirs), cpu_us_per_doc(ours)) {
-            (Some(theirs), Some(ours)) => ratio(theirs, ours),
-            _ => return no_cpu(),
+        Metric::CpuPerDoc => match (theirs.cpu_us_per_doc, ours.cpu_us_per_doc) {
+            (Some(theirs), Some(ours)) => Reading::Ratio(ratio(theirs, ours)),
+            _ => Reading::NoCpu,
         },
         // What ours adds to the base, against theirs: theirs / (ours − base).
-        Metric::AddedCpuPerDoc { .. } => {
-            let Some(base) = base else {
-                let error = "no base measurement".to_string();
-                return (None, Outcome::Failed { error });
-            };
-            match (
-                cpu_us_per_doc(theirs),
-                cpu_us_per_doc(ours),
-                cpu_us_per_doc(base),
-            ) {
-                // Nothing added (within the noise of the two rows): met, with no ratio.
-                (Some(_), Some(ours), Some(base)) if ours - base <= 0.0 => {
-                    return (None, Outcome::Met);
-                }
-                (Some(theirs), Some(ours), Some(base)) => ratio(theirs, ours - base),
-                _ => return no_cpu(),
+        Metric::AddedCpuPerDoc { .. } => match (
+            theirs.cpu_us_per_doc,
+            ours.cpu_us_per_doc,
+            base.and_then(|b| b.cpu_us_per_doc),
+        ) {
+            (Some(_), Some(ours), Some(base)) if ours - base <= 0.0 => Reading::NothingAdded,
+            (Some(theirs), Some(ours), Some(base)) => Reading::Ratio(ratio(theirs, ours - base)),
+            _ => Reading::NoCpu,
+        },
+    }
+}
+
+/// The lowest and highest ratio of the rounds, each round of ours read against the same
+/// round of theirs (and of the base): the rows are measured in turns within a round, so
+/// a round's figures share the machine's state. `Ok(None)` with a single round (one
+/// round cannot tell noise; the report says so once); `Err` with a note when the rounds
+/// cannot be set side by side, and the medians alone are judged.
+fn per_round(
+    ours: &Figure,
+    theirs: &Figure,
+    base: Option<&Figure>,
+    metric: Metric,
+) -> Result<Option<RoundRange>, String> {
+    let rows = [Some(ours), Some(theirs), base];
+    let counts: Vec<usize> = rows.into_iter().flatten().map(rounds_of).collect();
+    if counts.windows(2).any(|pair| pair[0] != pair[1]) {
+        let counts: Vec<String> = counts.iter().map(usize::to_string).collect();
+        return Err(format!(
+            "the rows' rounds do not line up ({}): judged on the medians alone",
+            counts.join(" against ")
+        ));
+    }
+    let rounds = counts[0];
+    if rounds < 2 {
+        return Ok(None);
+    }
+    let mut ratios = Vec::with_capacity(rounds);
+    for i in 0..rounds {
+        let round = |figure: &Figure| round_of(figure, i);
+        match read(metric, round(ours), round(theirs), base.map(round)) {
+            Reading::Ratio(r) if r.is_finite() => ratios.push(r),
+            // Nothing added is better than any ratio: the range has no top.
+            Reading::NothingAdded => ratios.push(f64::INFINITY),
+            Reading::Ratio(_) | Reading::NoCpu => {
+                return Err(format!(
+                    "round {} gives no ratio: judged on the medians alone",
+                    i + 1
+                ));
             }
         }
-    };
-    // NaN (nothing measured on the dividing side) is not >= anything: missed.
-    let outcome = if r >= target {
-        Outcome::Met
-    } else {
-        Outcome::Missed
-    };
-    (r.is_finite().then_some(r), outcome)
+    }
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Ok(Some(RoundRange {
+        low,
+        high: high.is_finite().then_some(high),
+    }))
+}
+
+/// A row's medians, as one sample.
+fn median(figure: &Figure) -> Sample {
+    Sample {
+        per_sec: per_sec(figure),
+        cpu_us_per_doc: cpu_us_per_doc(figure),
+    }
+}
+
+/// How many rounds a row holds (0 when it was not measured).
+fn rounds_of(figure: &Figure) -> usize {
+    match figure {
+        Figure::Measured { samples, .. } => samples.len(),
+        _ => 0,
+    }
+}
+
+/// Round `i` of a row (counted from 0).
+fn round_of(figure: &Figure, i: usize) -> Sample {
+    match figure {
+        Figure::Measured {
+            samples,
+            cpu_samples,
+            ..
+        } => Sample {
+            per_sec: samples.get(i).copied().unwrap_or(f64::NAN),
+            cpu_us_per_doc: cpu_samples.as_ref().and_then(|cpu| cpu.get(i).copied()),
+        },
+        _ => Sample {
+            per_sec: f64::NAN,
+            cpu_us_per_doc: None,
+        },
+    }
 }
 
 fn per_sec(figure: &Figure) -> f64 {
@@ -283,12 +426,14 @@ mod tests {
         metric: Metric,
         target: f64,
     ) -> (Option<f64>, Outcome) {
-        super::judge(ours, theirs, None, metric, target)
+        let judged = super::judge(ours, theirs, None, metric, target);
+        (judged.ratio, judged.outcome)
     }
 
     /// What `--out` adds (ours less base) against the write floor (theirs).
     fn judge_added(ours: &Figure, theirs: &Figure, base: &Figure) -> (Option<f64>, Outcome) {
-        super::judge(ours, theirs, Some(base), ADDED, 0.5)
+        let judged = super::judge(ours, theirs, Some(base), ADDED, 0.5);
+        (judged.ratio, judged.outcome)
     }
 
     fn measured(per_sec: f64) -> Figure {
@@ -296,6 +441,7 @@ mod tests {
             per_sec,
             samples: vec![per_sec],
             cpu_us_per_doc: None,
+            cpu_samples: None,
         }
     }
 
@@ -304,7 +450,209 @@ mod tests {
             per_sec,
             samples: vec![per_sec],
             cpu_us_per_doc: Some(cpu_us_per_doc),
+            cpu_samples: Some(vec![cpu_us_per_doc]),
         }
+    }
+
+    /// A row measured in rounds, documents per second only, as the board makes it.
+    fn rounds(per_sec: &[f64]) -> Figure {
+        let samples: Vec<Sample> = per_sec
+            .iter()
+            .map(|&per_sec| Sample {
+                per_sec,
+                cpu_us_per_doc: None,
+            })
+            .collect();
+        figure_of(&samples)
+    }
+
+    /// A row measured in rounds with its CPU per document (at 1,000 documents/s).
+    fn cpu_rounds(cpu_us_per_doc: &[f64]) -> Figure {
+        let samples: Vec<Sample> = cpu_us_per_doc
+            .iter()
+            .map(|&cpu| Sample {
+                per_sec: 1000.0,
+                cpu_us_per_doc: Some(cpu),
+            })
+            .collect();
+        figure_of(&samples)
+    }
+
+    /// The range a judgement found, as (low, high), `high` `None` when unbounded.
+    fn range(judged: &Judged) -> Option<(f64, Option<f64>)> {
+        judged.per_round.map(|r| (r.low, r.high))
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn rounds_on_both_sides_of_the_target_are_too_close_to_call() {
+        // Round by round: 1.20, 1.30, 1.25 against 1.25 wanted. The medians' 1.25 alone
+        // would say met; the rounds say the run cannot tell.
+        let judged = super::judge(
+            &rounds(&[120.0, 130.0, 125.0]),
+            &rounds(&[100.0, 100.0, 100.0]),
+            None,
+            PER_SEC,
+            1.25,
+        );
+        assert_eq!(judged.outcome, Outcome::TooCloseToCall);
+        assert_eq!(judged.ratio, Some(1.25));
+        let (low, high) = range(&judged).unwrap();
+        assert!(close(low, 1.2) && close(high.unwrap(), 1.3), "{judged:?}");
+        assert_eq!(judged.rounds_note, None);
+    }
+
+    #[test]
+    fn rounds_all_above_the_target_meet_it() {
+        let judged = super::judge(
+            &rounds(&[130.0, 140.0, 135.0]),
+            &rounds(&[100.0, 100.0, 100.0]),
+            None,
+            PER_SEC,
+            1.25,
+        );
+        assert_eq!(judged.outcome, Outcome::Met);
+        assert_eq!(judged.ratio, Some(1.35));
+        let (low, high) = range(&judged).unwrap();
+        assert!(close(low, 1.3) && close(high.unwrap(), 1.4), "{judged:?}");
+    }
+
+    #[test]
+    fn rounds_all_below_the_target_miss_it() {
+        let judged = super::judge(
+            &rounds(&[110.0, 120.0, 115.0]),
+            &rounds(&[100.0, 100.0, 100.0]),
+            None,
+            PER_SEC,
+            1.25,
+        );
+        assert_eq!(judged.outcome, Outcome::Missed);
+        let (low, high) = range(&judged).unwrap();
+        assert!(close(low, 1.1) && close(high.unwrap(), 1.2), "{judged:?}");
+    }
+
+    #[test]
+    fn each_round_is_set_against_the_same_round_of_the_other_row() {
+        // Both rows slower in round 2 (a busy machine): round by round, ours is 1.3
+        // times theirs every time; set against another round's figures it would not be.
+        let judged = super::judge(
+            &rounds(&[130.0, 65.0, 130.0]),
+            &rounds(&[100.0, 50.0, 100.0]),
+            None,
+            PER_SEC,
+            1.25,
+        );
+        assert_eq!(judged.outcome, Outcome::Met);
+        let (low, high) = range(&judged).unwrap();
+        assert!(close(low, 1.3) && close(high.unwrap(), 1.3), "{judged:?}");
+    }
+
+    #[test]
+    fn cpu_rounds_on_both_sides_of_the_target_are_too_close_to_call() {
+        // The floor's 10 µs against ours 10, 12, 11: theirs / ours = 1.00, 0.83, 0.91,
+        // around the 0.9 wanted (the medians' 10/11 = 0.91 alone would say met).
+        let judged = super::judge(
+            &cpu_rounds(&[10.0, 12.0, 11.0]),
+            &cpu_rounds(&[10.0, 10.0, 10.0]),
+            None,
+            Metric::CpuPerDoc,
+            0.9,
+        );
+        assert_eq!(judged.outcome, Outcome::TooCloseToCall);
+        assert!(close(judged.ratio.unwrap(), 10.0 / 11.0));
+        let (low, high) = range(&judged).unwrap();
+        assert!(
+            close(low, 10.0 / 12.0) && close(high.unwrap(), 1.0),
+            "{judged:?}"
+        );
+        // Ours at 8, 9, 10 µs: 1.25, 1.11, 1.00, all above: met.
+        let judged = super::judge(
+            &cpu_rounds(&[8.0, 9.0, 10.0]),
+            &cpu_rounds(&[10.0, 10.0, 10.0]),
+            None,
+            Metric::CpuPerDoc,
+            0.9,
+        );
+        assert_eq!(judged.outcome, Outcome::Met);
+    }
+
+    #[test]
+    fn what_out_adds_round_by_round_can_be_too_close_to_call() {
+        // The write floor at 10 µs, the engine without --out at 10, with it 28, 32, 30:
+        // it adds 18, 22, 20, so 10/18 = 0.56, 10/22 = 0.45, 10/20 = 0.50, around 0.5.
+        let floor = cpu_rounds(&[10.0, 10.0, 10.0]);
+        let base = cpu_rounds(&[10.0, 10.0, 10.0]);
+        let judged = super::judge(
+            &cpu_rounds(&[28.0, 32.0, 30.0]),
+            &floor,
+            Some(&base),
+            ADDED,
+            0.5,
+        );
+        assert_eq!(judged.outcome, Outcome::TooCloseToCall);
+        assert!(close(judged.ratio.unwrap(), 0.5));
+        let (low, high) = range(&judged).unwrap();
+        assert!(close(low, 10.0 / 22.0) && close(high.unwrap(), 10.0 / 18.0));
+        // The base's rounds count as much as ours: a base of 8, 12, 10 against ours
+        // 18, 22, 20 adds 10 every round: 1.0, met however the base moved.
+        let judged = super::judge(
+            &cpu_rounds(&[18.0, 22.0, 20.0]),
+            &floor,
+            Some(&cpu_rounds(&[8.0, 12.0, 10.0])),
+            ADDED,
+            0.5,
+        );
+        assert_eq!(judged.outcome, Outcome::Met);
+        assert_eq!(range(&judged), Some((1.0, Some(1.0))));
+        // A round that adds nothing has no ratio: the range has no top. Rounds adding
+        // nothing, 30 and 20 (0.33, 0.5): too close to call.
+        let judged = super::judge(
+            &cpu_rounds(&[9.0, 40.0, 30.0]),
+            &floor,
+            Some(&base),
+            ADDED,
+            0.5,
+        );
+        assert_eq!(judged.outcome, Outcome::TooCloseToCall);
+        let (low, high) = range(&judged).unwrap();
+        assert!(close(low, 10.0 / 30.0) && high.is_none(), "{judged:?}");
+    }
+
+    #[test]
+    fn rounds_that_do_not_line_up_leave_the_medians_alone() {
+        // Ours 3 rounds, theirs 2 (a run cut short): no range, the medians' 1.25 met,
+        // and a note says why.
+        let judged = super::judge(
+            &rounds(&[120.0, 130.0, 125.0]),
+            &rounds(&[100.0, 100.0]),
+            None,
+            PER_SEC,
+            1.25,
+        );
+        assert_eq!((judged.ratio, &judged.outcome), (Some(1.25), &Outcome::Met));
+        assert_eq!(judged.per_round, None);
+        assert!(judged.rounds_note.unwrap().contains("3 against 2"));
+        // The base counts too.
+        let judged = super::judge(
+            &cpu_rounds(&[28.0, 32.0, 30.0]),
+            &cpu_rounds(&[10.0, 10.0, 10.0]),
+            Some(&cpu_rounds(&[10.0, 10.0])),
+            ADDED,
+            0.5,
+        );
+        assert_eq!(judged.outcome, Outcome::Met);
+        assert_eq!(judged.per_round, None);
+        assert!(judged.rounds_note.is_some());
+    }
+
+    #[test]
+    fn one_round_is_judged_on_its_figures_without_a_range() {
+        let judged = super::judge(&rounds(&[125.0]), &rounds(&[100.0]), None, PER_SEC, 1.25);
+        assert_eq!(judged.outcome, Outcome::Met);
+        assert_eq!((judged.per_round, judged.rounds_note), (None, None));
     }
 
     #[test]
@@ -445,9 +793,9 @@ mod tests {
             assert!(matches!(outcome, Outcome::Skipped { .. }), "{outcome:?}");
         }
         // No base given at all: a bug of the table, told as a failure.
-        let (r, outcome) = super::judge(&fine, &fine, None, ADDED, 0.5);
-        assert_eq!(r, None);
-        assert!(matches!(outcome, Outcome::Failed { .. }));
+        let judged = super::judge(&fine, &fine, None, ADDED, 0.5);
+        assert_eq!(judged.ratio, None);
+        assert!(matches!(judged.outcome, Outcome::Failed { .. }));
     }
 
     #[test]
@@ -486,6 +834,48 @@ mod tests {
                 error: "no such measurement".into()
             }
         );
+    }
+
+    #[test]
+    fn a_comparison_carries_its_rounds_range_and_says_when_they_do_not_line_up() {
+        let mut board = Board::new();
+        let mut quiet = |_: &str| {};
+        // Two rounds each: 1.1 and 1.3 round by round, around the 1.2 wanted.
+        for (round, (ours, theirs)) in [(110.0, 100.0), (130.0, 100.0)].into_iter().enumerate() {
+            for (name, per_sec) in [(MULTI_NGINX2, ours), (WRK_NGINX2, theirs)] {
+                let sample = Sample {
+                    per_sec,
+                    cpu_us_per_doc: None,
+                };
+                board.record(name, Ok(sample), round + 1, &mut quiet);
+            }
+        }
+        // A third round of ours alone, as when a run is cut short: no longer in line.
+        let sample = Sample {
+            per_sec: 130.0,
+            cpu_us_per_doc: None,
+        };
+        board.record(CURRENT_NGINX2, Ok(sample), 1, &mut quiet);
+        let comparisons = compare(&board.into_measurements());
+        let find = |ours: &str, theirs: &str| {
+            comparisons
+                .iter()
+                .find(|c| c.ours == ours && c.theirs == theirs)
+                .unwrap()
+        };
+        let c = find(MULTI_NGINX2, WRK_NGINX2);
+        assert_eq!(c.outcome, Outcome::TooCloseToCall);
+        let range = c.per_round.unwrap();
+        assert!(
+            close(range.low, 1.1) && close(range.high.unwrap(), 1.3),
+            "{c:?}"
+        );
+        let c = find(CURRENT_NGINX2, WRK_NGINX2);
+        assert_eq!(
+            (c.ratio, &c.outcome, c.per_round),
+            (Some(1.3), &Outcome::Met, None)
+        );
+        assert!(c.note.as_deref().unwrap().contains("1 against 2"), "{c:?}");
     }
 
     #[test]

@@ -31,8 +31,9 @@
 //! every ratio is computed from them, never typed in: a busy machine slows both sides, so
 //! a ratio holds where an absolute figure would not. The sides take turns, round after
 //! round, and the median of the rounds is kept, so a slow moment hurts one sample and not
-//! one side. Each client fetches the same documents from the same server over the same
-//! number of connections.
+//! one side; a target that lies within the ratios the rounds give one by one is too close
+//! to call, never met nor missed. Each client fetches the same documents from the same
+//! server over the same number of connections.
 //!
 //! The tools are not part of the course (CI never runs this): a comparison whose tool is
 //! missing says "skipped" and why; a missed target is a finding, not an error. Only a
@@ -74,8 +75,8 @@ use clap::Parser;
 /// The command's exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Exit {
-    /// It ran: every target is reported, met, missed or skipped (a missed target is a
-    /// finding, not an error).
+    /// It ran: every target is reported, met, missed, too close to call or skipped (a
+    /// missed target is a finding, not an error).
     Ran = 0,
     /// Called wrongly (clap's code for a usage error).
     #[allow(dead_code)] // Returned by clap itself; listed to document the code.
@@ -98,15 +99,16 @@ impl From<Exit> for ExitCode {
 ///
 /// On nginx (2 workers) serving 100,000 documents of 2-8 KB (--quick: 10,000), the tokio
 /// engines against wrk and aiohttp at 100 connections, and the tokio corpus server
-/// against nginx (1 worker) under wrk; prints the figures and each target met or missed.
+/// against nginx (1 worker) under wrk; prints the figures and each target met, missed or
+/// too close to call.
 /// A comparison whose tool is not installed is skipped (apt-get install nginx wrk; pip
 /// install aiohttp).
 #[derive(Debug, Parser)]
 #[command(
     name = "peers",
     version,
-    after_help = "Exit codes: 0 ran (targets met, missed or skipped), 2 bad usage, 3 an \
-                  installed tool failed, 130 Ctrl-C."
+    after_help = "Exit codes: 0 ran (targets met, missed, too close to call or skipped), 2 \
+                  bad usage, 3 an installed tool failed, 130 Ctrl-C."
 )]
 struct Cli {
     /// 10,000 documents, one round of 2-second wrk runs: a check that everything runs

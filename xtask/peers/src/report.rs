@@ -59,6 +59,10 @@ pub enum Figure {
         /// The client's CPU time (user + system) per document, in µs, median of the
         /// rounds: `None` when the kernel would not say.
         cpu_us_per_doc: Option<f64>,
+        /// Each round's CPU time per document, in order (as `samples`): `None` when the
+        /// kernel would not say in some round. A comparison sets each round against
+        /// the same round of the other row.
+        cpu_samples: Option<Vec<f64>>,
     },
     Skipped {
         reason: String,
@@ -85,6 +89,11 @@ pub struct Comparison {
     /// theirs / ours in CPU time per document, theirs / (ours − base) in CPU time per
     /// document added. At or above `target` is good in every case.
     pub ratio: Option<f64>,
+    /// The lowest and highest of the ratios each round gives alone (round `i` of each
+    /// row against round `i` of the others: measured in turns, on the machine in the
+    /// same state); `None` with a single round, or rounds that do not line up (then
+    /// `note` says so). A target inside it is too close to call.
+    pub per_round: Option<RoundRange>,
     /// What the ratio does not say (a target met without a ratio, and why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -92,14 +101,46 @@ pub struct Comparison {
     pub outcome: Outcome,
 }
 
+/// The spread of a comparison's ratio over the rounds: the run's own noise.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RoundRange {
+    pub low: f64,
+    /// `None`: no upper bound, a round in which ours added nothing to the base
+    /// ([`Metric::AddedCpuPerDoc`]), which no ratio says.
+    pub high: Option<f64>,
+}
+
+impl RoundRange {
+    /// Whether `target` lies within the range, its ends included.
+    pub fn holds(&self, target: f64) -> bool {
+        self.low <= target && self.high.is_none_or(|high| target <= high)
+    }
+}
+
+impl std::fmt::Display for RoundRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.high {
+            Some(high) => write!(f, "{:.2}–{high:.2}", self.low),
+            None => write!(f, "{:.2}–∞", self.low),
+        }
+    }
+}
+
 /// How a comparison came out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "result", rename_all = "lowercase")]
+#[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
     Met,
     Missed,
-    Skipped { reason: String },
-    Failed { error: String },
+    /// The target lies within the rounds' own ratios ([`RoundRange`]): the difference
+    /// is inside the run's noise, neither met nor missed.
+    TooCloseToCall,
+    Skipped {
+        reason: String,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 impl std::fmt::Display for Outcome {
@@ -107,6 +148,7 @@ impl std::fmt::Display for Outcome {
         match self {
             Outcome::Met => write!(f, "met"),
             Outcome::Missed => write!(f, "missed"),
+            Outcome::TooCloseToCall => write!(f, "too close to call"),
             Outcome::Skipped { reason } => write!(f, "skipped: {}", cell(reason)),
             Outcome::Failed { error } => write!(f, "failed: {}", cell(error)),
         }
@@ -150,9 +192,10 @@ pub fn markdown(peers: &Peers) -> String {
                 per_sec,
                 samples,
                 cpu_us_per_doc,
+                cpu_samples,
             } => (
                 format!("{} {}", thousands(*per_sec), m.unit),
-                cpu_us_per_doc.map_or("?".into(), |us| format!("{us:.1}")),
+                cpu_cell(*cpu_us_per_doc, cpu_samples.as_deref()),
                 samples
                     .iter()
                     .map(|s| thousands(*s))
@@ -172,15 +215,19 @@ pub fn markdown(peers: &Peers) -> String {
         };
         text.push_str(&format!("| {} | {figure} | {cpu} | {rounds} |\n", m.name));
     }
-    text.push_str("\n| target | ratio of | ratio | wanted | result |\n|---|---|---:|---:|---|\n");
+    text.push_str(
+        "\n| target | ratio of | ratio | per round | wanted | result |\n\
+         |---|---|---:|---:|---:|---|\n",
+    );
     for c in &peers.comparisons {
         let ratio = c.ratio.map_or("–".into(), |r| format!("{r:.2}x"));
+        let per_round = c.per_round.map_or("–".into(), |range| range.to_string());
         let note = c
             .note
             .as_ref()
             .map_or(String::new(), |n| format!(" ({})", cell(n)));
         text.push_str(&format!(
-            "| {} | {} | {ratio} | ≥ {}x | {}{note} |\n",
+            "| {} | {} | {ratio} | {per_round} | ≥ {}x | {}{note} |\n",
             c.name,
             reads(c.metric),
             c.target,
@@ -191,9 +238,42 @@ pub fn markdown(peers: &Peers) -> String {
         "\nEvery ratio reads \"higher is better\": CPU per document is compared as the \
          other side's CPU over ours, so 0.90x is ours using 1.11 times as much.\n",
     );
+    text.push_str(&how_judged(plan.rounds));
     text.push_str(&added(&peers.comparisons));
     text.push_str(&same_footing(&peers.measurements));
     text
+}
+
+/// How a target is judged, said under the targets table: with one round, that it
+/// cannot tell a difference from noise.
+fn how_judged(rounds: usize) -> String {
+    let rule = "\nThe ratio is that of the rows' medians. \"Per round\" is the lowest and \
+                highest of the ratios each round gives alone (each row's round against the \
+                same round of the others, measured in turns): a target inside that range is \
+                too close to call, the difference being inside the run's own noise; \
+                outside it, the median ratio says met or missed.\n";
+    if rounds >= 2 {
+        return rule.to_string();
+    }
+    format!(
+        "{rule}\nOne round: a single measurement cannot tell a difference from noise, so \
+         there is no range, and met and missed here are not firm; take two rounds or \
+         more (the full run takes 3).\n"
+    )
+}
+
+/// The CPU per document column: the median, then each round's when there are several.
+fn cpu_cell(median: Option<f64>, rounds: Option<&[f64]>) -> String {
+    let Some(median) = median else {
+        return "?".into();
+    };
+    match rounds {
+        Some(rounds) if rounds.len() > 1 => {
+            let each: Vec<String> = rounds.iter().map(|us| format!("{us:.1}")).collect();
+            format!("{median:.1} ({})", each.join(" / "))
+        }
+        _ => format!("{median:.1}"),
+    }
 }
 
 /// Which way a comparison's ratio is taken.
@@ -294,5 +374,87 @@ mod tests {
         assert_eq!(thousands(65_432.4), "65,432");
         assert_eq!(thousands(999.0), "999");
         assert_eq!(thousands(1_000_000.0), "1,000,000");
+    }
+
+    /// A run of `rounds` rounds with one comparison, too close to call.
+    fn peers(rounds: usize) -> Peers {
+        Peers {
+            machine: "a test".into(),
+            plan: PeerPlan {
+                rounds,
+                ..PeerPlan::quick()
+            },
+            document_bytes: 0,
+            write_folder: "/dev/shm".into(),
+            tools: Vec::new(),
+            measurements: Vec::new(),
+            comparisons: vec![Comparison {
+                name: "ours vs theirs".into(),
+                ours: "ours".into(),
+                theirs: "theirs".into(),
+                base: None,
+                metric: Metric::PerSec,
+                target: 0.5,
+                ratio: Some(0.52),
+                per_round: Some(RoundRange {
+                    low: 0.47,
+                    high: Some(0.58),
+                }),
+                note: None,
+                outcome: Outcome::TooCloseToCall,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_targets_table_shows_the_rounds_range_and_one_round_says_it_cannot_tell() {
+        let text = markdown(&peers(3));
+        assert!(
+            text.contains("| 0.52x | 0.47–0.58 | ≥ 0.5x | too close to call |"),
+            "{text}"
+        );
+        assert!(!text.contains("One round"), "{text}");
+        assert!(markdown(&peers(1)).contains("One round"));
+    }
+
+    #[test]
+    fn the_json_carries_the_range_and_the_outcome() {
+        let json = serde_json::to_value(&peers(3).comparisons[0]).unwrap();
+        assert_eq!(json["per_round"]["low"], 0.47);
+        assert_eq!(json["per_round"]["high"], 0.58);
+        assert_eq!(json["result"], "too_close_to_call");
+    }
+
+    #[test]
+    fn a_round_range_holds_its_ends_and_may_have_no_top() {
+        let range = RoundRange {
+            low: 0.47,
+            high: Some(0.58),
+        };
+        assert!(range.holds(0.47) && range.holds(0.5) && range.holds(0.58));
+        assert!(!range.holds(0.46) && !range.holds(0.59));
+        assert_eq!(range.to_string(), "0.47–0.58");
+        let open = RoundRange {
+            low: 0.47,
+            high: None,
+        };
+        assert!(open.holds(1e9) && !open.holds(0.4));
+        assert_eq!(open.to_string(), "0.47–∞");
+    }
+
+    #[test]
+    fn outcomes_read_as_snake_case_in_the_json() {
+        let json = |outcome: Outcome| serde_json::to_string(&outcome).unwrap();
+        assert_eq!(json(Outcome::Met), r#"{"result":"met"}"#);
+        assert_eq!(
+            json(Outcome::TooCloseToCall),
+            r#"{"result":"too_close_to_call"}"#
+        );
+        assert_eq!(
+            json(Outcome::Skipped {
+                reason: "no wrk".into()
+            }),
+            r#"{"result":"skipped","reason":"no wrk"}"#
+        );
     }
 }
