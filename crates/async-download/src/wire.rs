@@ -250,38 +250,47 @@ impl Connections {
     /// `options.timeout` for the exchange and `options.connect_timeout` for a handshake.
     /// With a `part`, a big body goes to the part file as it comes (see [`crate::part`])
     /// and the response holds none of it.
-    pub async fn fetch(
-        &mut self,
-        url: &Url,
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` keeps its arguments twice in its future; an `async` block, once"
+    )]
+    pub fn fetch<'a>(
+        &'a mut self,
+        url: &'a Url,
         attempt: u32,
-        options: &Options,
-        mut part: Option<&mut Part<'_>>,
-    ) -> Result<Response, FetchError> {
-        let mut kept = self.take(url, options);
-        loop {
-            let reused = kept.is_some();
-            let mut stream = if let Some(stream) = kept.take() {
-                stream
-            } else {
-                self.connect(url, options).await?
-            };
-            let exchange =
-                send_and_receive(&mut stream, url, attempt, options, part.as_deref_mut());
-            match tokio::time::timeout(options.timeout, exchange).await {
-                Ok(Ok((response, clean))) => {
-                    if response.keep_alive && clean {
-                        self.keep(url, stream);
+        options: &'a Options,
+        mut part: Option<&'a mut Part<'_>>,
+    ) -> impl Future<Output = Result<Response, FetchError>> + 'a {
+        // An `async` block, not an `async fn`: an `async fn` keeps its arguments twice
+        // in its state (as given, and moved into its body), and every task pays for it.
+        async move {
+            let mut kept = self.take(url, options);
+            loop {
+                let reused = kept.is_some();
+                let mut stream = if let Some(stream) = kept.take() {
+                    stream
+                } else {
+                    self.connect(url, options).await?
+                };
+                let exchange =
+                    send_and_receive(&mut stream, url, attempt, options, part.as_deref_mut());
+                match tokio::time::timeout(options.timeout, exchange).await {
+                    Ok(Ok((response, clean))) => {
+                        if response.keep_alive && clean {
+                            self.keep(url, stream);
+                        }
+                        return Ok(response);
                     }
-                    return Ok(response);
-                }
-                // The server closed the kept connection while it was idle: once more, new.
-                Ok(Err(FetchError::Closed)) if reused => continue,
-                Ok(Err(error)) => return Err(error),
-                Err(_) => {
-                    return Err(FetchError::Timeout {
-                        doing: "waiting for the response",
-                        after: options.timeout,
-                    });
+                    // The server closed the kept connection while it was idle: once more,
+                    // new.
+                    Ok(Err(FetchError::Closed)) if reused => continue,
+                    Ok(Err(error)) => return Err(error),
+                    Err(_) => {
+                        return Err(FetchError::Timeout {
+                            doing: "waiting for the response",
+                            after: options.timeout,
+                        });
+                    }
                 }
             }
         }
@@ -545,52 +554,59 @@ thread_local! {
 /// Sends the GET for `url`, then reads until the codec has a whole response. Returns it,
 /// and whether the stream ended cleanly after it (no stray bytes, not closed): only
 /// then may the connection carry another request.
-async fn send_and_receive(
-    stream: &mut Stream,
-    url: &Url,
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` keeps its arguments twice in its future; an `async` block, once"
+)]
+fn send_and_receive<'a>(
+    stream: &'a mut Stream,
+    url: &'a Url,
     attempt: u32,
-    options: &Options,
-    mut part: Option<&mut Part<'_>>,
-) -> Result<(Response, bool), FetchError> {
-    if let Some(part) = part.as_deref_mut() {
-        part.next_attempt();
-    }
-    // Everything the request needs is worked out inside the closure: a task keeps no
-    // room for it while it waits.
-    send(stream, |out| {
-        let resume = part.as_deref().and_then(Part::resume_headers);
-        let resume = resume.as_ref().map(|(range, v)| (range.as_str(), *v));
-        push_get_request(url, attempt, options, resume, out)
-    })
-    .await?;
-    let mut parser = ResponseParser::new(Method::Get, body_limits(options, part.is_some()));
-    loop {
-        let step = read_with(stream, options, |input| match input {
-            [] => match parser.finish() {
-                Ok(Some(response)) => Ok(Some((response, false))),
-                Ok(None) => Err(FetchError::Closed),
-                Err(error) => Err(FetchError::Http(error)),
-            },
-            input => match parser.feed(input) {
-                Ok(Parsed::NeedMore) => match part.as_deref_mut() {
-                    Some(part) => spill(&mut parser, part, options).map(|()| None),
-                    None => Ok(None),
-                },
-                // Bytes after the response were not asked for: the stream's state is
-                // unknown, so the connection is not reused.
-                Ok(Parsed::Done { mut message, used }) => {
-                    if let Some(part) = part.as_deref_mut() {
-                        spill_last(&mut message, part)?;
-                    }
-                    Ok(Some((message, used == input.len())))
-                }
-                Err(error) => Err(FetchError::Http(error)),
-            },
+    options: &'a Options,
+    mut part: Option<&'a mut Part<'_>>,
+) -> impl Future<Output = Result<(Response, bool), FetchError>> + 'a {
+    // An `async` block, not an `async fn`, as in [`Connections::fetch`].
+    async move {
+        if let Some(part) = part.as_deref_mut() {
+            part.next_attempt();
+        }
+        // Everything the request needs is worked out inside the closure: a task keeps no
+        // room for it while it waits.
+        send(stream, |out| {
+            let resume = part.as_deref().and_then(Part::resume_headers);
+            let resume = resume.as_ref().map(|(range, v)| (range.as_str(), *v));
+            push_get_request(url, attempt, options, resume, out)
         })
-        .await
-        .map_err(|e| FetchError::closed_or("reading the response", e))??;
-        if let Some(done) = step {
-            return Ok(done);
+        .await?;
+        let mut parser = ResponseParser::new(Method::Get, body_limits(options, part.is_some()));
+        loop {
+            let step = read_with(stream, options, |input| match input {
+                [] => match parser.finish() {
+                    Ok(Some(response)) => Ok(Some((response, false))),
+                    Ok(None) => Err(FetchError::Closed),
+                    Err(error) => Err(FetchError::Http(error)),
+                },
+                input => match parser.feed(input) {
+                    Ok(Parsed::NeedMore) => match part.as_deref_mut() {
+                        Some(part) => spill(&mut parser, part, options).map(|()| None),
+                        None => Ok(None),
+                    },
+                    // Bytes after the response were not asked for: the stream's state is
+                    // unknown, so the connection is not reused.
+                    Ok(Parsed::Done { mut message, used }) => {
+                        if let Some(part) = part.as_deref_mut() {
+                            spill_last(&mut message, part)?;
+                        }
+                        Ok(Some((message, used == input.len())))
+                    }
+                    Err(error) => Err(FetchError::Http(error)),
+                },
+            })
+            .await
+            .map_err(|e| FetchError::closed_or("reading the response", e))??;
+            if let Some(done) = step {
+                return Ok(done);
+            }
         }
     }
 }

@@ -118,43 +118,61 @@ async fn worker(job: Arc<Job>) {
 
 /// One document, with its retries. With `--out`, a big one goes to its part file as it
 /// comes, and an earlier attempt's part is resumed (see [`crate::part`]).
-async fn fetch_one(connections: &mut Connections, target: &Target, job: &Job) {
-    let started = Instant::now();
-    // Boxed: the task of a run without --out keeps room for a pointer only.
-    let mut part = match part_for(target, job) {
-        Ok(part) => part,
-        Err(error) => return job.collector.failure(target, error, 1),
-    };
-    let answer = attempt_at(connections, &target.url, 0, job, part.as_deref_mut()).await;
-    settle(
-        connections,
-        target,
-        answer,
-        started,
-        job,
-        part.as_deref_mut(),
-    )
-    .await;
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` keeps its arguments twice in its future; an `async` block, once"
+)]
+fn fetch_one<'a>(
+    connections: &'a mut Connections,
+    target: &'a Target,
+    job: &'a Job,
+) -> impl Future<Output = ()> + 'a {
+    // An `async` block, not an `async fn`: an `async fn` keeps its arguments twice in
+    // its state (as given, and moved into its body).
+    async move {
+        let started = Instant::now();
+        // Boxed: the task of a run without --out keeps room for a pointer only.
+        let mut part = match part_for(target, job) {
+            Ok(part) => part,
+            Err(error) => return job.collector.failure(target, error, 1),
+        };
+        let answer = attempt_at(connections, &target.url, 0, job, part.as_deref_mut()).await;
+        settle(
+            connections,
+            target,
+            answer,
+            started,
+            job,
+            part.as_deref_mut(),
+        )
+        .await;
+    }
 }
 
 /// One attempt, with a permit of the target's host held from the connect to the end
 /// of the response (see [`crate::polite`]).
-async fn attempt_at(
-    connections: &mut Connections,
-    url: &Url,
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` keeps its arguments twice in its future; an `async` block, once"
+)]
+fn attempt_at<'a>(
+    connections: &'a mut Connections,
+    url: &'a Url,
     attempt: u32,
-    job: &Job,
-    part: Option<&mut Part<'_>>,
-) -> Result<Response, FetchError> {
-    let permit = job.gate.enter(url).await;
-    let resent = connections.syns_resent;
-    let answer = connections.fetch(url, attempt, &job.options, part).await;
-    if connections.syns_resent > resent {
-        permit.congested();
-    } else if answer.is_ok() {
-        permit.answered();
+    job: &'a Job,
+    part: Option<&'a mut Part<'_>>,
+) -> impl Future<Output = Result<Response, FetchError>> + 'a {
+    async move {
+        let permit = job.gate.enter(url).await;
+        let resent = connections.syns_resent;
+        let answer = connections.fetch(url, attempt, &job.options, part).await;
+        if connections.syns_resent > resent {
+            permit.congested();
+        } else if answer.is_ok() {
+            permit.answered();
+        }
+        answer
     }
-    answer
 }
 
 /// The part file of `target`'s document when it is saved somewhere (`--out`, `-o FILE`).
