@@ -43,8 +43,9 @@ use crate::store::Store;
 /// A body that passes this many bytes goes to its part file.
 pub const SPILL_AFTER: usize = 1 << 20;
 
-/// How a part file's name starts, in the document's folder.
-pub const PART_PREFIX: &str = ".part-";
+/// How a part file's name starts, in the document's folder (the store's convention:
+/// it looks for them when it opens).
+pub use crate::store::PART_PREFIX;
 
 /// What the head of a response means for the part file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,6 +45,10 @@ use sockets::url::Url;
 /// names never start with `.`), and tells `ls` to hide them.
 const TEMP_PREFIX: &str = ".tmp-";
 
+/// How a part file's name starts, in the document's folder (see [`crate::part`]): the
+/// store notes, when it opens, whether any is there.
+pub const PART_PREFIX: &str = ".part-";
+
 /// The output folder: documents written atomically, and the journal of those done.
 /// `Store` is `Sync`: share it between threads (or tasks) behind an `Arc`.
 #[derive(Debug)]
@@ -319,7 +323,7 @@ fn write_new(path: &Path, body: &[u8]) -> std::io::Result<()> {
 /// links are not followed. Returns the path that could not be read or removed, with
 /// why.
 /// Removes the temporary files a killed run left; returns whether it saw a part file
-/// (see [`crate::part`]) on the way.
+/// on the way.
 fn remove_temp_files(dir: &Path) -> Result<bool, (PathBuf, std::io::Error)> {
     // Deeper than any name the store accepts: a folder made by hand further down holds
     // no temporary file of ours.
@@ -340,7 +344,7 @@ fn remove_temp_files_in(
         let kind = entry.file_type().map_err(|e| (entry.path(), e))?;
         let name = entry.file_name();
         let name = name.to_str();
-        *parts |= name.is_some_and(|name| name.starts_with(crate::part::PART_PREFIX));
+        *parts |= name.is_some_and(|name| name.starts_with(PART_PREFIX));
         let is_temp = name.is_some_and(|name| name.starts_with(TEMP_PREFIX));
         if is_temp && kind.is_file() {
             match fs::remove_file(entry.path()) {

@@ -6,12 +6,7 @@ use crate::error::PeersError;
 use crate::plan::{COMPARISONS, Metric, ROWS};
 use crate::report::{Comparison, Figure, Measurement, Outcome, RoundRange};
 
-/// One round of one client.
-#[derive(Debug, Clone, Copy)]
-pub struct Sample {
-    pub per_sec: f64,
-    pub cpu_us_per_doc: Option<f64>,
-}
+use crate::plan::Sample;
 
 /// The rows as they fill up.
 #[derive(Debug)]

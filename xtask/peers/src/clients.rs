@@ -14,9 +14,9 @@ use async_download::options::Options;
 use procs::measure::{Usage, ratio};
 use serde::Deserialize;
 
-use crate::board::Sample;
 use crate::error::PeersError;
 use crate::plan::PeerPlan;
+use crate::plan::Sample;
 use crate::running::run_bounded;
 use crate::workdir::Workdir;
 

@@ -20,8 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use crate::board::Sample;
-use crate::plan::PeerPlan;
+use crate::plan::{PeerPlan, Sample};
 
 /// The longest wait for the server: to connect, to take a request, to send bytes.
 const WAIT: Duration = Duration::from_secs(10);

@@ -43,6 +43,14 @@ pub enum Metric {
 /// The documents' sizes: the "2–8 KB". Corpus ids outside it are skipped.
 pub const DOCUMENT_SIZES: std::ops::RangeInclusive<usize> = 2048..=8192;
 
+/// One round of one client: what each measurement gives the board. (Here, with what
+/// is measured, so that a client needs nothing of the board to give it.)
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub per_sec: f64,
+    pub cpu_us_per_doc: Option<f64>,
+}
+
 /// What to measure, and for how long.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerPlan {

@@ -20,10 +20,10 @@ use async_download::store::Store;
 use async_download::target::{Line, url_lines};
 use procs::measure::{Usage, ratio};
 
-use crate::board::Sample;
 use crate::clients::{cpu_per_doc, engine};
 use crate::error::PeersError;
 use crate::plan::PeerPlan;
+use crate::plan::Sample;
 use crate::workdir::Workdir;
 
 /// A document to save: the name the engine gives it under `--out`, and its bytes.
