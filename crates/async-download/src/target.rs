@@ -148,7 +148,12 @@ fn read_line_bounded<R: BufRead>(
 }
 
 fn parse_line(number: u64, bytes: &[u8], too_long: bool, layout: Layout) -> Option<Line> {
-    let text = String::from_utf8_lossy(bytes);
+    // A valid line (nearly all) is checked once, the quick way; only a line that is
+    // not UTF-8 goes through the slower lossy decoding.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return None;

@@ -135,9 +135,10 @@ impl Url {
     /// The value of the `Host` header: `host`, or `host:port` when the port is not the
     /// scheme's (80 for `http`; with an IPv6 address in brackets: `[::1]:8080`).
     pub fn host_header(&self) -> String {
-        let mut header = String::with_capacity(self.host.len() + 8);
-        // Writing into a String cannot fail.
-        let _ = self.write_host_header(&mut header);
+        let mut digits = [0; 5];
+        let pieces = self.host_header_pieces(&mut digits);
+        let mut header = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+        pieces.iter().for_each(|piece| header.push_str(piece));
         header
     }
 
@@ -145,23 +146,31 @@ impl Url {
     /// a downloader writes a request for every document, and this spares each one an
     /// allocation. `None` if it does not fit (a host name has at most 253 bytes).
     pub fn host_header_in<'a>(&self, room: &'a mut [u8]) -> Option<&'a str> {
-        let mut rest = &mut room[..];
-        let capacity = rest.len();
-        std::io::Write::write_fmt(&mut rest, format_args!("{}", HostHeader(self))).ok()?;
-        let written = capacity - rest.len();
-        std::str::from_utf8(&room[..written]).ok()
+        let mut digits = [0; 5];
+        let pieces = self.host_header_pieces(&mut digits);
+        let len = pieces.iter().map(|p| p.len()).sum();
+        let out = room.get_mut(..len)?;
+        let mut at = 0;
+        for piece in pieces {
+            out[at..at + piece.len()].copy_from_slice(piece.as_bytes());
+            at += piece.len();
+        }
+        std::str::from_utf8(out).ok()
     }
 
-    fn write_host_header(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(out, "[{}]", self.host)?;
+    /// The Host header in pieces: `[`, the host, `]` (brackets for an IPv6 address
+    /// only), `:` and the port (only when it is not the scheme's). Put together by
+    /// hand rather than by `write!`: once per request, the formatting machinery costs
+    /// more than the copying.
+    fn host_header_pieces<'a>(&'a self, digits: &'a mut [u8; 5]) -> [&'a str; 5] {
+        let v6 = self.host.contains(':');
+        let (open, close) = if v6 { ("[", "]") } else { ("", "") };
+        let (colon, port) = if self.port != self.scheme.default_port() {
+            (":", decimal(self.port, digits))
         } else {
-            out.write_str(&self.host)?;
-        }
-        if self.port != self.scheme.default_port() {
-            write!(out, ":{}", self.port)?;
-        }
-        Ok(())
+            ("", "")
+        };
+        [open, &self.host, close, colon, port]
     }
 
     /// What to connect to, in the form `TcpStream::connect` takes: `(host, port)`, the
@@ -176,8 +185,27 @@ struct HostHeader<'a>(&'a Url);
 
 impl fmt::Display for HostHeader<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.write_host_header(f)
+        let mut digits = [0; 5];
+        self.0
+            .host_header_pieces(&mut digits)
+            .iter()
+            .try_for_each(|piece| f.write_str(piece))
     }
+}
+
+/// `n` in decimal, written at the end of `digits` (a `u16` has at most five).
+fn decimal(mut n: u16, digits: &mut [u8; 5]) -> &str {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written: this never fails.
+    std::str::from_utf8(&digits[start..]).unwrap_or_default()
 }
 
 impl fmt::Display for Url {
@@ -210,12 +238,20 @@ fn parse_with(s: &str, web: bool) -> Result<Url, UrlError> {
     let start = s.len() - s.trim_start().len();
     let s = s.trim();
 
-    let (scheme_text, rest) = s.split_once("://").ok_or(UrlError::MissingScheme)?;
+    // Found by a plain byte loop: `split_once("://")` would set up a general substring
+    // search for each of a list's URLs, only to stop a few bytes in.
+    let sep = s.as_bytes().windows(3).position(|w| w == b"://");
+    let sep = sep.ok_or(UrlError::MissingScheme)?;
+    let (scheme_text, rest) = (&s[..sep], &s[sep + 3..]);
     let scheme = check_scheme(scheme_text, start, web)?;
     let rest_at = start + scheme_text.len() + "://".len();
 
     // The authority (host and port) ends at the first `/`, `?` or `#`.
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    // (Bytes, not chars: an ASCII byte is never part of a longer character.)
+    let authority_len = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
     let (authority, path) = rest.split_at(authority_len);
     let (host, port) = parse_authority(authority, rest_at)?;
     let port = port.unwrap_or(scheme.default_port());
@@ -324,13 +360,13 @@ fn parse_authority(authority: &str, at: usize) -> Result<(String, Option<u16>), 
 /// RFC 3986 also allows. Percent-encoded and non-ASCII names (which would need
 /// punycode) are refused.
 fn check_host_name(host: &str, at: usize) -> Result<(), UrlError> {
-    match host
-        .char_indices()
-        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
-    {
-        Some((i, c)) => Err(UrlError::InvalidCharacter {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    // A byte that is not allowed starts a character (every allowed byte is ASCII, so
+    // the scan never stops inside one): that character is the one to name.
+    match host.bytes().position(|b| !allowed(b)) {
+        Some(i) => Err(UrlError::InvalidCharacter {
             offset: at + i,
-            found: c,
+            found: host[i..].chars().next().unwrap_or('?'),
             part: "host",
         }),
         None => Ok(()),
@@ -367,6 +403,12 @@ fn parse_path(text: &str, at: usize) -> Result<String, UrlError> {
     if !text.starts_with('/') {
         // Empty, or the query right after the host (`http://h?q`).
         path.push('/');
+    }
+    // Nearly every path needs no encoding: then it is copied whole, not a character
+    // at a time.
+    if text.bytes().all(|b| b.is_ascii_graphic()) {
+        path.push_str(text);
+        return Ok(path);
     }
     for (i, c) in text.char_indices() {
         if c.is_ascii_graphic() {
@@ -451,6 +493,44 @@ mod tests {
             let mut small = vec![0; u.host_header().len() - 1];
             assert_eq!(u.host_header_in(&mut small), None, "{text}");
         }
+    }
+
+    #[test]
+    fn host_header_ports_in_decimal_the_default_left_out() {
+        for (text, header) in [
+            ("http://h:1/", "h:1"),
+            ("http://h:10/", "h:10"),
+            ("http://h:8080/", "h:8080"),
+            ("http://h:65535/", "h:65535"),
+            ("http://h:80/", "h"),
+            ("https://h:443/", "h"),
+            ("https://h:80/", "h:80"),
+            ("http://[::1]:9/", "[::1]:9"),
+        ] {
+            let u = Url::parse_web(text).unwrap();
+            assert_eq!(u.host_header(), header, "{text}");
+            assert!(u.to_string().contains(header), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_bad_host_character_is_named_whole() {
+        assert_eq!(
+            Url::parse("http://ex\u{e4}mple.org/"),
+            Err(UrlError::InvalidCharacter {
+                offset: 9,
+                found: '\u{e4}',
+                part: "host"
+            })
+        );
+        assert!(matches!(
+            Url::parse("http://a b/"),
+            Err(UrlError::InvalidCharacter {
+                offset: 8,
+                found: ' ',
+                ..
+            })
+        ));
     }
 
     #[test]

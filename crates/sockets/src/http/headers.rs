@@ -51,16 +51,25 @@ impl Headers {
 
     /// The value of the first field called `name` (any case).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.get_all(name).next()
     }
 
     /// The values of every field called `name` (any case), in order.
-    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+    pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
+        // Names are compared as bytes (a name is ASCII), which rejects one of another
+        // length at once; only a value that is asked for is sliced as text. A client
+        // looks fields up several times per response, so this is worth the care.
+        let mut name_start = 0;
+        self.fields
+            .iter()
+            .filter_map(move |&(name_end, value_end)| {
+                let this = &self.text.as_bytes()[name_start..name_end];
+                name_start = value_end;
+                match this.eq_ignore_ascii_case(name.as_bytes()) {
+                    true => self.text.get(name_end..value_end),
+                    false => None,
+                }
+            })
     }
 
     /// Every `(name, value)`, in order, names as received.
@@ -128,9 +137,10 @@ impl Headers {
     /// fields called `name`: `contains_token("connection", "close")` is true for
     /// `Connection: Keep-Alive, Close`.
     pub fn contains_token(&self, name: &str, token: &str) -> bool {
+        // As bytes: the list's separators and spaces are ASCII, and so is a token.
         self.get_all(name)
-            .flat_map(|value| value.split(','))
-            .any(|item| trim_ows(item).eq_ignore_ascii_case(token))
+            .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+            .any(|item| trim_ows_bytes(item).eq_ignore_ascii_case(token.as_bytes()))
     }
 }
 
@@ -209,12 +219,42 @@ const TCHAR: [bool; 256] = {
 /// Bytes allowed in a header value or a reason phrase: tab, space, visible ASCII, and
 /// `obs-text` (0x80 to 0xff). Everything else is a control byte.
 pub(crate) fn is_text_byte(b: u8) -> bool {
-    b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80
+    // Bitwise `&` and `|`, not `&&` and `||`: no branch, so a loop over many bytes
+    // can test 16 or 32 of them at a time (see `find_control_byte`).
+    (b >= b' ') & (b != 0x7f) | (b == b'\t')
+}
+
+/// Where the first byte that [`is_text_byte`] refuses is in `bytes`, if anywhere.
+///
+/// Nearly every value is clean, so the bytes are first checked with no early exit: a
+/// loop without a branch per byte, which the compiler turns into wide vector
+/// instructions. Only a value that holds a bad byte is walked again to find it.
+pub(crate) fn find_control_byte(bytes: &[u8]) -> Option<usize> {
+    let bad = bytes
+        .iter()
+        .fold(0u8, |bad, &b| bad | u8::from(!is_text_byte(b)));
+    if bad == 0 {
+        return None;
+    }
+    bytes.iter().position(|&b| !is_text_byte(b))
 }
 
 /// Optional whitespace: spaces and tabs.
 pub(crate) fn is_ows(b: u8) -> bool {
     b == b' ' || b == b'\t'
+}
+
+/// `bytes` without the spaces and tabs at either end.
+fn trim_ows_bytes(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|&b| !is_ows(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
 }
 
 pub(crate) fn trim_ows(s: &str) -> &str {
@@ -253,24 +293,20 @@ pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'
         offset: offset + at,
         reason: reason.to_string(),
     };
-    // One pass up to the colon, noting the first byte a name may not have (an error
-    // only once a colon shows this is a name at all).
-    let mut not_token = None;
-    let mut colon = None;
-    for (i, &b) in line.iter().enumerate() {
-        if b == b':' {
-            colon = Some(i);
-            break;
-        }
-        if not_token.is_none() && !is_tchar(b) {
-            not_token = Some(i);
-        }
-    }
-    let colon = colon.ok_or_else(|| bad_line(0, "no colon after the header name"))?;
+    // The name runs up to the first byte that is not a token byte; a colon is not one,
+    // so in a good line that byte is the colon. Anything else is an error, but which
+    // one depends on whether a colon comes later (only then was this meant as a name).
+    let name_len = line.iter().take_while(|&&b| is_tchar(b)).count();
+    let colon = match line.get(name_len) {
+        Some(b':') => name_len,
+        _ => memchr::memchr(b':', line)
+            .ok_or_else(|| bad_line(0, "no colon after the header name"))?,
+    };
     if colon == 0 {
         return Err(bad_line(0, "empty header name"));
     }
-    if let Some(i) = not_token {
+    if name_len != colon {
+        let i = name_len;
         return Err(if is_ows(line[i]) {
             bad_line(i, "whitespace between the header name and the colon")
         } else {
@@ -289,7 +325,7 @@ pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'
     };
 
     let after_colon = colon + 1;
-    if let Some(i) = line[after_colon..].iter().position(|&b| !is_text_byte(b)) {
+    if let Some(i) = find_control_byte(&line[after_colon..]) {
         return Err(HttpError::InvalidHeaderValue {
             offset: offset + after_colon + i,
             name: name.to_string(),
@@ -323,7 +359,7 @@ pub(crate) fn parse_continuation<'a>(
     offset: usize,
     name: &str,
 ) -> Result<(Cow<'a, str>, usize), HttpError> {
-    if let Some(i) = line.iter().position(|&b| !is_text_byte(b)) {
+    if let Some(i) = find_control_byte(line) {
         return Err(HttpError::InvalidHeaderValue {
             offset: offset + i,
             name: name.to_string(),
@@ -424,6 +460,56 @@ mod tests {
     }
 
     #[test]
+    fn text_bytes_are_tab_visible_ascii_space_and_obs_text() {
+        for b in 0..=255u8 {
+            let rfc = b == b'\t' || (0x20..=0x7e).contains(&b) || b >= 0x80;
+            assert_eq!(is_text_byte(b), rfc, "byte {b:#04x}");
+        }
+    }
+
+    #[test]
+    fn the_first_control_byte_is_found_wherever_it_is() {
+        // Long enough that a wide check covers several blocks and a tail.
+        let clean: Vec<u8> = (0..100).map(|i| b"ab \t\xe9~"[i % 6]).collect();
+        assert_eq!(find_control_byte(&clean), None);
+        assert_eq!(find_control_byte(b""), None);
+        for at in 0..clean.len() {
+            for bad in [0u8, b'\r', b'\n', 0x1f, 0x7f] {
+                let mut line = clean.clone();
+                line[at] = bad;
+                // A second bad byte after the first does not change the answer.
+                if at + 1 < line.len() {
+                    line[at + 1] = 0;
+                }
+                assert_eq!(find_control_byte(&line), Some(at), "{bad:#04x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_name_byte_is_an_error_about_the_name_only_if_a_colon_follows() {
+        // No colon at all: not a header line, whatever the bytes before.
+        for line in ["Na(me value", "A b c", "Name\0value"] {
+            assert!(
+                matches!(
+                    field(line),
+                    Err(HttpError::BadHeaderLine { offset: 100, .. })
+                ),
+                "{line:?}: {:?}",
+                field(line)
+            );
+        }
+        // A colon later: the first byte that is not a token byte is named.
+        assert_eq!(
+            field("Na(m)e: v"),
+            Err(HttpError::InvalidHeaderName {
+                offset: 102,
+                byte: b'('
+            })
+        );
+    }
+
+    #[test]
     fn opaque_bytes_are_kept() {
         assert_eq!(field("A: café").unwrap().1, "café");
         let latin1 = parse_field_line(b"A: caf\xe9", 0).unwrap();
@@ -479,5 +565,9 @@ mod tests {
         assert!(!h.contains_token("Connection", "upgrade"));
         let names: Vec<&str> = (&h).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["Set-Cookie", "Connection", "set-cookie"]);
+        // Spaces and tabs around a token do not count; a longer token is another one.
+        h.push("Connection", "\t upgrade \t, x-closed");
+        assert!(h.contains_token("connection", "Upgrade"));
+        assert!(!h.contains_token("connection", "closed"));
     }
 }

@@ -13,7 +13,7 @@ use super::Parsed;
 use super::error::{HttpError, Truncation};
 use super::framing::{check_request_has_no_body, persistent};
 use super::head::{HeadReader, Version, parse_version};
-use super::headers::{Headers, decode_text, is_tchar, is_text_byte};
+use super::headers::{Headers, decode_text, find_control_byte, is_tchar, is_text_byte};
 use super::limits::Limits;
 
 /// The methods this codec speaks: a downloader only ever fetches.
@@ -109,6 +109,11 @@ fn write_target(target: &str, out: &mut Vec<u8>) {
     if target.is_empty() {
         out.push(b'/');
     }
+    // Nearly every target needs no encoding: then it is copied whole.
+    if target.bytes().all(|b| b.is_ascii_graphic()) {
+        out.extend_from_slice(target.as_bytes());
+        return;
+    }
     for &b in target.as_bytes() {
         if b.is_ascii_graphic() {
             out.push(b);
@@ -122,7 +127,11 @@ fn write_target(target: &str, out: &mut Vec<u8>) {
 fn write_field(name: &str, value: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
-    out.extend(value.bytes().filter(|&b| is_text_byte(b)));
+    // A value with no control byte (nearly all) is copied whole, not byte by byte.
+    match find_control_byte(value.as_bytes()) {
+        None => out.extend_from_slice(value.as_bytes()),
+        Some(_) => out.extend(value.bytes().filter(|&b| is_text_byte(b))),
+    }
     out.extend_from_slice(b"\r\n");
 }
 
