@@ -39,7 +39,7 @@
 //!    therefore cannot carry another response.
 
 use super::error::HttpError;
-use super::headers::{FieldLine, Headers, trim_ows};
+use super::headers::{FieldLine, Headers, decode_text, trim_ows};
 use super::limits::Limits;
 
 /// How the body of a message is delimited.
@@ -126,9 +126,9 @@ pub(crate) struct Codings {
 impl FramingFields {
     /// Keeps `field` if it is one of the framing fields.
     pub fn note(&mut self, field: &FieldLine<'_>) {
-        let which = if field.name.eq_ignore_ascii_case("content-length") {
+        let which = if field.name.eq_ignore_ascii_case(b"content-length") {
             Which::ContentLength
-        } else if field.name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if field.name.eq_ignore_ascii_case(b"transfer-encoding") {
             Which::TransferEncoding
         } else {
             self.last = None;
@@ -136,7 +136,7 @@ impl FramingFields {
         };
         self.last = Some(which);
         self.list(which).push(Noted {
-            value: field.value.to_string(),
+            value: decode_text(field.value),
             offset: field.value_offset,
             folds: Vec::new(),
         });
@@ -144,7 +144,7 @@ impl FramingFields {
 
     /// Continues the last field's value with `more` (which starts at byte `offset`),
     /// after one space, if that field was a framing field: a fold undone.
-    pub fn extend_last(&mut self, more: &str, offset: usize) {
+    pub fn extend_last(&mut self, more: &[u8], offset: usize) {
         let Some(which) = self.last else { return };
         let Some(noted) = self.list(which).last_mut() else {
             return;
@@ -156,7 +156,7 @@ impl FramingFields {
             noted.value.push(' ');
         }
         noted.folds.push((noted.value.len(), offset));
-        noted.value.push_str(more);
+        noted.value.push_str(&decode_text(more));
     }
 
     fn list(&mut self, which: Which) -> &mut Vec<Noted> {
@@ -362,8 +362,8 @@ mod tests {
         let mut framing = FramingFields::default();
         for (i, (name, value)) in list.iter().enumerate() {
             framing.note(&FieldLine {
-                name,
-                value: (*value).into(),
+                name: name.as_bytes(),
+                value: value.as_bytes(),
                 value_offset: i * 100,
             });
         }
@@ -425,7 +425,7 @@ mod tests {
     fn a_folded_value_keeps_the_offsets_of_its_pieces() {
         let mut framing = fields(&[("Content-Length", "5,")]);
         // The fold's continuation starts at byte 40 of the message.
-        framing.extend_last("6", 40);
+        framing.extend_last(b"6", 40);
         assert_eq!(
             framing.content_length(),
             Err(HttpError::ConflictingContentLength {
@@ -436,7 +436,7 @@ mod tests {
         );
         // A field that is not a framing field is not continued.
         let mut framing = fields(&[("Content-Length", "5"), ("X-Other", "1")]);
-        framing.extend_last("6", 40);
+        framing.extend_last(b"6", 40);
         assert_eq!(framing.content_length(), Ok(Some((5, 0))));
     }
 

@@ -27,7 +27,7 @@
 
 use super::error::{HttpError, Section};
 use super::framing::FramingFields;
-use super::headers::{Headers, is_ows, parse_continuation, parse_field_line};
+use super::headers::{HeadFields, Headers, is_ows, parse_continuation, parse_field_line};
 use super::limits::Limits;
 
 /// One line being collected from pieces of input.
@@ -130,7 +130,7 @@ pub(crate) struct HeadReader<S> {
     unfold: bool,
     /// The parsed start line, once its line has been read.
     start: Option<S>,
-    headers: Headers,
+    headers: HeadFields,
     framing: FramingFields,
 }
 
@@ -144,7 +144,7 @@ impl<S> HeadReader<S> {
             lines: 0,
             unfold: false,
             start: None,
-            headers: Headers::new(),
+            headers: HeadFields::default(),
             framing: FramingFields::default(),
         }
     }
@@ -252,7 +252,7 @@ impl<S> HeadReader<S> {
             }
             let head = self.start.take().map(|start| Head {
                 start,
-                headers: std::mem::take(&mut self.headers),
+                headers: self.headers.finish(),
                 framing: std::mem::take(&mut self.framing),
             });
             return Ok(Some(head));
@@ -293,8 +293,8 @@ impl<S> HeadReader<S> {
         let (more, more_offset) = parse_continuation(text, offset, name)?;
         // Replace the fold with one space (RFC 9112, section 5.2), in the fields and in
         // the framing fields alike, before anything interprets the value.
-        self.framing.extend_last(&more, more_offset);
-        self.headers.extend_last_value(&more);
+        self.framing.extend_last(more, more_offset);
+        self.headers.extend_last_value(more);
         Ok(())
     }
     // ANCHOR_END: continue_field
