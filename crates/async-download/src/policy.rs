@@ -177,7 +177,7 @@ mod tests {
         Response {
             version_minor: 1,
             status,
-            reason: String::new(),
+            reason: "".into(),
             headers: h,
             body: body.to_vec(),
             keep_alive: true,

@@ -338,7 +338,7 @@ mod tests {
         Response {
             version_minor: 1,
             status,
-            reason: String::new(),
+            reason: "".into(),
             headers,
             body: Vec::new(),
             keep_alive: true,

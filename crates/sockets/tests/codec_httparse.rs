@@ -86,7 +86,7 @@ fn ours(input: &[u8]) -> Verdict {
         Ok(Parsed::Done { message, used }) => Verdict::Accepted(Head {
             version_minor: message.version_minor,
             status: message.status,
-            reason: message.reason,
+            reason: message.reason.into_owned(),
             headers: message
                 .headers
                 .iter()

@@ -262,7 +262,7 @@ fn build(spec: &Spec, method: Method) -> (Vec<u8>, Response) {
     let response = Response {
         version_minor: spec.version_minor,
         status: spec.status,
-        reason: spec.reason.clone(),
+        reason: spec.reason.clone().into(),
         headers,
         body: if no_body {
             Vec::new()

@@ -253,11 +253,11 @@ fn a_table_of_responses_parses_the_same_however_it_is_cut() {
 fn status_line_fields() {
     let r = one("HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(
-        (r.version_minor, r.status, r.reason.as_str()),
+        (r.version_minor, r.status, r.reason.as_ref()),
         (0, 404, "Not Found")
     );
     let r = one("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n");
-    assert_eq!((r.status, r.reason.as_str()), (200, ""));
+    assert_eq!((r.status, r.reason.as_ref()), (200, ""));
     let r = one("HTTP/1.1 299 Whatever  it\tsays\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(r.reason, "Whatever  it\tsays");
 }

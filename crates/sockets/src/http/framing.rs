@@ -365,6 +365,7 @@ mod tests {
                 name: name.as_bytes(),
                 value: value.as_bytes(),
                 value_offset: i * 100,
+                ascii: value.is_ascii(),
             });
         }
         framing

@@ -274,7 +274,7 @@ impl<S> HeadReader<S> {
         } else {
             let field = parse_field_line(text, line_offset)?;
             self.framing.note(&field);
-            self.headers.push(field.name, field.value);
+            self.headers.push(&field);
         }
         Ok(None)
     }

@@ -135,17 +135,19 @@ pub(crate) struct HeadFields {
 }
 
 impl HeadFields {
-    /// Adds a field: `name` of token bytes, `value` of text bytes (as
-    /// [`parse_field_line`] gives them).
-    pub fn push(&mut self, name: &[u8], value: &[u8]) {
+    /// Adds a field as [`parse_field_line`] gives it.
+    pub fn push(&mut self, field: &FieldLine<'_>) {
         if self.fields.is_empty() {
             // Room for a usual head at once, rather than growing four or five times.
             self.text.reserve(256);
             self.fields.reserve(12);
         }
-        self.text.extend_from_slice(name);
+        self.text.extend_from_slice(field.name);
         let name_end = self.text.len();
-        push_as_utf8(&mut self.text, value);
+        match field.ascii {
+            true => self.text.extend_from_slice(field.value),
+            false => push_as_utf8(&mut self.text, field.value),
+        }
         self.fields.push((name_end, self.text.len()));
     }
 
@@ -290,28 +292,42 @@ pub(crate) const fn is_text_byte(b: u8) -> bool {
     b == b'\t' || (b >= b' ' && b != 0x7f)
 }
 
-/// [`is_text_byte`] for every byte, worked out when compiling (as [`TCHAR`]).
-const TEXT: [bool; 256] = {
-    let mut table = [false; 256];
+/// What [`scan_value`] found: a byte [`is_text_byte`] refuses...
+pub(crate) const CONTROL: u8 = 1;
+/// ...and a byte above 0x7f (then the value may not be UTF-8).
+pub(crate) const HIGH: u8 = 2;
+
+/// [`CONTROL`] and [`HIGH`] for every byte, worked out when compiling (as [`TCHAR`]).
+const CLASS: [u8; 256] = {
+    let mut table = [0; 256];
     let mut b = 0;
     while b < 256 {
-        table[b] = is_text_byte(b as u8);
+        if !is_text_byte(b as u8) {
+            table[b] = CONTROL;
+        } else if b >= 0x80 {
+            table[b] = HIGH;
+        }
         b += 1;
     }
     table
 };
 
-/// Where the first byte that [`is_text_byte`] refuses is in `bytes`, if anywhere.
+/// What the bytes of a value hold, in one pass: [`CONTROL`] if any is a control byte,
+/// [`HIGH`] if any is above 0x7f, both or neither.
 ///
-/// Nearly every value is clean, so the bytes are first checked with a table and no
+/// Nearly every value is clean ASCII, so the bytes are looked up in a table with no
 /// early exit: a loop with no branch per byte, about half the instructions of one
 /// that stops at the first bad byte. Only a value that holds a bad byte is walked
-/// again to find it.
-pub(crate) fn find_control_byte(bytes: &[u8]) -> Option<usize> {
-    let clean = bytes
+/// again, to find it ([`find_control_byte`]).
+pub(crate) fn scan_value(bytes: &[u8]) -> u8 {
+    bytes
         .iter()
-        .fold(true, |clean, &b| clean & TEXT[usize::from(b)]);
-    if clean {
+        .fold(0, |seen, &b| seen | CLASS[usize::from(b)])
+}
+
+/// Where the first byte that [`is_text_byte`] refuses is in `bytes`, if anywhere.
+pub(crate) fn find_control_byte(bytes: &[u8]) -> Option<usize> {
+    if scan_value(bytes) & CONTROL == 0 {
         return None;
     }
     bytes.iter().position(|&b| !is_text_byte(b))
@@ -361,6 +377,8 @@ pub(crate) struct FieldLine<'a> {
     pub value: &'a [u8],
     /// Where the value starts in the message, for errors about it (Content-Length...).
     pub value_offset: usize,
+    /// Whether the value is ASCII (nearly always): then it is UTF-8 already.
+    pub ascii: bool,
 }
 
 // ANCHOR: parse_field_line
@@ -399,19 +417,23 @@ pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'
     let name = &line[..colon];
 
     let after_colon = colon + 1;
-    if let Some(i) = find_control_byte(&line[after_colon..]) {
+    let raw = &line[after_colon..];
+    let seen = scan_value(raw);
+    if seen & CONTROL != 0
+        && let Some(i) = raw.iter().position(|&b| !is_text_byte(b))
+    {
         return Err(HttpError::InvalidHeaderValue {
             offset: offset + after_colon + i,
             name: decode_text(name),
-            byte: line[after_colon + i],
+            byte: raw[i],
         });
     }
-    let raw = &line[after_colon..];
     let trimmed = ows_trimmed(raw);
     Ok(FieldLine {
         name,
         value_offset: offset + after_colon + trimmed.start,
         value: &raw[trimmed],
+        ascii: seen & HIGH == 0,
     })
 }
 // ANCHOR_END: parse_field_line
@@ -573,13 +595,16 @@ mod tests {
     #[test]
     fn opaque_bytes_are_kept() {
         assert_eq!(field("A: café").unwrap().1, "café");
+        assert!(parse_field_line(b"A: plain", 0).unwrap().ascii);
+        assert!(!parse_field_line("A: café".as_bytes(), 0).unwrap().ascii);
         let latin1 = parse_field_line(b"A: caf\xe9", 0).unwrap();
         assert_eq!(latin1.value, b"caf\xe9");
         // The head's fields become text once: UTF-8 kept, anything else as Latin-1.
         let mut fields = HeadFields::default();
-        fields.push(b"A", latin1.value);
-        fields.push(b"B", "café".as_bytes());
-        fields.push(b"C", b"plain");
+        assert!(!latin1.ascii);
+        fields.push(&latin1);
+        fields.push(&parse_field_line("B: café".as_bytes(), 0).unwrap());
+        fields.push(&parse_field_line(b"C: plain", 0).unwrap());
         fields.extend_last_value(b"\xff");
         let headers = fields.finish();
         let all: Vec<(&str, &str)> = headers.iter().collect();
@@ -613,9 +638,9 @@ mod tests {
         h.extend_last_value(b"nothing to extend");
         assert_eq!(h.last_name(), None);
         assert!(h.finish().is_empty());
-        h.push(b"A", b"one");
+        h.push(&parse_field_line(b"A: one", 0).unwrap());
         assert_eq!(h.last_name(), Some(&b"A"[..]));
-        h.push(b"B", b"");
+        h.push(&parse_field_line(b"B:", 0).unwrap());
         assert_eq!(h.last_name(), Some(&b"B"[..]));
         h.extend_last_value(b"two");
         h.extend_last_value(b"");

@@ -46,6 +46,8 @@
 //! field name and its colon (section 5.1 tells servers to refuse it and proxies to
 //! remove it; some parsers have read such a field, others ignored it).
 
+use std::borrow::Cow;
+
 use super::Parsed;
 use super::chunked::ChunkedDecoder;
 use super::error::{HttpError, Truncation};
@@ -62,8 +64,9 @@ pub struct Response {
     pub version_minor: u8,
     /// The status code, 100 to 999.
     pub status: u16,
-    /// The reason phrase (`OK`, `Not Found`), possibly empty. Informative only.
-    pub reason: String,
+    /// The reason phrase (`OK`, `Not Found`), possibly empty. Informative only. The
+    /// usual phrases are `'static` strings, not copies (see [`reason_text`]).
+    pub reason: Cow<'static, str>,
     pub headers: Headers,
     /// The body, chunked coding removed; empty when the response has none.
     pub body: Vec<u8>,
@@ -80,7 +83,7 @@ pub struct Response {
 struct StatusLine {
     version_minor: u8,
     status: u16,
-    reason: String,
+    reason: Cow<'static, str>,
 }
 
 // ANCHOR: parse_status_line
@@ -126,14 +129,14 @@ fn parse_status_line(line: &[u8], offset: usize) -> Result<StatusLine, HttpError
         return Err(bad(code_at, "a status code is at least 100"));
     }
     let reason = match line.get(code_at + 3) {
-        None => String::new(),
+        None => Cow::Borrowed(""),
         Some(b' ') => {
             let reason_at = code_at + 4;
             let reason = &line[reason_at..];
             if let Some(i) = reason.iter().position(|&b| !is_text_byte(b)) {
                 return Err(bad(reason_at + i, "control byte in the reason phrase"));
             }
-            decode_text(reason)
+            reason_text(reason)
         }
         Some(_) => return Err(bad(code_at + 3, "expected a space after the status code")),
     };
@@ -144,6 +147,30 @@ fn parse_status_line(line: &[u8], offset: usize) -> Result<StatusLine, HttpError
     })
 }
 // ANCHOR_END: parse_status_line
+
+/// A reason phrase as text: one of the usual phrases without a copy (nearly every
+/// response says `OK`, and copying it into a `String` would cost an allocation per
+/// response), any other one decoded as header values are.
+fn reason_text(reason: &[u8]) -> Cow<'static, str> {
+    const USUAL: [&str; 12] = [
+        "OK",
+        "Partial Content",
+        "No Content",
+        "Moved Permanently",
+        "Found",
+        "See Other",
+        "Not Modified",
+        "Temporary Redirect",
+        "Permanent Redirect",
+        "Not Found",
+        "Too Many Requests",
+        "Service Unavailable",
+    ];
+    match USUAL.iter().find(|usual| usual.as_bytes() == reason) {
+        Some(usual) => Cow::Borrowed(usual),
+        None => Cow::Owned(decode_text(reason)),
+    }
+}
 
 /// Parses the responses a client receives on one connection, one after another.
 ///
@@ -488,8 +515,24 @@ impl BodyReader {
 mod tests {
     use super::*;
 
+    #[test]
+    fn usual_reasons_are_not_copied_others_are_decoded() {
+        let reason = |line: &[u8]| parse_status_line(line, 0).unwrap().reason;
+        assert!(matches!(reason(b"HTTP/1.1 200 OK"), Cow::Borrowed("OK")));
+        assert!(matches!(
+            reason(b"HTTP/1.1 404 Not Found"),
+            Cow::Borrowed("Not Found")
+        ));
+        // Not the usual spelling: kept as it came.
+        assert!(matches!(reason(b"HTTP/1.1 200 ok"), Cow::Owned(r) if r == "ok"));
+        assert!(matches!(reason(b"HTTP/1.1 200 OK "), Cow::Owned(r) if r == "OK "));
+        assert!(matches!(reason(b"HTTP/1.1 200 caf\xe9"), Cow::Owned(r) if r == "caf\u{e9}"));
+        assert!(matches!(reason(b"HTTP/1.1 204"), Cow::Borrowed("")));
+    }
+
     fn status(s: &str) -> Result<(u8, u16, String), HttpError> {
-        parse_status_line(s.as_bytes(), 0).map(|l| (l.version_minor, l.status, l.reason))
+        parse_status_line(s.as_bytes(), 0)
+            .map(|l| (l.version_minor, l.status, l.reason.into_owned()))
     }
 
     #[test]
