@@ -302,7 +302,7 @@ fn check_scheme(scheme: &str, at: usize, web: bool) -> Result<Scheme, UrlError> 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`; `at` is the authority's offset. The
 /// port is `None` when the URL names none: the scheme's default.
 fn parse_authority(authority: &str, at: usize) -> Result<(String, Option<u16>), UrlError> {
-    if let Some(i) = authority.find('@') {
+    if let Some(i) = byte_at(authority, b'@') {
         return Err(UrlError::InvalidCharacter {
             offset: at + i,
             found: '@',
@@ -339,8 +339,11 @@ fn parse_authority(authority: &str, at: usize) -> Result<(String, Option<u16>), 
         };
         (address.to_ascii_lowercase(), port_part)
     } else {
-        let (host, port_part) = match authority.split_once(':') {
-            Some((host, port)) => (host, Some((port, at + host.len() + 1))),
+        let (host, port_part) = match byte_at(authority, b':') {
+            Some(colon) => (
+                &authority[..colon],
+                Some((&authority[colon + 1..], at + colon + 1)),
+            ),
             None => (authority, None),
         };
         check_host_name(host, at)?;
@@ -373,6 +376,12 @@ fn check_host_name(host: &str, at: usize) -> Result<(), UrlError> {
     }
 }
 
+/// Where the ASCII byte `b` first is in `text`. A plain loop: the parts of a URL are
+/// short, and `str::find` sets up a search that costs more than it saves on them.
+fn byte_at(text: &str, b: u8) -> Option<usize> {
+    text.bytes().position(|x| x == b)
+}
+
 /// `1..=65535`. An empty port (`http://host:/`) means the default, as RFC 3986 allows.
 fn parse_port(text: &str, offset: usize) -> Result<Option<u16>, UrlError> {
     let bad = |reason| UrlError::BadPort {
@@ -395,7 +404,7 @@ fn parse_port(text: &str, offset: usize) -> Result<Option<u16>, UrlError> {
 
 /// The path and query, fragment dropped, with spaces and non-ASCII percent-encoded.
 fn parse_path(text: &str, at: usize) -> Result<String, UrlError> {
-    let text = match text.find('#') {
+    let text = match byte_at(text, b'#') {
         Some(fragment) => &text[..fragment],
         None => text,
     };
