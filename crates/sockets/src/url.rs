@@ -163,7 +163,7 @@ impl Url {
     /// hand rather than by `write!`: once per request, the formatting machinery costs
     /// more than the copying.
     fn host_header_pieces<'a>(&'a self, digits: &'a mut [u8; 5]) -> [&'a str; 5] {
-        let v6 = self.host.contains(':');
+        let v6 = byte_at(&self.host, b':').is_some();
         let (open, close) = if v6 { ("[", "]") } else { ("", "") };
         let (colon, port) = if self.port != self.scheme.default_port() {
             (":", decimal(self.port, digits))
