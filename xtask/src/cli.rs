@@ -70,6 +70,8 @@ pub enum Verb {
     },
     /// `book`: the book checked, then rendered to HTML with mdBook.
     BookRender,
+    /// `diagrams`: every picture of the book rendered from its text source.
+    Diagrams,
     /// `mutants`: cargo-mutants over the solution regions, or `--check` its reports.
     Mutants(MutantsOptions),
 }
@@ -244,13 +246,29 @@ enum VerbArgs {
     /// Checks the course book (docs/src/**/*.md): every {{#include}} and
     /// {{#rustdoc_include}} names a file that exists, its anchor has both ANCHOR and
     /// ANCHOR_END lines, its line range lies within the file; every link in
-    /// docs/src/SUMMARY.md names a file that exists; every measured number is marked.
-    /// mdBook itself silently includes nothing for a missing anchor, so this is what
+    /// docs/src/SUMMARY.md names a file that exists; every measured number is marked;
+    /// every image a page shows exists and has alt text; every diagram's SVG is what
+    /// `cargo xtask diagrams` renders from its source now, and a page shows it; no page
+    /// renders to more than 1,200 lines and no Rust listing shows more than 40 (includes
+    /// counted). mdBook itself silently includes nothing for a missing anchor, so this is what
     /// keeps the text and the code from drifting apart.
     #[command(
         after_help = "Exit status: 0 when the book is consistent, 1 when a problem was found."
     )]
     DocsCheck,
+    /// Render the book's diagrams (docs/src/diagrams/*.txt) to SVG.
+    ///
+    /// Renders every diagram source of the book, docs/src/diagrams/NAME.txt, into the
+    /// picture beside it, NAME.svg, and prints each picture's name with `wrote` or
+    /// `unchanged`. A source that cannot be drawn (a syntax error, an unknown box, a
+    /// label wider than its box, text outside the drawing) is reported with its file and
+    /// line, and its picture is left as it was. The format is described at the top of
+    /// xtask/src/diagrams.rs. docs-check fails while a picture differs from what its
+    /// source renders to, so run this after editing a source.
+    #[command(
+        after_help = "Exit status: 0 when every source rendered, 1 when one could not be drawn."
+    )]
+    Diagrams,
     /// Grade the exercises, with points (--json, --junit).
     ///
     /// Grades the exercises: compiles each lesson's graded tests once, runs every test on
@@ -511,7 +529,15 @@ impl From<RunArgs> for RunOptions {
 
 /// The verbs for whoever keeps the course, not for a student: hidden from `--help` in a
 /// student's copy (they still work there, for an instructor trying the kit).
-pub const INSTRUCTOR_VERBS: [&str; 6] = ["kit", "bench", "claims", "mutants", "book", "docs-check"];
+pub const INSTRUCTOR_VERBS: [&str; 7] = [
+    "kit",
+    "bench",
+    "claims",
+    "mutants",
+    "book",
+    "docs-check",
+    "diagrams",
+];
 
 /// Whether this is a student's copy of the course: it has no `.ci/run`, which stays with
 /// the course (see `kit::INSTRUCTOR_ONLY`).
@@ -549,6 +575,7 @@ where
         VerbArgs::RunAll(run) => Verb::RunAll(run.into()),
         VerbArgs::Lesson { lesson, run } => Verb::Lesson(lesson, run.into()),
         VerbArgs::DocsCheck => Verb::DocsCheck,
+        VerbArgs::Diagrams => Verb::Diagrams,
         VerbArgs::Grade(g) => Verb::Grade(GradeOptions {
             lesson: g.lesson,
             exercise: g.exercise,
@@ -658,6 +685,7 @@ mod tests {
             Verb::Lesson(&LESSONS[3], RunOptions::default())
         );
         assert_eq!(ok(&["docs-check"]), Verb::DocsCheck);
+        assert_eq!(ok(&["diagrams"]), Verb::Diagrams);
         assert_eq!(ok(&["claims", "--falsify"]), Verb::ClaimsFalsify);
         assert_eq!(
             ok(&["bench", "--peers", "--quick"]),
@@ -696,6 +724,7 @@ mod tests {
             "run-all",
             "lesson",
             "docs-check",
+            "diagrams",
             "grade",
             "list",
             "hint",

@@ -13,6 +13,16 @@
 //! `PATH::M` (lines, counted from 1, both ends included), the same for
 //! `{{#rustdoc_include}}`; `\{{#include ...}}` is escaped and left alone. PATH is
 //! relative to the page that includes it.
+//!
+//! Pictures drift too. Every image a page shows, `![alt](path)`, must exist and say in
+//! its alt text what it shows (for a reader who cannot see it). Every diagram source,
+//! `src/diagrams/NAME.txt`, must have its `NAME.svg` beside it, exactly as
+//! `cargo xtask diagrams` renders it now (so a source edited without rendering fails),
+//! and some page must show it.
+//!
+//! And the book keeps its pace (see `pace`): no page renders to more than 1,200 lines,
+//! no Rust listing shows more than 40, both counted with the includes expanded, as the
+//! reader sees them.
 
 use std::fmt;
 use std::fs;
@@ -29,6 +39,10 @@ pub struct BookCheck {
     pub summary_links: usize,
     /// Measured figures in the prose, each marked with where the record has it.
     pub figures: usize,
+    /// Images shown by the pages (`![alt](path)`).
+    pub images: usize,
+    /// Diagram sources under `src/diagrams`.
+    pub diagrams: usize,
     pub problems: Vec<Problem>,
 }
 
@@ -37,11 +51,13 @@ impl BookCheck {
         self.problems.is_empty()
     }
 
-    /// "3 pages, 12 includes, 5 SUMMARY.md links, 40 recorded figures"
+    /// "3 pages, 12 includes, 5 SUMMARY.md links, 40 recorded figures, 9 images,
+    /// 8 diagrams"
     pub fn counts(&self) -> String {
         format!(
-            "{} pages, {} includes, {} SUMMARY.md links, {} recorded figures",
-            self.pages, self.includes, self.summary_links, self.figures
+            "{} pages, {} includes, {} SUMMARY.md links, {} recorded figures, {} images, \
+             {} diagrams",
+            self.pages, self.includes, self.summary_links, self.figures, self.images, self.diagrams
         )
     }
 }
@@ -89,6 +105,11 @@ pub fn check(docs_dir: &Path, shown_from: &Path) -> BookCheck {
     for page in &pages {
         check_page(page, shown_from, &records, &mut report);
     }
+    let mut shown_images = ShownImages::new();
+    for page in &pages {
+        check_images(page, shown_from, &mut shown_images, &mut report);
+    }
+    check_diagrams(&src, shown_from, &shown_images, &mut report);
     let summary = src.join("SUMMARY.md");
     if summary.is_file() {
         check_summary(&summary, &src, shown_from, &mut report);
@@ -277,6 +298,13 @@ fn check_page(page: &Path, base: &Path, records: &crate::figures::Records, repor
         });
     }
     let dir = page.parent().unwrap_or(Path::new("."));
+    for (line, message) in crate::pace::check(&rendered_lines(&text, dir)) {
+        report.problems.push(Problem {
+            file: file.clone(),
+            line,
+            message,
+        });
+    }
     for directive in find_directives(&text) {
         if !matches!(
             directive.kind.as_str(),
@@ -430,6 +458,221 @@ fn check_summary(summary: &Path, src: &Path, base: &Path, report: &mut BookCheck
     }
 }
 
+/// Every image the pages show, by its path: the first page and line that shows it.
+type ShownImages = std::collections::BTreeMap<PathBuf, (String, usize)>;
+
+/// One `![alt](target)` of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ImageRef {
+    line: usize,
+    alt: String,
+    target: String,
+}
+
+/// The images of a page: every `![alt](target)` outside code blocks and code spans,
+/// where it is text about Markdown, not an image.
+fn image_refs(page: &str) -> Vec<ImageRef> {
+    let mut found = Vec::new();
+    let mut fence: Option<&str> = None;
+    for (i, line) in page.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if let Some(open) = fence {
+            if trimmed.starts_with(open) {
+                fence = None;
+            }
+            continue;
+        }
+        if let Some(open) = ["```", "~~~"].into_iter().find(|f| trimmed.starts_with(f)) {
+            fence = Some(open);
+            continue;
+        }
+        let prose = without_code_spans(line);
+        let mut from = 0;
+        while let Some(offset) = prose[from..].find("![") {
+            let start = from + offset + 2;
+            let Some(close) = prose[start..].find("](") else {
+                break;
+            };
+            let open = start + close + 2;
+            let Some(end) = prose[open..].find(')') else {
+                break;
+            };
+            let inside = prose[open..open + end].trim();
+            let target = inside
+                .strip_prefix('<')
+                .and_then(|t| t.split_once('>').map(|(t, _)| t))
+                .unwrap_or_else(|| inside.split_whitespace().next().unwrap_or(""));
+            found.push(ImageRef {
+                line: i + 1,
+                alt: prose[start..start + close].trim().to_string(),
+                target: target.to_string(),
+            });
+            from = open + end + 1;
+        }
+    }
+    found
+}
+
+/// The line with every `code span` blanked out.
+fn without_code_spans(line: &str) -> String {
+    let mut in_code = false;
+    line.chars()
+        .map(|c| {
+            if c == '`' {
+                in_code = !in_code;
+            }
+            if c == '`' || in_code { ' ' } else { c }
+        })
+        .collect()
+}
+
+/// Every image of a page must exist, and its alt text must say what it shows.
+fn check_images(page: &Path, base: &Path, shown_images: &mut ShownImages, report: &mut BookCheck) {
+    // A page that cannot be read was reported by `check_page`.
+    let Ok(text) = fs::read_to_string(page) else {
+        return;
+    };
+    let file = shown(page, base);
+    let dir = page.parent().unwrap_or(Path::new("."));
+    for image in image_refs(&text) {
+        report.images += 1;
+        let problem = |message: String| Problem {
+            file: file.clone(),
+            line: Some(image.line),
+            message,
+        };
+        if image.alt.is_empty() {
+            report.problems.push(problem(format!(
+                "the image `{}` has no alt text: say in `![...]` what the picture shows, \
+                 for a reader who cannot see it",
+                image.target
+            )));
+        }
+        if image.target.contains("://") || image.target.starts_with("data:") {
+            continue;
+        }
+        let path = image.target.split(['#', '?']).next().unwrap_or("");
+        let target = normalize(&dir.join(path));
+        if !target.is_file() {
+            report.problems.push(problem(format!(
+                "the image `{}` does not exist (looked for {}, relative to this page)",
+                image.target,
+                shown(&target, base)
+            )));
+            continue;
+        }
+        shown_images
+            .entry(target)
+            .or_insert_with(|| (file.clone(), image.line));
+    }
+}
+
+/// Every diagram source has its picture beside it, as it renders now, and a page shows
+/// it; every picture in the diagrams folder has a source.
+fn check_diagrams(src: &Path, base: &Path, shown_images: &ShownImages, report: &mut BookCheck) {
+    let dir = src.join(crate::diagrams::DIAGRAMS_DIR);
+    let sources = match crate::diagrams::sources(&dir) {
+        Ok(sources) => sources,
+        Err(e) => {
+            report.problems.push(Problem {
+                file: shown(&dir, base),
+                line: None,
+                message: format!("cannot list this folder: {e}"),
+            });
+            return;
+        }
+    };
+    for source in &sources {
+        report.diagrams += 1;
+        if let Some(problem) = check_diagram(source, base, shown_images) {
+            report.problems.push(problem);
+        }
+    }
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    let mut pictures: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect();
+    pictures.sort();
+    for svg in pictures {
+        if !svg.with_extension("txt").is_file() {
+            report.problems.push(Problem {
+                file: shown(&svg, base),
+                line: None,
+                message: format!(
+                    "has no source {}: the pictures in this folder are rendered from \
+                     their sources by `cargo xtask diagrams`; write the source, or move \
+                     the picture elsewhere",
+                    shown(&svg.with_extension("txt"), base)
+                ),
+            });
+        }
+    }
+}
+
+/// What is wrong with one diagram, if anything: a source that cannot be drawn, a
+/// picture missing or stale, or a picture no page shows.
+fn check_diagram(source: &Path, base: &Path, shown_images: &ShownImages) -> Option<Problem> {
+    use crate::diagrams::DiagramError;
+    let name = shown(source, base);
+    let svg = source.with_extension("svg");
+    let svg_name = shown(&svg, base);
+    let problem = |file: &str, line, message: String| {
+        Some(Problem {
+            file: file.to_string(),
+            line,
+            message,
+        })
+    };
+    let text = match fs::read_to_string(source) {
+        Ok(text) => text,
+        Err(e) => return problem(&name, None, format!("cannot read: {e}")),
+    };
+    let rendered = match crate::diagrams::render(&name, &text) {
+        Ok(rendered) => rendered,
+        Err(DiagramError::Line {
+            line, problem: p, ..
+        }) => return problem(&name, Some(line), p),
+        Err(DiagramError::Source { problem: p, .. }) => return problem(&name, None, p),
+    };
+    let Ok(on_disk) = fs::read_to_string(&svg) else {
+        return problem(
+            &svg_name,
+            None,
+            format!("missing: {name} was never rendered; run `cargo xtask diagrams`"),
+        );
+    };
+    let shown_on = shown_images.get(&normalize(&svg));
+    if on_disk != rendered {
+        let page = shown_on
+            .map(|(page, line)| format!(", shown on {page}:{line}"))
+            .unwrap_or_default();
+        return problem(
+            &svg_name,
+            None,
+            format!(
+                "stale: it differs from what {name} renders to now{page}; run \
+                 `cargo xtask diagrams`"
+            ),
+        );
+    }
+    if shown_on.is_none() {
+        let file = svg.file_name().unwrap_or_default().to_string_lossy();
+        return problem(
+            &svg_name,
+            None,
+            format!(
+                "no page shows this diagram: add `![what it shows](diagrams/{file})` to \
+                 the page that explains it, or delete it and {name}"
+            ),
+        );
+    }
+    None
+}
+
 /// The targets of the inline links `[text](target "title")` on one line.
 fn link_targets(line: &str) -> Vec<&str> {
     let mut targets = Vec::new();
@@ -452,6 +695,67 @@ fn link_targets(line: &str) -> Vec<&str> {
 
 /// `path` relative to `base`, with `..` resolved on paper (the file may not exist, so
 /// `canonicalize` cannot help), for messages a person can paste into an editor.
+/// The page as mdBook renders it, line by line: each include replaced by the lines it
+/// takes (an include that does not resolve takes none; it is reported elsewhere). Each
+/// line keeps the number of the page's line it comes from, for the pace check.
+fn rendered_lines(text: &str, dir: &Path) -> Vec<crate::pace::RenderedLine> {
+    let directives = find_directives(text);
+    let mut rendered = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let number = i + 1;
+        let mut expanded = line.to_string();
+        for directive in directives.iter().filter(|d| d.line == number) {
+            if matches!(directive.kind.as_str(), "include" | "playground") {
+                let taken = included_text(directive, dir).unwrap_or_default();
+                expanded = expanded.replacen(&directive.text, &taken, 1);
+            }
+        }
+        let pieces: Vec<&str> = expanded.lines().collect();
+        if pieces.is_empty() {
+            // An empty line of the page (or an include that took nothing): one line.
+            rendered.push(crate::pace::RenderedLine {
+                source_line: number,
+                text: String::new(),
+            });
+        }
+        for piece in pieces {
+            rendered.push(crate::pace::RenderedLine {
+                source_line: number,
+                text: piece.to_string(),
+            });
+        }
+    }
+    rendered
+}
+
+/// What an include takes from its file, as mdBook takes it: an anchor's lines without
+/// the lines that mark anchors, or a range of lines, or the whole file.
+fn included_text(directive: &Directive, dir: &Path) -> Option<String> {
+    let (path, selection) = parse_include_args(&directive.args)?;
+    let contents = fs::read_to_string(dir.join(path)).ok()?;
+    let lines: Vec<&str> = contents.lines().collect();
+    let taken: Vec<&str> = match selection {
+        Selection::Whole => lines,
+        Selection::Anchor(name) => {
+            let start = lines.iter().position(|l| has_marker(l, "ANCHOR:", &name))?;
+            let end = lines[start + 1..]
+                .iter()
+                .position(|l| has_marker(l, "ANCHOR_END:", &name))?;
+            lines[start + 1..start + 1 + end]
+                .iter()
+                .copied()
+                .filter(|l| !l.contains("ANCHOR:") && !l.contains("ANCHOR_END:"))
+                .collect()
+        }
+        Selection::Lines { start, end } => {
+            let from = start.unwrap_or(1).max(1) - 1;
+            let to = end.unwrap_or(lines.len()).min(lines.len());
+            lines.get(from..to)?.to_vec()
+        }
+    };
+    Some(taken.join("\n"))
+}
+
 fn shown(path: &Path, base: &Path) -> String {
     let normal = normalize(path);
     let base = normalize(base);
@@ -495,6 +799,7 @@ mod tests {
             let root = std::env::temp_dir().join(format!(
                 "xtask-docs-check-{}-{}",
                 std::process::id(),
+                // Relaxed: the read-modify-write alone makes each number unique.
                 NEXT.fetch_add(1, Ordering::Relaxed)
             ));
             let _ = fs::remove_dir_all(&root);
@@ -580,6 +885,46 @@ fn tail() {}
         );
         assert!(
             problems[0].contains("looked for crates/procs/src/gone.rs"),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn a_listing_too_long_once_included_and_a_page_too_long_are_reported() {
+        // The page itself is four lines; what it includes makes the listing 45 lines.
+        let long_fn: String = (0..45).map(|i| format!("    let x{i} = {i};\n")).collect();
+        let code = format!("// ANCHOR: long\nfn long() {{\n{long_fn}}}\n// ANCHOR_END: long\n");
+        let f = Fixture::new(&[
+            (
+                "docs/src/SUMMARY.md",
+                "# Summary\n\n- [Processes](ch01.md)\n",
+            ),
+            (
+                "docs/src/ch01.md",
+                "# One\n\n```rust\n{{#include ../../crates/procs/src/lib.rs:long}}\n```\n",
+            ),
+            ("crates/procs/src/lib.rs", &code),
+        ]);
+        let problems = f.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("docs/src/ch01.md:3: "),
+            "{}",
+            problems[0]
+        );
+        assert!(problems[0].contains("shows 47 lines"), "{}", problems[0]);
+        // A page of 1,201 lines (its own, no includes) is one problem, for the page.
+        let f = book(&"text\n".repeat(crate::pace::MAX_PAGE_LINES + 1));
+        let problems = f.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("docs/src/ch01.md: "),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[0].contains("renders to 1201 lines"),
             "{}",
             problems[0]
         );
@@ -721,6 +1066,203 @@ fn tail() {}
                     end: Some(3)
                 }
             ))
+        );
+    }
+
+    const DIAGRAM: &str = "size 200 80\ntitle \"A box\"\nbox a 20 20 100 40 \"a box\"\n";
+
+    /// The picture `DIAGRAM` renders to now.
+    fn fresh() -> String {
+        crate::diagrams::render("box.txt", DIAGRAM).unwrap()
+    }
+
+    /// A page that shows the diagram, on its line 3.
+    const SHOWN: &str = "# Processes\n\n![A box labelled a box](diagrams/box.svg)\n";
+
+    /// A book of one page, with the diagram `box` whose picture is `svg` (`None`: none).
+    fn illustrated(page: &str, svg: Option<&str>) -> Fixture {
+        let mut files = vec![
+            (
+                "docs/src/SUMMARY.md",
+                "# Summary\n\n- [Processes](ch01.md)\n",
+            ),
+            ("docs/src/ch01.md", page),
+            ("docs/src/diagrams/box.txt", DIAGRAM),
+        ];
+        files.extend(svg.map(|svg| ("docs/src/diagrams/box.svg", svg)));
+        Fixture::new(&files)
+    }
+
+    #[test]
+    fn a_shown_up_to_date_diagram_passes_and_is_counted() {
+        let report = illustrated(SHOWN, Some(&fresh())).check();
+        assert_eq!(report.problems, []);
+        assert_eq!((report.images, report.diagrams), (1, 1));
+    }
+
+    #[test]
+    fn a_missing_image_is_reported_with_page_and_line() {
+        let page = format!("{SHOWN}\ntext\n![A chart](record/chart.svg)\n");
+        let problems = illustrated(&page, Some(&fresh())).problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "docs/src/ch01.md:6: the image `record/chart.svg` does not exist \
+                 (looked for docs/src/record/chart.svg"
+            ),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn an_image_without_alt_text_is_reported() {
+        let page = "# Processes\n\n![](diagrams/box.svg)\n![ ](diagrams/box.svg \"a box\")\n";
+        let problems = illustrated(page, Some(&fresh())).problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        for (problem, line) in problems.iter().zip([3, 4]) {
+            assert!(
+                problem.starts_with(&format!(
+                    "docs/src/ch01.md:{line}: the image `diagrams/box.svg` has no alt text"
+                )),
+                "{problem}"
+            );
+        }
+    }
+
+    #[test]
+    fn images_in_code_are_not_images() {
+        let page = format!(
+            "{SHOWN}\n```md\n![](gone.png)\n```\nWrite `![alt](gone.png)` for a picture.\n"
+        );
+        let report = illustrated(&page, Some(&fresh())).check();
+        assert_eq!(report.problems, []);
+        assert_eq!(report.images, 1);
+    }
+
+    #[test]
+    fn a_stale_diagram_is_reported_with_what_to_run() {
+        let stale = fresh().replace(">a box<", ">an old box<");
+        let problems = illustrated(SHOWN, Some(&stale)).problems();
+        assert_eq!(
+            problems,
+            ["docs/src/diagrams/box.svg: stale: it differs from what \
+                 docs/src/diagrams/box.txt renders to now, shown on docs/src/ch01.md:3; run \
+                 `cargo xtask diagrams`"]
+        );
+    }
+
+    #[test]
+    fn a_diagram_never_rendered_is_reported() {
+        let problems = illustrated("# Processes\n", None).problems();
+        assert_eq!(
+            problems,
+            [
+                "docs/src/diagrams/box.svg: missing: docs/src/diagrams/box.txt was never \
+                 rendered; run `cargo xtask diagrams`"
+            ]
+        );
+        // Shown on a page, it is an image that does not exist too.
+        let problems = illustrated(SHOWN, None).problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0]
+                .starts_with("docs/src/ch01.md:3: the image `diagrams/box.svg` does not exist"),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn a_diagram_no_page_shows_is_reported() {
+        let problems = illustrated("# Processes\n", Some(&fresh())).problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "docs/src/diagrams/box.svg: no page shows this diagram: add \
+                 `![what it shows](diagrams/box.svg)`"
+            ),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn a_diagram_that_cannot_be_drawn_is_reported_at_its_line() {
+        let f = Fixture::new(&[
+            (
+                "docs/src/SUMMARY.md",
+                "# Summary\n\n- [Processes](ch01.md)\n",
+            ),
+            ("docs/src/ch01.md", SHOWN),
+            (
+                "docs/src/diagrams/box.txt",
+                "size 200 80\ntitle \"A box\"\nbox a 20 20 40 20 \"a label far too long\"\n",
+            ),
+            ("docs/src/diagrams/box.svg", "<svg/>"),
+        ]);
+        let problems = f.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("docs/src/diagrams/box.txt:3: the label of box `a`"),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn a_picture_without_a_source_is_reported() {
+        let f = Fixture::new(&[
+            (
+                "docs/src/SUMMARY.md",
+                "# Summary\n\n- [Processes](ch01.md)\n",
+            ),
+            ("docs/src/ch01.md", SHOWN),
+            ("docs/src/diagrams/box.svg", "<svg/>"),
+        ]);
+        let problems = f.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0]
+                .starts_with("docs/src/diagrams/box.svg: has no source docs/src/diagrams/box.txt"),
+            "{}",
+            problems[0]
+        );
+    }
+
+    #[test]
+    fn image_references_are_found_like_markdown_shows_them() {
+        let found = image_refs(
+            "![a](x.svg) and ![b](<y z.png> \"t\")\n```\n![c](no.png)\n```\n`![d](no.png)` ![e](z.png)\n",
+        );
+        let found: Vec<(usize, &str, &str)> = found
+            .iter()
+            .map(|i| (i.line, i.alt.as_str(), i.target.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [(1, "a", "x.svg"), (1, "b", "y z.png"), (5, "e", "z.png")]
+        );
+    }
+
+    /// The real book's pictures: each exists, has its alt text, is up to date with its
+    /// source and is shown by a page.
+    #[test]
+    fn the_course_book_shows_its_diagrams_up_to_date() {
+        let root = crate::workspace::root();
+        let report = check(&root.join("docs"), &root);
+        assert!(report.diagrams >= 8, "{} diagrams", report.diagrams);
+        assert!(report.images >= report.diagrams, "{} images", report.images);
+        let problems: Vec<String> = report
+            .problems
+            .iter()
+            .filter(|p| p.file.contains("/diagrams/") || p.message.contains("the image `"))
+            .map(|p| p.to_string())
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "the book's pictures have problems:\n{}",
+            problems.join("\n")
         );
     }
 

@@ -6,7 +6,8 @@
 //!
 //! - `run-all`: check the book, then test every written lesson and run its tour.
 //! - `lesson <name>`: the same for one lesson.
-//! - `docs-check`: the book's includes resolve.
+//! - `docs-check`: the book's includes resolve, its pictures exist and are up to date.
+//! - `diagrams`: the book's pictures rendered from their text sources.
 //! - `grade`, `list`, `hint`, `next`, `reset`, `watch`: the learner's side: points for
 //!   the exercises.
 //! - `kit`: the student repository, and the proof that every exercise is a real test.
@@ -19,7 +20,8 @@
 //!
 //! How the pieces fit: `cli` decides what to do; `run` does it, using `child` to run
 //! cargo with live `progress`, `cargo_test` and `tour_report` to read what came back;
-//! `summary` reports. `lessons` is the one list of lessons; `docs_check` the book check.
+//! `summary` reports. `lessons` is the one list of lessons; `docs_check` the book check,
+//! `diagrams` the book's pictures.
 //! `registry` reads the exercises (`exercises.toml`), `markers` the solution regions;
 //! `grade` runs and scores the graded tests (each test a process of its own, run with a
 //! time limit by `test_process`), `kit` writes and verifies the student copy,
@@ -34,6 +36,7 @@ mod child;
 mod circles;
 mod claims;
 mod cli;
+mod diagrams;
 mod docs_check;
 mod error;
 mod figures;
@@ -44,6 +47,7 @@ mod kit;
 mod learner;
 mod lessons;
 mod markers;
+mod pace;
 mod progress;
 mod registry;
 mod run;
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
             run_lessons(&[lesson], &options, false)
         }
         Verb::DocsCheck => docs_check(),
+        Verb::Diagrams => diagrams::main(),
         Verb::Grade(options) => grade::main(&options),
         Verb::Kit(options) => kit::main(&options),
         Verb::List => learner::list(),

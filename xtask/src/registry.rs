@@ -440,15 +440,9 @@ mod tests {
             let flat = e.task.split_whitespace().collect::<Vec<_>>().join(" ");
             let row = format!("| `{}` | {} | {flat} |", e.id, e.points);
             let lesson = e.lesson.name;
-            let chapter = std::fs::read_dir(root.join("docs/src"))
-                .unwrap()
-                .filter_map(|f| f.ok().map(|f| f.path()))
-                .find(|p| {
-                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                        n.starts_with("ch") && n.ends_with(&format!("-{lesson}.md"))
-                    })
-                })
-                .expect("each lesson has a chapter");
+            // A chapter is split into section pages: its exercises are on the one whose
+            // table holds the lesson's exercises.
+            let chapter = exercise_page(&root, &e.id).expect("each exercise is in the book");
             for page in [chapter, root.join("crates").join(lesson).join("README.md")] {
                 let text = std::fs::read_to_string(&page).unwrap();
                 if !text.contains(&row) {
@@ -461,6 +455,16 @@ mod tests {
             }
         }
         assert!(stale.is_empty(), "{}", stale.join("\n"));
+    }
+
+    /// The book's page whose exercise table has a row for `id`.
+    fn exercise_page(root: &Path, id: &str) -> Option<PathBuf> {
+        let row_start = format!("| `{id}` |");
+        std::fs::read_dir(root.join("docs/src"))
+            .ok()?
+            .filter_map(|f| f.ok().map(|f| f.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "md"))
+            .find(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains(&row_start)))
     }
 
     /// A workspace-shaped temporary folder with one lesson file and one test file.

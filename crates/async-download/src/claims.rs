@@ -229,12 +229,14 @@ fn faster(
     ))
 }
 
-/// Async beats a thread per connection at 10,000.
+/// Async beats a thread per connection at 10,000. The tour gives it the rounds of
+/// whichever tokio engine, one thread or multi-thread, had the higher median, and the
+/// statement says so.
 pub const TOKIO_BEATS_THREADS: ClaimDef = ClaimDef {
     id: "tokio-beats-threads",
     decide: |inputs| {
         faster(
-            "tokio fetches faster than the threads engine",
+            "the faster of tokio and tokio-multi fetches faster than the threads engine",
             inputs,
             "tokio documents/s",
             "threads documents/s",

@@ -10,6 +10,8 @@
 //! eight megabytes, the histogram is four kilobytes.
 
 use std::sync::Mutex;
+// Relaxed throughout: these atomics are counts and a flag that publish no other data;
+// the report reads them once the downloads have ended.
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -180,7 +182,9 @@ impl Histogram {
         let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
         self.buckets[bucket_of(micros)].fetch_add(1, Relaxed);
     }
+    // ANCHOR_END: histogram
 
+    // ANCHOR: quantile
     /// The value below which a fraction `q` of the recorded ones lie (the upper edge of
     /// its bucket); zero when nothing was recorded.
     pub fn quantile(&self, q: f64) -> Duration {
@@ -200,6 +204,7 @@ impl Histogram {
         Duration::from_micros(u64::MAX)
     }
 }
+// ANCHOR_END: quantile
 
 impl Default for Histogram {
     fn default() -> Histogram {
@@ -207,6 +212,7 @@ impl Default for Histogram {
     }
 }
 
+// ANCHOR: bucket_of
 fn bucket_of(micros: u64) -> usize {
     if micros < LINEAR {
         return micros as usize;
@@ -215,6 +221,7 @@ fn bucket_of(micros: u64) -> usize {
     let sub = (micros >> (power - 3)) & u64::from(SUB - 1);
     (LINEAR + u64::from(power - 4) * u64::from(SUB) + sub) as usize
 }
+// ANCHOR_END: bucket_of
 
 fn upper_edge(bucket: usize) -> u64 {
     let bucket = bucket as u64;
@@ -226,7 +233,6 @@ fn upper_edge(bucket: usize) -> u64 {
     let low = (1u64 << power) + (sub << (power - 3));
     low.saturating_add((1u64 << (power - 3)) - 1)
 }
-// ANCHOR_END: histogram
 
 /// Where `-o` writes the document of a single-URL run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -446,6 +452,7 @@ impl Collector {
 
     /// The run stopped before its end.
     pub fn interrupt(&self) {
+        // Relaxed: a flag for the report; it publishes no other data.
         self.interrupted.store(true, Relaxed);
     }
 

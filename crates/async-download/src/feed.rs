@@ -49,6 +49,7 @@ impl Feed {
     /// stopped). Lines that are not URLs and targets already saved are dealt with here.
     pub fn next(&self, collector: &Collector) -> Option<Target> {
         loop {
+            // Relaxed: the flag publishes no data (the input error has its own lock).
             if self.stopped.load(Ordering::Relaxed) {
                 return None;
             }
@@ -79,10 +80,12 @@ impl Feed {
 
     /// No more targets are handed out; workers end after the document in hand.
     pub fn stop(&self) {
+        // Relaxed: see `next`; a worker that misses it once fetches one more target.
         self.stopped.store(true, Ordering::Relaxed);
     }
 
     pub fn is_stopped(&self) -> bool {
+        // Relaxed: see `next`.
         self.stopped.load(Ordering::Relaxed)
     }
 

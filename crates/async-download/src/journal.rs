@@ -127,6 +127,7 @@ impl Journal {
     pub fn record(&self, name: &str, bytes: u64) -> std::io::Result<()> {
         self.append(SAVED, bytes, name)
     }
+    // ANCHOR_END: record
 
     /// Appends `landed <url> <name>`: the document saved as `name` came from `url` after
     /// redirects. The URL must be printable ASCII with no space (a [`Url`]'s normal form
@@ -143,6 +144,7 @@ impl Journal {
         self.append(LANDED, url, name)
     }
 
+    // ANCHOR: append
     /// Appends `<word><field> <name>` with a single `write`.
     fn append(&self, word: &str, field: impl Display, name: &str) -> std::io::Result<()> {
         if !is_safe_name(name) {
@@ -174,7 +176,7 @@ impl Journal {
             }
         }
     }
-    // ANCHOR_END: record
+    // ANCHOR_END: append
 
     /// Asks the kernel to put the journal on the disk (`fsync`), for a run that ends
     /// normally. Not needed against a killed process, only against a power cut.

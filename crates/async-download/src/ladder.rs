@@ -144,11 +144,13 @@ pub fn waiting_tasks(n: usize) -> Result<f64, LadderError> {
             senders.push(tx);
             let started = started.clone();
             tasks.push(tokio::spawn(async move {
+                // Relaxed: a count; every task runs on this one thread anyway.
                 started.fetch_add(1, Ordering::Relaxed);
                 let _ = rx.await;
             }));
         }
         // One thread runs them all: yielding lets each run up to its `.await`.
+        // Relaxed: the count is all that is read, on the thread that runs the tasks.
         while started.load(Ordering::Relaxed) < n {
             tokio::task::yield_now().await;
         }

@@ -596,8 +596,9 @@ fn ladder(tour: &mut Tour, sizes: &Sizes) {
          many at once: a process blocked on a pipe (lesson 1), a thread at a gate \
          (lesson 2), lesson 4's state machine that has sent its request and waits for the \
          answer, and a tokio task awaiting a channel. A process and a thread cost pages \
-         and kernel memory; a state machine and a task cost a few hundred bytes of heap. \
-         The socket every download needs is the same on every rung and left out.",
+         and kernel memory; a state machine and a task cost only heap, from a few hundred \
+         bytes to about a KiB. The socket every download needs is the same on every rung \
+         and left out.",
         |exp| {
             let mut rounds: Vec<[f64; 4]> = Vec::new();
             for _ in 0..LADDER_ROUNDS {
@@ -608,6 +609,7 @@ fn ladder(tour: &mut Tour, sizes: &Sizes) {
                     ladder::measure_in_child(Rung::StateMachine, machines)?,
                 ]);
             }
+            // ANCHOR_END: ladder
             let available = procs::proc::meminfo()?.mem_available as f64;
             exp.figure("memory available now", available, "bytes");
             for (k, (rung, n)) in RUNGS.iter().zip(sizes.ladder).enumerate() {
@@ -639,7 +641,6 @@ fn ladder(tour: &mut Tour, sizes: &Sizes) {
     }
     tour.judge(&claims::LADDER, inputs);
 }
-// ANCHOR_END: ladder
 
 /// The ladder's rungs, from the heaviest.
 const RUNGS: [&str; 4] = ["process", "thread", "tokio task", "state machine"];

@@ -121,6 +121,7 @@ impl Permit {
     /// limit.
     pub fn answered(&self) {
         if let Some((host, _)) = &self.held {
+            // AcqRel is more than a count needs (the semaphore orders its permits).
             let grown = host
                 .granted
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
@@ -140,6 +141,7 @@ impl Permit {
     /// than one); this one is not given back. Answers grow it again later.
     pub fn congested(mut self) {
         if let Some((host, permit)) = self.held.take() {
+            // AcqRel like `answered`: a count, where Relaxed would do.
             let shrunk = host
                 .granted
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {

@@ -6,6 +6,7 @@
 //! end says everything anyway.
 
 use std::sync::Arc;
+// Relaxed throughout: two counts shown on a progress bar; only their own values matter.
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 

@@ -14,6 +14,7 @@
 use std::net::SocketAddr;
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
+// Relaxed throughout: a peak and a stop flag that publish no other data (`ThreadSampler`).
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -270,6 +271,7 @@ pub fn run_one(engine: EngineKind, concurrency: usize, docs: u64, addr: SocketAd
     let wall = started.elapsed().as_secs_f64();
     let cpu = Usage::of_self().unwrap_or_default().since(&before).cpu();
     let peak_threads = sampler.stop();
+    // ANCHOR_END: run_one
     let (ok, failed, peak) = match &report {
         Ok(r) => (r.ok, r.failed, r.peak_rss_bytes),
         Err(_) => (0, docs, 0),
@@ -287,7 +289,6 @@ pub fn run_one(engine: EngineKind, concurrency: usize, docs: u64, addr: SocketAd
         peak_threads,
     }
 }
-// ANCHOR_END: run_one
 
 /// The child's side of [`run_in_child`]: `ENGINE CONCURRENCY DOCS ADDR`.
 pub fn child_main(args: &[String]) -> ExitCode {
@@ -331,6 +332,7 @@ impl ThreadSampler {
         let handle = std::thread::Builder::new()
             .name("thread-sampler".into())
             .spawn(move || {
+                // Relaxed: the flag publishes no data; the sampler only has to stop soon after.
                 while !s.load(Relaxed) {
                     if let Ok(status) = procs::proc::self_status() {
                         p.fetch_max(status.threads.saturating_sub(1), Relaxed);
@@ -343,10 +345,12 @@ impl ThreadSampler {
     }
 
     fn stop(mut self) -> u64 {
+        // Relaxed: see the sampler's loop; the join below waits for it to notice.
         self.stop.store(true, Relaxed);
         if let Some(handle) = self.handle.take() {
             let _ = handle.join();
         }
+        // Read after the join, which makes every update of `peak` visible.
         self.peak.load(Relaxed)
     }
 }

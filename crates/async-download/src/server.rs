@@ -314,7 +314,7 @@ async fn accept_loop(
 }
 // ANCHOR_END: accept_loop
 
-// ANCHOR: connection
+// ANCHOR: connection_setup
 /// One connection's life: requests in, replies out, until one side closes or the client
 /// stays silent for `idle_timeout`. Lesson 3's worker, with `.await` at every wait.
 async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
@@ -338,7 +338,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let idle = sleep(idle_timeout);
     tokio::pin!(idle);
     let mut last_busy = Instant::now();
+    // ANCHOR_END: connection_setup
 
+    // ANCHOR: connection_read
     loop {
         let read = loop {
             tokio::select! {
@@ -362,6 +364,8 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
             // A reset, or another error: the connection is over.
             Err(_) => return,
         };
+        // ANCHOR_END: connection_read
+        // ANCHOR: connection_answer
         // One read may hold several pipelined requests, or the end of one and the start
         // of the next: answer each complete one in order, leave the rest in the parser.
         let mut input = buf.get(..n).unwrap_or_default();
@@ -387,9 +391,9 @@ async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
         last_busy = Instant::now();
     }
 }
-// ANCHOR_END: connection
+// ANCHOR_END: connection_answer
 
-// ANCHOR: carry_out
+// ANCHOR: carry_out_delay
 /// Sends `reply` as its plan says; `false` when the connection is over (closed by the
 /// plan, or broken, or the client stopped reading for `idle_timeout`).
 async fn carry_out(stream: &mut TcpStream, reply: &Reply, shared: &Shared) -> bool {
@@ -403,6 +407,8 @@ async fn carry_out(stream: &mut TcpStream, reply: &Reply, shared: &Shared) -> bo
         // while it waits. Stopping the server cancels the wait.
         sleep(reply.delay).await;
     }
+    // ANCHOR_END: carry_out_delay
+    // ANCHOR: carry_out_action
     match reply.action {
         Action::Send => send(stream, &reply.bytes, shared).await,
         Action::SendThenClose => {
@@ -442,7 +448,9 @@ async fn carry_out(stream: &mut TcpStream, reply: &Reply, shared: &Shared) -> bo
         }
     }
 }
+// ANCHOR_END: carry_out_action
 
+// ANCHOR: send
 /// Writes `bytes` whole — head and body together, so they leave in as few segments as
 /// the kernel likes; nearly always one `write` system call — unless the client stops
 /// reading for the idle timeout. Whether it all went out.
@@ -466,7 +474,7 @@ async fn send(stream: &mut TcpStream, bytes: &[u8], shared: &Shared) -> bool {
     }
     true
 }
-// ANCHOR_END: carry_out
+// ANCHOR_END: send
 
 // ANCHOR: close
 /// Closes a connection so that the client reads everything we sent, then end-of-file.

@@ -269,6 +269,7 @@ impl Store {
     /// `<dir>/<folder>/.tmp-<pid>-<n>`: in the document's own folder, because a rename
     /// is atomic only within one file system. Built in one buffer, one allocation.
     fn temp_path(&self, folder: Option<&str>) -> PathBuf {
+        // Relaxed: the read-modify-write alone makes each number unique.
         let n = self.next_temp.fetch_add(1, Ordering::Relaxed);
         let mut temp = OsString::with_capacity(self.dir.as_os_str().len() + 64);
         temp.push(self.dir.as_os_str());

@@ -245,7 +245,7 @@ impl Connections {
         Connections::default()
     }
 
-    // ANCHOR: fetch
+    // ANCHOR: fetch_connection
     /// Sends the GET for `url` (attempt `attempt`) and returns the whole response, within
     /// `options.timeout` for the exchange and `options.connect_timeout` for a handshake.
     /// With a `part`, a big body goes to the part file as it comes (see [`crate::part`])
@@ -272,6 +272,8 @@ impl Connections {
                 } else {
                     self.connect(url, options).await?
                 };
+                // ANCHOR_END: fetch_connection
+                // ANCHOR: fetch_exchange
                 let exchange =
                     send_and_receive(&mut stream, url, attempt, options, part.as_deref_mut());
                 match tokio::time::timeout(options.timeout, exchange).await {
@@ -295,7 +297,7 @@ impl Connections {
             }
         }
     }
-    // ANCHOR_END: fetch
+    // ANCHOR_END: fetch_exchange
 
     // ANCHOR: fetch_many
     /// HTTP/1.1 pipelining: the GETs for `urls` (all of one host, first attempts) sent
@@ -389,7 +391,7 @@ impl Connections {
         });
     }
 
-    // ANCHOR: connect
+    // ANCHOR: connect_resolve
     /// A new connection to `url`'s host: resolved (a name goes through the system's
     /// resolver on tokio's blocking pool; an address does not), then connected to the
     /// first address that answers, each within the connect timeout, with a TLS
@@ -414,6 +416,8 @@ impl Connections {
                 });
             }
         };
+        // ANCHOR_END: connect_resolve
+        // ANCHOR: connect_each
         // Why the last address failed; none failed yet.
         let mut last = None;
         for addr in addrs {
@@ -443,6 +447,8 @@ impl Connections {
                     continue;
                 }
             };
+            // ANCHOR_END: connect_each
+            // ANCHOR: connect_done
             self.opened += 1;
             return match url.scheme {
                 Scheme::Http => Ok(Stream::Plain(tcp)),
@@ -455,7 +461,7 @@ impl Connections {
             reason: "no address".to_string(),
         }))
     }
-    // ANCHOR_END: connect
+    // ANCHOR_END: connect_done
 }
 
 // ANCHOR: send_syn_again
@@ -550,7 +556,7 @@ thread_local! {
 }
 // ANCHOR_END: read_buf
 
-// ANCHOR: send_and_receive
+// ANCHOR: send_request
 /// Sends the GET for `url`, then reads until the codec has a whole response. Returns it,
 /// and whether the stream ended cleanly after it (no stray bytes, not closed): only
 /// then may the connection carry another request.
@@ -578,6 +584,8 @@ fn send_and_receive<'a>(
             push_get_request(url, attempt, options, resume, out)
         })
         .await?;
+        // ANCHOR_END: send_request
+        // ANCHOR: receive_response
         let mut parser = ResponseParser::new(Method::Get, body_limits(options, part.is_some()));
         loop {
             let step = read_with(stream, options, |input| match input {
@@ -610,7 +618,7 @@ fn send_and_receive<'a>(
         }
     }
 }
-// ANCHOR_END: send_and_receive
+// ANCHOR_END: receive_response
 
 /// The codec's limits for a response: with a part file, what goes to disk is limited
 /// by `--max-size` only when it was given; what is held in memory stays limited (see
@@ -664,7 +672,7 @@ fn spill_last(message: &mut Response, part: &mut Part<'_>) -> Result<(), FetchEr
 }
 // ANCHOR_END: spill
 
-// ANCHOR: send_and_receive_many
+// ANCHOR: send_many
 /// Sends the GETs for `urls` at once, then reads until as many responses are in
 /// `answered`, or one says the server closes the connection after it (the requests
 /// after it are left unanswered), or the stream ends. Returns whether the stream ended
@@ -683,6 +691,8 @@ async fn send_and_receive_many(
     .await?;
     let expected = urls.len();
     let mut parser = ResponseParser::new(Method::Get, options.limits);
+    // ANCHOR_END: send_many
+    // ANCHOR: receive_many
     loop {
         let step = read_with(stream, options, |mut input| {
             if input.is_empty() {
@@ -719,7 +729,7 @@ async fn send_and_receive_many(
         }
     }
 }
-// ANCHOR_END: send_and_receive_many
+// ANCHOR_END: receive_many
 
 // ANCHOR: read_with
 /// Waits until `stream` has bytes, reads them into this thread's buffer, and returns

@@ -89,6 +89,7 @@ fn server(ranges: Ranges) -> TinyServer {
                 let whole = format!(
                     "HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nContent-Length: {total}\r\nConnection: close\r\n\r\n"
                 );
+                // The swap alone picks the first connection: Relaxed would do; SeqCst is simplest.
                 if !cut_done.swap(true, std::sync::atomic::Ordering::SeqCst) {
                     send(stream, whole, &doc[..CUT]);
                 } else {

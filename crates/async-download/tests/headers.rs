@@ -102,6 +102,7 @@ fn a_retried_request_carries_the_headers_too_on_every_engine() {
         // The first request of each connection is a 503 to retry at once, then 200s.
         let served = AtomicUsize::new(0);
         let server = TinyServer::start(move |_target, stream| {
+            // The read-modify-write alone picks the first request: Relaxed would do.
             let reply: &[u8] = if served.fetch_add(1, Ordering::SeqCst) == 0 {
                 b"HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             } else {

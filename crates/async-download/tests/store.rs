@@ -256,6 +256,7 @@ fn saving_again_replaces_the_document_whole() {
     let reads = AtomicUsize::new(0);
     std::thread::scope(|s| {
         s.spawn(|| {
+            // Relaxed: a stop flag and a count that publish no data; the scope's join orders the last read.
             while !stop.load(Ordering::Relaxed) {
                 let seen = fs::read(&path).unwrap();
                 assert!(seen == big || seen == small, "a part: {} bytes", seen.len());
@@ -267,6 +268,7 @@ fn saving_again_replaces_the_document_whole() {
                 .save("h_80/doc", if i % 2 == 0 { &small } else { &big })
                 .unwrap();
         }
+        // Relaxed: see the loop above.
         stop.store(true, Ordering::Relaxed);
     });
     assert!(reads.load(Ordering::Relaxed) > 0);

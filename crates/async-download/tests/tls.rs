@@ -108,10 +108,12 @@ impl TlsServer {
             move || {
                 let mut threads = Vec::new();
                 for tcp in listener.incoming() {
+                    // Read after `accept` returned; see `Drop` for what orders the flag before it.
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(tcp) = tcp else { continue };
+                    // A count: Relaxed would do; SeqCst is simplest.
                     connections.fetch_add(1, Ordering::SeqCst);
                     let (config, seen) = (config.clone(), seen.clone());
                     threads.push(std::thread::spawn(move || {
@@ -141,12 +143,14 @@ impl TlsServer {
     }
 
     fn connections(&self) -> usize {
+        // A count of accepted connections: any ordering; SeqCst is simplest.
         self.connections.load(Ordering::SeqCst)
     }
 }
 
 impl Drop for TlsServer {
     fn drop(&mut self) {
+        // Before the wake-up connection: the kernel, passing it to `accept`, orders the two in practice.
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect_timeout(&self.addr, IO_TIMEOUT);
         if let Some(accept) = self.accept.take() {

@@ -106,7 +106,7 @@ impl MioLoop {
         self.flight.report()
     }
 
-    // ANCHOR: turn
+    // ANCHOR: turn_start
     /// One turn: give up late downloads, start new ones, wait for events (at most until
     /// the earliest deadline), advance the downloads they name. `Ok(true)` when the batch
     /// is over.
@@ -133,6 +133,8 @@ impl MioLoop {
         if self.flight.is_finished() {
             return Ok(true);
         }
+        // ANCHOR_END: turn_start
+        // ANCHOR: turn_wait
         // mio rounds a timeout up to the next millisecond, as step 2 does by hand.
         let timeout = self
             .flight
@@ -162,7 +164,7 @@ impl MioLoop {
         }
         Ok(false)
     }
-    // ANCHOR_END: turn
+    // ANCHOR_END: turn_wait
 }
 
 /// Takes a download out of the loop: stop watching its socket, then count its result

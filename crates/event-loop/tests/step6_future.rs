@@ -263,9 +263,11 @@ fn a_noop_waker_leaves_only_polling_again_and_again() {
     let flag = done.clone();
     let thread = std::thread::spawn(move || {
         std::thread::sleep(ms(20));
+        // A flag that publishes no data, polled until seen: Relaxed would do.
         flag.store(true, Ordering::SeqCst);
     });
     let waiting = poll_fn(|_| {
+        // See the store above: seen within a few polls whatever the ordering.
         if done.load(Ordering::SeqCst) {
             Poll::Ready(())
         } else {

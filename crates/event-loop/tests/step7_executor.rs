@@ -124,6 +124,7 @@ struct Spy {
 
 impl Wake for Spy {
     fn wake(self: Arc<Self>) {
+        // A count, read after the peer thread is joined: Relaxed would do; SeqCst is simplest.
         self.woken.fetch_add(1, Ordering::SeqCst);
         self.inner.wake_by_ref();
     }
@@ -180,6 +181,7 @@ fn a_waker_replaced_on_every_poll_is_the_one_woken() {
         })
         .unwrap();
         drop(peer.join().unwrap());
+        // After the joins above, every wake is counted whatever the ordering.
         let woken: Vec<usize> = spies
             .iter()
             .map(|spy| spy.woken.load(Ordering::SeqCst))
@@ -210,6 +212,8 @@ impl Flag {
         let flag = self.clone();
         poll_fn(move |cx| {
             *flag.waker.lock().unwrap() = Some(cx.waker().clone());
+            // The waker's lock above orders this against `raise`, which sets, then locks:
+            // Relaxed would do.
             if flag.set.load(Ordering::SeqCst) {
                 Poll::Ready(())
             } else {
@@ -219,6 +223,7 @@ impl Flag {
     }
 
     fn raise(&self) {
+        // Set before the lock is taken below: see `wait`.
         self.set.store(true, Ordering::SeqCst);
         if let Some(waker) = self.waker.lock().unwrap().take() {
             waker.wake();

@@ -70,7 +70,7 @@ impl IdleProcesses {
 /// milliseconds, so this is only reached when something is wrong.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 
-// ANCHOR: idle_processes
+// ANCHOR: idle_fork
 /// Forks `n` children that wait on a pipe, measures them all waiting, then releases and
 /// reaps them.
 pub fn idle_processes(n: usize) -> Result<IdleProcesses> {
@@ -110,7 +110,9 @@ pub fn idle_processes(n: usize) -> Result<IdleProcesses> {
     // would see the end of the pipe instead of waiting out its deadline.
     drop(ready_write);
     wait_until_ready(&ready_read, n)?;
+    // ANCHOR_END: idle_fork
 
+    // ANCHOR: idle_measure
     let during = meminfo()?;
     let (mut uss, mut pss, mut rss, mut page_tables) = (0, 0, 0, 0);
     for child in &waiting.children {
@@ -134,7 +136,7 @@ pub fn idle_processes(n: usize) -> Result<IdleProcesses> {
         slab: grew(during.slab_unreclaimable, before.slab_unreclaimable),
     })
 }
-// ANCHOR_END: idle_processes
+// ANCHOR_END: idle_measure
 
 /// Reads one byte per child from `ready`, within [`READY_WITHIN`].
 fn wait_until_ready(ready: &OwnedFd, n: usize) -> Result<()> {

@@ -20,7 +20,7 @@ use nix::sys::resource::{UsageWho, getrusage};
 
 use crate::error::{Error, Result};
 
-// ANCHOR: stats
+// ANCHOR: stats_summary
 /// Summary of repeated timings, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stats {
@@ -50,6 +50,7 @@ impl Stats {
             max: samples[samples.len() - 1],
         })
     }
+    // ANCHOR_END: stats_summary
 
     /// The median of some figures, or NaN when there are none: what a tour prints for
     /// a figure measured in several rounds (NaN shows as "n/a", never as a made-up 0).
@@ -62,6 +63,7 @@ impl Stats {
         self.median * 1e6
     }
 
+    // ANCHOR: stats_spread
     /// (p90 - p10) / median: 0.1 means the middle 80% of trials lie within 10%.
     pub fn spread(&self) -> f64 {
         if self.median > 0.0 {
@@ -81,7 +83,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
-// ANCHOR_END: stats
+// ANCHOR_END: stats_spread
 
 // ANCHOR: time_trials
 /// Runs `op` `warmup` times untimed, then `trials` times, timing each run on its own.

@@ -260,7 +260,6 @@ fn read_i64(fd: &OwnedFd) -> Result<i64> {
     Ok(i64::from_ne_bytes(buf))
 }
 
-// ANCHOR: shared_after_fork
 /// The kernel's own word on whether `fork` copied `region`: its smaps entry before the
 /// fork, and while the child is still alive.
 #[derive(Debug, Clone, Copy)]
@@ -269,6 +268,7 @@ pub struct Sharing {
     pub during: Mapping,
 }
 
+// ANCHOR: sharing_after_fork
 /// Forks a child that does nothing but wait, and reads this process's smaps entry for
 /// `region` while the child lives. If fork copied the memory, the pages would stay
 /// private to each process; if it shares them, they show up as `Shared_Dirty`.
@@ -304,7 +304,7 @@ pub fn sharing_after_fork(region: &Region) -> Result<Sharing> {
         }
     }
 }
-// ANCHOR_END: shared_after_fork
+// ANCHOR_END: sharing_after_fork
 
 // ANCHOR: fork_copies
 /// Shows that the child works on a copy: it adds one to a variable and sends the new

@@ -40,7 +40,7 @@ pub struct Stat {
     pub rss_pages: i64,
 }
 
-// ANCHOR: parse_stat
+// ANCHOR: parse_stat_name
 /// Parses the text of a `/proc/<pid>/stat` file; `path` only serves the error message.
 pub fn parse_stat(text: &str, path: &Path) -> Result<Stat> {
     let bad = |offset: usize, reason: &str| Error::ProcParse {
@@ -63,7 +63,9 @@ pub fn parse_stat(text: &str, path: &Path) -> Result<Stat> {
         .parse()
         .map_err(|_| bad(0, "the pid is not a number"))?;
     let comm = text[open + 1..close].to_string();
+    // ANCHOR_END: parse_stat_name
 
+    // ANCHOR: parse_stat_fields
     // After the name, fields are separated by single spaces; remember where each starts
     // so that an error can point at the offending byte.
     let mut fields = Vec::new();
@@ -91,6 +93,8 @@ pub fn parse_stat(text: &str, path: &Path) -> Result<Stat> {
         s.parse()
             .map_err(|_| bad(at, &format!("field {n} ({s:?}) is not a count")))
     };
+    // ANCHOR_END: parse_stat_fields
+    // ANCHOR: parse_stat_values
     let (state_at, state) = field(3)?;
     let mut chars = state.chars();
     let state = match (chars.next(), chars.next()) {
@@ -112,7 +116,7 @@ pub fn parse_stat(text: &str, path: &Path) -> Result<Stat> {
         rss_pages: number(24)?,
     })
 }
-// ANCHOR_END: parse_stat
+// ANCHOR_END: parse_stat_values
 
 /// Reads `<proc_root>/<pid>/stat`. `proc_root` is `/proc` except in tests, which point it
 /// at a folder of hand-written files.
@@ -218,7 +222,7 @@ pub fn meminfo() -> Result<Meminfo> {
 }
 // ANCHOR_END: meminfo
 
-// ANCHOR: rollup
+// ANCHOR: rollup_uss
 /// A process's memory summed over all its mappings (`/proc/<pid>/smaps_rollup`), in
 /// bytes. After a fork most pages are shared with the parent, so RSS says little about
 /// what one more process costs: *USS* (unique set: its private pages, what freeing the
@@ -238,6 +242,7 @@ impl Rollup {
         self.private_clean + self.private_dirty
     }
 }
+// ANCHOR_END: rollup_uss
 
 /// Parses the text of a `/proc/<pid>/smaps_rollup` file.
 pub fn parse_rollup(text: &str, path: &Path) -> Result<Rollup> {
@@ -262,7 +267,6 @@ pub fn read_rollup(pid: i32) -> Result<Rollup> {
         .join("smaps_rollup");
     parse_rollup(&read(&path)?, &path)
 }
-// ANCHOR_END: rollup
 
 /// "  1234 kB" -> 1,263,616 bytes; "  7" (a plain count) -> 7.
 fn parse_kb(value: &str) -> Option<u64> {
@@ -287,7 +291,7 @@ pub fn self_status() -> Result<Status> {
     parse_status(&read(&path)?, &path)
 }
 
-// ANCHOR: smaps
+// ANCHOR: smaps_mapping
 /// What `/proc/<pid>/smaps` says about one mapping, in bytes. A page is *shared* when
 /// more than one process maps it (after `fork`, until one of them writes it) and
 /// *dirty* when it holds data that exists nowhere else (a touched anonymous page).
@@ -303,7 +307,9 @@ pub struct Mapping {
     /// Written pages that only this process maps.
     pub private_dirty: u64,
 }
+// ANCHOR_END: smaps_mapping
 
+// ANCHOR: smaps_values
 /// Finds, in the text of a `smaps` file, the mapping that contains `addr`. The file is
 /// one header line per mapping (`start-end perms offset dev inode path`, addresses in
 /// hex) followed by `Key: value kB` lines about it.
@@ -330,6 +336,8 @@ pub fn parse_smaps(text: &str, addr: usize, path: &Path) -> Result<Option<Mappin
                     })?;
                 }
             }
+            // ANCHOR_END: smaps_values
+            // ANCHOR: smaps_header
         } else if let Some((start, end)) = first.split_once('-') {
             // A header: the mapping before it (if it was ours) is complete.
             if found.is_some() {
@@ -364,7 +372,7 @@ pub fn self_mapping(addr: usize) -> Result<Mapping> {
         reason: format!("no mapping contains address {addr:#x}"),
     })
 }
-// ANCHOR_END: smaps
+// ANCHOR_END: smaps_header
 
 /// Every pid listed under `proc_root` (the numeric folder names), in no set order.
 pub fn pids_in(proc_root: &Path) -> Result<Vec<i32>> {

@@ -40,6 +40,7 @@ fn a_program_started_during_the_experiments_inherits_no_descriptor() {
         s.spawn(|| {
             let mut region = Region::new(64 * 4096).expect("a small region");
             region.touch_all();
+            // Relaxed: a stop flag that publishes no data; the scope joins the thread after the store.
             while !stop.load(Ordering::Relaxed) {
                 child_changes_a_copy(41).expect("fork copies");
                 child_write_faults(&mut region, 4).expect("copy-on-write faults");
@@ -67,6 +68,7 @@ fn a_program_started_during_the_experiments_inherits_no_descriptor() {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // Relaxed: see the load above; the thread stops within one more round.
         stop.store(true, Ordering::Relaxed);
         inherited
     });

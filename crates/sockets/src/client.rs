@@ -199,7 +199,7 @@ impl Connection {
     }
     // ANCHOR_END: request
 
-    // ANCHOR: exchange
+    // ANCHOR: exchange_write
     /// Writes the request and reads the response on the current stream.
     fn exchange(
         &mut self,
@@ -235,6 +235,8 @@ impl Connection {
                 _ => io_error(peer, "writing the request to", io_timeout, e),
             });
         }
+        // ANCHOR_END: exchange_write
+        // ANCHOR: exchange_read
         let mut parser = ResponseParser::new(method, self.config.limits);
         let mut received = 0usize;
         let deadline = self
@@ -275,6 +277,8 @@ impl Connection {
                     });
                 }
             };
+            // ANCHOR_END: exchange_read
+            // ANCHOR: exchange_end
             if n == 0 {
                 // End of stream: a close-delimited body ends here; no byte at all means
                 // the server closed an idle connection before reading our request.
@@ -300,7 +304,7 @@ impl Connection {
         }
         Ok(response)
     }
-    // ANCHOR_END: exchange
+    // ANCHOR_END: exchange_end
 
     // ANCHOR: connect
     /// Opens a new TCP connection to the first address that answers.

@@ -144,7 +144,7 @@ impl Run {
     }
 }
 
-// ANCHOR: download
+// ANCHOR: download_workers
 fn download(base: &str, threads: usize, docs: usize) -> Result<Run, String> {
     let url = Url::parse(base).map_err(|e| e.to_string())?;
     let pool = ThreadPool::new(threads).map_err(|e| e.to_string())?;
@@ -159,6 +159,7 @@ fn download(base: &str, threads: usize, docs: usize) -> Result<Run, String> {
         pool.execute(move || {
             let mut connection = Connection::open(&url, ClientConfig::default()).ok();
             loop {
+                // Relaxed: the read-modify-write alone hands out each id once.
                 let id = next.fetch_add(1, Ordering::Relaxed);
                 if id >= docs as u64 {
                     break;
@@ -170,6 +171,7 @@ fn download(base: &str, threads: usize, docs: usize) -> Result<Run, String> {
                     })
                 });
                 if !ok {
+                    // Relaxed: a count, read once every worker reported through the channel.
                     failed.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -177,6 +179,8 @@ fn download(base: &str, threads: usize, docs: usize) -> Result<Run, String> {
         })
         .map_err(|e| e.to_string())?;
     }
+    // ANCHOR_END: download_workers
+    // ANCHOR: download_measure
     drop(done_tx);
     // Every worker reports when its loop ends; the pool's threads are still alive then,
     // so the memory measured is that of `threads` threads with their connections.
@@ -200,10 +204,11 @@ fn download(base: &str, threads: usize, docs: usize) -> Result<Run, String> {
         wall,
         cpu,
         rss,
+        // Relaxed: the workers' `done` messages, received above, order their counts before this.
         failed: failed.load(Ordering::Relaxed),
     })
 }
-// ANCHOR_END: download
+// ANCHOR_END: download_measure
 
 fn downloads(tour: &mut Tour, base: &str, counts: &[usize]) {
     let title = format!(

@@ -305,12 +305,14 @@ pub struct Counters {
 impl Counters {
     /// Adds `n` to one of the counters.
     pub fn add(counter: &AtomicU64, n: u64) {
+        // Relaxed: a statistic publishes no other data; only its own count must be exact.
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The counts as of now.
     pub fn snapshot(&self) -> ServerStats {
         ServerStats {
+            // Relaxed: each count is exact on its own; a snapshot may mix moments.
             connections: self.connections.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
             bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
@@ -360,7 +362,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, pool: ThreadPool) {
 }
 // ANCHOR_END: accept_loop
 
-// ANCHOR: serve
+// ANCHOR: serve_setup
 /// One connection's life: requests in, replies out, until one side closes.
 fn serve(stream: TcpStream, shared: &Shared) {
     // TCP_NODELAY: the kernel's Nagle algorithm holds back a small segment while an
@@ -378,6 +380,8 @@ fn serve(stream: TcpStream, shared: &Shared) {
     // One buffer for the connection's life; the parser keeps what a request needs.
     let mut buf = vec![0u8; 16 * 1024];
     let mut parser = RequestParser::new(shared.limits);
+    // ANCHOR_END: serve_setup
+    // ANCHOR: serve_loop
     loop {
         let n = match (&stream).read(&mut buf) {
             // End of stream: the client closed (or `stop` shut the socket down).
@@ -409,7 +413,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
         }
     }
 }
-// ANCHOR_END: serve
+// ANCHOR_END: serve_loop
 
 /// Sends `reply` as its plan says; `false` when the connection is over (closed by the
 /// plan, or broken).
@@ -473,8 +477,9 @@ fn carry_out(stream: &TcpStream, reply: &Reply, shared: &Shared) -> bool {
 ///
 /// Closing a socket whose receive buffer still holds unread bytes (a pipelined request
 /// we will not answer, the rest of a malformed one) makes the kernel send a reset
-/// instead of a normal end: the client's kernel then throws away the reply it has not
-/// read yet, and the client sees "connection reset" instead of our 400. So: end our
+/// instead of a normal end. Our kernel drops what it has not sent yet, and the client's
+/// kernel may drop what the client has not read yet (RFC 9112, section 9.6): the client
+/// sees "connection reset" instead of our 400. So: end our
 /// direction (`shutdown(Write)` sends the FIN after the data), read and discard what
 /// the client still sends until it closes too, for at most [`LINGER`], then close.
 fn close(stream: &TcpStream) {

@@ -172,7 +172,7 @@ pub const LIMIT_REFUSES: ClaimDef = ClaimDef {
     },
 };
 
-// ANCHOR: thousand_not_faster
+// ANCHOR: thousand_not_faster_decide
 /// 1,000 threads are no faster than the core count, and each one's work waits.
 pub const THOUSAND_NOT_FASTER: ClaimDef = ClaimDef {
     id: "thousand-not-faster",
@@ -209,6 +209,7 @@ pub const THOUSAND_NOT_FASTER: ClaimDef = ClaimDef {
             ),
         ))
     },
+    // ANCHOR_END: thousand_not_faster_decide
     wrong: "1,000 threads that really were faster: as if each had a core of its own",
     wrong_world: || {
         Inputs::new()
@@ -219,7 +220,6 @@ pub const THOUSAND_NOT_FASTER: ClaimDef = ClaimDef {
             .with("stretch, 1,000 threads", 1.05, "x")
     },
 };
-// ANCHOR_END: thousand_not_faster
 
 /// The scheduler switches between the threads.
 pub const SWITCHES_CLIMB: ClaimDef = ClaimDef {

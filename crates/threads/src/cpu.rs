@@ -63,7 +63,7 @@ fn thread_cpu() -> f64 {
         .unwrap_or(0.0)
 }
 
-// ANCHOR: split_work
+// ANCHOR: split_work_spawn
 /// Splits `units` of work evenly over `threads` threads that start together.
 pub fn split_work(units: u64, threads: usize) -> Result<CpuSplit> {
     if threads == 0 || units < threads as u64 {
@@ -88,6 +88,8 @@ pub fn split_work(units: u64, threads: usize) -> Result<CpuSplit> {
         join_all(handles)?;
         return Err(e);
     }
+    // ANCHOR_END: split_work_spawn
+    // ANCHOR: split_work_run
     gate.wait_for_arrivals(threads, Duration::from_secs(60));
     let opened = Instant::now();
     gate.open();
@@ -113,7 +115,7 @@ pub fn split_work(units: u64, threads: usize) -> Result<CpuSplit> {
         involuntary: usage.involuntary_switches,
     })
 }
-// ANCHOR_END: split_work
+// ANCHOR_END: split_work_run
 
 #[cfg(test)]
 mod tests {

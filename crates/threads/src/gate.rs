@@ -97,16 +97,19 @@ mod tests {
                 let (gate, passed) = (gate.clone(), passed.clone());
                 std::thread::spawn(move || {
                     gate.wait();
+                    // A count read after the joins (which order it): any ordering would do.
                     passed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 })
             })
             .collect();
         assert_eq!(gate.wait_for_arrivals(8, Duration::from_secs(10)), 8);
+        // Nobody may have passed yet; the threads are all waiting at the gate.
         assert_eq!(passed.load(std::sync::atomic::Ordering::SeqCst), 0);
         gate.open();
         for h in handles {
             h.join().unwrap();
         }
+        // After the joins: every increment is visible.
         assert_eq!(passed.load(std::sync::atomic::Ordering::SeqCst), 8);
     }
 

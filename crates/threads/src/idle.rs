@@ -40,7 +40,7 @@ pub struct IdleMemory {
     pub maps: f64,
 }
 
-// ANCHOR: idle_threads
+// ANCHOR: idle_threads_wait
 /// Starts `n` threads that wait at a gate, measures the process with all of them alive,
 /// then lets them finish. Returns the growth per thread.
 pub fn idle_threads(n: usize, stack: Option<usize>) -> Result<IdleMemory> {
@@ -60,6 +60,8 @@ pub fn idle_threads(n: usize, stack: Option<usize>) -> Result<IdleMemory> {
     let during = Snapshot::take();
     gate.open();
     join_all(handles)?;
+    // ANCHOR_END: idle_threads_wait
+    // ANCHOR: idle_threads_per_thread
     if let Some(e) = refused {
         return Err(e);
     }
@@ -85,7 +87,7 @@ pub fn idle_threads(n: usize, stack: Option<usize>) -> Result<IdleMemory> {
         maps: per(during.maps, before.maps),
     })
 }
-// ANCHOR_END: idle_threads
+// ANCHOR_END: idle_threads_per_thread
 
 /// Makes the C library's malloc arenas exist before the measurement.
 ///

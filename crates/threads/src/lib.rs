@@ -15,6 +15,7 @@
 //! - [`waiting`]: waiting is different: a thousand sleeping threads overlap.
 //! - [`sharing`]: Mutex vs atomic, scoped threads, why `Rc` cannot cross.
 //! - [`pool`]: a thread pool with back-pressure and panic isolation.
+//! - [`flag`]: the smallest use of a `Condvar`: threads sleep until a flag is set.
 //! - [`gate`]: a helper that lines threads up and lets them go together.
 //! - [`claims`]: the lesson's claims, each with the world where it would fail.
 //! - Your tasks are not in this crate: each exercise is a package of its own, in
@@ -24,6 +25,7 @@
 pub mod claims;
 pub mod cpu;
 pub mod error;
+pub mod flag;
 pub mod gate;
 pub mod idle;
 pub mod limit;

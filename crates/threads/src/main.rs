@@ -199,7 +199,7 @@ fn idle_memory(tour: &mut Tour, plan: &Plan) -> Option<f64> {
 /// the machine does falls on both alike.
 const WAITING_ROUNDS: usize = 3;
 
-// ANCHOR: waiting_process_or_thread
+// ANCHOR: waiting_rounds
 fn waiting_process_or_thread(tour: &mut Tour, plan: &Plan) {
     let n = plan.waiting_units;
     let rounds = tour.experiment(
@@ -219,6 +219,7 @@ fn waiting_process_or_thread(tour: &mut Tour, plan: &Plan) {
             }
             let process = Stats::median_of(rounds.iter().map(|r| r.0.per_process()).collect());
             let thread = Stats::median_of(rounds.iter().map(|r| r.1.per_thread()).collect());
+            // ANCHOR_END: waiting_rounds
             exp.figure(
                 "own pages per waiting process (USS)",
                 Stats::median_of(rounds.iter().map(|r| r.0.uss).collect()),
@@ -254,6 +255,7 @@ fn waiting_process_or_thread(tour: &mut Tour, plan: &Plan) {
             Ok::<_, threads::Error>(rounds)
         },
     );
+    // ANCHOR: waiting_judge
     if let Some(rounds) = rounds {
         let process: Vec<f64> = rounds.iter().map(|r| r.0.per_process()).collect();
         let thread: Vec<f64> = rounds.iter().map(|r| r.1.per_thread()).collect();
@@ -265,7 +267,7 @@ fn waiting_process_or_thread(tour: &mut Tour, plan: &Plan) {
         );
     }
 }
-// ANCHOR_END: waiting_process_or_thread
+// ANCHOR_END: waiting_judge
 
 fn limits(tour: &mut Tour, maps_per_thread: Option<f64>) {
     let result = tour.experiment(
@@ -524,9 +526,10 @@ fn sharing(tour: &mut Tour, plan: &Plan, cores: usize) {
             );
             exp.figure("AtomicU64, CPU time", atomic.cpu, "ns/increment");
             exp.note(
-                "CPU time per increment can be higher for the atomic: its threads never \
-                 sleep, so every core keeps working on the contended counter, while a \
-                 Mutex puts the losers to sleep.",
+                "A contended fetch_add neither spins nor sleeps: its core stalls while the \
+                 counter's cache line comes to it (a core must own the line to write it). A \
+                 Mutex's losers spin for a moment, then sleep in the kernel, and waking them \
+                 is a system call.",
             );
             let items: Vec<u64> = (0..2_000).collect();
             let parallel = parallel_map(&items, cores, |&x| threads::cpu::busy(1) ^ x);
@@ -606,6 +609,8 @@ fn pool(tour: &mut Tour) {
                 let (running, peak) = (running.clone(), peak.clone());
                 submit(Box::new(move || {
                     use std::sync::atomic::Ordering::SeqCst;
+                    // Counters only: read-modify-writes of one variable never miss each other, and
+                    // `peak` is read after `shutdown` joined the workers. Relaxed would do.
                     let now = running.fetch_add(1, SeqCst) + 1;
                     peak.fetch_max(now, SeqCst);
                     std::thread::sleep(Duration::from_millis(job_ms));
@@ -622,6 +627,7 @@ fn pool(tour: &mut Tour) {
                 "ms",
             );
             exp.figure("jobs that ran", report.ran as f64, "");
+            // `shutdown` joined the workers, so their updates of `peak` are all visible here.
             let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
             exp.figure("jobs running at once, at most", peak as f64, "");
             exp.note(format!("panics reported: {:?}", report.panicked));

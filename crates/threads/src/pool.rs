@@ -172,6 +172,8 @@ impl ThreadPool {
 
     /// Closes the queue and drops the jobs still in it; jobs already running finish.
     pub fn shutdown_now(mut self) -> ShutdownReport {
+        // A flag that publishes no data: Relaxed would do (with any ordering, a worker may
+        // take one more job before it sees the flag).
         self.shared.stop_now.store(true, Ordering::SeqCst);
         self.stop()
     }
@@ -192,6 +194,7 @@ impl ThreadPool {
             .map(|mut p| std::mem::take(&mut *p))
             .unwrap_or_default();
         ShutdownReport {
+            // Read after every worker was joined: a join makes its thread's increments visible.
             ran: self.shared.ran.load(Ordering::SeqCst),
             panicked,
             dropped: self.shared.dropped.load(Ordering::SeqCst),
@@ -220,6 +223,7 @@ fn work(rx: &Mutex<Receiver<Job>>, shared: &Shared) {
         // job runs, so the other workers can take jobs meanwhile.
         let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
         let Ok(job) = job else { return };
+        // Plain counters and a flag that publishes nothing: the joins in `stop` order them.
         if shared.stop_now.load(Ordering::SeqCst) {
             shared.dropped.fetch_add(1, Ordering::SeqCst);
             continue;
@@ -331,11 +335,13 @@ mod tests {
                 let done = done.clone();
                 pool.execute(move || {
                     std::thread::sleep(Duration::from_millis(10));
+                    // Read after the pool's drop joined the workers, which orders the count.
                     done.fetch_add(1, Ordering::SeqCst);
                 })
                 .unwrap();
             }
         }
+        // The pool was dropped, so its workers were joined: every increment is visible.
         assert_eq!(done.load(Ordering::SeqCst), 9);
         assert!(matches!(ThreadPool::new(0), Err(PoolError::NoWorkers)));
     }

@@ -46,7 +46,7 @@ pub fn start_costs(trials: usize) -> Result<StartCosts> {
 }
 // ANCHOR_END: start_costs
 
-// ANCHOR: run_threads
+// ANCHOR: spawn_many
 /// Starts up to `n` threads that each run `work(i)`, stopping at the first one the
 /// system refuses. Returns the handles of those that started, and the refusal if there
 /// was one: the caller decides what to do with the threads already running.
@@ -84,7 +84,9 @@ where
     }
     (handles, None)
 }
+// ANCHOR_END: spawn_many
 
+// ANCHOR: join_all
 /// Joins every handle; the first panic becomes an error (after all are joined).
 pub fn join_all<T>(handles: Vec<JoinHandle<T>>) -> Result<Vec<T>> {
     let mut results = Vec::with_capacity(handles.len());
@@ -110,7 +112,7 @@ where
     join_all(handles)?;
     refused.map_or(Ok(()), Err)
 }
-// ANCHOR_END: run_threads
+// ANCHOR_END: join_all
 
 #[cfg(test)]
 mod tests {
@@ -132,6 +134,8 @@ mod tests {
     fn run_threads_runs_every_index_once() {
         static SUM: AtomicUsize = AtomicUsize::new(0);
         run_threads(50, Some(64 * 1024), |i| {
+            // Relaxed: only the sum matters, and `run_threads` joins every thread before the
+            // sum is read.
             SUM.fetch_add(i, Ordering::Relaxed);
         })
         .unwrap();

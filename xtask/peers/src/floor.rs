@@ -111,6 +111,7 @@ async fn fetch_on_one_connection(
     let host = addr.to_string();
     let mut request = String::new();
     let mut fetched = 0;
+    // Relaxed: the read-modify-write alone hands out each path once.
     while let Some(path) = paths.get(next.fetch_add(1, Ordering::Relaxed)) {
         request.clear();
         for part in ["GET ", path, " HTTP/1.1\r\nHost: ", &host, "\r\n\r\n"] {

@@ -11,6 +11,7 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// `Err(Interrupted)` once Ctrl-C was pressed: called between steps.
 pub fn checkpoint() -> Result<(), PeersError> {
+    // Relaxed: the flag publishes no data; seeing it at a later checkpoint is fine.
     if INTERRUPTED.load(Ordering::Relaxed) {
         Err(PeersError::Interrupted)
     } else {
@@ -24,6 +25,7 @@ pub fn watch_ctrl_c() {
     ONCE.call_once(|| {
         async_download::ctrl_c::on_ctrl_c(
             "cleaning up",
+            // Relaxed: see `checkpoint`.
             Box::new(|| INTERRUPTED.store(true, Ordering::Relaxed)),
         );
     });

@@ -91,6 +91,8 @@ pub fn run_pool<J: Sync>(
             let tx = tx.clone();
             let (next, failed, run, skip) = (&next, &failed, &run, &skip);
             scope.spawn(move || {
+                // Relaxed: the read-modify-write alone hands out each job once, and `failed` is a
+                // flag that publishes no data (a late look only runs one more job).
                 while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let outcome = if fail_fast && failed.load(Ordering::Relaxed) {
                         skip(job)
@@ -98,6 +100,7 @@ pub fn run_pool<J: Sync>(
                         run(job)
                     };
                     if outcome.status != Status::Pass {
+                        // Relaxed: see the loop's head.
                         failed.store(true, Ordering::Relaxed);
                     }
                     if tx.send((job, outcome)).is_err() {

@@ -115,7 +115,9 @@ async fn worker(job: Arc<Job>) {
         }
     }
 }
+// ANCHOR_END: worker
 
+// ANCHOR: fetch_one
 /// One document, with its retries. With `--out`, a big one goes to its part file as it
 /// comes, and an earlier attempt's part is resumed (see [`crate::part`]).
 #[allow(
@@ -148,6 +150,7 @@ fn fetch_one<'a>(
         .await;
     }
 }
+// ANCHOR_END: fetch_one
 
 /// One attempt, with a permit of the target's host held from the connect to the end
 /// of the response (see [`crate::polite`]).
@@ -187,6 +190,7 @@ fn part_for<'j>(target: &'j Target, job: &'j Job) -> Result<Option<Box<Part<'j>>
     Ok(Some(Box::new(part)))
 }
 
+// ANCHOR: settle_check
 /// Records the answer to a target's first attempt, trying again while the policy
 /// says it is worth it.
 async fn settle(
@@ -218,6 +222,8 @@ async fn settle(
                 None,
             ),
         };
+        // ANCHOR_END: settle_check
+        // ANCHOR: settle_retry
         let error = match checked {
             Ok(Whole::Body(body)) => {
                 if let Some(part) = part.as_deref_mut() {
@@ -258,7 +264,7 @@ async fn settle(
         }
     }
 }
-// ANCHOR_END: worker
+// ANCHOR_END: settle_retry
 
 /// Follows the redirect `response` (to `target`'s URL), hop after hop, each hop an
 /// exchange of its own with a permit of its host; returns the first answer that is not
@@ -283,7 +289,7 @@ async fn follow(
     }
 }
 
-// ANCHOR: pipelined_worker
+// ANCHOR: pipelined_batch
 /// A worker with `--pipeline N`: up to N targets of one host taken at once, their
 /// requests sent together, their responses read back in order. Fewer writes, reads,
 /// wake-ups and packets per document: on loopback, where the kernel's work per
@@ -314,6 +320,8 @@ async fn pipelined_worker(connections: &mut Connections, job: &Job) {
                 None => break,
             }
         }
+        // ANCHOR_END: pipelined_batch
+        // ANCHOR: pipelined_send
         let started = Instant::now();
         let urls: Vec<&Url> = batch.iter().map(|t| &t.url).collect();
         // One permit for the batch: it travels on one connection.
@@ -353,7 +361,7 @@ async fn pipelined_worker(connections: &mut Connections, job: &Job) {
 fn same_host(a: &Target, b: &Target) -> bool {
     a.url.port == b.url.port && a.url.host == b.url.host
 }
-// ANCHOR_END: pipelined_worker
+// ANCHOR_END: pipelined_send
 
 /// A document fetched: its body, or the bytes this run fetched of it when it went to
 /// its part file and was moved into place already.

@@ -32,6 +32,7 @@ impl TempDir {
     /// `<tmp>/async-download-<test>-<pid>-<n>`: unique per process and per call.
     pub fn new(test: &str) -> TempDir {
         static NEXT: AtomicU64 = AtomicU64::new(0);
+        // Relaxed: the read-modify-write alone makes each number unique.
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let path =
             std::env::temp_dir().join(format!("async-download-{test}-{}-{n}", std::process::id()));
@@ -169,6 +170,7 @@ impl TinyServer {
             move || {
                 let mut connections = Vec::new();
                 for stream in listener.incoming() {
+                    // Read after `accept` returned; see `Drop` for what orders the flag before it.
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
@@ -212,6 +214,7 @@ impl TinyServer {
 
 impl Drop for TinyServer {
     fn drop(&mut self) {
+        // Before the wake-up connection: the kernel, passing it to `accept`, orders the two in practice.
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop up so that it sees the flag.
         let _ = TcpStream::connect_timeout(&self.addr, IO_TIMEOUT);

@@ -3,8 +3,8 @@
 //! The homework the course ends on. Jobs are futures, run on lesson 4's executor on one
 //! thread, and the scheduler has six features:
 //!
-//! - **(a) a limit**: at most `limit` jobs run at once, 10 unless told otherwise
-//!   ([`Config::default`]);
+//! - **(a) a limit**: never more than `limit` jobs run at once, 10 unless told otherwise
+//!   ([`Config::default`]), and that many whenever that many may run;
 //! - **(b) a timeout per attempt**: an attempt that takes longer is dropped, which
 //!   cancels it, and counts as failed ([`run_job`]);
 //! - **(c) a start time**: no job starts before its `start_after`;
@@ -129,9 +129,11 @@ pub const DEFAULT_LIMIT: usize = 10;
 /// How to run a list of jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// (a) At most this many jobs run at once (0 counts as 1). A job runs from the start
-    /// of its first attempt to its outcome, its backoff waits included; a job that waits
-    /// for its start time or for its dependencies does not run, and takes no place.
+    /// (a) Never more than this many jobs run at once (0 counts as 1), and this many
+    /// whenever this many may run: a job starts as soon as it may, so a finished job's
+    /// place is taken at once. A job runs from the start of its first attempt to its
+    /// outcome, its backoff waits included; a job that waits for its start time or for
+    /// its dependencies does not run, and takes no place.
     pub limit: usize,
     /// (f) The state file (see the module's documentation); `None`: nothing is kept,
     /// and every run starts from scratch.

@@ -32,11 +32,13 @@ impl WakeCounter {
 
     /// How many wakes came so far (`wake` and `wake_by_ref` alike).
     pub fn wakes(&self) -> usize {
+        // A count publishes no other data: Relaxed would do; SeqCst is simplest.
         self.wakes.load(Ordering::SeqCst)
     }
 
     /// Counts one wake. Atomic: wakers may wake from any thread at once.
     fn count_one(&self) {
+        // Only atomicity matters (no wake is lost from the count): Relaxed would do.
         self.wakes.fetch_add(1, Ordering::SeqCst);
     }
 }

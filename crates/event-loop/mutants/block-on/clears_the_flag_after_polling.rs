@@ -5,6 +5,7 @@
         }
         impl Wake for FlagWaker {
             fn wake(self: Arc<Self>) {
+                // SeqCst where Release/Acquire would do; the bug here is when the flag is cleared.
                 self.woken.store(true, std::sync::atomic::Ordering::SeqCst);
                 self.thread.unpark();
             }

@@ -191,7 +191,7 @@ impl<S: Stream> Download<S> {
         })
     }
 
-    // ANCHOR: advance
+    // ANCHOR: advance_send
     /// Goes as far as it can without waiting. `buf` is scratch space for reading: one
     /// buffer for the whole loop, not one per connection, since a connection's bytes go
     /// straight to its parser.
@@ -224,6 +224,8 @@ impl<S: Stream> Download<S> {
                         }
                     }
                 }
+                // ANCHOR_END: advance_send
+                // ANCHOR: advance_receive
                 State::Reading { parser } => {
                     match read_until_blocked(&mut self.stream, self.addr, parser, buf) {
                         Ok(None) => return Progress::Wait(Want::Read),
@@ -235,7 +237,7 @@ impl<S: Stream> Download<S> {
             }
         }
     }
-    // ANCHOR_END: advance
+    // ANCHOR_END: advance_receive
 
     /// What it waits for now; `None` once done.
     pub fn wants(&self) -> Option<Want> {

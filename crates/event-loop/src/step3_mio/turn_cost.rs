@@ -157,7 +157,7 @@ pub fn needed_fds(idle: usize, active: usize) -> u64 {
     idle as u64 + 2 * active as u64 + SPARE_FDS
 }
 
-// ANCHOR: turn_cost
+// ANCHOR: turn_cost_setup
 /// Opens `idle` connections to `holder` (a [`hold_connections`] listening there) and
 /// `active` local socket pairs, then times `turns` waits of each kind, alternately:
 /// `poll(2)` over all descriptors, and epoll with all of them registered. The same
@@ -191,7 +191,9 @@ pub fn turn_cost(
         .chain(pairs.iter().map(|(_, reader)| reader.as_fd()))
         .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
         .collect();
+    // ANCHOR_END: turn_cost_setup
 
+    // ANCHOR: turn_cost_measure
     let mut poll_samples = Vec::with_capacity(turns);
     let mut epoll_samples = Vec::with_capacity(turns);
     let mut mismatched = 0;
@@ -230,7 +232,7 @@ pub fn turn_cost(
         mismatched,
     })
 }
-// ANCHOR_END: turn_cost
+// ANCHOR_END: turn_cost_measure
 
 /// Registers every connection and every pair's reader with `epoll`, each under its
 /// index, for readable.

@@ -302,7 +302,7 @@ impl Loop {
     }
     // ANCHOR_END: run
 
-    // ANCHOR: dispatch
+    // ANCHOR: dispatch_events
     /// Turns the events of the last wait into callbacks due now, or into remembered edges
     /// when no callback waits.
     fn note_events(&mut self) {
@@ -328,7 +328,9 @@ impl Loop {
             }
         }
     }
+    // ANCHOR_END: dispatch_events
 
+    // ANCHOR: dispatch_calls
     /// Calls the socket callbacks that are due. Each is taken out of the table first: a
     /// callback that registers the next one (for the same socket, often) finds the place
     /// free, and one that removes a socket makes its later entries here find nothing.
@@ -361,7 +363,7 @@ impl Loop {
             }
         }
     }
-    // ANCHOR_END: dispatch
+    // ANCHOR_END: dispatch_calls
 
     /// The earliest deadline of a timer still set; cancelled ones found on top go.
     fn next_deadline(&mut self) -> Option<Instant> {

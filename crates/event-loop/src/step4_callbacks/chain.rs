@@ -68,7 +68,7 @@ enum Step<T> {
     Wait(SocketId),
 }
 
-// ANCHOR: connect
+// ANCHOR: connect_start
 /// Link 1: starts connecting to `addr` and returns the connection at once, not connected
 /// yet; `then` gets it once it is, or why it is not. `then` is never called before
 /// `connect` returns, even on a failure known at once: the caller may need the
@@ -100,7 +100,9 @@ pub fn connect(
     }
     conn
 }
+// ANCHOR_END: connect_start
 
+// ANCHOR: connect_wait
 fn open(lp: &mut Loop, addr: SocketAddr) -> io::Result<(TcpStream, SocketId)> {
     let mut stream = TcpStream::from_std(start_connect(addr)?);
     let socket = lp.add(&mut stream)?;
@@ -127,7 +129,7 @@ fn wait_connected(
         }
     });
 }
-// ANCHOR_END: connect
+// ANCHOR_END: connect_wait
 
 // ANCHOR: send_request
 /// Link 2: sends `GET /wiki/{id}` on `conn`; `then` gets the connection back once the

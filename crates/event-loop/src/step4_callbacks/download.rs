@@ -82,7 +82,7 @@ pub fn download(batch: &Batch) -> Result<Report, RunError> {
 }
 // ANCHOR_END: download
 
-// ANCHOR: chain
+// ANCHOR: chain_open
 /// A chain begins: a new connection, for the next document.
 fn open_connection(lp: &mut Loop, job: Job) {
     let Some(id) = job.next_id() else {
@@ -101,7 +101,9 @@ fn open_connection(lp: &mut Loop, job: Job) {
     });
     job.start_clock(lp, id, &conn);
 }
+// ANCHOR_END: chain_open
 
+// ANCHOR: chain_exchange
 /// Document `id` on an open connection: the request, then the response.
 fn exchange(lp: &mut Loop, conn: Conn, id: u64, job: Job) {
     send_request(lp, conn, id, move |lp, sent| match sent {
@@ -135,7 +137,7 @@ fn next_document(lp: &mut Loop, conn: Conn, keep_alive: bool, job: Job) {
     job.start_clock(lp, id, &conn);
     exchange(lp, conn, id, job);
 }
-// ANCHOR_END: chain
+// ANCHOR_END: chain_exchange
 
 /// What the chains of one download share: the documents left, each document's timer,
 /// and the counts. A handle: clones share it.
@@ -203,7 +205,7 @@ impl Job {
         Some(t.next - 1)
     }
 
-    // ANCHOR: clock
+    // ANCHOR: clock_start
     /// Sets document `id`'s timer, on `conn`: if it fires first, the connection is
     /// closed (its waiting callbacks with it), the document fails, and a new connection
     /// takes the next one.
@@ -231,7 +233,9 @@ impl Job {
         });
         self.0.borrow_mut().clocks.insert(id, timer);
     }
+    // ANCHOR_END: clock_start
 
+    // ANCHOR: clock_end
     /// Document `id` is over: its timer is cancelled (if it is not the one calling) and
     /// its result counted.
     fn end(&self, lp: &mut Loop, id: u64, result: Result<usize, FetchError>) {
@@ -247,7 +251,7 @@ impl Job {
             Err(error) => t.failures.push((id, error)),
         }
     }
-    // ANCHOR_END: clock
+    // ANCHOR_END: clock_end
 
     /// The counts, once the loop has run out of callbacks. Documents never started (the
     /// run's time was up) count as timed out.

@@ -178,7 +178,7 @@ impl Future for FetchByHand {
 // ANCHOR_END: poll
 
 impl FetchByHand {
-    // ANCHOR: step
+    // ANCHOR: step_connect
     /// One move from `state`: what the code between two `.await`s of [`fetch`] does.
     fn step(&self, state: State, cx: &mut Context<'_>) -> Move {
         match state {
@@ -199,6 +199,8 @@ impl FetchByHand {
                     })
                 }
             },
+            // ANCHOR_END: step_connect
+            // ANCHOR: step_write
             State::Writing {
                 mut stream,
                 request,
@@ -229,6 +231,8 @@ impl FetchByHand {
                     Poll::Ready(Err(e)) => Move::Finished(Err(io_error(WRITING, e))),
                 }
             }
+            // ANCHOR_END: step_write
+            // ANCHOR: step_read
             State::Reading {
                 mut stream,
                 mut parser,
@@ -258,7 +262,7 @@ impl FetchByHand {
             State::Done => panic!("a FetchByHand was polled after it returned Ready"),
         }
     }
-    // ANCHOR_END: step
+    // ANCHOR_END: step_read
 
     fn connect_error(&self, source: io::Error) -> FetchError {
         FetchError::Connect {

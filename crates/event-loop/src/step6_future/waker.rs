@@ -44,7 +44,7 @@ pub fn busy_poll<F: Future>(future: F, max_polls: u64) -> (Option<F::Output>, u6
 }
 // ANCHOR_END: busy_poll
 
-// ANCHOR: flag_waker
+// ANCHOR: flag_vtable
 /// Raised by every wake of a [`flag_waker`]; lowered by [`take_wake`].
 static WOKEN: AtomicBool = AtomicBool::new(false);
 
@@ -61,11 +61,15 @@ fn clone_flag(_data: *const ()) -> RawWaker {
 /// `wake` (which consumes the waker) and `wake_by_ref` (which does not) do the same:
 /// there is nothing to release.
 fn wake_flag(_data: *const ()) {
+    // SeqCst where Release would do: with Acquire in `take_wake`, the poll that follows
+    // sees what the waking thread wrote before it woke.
     WOKEN.store(true, Ordering::SeqCst);
 }
 
 fn drop_flag(_data: *const ()) {}
+// ANCHOR_END: flag_vtable
 
+// ANCHOR: flag_waker
 /// A waker that raises one flag for the whole program: enough to poll one future by hand
 /// at a time, and so the simplest waker there is. An executor needs one waker per task,
 /// which says which task to poll (step 7's `TaskWaker`).
@@ -81,6 +85,8 @@ pub fn flag_waker() -> Waker {
 
 /// Whether a flag waker was woken since the last call; lowers the flag.
 pub fn take_wake() -> bool {
+    // Reads and lowers the flag in one step, so a wake between the two cannot be lost;
+    // Acquire would do (see `wake_flag`).
     WOKEN.swap(false, Ordering::SeqCst)
 }
 // ANCHOR_END: flag_waker

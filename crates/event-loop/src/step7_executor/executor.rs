@@ -93,7 +93,7 @@ pub struct ExecutorStats {
 /// The id of `block_on`'s own future in the ready queue; spawned tasks count from 1.
 const MAIN: u64 = 0;
 
-// ANCHOR: ready_queue
+// ANCHOR: ready_queue_struct
 /// The ready queue, shared by the executor and every waker (of any thread).
 #[derive(Debug)]
 struct ReadyQueue {
@@ -107,7 +107,9 @@ struct ReadyQueue {
     owner: ThreadId,
     coalesced: std::sync::atomic::AtomicU64,
 }
+// ANCHOR_END: ready_queue_struct
 
+// ANCHOR: ready_queue_methods
 impl ReadyQueue {
     fn lock(&self) -> MutexGuard<'_, VecDeque<u64>> {
         // A panic while the lock was held leaves a VecDeque of ids, still valid.
@@ -122,6 +124,7 @@ impl ReadyQueue {
     /// or we see its flag and wake it.
     fn push(&self, id: u64) {
         self.lock().push_back(id);
+        // SeqCst: the look half of the handshake with `park`; the lock above already orders it.
         if self.sleeping.load(Ordering::SeqCst) && thread::current().id() != self.owner {
             // An eventfd write cannot fail short of a broken process; if it did, the
             // executor would still wake at its next timer.
@@ -138,7 +141,7 @@ impl ReadyQueue {
         self.lock().is_empty()
     }
 }
-// ANCHOR_END: ready_queue
+// ANCHOR_END: ready_queue_methods
 
 // ANCHOR: task_waker
 /// The waker of one task: "task `id` can make progress".
@@ -157,7 +160,9 @@ impl Wake for TaskWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        // SeqCst: with the clearing store in `run_task`, decides whether this wake queues the task.
         if self.queued.swap(true, Ordering::SeqCst) {
+            // Relaxed: a statistic; it publishes no data.
             self.queue.coalesced.fetch_add(1, Ordering::Relaxed);
         } else {
             self.queue.push(self.id);
@@ -281,6 +286,7 @@ impl Executor {
     /// What the executor did so far.
     pub fn stats(&self) -> ExecutorStats {
         let mut stats = self.core.stats.get();
+        // Relaxed: a statistic; it publishes no data.
         stats.coalesced_wakes = self.core.queue.coalesced.load(Ordering::Relaxed);
         stats
     }
@@ -300,7 +306,7 @@ impl Executor {
         self.core.spawn(future)
     }
 
-    // ANCHOR: block_on
+    // ANCHOR: block_on_start
     /// Runs the executor until `future` completes, and returns its output. Spawned
     /// tasks run meanwhile; those still unfinished stay for the next `block_on`.
     ///
@@ -316,6 +322,8 @@ impl Executor {
         });
         let main_waker = Waker::from(main.clone());
         main_waker.wake_by_ref(); // the first poll
+        // ANCHOR_END: block_on_start
+        // ANCHOR: block_on_loop
         loop {
             core.refill_batch();
             if core.batch.borrow().is_empty() {
@@ -327,6 +335,7 @@ impl Executor {
                     core.run_task(id);
                     continue;
                 }
+                // SeqCst: pairs with the swap in `TaskWaker::wake_by_ref`.
                 main.queued.store(false, Ordering::SeqCst);
                 core.count_poll();
                 let poll =
@@ -344,7 +353,7 @@ impl Executor {
             }
         }
     }
-    // ANCHOR_END: block_on
+    // ANCHOR_END: block_on_loop
 }
 
 impl Core {
@@ -421,6 +430,7 @@ impl Core {
         // Cleared *before* the poll: a wake from here on (during the poll too) queues
         // the task again. Cleared after, such a wake would be lost and the task would
         // sleep forever with its event already consumed.
+        // SeqCst: pairs with the swap in `TaskWaker::wake_by_ref`.
         task.state.queued.store(false, Ordering::SeqCst);
         self.count_poll();
         self.running.set(Some(id));
@@ -450,6 +460,7 @@ impl Core {
         let mut stats = self.stats.get();
         stats.parks += 1;
         self.stats.set(stats);
+        // SeqCst: the raise half of the handshake with `ReadyQueue::push` (its lock orders it too).
         self.queue.sleeping.store(true, Ordering::SeqCst);
         // The last look, after raising the flag (see `ReadyQueue::push`).
         let result = if self.queue.is_empty() {
@@ -457,6 +468,7 @@ impl Core {
         } else {
             Ok(0)
         };
+        // SeqCst like the raise; a push that still sees the flag costs one spare wake-up at most.
         self.queue.sleeping.store(false, Ordering::SeqCst);
         result.map(drop).map_err(RuntimeError::Poll)
     }
@@ -577,7 +589,7 @@ pub async fn yield_now() {
     .await;
 }
 
-// ANCHOR: join_handle
+// ANCHOR: join_state
 /// Where a task's output waits for its `JoinHandle`.
 #[derive(Debug)]
 struct JoinState<T> {
@@ -605,7 +617,9 @@ impl<T> JoinState<T> {
         }
     }
 }
+// ANCHOR_END: join_state
 
+// ANCHOR: join_completion
 /// Held by the task's future: delivers the output, or "aborted" if dropped first.
 struct Completion<T> {
     state: Option<Rc<JoinState<T>>>,
@@ -626,7 +640,9 @@ impl<T> Drop for Completion<T> {
         }
     }
 }
+// ANCHOR_END: join_completion
 
+// ANCHOR: join_handle_struct
 /// The handle of a spawned task: a future of its output. Dropping it detaches the task
 /// (it runs on, its output is dropped); [`abort`](Self::abort) stops it.
 #[derive(Debug)]
@@ -652,7 +668,9 @@ impl<T> JoinHandle<T> {
         !matches!(*self.state.outcome.borrow(), Outcome::Running)
     }
 }
+// ANCHOR_END: join_handle_struct
 
+// ANCHOR: join_handle_poll
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
@@ -673,7 +691,7 @@ impl<T> Future for JoinHandle<T> {
         }
     }
 }
-// ANCHOR_END: join_handle
+// ANCHOR_END: join_handle_poll
 
 #[cfg(test)]
 mod tests {

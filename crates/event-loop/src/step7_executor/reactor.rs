@@ -305,7 +305,9 @@ impl Reactor {
         // first is what mio asks, and it keeps the epoll set exact.
         let _ = self.registry.deregister(source);
     }
+    // ANCHOR_END: register
 
+    // ANCHOR: readiness
     /// Whether an operation in `direction` may succeed: the source was not seen
     /// drained since its last event (or it reached its end, or failed). When `false`,
     /// trying the system call is a waste: it would say `WouldBlock`.
@@ -324,7 +326,9 @@ impl Reactor {
             slots.side(direction).ready = false;
         }
     }
+    // ANCHOR_END: readiness
 
+    // ANCHOR: set_waker
     /// Leaves `waker` in the `direction` slot of a source: the next event in that
     /// direction wakes it (once: the slot is emptied when it fires).
     ///
@@ -346,7 +350,7 @@ impl Reactor {
         };
         drop(old);
     }
-    // ANCHOR_END: register
+    // ANCHOR_END: set_waker
 
     /// Wakes `waker` at `deadline` (or at the first turn after it).
     pub fn add_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
@@ -472,6 +476,7 @@ mod tests {
 
     impl Wake for Count {
         fn wake(self: Arc<Self>) {
+            // A count read on the test's thread after `turn`: Relaxed would do; SeqCst is simplest.
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -570,6 +575,7 @@ mod tests {
         }
         std::io::Write::write_all(&mut peer, b"x").unwrap();
         reactor.turn(Some(Duration::from_secs(5))).unwrap();
+        // SeqCst like the count's increments (see `Count::wake`).
         let woken: Vec<usize> = counts
             .iter()
             .map(|(count, _)| count.0.load(Ordering::SeqCst))

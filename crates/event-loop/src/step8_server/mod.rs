@@ -140,10 +140,12 @@ pub(crate) struct Counters {
 
 impl Counters {
     fn add(counter: &AtomicU64, n: u64) {
+        // Relaxed: a statistic publishes no other data; only its own count must be exact.
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
     fn snapshot(&self) -> LoopServerStats {
+        // Relaxed: each count is exact on its own; a snapshot taken mid-turn may mix moments.
         let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         LoopServerStats {
             connections: get(&self.connections),
@@ -199,6 +201,8 @@ impl LoopServerHandle {
         // The flag first, then the wake-up: the loop checks the flag after every
         // `poll`, so whichever turn the waker ends, it sees the flag. Nothing to wait
         // for: the loop never blocks anywhere but in `poll`.
+        // Release, paired with the Acquire load in `run`: what this thread wrote before
+        // is seen by the loop. The flag publishes no data, so Relaxed would do.
         self.shared.stopping.store(true, Ordering::Release);
         if self.waker.wake().is_err() {
             // Without a wake-up the loop would still stop, at its next event or
@@ -310,7 +314,7 @@ struct EventLoop {
 }
 
 impl EventLoop {
-    // ANCHOR: run
+    // ANCHOR: run_wait
     /// Turns until the handle says stop. Every wait is in `poll`, and bounded by the
     /// nearest deadline.
     fn run(&mut self) -> io::Result<()> {
@@ -323,13 +327,17 @@ impl EventLoop {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
+            // Acquire: pairs with the Release store in `shutdown` (see there).
             if self.shared.stopping.load(Ordering::Acquire) {
                 // Dropping the connections closes them (the listener goes with the
                 // loop); no reply is finished, no linger: a stop is a stop.
                 self.connections = Slab::new();
+                // Relaxed: a statistic, and this thread is its only writer.
                 self.shared.stats.open.store(0, Ordering::Relaxed);
                 return Ok(());
             }
+            // ANCHOR_END: run_wait
+            // ANCHOR: run_events
             let now = Instant::now();
             for event in events.iter() {
                 match event.token() {
@@ -367,7 +375,7 @@ impl EventLoop {
             }
         }
     }
-    // ANCHOR_END: run
+    // ANCHOR_END: run_events
 
     /// How long `poll` may sleep: until the nearest deadline, not at all if work is
     /// left over from this turn, forever if nothing is scheduled.
@@ -449,11 +457,12 @@ impl EventLoop {
             // Closing the descriptor would remove it from epoll too; saying so first
             // keeps the registration and the socket's life visibly paired.
             let _ = self.poll.registry().deregister(&mut connection.stream);
+            // Relaxed: a statistic, and this thread is its only writer.
             self.shared.stats.open.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
-    // ANCHOR: accept
+    // ANCHOR: accept_take
     /// Accepts waiting connections until the listener has none left, the turn's share
     /// is used, the connection limit is reached, or an error pauses accepting.
     fn accept(&mut self, now: Instant) {
@@ -476,6 +485,8 @@ impl EventLoop {
                         e.kind(),
                         ErrorKind::Interrupted | ErrorKind::ConnectionAborted
                     ) => {}
+                // ANCHOR_END: accept_take
+                // ANCHOR: accept_pause
                 Err(e) => {
                     // EMFILE (this process's descriptor limit), ENFILE (the system's),
                     // ENOBUFS/ENOMEM. The connection stays in the backlog, and with
@@ -503,7 +514,7 @@ impl EventLoop {
             }
         }
     }
-    // ANCHOR_END: accept
+    // ANCHOR_END: accept_pause
 
     /// Takes an accepted socket into the slab and registers it.
     fn admit(&mut self, stream: TcpStream, now: Instant) {
@@ -542,6 +553,7 @@ impl EventLoop {
         }
         let stats = &self.shared.stats;
         Counters::add(&stats.connections, 1);
+        // Relaxed: statistics, and this thread is their only writer.
         let open = stats.open.fetch_add(1, Ordering::Relaxed) + 1;
         stats.peak.fetch_max(open, Ordering::Relaxed);
         // Its first deadline: the idle timeout, should the client never speak.

@@ -202,6 +202,7 @@ impl Wake for WakeCount {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        // A count: only its atomicity matters (Relaxed would do); SeqCst is simplest.
         self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -222,6 +223,7 @@ impl Hand {
 
     /// How many times the waker was woken so far.
     pub fn wakes(&self) -> usize {
+        // A count: see `wake_by_ref`.
         self.wakes.0.load(Ordering::SeqCst)
     }
 }

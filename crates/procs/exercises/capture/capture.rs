@@ -18,13 +18,15 @@ pub const MAX_OUTPUT: usize = 16 << 20;
 /// Runs `program` with `args`, and returns how it ended and every byte it wrote to its
 /// standard output (at most [`MAX_OUTPUT`]; more is an [`procs::Error::Invalid`]).
 ///
-/// - Resolve the program with [`procs::spawn::Program::new`] *before* forking.
+/// - Resolve the program with [`procs::spawn::Program::new`] *before* forking: a missing
+///   program is its [`procs::Error::ProgramNotFound`], not a panic.
 /// - In the child: `dup2` the pipe's write end onto fd 1, then exec. The program holds
 ///   the pipe only as its fd 1, also when this process started with fds 0 and 1 closed
 ///   (`pipe2` then hands out fd 1 itself, and `dup2(1, 1)` leaves `O_CLOEXEC` set).
 /// - In the parent: close the write end (or you never see end-of-file), read until
 ///   end-of-file, then wait for the child. Past [`MAX_OUTPUT`] bytes, stop reading (the
 ///   program then gets SIGPIPE) and still wait for it.
+/// - A program killed by a signal is an [`Exit::Signal`], with what it wrote.
 /// - `EINTR` from `read` or `waitpid` means try again; waiting blocks, it does not poll.
 /// - On every path, success or error, no zombie and no fd of the pipe is left behind.
 pub fn capture(program: &str, args: &[&str]) -> Result<(Exit, Vec<u8>)> {

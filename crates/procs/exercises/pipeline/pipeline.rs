@@ -15,8 +15,9 @@ use procs::error::Result;
 use procs::spawn::Exit;
 
 /// Runs `a[0] a[1..] | b[0] b[1..]` and returns how each ended, `a`'s first.
-/// An empty command is an [`procs::Error::Invalid`]; nothing is started then, nor when
-/// either program cannot be found.
+/// An empty command is an [`procs::Error::Invalid`], a missing program a
+/// [`procs::Error::ProgramNotFound`]; both programs are resolved before either starts,
+/// so nothing is started then.
 ///
 /// - `a` holds the pipe only as its fd 1 and `b` only as its fd 0; once both are started
 ///   this process holds no end (so `b` sees end-of-file as soon as `a` closes its

@@ -14,10 +14,11 @@ use procs::error::Result;
 
 /// Draws the tree of the processes under `root` (included), as found in `proc_root`
 /// (normally `/proc`; tests use a folder of hand-made entries). One line per process:
-/// two spaces per level below `root`, then `pid (name)`, then `\n`. Children in
-/// increasing pid order, each one's whole subtree before its next sibling. Entries that
-/// vanish or do not parse are skipped; a `root` that cannot be read is an error. Each
-/// process is drawn once, even when broken entries make the parents form a loop.
+/// two spaces per level below `root`, then `pid (name)` (the name as it is, spaces and
+/// parentheses included), then `\n`. Children in increasing numeric pid order, each
+/// one's whole subtree before its next sibling. Entries that vanish or do not parse are
+/// skipped; a `root` that cannot be read is an error. Each process is drawn once, even
+/// when broken entries make the parents form a loop.
 ///
 /// Use [`procs::proc::pids_in`] and [`procs::proc::read_stat_in`].
 pub fn pstree_in(proc_root: &Path, root: i32) -> Result<String> {

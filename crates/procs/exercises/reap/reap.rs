@@ -15,7 +15,9 @@ use procs::spawn::Exit;
 
 /// Waits for every child of this process, whichever ends first, until none is left.
 /// Returns each child's pid and how it ended, in the order they ended: each child is
-/// reaped as soon as it ends, whatever its pid. No zombie is left behind. With no
+/// reaped as soon as it ends, whatever its pid (a child may be waiting for another one
+/// to be reaped before it ends). A child killed by a signal is an [`Exit::Signal`]. No
+/// zombie is left behind. With no
 /// children at all, returns an empty list. Retries on `EINTR`; waiting blocks, it does
 /// not poll.
 pub fn reap_all() -> Result<Vec<(Pid, Exit)>> {

@@ -192,6 +192,7 @@ static INTERRUPTIONS: AtomicUsize = AtomicUsize::new(0);
 
 extern "C" fn count_interruption(_signal: nix::libc::c_int) {
     // An atomic add is async-signal-safe.
+    // Relaxed: a count; the handler runs on the thread that reads it.
     INTERRUPTIONS.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -223,12 +224,14 @@ pub fn interrupted_by_signals<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let sender = {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || {
+            // Relaxed: a stop flag that publishes no data; the sender is joined after the store.
             while !stop.load(Ordering::Relaxed) {
                 let _ = pthread_kill(target, Signal::SIGUSR1);
                 std::thread::sleep(Duration::from_millis(2));
             }
         })
     };
+    // Relaxed: the handler runs on this thread (the signals target it), so its count is exact.
     let before = INTERRUPTIONS.load(Ordering::Relaxed);
     let value = f();
     stop.store(true, Ordering::Relaxed);

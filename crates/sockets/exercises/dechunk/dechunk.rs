@@ -18,7 +18,8 @@
 /// What is wrong with a chunked body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DechunkError {
-    /// The input ends before the body does: more bytes are needed.
+    /// The input ends before the body does, and nothing in it is wrong: more bytes are
+    /// needed.
     #[error("the chunked body is incomplete")]
     Incomplete,
     /// The chunk size on the line that starts at this byte offset is not hex digits only,
@@ -34,6 +35,20 @@ pub enum DechunkError {
 /// Decodes the chunked body at the start of `input`. Returns the body and how many
 /// bytes of `input` it took, up to and including the final empty line (bytes after it
 /// belong to whatever comes next).
+///
+/// - A size line is one or more hex digits, in either case (no sign, no `0x`, no spaces
+///   or tabs; leading zeros are fine), then its CR LF, or `;` and extensions, ignored
+///   whatever they hold. Anything else is [`DechunkError::BadSize`] at the offset where
+///   the line starts, and so is a size too large to count (see `BadSize`); no size, up
+///   to `u64::MAX`, may overflow your arithmetic.
+/// - A size above 0 is followed by that many bytes of data (whatever they are, CR LF
+///   included), then CR LF: two other bytes (a bare LF is not a CR LF) are
+///   [`DechunkError::BadTerminator`] at the offset after the data, as soon as they have
+///   come, even if nothing follows them.
+/// - Any size whose value is 0 (`0`, `00`, `0;x`) is the last chunk; trailer lines may
+///   follow it (ignored), then the final empty line.
+/// - Input cut anywhere before the final empty line, with nothing wrong in what came, is
+///   [`DechunkError::Incomplete`].
 pub fn dechunk(input: &[u8]) -> Result<(Vec<u8>, usize), DechunkError> {
     // BEGIN SOLUTION
     fn line_end(input: &[u8], from: usize) -> Result<usize, DechunkError> {

@@ -14,12 +14,20 @@ use std::time::Duration;
 /// The most a response may be; more is an error, not an exhausted memory.
 pub const MAX_RESPONSE: usize = 16 << 20;
 
-/// Connects to `addr` (waiting at most `timeout`), sends
-/// `GET path HTTP/1.1` with `Host: host` and `Connection: close`, and returns every byte
-/// the server sends until it closes the connection. Every read and write waits at most
-/// `timeout`, asleep, and one that times out is an error; one that a signal interrupts
-/// is retried. A response longer than [`MAX_RESPONSE`] is an `InvalidData` error, found
-/// as soon as the bytes read pass the limit.
+/// Connects to `addr`, sends a whole request head, and returns every byte the server
+/// sends until it closes the connection:
+///
+/// - the head is `GET path HTTP/1.1`, a `Host: host` field (`host` as given), a
+///   `Connection: close` field and the empty line that ends it, each line ended by
+///   CR LF, nothing after it; all of it is sent, however many writes that takes;
+/// - the connect (a server whose backlog is full never answers), every write (a server
+///   that stops reading) and every read wait at most `timeout`, asleep in a blocking
+///   call, not in a loop that polls; a timeout is an error, never the end of the
+///   response, and so is a connection that cannot be made;
+/// - a write or read that a signal interrupts (`Interrupted`) is retried, not an error;
+/// - a response of exactly [`MAX_RESPONSE`] bytes is returned; a longer one is an
+///   `InvalidData` error, found as soon as the bytes read pass the limit (a server may
+///   never stop sending).
 pub fn fetch_raw(
     addr: SocketAddr,
     host: &str,

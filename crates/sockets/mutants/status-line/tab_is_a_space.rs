@@ -16,7 +16,7 @@
         return Err(StatusLineError::Code);
     }
     let code: u16 = digits.parse().map_err(|_| StatusLineError::Code)?;
-    if !(100..=599).contains(&code) {
+    if !(100..=999).contains(&code) {
         return Err(StatusLineError::Code);
     }
     let reason = match &rest[3..] {

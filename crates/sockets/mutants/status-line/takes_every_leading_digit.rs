@@ -15,7 +15,7 @@
     let code: u16 = rest[..digits_end]
         .parse()
         .map_err(|_| StatusLineError::Code)?;
-    if !(100..=599).contains(&code) {
+    if !(100..=999).contains(&code) {
         return Err(StatusLineError::Code);
     }
     let reason = match &rest[digits_end..] {

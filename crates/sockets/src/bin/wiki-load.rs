@@ -221,6 +221,7 @@ fn run(options: &Options) -> Result<Report, LoadError> {
         }
     }
     if refused.is_some() {
+        // Set before the gate opens, and the gate's mutex orders it: Relaxed would do.
         abort.store(true, Ordering::SeqCst);
     } else {
         // Each thread arrives once it has connected (or failed to): a generous limit,
@@ -289,6 +290,7 @@ fn connection(
     let mut tally = Tally::default();
     let mut stream = open(options);
     gate.wait();
+    // After `gate.wait`, whose mutex orders the flag's store before this load: Relaxed would do.
     if abort.load(Ordering::SeqCst) {
         return tally;
     }
@@ -298,6 +300,7 @@ fn connection(
     let mut request = Vec::with_capacity(128);
     let mut buf = vec![0u8; 64 * 1024];
     while Instant::now() < deadline {
+        // Relaxed: the read-modify-write alone hands out each ticket once.
         let out_of_tickets = options
             .requests
             .is_some_and(|limit| tickets.fetch_add(1, Ordering::Relaxed) >= limit);

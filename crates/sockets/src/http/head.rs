@@ -172,7 +172,7 @@ impl<S> HeadReader<S> {
         self.start.is_none() && self.line.is_blank()
     }
 
-    // ANCHOR: read
+    // ANCHOR: read_take
     /// Reads lines from `input` until the head ends or the input runs out. `offset` is
     /// where `input` starts in the message; `parse_start` checks the start line.
     ///
@@ -212,6 +212,8 @@ impl<S> HeadReader<S> {
                     Fill::Complete { taken } => taken,
                 },
             };
+            // ANCHOR_END: read_take
+            // ANCHOR: read_handle
             let start = pos;
             pos += taken;
             self.taken += taken;
@@ -232,7 +234,7 @@ impl<S> HeadReader<S> {
             }
         }
     }
-    // ANCHOR_END: read
+    // ANCHOR_END: read_handle
 
     // ANCHOR: handle_line
     /// One complete line of the head (`text`, its ending taken off, at `line_offset`).

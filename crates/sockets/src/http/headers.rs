@@ -381,7 +381,7 @@ pub(crate) struct FieldLine<'a> {
     pub ascii: bool,
 }
 
-// ANCHOR: parse_field_line
+// ANCHOR: parse_field_name
 /// Parses `name: value` (`line` without its line ending; `offset` is where it starts).
 pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'_>, HttpError> {
     if line.first().copied().is_some_and(is_ows) {
@@ -415,13 +415,17 @@ pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'
         });
     }
     let name = &line[..colon];
+    // ANCHOR_END: parse_field_name
 
+    // ANCHOR: parse_field_value
     let after_colon = colon + 1;
     let raw = &line[after_colon..];
     let seen = scan_value(raw);
-    if seen & CONTROL != 0
-        && let Some(i) = raw.iter().position(|&b| !is_text_byte(b))
-    {
+    let bad = match seen & CONTROL {
+        0 => None,
+        _ => raw.iter().position(|&b| !is_text_byte(b)),
+    };
+    if let Some(i) = bad {
         return Err(HttpError::InvalidHeaderValue {
             offset: offset + after_colon + i,
             name: decode_text(name),
@@ -436,7 +440,7 @@ pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'
         ascii: seen & HIGH == 0,
     })
 }
-// ANCHOR_END: parse_field_line
+// ANCHOR_END: parse_field_value
 
 /// Reads a continuation line (an `obs-fold`: `line` starts with a space or tab) of the
 /// field called `name`: what it adds to the value, trimmed, with where that starts.

@@ -56,7 +56,7 @@ pub struct RequestHead<'a> {
     pub user_agent: &'a str,
 }
 
-// ANCHOR: write_request
+// ANCHOR: write_request_api
 /// Appends the bytes of `head` as an HTTP/1.1 request to `out`:
 ///
 /// ```text
@@ -74,7 +74,9 @@ pub struct RequestHead<'a> {
 pub fn write_request(head: &RequestHead<'_>, out: &mut Vec<u8>) {
     write_request_with(head, &[], out);
 }
+// ANCHOR_END: write_request_api
 
+// ANCHOR: write_request_with
 /// [`write_request`] with more header lines after the usual ones (lesson 5's
 /// downloader sends `X-Attempt`), each written as safely as the others: control bytes
 /// are left out of the values, and a name is kept only if it is a valid token.
@@ -102,7 +104,7 @@ pub fn write_request_with(head: &RequestHead<'_>, extra: &[(&str, &str)], out: &
     }
     out.extend_from_slice(b"\r\n");
 }
-// ANCHOR_END: write_request
+// ANCHOR_END: write_request_with
 
 /// The target as visible ASCII: anything else percent-encoded; empty becomes `/`.
 fn write_target(target: &str, out: &mut Vec<u8>) {

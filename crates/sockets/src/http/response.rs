@@ -27,8 +27,10 @@
 //!   httparse accepts it. The reason phrase is never interpreted (section 4 says a
 //!   client should ignore it).
 //! - **Any three digits from 100 to 999** as a status code. RFC 9110 (section 15)
-//!   defines 100 to 599; a client must treat an unknown code as the `x00` of its class,
-//!   and a downloader treats every code but 200 as "not the document" anyway.
+//!   defines 100 to 599: a client must treat a code it does not know in that range as
+//!   the `x00` of its class, and one from 600 to 999 (invalid, but sent by some
+//!   libraries) as a 5xx; it is not told to refuse either. A downloader treats every
+//!   code but 200 as "not the document" anyway.
 //! - **Bytes above 0x7f in values and the reason** (`obs-text`, RFC 9110 section 5.5)
 //!   are kept, as UTF-8 or else Latin-1: they are legal, if obsolete.
 //! - **Chunk extensions are not parsed** against their grammar, only checked for control
@@ -283,7 +285,7 @@ impl ResponseParser {
         result
     }
 
-    // ANCHOR: finish
+    // ANCHOR: finish_head
     /// Says the stream has ended (`read` returned 0):
     ///
     /// - `Ok(Some(response))` completes a body delimited by the end of the connection;
@@ -301,6 +303,8 @@ impl ResponseParser {
             State::Failed(error) => return Err(error),
             State::Head(reader) if reader.is_blank() && !interim_seen => return Ok(None),
             State::Head(_) => Truncation::Head,
+            // ANCHOR_END: finish_head
+            // ANCHOR: finish_body
             State::Body {
                 response,
                 body,
@@ -325,9 +329,9 @@ impl ResponseParser {
         };
         Err(HttpError::Truncated { offset, what })
     }
-    // ANCHOR_END: finish
+    // ANCHOR_END: finish_body
 
-    // ANCHOR: advance
+    // ANCHOR: advance_head
     fn advance(&mut self, input: &[u8]) -> Result<Parsed<Response>, HttpError> {
         let mut pos = 0;
         loop {
@@ -368,6 +372,8 @@ impl ResponseParser {
                         }
                     }
                 }
+                // ANCHOR_END: advance_head
+                // ANCHOR: advance_body
                 State::Body {
                     mut response,
                     mut body,
@@ -401,7 +407,7 @@ impl ResponseParser {
             }
         }
     }
-    // ANCHOR_END: advance
+    // ANCHOR_END: advance_body
 
     /// Decides what follows a head: another head (1xx), nothing, or a body.
     fn after_head(&self, head: Head<StatusLine>) -> Result<Next, HttpError> {

@@ -41,7 +41,8 @@ impl Barrier {
     /// Waits until `n` threads have called `wait` in this round. Exactly one thread of
     /// each round gets `true` (the "leader"): the one whose arrival completed the round.
     /// The others sleep on the Condvar until then (no spinning, no polling), and a thread
-    /// that enters the next round at once must not keep them asleep.
+    /// that enters the next round at once must not keep them asleep. With `n` = 1, each
+    /// call completes its round at once, and its caller is the leader.
     pub fn wait(&self) -> bool {
         // BEGIN SOLUTION
         let mut round = self.state.lock().unwrap_or_else(|p| p.into_inner());

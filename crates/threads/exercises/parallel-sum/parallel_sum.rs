@@ -10,9 +10,9 @@
 /// Returns the sum of `f(x)` over `items`, computed by `threads` scoped threads running
 /// at the same time, each working on one contiguous chunk of at most
 /// `items.len().div_ceil(threads)` items (`threads` of 0 counts as 1; never start more
-/// threads than there are items, so none for an empty slice). The additions wrap around
-/// on overflow. If `f` panics, the caller gets that same panic (its payload, so its
-/// message).
+/// threads than there are items, so none for an empty slice, which sums to 0). `f` is
+/// called once per item, on those threads. The additions wrap around on overflow. If
+/// `f` panics, the caller gets that same panic (its payload, so its message).
 pub fn parallel_sum<F>(items: &[u64], threads: usize, f: F) -> u64
 where
     F: Fn(u64) -> u64 + Sync,

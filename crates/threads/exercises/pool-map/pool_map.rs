@@ -23,10 +23,11 @@ pub enum PoolMapError {
     Pool(String),
 }
 
-/// Applies `f` to every item on the pool's workers, as many at once as there are
-/// workers, and returns the results in the items' order (whatever order they finish
-/// in). Works on a bounded pool too, whose `execute` waits for room. If `f` panics on an
-/// item, returns [`PoolMapError::Panicked`] with the lowest such index. If the pool
+/// Applies `f` to every item, once per item, on the pool's workers, as many at once as
+/// there are workers, and returns the results in the items' order (whatever order they
+/// finish in). Works on a bounded pool too, whose `execute` waits for room. If `f`
+/// panics on an item, returns [`PoolMapError::Panicked`] with the lowest such index, and
+/// the pool still works afterwards. If the pool
 /// refuses a job, queues no more and returns [`PoolMapError::Pool`] with the pool's
 /// error as text. Whatever the outcome, it returns only once every job it queued has
 /// ended, so nothing of the call runs after it returns; while it waits for the results

@@ -36,6 +36,7 @@ struct Gauge {
 
 impl Gauge {
     fn peak(&self) -> usize {
+        // The tests run on one thread (`paused`): any ordering is exact; SeqCst is simplest.
         self.peak.load(Ordering::SeqCst)
     }
 }
@@ -45,6 +46,7 @@ impl Gauge {
 fn work(gauge: &Arc<Gauge>, index: usize, ms: u64) -> impl Future<Output = usize> + use<> {
     let gauge = gauge.clone();
     async move {
+        // One thread runs every task (`paused`): any ordering is exact; SeqCst is simplest.
         let n = gauge.now.fetch_add(1, Ordering::SeqCst) + 1;
         gauge.peak.fetch_max(n, Ordering::SeqCst);
         gauge.started.lock().unwrap().push(index);
@@ -237,12 +239,14 @@ fn no_items_no_calls_and_limit_zero_counts_as_one() {
     );
     let out = paused(&c, async {
         let work = map_bounded(Vec::<u64>::new(), 4, move |x| {
+            // A count on the test's one thread: any ordering; SeqCst is simplest.
             counted.fetch_add(1, Ordering::SeqCst);
             async move { x }
         });
         run_async(&c, work).await
     });
     c.eq(out, vec![]);
+    // One thread (`paused`): any ordering is exact.
     c.rule("no item, no call of f")
         .eq(calls.load(Ordering::SeqCst), 0);
 
@@ -271,11 +275,13 @@ fn items_wait_in_the_list_not_as_tasks() {
     let (out, took) = paused(&c, async {
         let start = Instant::now();
         let work = map_bounded((0..1000).collect(), 4, move |i: usize| {
+            // Two counts read together, exact because one thread runs every task (`paused`).
             let unfinished = m.fetch_add(1, Ordering::SeqCst) + 1 - f.load(Ordering::SeqCst);
             most.fetch_max(unfinished, Ordering::SeqCst);
             let f = f.clone();
             async move {
                 sleep(Duration::from_millis(1)).await;
+                // One thread runs every task (`paused`): any ordering is exact.
                 f.fetch_add(1, Ordering::SeqCst);
                 i
             }
@@ -285,6 +291,7 @@ fn items_wait_in_the_list_not_as_tasks() {
     });
     c.rule("every item's result, in order")
         .eq(out, (0..1000).collect());
+    // One thread (`paused`): these counts are exact whatever the ordering.
     c.rule("every call's work finished")
         .eq(finished.load(Ordering::SeqCst), 1000);
     let most = most_unfinished.load(Ordering::SeqCst);

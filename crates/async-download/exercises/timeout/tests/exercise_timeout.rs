@@ -118,6 +118,7 @@ struct DropFlag(Arc<AtomicBool>);
 
 impl Drop for DropFlag {
     fn drop(&mut self) {
+        // The test runs on one thread (`paused`): any ordering is exact; SeqCst is simplest.
         self.0.store(true, Ordering::SeqCst);
     }
 }
@@ -140,6 +141,7 @@ fn the_inner_future_is_dropped_as_soon_as_time_is_up() {
         // Awaited by reference: the Timeout itself is still alive after its Err.
         let mut limited = pin!(timeout(100 * MS, work));
         let out = run_async(&c, limited.as_mut()).await;
+        // Same thread as the store (see `DropFlag`): any ordering sees it.
         (out, dropped.load(Ordering::SeqCst))
     });
     c.eq(out, Err(Elapsed { after: 100 * MS }));

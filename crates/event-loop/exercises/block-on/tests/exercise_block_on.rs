@@ -31,10 +31,12 @@ struct Polls(AtomicU32);
 
 impl Polls {
     fn one_more(&self) -> u32 {
+        // A count: Relaxed would do; SeqCst is simplest.
         self.0.fetch_add(1, Ordering::SeqCst) + 1
     }
 
     fn get(&self) -> u32 {
+        // A count: Relaxed would do; SeqCst is simplest.
         self.0.load(Ordering::SeqCst)
     }
 }
@@ -97,6 +99,7 @@ impl<T> Future for Staged<T> {
         let poll = this.polls.one_more();
         not_after_ready(this.output.is_none(), poll);
         if let Some(over) = &this.waiting_for {
+            // The wake (through block_on's own flag or park) orders the store before this poll.
             if !over.load(Ordering::SeqCst) {
                 return Poll::Pending; // nothing new: its wake is still to come
             }
@@ -110,6 +113,7 @@ impl<T> Future for Staged<T> {
         this.waiting_for = Some(over.clone());
         match this.from {
             WakeFrom::InsidePoll => {
+                // Before the wake, which orders it before the next poll (see the load above).
                 over.store(true, Ordering::SeqCst);
                 if this.stages_left % 2 == 0 {
                     cx.waker().wake_by_ref();
@@ -120,6 +124,7 @@ impl<T> Future for Staged<T> {
             WakeFrom::ThreadBeforePollReturns => {
                 let waker = cx.waker().clone();
                 let waking = thread::spawn(move || {
+                    // Before the wake, as above.
                     over.store(true, Ordering::SeqCst);
                     waker.wake();
                 });
@@ -129,6 +134,7 @@ impl<T> Future for Staged<T> {
                 let waker = cx.waker().clone();
                 thread::spawn(move || {
                     thread::sleep(delay);
+                    // Before the wake, as above.
                     over.store(true, Ordering::SeqCst);
                     waker.wake();
                 });

@@ -63,6 +63,7 @@ fn scripted(script: &[Peer]) -> (SocketAddr, Arc<AtomicUsize>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
+            // The read-modify-write alone numbers each connection once: Relaxed would do.
             let n = count.fetch_add(1, Ordering::SeqCst);
             let peer = script[n.min(script.len() - 1)];
             std::thread::spawn(move || play(stream, peer));
@@ -250,6 +251,7 @@ fn an_answer_at_the_first_attempt() {
     let (got_, left) = fetch(&c, addr, 7, retry);
     c.eq(got_, got(1, document(7)));
     c.rule(LEFT).eq(left, NOTHING);
+    // Counted before the server answered; the answer came back through the kernel.
     c.rule(NEW).eq(accepted.load(Ordering::SeqCst), 1);
 }
 
@@ -265,6 +267,7 @@ fn a_hang_up_is_followed_by_an_attempt_on_a_new_connection() {
     let (got_, left) = fetch(&c, addr, 1234, retry);
     c.rule(SUCCESS).eq(got_, got(2, document(1234)));
     c.rule(LEFT).eq(left, NOTHING);
+    // See the first read of `accepted` above.
     c.rule(NEW).eq(accepted.load(Ordering::SeqCst), 2);
 }
 
@@ -281,6 +284,7 @@ fn at_most_retries_plus_one_attempts() {
         let (got_, left) = fetch(&c, addr, 3, retry);
         c.eq(got_, got(retries + 1, "Err(Closed)"));
         c.rule(LEFT).eq(left, NOTHING);
+        // See the first read of `accepted` above.
         c.rule(NEW)
             .eq(accepted.load(Ordering::SeqCst), retries as usize + 1);
     }

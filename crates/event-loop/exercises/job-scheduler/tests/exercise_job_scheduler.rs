@@ -194,6 +194,7 @@ impl TempDir {
         let path = std::env::temp_dir().join(format!(
             "job-scheduler-{what}-{}-{}",
             std::process::id(),
+            // The read-modify-write alone makes each number unique: Relaxed would do.
             MADE.fetch_add(1, Ordering::SeqCst)
         ));
         let _ = std::fs::remove_dir_all(&path);
@@ -296,13 +297,14 @@ fn all_succeeded(c: &Case, outcomes: &[Outcome]) {
 fn at_most_k_run_at_once_and_k_is_reached() {
     let c = scene(
         "8 jobs whose attempts take 40 ms and succeed; limit 3",
-        "(a) at most `limit` jobs at once",
+        "(a) never more than `limit` jobs at once, and `limit` at once whenever that many \
+         may run",
     );
     let (peak, outcomes) = peak_with(&c, 8, limit(3));
     all_succeeded(&c.rule("each job runs, and succeeds"), &outcomes);
     c.rule(
-        "(a) at most `limit` jobs at once, and with 8 jobs a limit of 3 is reached (the \
-         most attempts seen running at once)",
+        "(a) never more than `limit` jobs at once, and `limit` at once whenever that many \
+         may run: 8 jobs, limit 3 (the most attempts seen running at once)",
     )
     .eq(peak, 3);
 }
@@ -338,7 +340,8 @@ fn the_default_limit_is_10() {
     );
     let c = scene(
         "15 jobs whose attempts take 40 ms and succeed; Config::default()",
-        "(a) at most 10 jobs at once by default (the most attempts seen running at once)",
+        "(a) by default never more than 10 jobs at once, and 10 when 15 may run (the most \
+         attempts seen running at once)",
     );
     let (peak, outcomes) = peak_with(&c, 15, config);
     all_succeeded(&c.rule("each job runs, and succeeds"), &outcomes);

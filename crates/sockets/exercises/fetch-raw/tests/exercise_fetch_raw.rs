@@ -625,6 +625,7 @@ static SIGNALS_HANDLED: AtomicUsize = AtomicUsize::new(0);
 
 extern "C" fn count_signal(_: nix::libc::c_int) {
     // An atomic add is async-signal-safe.
+    // A count, polled by the test until it moves: Relaxed would do; SeqCst is simplest.
     SIGNALS_HANDLED.fetch_add(1, Ordering::SeqCst);
 }
 
@@ -688,6 +689,7 @@ fn interrupt(
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+        // A count (see `count_signal`): only its value matters.
         let before = SIGNALS_HANDLED.load(Ordering::SeqCst);
         nix::sys::pthread::pthread_kill(thread, nix::sys::signal::Signal::SIGUSR1)
             .expect("send SIGUSR1 to the fetching thread");

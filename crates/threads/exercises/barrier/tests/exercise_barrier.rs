@@ -197,11 +197,13 @@ fn reusable_for_many_fast_rounds() {
                     // ahead of its round. It goes on, so the others are not stranded.
                     let mut ran_ahead = None;
                     for i in 0..2_000 {
+                        // A correct barrier orders this count by its lock: Relaxed would do.
                         let seen = r.load(Ordering::SeqCst);
                         if seen != i && ran_ahead.is_none() {
                             ran_ahead = Some((i, seen));
                         }
                         if b.wait() {
+                            // The leader counts the round between two waits: see the load above.
                             r.fetch_add(1, Ordering::SeqCst);
                         }
                         b.wait();
@@ -215,6 +217,7 @@ fn reusable_for_many_fast_rounds() {
             let seen = h.join().unwrap_or_else(|e| graded::rethrow(&c, e));
             ran_ahead = ran_ahead.or(seen);
         }
+        // After the joins, which order every increment before this read.
         (round.load(Ordering::SeqCst), ran_ahead)
     });
     if let Some((i, seen)) = ran_ahead {

@@ -263,6 +263,7 @@ fn returns_only_after_every_call_has_ended() {
                         f_panics("item 0 fails at once");
                     }
                     std::thread::sleep(Duration::from_millis(100));
+                    // A count, ordered before the read by pool_map's waiting: Relaxed would do.
                     ended.fetch_add(1, Ordering::SeqCst);
                     x
                 })
@@ -356,6 +357,7 @@ fn the_caller_sleeps_while_it_waits_for_the_results() {
             spawn_watched(move || {
                 measured(|| {
                     pool_map(&pool, vec![5, 6], move |x: u32| {
+                        // A count polled below, with a bounded wait: Relaxed would do.
                         started.fetch_add(1, Ordering::SeqCst);
                         gate.pass();
                         x * 2
@@ -431,11 +433,13 @@ fn an_empty_input_gives_an_empty_output() {
             let calls = calls.clone();
             c.run(|| {
                 pool_map(&pool, Vec::<u8>::new(), move |x| {
+                    // A count, read after pool_map returned: Relaxed would do.
                     calls.fetch_add(1, Ordering::SeqCst);
                     x
                 })
             })
         };
+        // See the increment above.
         (out, calls.load(Ordering::SeqCst))
     });
     c.eq(out, Ok(vec![]));

@@ -12,8 +12,8 @@
         return Err(StatusLineError::Code);
     }
     let code: u16 = digits.parse().map_err(|_| StatusLineError::Code)?;
-    // "From 100 to 599" written as a half-open range: 599 itself is refused.
-    if !(100..599).contains(&code) {
+    // "From 100 to 999" written as a half-open range: 999 itself is refused.
+    if !(100..999).contains(&code) {
         return Err(StatusLineError::Code);
     }
     let reason = match &rest[3..] {
