@@ -20,7 +20,8 @@
 //! `cargo xtask diagrams` renders it now (so a source edited without rendering fails),
 //! and some page must show it.
 //!
-//! And the book keeps its pace (see `pace`): no page renders to more than 1,200 lines,
+//! Every link to a page must find it, and the heading it names (see `links`). And the
+//! book keeps its pace (see `pace`): no page renders to more than 1,200 lines,
 //! no Rust listing shows more than 40, both counted with the includes expanded, as the
 //! reader sees them.
 
@@ -302,6 +303,20 @@ fn check_page(page: &Path, base: &Path, records: &crate::figures::Records, repor
         report.problems.push(Problem {
             file: file.clone(),
             line,
+            message,
+        });
+    }
+    // SUMMARY.md's links are the table of contents, checked as such (`check_summary`).
+    let summary = page.file_name().is_some_and(|n| n == "SUMMARY.md");
+    let links = if summary {
+        Vec::new()
+    } else {
+        crate::links::check(page, &text)
+    };
+    for (line, message) in links {
+        report.problems.push(Problem {
+            file: file.clone(),
+            line: Some(line),
             message,
         });
     }

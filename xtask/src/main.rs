@@ -46,6 +46,7 @@ mod grade;
 mod kit;
 mod learner;
 mod lessons;
+mod links;
 mod markers;
 mod pace;
 mod progress;

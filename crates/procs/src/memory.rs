@@ -183,12 +183,15 @@ pub fn child_write_faults(region: &mut Region, pages: usize) -> Result<i64> {
         region.write_pages(pages, 2);
         let after = faults(getrusage(UsageWho::RUSAGE_SELF));
         let _ = nix::unistd::write(write_end, &(after - before).to_ne_bytes());
-        // SAFETY: _exit ends the child without running the parent's destructors
-        // (which would unmap the parent's view of nothing, but also flush stdio).
+        // SAFETY: _exit ends the child at once, without destructors or atexit handlers:
+        // they could take a lock another thread held at the fork, and would flush the
+        // output the parent had buffered a second time.
         unsafe { libc::_exit(0) }
     };
     // SAFETY: the child only writes to memory it owns (its copy of the region), calls
-    // getrusage, write and _exit (all async-signal-safe), and allocates nothing.
+    // getrusage, write and _exit, and allocates nothing (write and _exit are on the
+    // POSIX list of async-signal-safe functions; getrusage is not listed, but glibc's is
+    // the bare system call, which takes no lock).
     let (_, report) = unsafe { child_reports("the page-writing child", in_the_child) }?;
     report
 }

@@ -9,14 +9,15 @@
 //! 3. `waitpid()` in the parent: it sleeps until the child exits and collects its exit
 //!    status. Until then the dead child stays in the process table as a *zombie*.
 //!
-//! Two details make the difference between a toy and a correct version:
+//! Three details make the difference between a toy and a correct version:
 //!
 //! - **After `fork` in a program with threads, the child may only call
 //!   async-signal-safe functions until it execs** (another thread may have held a lock,
 //!   e.g. inside `malloc`, at the moment of the fork, and in the child nobody will ever
 //!   release it). So everything that allocates — looking the program up in `PATH`,
 //!   turning arguments into C strings, building the `argv` array — happens *before*
-//!   the fork, in [`Program::new`]. The child calls only `execv`, `write` and `_exit`.
+//!   the fork, in [`Program::new`]. The child calls only `signal`, `execv`, `write` and
+//!   `_exit`.
 //! - **What the child inherits matters**: open files, the signal mask, and ignored
 //!   signals all survive exec. Rust ignores `SIGPIPE`, so [`Program::exec`] restores its
 //!   default first, as a shell would.
@@ -229,8 +230,8 @@ pub fn spawn(program: &Program) -> Result<Child> {
     // parent's read() then sees end-of-file.
     let (read_end, write_end) = pipe2(OFlag::O_CLOEXEC).map_err(Error::sys("pipe2"))?;
 
-    // SAFETY: after fork the child calls only async-signal-safe functions (execv, write,
-    // _exit) and touches only memory prepared before the fork, so it is sound even when
+    // SAFETY: after fork the child calls only async-signal-safe functions (signal, execv,
+    // write, _exit) and touches only memory prepared before the fork, so it is sound even when
     // other threads held locks at the moment of the fork.
     match unsafe { fork() }.map_err(Error::sys("fork"))? {
         ForkResult::Child => {

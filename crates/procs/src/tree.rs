@@ -1,7 +1,7 @@
 //! The process tree: every process has a parent, up to PID 1.
 //!
-//! The kernel starts one process itself, `init` (PID 1); every other process was forked
-//! by another. Following the parent pid (`ppid`) from any process therefore climbs a
+//! The kernel starts two processes itself, `init` (PID 1) and `kthreadd` (PID 2, the
+//! parent of its own threads); every other process was forked by another. Following the parent pid (`ppid`) from any process therefore climbs a
 //! chain that ends at PID 1 — or at PID 2, `kthreadd`, for the kernel's own threads.
 //! Inside a container, PID 1 is the container's first process: a PID namespace gives
 //! it its own tree, and the chain ends there.

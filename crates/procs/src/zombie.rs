@@ -3,7 +3,9 @@
 //! When a process exits, the kernel frees its memory and files at once but keeps a
 //! small record — pid, exit status, CPU times — until the parent asks for it with
 //! `wait`. Meanwhile `/proc/<pid>/stat` shows state `Z`. A parent that never waits
-//! leaks one process-table slot per child; when it exits, `init` adopts and reaps them.
+//! leaks one process-table slot per child; when it exits, its children are adopted by
+//! the nearest subreaper (a process that asked for it with `PR_SET_CHILD_SUBREAPER`)
+//! or else by `init`, which reaps them.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
