@@ -905,7 +905,7 @@ impl Diagram {
             w = num(w),
             h = num(h)
         );
-        let _ = writeln!(svg, "<title>{}</title>", escape(&self.title));
+        let _ = writeln!(svg, "<title>{}</title>", crate::xml::xml_text(&self.title));
         let _ = writeln!(
             svg,
             r#"<rect x="0.5" y="0.5" width="{}" height="{}" rx="8" fill="{CARD}" stroke="{CARD_BORDER}"/>"#,
@@ -965,7 +965,7 @@ impl Diagram {
                 num(w / 2.0),
                 num(baseline),
                 num(CAPTION_FONT),
-                escape(line)
+                crate::xml::xml_text(line)
             );
             baseline += CAPTION_FONT * LEADING;
         }
@@ -1097,7 +1097,7 @@ fn draw_lines(svg: &mut String, lines: &[String], x: f64, baseline: f64, size: f
             r#"<text x="{}" y="{}" {attrs}>{}</text>"#,
             num(x),
             num(y),
-            escape(line)
+            crate::xml::xml_text(line)
         );
     }
 }
@@ -1181,20 +1181,6 @@ fn num(v: f64) -> String {
         let t = tenths.abs();
         format!("{sign}{}.{}", t / 10, t % 10)
     }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -58,6 +58,7 @@ mod test_process;
 mod tour_report;
 mod watch;
 mod workspace;
+mod xml;
 
 use std::process::ExitCode;
 
