@@ -20,7 +20,8 @@
 //! `cargo xtask diagrams` renders it now (so a source edited without rendering fails),
 //! and some page must show it.
 //!
-//! Every link to a page must find it, and the heading it names (see `links`). And the
+//! Every link to a page must find it, and the heading it names (see `links`); every Rust
+//! listing is numbered in reading order and captioned with its file (see `listings`). And the
 //! book keeps its pace (see `pace`): no page renders to more than 1,200 lines,
 //! no Rust listing shows more than 40, both counted with the includes expanded, as the
 //! reader sees them.
@@ -105,6 +106,22 @@ pub fn check(docs_dir: &Path, shown_from: &Path) -> BookCheck {
     };
     for page in &pages {
         check_page(page, shown_from, &records, &mut report);
+    }
+    // Listing numbers run through a chapter's pages, so they are checked on all at once.
+    let texts: Vec<(PathBuf, String)> = pages
+        .iter()
+        .filter_map(|p| Some((p.clone(), fs::read_to_string(p).ok()?)))
+        .collect();
+    let texts: Vec<(&Path, &str)> = texts
+        .iter()
+        .map(|(p, t)| (p.as_path(), t.as_str()))
+        .collect();
+    for (name, line, message) in crate::listings::check(&texts) {
+        report.problems.push(Problem {
+            file: shown(&src.join(name), shown_from),
+            line: Some(line),
+            message,
+        });
     }
     let mut shown_images = ShownImages::new();
     for page in &pages {

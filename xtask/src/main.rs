@@ -47,6 +47,7 @@ mod kit;
 mod learner;
 mod lessons;
 mod links;
+mod listings;
 mod markers;
 mod pace;
 mod progress;
