@@ -19,6 +19,7 @@ use serde::Serialize;
 use sockets::url::Url;
 
 use crate::error::FetchError;
+use crate::policy::Document;
 use crate::progress::Progress;
 use crate::store::Store;
 use crate::target::{BadLine, Target};
@@ -325,6 +326,13 @@ impl Collector {
         }
     }
 
+    /// Whether documents are kept (saved with `--out`, or written by `-o`). When they
+    /// are not, a body that nothing checks need not be held at all (see
+    /// [`crate::policy::needs_body`]).
+    pub fn keeps_documents(&self) -> bool {
+        self.store.is_some() || self.output.is_some()
+    }
+
     // ANCHOR: document
     /// A document arrived whole and checked: save it (with `--out`) and count it.
     /// `started` is when its first attempt began; `landed`, the URL it came from in
@@ -332,28 +340,30 @@ impl Collector {
     pub fn document(
         &self,
         target: &Target,
-        body: &[u8],
+        document: &Document,
         attempts: u32,
         started: Instant,
         landed: Option<&Url>,
     ) {
         if let Some(store) = &self.store {
-            let saved = store.save(target.name(), body).and_then(|()| match landed {
-                Some(landed) => store.landed(target.name(), landed),
-                None => Ok(()),
-            });
+            let saved = store
+                .save(target.name(), &document.body)
+                .and_then(|()| match landed {
+                    Some(landed) => store.landed(target.name(), landed),
+                    None => Ok(()),
+                });
             if let Err(error) = saved {
                 self.failure(target, error, attempts);
                 return;
             }
         }
         if let Some(output) = &self.output {
-            if let Err(error) = output.write(body) {
+            if let Err(error) = output.write(&document.body) {
                 self.failure(target, error, attempts);
                 return;
             }
         }
-        self.fetched(target, body.len() as u64, started, landed);
+        self.fetched(target, document.len, started, landed);
     }
     // ANCHOR_END: document
 

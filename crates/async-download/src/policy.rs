@@ -23,11 +23,20 @@ use sockets::http::{HttpError, Response};
 use crate::error::FetchError;
 use crate::options::Options;
 
+/// A document that passed [`check`]: its body, and how long it is. A body that a run
+/// keeping no document did not need was dropped as it came (see [`needs_body`]): then
+/// `body` is empty, and `len` alone says what arrived.
+#[derive(Debug)]
+pub struct Document {
+    pub body: Vec<u8>,
+    pub len: u64,
+}
+
 // ANCHOR: check
 /// The document in `response`, or why it is not one. A body with a `Content-Encoding`
 /// is decoded first (see [`crate::decode`]), to at most `limit` bytes; the corpus
 /// checksum, a checksum of the document, is checked on what was decoded.
-pub fn check(response: Response, limit: usize) -> Result<Vec<u8>, FetchError> {
+pub fn check(response: Response, limit: usize) -> Result<Document, FetchError> {
     if response.status != 200 {
         let retry_after = response
             .headers
@@ -38,7 +47,7 @@ pub fn check(response: Response, limit: usize) -> Result<Vec<u8>, FetchError> {
             retry_after,
         });
     }
-    let Response { headers, body, .. } = response;
+    let (headers, body, dropped) = (response.headers, response.body, response.dropped);
     // Only a body that says it is encoded costs anything more.
     let body = match headers.get(CONTENT_ENCODING) {
         None => body,
@@ -58,11 +67,24 @@ pub fn check(response: Response, limit: usize) -> Result<Vec<u8>, FetchError> {
             });
         }
     }
-    Ok(body)
+    let len = body.len() as u64 + dropped;
+    Ok(Document { body, len })
 }
+// ANCHOR_END: check
 
 const CONTENT_ENCODING: &str = "Content-Encoding";
-// ANCHOR_END: check
+
+// ANCHOR: needs_body
+/// Whether [`check`] needs the body of a response with this head: a 200's, to decode
+/// it or to compare it with the corpus checksum, and nothing else. A run that keeps no
+/// document has its parser drop every other body as it comes
+/// (`ResponseParser::dropping_bodies`): counted and framed, never copied.
+pub fn needs_body(head: &Response) -> bool {
+    let headers = &head.headers;
+    head.status == 200
+        && (headers.get(CONTENT_ENCODING).is_some() || headers.get(CHECKSUM_HEADER).is_some())
+}
+// ANCHOR_END: needs_body
 
 /// `Retry-After` in its seconds form (`Retry-After: 2`). The HTTP-date form is rare on
 /// 503 and 429; it is ignored, and the backoff applies.
@@ -166,7 +188,9 @@ mod tests {
     use sockets::http::{Headers, Truncation};
 
     fn check_(response: Response) -> Result<Vec<u8>, FetchError> {
-        check(response, 1 << 20)
+        let document = check(response, 1 << 20)?;
+        assert_eq!(document.len, document.body.len() as u64);
+        Ok(document.body)
     }
 
     fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Response {
@@ -180,6 +204,7 @@ mod tests {
             reason: "".into(),
             headers: h,
             body: body.to_vec(),
+            dropped: 0,
             keep_alive: true,
         }
     }
@@ -191,6 +216,44 @@ mod tests {
         assert_eq!(body, b"hello");
         // No checksum header (an ordinary server): the body is taken as it is.
         assert_eq!(check_(response(200, &[], b"x")).unwrap(), b"x");
+    }
+
+    #[test]
+    fn only_a_200_that_is_encoded_or_has_a_checksum_needs_its_body() {
+        let sum = checksum(b"hello");
+        assert!(needs_body(&response(200, &[(CHECKSUM_HEADER, &sum)], b"")));
+        assert!(needs_body(&response(
+            200,
+            &[("content-encoding", "gzip")],
+            b""
+        )));
+        assert!(!needs_body(&response(
+            200,
+            &[("Content-Type", "text/html")],
+            b""
+        )));
+        // A checksum or a coding on an answer that is not the document changes nothing:
+        // `check` refuses it by its status alone.
+        for status in [206, 301, 404, 503] {
+            let head = response(
+                status,
+                &[(CHECKSUM_HEADER, &sum), ("Content-Encoding", "gzip")],
+                b"",
+            );
+            assert!(!needs_body(&head), "{status}");
+        }
+    }
+
+    #[test]
+    fn a_dropped_body_is_a_document_of_its_length() {
+        let mut dropped = response(200, &[], b"");
+        dropped.dropped = 4096;
+        let document = check(dropped, 1 << 20).unwrap();
+        assert_eq!((document.body.len(), document.len), (0, 4096));
+        // A body partly held (the codec never does this, but the sum is the rule).
+        let mut both = response(200, &[], b"abc");
+        both.dropped = 2;
+        assert_eq!(check(both, 1 << 20).unwrap().len, 5);
     }
 
     #[test]

@@ -341,6 +341,7 @@ mod tests {
             reason: "".into(),
             headers,
             body: Vec::new(),
+            dropped: 0,
             keep_alive: true,
         }
     }

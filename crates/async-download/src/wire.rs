@@ -28,7 +28,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
-use sockets::http::{Method, Parsed, RequestHead, Response, ResponseParser, write_request_with};
+use sockets::http::{
+    Limits, Method, Parsed, RequestHead, Response, ResponseParser, write_request_with,
+};
 use sockets::url::{Scheme, Url};
 use tokio::io::{AsyncRead, AsyncWriteExt, Interest, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
@@ -38,6 +40,7 @@ use crate::decode::ACCEPT_ENCODING;
 use crate::error::FetchError;
 use crate::options::Options;
 use crate::part::{Decision, Part};
+use crate::policy;
 
 /// The header that tells the corpus which attempt this is (its random faults are rolled
 /// per attempt, so a retry meets a fresh roll).
@@ -233,6 +236,9 @@ impl Kept {
 #[derive(Debug, Default)]
 pub struct Connections {
     kept: Vec<Kept>,
+    /// Whether every response's body is held; if not, a body that no check needs is
+    /// only counted (see [`response_parser`]).
+    keep_bodies: bool,
     /// TCP connections opened so far.
     pub opened: u64,
     /// Connects given up on and tried again because their SYN got no answer in time
@@ -241,8 +247,13 @@ pub struct Connections {
 }
 
 impl Connections {
-    pub fn new() -> Connections {
-        Connections::default()
+    /// A worker's connections; `keep_bodies`: whether documents are kept (saved or
+    /// written out), so that every body is needed.
+    pub fn new(keep_bodies: bool) -> Connections {
+        Connections {
+            keep_bodies,
+            ..Connections::default()
+        }
     }
 
     // ANCHOR: fetch_connection
@@ -274,8 +285,14 @@ impl Connections {
                 };
                 // ANCHOR_END: fetch_connection
                 // ANCHOR: fetch_exchange
-                let exchange =
-                    send_and_receive(&mut stream, url, attempt, options, part.as_deref_mut());
+                let exchange = send_and_receive(
+                    &mut stream,
+                    url,
+                    attempt,
+                    options,
+                    self.keep_bodies,
+                    part.as_deref_mut(),
+                );
                 match tokio::time::timeout(options.timeout, exchange).await {
                     Ok(Ok((response, clean))) => {
                         if response.keep_alive && clean {
@@ -340,7 +357,8 @@ impl Connections {
         answered: &mut Vec<Response>,
     ) -> Result<(), FetchError> {
         let limit = options.timeout;
-        let exchange = send_and_receive_many(&mut stream, urls, options, answered);
+        let keep = self.keep_bodies;
+        let exchange = send_and_receive_many(&mut stream, urls, options, keep, answered);
         // The responses that came before a timeout or an error stay in `answered`.
         let clean = match tokio::time::timeout(limit, exchange).await {
             Ok(result) => result?,
@@ -569,6 +587,7 @@ fn send_and_receive<'a>(
     url: &'a Url,
     attempt: u32,
     options: &'a Options,
+    keep_bodies: bool,
     mut part: Option<&'a mut Part<'_>>,
 ) -> impl Future<Output = Result<(Response, bool), FetchError>> + 'a {
     // An `async` block, not an `async fn`, as in [`Connections::fetch`].
@@ -586,7 +605,8 @@ fn send_and_receive<'a>(
         .await?;
         // ANCHOR_END: send_request
         // ANCHOR: receive_response
-        let mut parser = ResponseParser::new(Method::Get, body_limits(options, part.is_some()));
+        let limits = body_limits(options, part.is_some());
+        let mut parser = response_parser(limits, keep_bodies);
         loop {
             let step = read_with(stream, options, |input| match input {
                 [] => match parser.finish() {
@@ -620,10 +640,23 @@ fn send_and_receive<'a>(
 }
 // ANCHOR_END: receive_response
 
+// ANCHOR: response_parser
+/// The codec for the responses of one exchange. When the run keeps no document
+/// (`keep_bodies` false), a body that [`policy::needs_body`] does not need is counted
+/// and dropped as it comes: a copy and an allocation fewer per document.
+pub fn response_parser(limits: Limits, keep_bodies: bool) -> ResponseParser {
+    let parser = ResponseParser::new(Method::Get, limits);
+    match keep_bodies {
+        true => parser,
+        false => parser.dropping_bodies(policy::needs_body),
+    }
+}
+// ANCHOR_END: response_parser
+
 /// The codec's limits for a response: with a part file, what goes to disk is limited
 /// by `--max-size` only when it was given; what is held in memory stays limited (see
 /// [`spill`]).
-fn body_limits(options: &Options, to_disk: bool) -> sockets::http::Limits {
+fn body_limits(options: &Options, to_disk: bool) -> Limits {
     let mut limits = options.limits;
     if to_disk {
         limits.max_body_bytes = options.max_spilled.unwrap_or(usize::MAX);
@@ -681,6 +714,7 @@ async fn send_and_receive_many(
     stream: &mut Stream,
     urls: &[&Url],
     options: &Options,
+    keep_bodies: bool,
     answered: &mut Vec<Response>,
 ) -> Result<bool, FetchError> {
     send(stream, |out| {
@@ -690,7 +724,7 @@ async fn send_and_receive_many(
     })
     .await?;
     let expected = urls.len();
-    let mut parser = ResponseParser::new(Method::Get, options.limits);
+    let mut parser = response_parser(options.limits, keep_bodies);
     // ANCHOR_END: send_many
     // ANCHOR: receive_many
     loop {
@@ -821,7 +855,7 @@ mod tests {
         let listener = socket.listen(0).unwrap();
         let addr = listener.local_addr().unwrap();
         let _queued = TcpStream::connect(addr).await.unwrap();
-        let mut connections = Connections::new();
+        let mut connections = Connections::new(true);
         let url = Url::parse(&format!("http://{addr}/")).unwrap();
         let limit = Duration::from_millis(1200);
         let options = Options {
@@ -898,7 +932,7 @@ mod tests {
             timeout: Duration::from_secs(20),
             ..Options::default()
         };
-        let mut connections = Connections::new();
+        let mut connections = Connections::new(true);
         for i in 0..times {
             let response = connections.fetch(&url, 0, &options, None).await;
             let response = response.unwrap_or_else(|e| panic!("request {i}: {e}"));

@@ -688,3 +688,110 @@ fn a_connection_closed_in_the_middle_of_a_pipeline_loses_no_request() {
         "4 at once, then 2 again: {seen:?}"
     );
 }
+
+/// A plain web server's answers (no corpus checksum): `/N/length`, `/N/chunked` and
+/// `/N/close` answer N bytes framed that way, and `/N/moved` redirects, with a body of
+/// its own, to `/N/length`.
+fn plain_answer(target: &str, stream: &mut TcpStream) {
+    let mut parts = target.trim_start_matches('/').split('/');
+    let size: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let body: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut answer = Vec::new();
+    match parts.next() {
+        Some("chunked") => {
+            answer.extend_from_slice(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+            for chunk in body.chunks(1000) {
+                answer.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                answer.extend_from_slice(chunk);
+                answer.extend_from_slice(b"\r\n");
+            }
+            answer.extend_from_slice(b"0\r\n\r\n");
+        }
+        Some("close") => {
+            answer.extend_from_slice(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            answer.extend_from_slice(&body);
+        }
+        Some("moved") => {
+            let page = b"<p>moved</p>";
+            let head = format!(
+                "HTTP/1.1 301 Moved\r\nLocation: /{size}/length\r\nContent-Length: {}\r\n\r\n",
+                page.len()
+            );
+            answer.extend_from_slice(head.as_bytes());
+            answer.extend_from_slice(page);
+        }
+        _ => {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n");
+            answer.extend_from_slice(head.as_bytes());
+            answer.extend_from_slice(&body);
+        }
+    }
+    let _ = stream.write_all(&answer);
+}
+
+/// The sizes of the files under `dir`, the journal left out, by walking it.
+fn saved_bytes(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).expect("a readable folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            total += saved_bytes(&path);
+        } else if path.file_name().is_some_and(|n| n != ".journal") {
+            total += std::fs::metadata(&path).map_or(0, |m| m.len());
+        }
+    }
+    total
+}
+
+/// A run that keeps no document drops the bodies nothing checks as they come: each
+/// still counts whole in the report, however it is framed, and one that saves
+/// writes the same bytes.
+#[test]
+fn bodies_dropped_unread_still_count_whole_and_saved_ones_are_written_whole() {
+    let server = TinyServer::start(plain_answer);
+    let paths = [
+        "/0/length",
+        "/1/length",
+        "/5000/length",
+        "/70000/length",
+        "/2500/chunked",
+        "/3000/close",
+        "/4000/moved",
+    ];
+    let urls: Vec<String> = paths
+        .iter()
+        .map(|p| format!("http://{}{p}", server.addr()))
+        .collect();
+    let total: u64 = paths
+        .iter()
+        .map(|p| {
+            p[1..]
+                .split('/')
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    for kind in EngineKind::ALL {
+        let report = download_with(kind, feed_of(&urls), fast_options(3, None)).expect("a run");
+        assert_eq!(
+            (report.ok, report.failed),
+            (7, 0),
+            "{kind:?}: {:?}",
+            report.failures
+        );
+        assert_eq!(report.bytes, total, "{kind:?}");
+
+        let dir = TempDir::new(&format!("dropped-{}", kind.name()));
+        let report =
+            download_with(kind, feed_of(&urls), fast_options(3, Some(dir.path()))).expect("a run");
+        assert_eq!(
+            (report.ok, report.failed),
+            (7, 0),
+            "{kind:?}: {:?}",
+            report.failures
+        );
+        assert_eq!(report.bytes, total, "{kind:?}");
+        assert_eq!(saved_bytes(dir.path()), total, "{kind:?}");
+    }
+}

@@ -269,6 +269,7 @@ fn build(spec: &Spec, method: Method) -> (Vec<u8>, Response) {
         } else {
             spec.body.clone()
         },
+        dropped: 0,
         keep_alive,
     };
     (bytes, response)
@@ -336,6 +337,30 @@ proptest! {
     }
 
     #[test]
+    fn a_dropping_parser_counts_the_bodies_it_does_not_keep(
+        specs in prop::collection::vec(spec(), 1..4),
+        method in method(),
+        damage in prop::collection::vec((any::<Index>(), 0u8..3, any::<u8>()), 0..3),
+        picks in prop::collection::vec(any::<Index>(), 0..8),
+    ) {
+        let mut stream = Vec::new();
+        for spec in &specs {
+            stream.extend_from_slice(&build(spec, method).0);
+        }
+        damage_bytes(&mut stream, &damage);
+        let cuts = cut_positions(stream.len(), &picks);
+        // The same events, response for response, error for error: only the bodies
+        // that the head says are not needed are counted instead of kept.
+        let kept = responses(method, &stream, &[]);
+        let dropping = ResponseParser::new(method, small_limits()).dropping_bodies(even_status);
+        let wanted: Vec<_> = kept.iter().map(|event| dropped_unless(even_status, event)).collect();
+        prop_assert_eq!(&events(dropping, &stream, &cuts), &wanted);
+        let all_dropped = ResponseParser::new(method, small_limits()).dropping_bodies(|_| false);
+        let wanted: Vec<_> = kept.iter().map(|event| dropped_unless(|_| false, event)).collect();
+        prop_assert_eq!(&events(all_dropped, &stream, &cuts), &wanted);
+    }
+
+    #[test]
     fn random_bytes_never_panic_and_every_cut_agrees(
         bytes in prop::collection::vec(any::<u8>(), 0..600),
         picks in prop::collection::vec(any::<Index>(), 0..6),
@@ -383,6 +408,32 @@ proptest! {
         damage_bytes(&mut bytes, &damage);
         let cuts = cut_positions(bytes.len(), &picks);
         prop_assert_eq!(requests(&bytes, &[]), requests(&bytes, &cuts));
+    }
+}
+
+/// A choice of which bodies to keep that differs between responses.
+fn even_status(head: &Response) -> bool {
+    head.status % 2 == 0
+}
+
+/// What a parser that keeps only the bodies `keep` wants gives for `event` of one that
+/// keeps every body: the same, with each other body's length in `dropped`.
+fn dropped_unless(keep: fn(&Response) -> bool, event: &Event<Response>) -> Event<Response> {
+    let counted = |r: &Response| match keep(r) {
+        true => r.clone(),
+        false => Response {
+            body: Vec::new(),
+            dropped: r.body.len() as u64,
+            ..r.clone()
+        },
+    };
+    match event {
+        Event::Message { message, end } => Event::Message {
+            message: counted(message),
+            end: *end,
+        },
+        Event::Closed(Some(r)) => Event::Closed(Some(counted(r))),
+        other => other.clone(),
     }
 }
 

@@ -13,15 +13,15 @@ use std::time::Instant;
 
 use event_loop::step5_scheduler::FetchError as LoopError;
 use event_loop::step7_executor::{TcpStream, block_on, send_and_receive, sleep, spawn, timeout};
-use sockets::http::Response;
+use sockets::http::{Response, ResponseParser};
 use sockets::url::{Scheme, Url};
 
 use crate::engine::{CatchUnwind, Engine, EngineKind, Job, Panicked};
 use crate::error::{DownloadError, FetchError};
-use crate::policy;
+use crate::policy::{self, Document};
 use crate::redirect::{self, Hops};
 use crate::target::Target;
-use crate::wire::get_request;
+use crate::wire::{self, get_request};
 
 /// The read buffer each worker holds (a corpus document is at most 16 KiB).
 const BUF_BYTES: usize = 16 * 1024;
@@ -198,14 +198,14 @@ async fn fetch(
     let limit = job.options.timeout;
     let mut answer = timeout(
         limit,
-        send_and_receive(&mut stream, request, buf, job.options.limits),
+        send_and_receive(&mut stream, request, buf, parser(job)),
     )
     .await;
     if reused && matches!(answer, Ok(Err(LoopError::Closed))) {
         stream = connect(url, job).await?;
         answer = timeout(
             limit,
-            send_and_receive(&mut stream, request, buf, job.options.limits),
+            send_and_receive(&mut stream, request, buf, parser(job)),
         )
         .await;
     }
@@ -280,7 +280,13 @@ fn from_loop(error: LoopError) -> FetchError {
     }
 }
 
+/// The codec for one exchange: as the tokio engines', it drops the bodies no check
+/// needs when the run keeps no document.
+fn parser(job: &Job) -> ResponseParser {
+    wire::response_parser(job.options.limits, job.collector.keeps_documents())
+}
+
 /// The document in `response`, decoded to at most the size limit, or why it is not one.
-fn check(response: Response, job: &Job) -> Result<Vec<u8>, FetchError> {
+fn check(response: Response, job: &Job) -> Result<Document, FetchError> {
     policy::check(response, job.options.limits.max_body_bytes)
 }

@@ -16,7 +16,7 @@ use threads::ThreadPool;
 use crate::decode::ACCEPT_ENCODING;
 use crate::engine::{Engine, EngineKind, Job};
 use crate::error::{DownloadError, FetchError};
-use crate::policy;
+use crate::policy::{self, Document};
 use crate::redirect::{self, Hops};
 use crate::target::Target;
 use crate::wire::ATTEMPT_HEADER;
@@ -264,6 +264,6 @@ fn from_client(error: ClientError) -> FetchError {
 }
 
 /// The document in `response`, decoded to at most the size limit, or why it is not one.
-fn check(response: Response, job: &Job) -> Result<Vec<u8>, FetchError> {
+fn check(response: Response, job: &Job) -> Result<Document, FetchError> {
     policy::check(response, job.options.limits.max_body_bytes)
 }

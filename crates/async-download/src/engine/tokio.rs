@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::engine::{CatchUnwind, Engine, EngineKind, Job, Panicked};
 use crate::error::{DownloadError, FetchError};
 use crate::part::Part;
-use crate::policy;
+use crate::policy::{self, Document};
 use crate::redirect::{self, Hops};
 use crate::target::Target;
 use crate::wire::Connections;
@@ -90,7 +90,7 @@ pub fn fetch_future_bytes() -> usize {
 // ANCHOR: worker
 /// One worker: its own connections, targets one after another until none are left.
 async fn worker(job: Arc<Job>) {
-    let mut connections = Connections::new();
+    let mut connections = Connections::new(job.collector.keeps_documents());
     if job.options.pipeline > 1 {
         // A batch travels together: a panic in it is the worker's, not one target's.
         if let Err(Panicked(message)) =
@@ -110,7 +110,8 @@ async fn worker(job: Arc<Job>) {
         if let Err(Panicked(message)) =
             CatchUnwind::new(fetch_one(&mut connections, &target, &job)).await
         {
-            connections = Connections::new(); // one may be in the middle of an exchange
+            // One may be in the middle of an exchange.
+            connections = Connections::new(job.collector.keeps_documents());
             job.collector.panicked(&target, message, 1);
         }
     }
@@ -366,7 +367,7 @@ fn same_host(a: &Target, b: &Target) -> bool {
 /// A document fetched: its body, or the bytes this run fetched of it when it went to
 /// its part file and was moved into place already.
 enum Whole {
-    Body(Vec<u8>),
+    Body(Document),
     Saved(u64),
 }
 
@@ -383,6 +384,6 @@ fn whole(response: Response, part: Option<&mut Part<'_>>, job: &Job) -> Result<W
 }
 
 /// The document in `response`, decoded to at most the size limit, or why it is not one.
-fn check(response: Response, job: &Job) -> Result<Vec<u8>, FetchError> {
+fn check(response: Response, job: &Job) -> Result<Document, FetchError> {
     policy::check(response, job.options.limits.max_body_bytes)
 }

@@ -232,7 +232,8 @@ impl Connection {
         self.request.clear();
         write_get(work.addr, id, &mut self.request);
         let limit = work.config.exchange_timeout;
-        let exchange = send_and_receive(stream, &self.request, &mut self.buf, work.config.limits);
+        let parser = ResponseParser::new(Method::Get, work.config.limits);
+        let exchange = send_and_receive(stream, &self.request, &mut self.buf, parser);
         timeout(limit, exchange)
             .await
             .unwrap_or(Err(FetchError::Timeout {
@@ -258,18 +259,18 @@ async fn connect(work: &Work) -> Result<TcpStream, FetchError> {
 /// One exchange on an open connection: the request out, bytes in until the codec has
 /// a whole response. The loop ends: each turn either completes the response, fails, or
 /// adds bytes that the codec's limits bound (and the caller's timeout bounds the time).
-/// Lesson 5's event-loop engine drives its requests through this same function.
+/// The caller gives the parser, with its limits. Lesson 5's event-loop engine drives
+/// its requests through this same function.
 pub async fn send_and_receive(
     stream: &mut TcpStream,
     request: &[u8],
     buf: &mut [u8],
-    limits: Limits,
+    mut parser: ResponseParser,
 ) -> Result<Response, FetchError> {
     stream
         .write_all(request)
         .await
         .map_err(|e| io_error("writing the request", e))?;
-    let mut parser = ResponseParser::new(Method::Get, limits);
     loop {
         let n = stream
             .read(buf)

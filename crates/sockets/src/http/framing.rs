@@ -101,6 +101,11 @@ enum Which {
 /// values, noted while the head is read so that errors can point at them.
 #[derive(Debug, Default)]
 pub(crate) struct FramingFields {
+    /// The head's one Content-Length, when its value is a plain number (the usual
+    /// head): the number and where it is, with no copy of its text, no list and no
+    /// allocation. Any other Content-Length, or a fold of this one, first moves it to
+    /// `content_length`, so that the values keep their order.
+    plain_length: Option<(u64, usize)>,
     content_length: Vec<Noted>,
     transfer_encoding: Vec<Noted>,
     /// The list the last field of the head went to, if it was a framing field: a
@@ -135,6 +140,16 @@ impl FramingFields {
             return;
         };
         self.last = Some(which);
+        let first_length = which == Which::ContentLength
+            && self.plain_length.is_none()
+            && self.content_length.is_empty();
+        if let (true, Some(length)) = (first_length, plain_number(field.value)) {
+            self.plain_length = Some((length, field.value_offset));
+            return;
+        }
+        if which == Which::ContentLength {
+            self.unplain();
+        }
         self.list(which).push(Noted {
             value: decode_text(field.value),
             offset: field.value_offset,
@@ -146,6 +161,9 @@ impl FramingFields {
     /// after one space, if that field was a framing field: a fold undone.
     pub fn extend_last(&mut self, more: &[u8], offset: usize) {
         let Some(which) = self.last else { return };
+        if which == Which::ContentLength && !more.is_empty() {
+            self.unplain();
+        }
         let Some(noted) = self.list(which).last_mut() else {
             return;
         };
@@ -159,6 +177,19 @@ impl FramingFields {
         noted.value.push_str(&decode_text(more));
     }
 
+    /// Moves a plain Content-Length to the list, as text, before another framing field
+    /// is noted or a fold continues it. The text is the same as received: a plain
+    /// number has no leading zero (see [`plain_number`]).
+    fn unplain(&mut self) {
+        if let Some((length, offset)) = self.plain_length.take() {
+            self.content_length.push(Noted {
+                value: length.to_string(),
+                offset,
+                folds: Vec::new(),
+            });
+        }
+    }
+
     fn list(&mut self, which: Which) -> &mut Vec<Noted> {
         match which {
             Which::ContentLength => &mut self.content_length,
@@ -170,6 +201,9 @@ impl FramingFields {
     /// and 6): every value of every Content-Length field must be a number, and the
     /// same number.
     pub fn content_length(&self) -> Result<Option<(u64, usize)>, HttpError> {
+        if let Some(plain) = self.plain_length {
+            return Ok(Some(plain)); // the only one: any other would have moved it
+        }
         let mut found: Option<(u64, usize)> = None;
         for noted in &self.content_length {
             let invalid = |offset, reason| HttpError::InvalidContentLength {
@@ -232,8 +266,25 @@ impl FramingFields {
     }
 
     pub fn has_content_length(&self) -> bool {
-        !self.content_length.is_empty()
+        self.plain_length.is_some() || !self.content_length.is_empty()
     }
+}
+
+/// A value that is a number as a server usually writes it, `0` or digits without a
+/// leading zero, small enough for a `u64` (at most 19 digits): its value. `None` for
+/// anything else, which the general rules read.
+fn plain_number(value: &[u8]) -> Option<u64> {
+    let plain = match value {
+        [b'0'] => true,
+        [b'1'..=b'9', ..] => value.len() <= 19 && value.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    // Fold the digits by hand: `str::parse` would first check them all again.
+    plain.then(|| {
+        value
+            .iter()
+            .fold(0, |n, &digit| n * 10 + u64::from(digit - b'0'))
+    })
 }
 
 /// `1*DIGIT` as a `u64`.
@@ -420,6 +471,54 @@ mod tests {
                 "{value:?}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_plain_length_is_read_as_the_list_rules_read_it() {
+        let values = [
+            "0",
+            "7",
+            "42",
+            "1234567890123456789",
+            "9999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "007",
+            "00",
+            "4a",
+            "",
+        ];
+        for value in values {
+            let plain = fields(&[("Content-Length", value)]);
+            // A trailing empty element changes nothing, but is no plain number.
+            let listed = fields(&[("Content-Length", &format!("{value},"))]);
+            assert!(listed.plain_length.is_none());
+            let wanted = value.len() <= 19 && !value.starts_with("00") && value != "007";
+            let wanted = wanted && !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+            assert_eq!(plain.plain_length.is_some(), wanted, "{value:?}");
+            match (plain.content_length(), listed.content_length()) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{value:?}"),
+                (Err(a), Err(_)) => assert!(
+                    matches!(a, HttpError::InvalidContentLength { .. }),
+                    "{value:?}: {a:?}"
+                ),
+                (a, b) => panic!("{value:?}: {a:?} but listed {b:?}"),
+            }
+        }
+        // A second field, equal or not, and a fold of the first, see its text.
+        let twice = fields(&[("Content-Length", "42"), ("Content-Length", "42")]);
+        assert_eq!(twice.content_length(), Ok(Some((42, 0))));
+        let mut folded = fields(&[("Content-Length", "42")]);
+        folded.extend_last(b"7", 40);
+        let error = folded.content_length().unwrap_err();
+        assert!(
+            matches!(&error, HttpError::InvalidContentLength { value, .. } if value == "42 7"),
+            "{error:?}"
+        );
+        // Another framing field leaves it plain, and both are read.
+        let both = fields(&[("Content-Length", "42"), ("Transfer-Encoding", "chunked")]);
+        assert!(both.has_content_length() && both.transfer_codings().is_some());
+        assert_eq!(both.content_length(), Ok(Some((42, 0))));
     }
 
     #[test]

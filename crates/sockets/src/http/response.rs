@@ -72,6 +72,10 @@ pub struct Response {
     pub headers: Headers,
     /// The body, chunked coding removed; empty when the response has none.
     pub body: Vec<u8>,
+    /// Body bytes read and counted but not kept, by a parser told to drop the bodies
+    /// nobody needs (see [`ResponseParser::dropping_bodies`]); 0 otherwise. The body
+    /// was `body.len() + dropped` bytes long.
+    pub dropped: u64,
     /// Whether the connection may carry another request after this response: HTTP/1.1
     /// without `Connection: close`, or HTTP/1.0 with `Connection: keep-alive`; never
     /// after a body that ended with the connection, after 101, or after a response whose
@@ -197,6 +201,9 @@ pub struct ResponseParser {
     offset: usize,
     /// Whether a 1xx response was skipped in the current exchange.
     interim_seen: bool,
+    /// Whether a response's body is kept, decided from its head (see
+    /// [`dropping_bodies`](Self::dropping_bodies)).
+    keep_body: fn(&Response) -> bool,
     state: State,
 }
 
@@ -206,9 +213,11 @@ enum State {
     Body {
         response: Response,
         body: BodyReader,
-        /// Body bytes handed out already by [`ResponseParser::take_body`]: no longer in
-        /// `response.body`, still counted for the framing and the limit.
+        /// Body bytes handed out already by [`ResponseParser::take_body`], or dropped:
+        /// no longer in `response.body`, still counted for the framing and the limit.
         taken: u64,
+        /// Whether the body's bytes are kept in `response.body`, or only counted.
+        keep: bool,
         /// The error to give instead of the response once its body has been read: its
         /// transfer coding cannot be undone (RFC 9112, section 6.3, rule 4). Boxed: it is
         /// rare, and every parser waiting for a body would otherwise carry room for it.
@@ -243,7 +252,20 @@ impl ResponseParser {
             limits,
             offset: 0,
             interim_seen: false,
+            keep_body: |_| true,
             state: new_head(),
+        }
+    }
+
+    /// The same parser, but one that keeps a response's body only when `keep`, asked
+    /// with the response's head, says it is needed. Any other body is read as usual
+    /// (framed, limited, its end found) and counted in [`Response::dropped`], but not
+    /// copied: a client that checks documents and throws them away pays for neither
+    /// the copy nor the memory.
+    pub fn dropping_bodies(self, keep: fn(&Response) -> bool) -> ResponseParser {
+        ResponseParser {
+            keep_body: keep,
+            ..self
         }
     }
 
@@ -309,13 +331,14 @@ impl ResponseParser {
                 response,
                 body,
                 taken,
+                keep,
                 refuse_after,
             } => match body {
                 // The close ends the body: now, and only now, it may be refused.
                 BodyReader::UntilClose => {
                     return match refuse_after {
                         Some(error) => Err(*error),
-                        None => Ok(Some(response)),
+                        None => Ok(Some(dropped_counted(response, taken, keep))),
                     };
                 }
                 BodyReader::Length { expected } => Truncation::Body {
@@ -363,12 +386,7 @@ impl ResponseParser {
                         }
                         Next::Complete(response) => return Ok(self.done(response, pos)),
                         Next::Body(response, body, refuse_after) => {
-                            self.state = State::Body {
-                                response,
-                                body,
-                                taken: 0,
-                                refuse_after,
-                            }
+                            self.state = self.start_body(response, body, refuse_after);
                         }
                     }
                 }
@@ -377,14 +395,16 @@ impl ResponseParser {
                 State::Body {
                     mut response,
                     mut body,
-                    taken: handed_out,
+                    taken: mut handed_out,
+                    keep,
                     refuse_after,
                 } => {
+                    let kept = keep.then_some(&mut response.body);
                     let (taken, complete) = body.read(
                         &input[pos..],
                         self.offset,
-                        handed_out,
-                        &mut response.body,
+                        &mut handed_out,
+                        kept,
                         &self.limits,
                     )?;
                     pos += taken;
@@ -393,13 +413,17 @@ impl ResponseParser {
                         // The body was framed and read whole; only its coding is refused.
                         return match refuse_after {
                             Some(error) => Err(*error),
-                            None => Ok(self.done(response, pos)),
+                            None => {
+                                let response = dropped_counted(response, handed_out, keep);
+                                Ok(self.done(response, pos))
+                            }
                         };
                     }
                     self.state = State::Body {
                         response,
                         body,
                         taken: handed_out,
+                        keep,
                         refuse_after,
                     };
                     return Ok(Parsed::NeedMore);
@@ -432,21 +456,18 @@ impl ResponseParser {
             response_body(&framing, start.version_minor, &self.limits, &mut keep_alive)?
         };
         // ANCHOR_END: no_body
-        let mut response = Response {
+        let response = Response {
             version_minor: start.version_minor,
             status,
             reason: start.reason,
             headers,
             body: Vec::new(),
+            dropped: 0,
             keep_alive,
         };
         Ok(match kind {
             BodyKind::None | BodyKind::Length(0) => Next::Complete(response),
             BodyKind::Length(expected) => {
-                // Reserve what was announced (it passed `max_body_bytes`), but not more
-                // than a read or two would bring: a server may announce and not send.
-                let first = usize::try_from(expected).map_or(64 * 1024, |n| n.min(64 * 1024));
-                response.body.reserve(first);
                 Next::Body(response, BodyReader::Length { expected }, refuse_after)
             }
             BodyKind::Chunked => Next::Body(
@@ -456,6 +477,30 @@ impl ResponseParser {
             ),
             BodyKind::UntilClose => Next::Body(response, BodyReader::UntilClose, refuse_after),
         })
+    }
+
+    /// The state that reads the body of `response`: kept, or only counted, as
+    /// `keep_body` says from its head.
+    fn start_body(
+        &self,
+        mut response: Response,
+        body: BodyReader,
+        refuse_after: Option<Box<HttpError>>,
+    ) -> State {
+        let keep = (self.keep_body)(&response);
+        if let (true, BodyReader::Length { expected }) = (keep, &body) {
+            // Reserve what was announced (it passed `max_body_bytes`), but not more
+            // than a read or two would bring: a server may announce and not send.
+            let first = usize::try_from(*expected).map_or(64 * 1024, |n| n.min(64 * 1024));
+            response.body.reserve(first);
+        }
+        State::Body {
+            response,
+            body,
+            taken: 0,
+            keep,
+            refuse_after,
+        }
     }
 
     /// A response is complete: reset for the next one.
@@ -476,29 +521,48 @@ fn new_head() -> State {
     State::Head(HeadReader::message().unfolding())
 }
 
+/// A response whose body was dropped says how long it was.
+fn dropped_counted(mut response: Response, taken: u64, keep: bool) -> Response {
+    if !keep {
+        response.dropped = taken;
+    }
+    response
+}
+
 impl BodyReader {
     /// Reads body bytes from `input` (at byte `offset` of the message) into `body`,
-    /// after the `taken` bytes handed out already. Returns how many bytes it took and
+    /// after the `taken` bytes handed out already; with no `body` (a body dropped),
+    /// they are only counted, in `taken`. Returns how many bytes of `input` it took and
     /// whether the body is complete.
     fn read(
         &mut self,
         input: &[u8],
         offset: usize,
-        taken: u64,
-        body: &mut Vec<u8>,
+        taken: &mut u64,
+        body: Option<&mut Vec<u8>>,
         limits: &Limits,
     ) -> Result<(usize, bool), HttpError> {
-        let so_far = taken + body.len() as u64;
-        match self {
+        let so_far = *taken + body.as_ref().map_or(0, |b| b.len() as u64);
+        let (bytes, complete) = match self {
             BodyReader::Length { expected } => {
                 let remaining = expected.saturating_sub(so_far);
                 let n = input
                     .len()
                     .min(usize::try_from(remaining).unwrap_or(usize::MAX));
-                body.extend_from_slice(&input[..n]);
-                Ok((n, so_far + n as u64 == *expected))
+                (&input[..n], so_far + n as u64 == *expected)
             }
-            BodyReader::Chunked(decoder) => decoder.decode(input, offset, taken, body, limits),
+            BodyReader::Chunked(decoder) => {
+                return match body {
+                    Some(body) => decoder.decode(input, offset, *taken, body, limits),
+                    // Decoded into a scratch buffer, which is counted and dropped.
+                    None => {
+                        let mut scratch = Vec::new();
+                        let read = decoder.decode(input, offset, *taken, &mut scratch, limits);
+                        *taken += scratch.len() as u64;
+                        read
+                    }
+                };
+            }
             BodyReader::UntilClose => {
                 let room = limits
                     .max_body_bytes
@@ -510,10 +574,14 @@ impl BodyReader {
                         limit: limits.max_body_bytes,
                     });
                 }
-                body.extend_from_slice(input);
-                Ok((input.len(), false))
+                (input, false)
             }
+        };
+        match body {
+            Some(body) => body.extend_from_slice(bytes),
+            None => *taken += bytes.len() as u64,
         }
+        Ok((bytes.len(), complete))
     }
 }
 
