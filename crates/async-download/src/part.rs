@@ -62,7 +62,7 @@ pub enum Decision {
 }
 
 /// Where a whole document goes from its part file.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 enum Home<'s> {
     /// Its name in the output folder: moved there and recorded in the journal.
     Store { store: &'s Store, name: &'s str },
@@ -70,14 +70,44 @@ enum Home<'s> {
     File(&'s Path),
 }
 
+/// Where a part file and its validator's file are, and what errors call the document.
+#[derive(Debug)]
+struct Files {
+    name: String,
+    path: PathBuf,
+    id_path: PathBuf,
+}
+
+impl Files {
+    fn new(name: String, dir: &Path, file: &str) -> Files {
+        Files {
+            name,
+            path: dir.join(format!("{PART_PREFIX}{file}")),
+            id_path: dir.join(format!("{PART_PREFIX}{file}.id")),
+        }
+    }
+
+    /// The files of the document `name` of `store`, in its folder (made if need be).
+    fn in_store(store: &Store, name: &str) -> Result<Files, FetchError> {
+        let folder = store.folder_of(name)?;
+        let file = name.rsplit('/').next().unwrap_or(name);
+        let mut dir = store.dir().to_path_buf();
+        if let Some(folder) = folder {
+            dir.push(folder);
+        }
+        Ok(Files::new(name.to_string(), &dir, file))
+    }
+}
+
 /// The part file of one target, across its attempts.
 #[derive(Debug)]
 pub struct Part<'s> {
     home: Home<'s>,
-    /// What errors call the document.
-    name: String,
-    path: PathBuf,
-    id_path: PathBuf,
+    /// Its files, worked out the first time they are needed. Most documents never need
+    /// them (small, and no part left by an earlier run): building their paths and
+    /// making their folder cost as much as the rest of saving a document, apart from
+    /// its system calls.
+    files: Option<Files>,
     /// Bytes in the part file when this attempt started, and its validator: what a
     /// `Range` may ask the rest of.
     have: u64,
@@ -97,19 +127,10 @@ pub struct Part<'s> {
 
 impl<'s> Part<'s> {
     /// The part file for `name` in `store`, with what an earlier attempt or run left.
-    pub fn open(store: &'s Store, name: &'s str) -> Result<Part<'s>, FetchError> {
-        let folder = store.folder_of(name)?;
-        let file = name.rsplit('/').next().unwrap_or(name);
-        let mut dir = store.dir().to_path_buf();
-        if let Some(folder) = folder {
-            dir.push(folder);
-        }
-        Ok(Part::new(
-            Home::Store { store, name },
-            name.to_string(),
-            &dir,
-            file,
-        ))
+    /// Its files are worked out when first needed: a name the store refuses fails
+    /// there, or in [`Store::save`].
+    pub fn open(store: &'s Store, name: &'s str) -> Part<'s> {
+        Part::new(Home::Store { store, name }, None)
     }
 
     /// The part file for `-o FILE`: beside it, in its folder.
@@ -124,23 +145,17 @@ impl<'s> Part<'s> {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        Ok(Part::new(
-            Home::File(path),
-            path.display().to_string(),
-            &dir,
-            file,
-        ))
+        let files = Files::new(path.display().to_string(), &dir, file);
+        Ok(Part::new(Home::File(path), Some(files)))
     }
 
     /// Nothing is read from the disk yet: the first attempt does it (see
     /// [`next_attempt`](Part::next_attempt)), once, or not at all in an output folder
     /// that held no part file.
-    fn new(home: Home<'s>, name: String, dir: &Path, file: &str) -> Part<'s> {
+    fn new(home: Home<'s>, files: Option<Files>) -> Part<'s> {
         Part {
             home,
-            name,
-            path: dir.join(format!("{PART_PREFIX}{file}")),
-            id_path: dir.join(format!("{PART_PREFIX}{file}.id")),
+            files,
             have: 0,
             validator: None,
             decision: Decision::Undecided,
@@ -149,6 +164,21 @@ impl<'s> Part<'s> {
             found: false,
             resumed_from: 0,
             looked: false,
+        }
+    }
+
+    /// The part's files, worked out now if they were not yet.
+    fn files(&mut self) -> Result<&Files, FetchError> {
+        match &mut self.files {
+            Some(files) => Ok(files),
+            empty @ None => match self.home {
+                Home::Store { store, name } => Ok(empty.insert(Files::in_store(store, name)?)),
+                // Made with the part (see `for_file`).
+                Home::File(path) => Err(FetchError::save(
+                    &path.display().to_string(),
+                    "no part file".to_string(),
+                )),
+            },
         }
     }
 
@@ -163,7 +193,9 @@ impl<'s> Part<'s> {
         let found = if first && none_left {
             None
         } else {
-            fs::symlink_metadata(&self.path).ok()
+            // A name the store refuses has no part file; saving it will say why.
+            let path = self.files().ok().map(|files| files.path.clone());
+            path.and_then(|path| fs::symlink_metadata(path).ok())
         };
         if first {
             self.looked = true;
@@ -171,9 +203,10 @@ impl<'s> Part<'s> {
         }
         let len = found.filter(|m| m.is_file()).map_or(0, |m| m.len());
         // No part, no validator to read.
-        self.validator = (len > 0)
-            .then(|| fs::read_to_string(&self.id_path).ok())
-            .flatten()
+        let id_path = self.files.as_ref().map(|files| &files.id_path);
+        self.validator = id_path
+            .filter(|_| len > 0)
+            .and_then(|id_path| fs::read_to_string(id_path).ok())
             .map(|text| text.trim().to_string())
             .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
         self.have = if self.validator.is_some() { len } else { 0 };
@@ -272,13 +305,13 @@ impl<'s> Part<'s> {
 
     /// Appends body bytes to the part file (after [`Decision::Spill`]).
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), FetchError> {
-        let Some(file) = &mut self.file else {
+        let (Some(file), Some(files)) = (&mut self.file, &self.files) else {
             return Ok(());
         };
         file.write_all(bytes).map_err(|e| {
             FetchError::save(
-                &self.name,
-                format!("cannot write {}: {e}", self.path.display()),
+                &files.name,
+                format!("cannot write {}: {e}", files.path.display()),
             )
         })?;
         self.len += bytes.len() as u64;
@@ -295,24 +328,28 @@ impl<'s> Part<'s> {
     /// its validator file removed. Returns its length.
     pub fn finish(&mut self) -> Result<u64, FetchError> {
         self.file = None;
-        match &self.home {
-            Home::Store { store, name } => store.place(name, &self.path, self.len)?,
-            Home::File(path) => fs::rename(&self.path, path).map_err(|e| {
+        let (len, home) = (self.len, self.home);
+        let files = self.files()?;
+        match home {
+            Home::Store { store, name } => store.place(name, &files.path, len)?,
+            Home::File(path) => fs::rename(&files.path, path).map_err(|e| {
                 FetchError::save(
-                    &self.name,
-                    format!("cannot rename {} onto it: {e}", self.path.display()),
+                    &files.name,
+                    format!("cannot rename {} onto it: {e}", files.path.display()),
                 )
             })?,
         }
-        let _ = fs::remove_file(&self.id_path);
-        Ok(self.len)
+        let _ = fs::remove_file(&files.id_path);
+        Ok(len)
     }
 
     /// Removes the part file and its validator: what they hold cannot be resumed.
     pub fn discard(&mut self) {
         self.file = None;
-        let _ = fs::remove_file(&self.path);
-        let _ = fs::remove_file(&self.id_path);
+        if let Ok(files) = self.files() {
+            let _ = fs::remove_file(&files.path);
+            let _ = fs::remove_file(&files.id_path);
+        }
         self.have = 0;
         self.len = 0;
         self.resumed_from = 0;
@@ -321,15 +358,17 @@ impl<'s> Part<'s> {
 
     /// Opens the part file: to append to what it has (`resume`), or empty.
     fn open_file(&mut self, resume: bool) -> Result<(), FetchError> {
+        let have = self.have;
+        let files = self.files()?;
         let opened = OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(false)
-            .open(&self.path)
+            .open(&files.path)
             .and_then(|file| {
                 // Exactly the bytes the range continues, or none: what a killed write
                 // left past them is dropped.
-                let len = if resume { self.have } else { 0 };
+                let len = if resume { have } else { 0 };
                 file.set_len(len)?;
                 let mut file = file;
                 std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(len))?;
@@ -345,8 +384,8 @@ impl<'s> Part<'s> {
                 Ok(())
             }
             Err(e) => Err(FetchError::save(
-                &self.name,
-                format!("cannot open {}: {e}", self.path.display()),
+                &files.name,
+                format!("cannot open {}: {e}", files.path.display()),
             )),
         }
     }
@@ -361,17 +400,18 @@ impl<'s> Part<'s> {
             .filter(|etag| !etag.starts_with("W/"))
             .or_else(|| head.headers.get("Last-Modified"))
             .filter(|v| v.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
+        let files = self.files()?;
         let kept = match validator {
-            Some(v) => fs::write(&self.id_path, format!("{v}\n")),
-            None => match fs::remove_file(&self.id_path) {
+            Some(v) => fs::write(&files.id_path, format!("{v}\n")),
+            None => match fs::remove_file(&files.id_path) {
                 Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
             },
         };
         kept.map_err(|e| {
             FetchError::save(
-                &self.name,
-                format!("cannot write {}: {e}", self.id_path.display()),
+                &files.name,
+                format!("cannot write {}: {e}", files.id_path.display()),
             )
         })
     }

@@ -184,7 +184,7 @@ fn attempt_at<'a>(
 /// for a pointer only (a value made in an `async fn` may be kept in its state).
 fn part_for<'j>(target: &'j Target, job: &'j Job) -> Result<Option<Box<Part<'j>>>, FetchError> {
     let part = match (job.collector.store(), job.collector.output_file()) {
-        (Some(store), _) => Part::open(store, target.name())?,
+        (Some(store), _) => Part::open(store, target.name()),
         (None, Some(file)) => Part::for_file(file)?,
         (None, None) => return Ok(None),
     };
