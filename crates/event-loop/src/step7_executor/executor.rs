@@ -42,7 +42,7 @@
 //! Outside `block_on` there is none, and they say so.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::{Pin, pin};
@@ -52,6 +52,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 use std::time::Duration;
+
+use rustc_hash::FxHashMap;
 
 use super::reactor::{Reactor, Remote};
 
@@ -191,7 +193,8 @@ impl std::fmt::Debug for Task {
 struct Core {
     reactor: Rc<Reactor>,
     queue: Arc<ReadyQueue>,
-    tasks: RefCell<HashMap<u64, Task>>,
+    /// Keyed by ids the executor counts itself: a fast hasher, see `FxHashMap`.
+    tasks: RefCell<FxHashMap<u64, Task>>,
     /// Ids taken from the queue and not polled yet (kept across `block_on` calls: when
     /// the main future finishes mid-batch, the rest of the batch runs next time).
     batch: RefCell<VecDeque<u64>>,
@@ -268,7 +271,7 @@ impl Executor {
             core: Rc::new(Core {
                 reactor: Rc::new(reactor),
                 queue,
-                tasks: RefCell::new(HashMap::new()),
+                tasks: RefCell::new(FxHashMap::default()),
                 batch: RefCell::new(VecDeque::new()),
                 next_id: Cell::new(MAIN + 1),
                 running: Cell::new(None),

@@ -45,7 +45,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::io;
 use std::sync::Arc;
 use std::task::Waker;
@@ -53,6 +53,7 @@ use std::time::{Duration, Instant};
 
 use mio::event::{Event, Source};
 use mio::{Events, Interest, Poll, Registry, Token};
+use rustc_hash::FxHashMap;
 
 /// The token of the remote waker. Sources get tokens from 1 upwards.
 const REMOTE: Token = Token(0);
@@ -168,7 +169,7 @@ impl Slots {
 #[derive(Debug, Default)]
 struct Timers {
     heap: BinaryHeap<Reverse<(Instant, TimerKey)>>,
-    wakers: HashMap<TimerKey, Waker>,
+    wakers: FxHashMap<TimerKey, Waker>,
     next: u64,
 }
 
@@ -243,7 +244,9 @@ pub struct Reactor {
     /// without borrowing `poll` (which `turn` borrows mutably).
     registry: Registry,
     events: RefCell<Events>,
-    sources: RefCell<HashMap<SourceKey, Slots>>,
+    /// Keyed by numbers the reactor counts itself, as are the timers: no one can choose
+    /// them to collide, so they need no SipHash (std's default); FxHash is a multiply.
+    sources: RefCell<FxHashMap<SourceKey, Slots>>,
     next_source: Cell<u64>,
     timers: RefCell<Timers>,
     remote: Remote,
@@ -263,7 +266,7 @@ impl Reactor {
             poll: RefCell::new(poll),
             registry,
             events: RefCell::new(Events::with_capacity(EVENTS_PER_TURN)),
-            sources: RefCell::new(HashMap::new()),
+            sources: RefCell::new(FxHashMap::default()),
             next_source: Cell::new(REMOTE.0 as u64 + 1),
             timers: RefCell::new(Timers::default()),
             remote: Remote { waker },
