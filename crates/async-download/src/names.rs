@@ -254,8 +254,36 @@ fn push_site(out: &mut String, url: &Url) {
     if url.scheme == Scheme::Https {
         out.push_str(HTTPS_MARK);
     }
-    let site = format!("{}_{}", url.host, url.port);
-    push_component(out, site.as_bytes());
+    // Put together on the stack: every saved document's name starts with it, and
+    // `format!` cost more than the rest of the name.
+    let mut room = [0u8; 300];
+    let mut digits = [0u8; 5];
+    let port = decimal(url.port, &mut digits);
+    let host = url.host.as_bytes();
+    let len = host.len() + 1 + port.len();
+    match room.get_mut(..len) {
+        Some(site) => {
+            site[..host.len()].copy_from_slice(host);
+            site[host.len()] = b'_';
+            site[host.len() + 1..].copy_from_slice(port);
+            push_component(out, site);
+        }
+        // A host longer than any DNS name (253 bytes) is made the usual way.
+        None => push_component(out, format!("{}_{}", url.host, url.port).as_bytes()),
+    }
+}
+
+/// The decimal digits of `n`, written into the end of `digits`.
+fn decimal(mut n: u16, digits: &mut [u8; 5]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[start..];
+        }
+    }
 }
 
 /// What starts the host folder of an `https` URL.
@@ -359,6 +387,28 @@ mod tests {
         // No http host writes a `+`: its folder can never look like an https one.
         let lookalike = Url::parse_web("http://https+h/a.txt");
         assert!(lookalike.is_err() || !tree_name_for(&lookalike.unwrap()).starts_with("https+"));
+    }
+
+    #[test]
+    fn a_host_folder_is_the_host_and_port_encoded_whatever_their_lengths() {
+        let long = "a".repeat(290);
+        let longer = "b".repeat(400);
+        for host in [
+            "h",
+            "example.com",
+            ".h",
+            "::1",
+            long.as_str(),
+            longer.as_str(),
+        ] {
+            for port in [0, 1, 9, 10, 80, 443, 8080, 65535] {
+                let mut want = String::new();
+                push_component(&mut want, format!("{host}_{port}").as_bytes());
+                let mut got = String::new();
+                push_site(&mut got, &url(host, port, "/"));
+                assert_eq!(got, want, "{host}:{port}");
+            }
+        }
     }
 
     #[test]
