@@ -258,7 +258,7 @@ fn push_site(out: &mut String, url: &Url) {
     // `format!` cost more than the rest of the name.
     let mut room = [0u8; 300];
     let mut digits = [0u8; 5];
-    let port = decimal(url.port, &mut digits);
+    let port = sockets::url::decimal(url.port, &mut digits).as_bytes();
     let host = url.host.as_bytes();
     let len = host.len() + 1 + port.len();
     match room.get_mut(..len) {
@@ -270,19 +270,6 @@ fn push_site(out: &mut String, url: &Url) {
         }
         // A host longer than any DNS name (253 bytes) is made the usual way.
         None => push_component(out, format!("{}_{}", url.host, url.port).as_bytes()),
-    }
-}
-
-/// The decimal digits of `n`, written into the end of `digits`.
-fn decimal(mut n: u16, digits: &mut [u8; 5]) -> &[u8] {
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &digits[start..];
-        }
     }
 }
 

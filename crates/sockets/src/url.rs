@@ -193,8 +193,9 @@ impl fmt::Display for HostHeader<'_> {
     }
 }
 
-/// `n` in decimal, written at the end of `digits` (a `u16` has at most five).
-fn decimal(mut n: u16, digits: &mut [u8; 5]) -> &str {
+/// `n` in decimal, written at the end of `digits` (a `u16` has at most five): a port
+/// without the formatting machinery, which costs more than the digits.
+pub fn decimal(mut n: u16, digits: &mut [u8; 5]) -> &str {
     let mut start = digits.len();
     loop {
         start -= 1;
