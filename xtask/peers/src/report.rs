@@ -258,7 +258,7 @@ fn how_judged(rounds: usize) -> String {
     format!(
         "{rule}\nOne round: a single measurement cannot tell a difference from noise, so \
          there is no range, and met and missed here are not firm; take two rounds or \
-         more (the full run takes 3).\n"
+         more (the full run takes 3; --rounds N sets it).\n"
     )
 }
 
