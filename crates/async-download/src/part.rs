@@ -194,8 +194,8 @@ impl<'s> Part<'s> {
             None
         } else {
             // A name the store refuses has no part file; saving it will say why.
-            let path = self.files().ok().map(|files| files.path.clone());
-            path.and_then(|path| fs::symlink_metadata(path).ok())
+            let files = self.files().ok();
+            files.and_then(|files| fs::symlink_metadata(&files.path).ok())
         };
         if first {
             self.looked = true;
