@@ -236,13 +236,11 @@ fn parse_with(s: &str, web: bool) -> Result<Url, UrlError> {
         });
     }
     // `start` keeps the offsets in errors pointing into the string as given.
-    let start = s.len() - s.trim_start().len();
-    let s = s.trim();
+    let trimmed = s.trim_start();
+    let start = s.len() - trimmed.len();
+    let s = trimmed.trim_end();
 
-    // Found by a plain byte loop: `split_once("://")` would set up a general substring
-    // search for each of a list's URLs, only to stop a few bytes in.
-    let sep = s.as_bytes().windows(3).position(|w| w == b"://");
-    let sep = sep.ok_or(UrlError::MissingScheme)?;
+    let sep = scheme_end(s).ok_or(UrlError::MissingScheme)?;
     let (scheme_text, rest) = (&s[..sep], &s[sep + 3..]);
     let scheme = check_scheme(scheme_text, start, web)?;
     let rest_at = start + scheme_text.len() + "://".len();
@@ -265,6 +263,17 @@ fn parse_with(s: &str, web: bool) -> Result<Url, UrlError> {
     })
 }
 // ANCHOR_END: parse
+
+/// Where the first `://` is in `s`. Found by plain byte loops: `s.find("://")` would set
+/// up a general substring search for each of a list's URLs, only to stop a few bytes
+/// in. Nearly always the first colon starts it; only when it does not are the other
+/// places tried.
+fn scheme_end(s: &str) -> Option<usize> {
+    match byte_at(s, b':') {
+        Some(colon) if s.as_bytes()[colon..].starts_with(b"://") => Some(colon),
+        _ => s.as_bytes().windows(3).position(|w| w == b"://"),
+    }
+}
 
 // ANCHOR: check_scheme
 /// `http` passes, and `https` when `web`; any other well-formed scheme gets its own
@@ -303,13 +312,21 @@ fn check_scheme(scheme: &str, at: usize, web: bool) -> Result<Scheme, UrlError> 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`; `at` is the authority's offset. The
 /// port is `None` when the URL names none: the scheme's default.
 fn parse_authority(authority: &str, at: usize) -> Result<(String, Option<u16>), UrlError> {
-    if let Some(i) = byte_at(authority, b'@') {
-        return Err(UrlError::InvalidCharacter {
+    // `user:password@` is named for what it is. No `@` passes the other checks (it is
+    // neither a host byte nor a digit), so it is looked for only once they fail: one
+    // pass fewer over every good authority, the same error for every bad one.
+    read_authority(authority, at).map_err(|error| match byte_at(authority, b'@') {
+        Some(i) => UrlError::InvalidCharacter {
             offset: at + i,
             found: '@',
             part: "host (user:password@ is not supported)",
-        });
-    }
+        },
+        None => error,
+    })
+}
+
+/// [`parse_authority`], saying nothing special of an `@`.
+fn read_authority(authority: &str, at: usize) -> Result<(String, Option<u16>), UrlError> {
     let (host, port_part) = if let Some(inner) = authority.strip_prefix('[') {
         let close = inner.find(']').ok_or_else(|| UrlError::BadIpv6 {
             offset: at,
@@ -393,10 +410,16 @@ fn parse_port(text: &str, offset: usize) -> Result<Option<u16>, UrlError> {
     if text.is_empty() {
         return Ok(None);
     }
-    if !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("a port is a number"));
+    // The digits folded by hand, in one pass: `str::parse` would check them again. A
+    // `u32` holds any five digits; more than five are too many anyway.
+    let mut port: u32 = 0;
+    for b in text.bytes() {
+        if !b.is_ascii_digit() {
+            return Err(bad("a port is a number"));
+        }
+        port = (port * 10 + u32::from(b - b'0')).min(1 << 16);
     }
-    match text.parse::<u16>() {
+    match u16::try_from(port) {
         Ok(0) => Err(bad("port 0 cannot be connected to")),
         Ok(port) => Ok(Some(port)),
         Err(_) => Err(bad("a port is at most 65535")),
@@ -405,18 +428,26 @@ fn parse_port(text: &str, offset: usize) -> Result<Option<u16>, UrlError> {
 
 /// The path and query, fragment dropped, with spaces and non-ASCII percent-encoded.
 fn parse_path(text: &str, at: usize) -> Result<String, UrlError> {
-    let text = match byte_at(text, b'#') {
-        Some(fragment) => &text[..fragment],
-        None => text,
+    // One pass finds both the fragment and whether anything needs encoding: nearly
+    // every path is visible ASCII up to its end or its `#`, and is then copied whole,
+    // not a character at a time.
+    let first_other = text
+        .bytes()
+        .position(|b| b == b'#' || !b.is_ascii_graphic());
+    let (text, plain) = match first_other {
+        None => (text, true),
+        Some(i) if text.as_bytes()[i] == b'#' => (&text[..i], true),
+        Some(_) => match byte_at(text, b'#') {
+            Some(fragment) => (&text[..fragment], false),
+            None => (text, false),
+        },
     };
     let mut path = String::with_capacity(text.len() + 1);
     if !text.starts_with('/') {
         // Empty, or the query right after the host (`http://h?q`).
         path.push('/');
     }
-    // Nearly every path needs no encoding: then it is copied whole, not a character
-    // at a time.
-    if text.bytes().all(|b| b.is_ascii_graphic()) {
+    if plain {
         path.push_str(text);
         return Ok(path);
     }
@@ -478,6 +509,11 @@ mod tests {
         assert_eq!(url("http://h/p?q=1#frag").path, "/p?q=1");
         assert_eq!(url("http://h#frag").path, "/");
         assert_eq!(url("http://h/p#a?b").path, "/p");
+        // What follows the `#` is dropped unread, encodable or not; what comes before
+        // it is still encoded.
+        assert_eq!(url("http://h/p#a b\tc").path, "/p");
+        assert_eq!(url("http://h/a b#c d").path, "/a%20b");
+        assert_eq!(url("http://h/é?x#y").path, "/%C3%A9?x");
     }
 
     #[test]
@@ -674,6 +710,31 @@ mod tests {
         assert_eq!(port("http://h:1:2/"), (9, "1:2".into()));
         assert_eq!(port("http://[::1]:x/"), (13, "x".into()));
         assert_eq!(url("http://h:65535/").port, 65535);
+        // Leading zeros are digits like any other.
+        assert_eq!(url("http://h:00000000000080/").port, 80);
+        assert_eq!(port("http://h:000065536/"), (9, "000065536".into()));
+        assert_eq!(port("http://h:000/"), (9, "000".into()));
+    }
+
+    #[test]
+    fn the_scheme_ends_at_the_first_colon_slash_slash() {
+        // A colon before the `://` makes the scheme invalid, not missing.
+        let invalid = |s: &str| match Url::parse(s) {
+            Err(UrlError::InvalidCharacter { offset, found, .. }) => (offset, found),
+            other => panic!("{s:?}: {other:?}"),
+        };
+        assert_eq!(invalid("ht:tp://h/"), (2, ':'));
+        assert_eq!(invalid("  a:b://h/"), (3, ':'));
+        assert_eq!(Url::parse("http:/h/"), Err(UrlError::MissingScheme));
+        assert_eq!(
+            Url::parse("http:h://x"),
+            Err(UrlError::InvalidCharacter {
+                offset: 4,
+                found: ':',
+                part: "scheme",
+            })
+        );
+        assert_eq!(url("http://h:1/a://b").path, "/a://b");
     }
 
     #[test]
@@ -683,6 +744,12 @@ mod tests {
             other => panic!("{s:?}: {other:?}"),
         };
         assert_eq!(invalid("http://user:pw@h/"), (14, '@'));
+        // An `@` is named whatever else the authority gets wrong, wherever it is.
+        assert_eq!(invalid("http://user@h:1/"), (11, '@'));
+        assert_eq!(invalid("http://h:80@x/"), (11, '@'));
+        assert_eq!(invalid("http://[::1]@x/"), (12, '@'));
+        assert_eq!(invalid("http://[::1@]/"), (11, '@'));
+        assert_eq!(invalid("http://a b@c/"), (10, '@'));
         assert_eq!(invalid("http://ex ample/"), (9, ' '));
         assert_eq!(invalid("http://exämple/"), (9, 'ä'));
         assert_eq!(invalid("http://h/a\r\nX-Evil: 1"), (10, '\r'));

@@ -73,11 +73,6 @@ impl LineReader {
         self.bytes.len()
     }
 
-    /// The bytes collected, the line ending included once complete.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
     /// The complete line without its ending (`LF` or `CR LF`).
     pub fn text(&self) -> &[u8] {
         without_ending(&self.bytes)
@@ -217,18 +212,22 @@ impl<S> HeadReader<S> {
             let start = pos;
             pos += taken;
             self.taken += taken;
-            // The collected line is taken out while it is handled (and put back empty,
-            // its buffer kept): handling it needs the reader whole.
-            let mut line = std::mem::take(&mut self.line);
-            let bytes = match whole {
-                Some(_) => &input[start..pos],
-                None => line.bytes(),
+            let handled = match whole {
+                Some(_) => {
+                    let text = without_ending(&input[start..pos]);
+                    self.handle_line(text, offset + start, limits, &parse_start)
+                }
+                None => {
+                    // The collected line is taken out while it is handled (and put back
+                    // empty, its buffer kept): handling it needs the reader whole.
+                    let mut line = std::mem::take(&mut self.line);
+                    let line_offset = offset + pos - line.len();
+                    let handled = self.handle_line(line.text(), line_offset, limits, &parse_start);
+                    line.clear();
+                    self.line = line;
+                    handled
+                }
             };
-            let line_offset = offset + pos - bytes.len();
-            let handled =
-                self.handle_line(without_ending(bytes), line_offset, limits, &parse_start);
-            line.clear();
-            self.line = line;
             if let Some(head) = handled? {
                 return Ok((pos, head));
             }

@@ -39,6 +39,16 @@ pub struct Headers {
     /// For each field: (end of its name, end of its value) in `text`. Its name starts
     /// where the previous field's value ended.
     fields: Vec<(usize, usize)>,
+    /// A bit for each name, from its length and its first letter ([`name_bit`]): a
+    /// lookup of a name whose bit no field has set (most lookups: a client asks for
+    /// fields that servers rarely send) is answered without walking the fields.
+    names: u64,
+}
+
+/// The bit of [`Headers::names`] for `name`: the same for the same name in any case.
+fn name_bit(name: &[u8]) -> u64 {
+    let first = name.first().map_or(0, u8::to_ascii_lowercase);
+    1 << ((name.len() + usize::from(first)) % 64)
 }
 
 impl Headers {
@@ -54,20 +64,27 @@ impl Headers {
 
     /// The values of every field called `name` (any case), in order.
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
-        // Names are compared as bytes (a name is ASCII), which rejects one of another
-        // length at once; only a value that is asked for is sliced as text. A client
-        // looks fields up several times per response, so this is worth the care.
+        // A field whose name has another length is passed over by its two ends alone,
+        // before any byte is looked at; only a name of the right length is compared
+        // (as bytes: a name is ASCII). A client looks fields up several times per
+        // response, and nearly every field it passes has a name of another length.
+        let name = name.as_bytes();
         let mut name_start = 0;
-        self.fields
-            .iter()
-            .filter_map(move |&(name_end, value_end)| {
-                let this = &self.text.as_bytes()[name_start..name_end];
-                name_start = value_end;
-                match this.eq_ignore_ascii_case(name.as_bytes()) {
-                    true => self.text.get(name_end..value_end),
-                    false => None,
-                }
-            })
+        let fields = match self.names & name_bit(name) {
+            0 => &[][..],
+            _ => &self.fields[..],
+        };
+        fields.iter().filter_map(move |&(name_end, value_end)| {
+            let start = std::mem::replace(&mut name_start, value_end);
+            if name_end - start != name.len() {
+                return None;
+            }
+            let this = self.text.as_bytes().get(start..name_end)?;
+            match this.eq_ignore_ascii_case(name) {
+                true => self.text.get(name_end..value_end),
+                false => None,
+            }
+        })
     }
 
     /// Every `(name, value)`, in order, names as received.
@@ -88,6 +105,7 @@ impl Headers {
             self.fields.reserve(12);
         }
         self.text.push_str(name.as_ref());
+        self.names |= name_bit(name.as_ref().as_bytes());
         let name_end = self.text.len();
         self.text.push_str(value.as_ref());
         self.fields.push((name_end, self.text.len()));
@@ -186,7 +204,19 @@ impl HeadFields {
         let text = std::mem::take(&mut self.text);
         let fields = std::mem::take(&mut self.fields);
         match String::from_utf8(text) {
-            Ok(text) => Headers { text, fields },
+            Ok(text) => {
+                let mut names = 0;
+                let mut name_start = 0;
+                for &(name_end, value_end) in &fields {
+                    names |= name_bit(&text.as_bytes()[name_start..name_end]);
+                    name_start = value_end;
+                }
+                Headers {
+                    text,
+                    fields,
+                    names,
+                }
+            }
             // Cannot happen: names are ASCII and `push_as_utf8` made each value UTF-8.
             // Were it to, each field is decoded alone (never a panic on input).
             Err(error) => {
@@ -384,53 +414,26 @@ pub(crate) struct FieldLine<'a> {
 // ANCHOR: parse_field_name
 /// Parses `name: value` (`line` without its line ending; `offset` is where it starts).
 pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'_>, HttpError> {
-    if line.first().copied().is_some_and(is_ows) {
-        return Err(HttpError::ObsoleteLineFolding { offset });
-    }
-    let bad_line = |at: usize, reason: &str| HttpError::BadHeaderLine {
-        offset: offset + at,
-        reason: reason.to_string(),
-    };
     // The name runs up to the first byte that is not a token byte; a colon is not one,
-    // so in a good line that byte is the colon. Anything else is an error, but which
-    // one depends on whether a colon comes later (only then was this meant as a name).
-    let name_len = line.iter().take_while(|&&b| is_tchar(b)).count();
-    let colon = match line.get(name_len) {
-        Some(b':') => name_len,
-        _ => memchr::memchr(b':', line)
-            .ok_or_else(|| bad_line(0, "no colon after the header name"))?,
-    };
-    if colon == 0 {
-        return Err(bad_line(0, "empty header name"));
+    // so in a good line that byte is the colon. Anything else is an error, worked out
+    // apart (`name_error`): a downloader reads a dozen lines per response, and this
+    // function is shortest when it holds only the path of a good one.
+    let name_len = line
+        .iter()
+        .position(|&b| !is_tchar(b))
+        .unwrap_or(line.len());
+    if name_len == 0 || line.get(name_len) != Some(&b':') {
+        return Err(name_error(line, name_len, offset));
     }
-    if name_len != colon {
-        let i = name_len;
-        return Err(if is_ows(line[i]) {
-            bad_line(i, "whitespace between the header name and the colon")
-        } else {
-            HttpError::InvalidHeaderName {
-                offset: offset + i,
-                byte: line[i],
-            }
-        });
-    }
-    let name = &line[..colon];
+    let name = &line[..name_len];
     // ANCHOR_END: parse_field_name
 
     // ANCHOR: parse_field_value
-    let after_colon = colon + 1;
+    let after_colon = name_len + 1;
     let raw = &line[after_colon..];
     let seen = scan_value(raw);
-    let bad = match seen & CONTROL {
-        0 => None,
-        _ => raw.iter().position(|&b| !is_text_byte(b)),
-    };
-    if let Some(i) = bad {
-        return Err(HttpError::InvalidHeaderValue {
-            offset: offset + after_colon + i,
-            name: decode_text(name),
-            byte: raw[i],
-        });
+    if seen & CONTROL != 0 {
+        return Err(value_error(name, raw, offset + after_colon));
     }
     let trimmed = ows_trimmed(raw);
     Ok(FieldLine {
@@ -441,6 +444,46 @@ pub(crate) fn parse_field_line(line: &[u8], offset: usize) -> Result<FieldLine<'
     })
 }
 // ANCHOR_END: parse_field_value
+
+// ANCHOR: name_error
+/// Why a header line whose first `name_len` bytes are token bytes, not followed by a
+/// colon (or none at all), is not `name: value`.
+#[cold]
+fn name_error(line: &[u8], name_len: usize, offset: usize) -> HttpError {
+    let bad_line = |at: usize, reason: &str| HttpError::BadHeaderLine {
+        offset: offset + at,
+        reason: reason.to_string(),
+    };
+    if line.first().copied().is_some_and(is_ows) {
+        return HttpError::ObsoleteLineFolding { offset };
+    }
+    // Which error depends on whether a colon comes later: only then was the start of
+    // the line meant as a name.
+    match memchr::memchr(b':', line) {
+        None => bad_line(0, "no colon after the header name"),
+        Some(0) => bad_line(0, "empty header name"),
+        Some(_) if is_ows(line[name_len]) => {
+            bad_line(name_len, "whitespace between the header name and the colon")
+        }
+        Some(_) => HttpError::InvalidHeaderName {
+            offset: offset + name_len,
+            byte: line[name_len],
+        },
+    }
+}
+// ANCHOR_END: name_error
+
+/// The error for the value `raw` of the field `name` (starting at `offset`), which
+/// holds a control byte.
+#[cold]
+fn value_error(name: &[u8], raw: &[u8], offset: usize) -> HttpError {
+    let i = raw.iter().position(|&b| !is_text_byte(b)).unwrap_or(0);
+    HttpError::InvalidHeaderValue {
+        offset: offset + i,
+        name: decode_text(name),
+        byte: raw.get(i).copied().unwrap_or(0),
+    }
+}
 
 /// Reads a continuation line (an `obs-fold`: `line` starts with a space or tab) of the
 /// field called `name`: what it adds to the value, trimmed, with where that starts.
@@ -674,5 +717,69 @@ mod tests {
         h.push("Connection", "\t upgrade \t, x-closed");
         assert!(h.contains_token("connection", "Upgrade"));
         assert!(!h.contains_token("connection", "closed"));
+    }
+
+    /// Every lookup, of every name in any case, finds what a plain walk over the fields
+    /// finds: the bits that let a lookup skip the walk never hide a field. Names of the
+    /// same length and first letter, of lengths 64 apart (the same bit), and names
+    /// that differ only in case are all there; the fields are built, and parsed.
+    #[test]
+    fn a_lookup_finds_what_a_walk_finds() {
+        let long = "x".repeat(70);
+        let also_long = format!("X{}", "y".repeat(5));
+        let fields = [
+            ("Connection", "keep-alive"),
+            ("X-Checksum", "abc"),
+            ("cONTENT-lENGTH", "5"),
+            ("Content-Lengths", "6"),
+            ("Date", "today"),
+            (long.as_str(), "long"),
+            ("xxxxxx", "six"),
+            ("Connection", "close"),
+        ];
+        let mut built = Headers::new();
+        let mut raw = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for (name, value) in fields {
+            built.push(name, value);
+            raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        raw.extend_from_slice(b"\r\n");
+        let mut parser = crate::http::ResponseParser::new(
+            crate::http::Method::Head,
+            crate::http::Limits::default(),
+        );
+        let parsed = match parser.feed(&raw) {
+            Ok(crate::http::Parsed::Done { message, .. }) => message.headers,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(parsed, built);
+        let mut asked: Vec<String> = fields.iter().map(|(name, _)| name.to_string()).collect();
+        asked.extend(
+            [
+                "missing",
+                "content-length",
+                "CONTENT-LENGTHS",
+                "date",
+                "DATE",
+            ]
+            .map(String::from),
+        );
+        asked.extend(
+            ["X", "", "connectioN", "x-checksum", "Retry-After", "xxxxxX"].map(String::from),
+        );
+        asked.extend([long.to_uppercase(), "x".repeat(6 + 64), also_long]);
+        for headers in [&built, &parsed] {
+            for name in &asked {
+                let walked: Vec<&str> = headers
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v)
+                    .collect();
+                assert_eq!(headers.get_all(name).collect::<Vec<_>>(), walked, "{name}");
+                assert_eq!(headers.get(name), walked.first().copied(), "{name}");
+            }
+        }
+        assert!(parsed.contains_token("CONNECTION", "close"));
+        assert!(parsed.contains_token("connection", "keep-alive"));
     }
 }
