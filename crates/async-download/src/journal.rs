@@ -31,14 +31,13 @@
 //! an output folder: two runs appending to the same journal are not coordinated.
 
 use std::collections::HashMap;
-use std::fmt::Display;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use crate::error::DownloadError;
-use crate::names::is_safe_name;
+use crate::names::{decimal, is_safe_name};
 
 /// The journal's file name in the output folder. It starts with `.`, which no
 /// document's name may (see [`crate::names::is_safe_name`]), so no document can
@@ -125,7 +124,8 @@ impl Journal {
     /// `InvalidInput`: [`open`](Journal::open) would skip its line, so it would never
     /// read back — and a newline in it could forge a line of its own.
     pub fn record(&self, name: &str, bytes: u64) -> std::io::Result<()> {
-        self.append(SAVED, bytes, name)
+        let mut digits = [0; 20];
+        self.append(SAVED, decimal(bytes, &mut digits), name)
     }
     // ANCHOR_END: record
 
@@ -141,12 +141,12 @@ impl Journal {
                 format!("{url:?} cannot be written on a journal line"),
             ));
         }
-        self.append(LANDED, url, name)
+        self.append(LANDED, url.as_bytes(), name)
     }
 
     // ANCHOR: append
     /// Appends `<word><field> <name>` with a single `write`.
-    fn append(&self, word: &str, field: impl Display, name: &str) -> std::io::Result<()> {
+    fn append(&self, word: &str, field: &[u8], name: &str) -> std::io::Result<()> {
         if !is_safe_name(name) {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -159,8 +159,8 @@ impl Journal {
         let Appender { file, len, line } = &mut *appender;
         line.clear();
         line.extend_from_slice(word.as_bytes());
-        // Writing into a Vec<u8> cannot fail.
-        let _ = write!(line, "{field} ");
+        line.extend_from_slice(field);
+        line.push(b' ');
         line.extend_from_slice(name.as_bytes());
         line.push(b'\n');
         match file.write_all(line) {

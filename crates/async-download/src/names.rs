@@ -173,24 +173,32 @@ pub fn tree_name_for(url: &Url) -> String {
         Some((path, query)) => (path, Some(query)),
         None => (rest, None),
     };
-    let mut segments: Vec<&str> = path.split('/').collect();
-    // `split` gives at least one piece: the last is the file (empty after a final `/`).
-    let file = segments.pop().unwrap_or_default();
-    if !site_whole || segments.len() > MAX_FOLDERS {
+    // The last segment is the file (empty after a final `/`), the ones before it are
+    // folders. Taken apart where they lie: no list of segments, and no copy of the
+    // file's name unless a query joins it.
+    let (folders, file) = match path.rsplit_once('/') {
+        Some((folders, file)) => (Some(folders), file),
+        None => (None, path),
+    };
+    let folder_count = folders.map_or(0, |f| f.bytes().filter(|&b| b == b'/').count() + 1);
+    if !site_whole || folder_count > MAX_FOLDERS {
         return name_for(url);
     }
-    for folder in segments {
+    for folder in folders.into_iter().flat_map(|folders| folders.split('/')) {
         name.push('/');
         push_encoded(&mut name, folder.as_bytes(), MAX_COMPONENT_BYTES, true);
     }
     name.push('/');
     let start = name.len();
-    let mut text = String::with_capacity(file.len() + INDEX_FILE.len() + 1);
-    text.push_str(if file.is_empty() { INDEX_FILE } else { file });
-    if let Some(query) = query {
-        text.push('?');
-        text.push_str(query);
-    }
+    let shown = if file.is_empty() { INDEX_FILE } else { file };
+    let joined;
+    let text = match query {
+        None => shown,
+        Some(query) => {
+            joined = [shown, "?", query].concat();
+            joined.as_str()
+        }
+    };
     // One byte kept for the mark.
     push_encoded(&mut name, text.as_bytes(), MAX_COMPONENT_BYTES - 1, false);
     let encoded = &name[start..];
@@ -217,14 +225,25 @@ pub fn tree_name_for(url: &Url) -> String {
 /// Every name [`name_for`] and [`tree_name_for`] return passes; the store refuses any
 /// name that does not.
 pub fn is_safe_name(name: &str) -> bool {
-    let mut components = 0;
-    for component in name.split('/') {
-        components += 1;
-        if components > MAX_SAFE_COMPONENTS || !is_safe_component(component) {
+    // One pass over the bytes (`/` and every byte refused are ASCII, so no character is
+    // cut): it runs twice for every document saved, the store's check and the journal's.
+    let bytes = name.as_bytes();
+    let mut count = 0;
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_control() {
             return false;
         }
+        if b == b'/' {
+            count += 1;
+            if count >= MAX_SAFE_COMPONENTS || !is_safe_component(&bytes[start..i]) {
+                return false;
+            }
+            start = i + 1;
+        }
     }
-    components <= 2 || name.split('/').next().is_some_and(is_site_folder)
+    let first = bytes.split(|&b| b == b'/').next().unwrap_or_default();
+    is_safe_component(&bytes[start..]) && (count < 2 || is_site_folder(first))
 }
 // ANCHOR_END: is_safe_name
 
@@ -232,18 +251,19 @@ pub fn is_safe_name(name: &str) -> bool {
 pub const MAX_SAFE_COMPONENTS: usize = 64;
 
 /// Whether `component` is a host's folder, `<host>_<port>`: what a tree name starts with.
-fn is_site_folder(component: &str) -> bool {
-    component.rsplit_once('_').is_some_and(|(_, port)| {
-        !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit())
+fn is_site_folder(component: &[u8]) -> bool {
+    component.iter().rposition(|&b| b == b'_').is_some_and(|i| {
+        let port = &component[i + 1..];
+        !port.is_empty() && port.len() <= 5 && port.iter().all(u8::is_ascii_digit)
     })
 }
 
-/// One component of a safe name. An empty one is what `/abs`, `a//b` and `a/` give.
-fn is_safe_component(component: &str) -> bool {
+/// One component of a safe name, its bytes checked already. An empty one is what
+/// `/abs`, `a//b` and `a/` give.
+fn is_safe_component(component: &[u8]) -> bool {
     !component.is_empty()
         && component.len() <= MAX_SAFE_COMPONENT_BYTES
-        && !component.starts_with('.')
-        && !component.bytes().any(|b| b.is_ascii_control())
+        && !component.starts_with(b".")
 }
 
 /// Appends the host's folder of `url` to `out`: the host and port as one text,
@@ -271,6 +291,22 @@ fn push_site(out: &mut String, url: &Url) {
         // A host longer than any DNS name (253 bytes) is made the usual way.
         None => push_component(out, format!("{}_{}", url.host, url.port).as_bytes()),
     }
+}
+
+/// `n` in decimal, written at the end of `digits` (a `u64` has at most twenty): for the
+/// numbers in a temporary file's name and in a journal line, both written for every
+/// document saved, where the formatting machinery would cost more than the digits.
+pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &digits[start..]
 }
 
 /// What starts the host folder of an `https` URL.
@@ -351,6 +387,80 @@ mod tests {
             host: host.to_string(),
             port,
             path: path.to_string(),
+        }
+    }
+
+    /// `tree_name_for` as first written, with a list of the segments and the file's
+    /// name copied: names are kept in journals from one run to the next, so taking the
+    /// path apart where it lies must give the very same names.
+    fn tree_name_as_first_written(url: &Url) -> String {
+        let mut name = String::new();
+        push_site(&mut name, url);
+        let site_whole = !name.contains('~');
+        let rest = url.path.strip_prefix('/').expect("a path from /");
+        let (path, query) = match rest.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rest, None),
+        };
+        let mut segments: Vec<&str> = path.split('/').collect();
+        let file = segments.pop().unwrap_or_default();
+        if !site_whole || segments.len() > MAX_FOLDERS {
+            return name_for(url);
+        }
+        for folder in segments {
+            name.push('/');
+            push_encoded(&mut name, folder.as_bytes(), MAX_COMPONENT_BYTES, true);
+        }
+        name.push('/');
+        let start = name.len();
+        let mut text = String::from(if file.is_empty() { INDEX_FILE } else { file });
+        if let Some(query) = query {
+            text.push('?');
+            text.push_str(query);
+        }
+        push_encoded(&mut name, text.as_bytes(), MAX_COMPONENT_BYTES - 1, false);
+        let encoded = &name[start..];
+        if !file.is_empty() && (!encoded.contains('.') || encoded.starts_with(INDEX_FILE)) {
+            name.push('%');
+        }
+        if name.len() > MAX_TREE_NAME_BYTES {
+            return name_for(url);
+        }
+        name
+    }
+
+    #[test]
+    fn tree_names_are_the_names_first_written() {
+        let pieces = ["a", "/", "?", ".", "b.c", "", "index.html", "é", "%2F"];
+        let mut paths = vec![];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for d in pieces {
+                        paths.push(format!("/{a}{b}{c}{d}"));
+                    }
+                }
+            }
+        }
+        for n in [MAX_FOLDERS - 1, MAX_FOLDERS, MAX_FOLDERS + 1] {
+            paths.push("/f".repeat(n) + "/x.txt");
+            paths.push("/f".repeat(n) + "/");
+        }
+        paths.push(format!(
+            "/{}/{}?{}",
+            "d".repeat(300),
+            "f".repeat(300),
+            "q".repeat(300)
+        ));
+        for path in paths {
+            for host in ["h", &"h".repeat(300)] {
+                let url = url(host, 80, &path);
+                assert_eq!(
+                    tree_name_for(&url),
+                    tree_name_as_first_written(&url),
+                    "{path}"
+                );
+            }
         }
     }
 

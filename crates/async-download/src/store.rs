@@ -27,18 +27,20 @@
 //! of that host elsewhere (`O_EXCL` guards the file's own name, and `rename` follows a
 //! link in the folder part of a path).
 
-use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write as _};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::error::{DownloadError, FetchError};
 use crate::journal::Journal;
-use crate::names::is_safe_name;
+use crate::names::{decimal, is_safe_name};
+use rustc_hash::FxHashSet;
 use sockets::url::Url;
 
 /// How the temporary files' names start. `.` keeps them apart from documents (whose
@@ -62,8 +64,9 @@ pub struct Store {
     /// document starts with one an earlier run left, and nobody needs to look.
     parts: bool,
     /// The subfolders known to exist, so that a million saves into a few folders make
-    /// a few `mkdir`s, not a million.
-    folders: Mutex<HashSet<String>>,
+    /// a few `mkdir`s, not a million. FxHash: the names are the user's (from the URL
+    /// list, never from a server), and the set is asked once per document.
+    folders: Mutex<FxHashSet<String>>,
     /// This process's id and a counter: together, a temporary name no other save uses.
     pid: u32,
     next_temp: AtomicU64,
@@ -90,7 +93,7 @@ impl Store {
             journal,
             done,
             parts,
-            folders: Mutex::new(HashSet::new()),
+            folders: Mutex::new(FxHashSet::default()),
             pid: std::process::id(),
             next_temp: AtomicU64::new(0),
         })
@@ -260,7 +263,7 @@ impl Store {
     }
     // ANCHOR_END: make_folder
 
-    fn known_folders(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    fn known_folders(&self) -> std::sync::MutexGuard<'_, FxHashSet<String>> {
         // The set is only ever inserted into, so a panic elsewhere cannot leave it
         // half-changed: a poisoned lock is used as it is.
         self.folders.lock().unwrap_or_else(PoisonError::into_inner)
@@ -277,8 +280,12 @@ impl Store {
             temp.push("/");
             temp.push(folder);
         }
-        // Writing to an OsString cannot fail.
-        let _ = write!(temp, "/{TEMP_PREFIX}{}-{n}", self.pid);
+        temp.push("/");
+        temp.push(TEMP_PREFIX);
+        let mut digits = [0; 20];
+        temp.push(OsStr::from_bytes(decimal(self.pid.into(), &mut digits)));
+        temp.push("-");
+        temp.push(OsStr::from_bytes(decimal(n, &mut digits)));
         PathBuf::from(temp)
     }
 }

@@ -266,6 +266,35 @@ fn is_safe_name_refuses_what_could_escape_or_clash() {
     assert!(is_safe_name(&"a".repeat(255)));
 }
 
+/// `is_safe_name`'s rules as its documentation states them, written plainly (a split
+/// per rule), to hold the fast one-pass check to.
+fn safe_by_the_rules(name: &str) -> bool {
+    let components: Vec<&str> = name.split('/').collect();
+    let each_fine = components.iter().all(|c| {
+        !c.is_empty()
+            && c.len() <= 255
+            && !c.starts_with('.')
+            && !c.bytes().any(|b| b.is_ascii_control())
+    });
+    let site = components[0].rsplit_once('_').is_some_and(|(_, port)| {
+        (1..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit())
+    });
+    each_fine && (components.len() <= 2 || (site && components.len() <= 64))
+}
+
+#[test]
+fn is_safe_name_takes_deep_names_under_a_host_folder_only() {
+    let deep = |n: usize| format!("h_80{}", "/a".repeat(n - 1));
+    assert!(is_safe_name(&deep(3)));
+    assert!(is_safe_name(&deep(64)));
+    assert!(!is_safe_name(&deep(65)));
+    for bad_site in ["h/a/b", "h_/a/b", "h_123456/a/b", "h_8x/a/b", "_8/a/b/.c"] {
+        assert!(!is_safe_name(bad_site), "{bad_site:?}");
+    }
+    assert!(is_safe_name("_8/a/b"));
+    assert!(!is_safe_name("h_80/a/b\x7f"));
+}
+
 /// Text that stresses the encoder: separators, escapes, dots, the hash mark, control
 /// bytes and non-ASCII, in short strings so that near-misses are common.
 fn hostile_text(max: usize) -> impl Strategy<Value = String> {
@@ -277,6 +306,21 @@ fn hostile_text(max: usize) -> impl Strategy<Value = String> {
 }
 
 proptest! {
+    #[test]
+    fn is_safe_name_keeps_its_rules(
+        parts in prop::collection::vec(
+            prop::sample::select(
+                ["a", "h_80", "_", "1", ".", "..", "/", "\0", "\x7f", "é", &"x".repeat(255)]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            0..80,
+        )
+    ) {
+        let name: String = parts.concat();
+        prop_assert_eq!(is_safe_name(&name), safe_by_the_rules(&name), "{:?}", name);
+    }
+
     #[test]
     fn any_url_gets_a_safe_name_that_reads_back(
         host in any::<String>(), port in any::<u16>(), path in any::<String>()
