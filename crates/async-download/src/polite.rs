@@ -41,7 +41,15 @@ pub struct HostGate {
     /// `None`: no limit (every `enter` is free).
     per_host: Option<usize>,
     /// By host name, then by port (a host has one or two).
-    hosts: Mutex<HashMap<String, Ports>>,
+    hosts: Mutex<Hosts>,
+}
+
+#[derive(Debug, Default)]
+struct Hosts {
+    by_name: HashMap<String, Ports>,
+    /// The host asked for last, kept apart: a list holds runs of one host's URLs, and
+    /// each attempt of such a run then finds its host with no hashing of its name.
+    last: Option<(String, u16, Arc<Host>)>,
 }
 
 /// The entries of one host name, by port.
@@ -67,7 +75,7 @@ impl HostGate {
     pub fn new(per_host: Option<usize>) -> HostGate {
         HostGate {
             per_host: per_host.filter(|&n| n > 0),
-            hosts: Mutex::new(HashMap::new()),
+            hosts: Mutex::new(Hosts::default()),
         }
     }
 
@@ -96,22 +104,40 @@ impl HostGate {
         let limit = self.per_host?;
         // Only inserted into: a panic elsewhere leaves the map whole.
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((name, port, host)) = &hosts.last {
+            if *port == url.port && *name == url.host {
+                return Some(host.clone());
+            }
+        }
         // Looked up by reference, the key made only for a host seen the first time:
         // every attempt passes here.
-        let ports = match hosts.get_mut(url.host.as_str()) {
+        let ports = match hosts.by_name.get_mut(url.host.as_str()) {
             Some(ports) => ports,
-            None => hosts.entry(url.host.clone()).or_default(),
+            None => hosts.by_name.entry(url.host.clone()).or_default(),
         };
-        if let Some((_, host)) = ports.iter().find(|(port, _)| *port == url.port) {
-            return Some(host.clone());
+        let host = match ports.iter().find(|(port, _)| *port == url.port) {
+            Some((_, host)) => host.clone(),
+            None => {
+                let start = START_PERMITS.min(limit);
+                let host = Arc::new(Host {
+                    permits: Arc::new(Semaphore::new(start)),
+                    granted: AtomicUsize::new(start),
+                    limit,
+                });
+                ports.push((url.port, host.clone()));
+                host
+            }
+        };
+        // The name's buffer is reused: a list that alternates hosts allocates nothing.
+        match &mut hosts.last {
+            Some((name, port, last)) => {
+                name.clear();
+                name.push_str(&url.host);
+                *port = url.port;
+                *last = host.clone();
+            }
+            None => hosts.last = Some((url.host.clone(), url.port, host.clone())),
         }
-        let start = START_PERMITS.min(limit);
-        let host = Arc::new(Host {
-            permits: Arc::new(Semaphore::new(start)),
-            granted: AtomicUsize::new(start),
-            limit,
-        });
-        ports.push((url.port, host.clone()));
         Some(host)
     }
 }
@@ -218,6 +244,29 @@ mod tests {
         let again = try_enter(&gate, &a).expect("a permit given back is used again");
         assert!(try_enter(&gate, &a).is_none());
         drop((second, third, again, other));
+    }
+
+    /// The host asked for last is answered apart from the map: it must be the very
+    /// host the map holds, whatever order hosts and ports come in.
+    #[test]
+    fn each_host_and_port_has_one_set_of_permits_whatever_the_order() {
+        let gate = HostGate::new(Some(2));
+        let on_port = |host: &str, port: u16| Url {
+            port,
+            ..url(host)
+        };
+        let order = [("a", 1), ("a", 1), ("b", 1), ("a", 2), ("a", 1), ("b", 1), ("a", 2)];
+        let mut held = Vec::new();
+        for (host, port) in order {
+            held.push(try_enter(&gate, &on_port(host, port)));
+        }
+        // Two permits each: a:1 has given both, the third waits; b:1 and a:2 one left.
+        let given: Vec<bool> = held.iter().map(Option::is_some).collect();
+        assert_eq!(given, [true, true, true, true, false, true, true]);
+        assert!(try_enter(&gate, &on_port("b", 1)).is_none());
+        assert!(try_enter(&gate, &on_port("a", 2)).is_none());
+        assert!(try_enter(&gate, &on_port("a", 3)).is_some(), "a port of its own");
+        assert!(try_enter(&gate, &on_port("ab", 1)).is_some(), "a name of its own");
     }
 
     #[test]

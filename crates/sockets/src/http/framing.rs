@@ -303,10 +303,11 @@ fn parse_decimal(text: &str) -> Result<u64, &'static str> {
 /// (in any field, any case); otherwise always in HTTP/1.1, and in HTTP/1.0 only with a
 /// `keep-alive` token.
 pub(crate) fn persistent(version_minor: u8, headers: &Headers) -> bool {
-    if headers.contains_token("connection", "close") {
+    // The name as servers write it: a lookup compares that case first.
+    if headers.contains_token("Connection", "close") {
         return false;
     }
-    version_minor >= 1 || headers.contains_token("connection", "keep-alive")
+    version_minor >= 1 || headers.contains_token("Connection", "keep-alive")
 }
 
 /// How a response's body is framed, and whether it must be refused once it is read.

@@ -80,7 +80,10 @@ impl Headers {
                 return None;
             }
             let this = self.text.as_bytes().get(start..name_end)?;
-            match this.eq_ignore_ascii_case(name) {
+            // Servers write names in their usual case (`Content-Length`), and callers
+            // ask for them so: comparing the bytes as they are settles those at once,
+            // and only a name in another case is compared letter by letter.
+            match this == name || this.eq_ignore_ascii_case(name) {
                 true => self.text.get(name_end..value_end),
                 false => None,
             }
