@@ -251,11 +251,16 @@ mod tests {
     #[test]
     fn each_host_and_port_has_one_set_of_permits_whatever_the_order() {
         let gate = HostGate::new(Some(2));
-        let on_port = |host: &str, port: u16| Url {
-            port,
-            ..url(host)
-        };
-        let order = [("a", 1), ("a", 1), ("b", 1), ("a", 2), ("a", 1), ("b", 1), ("a", 2)];
+        let on_port = |host: &str, port: u16| Url { port, ..url(host) };
+        let order = [
+            ("a", 1),
+            ("a", 1),
+            ("b", 1),
+            ("a", 2),
+            ("a", 1),
+            ("b", 1),
+            ("a", 2),
+        ];
         let mut held = Vec::new();
         for (host, port) in order {
             held.push(try_enter(&gate, &on_port(host, port)));
@@ -265,8 +270,14 @@ mod tests {
         assert_eq!(given, [true, true, true, true, false, true, true]);
         assert!(try_enter(&gate, &on_port("b", 1)).is_none());
         assert!(try_enter(&gate, &on_port("a", 2)).is_none());
-        assert!(try_enter(&gate, &on_port("a", 3)).is_some(), "a port of its own");
-        assert!(try_enter(&gate, &on_port("ab", 1)).is_some(), "a name of its own");
+        assert!(
+            try_enter(&gate, &on_port("a", 3)).is_some(),
+            "a port of its own"
+        );
+        assert!(
+            try_enter(&gate, &on_port("ab", 1)).is_some(),
+            "a name of its own"
+        );
     }
 
     #[test]

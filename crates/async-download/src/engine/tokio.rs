@@ -100,23 +100,93 @@ async fn worker(job: Arc<Job>) {
         }
         return;
     }
+    let mut saving = Saving::default();
     // `let else`, not `while let`: the Option a `while let` matches lives until the end
     // of the body, so the task would keep room for a target twice.
     loop {
         let Some(target) = job.feed.next(&job.collector) else {
-            return;
+            break;
         };
         // A panic while fetching fails this document (and the run), not the worker.
-        if let Err(Panicked(message)) =
-            CatchUnwind::new(fetch_one(&mut connections, &target, &job)).await
-        {
-            // One may be in the middle of an exchange.
-            connections = Connections::new(job.collector.keeps_documents());
-            job.collector.panicked(&target, message, 1);
+        match CatchUnwind::new(fetch_one(&mut connections, &target, &job)).await {
+            Ok(Some(arrived)) => saving.hand_over(&job, target, arrived).await,
+            Ok(None) => {}
+            Err(Panicked(message)) => {
+                // One may be in the middle of an exchange.
+                connections = Connections::new(job.collector.keeps_documents());
+                job.collector.panicked(&target, message, 1);
+            }
+        }
+    }
+    saving.wait().await;
+}
+// ANCHOR_END: worker
+
+/// A document that arrived whole and checked, for the collector to save (with `--out`)
+/// and count.
+struct Arrived {
+    document: Document,
+    attempts: u32,
+    started: Instant,
+    landed: Option<Url>,
+}
+
+// ANCHOR: saving
+/// A worker's save in progress. Saving a document to `--out` is several system calls
+/// (a file created, written and renamed, a journal line). Made by the worker between a
+/// response and its next request, they would leave the server idle, waiting for that
+/// request, and the next exchange would start cold: it cost more than twice what the
+/// save itself costs. So the save is a task of its own, which runs while the worker's
+/// next request is on its way. One at a time per worker: a worker hands a document
+/// over only once the one before is saved, so it never holds more than two bodies.
+#[derive(Default)]
+struct Saving {
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Saving {
+    /// Has `arrived` saved and counted, in a task of its own when there is something to
+    /// save, at once when not (the document is only counted).
+    async fn hand_over(&mut self, job: &Arc<Job>, target: Target, arrived: Arrived) {
+        if !job.collector.keeps_documents() {
+            return settle_document(job, &target, arrived);
+        }
+        self.wait().await;
+        let job = Arc::clone(job);
+        self.task = Some(tokio::spawn(async move {
+            settle_document(&job, &target, arrived)
+        }));
+    }
+
+    /// Waits until the save handed over last, if any, is done.
+    async fn wait(&mut self) {
+        if let Some(task) = self.task.take() {
+            // The task catches its own panics (`settle_document`), and the runtime
+            // outlives every worker: it always runs to its end.
+            let _ = task.await;
         }
     }
 }
-// ANCHOR_END: worker
+// ANCHOR_END: saving
+
+/// Saves (with `--out`) and counts a document; a panic on the way fails the document,
+/// as one while fetching does.
+fn settle_document(job: &Job, target: &Target, arrived: Arrived) {
+    let Arrived {
+        document,
+        attempts,
+        started,
+        landed,
+    } = arrived;
+    let collect = || {
+        job.collector
+            .document(target, &document, attempts, started, landed.as_ref())
+    };
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(collect)) {
+        let message = ::threads::error::panic_message(payload.as_ref());
+        job.collector.panicked(target, message, attempts);
+    }
+}
 
 // ANCHOR: fetch_one
 /// One document, with its retries. With `--out`, a big one goes to its part file as it
@@ -129,7 +199,7 @@ fn fetch_one<'a>(
     connections: &'a mut Connections,
     target: &'a Target,
     job: &'a Job,
-) -> impl Future<Output = ()> + 'a {
+) -> impl Future<Output = Option<Arrived>> + 'a {
     // An `async` block, not an `async fn`: an `async fn` keeps its arguments twice in
     // its state (as given, and moved into its body).
     async move {
@@ -137,7 +207,10 @@ fn fetch_one<'a>(
         // Boxed: the task of a run without --out keeps room for a pointer only.
         let mut part = match part_for(target, job) {
             Ok(part) => part,
-            Err(error) => return job.collector.failure(target, error, 1),
+            Err(error) => {
+                job.collector.failure(target, error, 1);
+                return None;
+            }
         };
         let answer = attempt_at(connections, &target.url, 0, job, part.as_deref_mut()).await;
         settle(
@@ -148,7 +221,7 @@ fn fetch_one<'a>(
             job,
             part.as_deref_mut(),
         )
-        .await;
+        .await
     }
 }
 // ANCHOR_END: fetch_one
@@ -193,7 +266,8 @@ fn part_for<'j>(target: &'j Target, job: &'j Job) -> Result<Option<Box<Part<'j>>
 
 // ANCHOR: settle_check
 /// Records the answer to a target's first attempt, trying again while the policy
-/// says it is worth it.
+/// says it is worth it; the document, when one arrived whole and checked, is given back
+/// to be saved and counted.
 async fn settle(
     connections: &mut Connections,
     target: &Target,
@@ -201,7 +275,7 @@ async fn settle(
     started: Instant,
     job: &Job,
     mut part: Option<&mut Part<'_>>,
-) {
+) -> Option<Arrived> {
     let mut attempt = 0;
     loop {
         let (checked, landed) = match answer {
@@ -224,32 +298,36 @@ async fn settle(
             ),
         };
         // ANCHOR_END: settle_check
-        // ANCHOR: settle_retry
+        // ANCHOR: settle_done
         let error = match checked {
             Ok(Whole::Body(body)) => {
                 if let Some(part) = part.as_deref_mut() {
                     // A part file an earlier attempt left, now of no use.
                     part.discard_if_any();
                 }
-                let landed = landed.as_ref();
-                return job
-                    .collector
-                    .document(target, &body, attempt + 1, started, landed);
+                return Some(Arrived {
+                    document: body,
+                    attempts: attempt + 1,
+                    started,
+                    landed,
+                });
             }
             Ok(Whole::Saved(len)) => {
                 let landed = landed.as_ref();
-                return job
-                    .collector
+                job.collector
                     .document_saved(target, len, attempt + 1, started, landed);
+                return None;
             }
             Err(error) => error,
         };
+        // ANCHOR_END: settle_done
+        // ANCHOR: settle_retry
         drop(landed);
         match policy::retry_delay(&job.options, target.name(), attempt + 1, &error) {
             Some(_) if job.feed.is_stopped() => {
-                return job
-                    .collector
+                job.collector
                     .failure(target, FetchError::Interrupted, attempt + 1);
+                return None;
             }
             Some(delay) => {
                 job.collector.retry();
@@ -261,7 +339,10 @@ async fn settle(
                 })
                 .await;
             }
-            None => return job.collector.failure(target, error, attempt + 1),
+            None => {
+                job.collector.failure(target, error, attempt + 1);
+                return None;
+            }
         }
     }
 }
@@ -345,24 +426,35 @@ async fn pipelined_worker(connections: &mut Connections, job: &Job) {
         }
         let answers = answered.len();
         for (target, response) in batch.iter().zip(answered.drain(..)) {
-            settle(connections, target, Ok(response), started, job, None).await;
+            let arrived = settle(connections, target, Ok(response), started, job, None).await;
+            save_in_turn(job, target, arrived);
         }
         let mut unanswered = &batch[answers..];
         // The request whose response was cut off: that was its attempt.
         if let (Err(error), [target, rest @ ..]) = (ended, unanswered) {
-            settle(connections, target, Err(error), started, job, None).await;
+            let arrived = settle(connections, target, Err(error), started, job, None).await;
+            save_in_turn(job, target, arrived);
             unanswered = rest;
         }
         for target in unanswered {
-            fetch_one(connections, target, job).await;
+            let arrived = fetch_one(connections, target, job).await;
+            save_in_turn(job, target, arrived);
         }
+    }
+}
+// ANCHOR_END: pipelined_send
+
+/// Saves and counts a batch's document, if one arrived, in the worker (not in a task of
+/// its own, as [`Saving`] does): the batch's other requests keep the server busy.
+fn save_in_turn(job: &Job, target: &Target, arrived: Option<Arrived>) {
+    if let Some(arrived) = arrived {
+        settle_document(job, target, arrived);
     }
 }
 
 fn same_host(a: &Target, b: &Target) -> bool {
     a.url.port == b.url.port && a.url.host == b.url.host
 }
-// ANCHOR_END: pipelined_send
 
 /// A document fetched: its body, or the bytes this run fetched of it when it went to
 /// its part file and was moved into place already.
