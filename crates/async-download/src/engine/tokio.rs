@@ -122,8 +122,8 @@ async fn worker(job: Arc<Job>) {
 }
 // ANCHOR_END: worker
 
-/// A document that arrived whole and checked, for the collector to save (with `--out`)
-/// and count.
+/// A document that arrived whole and checked, for the collector to save (with `--out`,
+/// or `-o`) and count. A run that saves nothing counts its documents as they arrive.
 struct Arrived {
     document: Document,
     attempts: u32,
@@ -145,12 +145,9 @@ struct Saving {
 }
 
 impl Saving {
-    /// Has `arrived` saved and counted, in a task of its own when there is something to
-    /// save, at once when not (the document is only counted).
+    /// Has `arrived` saved and counted in a task of its own, once the save before it is
+    /// done.
     async fn hand_over(&mut self, job: &Arc<Job>, target: Target, arrived: Arrived) {
-        if !job.collector.keeps_documents() {
-            return settle_document(job, &target, arrived);
-        }
         self.wait().await;
         let job = Arc::clone(job);
         self.task = Some(tokio::spawn(async move {
@@ -266,8 +263,8 @@ fn part_for<'j>(target: &'j Target, job: &'j Job) -> Result<Option<Box<Part<'j>>
 
 // ANCHOR: settle_check
 /// Records the answer to a target's first attempt, trying again while the policy
-/// says it is worth it; the document, when one arrived whole and checked, is given back
-/// to be saved and counted.
+/// says it is worth it; a document that arrived whole and checked, and is to be saved,
+/// is given back for that.
 async fn settle(
     connections: &mut Connections,
     target: &Target,
@@ -305,9 +302,17 @@ async fn settle(
                     // A part file an earlier attempt left, now of no use.
                     part.discard_if_any();
                 }
+                if !job.collector.keeps_documents() {
+                    // Nothing to save: counted here and now.
+                    let landed = landed.as_ref();
+                    job.collector
+                        .document(target, &body, attempt + 1, started, landed);
+                    return None;
+                }
+                let attempts = attempt + 1;
                 return Some(Arrived {
                     document: body,
-                    attempts: attempt + 1,
+                    attempts,
                     started,
                     landed,
                 });
