@@ -37,7 +37,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use crate::error::DownloadError;
-use crate::names::{decimal, is_safe_name};
+use crate::names::is_safe_name;
+use sockets::url::decimal;
 
 /// The journal's file name in the output folder. It starts with `.`, which no
 /// document's name may (see [`crate::names::is_safe_name`]), so no document can
@@ -125,7 +126,7 @@ impl Journal {
     /// read back — and a newline in it could forge a line of its own.
     pub fn record(&self, name: &str, bytes: u64) -> std::io::Result<()> {
         let mut digits = [0; 20];
-        self.append(SAVED, decimal(bytes, &mut digits), name)
+        self.append(SAVED, decimal(bytes, &mut digits).as_bytes(), name)
     }
     // ANCHOR_END: record
 

@@ -188,6 +188,14 @@ pub fn tree_name_for(url: &Url) -> String {
         name.push('/');
         push_encoded(&mut name, folder.as_bytes(), MAX_COMPONENT_BYTES, true);
     }
+    with_file(name, file, query, url)
+}
+// ANCHOR_END: tree_name_for
+
+/// `name`, a tree name up to the file's folder, with the file's component added: its
+/// name (`index.html` for none) and the query, encoded, and the mark where it needs
+/// one; or `url`'s flat name if the whole is too long.
+fn with_file(mut name: String, file: &str, query: Option<&str>, url: &Url) -> String {
     name.push('/');
     let start = name.len();
     let shown = if file.is_empty() { INDEX_FILE } else { file };
@@ -212,7 +220,6 @@ pub fn tree_name_for(url: &Url) -> String {
     }
     name
 }
-// ANCHOR_END: tree_name_for
 
 // ANCHOR: is_safe_name
 /// Whether `name` is safe to create under the output folder: a relative path of one or
@@ -277,8 +284,8 @@ fn push_site(out: &mut String, url: &Url) {
     // Put together on the stack: every saved document's name starts with it, and
     // `format!` cost more than the rest of the name.
     let mut room = [0u8; 300];
-    let mut digits = [0u8; 5];
-    let port = sockets::url::decimal(url.port, &mut digits).as_bytes();
+    let mut digits = [0u8; 20];
+    let port = sockets::url::decimal(url.port.into(), &mut digits).as_bytes();
     let host = url.host.as_bytes();
     let len = host.len() + 1 + port.len();
     match room.get_mut(..len) {
@@ -291,22 +298,6 @@ fn push_site(out: &mut String, url: &Url) {
         // A host longer than any DNS name (253 bytes) is made the usual way.
         None => push_component(out, format!("{}_{}", url.host, url.port).as_bytes()),
     }
-}
-
-/// `n` in decimal, written at the end of `digits` (a `u64` has at most twenty): for the
-/// numbers in a temporary file's name and in a journal line, both written for every
-/// document saved, where the formatting machinery would cost more than the digits.
-pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &digits[start..]
 }
 
 /// What starts the host folder of an `https` URL.
@@ -390,9 +381,9 @@ mod tests {
         }
     }
 
-    /// `tree_name_for` as first written, with a list of the segments and the file's
-    /// name copied: names are kept in journals from one run to the next, so taking the
-    /// path apart where it lies must give the very same names.
+    /// `tree_name_for` as first written, with a list of the segments: names are kept in
+    /// journals from one run to the next, so taking the path apart where it lies must
+    /// give the very same names.
     fn tree_name_as_first_written(url: &Url) -> String {
         let mut name = String::new();
         push_site(&mut name, url);
@@ -411,22 +402,7 @@ mod tests {
             name.push('/');
             push_encoded(&mut name, folder.as_bytes(), MAX_COMPONENT_BYTES, true);
         }
-        name.push('/');
-        let start = name.len();
-        let mut text = String::from(if file.is_empty() { INDEX_FILE } else { file });
-        if let Some(query) = query {
-            text.push('?');
-            text.push_str(query);
-        }
-        push_encoded(&mut name, text.as_bytes(), MAX_COMPONENT_BYTES - 1, false);
-        let encoded = &name[start..];
-        if !file.is_empty() && (!encoded.contains('.') || encoded.starts_with(INDEX_FILE)) {
-            name.push('%');
-        }
-        if name.len() > MAX_TREE_NAME_BYTES {
-            return name_for(url);
-        }
-        name
+        with_file(name, file, query, url)
     }
 
     #[test]

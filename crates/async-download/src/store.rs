@@ -28,20 +28,19 @@
 //! link in the folder part of a path).
 
 use std::collections::HashMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write as _};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::error::{DownloadError, FetchError};
 use crate::journal::Journal;
-use crate::names::{decimal, is_safe_name};
+use crate::names::is_safe_name;
 use rustc_hash::FxHashSet;
-use sockets::url::Url;
+use sockets::url::{Url, decimal};
 
 /// How the temporary files' names start. `.` keeps them apart from documents (whose
 /// names never start with `.`), and tells `ls` to hide them.
@@ -283,9 +282,9 @@ impl Store {
         temp.push("/");
         temp.push(TEMP_PREFIX);
         let mut digits = [0; 20];
-        temp.push(OsStr::from_bytes(decimal(self.pid.into(), &mut digits)));
+        temp.push(decimal(self.pid.into(), &mut digits));
         temp.push("-");
-        temp.push(OsStr::from_bytes(decimal(n, &mut digits)));
+        temp.push(decimal(n, &mut digits));
         PathBuf::from(temp)
     }
 }

@@ -135,7 +135,7 @@ impl Url {
     /// The value of the `Host` header: `host`, or `host:port` when the port is not the
     /// scheme's (80 for `http`; with an IPv6 address in brackets: `[::1]:8080`).
     pub fn host_header(&self) -> String {
-        let mut digits = [0; 5];
+        let mut digits = [0; 20];
         let pieces = self.host_header_pieces(&mut digits);
         let mut header = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
         pieces.iter().for_each(|piece| header.push_str(piece));
@@ -146,7 +146,7 @@ impl Url {
     /// a downloader writes a request for every document, and this spares each one an
     /// allocation. `None` if it does not fit (a host name has at most 253 bytes).
     pub fn host_header_in<'a>(&self, room: &'a mut [u8]) -> Option<&'a str> {
-        let mut digits = [0; 5];
+        let mut digits = [0; 20];
         let pieces = self.host_header_pieces(&mut digits);
         let len = pieces.iter().map(|p| p.len()).sum();
         let out = room.get_mut(..len)?;
@@ -162,11 +162,11 @@ impl Url {
     /// only), `:` and the port (only when it is not the scheme's). Put together by
     /// hand rather than by `write!`: once per request, the formatting machinery costs
     /// more than the copying.
-    fn host_header_pieces<'a>(&'a self, digits: &'a mut [u8; 5]) -> [&'a str; 5] {
+    fn host_header_pieces<'a>(&'a self, digits: &'a mut [u8; 20]) -> [&'a str; 5] {
         let v6 = byte_at(&self.host, b':').is_some();
         let (open, close) = if v6 { ("[", "]") } else { ("", "") };
         let (colon, port) = if self.port != self.scheme.default_port() {
-            (":", decimal(self.port, digits))
+            (":", decimal(self.port.into(), digits))
         } else {
             ("", "")
         };
@@ -185,7 +185,7 @@ struct HostHeader<'a>(&'a Url);
 
 impl fmt::Display for HostHeader<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut digits = [0; 5];
+        let mut digits = [0; 20];
         self.0
             .host_header_pieces(&mut digits)
             .iter()
@@ -193,9 +193,11 @@ impl fmt::Display for HostHeader<'_> {
     }
 }
 
-/// `n` in decimal, written at the end of `digits` (a `u16` has at most five): a port
-/// without the formatting machinery, which costs more than the digits.
-pub fn decimal(mut n: u16, digits: &mut [u8; 5]) -> &str {
+/// `n` in decimal, written at the end of `digits` (a `u64` has at most twenty): a number
+/// without the formatting machinery, which costs more than the digits where a number is
+/// written for every request or every document (a port here; a downloader's file names
+/// and journal lines).
+pub fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
     let mut start = digits.len();
     loop {
         start -= 1;
@@ -474,6 +476,14 @@ fn parse_path(text: &str, at: usize) -> Result<String, UrlError> {
 mod tests {
     use super::*;
 
+    /// Where `s` has a character a URL may not hold there, and which one.
+    fn invalid(s: &str) -> (usize, char) {
+        match Url::parse(s) {
+            Err(UrlError::InvalidCharacter { offset, found, .. }) => (offset, found),
+            other => panic!("{s:?}: {other:?}"),
+        }
+    }
+
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
     }
@@ -538,6 +548,14 @@ mod tests {
             // One byte short of the header: it does not fit, and says so.
             let mut small = vec![0; u.host_header().len() - 1];
             assert_eq!(u.host_header_in(&mut small), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn decimal_writes_every_u64_as_format_does() {
+        let mut digits = [0; 20];
+        for n in [0, 1, 9, 10, 80, 65_535, 1 << 32, u64::MAX - 1, u64::MAX] {
+            assert_eq!(decimal(n, &mut digits), n.to_string());
         }
     }
 
@@ -719,10 +737,6 @@ mod tests {
     #[test]
     fn the_scheme_ends_at_the_first_colon_slash_slash() {
         // A colon before the `://` makes the scheme invalid, not missing.
-        let invalid = |s: &str| match Url::parse(s) {
-            Err(UrlError::InvalidCharacter { offset, found, .. }) => (offset, found),
-            other => panic!("{s:?}: {other:?}"),
-        };
         assert_eq!(invalid("ht:tp://h/"), (2, ':'));
         assert_eq!(invalid("  a:b://h/"), (3, ':'));
         assert_eq!(Url::parse("http:/h/"), Err(UrlError::MissingScheme));
@@ -739,10 +753,6 @@ mod tests {
 
     #[test]
     fn invalid_characters_name_their_offset() {
-        let invalid = |s: &str| match Url::parse(s) {
-            Err(UrlError::InvalidCharacter { offset, found, .. }) => (offset, found),
-            other => panic!("{s:?}: {other:?}"),
-        };
         assert_eq!(invalid("http://user:pw@h/"), (14, '@'));
         // An `@` is named whatever else the authority gets wrong, wherever it is.
         assert_eq!(invalid("http://user@h:1/"), (11, '@'));
