@@ -175,11 +175,16 @@ fn settle_document(job: &Job, target: &Target, arrived: Arrived) {
         started,
         landed,
     } = arrived;
-    let collect = || {
+    failing_on_panic(job, target, attempts, || {
         job.collector
             .document(target, &document, attempts, started, landed.as_ref())
-    };
-    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(collect)) {
+    });
+}
+
+/// Runs `save`; a panic in it fails `target`'s document (a save runs in a task of its
+/// own, where no worker would catch it).
+fn failing_on_panic(job: &Job, target: &Target, attempts: u32, save: impl FnOnce()) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(save)) {
         let message = ::threads::error::panic_message(payload.as_ref());
         job.collector.panicked(target, message, attempts);
     }
@@ -483,4 +488,101 @@ fn whole(response: Response, part: Option<&mut Part<'_>>, job: &Job) -> Result<W
 /// The document in `response`, decoded to at most the size limit, or why it is not one.
 fn check(response: Response, job: &Job) -> Result<Document, FetchError> {
     policy::check(response, job.options.limits.max_body_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::Collector;
+    use crate::feed::Feed;
+    use crate::names::Layout;
+    use crate::options::Options;
+    use crate::polite::HostGate;
+    use crate::progress::Progress;
+    use crate::store::Store;
+
+    fn job(store: Option<Store>) -> Arc<Job> {
+        Arc::new(Job {
+            feed: Feed::new(Box::new(std::iter::empty())),
+            collector: Collector::new(store, Progress::hidden()),
+            options: Options::default(),
+            gate: HostGate::new(None),
+        })
+    }
+
+    fn target(n: u32) -> Target {
+        Target::named(
+            Url::parse(&format!("http://h/d{n}.txt")).unwrap(),
+            Layout::Flat,
+        )
+    }
+
+    fn arrived(body: &[u8]) -> Arrived {
+        Arrived {
+            document: Document {
+                body: body.to_vec(),
+                len: body.len() as u64,
+            },
+            attempts: 1,
+            started: Instant::now(),
+            landed: None,
+        }
+    }
+
+    /// Every document handed over is saved whole and counted once the worker has
+    /// waited, and never more than one save is in flight.
+    #[test]
+    fn documents_handed_over_are_saved_one_at_a_time() {
+        let dir = std::env::temp_dir().join(format!("saving-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let job = job(Some(Store::open(&dir).unwrap()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut saving = Saving::default();
+            for n in 0..5 {
+                saving
+                    .hand_over(&job, target(n), arrived(&[b'a' + n as u8; 100]))
+                    .await;
+                // Handing a document over waited for the save before it: every one
+                // before this one is saved and counted, this one not yet.
+                assert_eq!(job.collector.report("test", 1).ok, u64::from(n));
+                assert!(saving.task.is_some());
+            }
+            saving.wait().await;
+            assert!(saving.task.is_none());
+        });
+        let report = job.collector.report("test", 1);
+        assert_eq!((report.ok, report.failed), (5, 0));
+        for n in 0..5 {
+            let name = target(n).name().to_string();
+            let body = std::fs::read(dir.join(&name)).unwrap();
+            assert_eq!(body, [b'a' + n as u8; 100], "{name}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A panic while saving fails that document and is reported; nothing else is lost.
+    #[test]
+    fn a_panic_while_saving_fails_the_document() {
+        let job = job(None);
+        let quiet = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        failing_on_panic(&job, &target(1), 2, || {
+            panic!("a bug while saving, on purpose")
+        });
+        std::panic::set_hook(quiet);
+        failing_on_panic(&job, &target(2), 1, || {});
+        let report = job.collector.report("test", 1);
+        assert_eq!(report.failed, 1);
+        assert!(
+            report
+                .panics
+                .iter()
+                .any(|p| p.contains("a bug while saving, on purpose")),
+            "{:?}",
+            report.panics
+        );
+    }
 }
