@@ -135,8 +135,8 @@ struct Arrived {
 /// A worker's save in progress. Saving a document to `--out` is several system calls
 /// (a file created, written and renamed, a journal line). Made by the worker between a
 /// response and its next request, they would leave the server idle, waiting for that
-/// request, and the next exchange would start cold: it cost more than twice what the
-/// save itself costs. So the save is a task of its own, which runs while the worker's
+/// request, and the next exchange would start cold: the run paid more for that than
+/// for the save itself. So the save is a task of its own, which runs while the worker's
 /// next request is on its way. One at a time per worker: a worker hands a document
 /// over only once the one before is saved, so it never holds more than two bodies.
 #[derive(Default)]
