@@ -1,9 +1,9 @@
 //! One HTTP exchange over `tokio::net::TcpStream`, with lesson 3's codec, and the
 //! keep-alive connections one worker keeps.
 //!
-//! The bytes are lesson 3's: [`write_request_with`] makes the request, a
-//! [`ResponseParser`] is fed what arrives until a response is complete. Only the
-//! waiting is tokio's. Two choices matter at ten thousand connections:
+//! The bytes are lesson 3's: [`write_request_line`] and [`write_header_lines`] make
+//! the request, a [`ResponseParser`] is fed what arrives until a response is complete.
+//! Only the waiting is tokio's. Two choices matter at ten thousand connections:
 //!
 //! - **No buffer per connection.** A connection waiting for its response holds no read
 //!   buffer: the task waits for the socket to be *readable*, and only then reads, into
@@ -29,7 +29,8 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use sockets::http::{
-    Limits, Method, Parsed, RequestHead, Response, ResponseParser, write_request_with,
+    Limits, Method, Parsed, RequestHead, Response, ResponseParser, write_header_lines,
+    write_request_line,
 };
 use sockets::url::{Scheme, Url};
 use tokio::io::{AsyncRead, AsyncWriteExt, Interest, ReadBuf};
@@ -71,6 +72,35 @@ pub fn get_request(url: &Url, attempt: u32, options: &Options, out: &mut Vec<u8>
 /// [`crate::part`]), which also asks for the body as it is (`Accept-Encoding:
 /// identity`), since a range counts the bytes sent.
 pub fn push_get_request(
+    url: &Url,
+    attempt: u32,
+    options: &Options,
+    resume: Option<(&str, &str)>,
+    out: &mut Vec<u8>,
+) {
+    write_request_line(Method::Get, &url.path, out);
+    push_get_fields(url, attempt, options, resume, out);
+}
+
+/// The header lines of every first GET to `url`'s host: what [`push_get_request`]
+/// writes after the request line when `attempt` is 0 and there is no `resume`. A worker
+/// makes them once per host it keeps a connection to (see `Kept`), and a request on that
+/// connection is its request line and a copy of them: the Host, User-Agent and
+/// Connection lines are not worked out and checked again for every document.
+pub fn first_get_fields(url: &Url, options: &Options) -> Box<[u8]> {
+    let mut out = Vec::new();
+    push_get_fields(url, 0, options, None, &mut out);
+    out.into_boxed_slice()
+}
+
+/// A GET for `url`'s path, with `fields` from [`first_get_fields`] for its host.
+pub fn push_get_with_fields(url: &Url, fields: &[u8], out: &mut Vec<u8>) {
+    write_request_line(Method::Get, &url.path, out);
+    out.extend_from_slice(fields);
+}
+
+/// The header lines of [`push_get_request`], and the empty line that ends them.
+fn push_get_fields(
     url: &Url,
     attempt: u32,
     options: &Options,
@@ -125,7 +155,7 @@ pub fn push_get_request(
         }
         &extra
     };
-    write_request_with(
+    write_header_lines(
         &RequestHead {
             method: Method::Get,
             host,
@@ -224,6 +254,8 @@ struct Kept {
     port: u16,
     stream: Option<Stream>,
     last_used: Instant,
+    /// The header lines of a first GET to this host ([`first_get_fields`]).
+    fields: Box<[u8]>,
 }
 
 impl Kept {
@@ -232,7 +264,9 @@ impl Kept {
     }
 }
 
-/// The connections of one worker, at most one per host.
+/// The connections of one worker, at most one per host. They serve one run, with one
+/// [`Options`]: the header lines made for a host at its first request (see
+/// [`first_get_fields`]) hold for the later ones.
 #[derive(Debug, Default)]
 pub struct Connections {
     kept: Vec<Kept>,
@@ -287,8 +321,11 @@ impl Connections {
                 // ANCHOR: fetch_exchange
                 let exchange = send_and_receive(
                     &mut stream,
-                    url,
-                    attempt,
+                    Get {
+                        url,
+                        attempt,
+                        fields: self.fields_for(url),
+                    },
                     options,
                     self.keep_bodies,
                     part.as_deref_mut(),
@@ -296,7 +333,7 @@ impl Connections {
                 match tokio::time::timeout(options.timeout, exchange).await {
                     Ok(Ok((response, clean))) => {
                         if response.keep_alive && clean {
-                            self.keep(url, stream);
+                            self.keep(url, stream, options);
                         }
                         return Ok(response);
                     }
@@ -358,7 +395,8 @@ impl Connections {
     ) -> Result<(), FetchError> {
         let limit = options.timeout;
         let keep = self.keep_bodies;
-        let exchange = send_and_receive_many(&mut stream, urls, options, keep, answered);
+        let fields = self.fields_for(urls[0]);
+        let exchange = send_and_receive_many(&mut stream, urls, fields, options, keep, answered);
         // The responses that came before a timeout or an error stay in `answered`.
         let clean = match tokio::time::timeout(limit, exchange).await {
             Ok(result) => result?,
@@ -371,11 +409,17 @@ impl Connections {
         };
         let reusable = answered.len() == urls.len() && answered.iter().all(|r| r.keep_alive);
         if reusable && clean {
-            self.keep(urls[0], stream);
+            self.keep(urls[0], stream, options);
         }
         Ok(())
     }
     // ANCHOR_END: fetch_many
+
+    /// The header lines of a first GET to `url`'s host, once a connection to it was kept.
+    fn fields_for(&self, url: &Url) -> Option<&[u8]> {
+        let kept = self.kept.iter().find(|k| k.is_for(url))?;
+        Some(&kept.fields)
+    }
 
     /// The kept connection to `url`'s host, if there is one not idle for too long.
     fn take(&mut self, url: &Url, options: &Options) -> Option<Stream> {
@@ -384,7 +428,7 @@ impl Connections {
         (kept.last_used.elapsed() < options.idle_timeout).then_some(stream)
     }
 
-    fn keep(&mut self, url: &Url, stream: Stream) {
+    fn keep(&mut self, url: &Url, stream: Stream, options: &Options) {
         let now = Instant::now();
         if let Some(kept) = self.kept.iter_mut().find(|k| k.is_for(url)) {
             kept.stream = Some(stream);
@@ -406,6 +450,7 @@ impl Connections {
             port: url.port,
             stream: Some(stream),
             last_used: now,
+            fields: first_get_fields(url, options),
         });
     }
 
@@ -574,8 +619,17 @@ thread_local! {
 }
 // ANCHOR_END: read_buf
 
+/// What to send: the GET for `url`, attempt `attempt` (0 for the first), and the
+/// header lines of a first GET to its host if the worker has them.
+#[derive(Debug, Clone, Copy)]
+struct Get<'a> {
+    url: &'a Url,
+    attempt: u32,
+    fields: Option<&'a [u8]>,
+}
+
 // ANCHOR: send_request
-/// Sends the GET for `url`, then reads until the codec has a whole response. Returns it,
+/// Sends `get`, then reads until the codec has a whole response. Returns it,
 /// and whether the stream ended cleanly after it (no stray bytes, not closed): only
 /// then may the connection carry another request.
 #[allow(
@@ -584,8 +638,7 @@ thread_local! {
 )]
 fn send_and_receive<'a>(
     stream: &'a mut Stream,
-    url: &'a Url,
-    attempt: u32,
+    get: Get<'a>,
     options: &'a Options,
     keep_bodies: bool,
     mut part: Option<&'a mut Part<'_>>,
@@ -600,7 +653,10 @@ fn send_and_receive<'a>(
         send(stream, |out| {
             let resume = part.as_deref().and_then(Part::resume_headers);
             let resume = resume.as_ref().map(|(range, v)| (range.as_str(), *v));
-            push_get_request(url, attempt, options, resume, out)
+            match (get.fields, get.attempt, resume) {
+                (Some(fields), 0, None) => push_get_with_fields(get.url, fields, out),
+                _ => push_get_request(get.url, get.attempt, options, resume, out),
+            }
         })
         .await?;
         // ANCHOR_END: send_request
@@ -713,13 +769,17 @@ fn spill_last(message: &mut Response, part: &mut Part<'_>) -> Result<(), FetchEr
 async fn send_and_receive_many(
     stream: &mut Stream,
     urls: &[&Url],
+    fields: Option<&[u8]>,
     options: &Options,
     keep_bodies: bool,
     answered: &mut Vec<Response>,
 ) -> Result<bool, FetchError> {
     send(stream, |out| {
         for url in urls {
-            push_get_request(url, 0, options, None, out);
+            match fields {
+                Some(fields) => push_get_with_fields(url, fields, out),
+                None => push_get_request(url, 0, options, None, out),
+            }
         }
     })
     .await?;
@@ -843,6 +903,158 @@ mod tests {
     use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
+
+    /// A first GET made from its host's header lines is byte for byte the GET made
+    /// whole, whatever the URL and the options.
+    #[test]
+    fn a_get_from_its_hosts_fields_is_the_get_made_whole() {
+        let urls = [
+            "http://h:8080/a?b",
+            "http://example.org/",
+            "https://example.org/x/y",
+            "http://[::1]:9/p",
+            "http://h/a%20b/\u{e9}?q=\u{e9}#frag",
+        ];
+        let headers = |list: &[&str]| -> Vec<crate::headers::Header> {
+            list.iter()
+                .map(|h| crate::headers::Header::parse(h).unwrap())
+                .collect()
+        };
+        let options = [
+            Options::default(),
+            Options {
+                user_agent: String::new(),
+                compress: false,
+                ..Options::default()
+            },
+            Options {
+                user_agent: "probe/1".to_string(),
+                headers: headers(&["X-Token: abc", "Accept-Encoding: br"]),
+                ..Options::default()
+            },
+        ];
+        for url in urls {
+            let url = Url::parse_web(url).unwrap();
+            for options in &options {
+                let (mut whole, mut made) = (Vec::new(), Vec::new());
+                push_get_request(&url, 0, options, None, &mut whole);
+                push_get_with_fields(&url, &first_get_fields(&url, options), &mut made);
+                assert_eq!(
+                    String::from_utf8_lossy(&made),
+                    String::from_utf8_lossy(&whole),
+                    "{url:?}"
+                );
+            }
+        }
+    }
+
+    /// A server on 127.0.0.1 that keeps every connection open and answers each request
+    /// with `ok`. Returns its address, and the heads of the requests it got, in order.
+    async fn recording_server() -> (SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = heads.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let heads = kept.clone();
+                tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    let mut buf = vec![0; 4096];
+                    loop {
+                        while let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head: Vec<u8> = got.drain(..end + 4).collect();
+                            heads
+                                .lock()
+                                .unwrap()
+                                .push(String::from_utf8_lossy(&head).into_owned());
+                            let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                            if socket.write_all(reply).await.is_err() {
+                                return;
+                            }
+                        }
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                });
+            }
+        });
+        (addr, heads)
+    }
+
+    /// On kept connections, to two hosts: each first GET carries its own host's
+    /// `Host`, a retry still says `X-Attempt`, and a request that resumes a part file
+    /// still asks for its `Range`. Every request the server got is the one
+    /// [`push_get_request`] makes.
+    #[tokio::test]
+    async fn requests_on_kept_connections_are_the_requests_made_whole() {
+        let (a, heads_a) = recording_server().await;
+        let (b, heads_b) = recording_server().await;
+        let options = Options {
+            user_agent: "probe/1".to_string(),
+            headers: vec![crate::headers::Header::parse("X-Token: abc").unwrap()],
+            timeout: Duration::from_secs(20),
+            ..Options::default()
+        };
+        let dir = std::env::temp_dir().join(format!("wire-kept-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("doc");
+        std::fs::write(dir.join(format!("{}doc", crate::store::PART_PREFIX)), b"ab").unwrap();
+        std::fs::write(
+            dir.join(format!("{}doc.id", crate::store::PART_PREFIX)),
+            "\"v1\"",
+        )
+        .unwrap();
+        let url =
+            |addr: SocketAddr, path: &str| Url::parse(&format!("http://{addr}{path}")).unwrap();
+        let mut connections = Connections::new(true);
+        // (url, attempt, whether a part is resumed)
+        let asked = [
+            (url(a, "/1"), 0, false),
+            (url(a, "/2"), 0, false),
+            (url(b, "/3"), 0, false),
+            (url(a, "/4"), 2, false),
+            (url(b, "/5"), 0, false),
+            (url(a, "/6"), 0, true),
+            (url(a, "/7"), 0, false),
+        ];
+        let mut want_a = Vec::new();
+        let mut want_b = Vec::new();
+        for (url, attempt, resume) in &asked {
+            let mut part = resume.then(|| Part::for_file(&file).unwrap());
+            let answer = connections
+                .fetch(url, *attempt, &options, part.as_mut())
+                .await;
+            answer.unwrap_or_else(|e| panic!("{url:?}: {e}"));
+            let mut whole = Vec::new();
+            let range = resume.then_some(("bytes=2-", "\"v1\""));
+            push_get_request(url, *attempt, &options, range, &mut whole);
+            let want = if url.port == a.port() {
+                &mut want_a
+            } else {
+                &mut want_b
+            };
+            want.push(String::from_utf8(whole).unwrap());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(connections.opened, 2, "a connection was not kept");
+        assert_eq!(*heads_a.lock().unwrap(), want_a);
+        assert_eq!(*heads_b.lock().unwrap(), want_b);
+        let heads_a = heads_a.lock().unwrap();
+        assert!(
+            heads_a[2].contains("\r\nX-Attempt: 2\r\n"),
+            "{}",
+            heads_a[2]
+        );
+        assert!(
+            heads_a[3].contains("\r\nRange: bytes=2-\r\n"),
+            "{}",
+            heads_a[3]
+        );
+    }
 
     /// A listener whose accept queue is full drops SYNs: the connect gives its SYN up
     /// and sends it again (counted) rather than wait for the kernel's retransmit, and

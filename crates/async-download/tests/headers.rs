@@ -129,3 +129,84 @@ fn a_retried_request_carries_the_headers_too_on_every_engine() {
         );
     }
 }
+
+/// A server on 127.0.0.1 that keeps its connections open and answers the request it
+/// gets second (counting across connections) with a 503 to retry at once, every other
+/// one with `ok`. It keeps each request's head, in order of arrival.
+struct KeepingServer {
+    addr: std::net::SocketAddr,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl KeepingServer {
+    fn start() -> KeepingServer {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let kept = heads.clone();
+        // Threads left running end with the test process; each read waits 10 s at most.
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let heads = kept.clone();
+                std::thread::spawn(move || {
+                    let timeout = Some(std::time::Duration::from_secs(10));
+                    let _ = stream.set_read_timeout(timeout);
+                    let (mut got, mut buf) = (Vec::new(), [0; 4096]);
+                    loop {
+                        while let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head: Vec<u8> = got.drain(..end + 4).collect();
+                            let mut heads = heads.lock().unwrap();
+                            heads.push(String::from_utf8_lossy(&head).into_owned());
+                            let reply: &[u8] = match heads.len() {
+                                2 => b"HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n",
+                                _ => b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                            };
+                            drop(heads);
+                            if stream.write_all(reply).is_err() {
+                                return;
+                            }
+                        }
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                });
+            }
+        });
+        KeepingServer { addr, heads }
+    }
+}
+
+/// On a kept connection, every engine sends each request as [`get_request`] makes it:
+/// the first GETs, and the retry too, which alone says `X-Attempt`.
+#[test]
+fn requests_on_a_kept_connection_are_whole_on_every_engine() {
+    for kind in EngineKind::ALL {
+        let server = KeepingServer::start();
+        let options = Options {
+            concurrency: 1,
+            ..with_headers("probe/1", &["X-Token: abc"])
+        };
+        let addr = server.addr;
+        let targets: Vec<Target> = ["/1", "/2", "/3"]
+            .iter()
+            .map(|p| Target::from_url(Url::parse(&format!("http://{addr}{p}")).unwrap()))
+            .collect();
+        let feed = Feed::of_targets(targets.into_iter());
+        let report = download_with(kind, feed, options.clone()).expect("a run");
+        assert_eq!((report.ok, report.retried), (3, 1), "{kind:?}");
+        let want: Vec<String> = [("/1", 0), ("/2", 0), ("/2", 1), ("/3", 0)]
+            .iter()
+            .map(|&(path, attempt)| {
+                let url = Url::parse(&format!("http://{}{path}", server.addr)).unwrap();
+                let mut out = Vec::new();
+                get_request(&url, attempt, &options, &mut out);
+                String::from_utf8(out).unwrap()
+            })
+            .collect();
+        assert_eq!(*server.heads.lock().unwrap(), want, "{kind:?}");
+    }
+}

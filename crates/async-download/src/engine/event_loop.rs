@@ -63,11 +63,21 @@ impl Engine for EventLoopEngine {
     // ANCHOR_END: run
 }
 
-/// A worker's connection to one host.
+/// The host a worker last kept a connection to, and that connection while it is not in
+/// use. The entry outlives its connection, so that the next one to the same host costs
+/// no allocation.
 struct Kept {
     host: String,
     port: u16,
-    stream: TcpStream,
+    /// The header lines of a first GET to this host ([`wire::first_get_fields`]).
+    fields: Box<[u8]>,
+    stream: Option<TcpStream>,
+}
+
+impl Kept {
+    fn is_for(&self, url: &Url) -> bool {
+        self.port == url.port && self.host == url.host
+    }
 }
 
 async fn worker(job: Arc<Job>) {
@@ -142,7 +152,14 @@ async fn attempt_at(
     attempt: u32,
     job: &Job,
 ) -> Result<Response, FetchError> {
-    get_request(url, attempt, &job.options, request);
+    // A first GET to the kept host is its request line and the host's header lines.
+    match kept.as_ref().filter(|k| attempt == 0 && k.is_for(url)) {
+        Some(kept) => {
+            request.clear();
+            wire::push_get_with_fields(url, &kept.fields, request);
+        }
+        None => get_request(url, attempt, &job.options, request),
+    }
     let permit = job.gate.enter(url).await;
     let answer = fetch(kept, url, request, buf, job).await;
     if answer.is_ok() {
@@ -187,12 +204,14 @@ async fn fetch(
     if url.scheme == Scheme::Https {
         return Err(FetchError::NoTls);
     }
-    let reusable = kept
-        .take()
-        .filter(|k| k.host == url.host && k.port == url.port);
+    // A connection to another host is closed (dropped) here.
+    if kept.as_ref().is_some_and(|k| !k.is_for(url)) {
+        *kept = None;
+    }
+    let reusable = kept.as_mut().and_then(|k| k.stream.take());
     let reused = reusable.is_some();
     let mut stream = match reusable {
-        Some(k) => k.stream,
+        Some(stream) => stream,
         None => connect(url, job).await?,
     };
     let limit = job.options.timeout;
@@ -220,11 +239,17 @@ async fn fetch(
         }
     };
     if response.keep_alive {
-        *kept = Some(Kept {
-            host: url.host.clone(),
-            port: url.port,
-            stream,
-        });
+        match kept {
+            Some(kept) => kept.stream = Some(stream),
+            None => {
+                *kept = Some(Kept {
+                    host: url.host.clone(),
+                    port: url.port,
+                    fields: wire::first_get_fields(url, &job.options),
+                    stream: Some(stream),
+                });
+            }
+        }
     }
     Ok(response)
 }

@@ -57,7 +57,10 @@ mod response;
 pub use error::{HttpError, Section, Truncation};
 pub use headers::{Headers, Iter as HeaderIter};
 pub use limits::Limits;
-pub use request::{Method, Request, RequestHead, RequestParser, write_request, write_request_with};
+pub use request::{
+    Method, Request, RequestHead, RequestParser, write_header_lines, write_request,
+    write_request_line, write_request_with,
+};
 pub use response::{Response, ResponseParser};
 
 // ANCHOR: parsed

@@ -81,10 +81,23 @@ pub fn write_request(head: &RequestHead<'_>, out: &mut Vec<u8>) {
 /// downloader sends `X-Attempt`), each written as safely as the others: control bytes
 /// are left out of the values, and a name is kept only if it is a valid token.
 pub fn write_request_with(head: &RequestHead<'_>, extra: &[(&str, &str)], out: &mut Vec<u8>) {
-    out.extend_from_slice(head.method.as_str().as_bytes());
+    write_request_line(head.method, head.target, out);
+    write_header_lines(head, extra, out);
+}
+
+/// The request line: `GET /wiki/Rust HTTP/1.1\r\n`.
+pub fn write_request_line(method: Method, target: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
-    write_target(head.target, out);
+    write_target(target, out);
     out.extend_from_slice(b" HTTP/1.1\r\n");
+}
+
+/// The header lines of `head` (its method and target aside), then `extra`'s, then the
+/// empty line that ends the request. They are the same for every request of one
+/// client to one host, so a client sending many may write them once and copy them
+/// after each request line (lesson 5's downloader does).
+pub fn write_header_lines(head: &RequestHead<'_>, extra: &[(&str, &str)], out: &mut Vec<u8>) {
     write_field("Host", head.host, out);
     if !head.user_agent.is_empty() {
         write_field("User-Agent", head.user_agent, out);
