@@ -69,8 +69,6 @@ impl Engine for EventLoopEngine {
 struct Kept {
     host: String,
     port: u16,
-    /// The header lines of a first GET to this host ([`wire::first_get_fields`]).
-    fields: Box<[u8]>,
     stream: Option<TcpStream>,
 }
 
@@ -152,14 +150,7 @@ async fn attempt_at(
     attempt: u32,
     job: &Job,
 ) -> Result<Response, FetchError> {
-    // A first GET to the kept host is its request line and the host's header lines.
-    match kept.as_ref().filter(|k| attempt == 0 && k.is_for(url)) {
-        Some(kept) => {
-            request.clear();
-            wire::push_get_with_fields(url, &kept.fields, request);
-        }
-        None => get_request(url, attempt, &job.options, request),
-    }
+    get_request(url, attempt, &job.options, request);
     let permit = job.gate.enter(url).await;
     let answer = fetch(kept, url, request, buf, job).await;
     if answer.is_ok() {
@@ -245,7 +236,6 @@ async fn fetch(
                 *kept = Some(Kept {
                     host: url.host.clone(),
                     port: url.port,
-                    fields: wire::first_get_fields(url, &job.options),
                     stream: Some(stream),
                 });
             }

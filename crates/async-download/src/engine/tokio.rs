@@ -109,7 +109,10 @@ async fn worker(job: Arc<Job>) {
         };
         // A panic while fetching fails this document (and the run), not the worker.
         match CatchUnwind::new(fetch_one(&mut connections, &target, &job)).await {
-            Ok(Some(arrived)) => saving.hand_over(&job, target, arrived).await,
+            // Boxed: the hand-over keeps the target and its document across an
+            // `.await`, and kept inline that room (several hundred bytes) would be in
+            // every worker's task, waiting or not, saving or not.
+            Ok(Some(arrived)) => Box::pin(saving.hand_over(&job, target, arrived)).await,
             Ok(None) => {}
             Err(Panicked(message)) => {
                 // One may be in the middle of an exchange.
@@ -500,6 +503,17 @@ mod tests {
     use crate::polite::HostGate;
     use crate::progress::Progress;
     use crate::store::Store;
+
+    /// A worker's task stays small: its future keeps nothing large across an `.await`
+    /// (a document handed over for saving is boxed). Ten thousand waiting connections
+    /// are ten thousand of these; the bound leaves room for a compiler's changes in
+    /// layout, not for a path that keeps a target or a document inline.
+    #[test]
+    fn a_workers_future_keeps_nothing_large_inline() {
+        let bytes = worker_future_bytes();
+        eprintln!("a worker's future: {bytes} bytes");
+        assert!(bytes <= 400, "a worker's future is {bytes} bytes");
+    }
 
     fn job(store: Option<Store>) -> Arc<Job> {
         Arc::new(Job {
