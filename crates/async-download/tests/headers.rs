@@ -132,51 +132,81 @@ fn a_retried_request_carries_the_headers_too_on_every_engine() {
 
 /// A server on 127.0.0.1 that keeps its connections open and answers the request it
 /// gets second (counting across connections) with a 503 to retry at once, every other
-/// one with `ok`. It keeps each request's head, in order of arrival.
+/// one with `ok`. It keeps each request's head, in order of arrival. It stops accepting
+/// when dropped, or after 30 s.
 struct KeepingServer {
     addr: std::net::SocketAddr,
     heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    accept: Option<std::thread::JoinHandle<()>>,
 }
 
 impl KeepingServer {
     fn start() -> KeepingServer {
-        use std::io::Read;
+        use std::time::{Duration, Instant};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
+        // Polled, so that the accepting thread ends when told to, or after 30 s.
+        listener.set_nonblocking(true).unwrap();
         let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let kept = heads.clone();
-        // Threads left running end with the test process; each read waits 10 s at most.
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let heads = kept.clone();
-                std::thread::spawn(move || {
-                    let timeout = Some(std::time::Duration::from_secs(10));
-                    let _ = stream.set_read_timeout(timeout);
-                    let (mut got, mut buf) = (Vec::new(), [0; 4096]);
-                    loop {
-                        while let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head: Vec<u8> = got.drain(..end + 4).collect();
-                            let mut heads = heads.lock().unwrap();
-                            heads.push(String::from_utf8_lossy(&head).into_owned());
-                            let reply: &[u8] = match heads.len() {
-                                2 => b"HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n",
-                                _ => b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-                            };
-                            drop(heads);
-                            if stream.write_all(reply).is_err() {
-                                return;
-                            }
-                        }
-                        match stream.read(&mut buf) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => got.extend_from_slice(&buf[..n]),
-                        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (kept, stopped) = (heads.clone(), stop.clone());
+        let accept = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !stopped.load(Ordering::SeqCst) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let heads = kept.clone();
+                        // Each connection's thread ends when the client closes, or after
+                        // 10 s without a byte.
+                        std::thread::spawn(move || answer(stream, &heads));
                     }
-                });
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
             }
         });
-        KeepingServer { addr, heads }
+        KeepingServer {
+            addr,
+            heads,
+            stop,
+            accept: Some(accept),
+        }
+    }
+}
+
+impl Drop for KeepingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
+
+/// Answers the requests of one kept connection, as [`KeepingServer`] says.
+fn answer(mut stream: std::net::TcpStream, heads: &std::sync::Mutex<Vec<String>>) {
+    use std::io::Read;
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+    let (mut got, mut buf) = (Vec::new(), [0; 4096]);
+    loop {
+        while let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head: Vec<u8> = got.drain(..end + 4).collect();
+            let mut heads = heads.lock().unwrap();
+            heads.push(String::from_utf8_lossy(&head).into_owned());
+            let reply: &[u8] = match heads.len() {
+                2 => b"HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n",
+                _ => b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            };
+            drop(heads);
+            if stream.write_all(reply).is_err() {
+                return;
+            }
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
     }
 }
 
