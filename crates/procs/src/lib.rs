@@ -17,7 +17,9 @@
 //! - [`cost`]: the cost of starting a process, three ways.
 //! - [`zombie`]: an exited child nobody waited for.
 //! - [`deadline`]: deadlines that cannot overflow, whatever wait is asked for.
-//! - [`child_server`]: a server in a child process, for the later lessons' tours.
+//! - [`child_server`]: a server in a child process, for the later lessons' tours;
+//!   [`session`]: a child in a session of its own, as a daemon runs, and why a
+//!   benchmark's server wants one (the scheduler's autogroups).
 //! - [`claim`]: claims that can fail: a decision over figures, and its wrong world;
 //!   [`claims`]: this lesson's.
 //! - [`host`]: the machine a tour ran on, and how busy it was.
@@ -48,6 +50,7 @@ pub mod limits;
 pub mod measure;
 pub mod memory;
 pub mod proc;
+pub mod session;
 pub mod spawn;
 pub mod tour;
 pub mod tree;

@@ -121,6 +121,11 @@ struct Cli {
     /// a truer range of what the machine's noise does [default: 3; with --quick, 1]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=15))]
     rounds: Option<u16>,
+    /// Start nginx and the corpus server in this command's session, not each in a
+    /// session of its own as a daemon runs: with the kernel's autogroup on, they then
+    /// share one scheduling group with the clients, thread by thread
+    #[arg(long)]
+    servers_in_our_session: bool,
 }
 
 fn main() -> ExitCode {
@@ -137,6 +142,7 @@ fn main() -> ExitCode {
     if let Some(rounds) = cli.rounds {
         plan.rounds = usize::from(rounds);
     }
+    plan.servers_in_own_session = !cli.servers_in_our_session;
     let peers = match run::run(&plan, |line| eprintln!("{line}")) {
         Ok(peers) => peers,
         Err(e) => {
@@ -184,6 +190,9 @@ mod tests {
         assert!(cli.quick);
         assert_eq!(cli.json, Some(PathBuf::from("out.json")));
         assert_eq!(cli.rounds, None);
+        assert!(!cli.servers_in_our_session);
+        let cli = Cli::try_parse_from(["peers", "--servers-in-our-session"]).unwrap();
+        assert!(cli.servers_in_our_session);
         let cli = Cli::try_parse_from(["peers", "--rounds", "7"]).unwrap();
         assert_eq!(cli.rounds, Some(7));
         for bad in ["0", "16", "many"] {

@@ -1,5 +1,6 @@
 //! nginx as a child process: a configuration of our own in the temporary folder, started
-//! in the foreground, ready when it serves the first document, and stopped with its
+//! in the foreground (in a session of its own unless asked otherwise: see
+//! `procs::session`), ready when it serves the first document, and stopped with its
 //! workers on every path.
 
 use std::fs::File;
@@ -30,8 +31,15 @@ const NGINX_START: Duration = Duration::from_secs(10);
 impl Nginx {
     // ANCHOR: nginx_start
     /// Starts nginx with `workers` worker processes, serving `work`'s documents on a
-    /// free port of 127.0.0.1, and waits until it serves the first one.
-    pub fn start(program: &Path, work: &Workdir, workers: usize) -> Result<Nginx, PeersError> {
+    /// free port of 127.0.0.1, and waits until it serves the first one. With
+    /// `own_session`, it runs in a session of its own, as a daemon does: scheduled
+    /// apart from this program's threads where the kernel groups them by session.
+    pub fn start(
+        program: &Path,
+        work: &Workdir,
+        workers: usize,
+        own_session: bool,
+    ) -> Result<Nginx, PeersError> {
         let addr = free_port()?;
         let name = format!("nginx-{workers}");
         let conf = work.dir.join(format!("{name}.conf"));
@@ -42,7 +50,11 @@ impl Nginx {
         // `-p` with a final slash: nginx puts its own temporary folders under it.
         let mut prefix = work.dir.clone().into_os_string();
         prefix.push("/");
-        let child = Command::new(program)
+        let mut command = Command::new(program);
+        if own_session {
+            procs::session::in_own_session(&mut command);
+        }
+        let child = command
             .arg("-p")
             .arg(&prefix)
             .arg("-c")
@@ -121,7 +133,7 @@ impl Nginx {
             return;
         };
         if let Ok(Some(_)) = child.try_wait() {
-            return; // It has ended (Ctrl-C reaches it too), and its workers with it.
+            return; // It has ended, and its workers with it.
         }
         let mut quit = Command::new(&self.program);
         quit.arg("-p")

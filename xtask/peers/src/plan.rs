@@ -71,6 +71,12 @@ pub struct PeerPlan {
     /// tokio engines' `--pipeline`). Four: nginx with `tcp_nopush` answers 8 pipelined
     /// requests of these sizes some 40 ms late, to wrk and to us alike.
     pub pipeline: usize,
+    /// Whether the servers (nginx, the corpus server) start each in a session of its
+    /// own, as a daemon runs (`procs::session`), rather than in this command's session.
+    /// With the kernel's autogroup on, a server in our session shares one scheduling
+    /// group with the clients, thread by thread, so its worker count would set the
+    /// clients' share of the cores.
+    pub servers_in_own_session: bool,
 }
 
 impl PeerPlan {
@@ -87,6 +93,7 @@ impl PeerPlan {
             wrk_secs: 5,
             rounds: 3,
             pipeline: 4,
+            servers_in_own_session: true,
         }
     }
 

@@ -15,6 +15,8 @@ pub struct Peers {
     /// Where the `--out` rows write (the write floor and the engine with `--out`), and
     /// whether it is a tmpfs.
     pub write_folder: String,
+    /// How the servers were started and scheduled ([`servers_setup`]).
+    pub servers: String,
     pub tools: Vec<Tool>,
     pub measurements: Vec<Measurement>,
     pub comparisons: Vec<Comparison>,
@@ -155,6 +157,28 @@ impl std::fmt::Display for Outcome {
     }
 }
 
+/// How the servers ran, for the report: in which session, and what the scheduler made
+/// of it (`autogroup`: the kernel's switch, `None` where it has none).
+pub fn servers_setup(own_session: bool, autogroup: Option<bool>) -> String {
+    let session = if own_session {
+        "nginx and the corpus server each in a session of its own, as a daemon runs"
+    } else {
+        "nginx and the corpus server in this command's session (--servers-in-our-session)"
+    };
+    let scheduling = match (autogroup, own_session) {
+        (Some(true), true) => {
+            "the kernel's autogroup is on, so each session is a scheduling group of its own"
+        }
+        (Some(true), false) => {
+            "the kernel's autogroup is on, so they share one scheduling group with the \
+             clients, thread by thread"
+        }
+        (Some(false), _) => "the kernel's autogroup is off: every thread is scheduled alone",
+        (None, _) => "this kernel has no autogroup switch",
+    };
+    format!("{session}; {scheduling}")
+}
+
 // ANCHOR: markdown
 /// The run as Markdown: the figures, then the targets.
 pub fn markdown(peers: &Peers) -> String {
@@ -180,6 +204,7 @@ pub fn markdown(peers: &Peers) -> String {
         plan.pipeline
     ));
     text.push_str(&format!("Tools: {}.\n", tools.join("; ")));
+    text.push_str(&format!("Servers: {}.\n", peers.servers));
     text.push_str(&format!(
         "The --out rows write to {}.\n\n",
         peers.write_folder
@@ -386,6 +411,7 @@ mod tests {
             },
             document_bytes: 0,
             write_folder: "/dev/shm".into(),
+            servers: "in a test".into(),
             tools: Vec::new(),
             measurements: Vec::new(),
             comparisons: vec![Comparison {
@@ -456,5 +482,20 @@ mod tests {
             }),
             r#"{"result":"skipped","reason":"no wrk"}"#
         );
+    }
+
+    #[test]
+    fn the_report_says_where_the_servers_ran_and_how_they_were_scheduled() {
+        let own = servers_setup(true, Some(true));
+        assert!(own.contains("each in a session of its own"), "{own}");
+        assert!(own.contains("a scheduling group of its own"), "{own}");
+        let ours = servers_setup(false, Some(true));
+        assert!(ours.contains("this command's session"), "{ours}");
+        assert!(ours.contains("share one scheduling group"), "{ours}");
+        assert!(servers_setup(true, Some(false)).contains("autogroup is off"));
+        assert!(servers_setup(false, None).contains("no autogroup switch"));
+        let mut run = peers(3);
+        run.servers = ours.clone();
+        assert!(markdown(&run).contains(&format!("Servers: {ours}.\n")));
     }
 }

@@ -1,6 +1,7 @@
 //! One run, in order: the clients on nginx with 2 workers, then the servers under wrk.
 
 use std::path::Path;
+use std::process::Command;
 
 use async_download::EngineKind;
 use procs::child_server::ChildServer;
@@ -81,6 +82,10 @@ pub fn run(plan: &PeerPlan, mut log: impl FnMut(&str)) -> Result<Peers, PeersErr
         plan: plan.clone(),
         document_bytes,
         write_folder,
+        servers: crate::report::servers_setup(
+            plan.servers_in_own_session,
+            procs::session::autogroup_enabled(),
+        ),
         tools: tools.list(),
         measurements,
         comparisons,
@@ -128,7 +133,7 @@ fn clients(
         CURRENT_PIPELINED,
         AIOHTTP_NGINX2,
     ];
-    let server = match Nginx::start(places.nginx, work, 2) {
+    let server = match Nginx::start(places.nginx, work, 2, plan.servers_in_own_session) {
         Ok(server) => server,
         Err(error) => {
             log(&format!("nginx (2 workers): FAILED: {error}"));
@@ -250,15 +255,18 @@ fn servers(
         }
     };
     checkpoint()?;
-    let nginx = Nginx::start(nginx, work, 1)
+    let nginx = Nginx::start(nginx, work, 1, plan.servers_in_own_session)
         .inspect_err(|error| {
             log(&format!("nginx (1 worker): FAILED: {error}"));
             board.fail(WRK_NGINX1, error);
         })
         .ok();
     // In a child process of its own, as in the race: the server must not share this
-    // process's CPU accounting, nor its runtime with anything else.
-    let corpus = ChildServer::start(&[async_download::server::SERVE_CORPUS, "--workers", "1"])
+    // process's CPU accounting, nor its runtime with anything else. In a session of its
+    // own as nginx is, so that both servers are scheduled alike.
+    let corpus = corpus_server_command(plan)
+        .map_err(|e| format!("cannot find this program to start it again: {e}"))
+        .and_then(|command| ChildServer::start_command(command).map_err(|e| e.to_string()))
         .map_err(|e| format!("the tokio corpus server would not start: {e}"))
         .inspect_err(|error| {
             log(&format!("FAILED: {error}"));
@@ -301,4 +309,15 @@ fn servers(
         nginx.stop();
     }
     Ok(())
+}
+
+/// This program again, in its hidden mode that serves lesson 5's corpus with 1 worker;
+/// in a session of its own when the plan starts the servers so.
+fn corpus_server_command(plan: &PeerPlan) -> std::io::Result<Command> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args([async_download::server::SERVE_CORPUS, "--workers", "1"]);
+    if plan.servers_in_own_session {
+        procs::session::in_own_session(&mut command);
+    }
+    Ok(command)
 }
