@@ -33,7 +33,10 @@
 //! round, and the median of the rounds is kept, so a slow moment hurts one sample and not
 //! one side; a target that lies within the ratios the rounds give one by one is too close
 //! to call, never met nor missed. Each client fetches the same documents from the same
-//! server over the same number of connections.
+//! server over the same number of connections. The servers run each in a session of
+//! its own, as daemons do (`procs::session`): where the kernel schedules sessions as
+//! groups (autogroup), a server in this program's session would share one group with
+//! the clients, and a client's thread count would buy it a share of the server's CPU.
 //!
 //! The tools are not part of the course (CI never runs this): a comparison whose tool is
 //! missing says "skipped" and why; a missed target is a finding, not an error. Only a
