@@ -108,17 +108,22 @@ async fn worker(job: Arc<Job>) {
             break;
         };
         // A panic while fetching fails this document (and the run), not the worker.
-        match CatchUnwind::new(fetch_one(&mut connections, &target, &job)).await {
-            // Boxed: the hand-over keeps the target and its document across an
-            // `.await`, and kept inline that room (several hundred bytes) would be in
-            // every worker's task, waiting or not, saving or not.
-            Ok(Some(arrived)) => Box::pin(saving.hand_over(&job, target, arrived)).await,
-            Ok(None) => {}
+        let save = match CatchUnwind::new(fetch_one(&mut connections, &target, &job)).await {
+            // Boxed: it keeps a target and a document across an `.await`, room that
+            // would otherwise be in every worker's task, saving or not.
+            Ok(Some(arrived)) => Some(Box::pin(saving.hand_over(&job, target, arrived))),
+            Ok(None) => None,
             Err(Panicked(message)) => {
                 // One may be in the middle of an exchange.
                 connections = Connections::new(job.collector.keeps_documents());
                 job.collector.panicked(&target, message, 1);
+                None
             }
+        };
+        // Awaited after the `match`, not in its arm: what a `match` looks at (here a
+        // whole answer) lives until the `match` ends, across an `.await` in an arm.
+        if let Some(save) = save {
+            save.await;
         }
     }
     saving.wait().await;
@@ -512,7 +517,9 @@ mod tests {
     fn a_workers_future_keeps_nothing_large_inline() {
         let bytes = worker_future_bytes();
         eprintln!("a worker's future: {bytes} bytes");
-        assert!(bytes <= 400, "a worker's future is {bytes} bytes");
+        // 192 bytes when written; 304 with the hand-over awaited in the `match`'s
+        // arm, 728 with it not boxed.
+        assert!(bytes <= 240, "a worker's future is {bytes} bytes");
     }
 
     fn job(store: Option<Store>) -> Arc<Job> {
