@@ -37,13 +37,20 @@ impl ChildServer {
     /// Starts this program again with `args` (its hidden serving mode) and waits for
     /// its `listening on http://ADDR` line.
     pub fn start(args: &[&str]) -> Result<ChildServer> {
+        ChildServer::start_command(ChildServer::command(args)?)
+    }
+
+    /// This program again with `args`, as [`start`](ChildServer::start) runs it: for
+    /// a caller that sets more up (a session of its own, say) before
+    /// [`start_command`](ChildServer::start_command).
+    pub fn command(args: &[&str]) -> Result<Command> {
         let me = std::env::current_exe().map_err(|e| Error::Invalid {
             what: "child server",
             reason: format!("cannot find this program to start it again: {e}"),
         })?;
         let mut command = Command::new(me);
         command.args(args);
-        ChildServer::start_command(command)
+        Ok(command)
     }
 
     /// Starts `command` as the server (its stdin and stdout are taken over), waiting up

@@ -1,7 +1,6 @@
 //! One run, in order: the clients on nginx with 2 workers, then the servers under wrk.
 
 use std::path::Path;
-use std::process::Command;
 
 use async_download::EngineKind;
 use procs::child_server::ChildServer;
@@ -264,9 +263,13 @@ fn servers(
     // In a child process of its own, as in the race: the server must not share this
     // process's CPU accounting, nor its runtime with anything else. In a session of its
     // own as nginx is, so that both servers are scheduled alike.
-    let corpus = corpus_server_command(plan)
-        .map_err(|e| format!("cannot find this program to start it again: {e}"))
-        .and_then(|command| ChildServer::start_command(command).map_err(|e| e.to_string()))
+    let corpus = ChildServer::command(&[async_download::server::SERVE_CORPUS, "--workers", "1"])
+        .and_then(|mut command| {
+            if plan.servers_in_own_session {
+                procs::session::in_own_session(&mut command);
+            }
+            ChildServer::start_command(command)
+        })
         .map_err(|e| format!("the tokio corpus server would not start: {e}"))
         .inspect_err(|error| {
             log(&format!("FAILED: {error}"));
@@ -309,15 +312,4 @@ fn servers(
         nginx.stop();
     }
     Ok(())
-}
-
-/// This program again, in its hidden mode that serves lesson 5's corpus with 1 worker;
-/// in a session of its own when the plan starts the servers so.
-fn corpus_server_command(plan: &PeerPlan) -> std::io::Result<Command> {
-    let mut command = Command::new(std::env::current_exe()?);
-    command.args([async_download::server::SERVE_CORPUS, "--workers", "1"]);
-    if plan.servers_in_own_session {
-        procs::session::in_own_session(&mut command);
-    }
-    Ok(command)
 }
